@@ -1,0 +1,27 @@
+"""napari-resolution: how sharp is your data?
+
+The public API is Qt-free: importing this package never imports Qt or napari.
+
+>>> from napari_resolution import fourier_correlation
+>>> from napari_resolution.core.simulate import phantom_pair
+>>> pair = phantom_pair((64, 64, 64), sigma=2.0, noise=0.5, seed=0)
+>>> result = fourier_correlation(pair.half1, pair.half2)
+>>> result.status
+'crossed'
+"""
+
+from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
+from .core.simulate import phantom_pair
+from .core.thresholds import CRITERIA, threshold_curve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRITERIA",
+    "CorrelationResult",
+    "fourier_correlation",
+    "frc",
+    "fsc",
+    "phantom_pair",
+    "threshold_curve",
+]

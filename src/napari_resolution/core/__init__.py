@@ -1,0 +1,1 @@
+"""Qt-free science core: numpy/cupy arrays in, frozen result dataclasses out."""

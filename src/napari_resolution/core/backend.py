@@ -1,0 +1,84 @@
+"""Array back-end: numpy on the CPU or cupy on a GPU, through one code path.
+
+The namespace is taken from the input arrays; every estimator calls
+:func:`get_namespace` once and then uses ``xp``, :func:`rfftn` and
+:func:`to_host`. cupy is imported only when an input already is a cupy array,
+so ``import napari_resolution`` never needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import types
+
+import numpy as np
+import scipy.fft
+
+__all__ = [
+    "fftn_inplace",
+    "get_namespace",
+    "gpu_available",
+    "is_cupy",
+    "rfftn",
+    "to_device",
+    "to_host",
+]
+
+
+def is_cupy(array) -> bool:
+    """Return True when ``array`` is a cupy array (without importing cupy)."""
+    return type(array).__module__.split(".")[0] == "cupy"
+
+
+def get_namespace(*arrays) -> types.ModuleType:
+    """Return ``cupy`` if any of ``arrays`` lives on the GPU, else ``numpy``.
+
+    ``None`` entries are ignored, so optional arguments can be passed as they are.
+    """
+    for array in arrays:
+        if array is not None and is_cupy(array):
+            import cupy
+
+            return cupy
+    return np
+
+
+def to_device(array, xp: types.ModuleType):
+    """Move ``array`` into namespace ``xp`` (no copy when it is already there)."""
+    if array is None:
+        return None
+    return xp.asarray(array)
+
+
+def to_host(array) -> np.ndarray:
+    """Return ``array`` as a numpy array (copying from the GPU when needed)."""
+    if is_cupy(array):
+        return array.get()
+    return np.asarray(array)
+
+
+def rfftn(array, axes=None):
+    """Real-input N-D FFT on the array's own device; CPU transforms use all cores."""
+    if is_cupy(array):
+        import cupyx.scipy.fft as cufft
+
+        return cufft.rfftn(array, axes=axes)
+    return scipy.fft.rfftn(array, axes=axes, workers=os.cpu_count() or 1)
+
+
+def fftn_inplace(array):
+    """Complex N-D FFT of a numpy array, overwriting it (CPU, all cores)."""
+    return scipy.fft.fftn(array, overwrite_x=True, workers=os.cpu_count() or 1)
+
+
+def gpu_available() -> bool:
+    """True when cupy is installed and sees at least one CUDA device."""
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # any CUDA/driver failure means no usable GPU
+        return False

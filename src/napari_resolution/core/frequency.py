@@ -1,0 +1,288 @@
+"""Frequency grids, shell indices, windows and half-spectrum weights.
+
+Conventions (see ``docs/conventions.md``):
+
+* Arrays are ``(rows, cols)`` or ``(slices, rows, cols)``; pixel sizes are per
+  axis in the same order and in one physical unit.
+* Shells are spheres in *physical* frequency, so odd, non-square and
+  anisotropic grids are binned correctly. The shell spacing is the finest
+  Fourier sampling step, ``1 / max(n_i * p_i)``, times ``ring_thickness``.
+* Frequencies are reported in cycles per *reference pixel*, the largest pixel
+  size, so that 0.5 is the Nyquist frequency of the coarsest axis: the radius of
+  the largest sphere the grid samples in every direction. Corners beyond it are
+  not a shell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from numbers import Real
+
+import numpy as np
+
+__all__ = [
+    "ShellGeometry",
+    "fold_mirrored",
+    "folded_shells",
+    "hermitian_weights",
+    "normalize_pixel_size",
+    "shell_geometry",
+    "shell_counts",
+    "shell_index",
+    "tukey_window",
+]
+
+
+def normalize_pixel_size(pixel_size, ndim: int, name: str = "pixel_size") -> tuple[float, ...]:
+    """Return ``pixel_size`` as a tuple of ``ndim`` positive floats.
+
+    Parameters
+    ----------
+    pixel_size : float or sequence of float
+        One size for every axis, or one per axis in array order.
+    ndim : int
+        Number of array axes.
+    name : str
+        Argument name used in error messages.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a finite positive number or the count is wrong.
+    """
+    if isinstance(pixel_size, Real) and not isinstance(pixel_size, bool):
+        sizes = (float(pixel_size),) * ndim
+    else:
+        try:
+            sizes = tuple(float(p) for p in pixel_size)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be a positive number or one per axis, got {pixel_size!r}"
+            ) from None
+        if len(sizes) != ndim:
+            raise ValueError(
+                f"{name} has {len(sizes)} values but the data has {ndim} axes"
+            )
+    if not all(np.isfinite(p) and p > 0 for p in sizes):
+        raise ValueError(f"{name} must be finite and positive, got {pixel_size!r}")
+    return sizes
+
+
+@dataclass(frozen=True)
+class ShellGeometry:
+    """How the Fourier grid of an array is binned into shells.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Real-space shape of the data.
+    pixel_size : tuple of float
+        Pixel size per axis (physical units).
+    ring_thickness : int
+        Shell width in Fourier sampling steps.
+    spacing : float
+        Shell width in cycles per physical unit.
+    reference_pixel : float
+        Largest pixel size; frequencies are in cycles per reference pixel.
+    n_shells : int
+        Shells from DC (index 0) to Nyquist of the coarsest axis.
+    """
+
+    shape: tuple[int, ...]
+    pixel_size: tuple[float, ...]
+    ring_thickness: int
+    spacing: float
+    reference_pixel: float
+    n_shells: int
+
+    @property
+    def frequency(self) -> np.ndarray:
+        """Shell centres in cycles per reference pixel, shape ``(n_shells,)``."""
+        return np.arange(self.n_shells) * self.spacing * self.reference_pixel
+
+    def axis_coordinates(self, half: bool = True) -> list[np.ndarray]:
+        """Per-axis frequencies in shell units (float64), FFT order.
+
+        With ``half=True`` the last axis is the non-negative half of an rfft.
+        """
+        coords = []
+        for axis, (n, p) in enumerate(zip(self.shape, self.pixel_size)):
+            last = axis == len(self.shape) - 1
+            freqs = np.fft.rfftfreq(n, d=p) if (half and last) else np.fft.fftfreq(n, d=p)
+            coords.append(freqs / self.spacing)
+        return coords
+
+
+def shell_geometry(shape, pixel_size=1.0, ring_thickness: int = 1) -> ShellGeometry:
+    """Build the :class:`ShellGeometry` for an array of ``shape``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Real-space shape, 2-D or 3-D.
+    pixel_size : float or sequence of float
+        Pixel size, one value or one per axis.
+    ring_thickness : int
+        Shell width in Fourier sampling steps (>= 1).
+    """
+    shape = tuple(int(n) for n in shape)
+    sizes = normalize_pixel_size(pixel_size, len(shape))
+    if isinstance(ring_thickness, bool) or not isinstance(ring_thickness, (int, np.integer)):
+        raise ValueError(f"ring_thickness must be an integer >= 1, got {ring_thickness!r}")
+    if ring_thickness < 1:
+        raise ValueError(f"ring_thickness must be an integer >= 1, got {ring_thickness}")
+    step = 1.0 / max(n * p for n, p in zip(shape, sizes))
+    spacing = step * int(ring_thickness)
+    reference = max(sizes)
+    nyquist = 0.5 / reference
+    n_shells = int(np.floor(nyquist / spacing + 1e-9)) + 1
+    return ShellGeometry(shape, sizes, int(ring_thickness), spacing, reference, n_shells)
+
+
+def shell_index(geometry: ShellGeometry, xp=np, rows: slice = slice(None), half: bool = True):
+    """Shell index of every Fourier voxel (nearest shell centre).
+
+    Parameters
+    ----------
+    geometry : ShellGeometry
+        Binning of the grid.
+    xp : module
+        numpy or cupy: where the index array is built.
+    rows : slice
+        Part of the first axis to index, for slab-wise processing.
+    half : bool
+        True for the rfft layout (last axis halved), False for the full grid.
+
+    Returns
+    -------
+    array of intp
+        Shape of the (sliced) spectrum; values >= ``geometry.n_shells`` lie
+        beyond Nyquist.
+    """
+    coords = geometry.axis_coordinates(half=half)
+    coords[0] = coords[0][rows]
+    ndim = len(coords)
+    radius_sq = None
+    for axis, c in enumerate(coords):
+        shape = [1] * ndim
+        shape[axis] = c.size
+        term = xp.asarray(c * c).reshape(shape)
+        radius_sq = term if radius_sq is None else radius_sq + term
+    return xp.floor(xp.sqrt(radius_sq) + 0.5).astype(xp.intp)
+
+
+def hermitian_weights(n_last: int):
+    """Multiplicity of each rfft column in the full spectrum.
+
+    Parameters
+    ----------
+    n_last : int
+        Real-space length of the last axis.
+
+    Returns
+    -------
+    ndarray, shape ``(n_last // 2 + 1,)``
+        2 for interior columns, 1 for column 0 and, for even ``n_last``, the
+        Nyquist column (they are their own conjugate partners).
+    """
+    weights = np.full(n_last // 2 + 1, 2.0)
+    weights[0] = 1.0
+    if n_last % 2 == 0:
+        weights[-1] = 1.0
+    return weights
+
+
+def tukey_window(n: int, width: int) -> np.ndarray:
+    """1-D Tukey window: flat top, raised-cosine taper of ``width`` pixels per end.
+
+    Parameters
+    ----------
+    n : int
+        Window length in pixels.
+    width : int
+        Taper length in pixels at each end; 0 gives all ones. Must not exceed
+        ``n // 2``.
+
+    Returns
+    -------
+    ndarray, shape ``(n,)``, float64
+        Values in (0, 1]; sample ``i`` of the taper is
+        ``sin^2(pi/2 * (i + 0.5) / width)``, symmetric about the centre.
+    """
+    window = np.ones(n)
+    if width > 0:
+        ramp = np.sin(0.5 * np.pi * (np.arange(width) + 0.5) / width) ** 2
+        window[:width] = ramp
+        window[n - width:] = ramp[::-1]
+    return window
+
+
+def shell_counts(geometry: ShellGeometry) -> np.ndarray:
+    """Fourier voxels per shell of the full spectrum, shape ``(n_shells,)``, int64."""
+    index = shell_index(geometry, np, half=False)
+    return np.bincount(index.ravel(), minlength=geometry.n_shells)[: geometry.n_shells].astype(np.int64)
+
+
+def fold_mirrored(values, xp=np):
+    """Sum each row of the non-last axes with its mirror row (k with -k).
+
+    A shell index depends on ``|k|`` only, so on an rfft spectrum rows ``i``
+    and ``n - i`` of every axis but the last share their shells. Folding them
+    first shrinks what a shell sum must scatter (4x in 3-D, 2x in 2-D).
+
+    Parameters
+    ----------
+    values : array, shape (..., m)
+        Per-voxel values on the rfft layout.
+    xp : module
+        numpy or cupy.
+
+    Returns
+    -------
+    array, shape (n0 // 2 + 1, ..., m)
+        New array; row 0 (and, for even lengths, row n / 2) is its own mirror.
+    """
+    for axis in range(values.ndim - 1):
+        rows = xp.moveaxis(values, axis, 0)
+        n, kept = rows.shape[0], rows.shape[0] // 2 + 1
+        folded = rows[:kept].copy()
+        folded[1 : n - kept + 1] += rows[: kept - 1 : -1]
+        values = xp.moveaxis(folded, 0, axis)
+    return values
+
+
+def _mirror_multiplicity(n: int) -> np.ndarray:
+    """How many rows of an axis of length ``n`` each folded row stands for."""
+    kept = n // 2 + 1
+    multiplicity = np.ones(kept)
+    multiplicity[1 : n - kept + 1] = 2
+    return multiplicity
+
+
+@lru_cache(maxsize=8)
+def folded_shells(geometry: ShellGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Shell index of the folded rfft spectrum and the full-spectrum shell counts.
+
+    Cached per geometry, so repeated runs on data of one shape skip it.
+
+    Returns
+    -------
+    index : ndarray of intp, shape of :func:`fold_mirrored` output, flattened
+        Shell of every folded voxel (values >= n_shells lie beyond Nyquist).
+    counts : ndarray of int64, shape (n_shells,)
+        Fourier voxels per shell of the full spectrum.
+    """
+    coords = geometry.axis_coordinates(half=True)
+    kept = [np.abs(c[: n // 2 + 1]) for c, n in zip(coords[:-1], geometry.shape[:-1])] + [coords[-1]]
+    grids = np.meshgrid(*[c * c for c in kept], indexing="ij", sparse=True)
+    index = np.floor(np.sqrt(sum(grids)) + 0.5).astype(np.intp).ravel()
+    weights = [_mirror_multiplicity(n) for n in geometry.shape[:-1]] + [hermitian_weights(geometry.shape[-1])]
+    multiplicity = np.ones(1)
+    for w in weights:
+        multiplicity = np.multiply.outer(multiplicity, w)
+    counts = np.bincount(index, weights=multiplicity.ravel(), minlength=geometry.n_shells)
+    counts = np.rint(counts[: geometry.n_shells]).astype(np.int64)
+    index.flags.writeable = False
+    counts.flags.writeable = False
+    return index, counts

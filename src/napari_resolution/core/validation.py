@@ -1,0 +1,87 @@
+"""Input checks shared by every estimator: each failure is a ValueError naming the argument."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+__all__ = ["check_image", "check_int", "check_mask", "check_progress", "working_dtype"]
+
+
+def working_dtype(dtype) -> np.dtype:
+    """Floating dtype used for computing on data of ``dtype``.
+
+    float32 and float64 are kept; small integers and booleans become float32,
+    other real types float64.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return np.dtype(np.float32) if dtype.itemsize <= 4 else np.dtype(np.float64)
+    if dtype.kind in "biu":
+        return np.dtype(np.float32) if dtype.itemsize <= 2 else np.dtype(np.float64)
+    raise ValueError(f"expected real-valued data, got dtype {dtype}")
+
+
+def check_image(array, name: str, ndims=(2, 3), min_size: int = 8):
+    """Check that ``array`` is a finite, non-constant real array of allowed rank.
+
+    Parameters
+    ----------
+    array : numpy or cupy array
+        Data to check (not modified, not copied).
+    name : str
+        Argument name used in error messages.
+    ndims : tuple of int
+        Allowed numbers of dimensions.
+    min_size : int
+        Smallest allowed length of every axis.
+
+    Raises
+    ------
+    ValueError
+        Wrong rank, too small, non-real dtype, NaN/Inf values or a constant image.
+    """
+    shape = getattr(array, "shape", None)
+    if shape is None or not hasattr(array, "dtype"):
+        raise ValueError(f"{name} must be an array, got {type(array).__name__}")
+    if len(shape) not in ndims:
+        allowed = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"{name} must be {allowed}, got {len(shape)}-D array of shape {shape}")
+    if min(shape) < min_size:
+        raise ValueError(f"{name} must be at least {min_size} pixels on every axis, got shape {shape}")
+    try:
+        working_dtype(array.dtype)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    low, high = float(array.min()), float(array.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"{name} contains NaN or Inf values")
+    if low == high:
+        raise ValueError(f"{name} is constant (every value is {low:g}): nothing to correlate")
+
+
+def check_mask(mask, shape, name: str = "mask"):
+    """Check a real-space weight map: same ``shape``, finite, in [0, 1], not all zero."""
+    if getattr(mask, "shape", None) != tuple(shape):
+        raise ValueError(f"{name} must have the data's shape {tuple(shape)}, got {getattr(mask, 'shape', None)}")
+    low, high = float(mask.min()), float(mask.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"{name} contains NaN or Inf values")
+    if low < 0 or high > 1:
+        raise ValueError(f"{name} values must lie in [0, 1], got [{low:g}, {high:g}]")
+    if high == 0:
+        raise ValueError(f"{name} is zero everywhere")
+
+
+def check_int(value, name: str, minimum: int = 0) -> int:
+    """Return ``value`` as int, or raise ValueError if it is not an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_progress(progress):
+    """Check that ``progress`` is None or callable."""
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable taking a fraction in [0, 1], got {progress!r}")

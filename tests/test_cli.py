@@ -1,0 +1,111 @@
+import json
+
+import numpy as np
+import pytest
+
+from napari_resolution import fourier_correlation, io
+from napari_resolution.cli import main
+
+
+@pytest.fixture
+def simulated(tmp_path):
+    out = tmp_path / "sim"
+    code = main(["simulate", "fsc", "--shape", "48,64,64", "--sigma", "2", "--noise", "0.5",
+                 "--pixel-size", "1.25", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_simulate_writes_halves_with_voxel_size(simulated):
+    half = io.read_image(simulated / "half1.mrc")
+    assert half.data.shape == (48, 64, 64)
+    assert half.pixel_size == pytest.approx((1.25, 1.25, 1.25))
+    assert half.unit == "Å"
+    expected = json.loads((simulated / "expected.json").read_text())
+    assert expected["status"] == "crossed"
+
+
+def test_fsc_round_trip(simulated, tmp_path, capsys):
+    out_json, out_csv, out_png = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.png"
+    code = main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"),
+                 "--json", str(out_json), "--csv", str(out_csv), "--plot", str(out_png)])
+    assert code == 0
+    line = capsys.readouterr().out
+    assert "Å (half-bit, full period)" in line
+    payload = json.loads(out_json.read_text())
+    expected = json.loads((simulated / "expected.json").read_text())
+    assert payload["resolution"] == pytest.approx(expected["resolution"], rel=0.04)
+    assert payload["pixel_size"] == [1.25, 1.25, 1.25]
+    # the CLI reports exactly what the API computes on the same files
+    a = io.read_image(simulated / "half1.mrc").data
+    b = io.read_image(simulated / "half2.mrc").data
+    direct = fourier_correlation(a, b, pixel_size=1.25)
+    assert payload["resolution"] == pytest.approx(direct.resolution)
+    header = out_csv.read_text().splitlines()[0]
+    assert header.startswith("frequency_cycles_per_pixel,correlation,n_points,ssnr,threshold_half-bit")
+    assert out_png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_json_to_stdout_and_options(simulated, capsys):
+    code = main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--json", "-",
+                 "--threshold", "one-bit", "--pixel-size", "2", "--apodization", "0", "--ring-thickness", "2"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["criterion"] == "one-bit"
+    assert payload["parameters"]["ring_thickness"] == 2
+    assert payload["pixel_size"] == [2.0, 2.0, 2.0]
+
+
+def test_frc_reads_tiff_and_npy(tmp_path, capsys):
+    import tifffile
+
+    from napari_resolution.core.simulate import phantom_pair
+
+    pair = phantom_pair((128, 128), seed=0)
+    tifffile.imwrite(tmp_path / "a.tif", pair.half1.astype(np.float32))
+    np.save(tmp_path / "b.npy", pair.half2)
+    assert main(["frc", str(tmp_path / "a.tif"), str(tmp_path / "b.npy"), "--pixel-size", "0.1"]) == 0
+    assert "full period" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv_tail",
+    [
+        ["--threshold", "quarter-bit"],
+        ["--apodization", "500"],
+        ["--pixel-size", "1,2"],
+        ["--pixel-size", "abc"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(simulated, capsys, argv_tail):
+    code = main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), *argv_tail])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("napari-resolution: error:") and err.count("\n") == 1
+
+
+def test_missing_corrupt_and_wrong_rank_files(tmp_path, simulated, capsys):
+    corrupt = tmp_path / "bad.mrc"
+    corrupt.write_bytes(b"not an mrc file at all" * 10)
+    image2d = tmp_path / "flat.npy"
+    np.save(image2d, np.zeros((32, 32)))
+    pickled = tmp_path / "obj.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    for argv in (["fsc", "missing.mrc", "missing2.mrc"],
+                 ["fsc", str(corrupt), str(corrupt)],
+                 ["fsc", str(image2d), str(image2d)],
+                 ["frc", str(pickled), str(pickled)],
+                 ["nonsense"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_demo_prints_measured_and_known(tmp_path, capsys):
+    assert main(["demo", "--shape", "64,64,64", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "measured resolution" in out and "known resolution" in out
+    payload = json.loads((tmp_path / "fsc.json").read_text())
+    measured, known = payload["measured"]["resolution"], payload["expected"]["resolution"]
+    assert measured == pytest.approx(known, rel=0.04)
+    assert (tmp_path / "fsc.png").stat().st_size > 10_000
