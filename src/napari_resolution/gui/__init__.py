@@ -1,0 +1,1 @@
+"""napari/Qt front end: thin dock widgets over the Qt-free core."""

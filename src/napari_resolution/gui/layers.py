@@ -1,0 +1,91 @@
+"""Bridges between napari layers and the core: pixel sizes, data, result layers.
+
+User layers are only ever read; results go to layers named ``<input> <estimator>``
+that are created once and updated in place on later runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["add_or_update_image", "format_pixel_size", "layer_data", "layer_pixel_size", "parse_pixel_size"]
+
+
+def layer_pixel_size(layer) -> tuple[tuple[float, ...], str]:
+    """Pixel size per axis and its unit for an image layer.
+
+    Taken from ``layer.metadata["pixel_size"]`` / ``["unit"]`` when the reader
+    (or the user) put them there, else from ``layer.scale`` (unit from the
+    layer's ``units`` when napari knows them, else "").
+    """
+    ndim = layer.data.ndim if not getattr(layer, "multiscale", False) else layer.data[0].ndim
+    metadata = getattr(layer, "metadata", {}) or {}
+    if "pixel_size" in metadata:
+        sizes = np.broadcast_to(np.asarray(metadata["pixel_size"], dtype=float), (ndim,))
+    else:
+        sizes = np.asarray(layer.scale, dtype=float)[-ndim:]
+    unit = metadata.get("unit") or _layer_unit(layer)
+    return tuple(float(s) for s in sizes), unit
+
+
+def _layer_unit(layer) -> str:
+    units = getattr(layer, "units", None)
+    if not units:
+        return ""
+    text = str(units[-1])
+    return "" if text in ("pixel", "dimensionless", "") else _short_unit(text)
+
+
+def _short_unit(text: str) -> str:
+    return {"angstrom": "Å", "nanometer": "nm", "micrometer": "µm", "millimeter": "mm"}.get(text, text)
+
+
+def format_pixel_size(sizes) -> str:
+    """``"1.06"`` for isotropic sizes, ``"2, 1, 1"`` otherwise."""
+    sizes = [float(s) for s in sizes]
+    if all(s == sizes[0] for s in sizes):
+        return f"{sizes[0]:g}"
+    return ", ".join(f"{s:g}" for s in sizes)
+
+
+def parse_pixel_size(text: str):
+    """Parse a pixel size field: one number or comma-separated numbers.
+
+    Raises
+    ------
+    ValueError
+        Naming "pixel size" when the text is not numbers.
+    """
+    try:
+        values = [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"pixel size must be a number or comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise ValueError("pixel size is empty")
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def layer_data(layer) -> np.ndarray:
+    """The layer's pixels as a numpy array (level 0 of a multiscale; never a copy when avoidable)."""
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    return np.asarray(data)
+
+
+def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict, **kwargs):
+    """Show ``data`` as the layer ``"<source name> <estimator>"``, updating it if present.
+
+    The new layer copies the source layer's scale and translate; ``metadata``
+    (the parameters of the run) is stored in ``layer.metadata``.
+
+    Returns
+    -------
+    napari.layers.Image
+    """
+    name = f"{source.name} {estimator}"
+    placement = {"scale": source.scale, "translate": source.translate}
+    if name in viewer.layers:
+        layer = viewer.layers[name]
+        layer.data = data
+        layer.metadata = dict(metadata)
+        return layer
+    return viewer.add_image(data, name=name, metadata=dict(metadata), **placement, **kwargs)

@@ -1,0 +1,111 @@
+"""Run a core computation off the GUI thread, with progress, Cancel and error notifications."""
+
+from __future__ import annotations
+
+import threading
+
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import QObject, Signal
+from qtpy.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+
+__all__ = ["Cancelled", "Runner"]
+
+
+class Cancelled(Exception):
+    """Raised inside the progress callback when the user pressed Cancel."""
+
+
+class _Bridge(QObject):
+    progressed = Signal(float)
+
+
+class Runner(QWidget):
+    """A progress bar and a Cancel button that run one computation at a time.
+
+    The computation receives a ``progress(fraction)`` callback; pressing
+    Cancel makes the next call raise :class:`Cancelled`, which stops it.
+    ValueErrors (bad input) become error notifications with their message;
+    any other exception too, so the viewer keeps running.
+
+    Signals of the underlying napari worker are not exposed: use the
+    ``on_done`` callback of :meth:`start` and :attr:`busy`.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.cancel_button)
+        self._bridge = _Bridge()
+        self._bridge.progressed.connect(lambda f: self.progress_bar.setValue(int(1000 * f)))
+        self._cancel = threading.Event()
+        self.worker = None
+        self._controls = []
+        self._set_busy(False)
+
+    @property
+    def busy(self) -> bool:
+        """True while a computation runs."""
+        return self.worker is not None
+
+    def set_controls(self, widgets) -> None:
+        """Widgets disabled while a computation runs (the Run button, inputs)."""
+        self._controls = list(widgets)
+
+    def start(self, function, on_done, *, on_finish=None) -> None:
+        """Run ``function(progress)`` in a worker thread; ``on_done(result)`` in the GUI thread.
+
+        ``on_finish()`` runs in the GUI thread after success, error or cancel.
+        """
+        if self.busy:
+            show_info("A computation is already running; cancel it first.")
+            return
+        self._cancel.clear()
+
+        def task():
+            return function(self._report)
+
+        worker = create_worker(task, _ignore_errors=True)  # errors are shown by _show_error
+        worker.returned.connect(on_done)
+        worker.errored.connect(self._show_error)
+        worker.finished.connect(lambda: self._finished(on_finish))
+        self.worker = worker
+        self._set_busy(True)
+        worker.start()
+
+    def cancel(self) -> None:
+        """Ask the running computation to stop at its next progress report."""
+        self._cancel.set()
+
+    def _report(self, fraction: float) -> None:
+        if self._cancel.is_set():
+            raise Cancelled
+        self._bridge.progressed.emit(float(fraction))
+
+    def _show_error(self, error: Exception) -> None:
+        if isinstance(error, Cancelled):
+            show_info("Computation cancelled.")
+        elif isinstance(error, ValueError):
+            show_error(str(error))
+        else:
+            show_error(f"{type(error).__name__}: {error}")
+
+    def _finished(self, on_finish) -> None:
+        self.worker = None
+        self._set_busy(False)
+        if on_finish is not None:
+            on_finish()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress_bar.setValue(0)
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        for widget in self._controls:
+            widget.setEnabled(not busy)

@@ -1,0 +1,183 @@
+import re
+import time
+
+import numpy as np
+import pytest
+
+from napari_resolution import fourier_correlation
+from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget, SSNRWidget
+
+RNG = np.random.default_rng(0)
+
+
+def _docked(viewer, cls):
+    widget = cls(viewer)
+    viewer.window.add_dock_widget(widget)
+    return widget
+
+
+def _plotted(widget):
+    return [item.getOriginalDataset() for item in widget.panel.plot_item.listDataItems()]
+
+
+@pytest.mark.parametrize(("sample", "unit"), [("half_maps", "Å"), ("image_pair", "nm")])
+def test_end_to_end_matches_core_and_known_answer(make_napari_viewer, wait_idle, sample, unit):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", sample)
+    widget = _docked(viewer, FourierCorrelationWidget)
+    first, second = viewer.layers
+    assert widget.first.value is first and widget.second.value is second
+    assert widget.unit.value == unit
+    widget.run_button.native.click()
+    wait_idle(widget)
+    expected = fourier_correlation(first.data, second.data, pixel_size=first.scale[0])
+    x, y = _plotted(widget)[0]
+    np.testing.assert_allclose(x, expected.frequency)
+    np.testing.assert_allclose(y, expected.correlation, equal_nan=True)
+    text = widget.result_line.text()
+    measured = float(re.match(r"([\d.]+) " + unit, text).group(1))
+    known = first.metadata["known_resolution"]
+    assert measured == pytest.approx(known, rel=0.02)
+    assert "half-bit, full period" in text and "status crossed" in text
+
+
+def test_ssnr_widget_plots_ssnr_threshold_and_asymptote(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, SSNRWidget)
+    widget.run()
+    wait_idle(widget)
+    result = widget.result
+    curves = _plotted(widget)
+    positive = np.where(result.ssnr > 0, result.ssnr, np.nan)  # a log axis cannot show the rest
+    np.testing.assert_allclose(curves[0][1][1:], positive[1:])
+    np.testing.assert_allclose(curves[1][1][1:], result.ssnr_threshold[1:])
+    np.testing.assert_allclose(curves[2][1], np.sqrt(2) - 1, rtol=1e-3)
+    assert abs(result.ssnr_crossing - result.crossing) < result.frequency[1] / 2
+
+
+def test_threshold_choice_and_show_all(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.threshold.value = "custom"
+    assert not widget.custom.native.isHidden()
+    widget.custom.value = 0.3
+    widget.show_all.value = True
+    widget.run()
+    wait_idle(widget)
+    assert widget.result.criterion == "0.3"
+    assert len(_plotted(widget)) == 2 + 5
+    widget.show_all.value = False
+    assert len(_plotted(widget)) == 2
+
+
+def test_overlay_export_and_theme(make_napari_viewer, wait_idle, tmp_path):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.panel.overlay_box.setChecked(True)
+    widget.run()
+    wait_idle(widget)
+    widget.apodization.value = 0
+    widget.run()
+    wait_idle(widget)
+    assert len(widget.panel.runs) == 2
+    widget.panel.export_png(tmp_path / "plot.png")
+    widget.panel.export_csv(tmp_path / "curves.csv")
+    assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    rows = (tmp_path / "curves.csv").read_text().splitlines()
+    assert rows[0] == "run,curve,frequency_cycles_per_pixel,value"
+    assert len(rows) > 2 * 257
+    readout = widget.panel.readout_text(0.25)
+    assert "40 nm (full period)" in readout and "FRC = " in readout
+    dark = widget.panel.plot_widget.backgroundBrush().color().name()
+    viewer.theme = "light"
+    assert widget.panel.plot_widget.backgroundBrush().color().name() != dark
+    widget.panel.clear()
+    assert widget.panel.runs == []
+
+
+def test_mismatched_shapes_are_refused(make_napari_viewer, notifications):
+    viewer = make_napari_viewer()
+    viewer.add_image(RNG.random((64, 64)), name="a")
+    viewer.add_image(RNG.random((64, 80)), name="b")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.run()
+    assert not widget.runner.busy
+    assert notifications and "must have the same shape" in notifications[-1][1]
+
+
+def test_nan_data_gives_a_notification_and_controls_come_back(make_napari_viewer, notifications, wait_idle):
+    viewer = make_napari_viewer()
+    data = RNG.random((64, 64))
+    data[3, 3] = np.nan
+    viewer.add_image(data, name="a")
+    viewer.add_image(RNG.random((64, 64)), name="b")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.run()
+    wait_idle(widget)
+    assert ("error", "a contains NaN or Inf values") in notifications
+    assert widget.inputs.native.isEnabled()
+    assert np.isnan(viewer.layers["a"].data[3, 3])  # user data untouched
+
+
+def test_bad_pixel_size_is_a_notification(make_napari_viewer, notifications):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.pixel_size.value = "ten"
+    widget.run()
+    assert "pixel size" in notifications[-1][1]
+
+
+def _slow_compute(parameters, use_gpu, progress):
+    for step in range(200):
+        progress(step / 200)
+        time.sleep(0.02)
+    return fourier_correlation(parameters["a"], parameters["b"])
+
+
+def test_cancel_stops_a_long_run(make_napari_viewer, notifications, wait_idle, monkeypatch, qtbot):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    monkeypatch.setattr(widget, "_compute", _slow_compute)
+    start = time.perf_counter()
+    widget.run()
+    assert widget.runner.busy and not widget.inputs.native.isEnabled()
+    qtbot.wait(100)
+    widget.runner.cancel_button.click()
+    wait_idle(widget, timeout=3000)
+    assert time.perf_counter() - start < 3.5
+    assert ("info", "Computation cancelled.") in notifications
+    assert widget.result is None
+    assert widget.inputs.native.isEnabled()
+
+
+def test_layer_deleted_while_running(make_napari_viewer, notifications, wait_idle, monkeypatch):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+
+    def compute_after_a_pause(parameters, use_gpu, progress):
+        time.sleep(0.5)
+        return _slow_compute(parameters, use_gpu, lambda fraction: None)
+
+    monkeypatch.setattr(widget, "_compute", compute_after_a_pause)
+    widget.run()
+    viewer.layers.remove("image 2")
+    wait_idle(widget)
+    assert any("was removed during the run" in text for _, text in notifications)
+    assert widget.result is not None
+    assert widget.second.value is None or widget.second.value.name != "image 2"
+    assert widget.inputs.native.isEnabled()
+
+
+def test_gpu_box_is_disabled_without_gpu(make_napari_viewer):
+    from napari_resolution.core.backend import gpu_available
+
+    widget = _docked(make_napari_viewer(), FourierCorrelationWidget)
+    assert widget.use_gpu.enabled == gpu_available()
+    if not gpu_available():
+        assert "cupy" in widget.use_gpu.tooltip
