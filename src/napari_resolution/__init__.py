@@ -11,6 +11,15 @@ The public API is Qt-free: importing this package never imports Qt or napari.
 """
 
 from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
+from .core.masks import (
+    make_mask,
+    mask_from_half_maps,
+    raised_cosine_mask,
+    soft_mask_outside_map,
+    soften_mask,
+    spherical_mask,
+)
+from .core.randomization import PhaseRandomizedResult, phase_randomized_fsc, randomize_phases
 from .core.simulate import phantom_pair
 from .core.thresholds import CRITERIA, threshold_curve
 
@@ -19,9 +28,18 @@ __version__ = "0.1.0"
 __all__ = [
     "CRITERIA",
     "CorrelationResult",
+    "PhaseRandomizedResult",
     "fourier_correlation",
     "frc",
     "fsc",
+    "make_mask",
+    "mask_from_half_maps",
     "phantom_pair",
+    "phase_randomized_fsc",
+    "raised_cosine_mask",
+    "randomize_phases",
+    "soft_mask_outside_map",
+    "soften_mask",
+    "spherical_mask",
     "threshold_curve",
 ]

@@ -19,6 +19,8 @@ __all__ = [
     "fftn_inplace",
     "get_namespace",
     "gpu_available",
+    "ifftn_inplace",
+    "irfftn",
     "is_cupy",
     "rfftn",
     "to_device",
@@ -67,9 +69,23 @@ def rfftn(array, axes=None):
     return scipy.fft.rfftn(array, axes=axes, workers=os.cpu_count() or 1)
 
 
+def irfftn(spectrum, shape):
+    """Inverse of :func:`rfftn` to real-space ``shape``, on the spectrum's device (CPU: all cores)."""
+    if is_cupy(spectrum):
+        import cupyx.scipy.fft as cufft
+
+        return cufft.irfftn(spectrum, s=shape)
+    return scipy.fft.irfftn(spectrum, s=shape, workers=os.cpu_count() or 1)
+
+
 def fftn_inplace(array):
     """Complex N-D FFT of a numpy array, overwriting it (CPU, all cores)."""
     return scipy.fft.fftn(array, overwrite_x=True, workers=os.cpu_count() or 1)
+
+
+def ifftn_inplace(array):
+    """Inverse complex N-D FFT of a numpy array, overwriting it (CPU, all cores)."""
+    return scipy.fft.ifftn(array, overwrite_x=True, workers=os.cpu_count() or 1)
 
 
 def gpu_available() -> bool:

@@ -25,7 +25,16 @@ from .results import ResultMixin
 from .thresholds import all_threshold_curves, find_crossing, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, working_dtype
 
-__all__ = ["CorrelationResult", "fourier_correlation", "frc", "fsc", "ssnr_from_correlation"]
+__all__ = [
+    "CorrelationResult",
+    "curve_from_sums",
+    "fourier_correlation",
+    "frc",
+    "fsc",
+    "resolution_from_crossing",
+    "spectra_sums",
+    "ssnr_from_correlation",
+]
 
 @dataclass(frozen=True, eq=False)
 class CorrelationResult(ResultMixin):
@@ -156,11 +165,7 @@ def _packed(a, b, windows, mask) -> np.ndarray:
     complex_dtype = np.result_type(a.dtype, np.complex64)
     if mask is None:
         return kernels.pack_windowed(a, b, windows, complex_dtype)
-    packed = np.empty(a.shape, dtype=complex_dtype)
-    for part, image in ((packed.real, a), (packed.imag, b)):
-        np.subtract(image, _weighted_mean(image, None, mask), out=part)
-        part *= mask
-    return packed
+    return kernels.pack_masked(a, b, mask, complex_dtype)
 
 
 def _real_product(x, y):
@@ -196,12 +201,7 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress
 
 
 def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
-    """Array version of :func:`_correlation_sums` (numpy or cupy).
-
-    Two real FFTs; each per-voxel term is folded over mirrored rows (same
-    shells), weighted by its Hermitian multiplicity and scattered into shells
-    with bincount.
-    """
+    """Array version of :func:`_correlation_sums` (numpy or cupy): two real FFTs, then :func:`spectra_sums`."""
     if windows is not None:
         windows = [xp.asarray(w, dtype=a.dtype) for w in windows]
     spectra = []
@@ -209,17 +209,31 @@ def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
         mean = _weighted_mean(image, windows, mask)
         spectra.append(rfftn(_windowed(image, mean, xp, windows, mask)))  # the windowed copy dies here
         _report(progress, 0.4 * len(spectra))
+    sums = spectra_sums(*spectra, geometry, xp)
+    _report(progress, 1.0)
+    return sums
+
+
+def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.ndarray:
+    """Shell sums of two rfft spectra: counts, Re F1 F2*, |F1|^2, |F2|^2, shape (4, n_shells).
+
+    Compiled single pass for numpy with numba; otherwise each per-voxel term is
+    folded over mirrored rows (same shells), weighted by its Hermitian
+    multiplicity and scattered into shells with bincount.
+    """
+    columns = hermitian_weights(geometry.shape[-1])
+    if xp is np and kernels.jit_enabled():
+        squared = [c * c for c in geometry.axis_coordinates(half=True)]
+        return kernels.spectra_shell_sums(spectrum1, spectrum2, squared, columns, geometry.n_shells)
     length = geometry.n_shells
     index, counts = folded_shells(geometry)
     index = xp.asarray(index)
-    columns = xp.asarray(hermitian_weights(geometry.shape[-1]), dtype=a.dtype)
+    columns = xp.asarray(columns, dtype=spectrum1.real.dtype)
     sums = [counts.astype(np.float64)]
-    pairs = ((spectra[0], spectra[1]), (spectra[0], spectra[0]), (spectra[1], spectra[1]))
-    for step, (x, y) in enumerate(pairs):
+    for x, y in ((spectrum1, spectrum2), (spectrum1, spectrum1), (spectrum2, spectrum2)):
         values = fold_mirrored(_real_product(x, y), xp)
         values *= columns
         sums.append(to_host(xp.bincount(index, weights=values.ravel(), minlength=length)[:length]))
-        _report(progress, 0.8 + 0.2 * (step + 1) / len(pairs))
     return np.stack(sums)
 
 
@@ -306,7 +320,17 @@ def fourier_correlation(
     })
 
 
-def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -> CorrelationResult:
+def curve_from_sums(sums) -> tuple[np.ndarray, np.ndarray]:
+    """Shell counts and correlation from shell sums (counts, cross, power1, power2).
+
+    Shells without power get NaN; a DC-only first shell gets 1 by convention
+    (the means are removed, so its own value is meaningless).
+
+    Returns
+    -------
+    n_points : ndarray of int64, shape (n_shells,)
+    correlation : ndarray of float64, shape (n_shells,)
+    """
     counts, cross, power1, power2 = sums
     n_points = np.rint(counts).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,6 +338,20 @@ def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -
     correlation[~np.isfinite(correlation)] = np.nan
     if n_points[0] == 1:
         correlation[0] = 1.0
+    return n_points, correlation
+
+
+def resolution_from_crossing(crossing, status: str, reference_pixel: float):
+    """Full-period resolution for a crossing: ``reference / crossing``, the Nyquist bound, or None."""
+    if status == "crossed":
+        return reference_pixel / crossing
+    if status == "never_below":
+        return reference_pixel / 0.5
+    return None
+
+
+def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -> CorrelationResult:
+    n_points, correlation = curve_from_sums(sums)
     frequency = geometry.frequency
     curve = threshold_curve(threshold, n_points)
     crossing, status = find_crossing(frequency, correlation, curve, crossing_rule)
@@ -323,12 +361,7 @@ def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -
     ssnr_threshold = ssnr_from_correlation(np.minimum(curve, 1.0))
     ssnr_crossing, _ = find_crossing(frequency, ssnr, ssnr_threshold, crossing_rule, decidable)
     reference = geometry.reference_pixel
-    if status == "crossed":
-        resolution = reference / crossing
-    elif status == "never_below":
-        resolution = reference / 0.5
-    else:
-        resolution = None
+    resolution = resolution_from_crossing(crossing, status, reference)
     return CorrelationResult(
         frequency=frequency,
         correlation=correlation,

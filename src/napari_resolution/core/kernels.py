@@ -21,9 +21,21 @@ try:
 except ImportError:  # pragma: no cover - numba is a declared dependency
     numba = None
 
-__all__ = ["jit_enabled", "pack_windowed", "packed_shell_sums"]
+__all__ = [
+    "expand_packed",
+    "jit_enabled",
+    "mask_packed_inplace",
+    "pack_masked",
+    "pack_windowed",
+    "packed_shell_sums",
+    "randomize_half_spectrum",
+    "spectra_shell_sums",
+]
 
 _LOCK = threading.Lock()
+
+#: The random phases: 4096 equally spaced points on the unit circle (64 KiB).
+_PHASES = np.exp(2j * np.pi * np.arange(4096) / 4096)
 
 
 def jit_enabled() -> bool:
@@ -37,7 +49,7 @@ if numba is not None:
     def _packed_sums_kernel(packed, qz, qy, qx, columns, n_shells, n_chunks):  # pragma: no cover
         depth, height, width = packed.shape
         n_rows = depth * height
-        partial = np.zeros((n_chunks, 4, n_shells))
+        partial = np.zeros((n_chunks, n_shells, 4))
         for chunk in numba.prange(n_chunks):
             acc = partial[chunk]
             for row in range(chunk * n_rows // n_chunks, (chunk + 1) * n_rows // n_chunks):
@@ -53,11 +65,11 @@ if numba is not None:
                     f1 = 0.5 * (c + d)  # transform of the real part
                     f2 = -0.5j * (c - d)  # transform of the imaginary part
                     w = columns[x]
-                    acc[0, shell] += w
-                    acc[1, shell] += w * (f1.real * f2.real + f1.imag * f2.imag)
-                    acc[2, shell] += w * (f1.real * f1.real + f1.imag * f1.imag)
-                    acc[3, shell] += w * (f2.real * f2.real + f2.imag * f2.imag)
-        return partial.sum(axis=0)
+                    acc[shell, 0] += w
+                    acc[shell, 1] += w * (f1.real * f2.real + f1.imag * f2.imag)
+                    acc[shell, 2] += w * (f1.real * f1.real + f1.imag * f1.imag)
+                    acc[shell, 3] += w * (f2.real * f2.real + f2.imag * f2.imag)
+        return partial.sum(axis=0).T.copy()
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _weighted_sums_kernel(a, b, wz, wy, wx, n_chunks):  # pragma: no cover - compiled
@@ -83,6 +95,99 @@ if numba is not None:
             for x in range(a.shape[2]):
                 w = scale * wx[x]
                 out[z, y, x] = complex((a[z, y, x] - mean_a) * w, (b[z, y, x] - mean_b) * w)
+
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _spectra_sums_kernel(f1, f2, qz, qy, qx, columns, n_shells, n_chunks):  # pragma: no cover
+        depth, height = f1.shape[0], f1.shape[1]
+        n_rows = depth * height
+        partial = np.zeros((n_chunks, n_shells, 4))
+        for chunk in numba.prange(n_chunks):
+            acc = partial[chunk]
+            for row in range(chunk * n_rows // n_chunks, (chunk + 1) * n_rows // n_chunks):
+                z, y = row // height, row % height
+                base = qz[z] + qy[y]
+                for x in range(columns.size):
+                    shell = int(np.floor(np.sqrt(base + qx[x]) + 0.5))
+                    if shell < n_shells:
+                        a, b, w = f1[z, y, x], f2[z, y, x], columns[x]
+                        acc[shell, 0] += w
+                        acc[shell, 1] += w * (a.real * b.real + a.imag * b.imag)
+                        acc[shell, 2] += w * (a.real * a.real + a.imag * a.imag)
+                        acc[shell, 3] += w * (b.real * b.real + b.imag * b.imag)
+        return partial.sum(axis=0).T.copy()
+
+    @numba.njit(inline="always")
+    def _mix(value):  # pragma: no cover - compiled; splitmix64 finaliser
+        value = value + np.uint64(0x9E3779B97F4A7C15)
+        value = (value ^ (value >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        value = (value ^ (value >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return value ^ (value >> np.uint64(31))
+
+    @numba.njit(inline="always")
+    def _phase(seed, row, width, x, mirror_row, nyquist_column, table):  # pragma: no cover - compiled
+        """Random unit phase of half-spectrum voxel (row, x); Hermitian on self-conjugate columns."""
+        phase = table[_mix(seed ^ np.uint64(row * width + x)) >> np.uint64(52)]
+        if x == 0 or x == nyquist_column:  # k and -k both stored: phi(-k) = -phi(k)
+            phase = phase * np.conj(table[_mix(seed ^ np.uint64(mirror_row * width + x)) >> np.uint64(52)])
+        return phase
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _randomize_kernel(spectrum, qz, qy, qx, cutoff_shell, seed, nyquist_column, table):  # pragma: no cover
+        depth, height, width = spectrum.shape
+        for row in numba.prange(depth * height):
+            z, y = row // height, row % height
+            mirror_row = ((depth - z) % depth) * height + (height - y) % height
+            base = qz[z] + qy[y]
+            for x in range(width):
+                if int(np.floor(np.sqrt(base + qx[x]) + 0.5)) > cutoff_shell:
+                    spectrum[z, y, x] *= _phase(seed, row, width, x, mirror_row, nyquist_column, table)
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _expand_packed_kernel(f1, f2, out):  # pragma: no cover - compiled
+        depth, height, width = out.shape
+        half = f1.shape[2]
+        for row in numba.prange(depth * height):
+            z, y = row // height, row % height
+            mirror_z, mirror_y = (depth - z) % depth, (height - y) % height
+            for x in range(half):
+                out[z, y, x] = f1[z, y, x] + 1j * f2[z, y, x]
+            for x in range(half, width):
+                first = np.conj(f1[mirror_z, mirror_y, width - x])
+                second = np.conj(f2[mirror_z, mirror_y, width - x])
+                out[z, y, x] = first + 1j * second
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _masked_sums_kernel(a, b, mask, n_chunks):  # pragma: no cover - compiled; 1-D inputs
+        partial = np.zeros((n_chunks, 3))
+        for chunk in numba.prange(n_chunks):
+            for i in range(chunk * a.size // n_chunks, (chunk + 1) * a.size // n_chunks):
+                partial[chunk, 0] += a[i] * mask[i]
+                partial[chunk, 1] += b[i] * mask[i]
+                partial[chunk, 2] += mask[i]
+        return partial.sum(axis=0)
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _mask_pack_kernel(a, b, mask, mean_a, mean_b, out):  # pragma: no cover - compiled; 1-D inputs
+        for i in numba.prange(a.size):
+            out[i] = complex((a[i] - mean_a) * mask[i], (b[i] - mean_b) * mask[i])
+
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _packed_masked_sums_kernel(packed, mask, n_chunks):  # pragma: no cover - compiled; 1-D inputs
+        partial = np.zeros((n_chunks, 3))
+        for chunk in numba.prange(n_chunks):
+            for i in range(chunk * packed.size // n_chunks, (chunk + 1) * packed.size // n_chunks):
+                value, weight = packed[i], mask[i]
+                partial[chunk, 0] += value.real * weight
+                partial[chunk, 1] += value.imag * weight
+                partial[chunk, 2] += weight
+        return partial.sum(axis=0)
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _mask_packed_kernel(packed, mask, mean):  # pragma: no cover - compiled; 1-D inputs
+        for i in numba.prange(packed.size):
+            packed[i] = (packed[i] - mean) * mask[i]
 
 
 def _as_3d(array):
@@ -132,6 +237,101 @@ def pack_windowed(a, b, windows, complex_dtype) -> np.ndarray:
     return out
 
 
+def pack_masked(a, b, mask, complex_dtype) -> np.ndarray:
+    """``(a - mean_a) m + i (b - mean_b) m`` with mask-weighted means, in two parallel passes.
+
+    Parameters
+    ----------
+    a, b, mask : C-contiguous ndarray of one shape
+        Images and real-space weights (not modified).
+    complex_dtype : numpy dtype
+        complex64 or complex128.
+    """
+    real = np.empty(0, dtype=complex_dtype).real.dtype
+    flat_a, flat_b, flat_m = (np.ascontiguousarray(x).reshape(-1) for x in (a, b, mask))
+    out = np.empty(a.shape, dtype=complex_dtype)
+    with _LOCK:
+        sum_a, sum_b, total = _masked_sums_kernel(flat_a, flat_b, flat_m, min(a.size, 4 * numba.get_num_threads()))
+        _mask_pack_kernel(flat_a, flat_b, flat_m, real.type(sum_a / total), real.type(sum_b / total), out.reshape(-1))
+    return out
+
+
+def expand_packed(spectrum1, spectrum2, out) -> None:
+    """Write the full spectrum ``F1 + i F2`` of two real images from their rfft halves.
+
+    Its inverse complex FFT is ``a + i b``: two real inverse transforms for the
+    price of one complex one, in the caller's buffer.
+
+    Parameters
+    ----------
+    spectrum1, spectrum2 : complex ndarray, shape (..., X // 2 + 1)
+        Half spectra of two real images of shape ``out.shape`` (not modified).
+    out : complex ndarray, shape (Y, X) or (Z, Y, X)
+        Receives the full packed spectrum.
+    """
+    with _LOCK:
+        _expand_packed_kernel(_as_3d(spectrum1), _as_3d(spectrum2), _as_3d(out))
+
+
+def mask_packed_inplace(packed, mask) -> None:
+    """``packed = (packed - mean) * mask`` with the mask-weighted complex mean, in place.
+
+    For ``packed = a + i b`` this is the packing of :func:`pack_masked`.
+    """
+    flat, weights = packed.reshape(-1), np.ascontiguousarray(mask).reshape(-1)
+    with _LOCK:
+        n_chunks = min(flat.size, 4 * numba.get_num_threads())
+        real_sum, imag_sum, total = _packed_masked_sums_kernel(flat, weights, n_chunks)
+        _mask_packed_kernel(flat, weights, complex(real_sum / total, imag_sum / total))
+
+
+def spectra_shell_sums(spectrum1, spectrum2, squared_coordinates, columns, n_shells: int) -> np.ndarray:
+    """Shell sums of two rfft spectra: counts, Re F1 F2*, |F1|^2, |F2|^2 (one parallel pass).
+
+    Parameters as :func:`packed_shell_sums`, with ``spectrum1`` and
+    ``spectrum2`` half spectra of shape (..., X // 2 + 1).
+    """
+    coords = _with_depth(squared_coordinates)
+    n_rows = spectrum1.size // spectrum1.shape[-1]
+    with _LOCK:
+        return _spectra_sums_kernel(_as_3d(spectrum1), _as_3d(spectrum2), *coords, columns, n_shells,
+                                    min(n_rows, 4 * numba.get_num_threads()))
+
+
+def randomize_half_spectrum(spectrum, squared_coordinates, cutoff_shell: int, seed: int, n_last: int) -> None:
+    """Multiply, in place, every voxel of an rfft spectrum beyond ``cutoff_shell`` by a random phase.
+
+    The phases are uniform and Hermitian where the half spectrum holds both
+    ``k`` and ``-k`` (column 0 and, for even ``n_last``, the Nyquist column),
+    so the inverse transform stays real and every amplitude is kept. Each is
+    one of 4096 equally spaced phases (steps of 1.5e-3 rad; the table stays in
+    cache), picked by a splitmix64 hash of (seed, voxel): a seed gives the
+    same phases whatever the number of threads.
+
+    Parameters
+    ----------
+    spectrum : complex ndarray, shape (..., n_last // 2 + 1)
+        Modified in place.
+    squared_coordinates : list of float64 ndarray
+        Per-axis squared frequency in shell units (rfft layout).
+    cutoff_shell : int
+        Shells up to this index keep their phases.
+    seed : int
+        Random seed (0 <= seed < 2**64).
+    n_last : int
+        Real-space length of the last axis.
+    """
+    coords = _with_depth(squared_coordinates)
+    nyquist_column = spectrum.shape[-1] - 1 if n_last % 2 == 0 else -1
+    with _LOCK:
+        _randomize_kernel(_as_3d(spectrum), *coords, int(cutoff_shell), np.uint64(seed), nyquist_column, _PHASES)
+
+
+def _with_depth(squared_coordinates) -> list:
+    coords = list(squared_coordinates)
+    return [np.zeros(1), *coords] if len(coords) == 2 else coords
+
+
 def packed_shell_sums(packed_spectrum, squared_coordinates, columns, n_shells: int) -> np.ndarray:
     """Shell sums of two real images from the full FFT of ``a + i b``.
 
@@ -156,9 +356,7 @@ def packed_shell_sums(packed_spectrum, squared_coordinates, columns, n_shells: i
     ndarray, shape (4, n_shells), float64
         Counts, Re A B*, |A|^2, |B|^2 per shell of the full spectrum.
     """
-    coords = list(squared_coordinates)
-    if len(coords) == 2:
-        coords.insert(0, np.zeros(1))
+    coords = _with_depth(squared_coordinates)
     n_rows = packed_spectrum.size // packed_spectrum.shape[-1]
     n_chunks = min(n_rows, 4 * numba.get_num_threads())
     with _LOCK:

@@ -1,0 +1,244 @@
+"""Solvent and spherical masks (after RELION's relion_mask_create and recovar.core.mask).
+
+All masks are float32 arrays in [0, 1] computed on the CPU (distance
+transforms, labelling and Otsu's threshold are host operations); a cupy input
+is moved to the host first. Distances (``lowpass_sigma``, ``extend``,
+``soft_edge``, ``radius``) are in ``pixel_size`` units, pixels by default, so
+anisotropic voxels give round masks in physical space.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .backend import to_host
+from .frequency import normalize_pixel_size
+from .validation import check_image
+
+__all__ = [
+    "make_mask",
+    "mask_from_half_maps",
+    "raised_cosine_mask",
+    "soft_mask_outside_map",
+    "soften_mask",
+    "spherical_mask",
+]
+
+
+def _distance_from_center(shape, center, sizes) -> np.ndarray:
+    """Euclidean distance (physical units) of every voxel from ``center`` (voxel coordinates)."""
+    center = tuple(n // 2 for n in shape) if center is None else tuple(float(c) for c in center)
+    if len(center) != len(shape):
+        raise ValueError(f"center must have {len(shape)} coordinates, got {center}")
+    axes = [(np.arange(n) - c) * p for n, c, p in zip(shape, center, sizes)]
+    grids = np.meshgrid(*[a * a for a in axes], indexing="ij", sparse=True)
+    return np.sqrt(sum(grids))
+
+
+def _cosine_taper(distance, width: float) -> np.ndarray:
+    """1 at distance <= 0, raised cosine down to 0 at ``width``, 0 beyond (float32)."""
+    distance = np.asarray(distance, dtype=np.float64)
+    if width <= 0:
+        return (distance <= 0).astype(np.float32)
+    ramp = 0.5 * (1 + np.cos(np.pi * np.clip(distance / width, 0, 1)))
+    return ramp.astype(np.float32)
+
+
+def raised_cosine_mask(shape, radius: float, radius_p: float, *, center=None, pixel_size=1.0) -> np.ndarray:
+    """1 inside ``radius``, raised-cosine fall to 0 at ``radius_p``, 0 beyond.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        2-D (gives a disc) or 3-D.
+    radius, radius_p : float
+        Inner (full value) and outer (zero) radius, pixel_size units; ``radius_p >= radius``.
+    center : sequence of float, optional
+        Centre in voxel coordinates; default ``n // 2`` on every axis (the FFT centre).
+    pixel_size : float or sequence of float
+        Voxel size per axis.
+
+    Returns
+    -------
+    ndarray of float32, shape ``shape``
+    """
+    shape = _check_shape(shape)
+    sizes = normalize_pixel_size(pixel_size, len(shape))
+    if not (np.isfinite(radius) and radius >= 0):
+        raise ValueError(f"radius must be >= 0, got {radius}")
+    if not (np.isfinite(radius_p) and radius_p >= radius):
+        raise ValueError(f"radius_p must be >= radius ({radius}), got {radius_p}")
+    distance = _distance_from_center(shape, center, sizes)
+    return _cosine_taper(distance - radius, radius_p - radius)
+
+
+def spherical_mask(shape, radius=None, soft_edge: float = 0, center=None, *, pixel_size=1.0) -> np.ndarray:
+    """A sphere (disc in 2-D) of ``radius`` with an optional raised-cosine edge outside it.
+
+    ``radius`` defaults to the largest that fits in the box with its soft edge:
+    ``min(n_i * p_i) / 2 - soft_edge`` (pixel_size units).
+    """
+    shape = _check_shape(shape)
+    sizes = normalize_pixel_size(pixel_size, len(shape))
+    if not (np.isfinite(soft_edge) and soft_edge >= 0):
+        raise ValueError(f"soft_edge must be >= 0, got {soft_edge}")
+    if radius is None:
+        radius = min(n * p for n, p in zip(shape, sizes)) / 2 - soft_edge
+        if radius <= 0:
+            raise ValueError(f"soft_edge ({soft_edge}) leaves no room for a sphere in a box of shape {shape}")
+    return raised_cosine_mask(shape, radius, radius + soft_edge, center=center, pixel_size=sizes)
+
+
+def soften_mask(binary, width: float, *, pixel_size=1.0) -> np.ndarray:
+    """Raised-cosine soft edge of ``width`` outside a binary mask.
+
+    Voxels inside stay 1; outside, the value falls with the Euclidean distance
+    to the region as ``(1 + cos(pi d / width)) / 2``, reaching 0 at ``width``.
+    """
+    binary = np.asarray(to_host(binary)).astype(bool)
+    if not binary.any():
+        raise ValueError("binary mask is empty: nothing to soften")
+    if not (np.isfinite(width) and width >= 0):
+        raise ValueError(f"width must be >= 0, got {width}")
+    sizes = normalize_pixel_size(pixel_size, binary.ndim)
+    distance = ndimage.distance_transform_edt(~binary, sampling=sizes)
+    return _cosine_taper(distance, width)
+
+
+def make_mask(
+    volume,
+    *,
+    threshold="auto",
+    lowpass_sigma=None,
+    extend=None,
+    soft_edge: float = 3,
+    cleanup: bool = True,
+    pixel_size=1.0,
+    return_binary: bool = False,
+):
+    """Soft solvent mask of a map: low-pass, threshold, clean up, extend, soft edge.
+
+    Parameters
+    ----------
+    volume : array, shape (Y, X) or (Z, Y, X)
+        The map (e.g. the average of two half-maps). Not modified.
+    threshold : "auto" or float
+        "auto": Otsu's threshold of the low-passed map inside the inscribed
+        sphere; a number: that density value.
+    lowpass_sigma : float, optional
+        Gaussian low-pass width (pixel_size units) before thresholding. None:
+        ``max(2, N // 64)`` pixels (N the largest axis); 0: no low-pass.
+    extend : float, optional
+        Euclidean extension of the binary region (pixel_size units). None:
+        ``ceil(6 N / 128)`` pixels; 0: none.
+    soft_edge : float
+        Width of the raised-cosine edge outside the extended region.
+    cleanup : bool
+        Fill holes and keep only the largest connected component.
+    pixel_size : float or sequence of float
+        Voxel size per axis.
+    return_binary : bool
+        Also return the binary region (after extension, before softening).
+
+    Returns
+    -------
+    ndarray of float32 in [0, 1], or (soft, binary)
+
+    Raises
+    ------
+    ValueError
+        Constant, empty or non-finite input, or a threshold that selects no voxel.
+    """
+    check_image(volume, "volume")
+    data = np.asarray(to_host(volume), dtype=np.float32)
+    sizes = normalize_pixel_size(pixel_size, data.ndim)
+    pixel = min(sizes)
+    largest = max(data.shape)
+    sigma = max(2, largest // 64) * pixel if lowpass_sigma is None else float(lowpass_sigma)
+    grow = np.ceil(6 * largest / 128) * pixel if extend is None else float(extend)
+    for name, value in (("lowpass_sigma", sigma), ("extend", grow), ("soft_edge", soft_edge)):
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be >= 0, got {value}")
+    smooth = ndimage.gaussian_filter(data, [sigma / p for p in sizes]) if sigma > 0 else data
+    inside = spherical_mask(data.shape, pixel_size=sizes) > 0
+    level = _threshold_level(smooth, inside, threshold)
+    binary = (smooth > level) & inside
+    if cleanup:
+        binary = _largest_component(ndimage.binary_fill_holes(binary))
+    if not binary.any():
+        raise ValueError(f"threshold {level:.4g} selects no voxel inside the inscribed sphere: lower it")
+    if grow > 0:
+        binary = ndimage.distance_transform_edt(~binary, sampling=sizes) <= grow
+    soft = soften_mask(binary, soft_edge, pixel_size=sizes)
+    return (soft, binary) if return_binary else soft
+
+
+def mask_from_half_maps(half1, half2, **kwargs):
+    """:func:`make_mask` of the average of two half-maps (same shape); keywords are forwarded."""
+    if getattr(half1, "shape", None) != getattr(half2, "shape", None):
+        raise ValueError(f"half1 and half2 must have the same shape, got {half1.shape} and {half2.shape}")
+    check_image(half1, "half1")
+    check_image(half2, "half2")
+    average = (np.asarray(to_host(half1), dtype=np.float32) + np.asarray(to_host(half2), dtype=np.float32)) / 2
+    return make_mask(average, **kwargs)
+
+
+def soft_mask_outside_map(volume, radius=None, width: float = 3, *, noise=None, pixel_size=1.0):
+    """Replace the outside of a soft sphere by the background (RELION's softMaskOutsideMap).
+
+    Parameters
+    ----------
+    volume : array
+        The map (not modified).
+    radius : float, optional
+        Sphere radius (pixel_size units); default half the box minus ``width``.
+    width : float
+        Raised-cosine edge width.
+    noise : float, optional
+        Background value; default the mean of the map weighted by ``1 - mask``.
+
+    Returns
+    -------
+    masked : ndarray of float32
+        ``volume * mask + background * (1 - mask)``.
+    mask : ndarray of float32
+    """
+    check_image(volume, "volume")
+    data = np.asarray(to_host(volume), dtype=np.float32)
+    mask = spherical_mask(data.shape, radius, width, pixel_size=pixel_size)
+    outside = 1 - mask
+    if noise is None:
+        if outside.sum() == 0:
+            raise ValueError("the sphere fills the box: no background left to estimate; give noise=")
+        noise = float((data * outside).sum() / outside.sum())
+    return data * mask + np.float32(noise) * outside, mask
+
+
+def _check_shape(shape) -> tuple[int, ...]:
+    shape = tuple(int(n) for n in shape)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise ValueError(f"shape must be 2-D or 3-D with positive sizes, got {shape}")
+    return shape
+
+
+def _threshold_level(smooth, inside, threshold) -> float:
+    if isinstance(threshold, str):
+        if threshold != "auto":
+            raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
+        from skimage.filters import threshold_otsu
+
+        return float(threshold_otsu(smooth[inside]))
+    level = float(threshold)
+    if not np.isfinite(level):
+        raise ValueError(f"threshold must be finite, got {threshold}")
+    return level
+
+
+def _largest_component(binary) -> np.ndarray:
+    labels, count = ndimage.label(binary)
+    if count <= 1:
+        return binary
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return labels == np.argmax(sizes)
