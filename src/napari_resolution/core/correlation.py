@@ -21,7 +21,7 @@ from .frequency import (
     shell_geometry,
     tukey_window,
 )
-from .results import ResultMixin
+from .results import ShellResultMixin, resolution_summary
 from .thresholds import all_threshold_curves, find_crossing, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, working_dtype
 
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 @dataclass(frozen=True, eq=False)
-class CorrelationResult(ResultMixin):
+class CorrelationResult(ShellResultMixin):
     """Fourier ring/shell correlation of two images and the resolution it implies.
 
     Attributes
@@ -99,21 +99,9 @@ class CorrelationResult(ResultMixin):
     reference_pixel_size: float
     parameters: dict = field(default_factory=dict)
 
-    @property
-    def spatial_frequency(self) -> np.ndarray:
-        """Shell centres in cycles per physical unit (``frequency / reference_pixel_size``)."""
-        return self.frequency / self.reference_pixel_size
-
     def summary(self, unit: str = "") -> str:
         """One line a user can copy, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status crossed``."""
-        unit = f" {unit}" if unit else ""
-        if self.status == "never_above":
-            return f"no resolution: the correlation is never above {self.criterion} · status never_above"
-        bound = "≤ " if self.status == "never_below" else ""
-        return (
-            f"{bound}{self.resolution:.3g}{unit} ({self.criterion}, full period) · "
-            f"{bound}{self.resolution_half:.3g}{unit} half period · status {self.status}"
-        )
+        return resolution_summary(self.resolution, self.status, self.criterion, unit)
 
 
 def ssnr_from_correlation(correlation) -> np.ndarray:

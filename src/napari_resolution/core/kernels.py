@@ -45,6 +45,14 @@ def jit_enabled() -> bool:
 
 if numba is not None:
 
+    @numba.njit(inline="always")
+    def _accumulate(acc, shell, weight, a, b):  # pragma: no cover - compiled
+        """Add one voxel's count, Re a b*, |a|^2 and |b|^2 (times its multiplicity) to its shell."""
+        acc[shell, 0] += weight
+        acc[shell, 1] += weight * (a.real * b.real + a.imag * b.imag)
+        acc[shell, 2] += weight * (a.real * a.real + a.imag * a.imag)
+        acc[shell, 3] += weight * (b.real * b.real + b.imag * b.imag)
+
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _packed_sums_kernel(packed, qz, qy, qx, columns, n_shells, n_chunks):  # pragma: no cover
         depth, height, width = packed.shape
@@ -64,11 +72,7 @@ if numba is not None:
                     d = np.conj(packed[mirror_z, mirror_y, (width - x) % width])
                     f1 = 0.5 * (c + d)  # transform of the real part
                     f2 = -0.5j * (c - d)  # transform of the imaginary part
-                    w = columns[x]
-                    acc[shell, 0] += w
-                    acc[shell, 1] += w * (f1.real * f2.real + f1.imag * f2.imag)
-                    acc[shell, 2] += w * (f1.real * f1.real + f1.imag * f1.imag)
-                    acc[shell, 3] += w * (f2.real * f2.real + f2.imag * f2.imag)
+                    _accumulate(acc, shell, columns[x], f1, f2)
         return partial.sum(axis=0).T.copy()
 
     @numba.njit(parallel=True, cache=True, nogil=True)
@@ -110,11 +114,7 @@ if numba is not None:
                 for x in range(columns.size):
                     shell = int(np.floor(np.sqrt(base + qx[x]) + 0.5))
                     if shell < n_shells:
-                        a, b, w = f1[z, y, x], f2[z, y, x], columns[x]
-                        acc[shell, 0] += w
-                        acc[shell, 1] += w * (a.real * b.real + a.imag * b.imag)
-                        acc[shell, 2] += w * (a.real * a.real + a.imag * a.imag)
-                        acc[shell, 3] += w * (b.real * b.real + b.imag * b.imag)
+                        _accumulate(acc, shell, columns[x], f1[z, y, x], f2[z, y, x])
         return partial.sum(axis=0).T.copy()
 
     @numba.njit(inline="always")

@@ -28,7 +28,7 @@ from .correlation import (
     spectra_sums,
 )
 from .frequency import ShellGeometry, hermitian_weights, shell_geometry, shell_index
-from .results import ResultMixin
+from .results import ShellResultMixin, resolution_summary
 from .thresholds import all_threshold_curves, find_crossing, parse_threshold, threshold_curve
 from .validation import check_image, check_mask, check_progress, working_dtype
 
@@ -42,7 +42,7 @@ SHARP_MASK_OFFSET = 0.05
 
 
 @dataclass(frozen=True, eq=False)
-class PhaseRandomizedResult(ResultMixin):
+class PhaseRandomizedResult(ShellResultMixin):
     """Unmasked, masked, phase-randomised-masked and corrected FSC on the same shells.
 
     Attributes
@@ -98,20 +98,12 @@ class PhaseRandomizedResult(ResultMixin):
     warnings: tuple = ()
     parameters: dict = field(default_factory=dict)
 
-    @property
-    def spatial_frequency(self) -> np.ndarray:
-        """Shell centres in cycles per physical unit."""
-        return self.frequency / self.reference_pixel_size
-
     def summary(self, unit: str = "") -> str:
-        """One copyable line: corrected resolution, criterion, and the masked one beside it."""
-        unit = f" {unit}" if unit else ""
-        if self.status == "never_above":
-            return f"no resolution: the corrected FSC is never above {self.criterion} · status never_above"
-        bound = "≤ " if self.status == "never_below" else ""
-        masked = "" if self.masked_resolution is None else f" · masked {self.masked_resolution:.3g}{unit}"
-        return (f"{bound}{self.resolution:.3g}{unit} ({self.criterion}, full period, phase-randomisation "
-                f"corrected) · {bound}{self.resolution_half:.3g}{unit} half period{masked} · status {self.status}")
+        """One copyable line: corrected resolution, criterion, and the uncorrected masked one beside it."""
+        spaced = f" {unit}" if unit else ""
+        masked = "" if self.masked_resolution is None else f" · masked {self.masked_resolution:.3g}{spaced}"
+        return resolution_summary(self.resolution, self.status, self.criterion, unit, curve="corrected FSC",
+                                  qualifier="phase-randomisation corrected", extra=masked)
 
 
 def _seeds(seed, count: int) -> list[int]:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ResultMixin", "jsonable"]
+__all__ = ["ResultMixin", "ShellResultMixin", "jsonable", "resolution_summary"]
 
 
 def jsonable(value):
@@ -44,3 +44,42 @@ class ResultMixin:
     def to_dict(self) -> dict:
         """Every field as JSON-ready values (lists, floats, None for NaN/Inf)."""
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def resolution_summary(resolution, status: str, criterion: str, unit: str = "", *, curve: str = "correlation",
+                       qualifier: str = "", extra: str = "") -> str:
+    """One copyable line, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status crossed``.
+
+    Parameters
+    ----------
+    resolution : float or None
+        Full-period resolution (the Nyquist bound for "never_below").
+    status : str
+        "crossed", "never_below" or "never_above".
+    criterion : str
+        Threshold name.
+    unit : str
+        Unit of the resolution.
+    curve : str
+        What was read ("correlation", "corrected FSC"), for the no-resolution message.
+    qualifier : str
+        Added inside the parentheses, e.g. "phase-randomisation corrected".
+    extra : str
+        Appended before the status, e.g. " · masked 3.1 Å".
+    """
+    unit = f" {unit}" if unit else ""
+    if status == "never_above":
+        return f"no resolution: the {curve} is never above {criterion} · status never_above"
+    bound = "≤ " if status == "never_below" else ""
+    qualifier = f", {qualifier}" if qualifier else ""
+    return (f"{bound}{resolution:.3g}{unit} ({criterion}, full period{qualifier}) · "
+            f"{bound}{resolution / 2:.3g}{unit} half period{extra} · status {status}")
+
+
+class ShellResultMixin(ResultMixin):
+    """Results on frequency shells: physical frequencies from ``frequency`` and ``reference_pixel_size``."""
+
+    @property
+    def spatial_frequency(self) -> np.ndarray:
+        """Shell centres in cycles per physical unit (``frequency / reference_pixel_size``)."""
+        return self.frequency / self.reference_pixel_size
