@@ -42,7 +42,7 @@ def test_fsc_round_trip(simulated, tmp_path, capsys):
     direct = fourier_correlation(a, b, pixel_size=1.25)
     assert payload["resolution"] == pytest.approx(direct.resolution)
     header = out_csv.read_text().splitlines()[0]
-    assert header.startswith("frequency_cycles_per_pixel,correlation,n_points,ssnr,threshold_half-bit")
+    assert header.startswith("frequency_cycles_per_pixel,correlation,ssnr,n_points,threshold_half-bit")
     assert out_png.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -109,3 +109,30 @@ def test_demo_prints_measured_and_known(tmp_path, capsys):
     measured, known = payload["measured"]["resolution"], payload["expected"]["resolution"]
     assert measured == pytest.approx(known, rel=0.04)
     assert (tmp_path / "fsc.png").stat().st_size > 10_000
+
+
+def test_mask_command_and_randomised_fsc(simulated, tmp_path, capsys):
+    mask_path = tmp_path / "mask.mrc"
+    code = main(["mask", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--out", str(mask_path),
+                 "--threshold", "-0.2", "--soft-edge", "4", "--extend", "0", "--lowpass-sigma", "3"])
+    assert code == 0 and "inside" in capsys.readouterr().out
+    mask = io.read_image(mask_path)
+    assert mask.data.shape == (48, 64, 64) and mask.pixel_size == pytest.approx((1.25,) * 3)
+    assert 0 <= mask.data.min() and mask.data.max() == 1
+    out_json, out_png = tmp_path / "r.json", tmp_path / "r.png"
+    code = main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--mask", str(mask_path),
+                 "--randomize", "--randomize-at", "0.8", "--json", str(out_json), "--plot", str(out_png)])
+    assert code == 0
+    assert "phase-randomisation corrected" in capsys.readouterr().out
+    payload = json.loads(out_json.read_text())
+    for curve in ("unmasked", "masked", "randomized", "corrected"):
+        assert len(payload[curve]) == len(payload["frequency"])
+    assert payload["randomization_shell"] > 0
+    assert out_png.stat().st_size > 10_000
+
+
+def test_randomize_needs_a_mask_and_mask_needs_maps(simulated, tmp_path, capsys):
+    assert main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--randomize"]) == 2
+    assert "--randomize needs --mask" in capsys.readouterr().err
+    assert main(["mask", str(simulated / "half1.mrc"), "--out", str(tmp_path / "m.mrc"), "--threshold", "x"]) == 2
+    assert "--threshold" in capsys.readouterr().err

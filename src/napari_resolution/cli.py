@@ -13,6 +13,8 @@ import numpy as np
 
 from . import io
 from .core.correlation import fourier_correlation
+from .core.masks import make_mask, mask_from_half_maps
+from .core.randomization import phase_randomized_fsc
 from .core.simulate import phantom_pair
 
 __all__ = ["main"]
@@ -59,6 +61,11 @@ def _add_correlation_command(commands, name: str, help_text: str):
     parser.add_argument("--apodization", type=int, default=20, help="edge taper width in pixels (0: none)")
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
     parser.add_argument("--crossing-rule", default="first-below", choices=("first-below", "last-above"))
+    parser.add_argument("--randomize", action="store_true",
+                        help="correct the masked FSC by phase randomisation (needs --mask)")
+    parser.add_argument("--randomize-at", type=float, default=0.8,
+                        help="FSC level in (0, 1) (default 0.8) or a resolution >= 1 to randomise beyond")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random phases")
     parser.add_argument("--json", help="write the result as JSON (- for stdout)")
     parser.add_argument("--csv", help="write the curves as CSV")
     parser.add_argument("--plot", help="write the curve as PNG")
@@ -83,6 +90,17 @@ def _build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--out", required=True, help="output folder")
         sub.set_defaults(handler=_run_simulate, ndim=3 if kind == "fsc" else 2)
+
+    mask = commands.add_parser("mask", help="soft solvent mask from a map or two half-maps")
+    mask.add_argument("maps", nargs="+", metavar="MAP", help="one map, or two half-maps to average")
+    mask.add_argument("--out", required=True, help="output mask (.mrc)")
+    mask.add_argument("--threshold", default="auto", help="'auto' (Otsu) or a density value")
+    mask.add_argument("--lowpass-sigma", type=float, help="Gaussian low-pass width (pixel_size units)")
+    mask.add_argument("--extend", type=float, help="extension of the binary region (pixel_size units)")
+    mask.add_argument("--soft-edge", type=float, default=3.0, help="raised-cosine edge width (pixel_size units)")
+    mask.add_argument("--no-cleanup", action="store_true", help="keep holes and every connected component")
+    mask.add_argument("--pixel-size", type=_floats, help="P or Z,Y,X (default: file header, else 1)")
+    mask.set_defaults(handler=_run_mask)
 
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128))
@@ -110,29 +128,65 @@ def _run_correlation(args) -> int:
     mask = None if args.mask is None else io.read_image(args.mask).data
     pixel_size = _pixel_size(args.pixel_size, args.ndim) or first.pixel_size or 1.0
     unit = first.unit if args.pixel_size is None and first.pixel_size else ""
-    result = fourier_correlation(
-        first.data, second.data, pixel_size=pixel_size, threshold=args.threshold,
-        ring_thickness=args.ring_thickness, apodization=args.apodization, mask=mask,
-        crossing_rule=args.crossing_rule,
-    )
-    _write_outputs(result, args, unit)
+    if args.randomize:
+        if mask is None:
+            raise ValueError("--randomize needs --mask")
+        result = phase_randomized_fsc(first.data, second.data, mask, randomize_at=args.randomize_at,
+                                      pixel_size=pixel_size, threshold=args.threshold, seed=args.seed)
+        curves = {"unmasked": result.unmasked, "masked": result.masked, "randomized": result.randomized,
+                  "corrected": result.corrected}
+    else:
+        result = fourier_correlation(
+            first.data, second.data, pixel_size=pixel_size, threshold=args.threshold,
+            ring_thickness=args.ring_thickness, apodization=args.apodization, mask=mask,
+            crossing_rule=args.crossing_rule,
+        )
+        curves = {"correlation": result.correlation, "ssnr": result.ssnr}
+    _write_outputs(result, curves, args, unit)
     if args.json != "-":
         print(result.summary(unit))
+        for note in getattr(result, "warnings", ()):
+            print(f"warning: {note}", file=sys.stderr)
     return 0
 
 
-def _write_outputs(result, args, unit: str) -> None:
+def _write_outputs(result, curves: dict, args, unit: str) -> None:
     if args.json:
         io.write_json(args.json, result.to_dict())
     if args.csv:
-        columns = {"frequency_cycles_per_pixel": result.frequency, "correlation": result.correlation,
-                   "n_points": result.n_points, "ssnr": result.ssnr}
+        columns = {"frequency_cycles_per_pixel": result.frequency, **curves, "n_points": result.n_points}
         columns.update({f"threshold_{name}": curve for name, curve in result.thresholds.items()})
         io.write_csv(args.csv, columns)
     if args.plot:
         from .plotting import plot_correlation
 
         plot_correlation(result, args.plot, unit=unit)
+
+
+def _run_mask(args) -> int:
+    if len(args.maps) > 2:
+        raise ValueError(f"mask takes one map or two half-maps, got {len(args.maps)} files")
+    images = [io.read_image(path) for path in args.maps]
+    ndim = images[0].data.ndim
+    pixel_size = _pixel_size(args.pixel_size, ndim) or images[0].pixel_size or 1.0
+    threshold = args.threshold if args.threshold == "auto" else _number(args.threshold, "--threshold")
+    options = {"threshold": threshold, "lowpass_sigma": args.lowpass_sigma, "extend": args.extend,
+               "soft_edge": args.soft_edge, "cleanup": not args.no_cleanup, "pixel_size": pixel_size}
+    if len(images) == 2:
+        mask = mask_from_half_maps(images[0].data, images[1].data, **options)
+    else:
+        mask = make_mask(images[0].data, **options)
+    io.write_mrc(args.out, mask, pixel_size)
+    fraction = 100 * float((mask > 0.5).mean())
+    print(f"wrote {args.out}: {fraction:.1f} % of the box inside (mask > 0.5)")
+    return 0
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be 'auto' or a number, got {text!r}") from None
 
 
 def _run_simulate(args) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -14,8 +16,9 @@ def plot_correlation(result, path, *, unit: str = "", expected=None, title: str 
 
     Parameters
     ----------
-    result : CorrelationResult
-        The measured curve.
+    result : CorrelationResult or PhaseRandomizedResult
+        The measured curve(s); a phase-randomised result draws its four curves
+        and marks the randomisation shell.
     path : str or Path
         Output PNG file.
     unit : str
@@ -28,22 +31,40 @@ def plot_correlation(result, path, *, unit: str = "", expected=None, title: str 
     figure = Figure(figsize=(7, 4.2), dpi=120)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.plot(result.frequency, result.correlation, color="C0", lw=1.8, label="measured")
+    for label, curve, style in _curves(result):
+        axes.plot(result.frequency, curve, label=label, **style)
+    if hasattr(result, "randomization_frequency"):
+        axes.axvline(result.randomization_frequency, color="0.5", lw=0.8, ls=":")
+        axes.annotate("phases randomised →", (result.randomization_frequency, -0.07), xytext=(4, 0),
+                      textcoords="offset points", color="0.4", fontsize=8)
     if expected is not None:
         axes.plot(expected.frequency, expected.correlation, color="0.3", lw=1.2, ls=":", label="expected")
     axes.plot(result.frequency, result.threshold, color="C3", lw=1.2, ls="--", label=result.criterion)
     if result.crossing is not None:
         axes.axvline(result.crossing, color="C2", lw=1)
-        axes.annotate(result.summary(unit).split(" · ")[0], (result.crossing, 0.6),
-                      xytext=(6, 0), textcoords="offset points", color="C2")
+        label = f"{result.resolution:.3g} {unit}".strip()
+        axes.annotate(label, (result.crossing, 0.6), xytext=(6, 0), textcoords="offset points", color="C2")
     axes.axhline(0, color="0.7", lw=0.8)
     axes.set_xlim(0, 0.5)
-    axes.set_ylim(min(-0.1, float(np.nanmin(result.correlation))), 1.05)
+    lowest = min(float(np.nanmin(curve)) for _, curve, _ in _curves(result))
+    axes.set_ylim(min(-0.1, lowest), 1.05)
     pixel = f"{result.reference_pixel_size:g} {unit}".strip()
     axes.set_xlabel(f"spatial frequency (cycles/pixel; pixel = {pixel})")
     axes.set_ylabel("Fourier correlation")
-    axes.set_title(title or result.summary(unit), fontsize=9)
-    axes.legend(loc="upper right", frameon=False)
+    axes.set_title(title or "\n".join(textwrap.wrap(result.summary(unit), 90)), fontsize=9)
+    axes.legend(loc="upper right", fontsize=8, framealpha=0.9)
     axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
+
+
+def _curves(result) -> list[tuple[str, np.ndarray, dict]]:
+    """(label, values, line style) of every curve a result has."""
+    if hasattr(result, "corrected"):
+        return [
+            ("unmasked", result.unmasked, {"color": "C7", "lw": 1.2}),
+            ("masked", result.masked, {"color": "C0", "lw": 1.2}),
+            ("phase-randomised masked", result.randomized, {"color": "C1", "lw": 1.2}),
+            ("corrected", result.corrected, {"color": "C2", "lw": 2.0}),
+        ]
+    return [("measured", result.correlation, {"color": "C0", "lw": 1.8})]

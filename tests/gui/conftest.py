@@ -7,10 +7,12 @@ def notifications(monkeypatch):
     messages = []
     import napari_resolution.gui.runner as runner
     import napari_resolution.gui.widgets.fourier as fourier
+    import napari_resolution.gui.widgets.mask as mask
 
-    for module in (runner, fourier):
-        monkeypatch.setattr(module, "show_error", lambda text: messages.append(("error", text)), raising=False)
-        monkeypatch.setattr(module, "show_info", lambda text: messages.append(("info", text)), raising=False)
+    for module in (runner, fourier, mask):
+        for kind in ("error", "info", "warning"):
+            monkeypatch.setattr(module, f"show_{kind}", lambda text, kind=kind: messages.append((kind, text)),
+                                raising=False)
     return messages
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["add_or_update_image", "format_pixel_size", "layer_data", "layer_pixel_size", "parse_pixel_size"]
+__all__ = [
+    "add_or_update_image",
+    "fill_pixel_size",
+    "format_pixel_size",
+    "layer_data",
+    "layer_pixel_size",
+    "parse_pixel_size",
+    "refresh_on_layer_events",
+]
 
 
 def layer_pixel_size(layer) -> tuple[tuple[float, ...], str]:
@@ -89,3 +97,20 @@ def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict,
         layer.metadata = dict(metadata)
         return layer
     return viewer.add_image(data, name=name, metadata=dict(metadata), **placement, **kwargs)
+
+
+def fill_pixel_size(layer, pixel_size_field, unit_field=None) -> None:
+    """Put the layer's pixel size (and unit) into a widget's editable fields; nothing for None."""
+    if layer is None:
+        return
+    sizes, unit = layer_pixel_size(layer)
+    pixel_size_field.value = format_pixel_size(sizes)
+    if unit_field is not None:
+        unit_field.value = unit
+
+
+def refresh_on_layer_events(viewer, callback) -> None:
+    """Call ``callback`` whenever layers are added, removed, moved or renamed."""
+    events = viewer.layers.events
+    for event in (events.inserted, events.removed, events.moved, events.changed):
+        event.connect(callback)

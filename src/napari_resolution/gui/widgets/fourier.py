@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
 from napari.layers import Image
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
 from ...core.correlation import CorrelationResult, fourier_correlation
+from ...core.randomization import PhaseRandomizedResult, phase_randomized_fsc
 from ...core.thresholds import CRITERIA, parse_threshold
-from ..layers import format_pixel_size, layer_data, layer_pixel_size, parse_pixel_size
+from ..layers import fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
 from ..plots import Curve, CurvePanel, Marker, Run
 from ..runner import Runner
 
@@ -31,6 +34,7 @@ class FourierCorrelationWidget(QWidget):
     estimator = "FSC"
     y_label = "Fourier correlation"
     log_y = False
+    supports_randomization = True
 
     def __init__(self, napari_viewer):
         super().__init__()
@@ -62,26 +66,34 @@ class FourierCorrelationWidget(QWidget):
         self.show_all = CheckBox(text="Show all thresholds", value=False)
         self.ring_thickness = SpinBox(label="Ring thickness", value=1, min=1, max=50)
         self.apodization = SpinBox(label="Apodization (px)", value=20, min=0, max=100000)
+        self.randomize = CheckBox(text="Correct by phase randomisation (needs a mask)", value=False,
+                                  visible=self.supports_randomization)
+        self.randomize_at = FloatSpinBox(label="Randomise below FSC", value=0.8, min=0.05, max=0.99, step=0.05,
+                                         visible=False)
         self.use_gpu = CheckBox(text="Use GPU", value=False, enabled=gpu_available())
         self.use_gpu.tooltip = "Run on the GPU with cupy" if gpu_available() else "needs cupy and a CUDA GPU"
         self.run_button = PushButton(text="Run")
         self.inputs = Container(widgets=[
             self.first, self.second, self.mask, self.pixel_size, self.unit, self.threshold, self.custom,
-            self.show_all, self.ring_thickness, self.apodization, self.use_gpu, self.run_button,
+            self.show_all, self.ring_thickness, self.apodization, self.randomize, self.randomize_at,
+            self.use_gpu, self.run_button,
         ])
+        self.randomize.changed.connect(self._randomize_toggled)
         self.first.changed.connect(self._layer_changed)
         self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
         self.show_all.changed.connect(lambda _: self._redraw_result())
         self.run_button.changed.connect(self.run)
 
+    def _randomize_toggled(self, on: bool) -> None:
+        self.randomize_at.visible = on
+        self.ring_thickness.enabled = self.apodization.enabled = not on
+
     def _image_choices(self, widget=None) -> list:
         return [(layer.name, layer) for layer in _correlation_images(self.viewer.layers)]
 
     def _connect_viewer(self) -> None:
-        events = self.viewer.layers.events
-        for event in (events.inserted, events.removed, events.moved, events.changed):
-            event.connect(self.reset_choices)
-        events.removed.connect(self._layer_removed)
+        refresh_on_layer_events(self.viewer, self.reset_choices)
+        self.viewer.layers.events.removed.connect(self._layer_removed)
         self.reset_choices()
         images = _correlation_images(self.viewer.layers)
         if len(images) >= 2:
@@ -92,12 +104,7 @@ class FourierCorrelationWidget(QWidget):
         self.inputs.reset_choices()
 
     def _layer_changed(self, _=None) -> None:
-        layer = self.first.value
-        if layer is None:
-            return
-        sizes, unit = layer_pixel_size(layer)
-        self.pixel_size.value = format_pixel_size(sizes)
-        self.unit.value = unit
+        fill_pixel_size(self.first.value, self.pixel_size, self.unit)
 
     def _layer_removed(self, event) -> None:
         if self.runner.busy and event.value in self._running_layers:
@@ -121,13 +128,15 @@ class FourierCorrelationWidget(QWidget):
             raise ValueError(f"'{first.name}' has shape {a.shape} but '{second.name}' has shape {b.shape}: "
                              "the two images must have the same shape")
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
-        parameters = {
-            "a": a, "b": b, "mask": None if mask is None else layer_data(mask),
-            "pixel_size": parse_pixel_size(self.pixel_size.value), "threshold": threshold,
-            "ring_thickness": self.ring_thickness.value, "apodization": self.apodization.value,
-        }
+        common = {"pixel_size": parse_pixel_size(self.pixel_size.value), "threshold": threshold}
         self._running_layers = tuple(layer for layer in (first, second, mask) if layer is not None)
-        return parameters
+        if self.randomize.value:
+            if mask is None:
+                raise ValueError("phase randomisation needs a mask: choose a mask layer (e.g. from the Mask widget)")
+            return {"h1": a, "h2": b, "mask": layer_data(mask), "randomize_at": float(self.randomize_at.value),
+                    "seed": 0, **common}
+        return {"a": a, "b": b, "mask": None if mask is None else layer_data(mask), **common,
+                "ring_thickness": self.ring_thickness.value, "apodization": self.apodization.value}
 
     def run(self, _=None) -> None:
         """Start the computation in a worker thread (errors become notifications)."""
@@ -142,36 +151,48 @@ class FourierCorrelationWidget(QWidget):
                           lambda result: self._show(result, names))
 
     @staticmethod
-    def _compute(parameters: dict, use_gpu: bool, progress) -> CorrelationResult:
+    def _compute(parameters: dict, use_gpu: bool, progress):
         if use_gpu:
             import cupy
 
             parameters = {k: cupy.asarray(v) if isinstance(v, np.ndarray) else v for k, v in parameters.items()}
+        if "h1" in parameters:
+            with warnings.catch_warnings():  # the result carries them; they are shown as notifications
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return phase_randomized_fsc(**parameters, progress=progress)
         return fourier_correlation(**parameters, progress=progress)
 
     # --------------------------------------------------------------- results
-    def _show(self, result: CorrelationResult, title: str) -> None:
+    def _show(self, result, title: str) -> None:
         self.result = result
         self._title = title
         self.result_line.setText(result.summary(self.unit.value))
         self.panel.show_run(self.make_run(result, title))
+        for note in getattr(result, "warnings", ()):
+            show_warning(note)
 
     def _redraw_result(self) -> None:
         if self.result is not None and self.panel.runs:
             self.panel.replace_latest(self.make_run(self.result, self._title))
 
-    def make_run(self, result: CorrelationResult, title: str) -> Run:
-        """The curves and markers the panel draws for ``result``."""
-        curves = [Curve(self.estimator_label(result), result.frequency, result.correlation)]
+    def make_run(self, result, title: str) -> Run:
+        """The curves and markers the panel draws for ``result`` (plain or phase-randomised)."""
+        if isinstance(result, PhaseRandomizedResult):
+            curves = [Curve(label, result.frequency, values, color=color)
+                      for label, values, color in _randomized_curves(result)]
+        else:
+            curves = [Curve(self.estimator_label(result), result.frequency, result.correlation)]
         curves.append(Curve(result.criterion, result.frequency, result.threshold, "threshold", _THRESHOLD_COLOR))
         if self.show_all.value:
             others = [(n, c) for n, c in result.thresholds.items() if n != result.criterion]
             for (name, curve), color in zip(others, _OTHER_THRESHOLD_COLORS):
                 curves.append(Curve(name, result.frequency, curve, "threshold", color))
-        return Run(title, curves, self._markers(result, result.crossing),
-                   result.reference_pixel_size, self.unit.value)
+        markers = self._markers(result, result.crossing)
+        if isinstance(result, PhaseRandomizedResult):
+            markers.append(Marker(result.randomization_frequency, "phases randomised →"))
+        return Run(title, curves, markers, result.reference_pixel_size, self.unit.value)
 
-    def _markers(self, result: CorrelationResult, crossing) -> list[Marker]:
+    def _markers(self, result, crossing) -> list[Marker]:
         unit = f" {self.unit.value}" if self.unit.value else ""
         if result.status == "crossed":
             return [Marker(crossing, f"{result.resolution:.3g}{unit}")]
@@ -191,6 +212,7 @@ class SSNRWidget(FourierCorrelationWidget):
     estimator = "SSNR"
     y_label = "SSNR"
     log_y = True
+    supports_randomization = False
 
     def make_run(self, result: CorrelationResult, title: str) -> Run:
         """SSNR curve, its threshold curve (dashed) and the threshold's asymptote (dotted)."""
@@ -205,6 +227,12 @@ class SSNRWidget(FourierCorrelationWidget):
                                 "reference", "#a0a0a0"))
         return Run(title, curves, self._markers(result, result.ssnr_crossing),
                    result.reference_pixel_size, self.unit.value)
+
+
+def _randomized_curves(result: PhaseRandomizedResult) -> list[tuple[str, np.ndarray, str]]:
+    """(label, values, colour) of the four phase-randomisation curves; the corrected one first."""
+    return [("corrected", result.corrected, "#40c090"), ("masked", result.masked, "#4fa3ff"),
+            ("randomised masked", result.randomized, "#ffb000"), ("unmasked", result.unmasked, "#a0a0a0")]
 
 
 def _ssnr_asymptote(criterion: str) -> float:
