@@ -224,7 +224,7 @@ def shell_counts(geometry: ShellGeometry) -> np.ndarray:
     return np.bincount(index.ravel(), minlength=geometry.n_shells)[: geometry.n_shells].astype(np.int64)
 
 
-def fold_mirrored(values, xp=np):
+def fold_mirrored(values, xp=np, first_axis: int = 0):
     """Sum each row of the non-last axes with its mirror row (k with -k).
 
     A shell index depends on ``|k|`` only, so on an rfft spectrum rows ``i``
@@ -237,13 +237,15 @@ def fold_mirrored(values, xp=np):
         Per-voxel values on the rfft layout.
     xp : module
         numpy or cupy.
+    first_axis : int
+        First axis to fold (1 for a stack of images along axis 0).
 
     Returns
     -------
     array, shape (n0 // 2 + 1, ..., m)
         New array; row 0 (and, for even lengths, row n / 2) is its own mirror.
     """
-    for axis in range(values.ndim - 1):
+    for axis in range(first_axis, values.ndim - 1):
         rows = xp.moveaxis(values, axis, 0)
         n, kept = rows.shape[0], rows.shape[0] // 2 + 1
         folded = rows[:kept].copy()

@@ -1,0 +1,466 @@
+"""Decorrelation analysis: resolution from a single image (Descloux, Grußmayer & Radenovic 2019).
+
+The image spectrum ``I(k)`` is correlated with its normalised self ``I/|I|``
+restricted to discs of growing radius ``r`` (normalised frequency, 1 = Nyquist):
+
+    d(r) = Re sum_{|k|<r} I conj(I/|I|) / (||I||_{|k|<1} * ||I/|I|||_{|k|<r})
+         = sum_{|k|<r} |I| / (sqrt(sum_{|k|<1} |I|^2) * sqrt(N(r)))
+
+It rises while the disc gathers signal and falls once it gathers noise; the
+position of its local maximum estimates the cut-off. Repeating with Gaussian
+high-pass filters ``1 - exp(-2 g^2 r^2)`` moves the peak outwards; the highest
+peak of amplitude >= 0.05 over all filters (with one refined pass) is ``kc_max``
+and the resolution is ``2 / kc_max`` pixels (full period). No threshold.
+
+Because ``d`` depends only on amplitudes and radii, the spectrum is reduced once
+to sums per exact radius (the half spectrum, folded over mirrored rows and
+grouped by the integer key ``ky^2 X^2 + kx^2 Y^2``); every filter and radius is
+then a cumulative sum over the sorted unique radii: no mask per radius.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .backend import get_namespace, rfftn, to_device, to_host
+from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
+from .results import ResultMixin
+from .validation import check_int, check_progress
+
+__all__ = ["DecorrelationResult", "DecorrelationStackResult", "decorrelation", "local_maximum"]
+
+#: Peaks below this amplitude are not significant (Descloux et al.).
+MIN_AMPLITUDE = 0.05
+#: A local maximum must exceed the lowest value after it by this much (numerical noise).
+PEAK_SIGNIFICANCE = 0.001
+#: Elements of (slices x filters x radii) arrays computed at once.
+_BATCH_ELEMENTS = 1 << 23
+
+
+@dataclass(frozen=True, eq=False)
+class DecorrelationResult(ResultMixin):
+    """Decorrelation analysis of one 2-D image.
+
+    Attributes
+    ----------
+    radii : ndarray, shape (n_radii,)
+        First-pass disc radii, normalised frequency (1 = Nyquist).
+    d0 : ndarray, shape (n_radii,)
+        Decorrelation curve of the unfiltered image.
+    curves : ndarray, shape (n_highpass + 1, n_radii)
+        Curves of the first-pass high-pass filters.
+    refined_radii : ndarray, shape (n_radii,)
+        Radii of the refinement pass.
+    refined_curves : ndarray, shape (n_highpass, n_radii)
+        Curves of the refined filters.
+    highpass_widths : ndarray, shape (2 * n_highpass + 1,)
+        Filter widths ``g`` (pixels) of the first then the refined pass.
+    peaks : ndarray, shape (2 * n_highpass + 2, 2)
+        (kc, amplitude) of every curve's local maximum: the filters in order,
+        then the unfiltered curve. kc = 0 where there is no significant peak.
+    kc_max : float or None
+        Highest valid peak position (normalised frequency), None if "no_peak".
+    amplitude : float
+        Peak amplitude of the unfiltered curve (an estimate of image SNR).
+    resolution : float or None
+        Full period, ``2 * pixel_size / kc_max``; None if "no_peak".
+    resolution_half : float or None
+        Half period.
+    status : str
+        "resolved", or "no_peak" when no peak reaches amplitude 0.05.
+    pixel_size : float
+        In-plane pixel size.
+    parameters : dict
+        n_radii, n_highpass, r_min, r_max, apodization.
+    """
+
+    radii: np.ndarray
+    d0: np.ndarray
+    curves: np.ndarray
+    refined_radii: np.ndarray
+    refined_curves: np.ndarray
+    highpass_widths: np.ndarray
+    peaks: np.ndarray
+    kc_max: float | None
+    amplitude: float
+    resolution: float | None
+    resolution_half: float | None
+    status: str
+    pixel_size: float
+    parameters: dict = field(default_factory=dict)
+
+    def summary(self, unit: str = "") -> str:
+        """One copyable line with the resolution, kc and the amplitude."""
+        if self.status == "no_peak":
+            return "no resolution: no significant decorrelation peak · status no_peak"
+        unit = f" {unit}" if unit else ""
+        return (f"{self.resolution:.3g}{unit} (decorrelation, full period) · {self.resolution_half:.3g}{unit} "
+                f"half period · kc {self.kc_max:.3f} Nyquist · A0 {self.amplitude:.2f} · status resolved")
+
+
+@dataclass(frozen=True, eq=False)
+class DecorrelationStackResult(ResultMixin):
+    """Decorrelation analysis of the slices of a volume or the frames of a time stack.
+
+    Attributes
+    ----------
+    slices : tuple of DecorrelationResult
+        One result per analysed slice.
+    slice_indices : ndarray of int
+        Index of each analysed slice along ``axis``.
+    resolutions : ndarray
+        Full-period resolution per slice (NaN where "no_peak").
+    median, mean, std : float or None
+        Over the resolved slices (None if none is).
+    n_resolved : int
+        Slices with a resolution.
+    axis : int
+        Axis sliced.
+    status : str
+        "resolved" if any slice is, else "no_peak".
+    """
+
+    slices: tuple
+    slice_indices: np.ndarray
+    resolutions: np.ndarray
+    median: float | None
+    mean: float | None
+    std: float | None
+    n_resolved: int
+    axis: int
+    status: str
+
+    def summary(self, unit: str = "") -> str:
+        """One copyable line: median and spread over the slices."""
+        if self.status == "no_peak":
+            return f"no resolution in any of {len(self.slices)} slices · status no_peak"
+        unit = f" {unit}" if unit else ""
+        return (f"{self.median:.3g}{unit} median (decorrelation, full period) · mean {self.mean:.3g} ± "
+                f"{self.std:.3g}{unit} · {self.n_resolved}/{len(self.slices)} slices resolved")
+
+
+def local_maximum(curve) -> tuple[int, float]:
+    """Index and value of the highest significant local maximum of a decorrelation curve.
+
+    A maximum at the last radius is not a peak: it is dropped and the search
+    goes on leftwards; a candidate counts only if it exceeds the lowest value
+    after it by more than :data:`PEAK_SIGNIFICANCE`. Returns (0, 0.0) if none.
+    """
+    values = np.asarray(curve, dtype=np.float64)
+    work = values.copy()
+    index = int(np.argmax(work))
+    length = work.size
+    while index == length - 1:
+        length -= 1
+        if length == 0:
+            return 0, 0.0
+        index = int(np.argmax(work[:length]))
+        floor = values[index:].min()
+        if work[index] - floor > PEAK_SIGNIFICANCE:
+            break
+        work[index] = floor
+        index = length - 1
+    return index, float(values[index])
+
+
+@lru_cache(maxsize=8)
+def _radial_groups(shape: tuple[int, int]):
+    """Group the folded half spectrum of a (Y, X) image by exact normalised radius < 1.
+
+    Returns
+    -------
+    inverse : ndarray of intp, shape (Y // 2 + 1) * (X // 2 + 1)
+        Group of every folded voxel; ``n_groups`` for voxels at radius >= 1.
+    radii : ndarray, shape (n_groups,)
+        Normalised radius of each group, ascending.
+    columns : ndarray, shape (X // 2 + 1,)
+        Hermitian multiplicity of each rfft column.
+    """
+    rows, cols = shape
+    ky = np.arange(rows // 2 + 1, dtype=np.int64)
+    kx = np.arange(cols // 2 + 1, dtype=np.int64)
+    key = (ky[:, None] ** 2) * cols**2 + (kx[None, :] ** 2) * rows**2
+    inside = 4 * key < (rows * cols) ** 2  # normalised radius < 1
+    unique, inverse = np.unique(key[inside], return_inverse=True)
+    groups = np.full(key.shape, unique.size, dtype=np.intp)
+    groups[inside] = inverse
+    radii = 2 * np.sqrt(unique.astype(np.float64)) / (rows * cols)
+    for array in (groups, radii):
+        array.flags.writeable = False
+    return groups.ravel(), radii, hermitian_weights(cols)
+
+
+def _radial_sums(amplitude, shape: tuple[int, int], xp):
+    """Per slice and radius group: sum |I|, sum |I|^2 and the count of non-zero voxels.
+
+    Parameters
+    ----------
+    amplitude : array, shape (S, Y, X // 2 + 1)
+        |rfft2| of a stack of images of real-space ``shape`` (Y, X).
+    shape : tuple of int
+        Real-space (Y, X).
+    xp : module
+        numpy or cupy.
+
+    Returns
+    -------
+    three ndarrays of shape (S, n_groups), on the host
+    """
+    n_slices = amplitude.shape[0]
+    groups, radii, columns = _radial_groups(shape)
+    n_groups = radii.size
+    weights = xp.asarray(columns, dtype=amplitude.dtype)
+    index = (xp.asarray(groups)[None, :] + (n_groups + 1) * xp.arange(n_slices)[:, None]).ravel()
+    sums = []
+    for term in (amplitude, amplitude * amplitude, (amplitude > 0).astype(amplitude.dtype)):
+        folded = fold_mirrored(term, xp, first_axis=1) * weights
+        total = xp.bincount(index, weights=folded.ravel(), minlength=n_slices * (n_groups + 1))
+        sums.append(to_host(total).reshape(n_slices, n_groups + 1)[:, :n_groups])
+    return sums
+
+
+def _curves(sums, radii_groups, widths, radii):
+    """Decorrelation curves for every slice, filter and radius.
+
+    Parameters
+    ----------
+    sums : tuple of three ndarrays, shape (S, U)
+        Per-group sum |I|, sum |I|^2, non-zero count (from :func:`_radial_sums`).
+    radii_groups : ndarray, shape (U,)
+        Normalised radius of each group, ascending.
+    widths : ndarray, shape (S, H)
+        High-pass widths ``g`` per slice (``inf`` = no filter).
+    radii : ndarray, shape (S, R)
+        Disc radii per slice (normalised frequency).
+
+    Returns
+    -------
+    ndarray, shape (S, H, R)
+        d(r), quantised down to 0.001 as in ImDecorr (NaN -> 0).
+    """
+    amplitude, power, count = sums
+    positions = np.searchsorted(radii_groups, radii, side="left")  # groups strictly inside each disc
+    n_inside = _prefix(np.cumsum(count, axis=1), positions)  # (S, R)
+    out = np.empty((*widths.shape, radii.shape[1]))
+    per_slice = max(1, _BATCH_ELEMENTS // max(1, widths.shape[1] * radii_groups.size))
+    for first in range(0, widths.shape[0], per_slice):
+        part = slice(first, first + per_slice)
+        g = widths[part][:, :, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            filters = np.where(np.isinf(g), 1.0, -np.expm1(-2 * g * g * radii_groups**2))  # (s, H, U)
+        numerator = _prefix(np.cumsum(amplitude[part][:, None, :] * filters, axis=2), positions[part][:, None, :])
+        norm = np.sqrt(np.einsum("su,shu->sh", power[part], filters * filters))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curve = numerator / (norm[:, :, None] * np.sqrt(n_inside[part][:, None, :]))
+        out[part] = np.floor(1000 * np.nan_to_num(curve, nan=0.0, posinf=0.0)) / 1000
+    return out
+
+
+def _prefix(cumulative, positions):
+    """``cumulative[..., p - 1]`` (0 where p == 0) along the last axis, for every position."""
+    padded = np.concatenate([np.zeros((*cumulative.shape[:-1], 1)), cumulative], axis=-1)
+    return np.take_along_axis(padded, np.broadcast_to(positions, (*cumulative.shape[:-1], positions.shape[-1])),
+                              axis=-1)
+
+
+def _peaks(curves, radii):
+    """(kc, amplitude) of the local maximum of every curve; curves (S, H, R), radii (S, R)."""
+    out = np.zeros((*curves.shape[:2], 2))
+    for s, h in np.ndindex(curves.shape[:2]):
+        index, amplitude = local_maximum(curves[s, h])
+        out[s, h] = radii[s, index], amplitude
+    return out
+
+
+def _refine(first_peaks, widths, radii, n_radii: int, n_highpass: int, rows: int):
+    """Filter widths and radii of the refinement pass (per slice), around the highest first-pass peak.
+
+    ``first_peaks`` (S, H + 1, 2) holds the unfiltered peak then each filter's.
+    """
+    n_slices = first_peaks.shape[0]
+    refined_widths = np.empty((n_slices, n_highpass))
+    refined_radii = np.empty((n_slices, n_radii))
+    for s in range(n_slices):
+        kc = first_peaks[s, :, 0]
+        best = int(np.flatnonzero(kc == kc.max())[-1])  # 0 = unfiltered, i = filter i - 1
+        g = widths[s]
+        if best == 0:
+            low, high = rows, g[0]
+        elif best >= g.size:
+            low, high = g[best - 2], g[best - 1]
+        else:
+            low, high = g[best - 1], g[best]
+        refined_widths[s] = np.exp(np.linspace(np.log(low), np.log(high), n_highpass))
+        step = radii[s, 1] - radii[s, 0]
+        start = max(kc[best] - step, 0.0)
+        stop = min(kc[best] + 0.3, 1.0, radii[s, -1])
+        refined_radii[s] = np.linspace(start, stop, n_radii)
+    return refined_widths, refined_radii
+
+
+def _check_parameters(n_radii, n_highpass, r_min, r_max) -> tuple[int, int, float, float]:
+    n_radii = check_int(n_radii, "n_radii", minimum=10)
+    n_highpass = check_int(n_highpass, "n_highpass", minimum=2)
+    r_min, r_max = float(r_min), float(r_max)
+    if not 0 <= r_min < r_max <= 1:
+        raise ValueError(f"r_min and r_max must satisfy 0 <= r_min < r_max <= 1 (Nyquist), got {r_min}, {r_max}")
+    return n_radii, n_highpass, r_min, r_max
+
+
+def _stack(image, axis: int, slices):
+    """The 2-D images to analyse as a (S, Y, X) view, and their indices along ``axis``."""
+    if image.ndim == 2:
+        return image[None], np.array([0])
+    if isinstance(axis, bool) or axis not in (0, 1, 2, -1, -2, -3):
+        raise ValueError(f"axis must be 0, 1 or 2 for a 3-D image, got {axis!r}")
+    moved = image.swapaxes(0, axis) if axis % 3 else image
+    indices = np.arange(moved.shape[0]) if slices is None else np.asarray(slices).ravel()
+    if indices.size == 0 or indices.dtype.kind not in "iu" or indices.min() < -moved.shape[0] \
+            or indices.max() >= moved.shape[0]:
+        raise ValueError(f"slices must be indices along axis {axis} (size {moved.shape[0]}), got {slices!r}")
+    return moved[indices], indices % moved.shape[0]
+
+
+def _in_plane_pixel(pixel_size, ndim: int, axis: int) -> float:
+    sizes = normalize_pixel_size(pixel_size, ndim)
+    plane = [p for i, p in enumerate(sizes) if ndim == 2 or i != axis % 3]
+    if not np.isclose(plane[0], plane[1], rtol=1e-6):
+        raise ValueError(f"decorrelation needs square pixels in the analysed plane, got {tuple(plane)}")
+    return plane[0]
+
+
+def _spectra_amplitude(stack, apodization: int, xp):
+    """|rfft2| of every slice after subtracting its mean and applying the edge taper."""
+    rows, cols = stack.shape[1:]
+    dtype = np.float32 if stack.dtype in (np.float32, np.float16) or stack.dtype.itemsize <= 2 else np.float64
+    data = stack.astype(dtype)  # a copy: the user's data is never modified
+    data -= data.mean(axis=(1, 2), keepdims=True)
+    data *= xp.asarray(np.multiply.outer(tukey_window(rows, apodization), tukey_window(cols, apodization)),
+                       dtype=dtype)
+    return xp.abs(rfftn(data, axes=(1, 2)))
+
+
+def decorrelation(
+    image,
+    *,
+    pixel_size=1.0,
+    n_radii: int = 50,
+    n_highpass: int = 10,
+    r_min: float = 0.0,
+    r_max: float = 1.0,
+    apodization: int = 20,
+    axis: int = 0,
+    slices=None,
+    progress=None,
+):
+    """Resolution of a single image by decorrelation analysis (Descloux et al. 2019).
+
+    Parameters
+    ----------
+    image : array, shape (Y, X), or (Z, Y, X) analysed slice by slice
+        numpy or cupy; not modified. A 3-D input may be a volume or a time stack.
+    pixel_size : float or sequence of float
+        Pixel size (per axis allowed); the analysed plane must have square pixels.
+    n_radii : int
+        Disc radii sampled between ``r_min`` and ``r_max`` (>= 10; ImDecorr uses 50).
+    n_highpass : int
+        Gaussian high-pass filters per pass (ImDecorr: 10).
+    r_min, r_max : float
+        Radius range, normalised frequency (1 = Nyquist).
+    apodization : int
+        Edge taper width in pixels, applied after subtracting the mean.
+    axis : int
+        For 3-D input: the axis along which slices (or frames) are taken.
+    slices : sequence of int, optional
+        For 3-D input: the slices to analyse (default all).
+    progress : callable, optional
+        Receives the completed fraction; raising in it cancels.
+
+    Returns
+    -------
+    DecorrelationResult for 2-D input, DecorrelationStackResult for 3-D input.
+        A constant image (or slice) gives status "no_peak", not an error.
+
+    Raises
+    ------
+    ValueError
+        Not 2-D/3-D, smaller than 32 pixels in the plane, NaN/Inf, bad parameters.
+    """
+    shape = getattr(image, "shape", None)
+    if shape is None or len(shape) not in (2, 3):
+        raise ValueError(f"image must be a 2-D or 3-D array, got shape {shape}")
+    n_radii, n_highpass, r_min, r_max = _check_parameters(n_radii, n_highpass, r_min, r_max)
+    check_progress(progress)
+    report = progress or (lambda fraction: None)
+    stack, indices = _stack(image, axis, slices)
+    rows, cols = stack.shape[1:]
+    if min(rows, cols) < 32:
+        raise ValueError(f"image must be at least 32 pixels on each side of the analysed plane, got {(rows, cols)}")
+    apodization = check_int(apodization, "apodization", minimum=0)
+    if apodization > min(rows, cols) // 2:
+        raise ValueError(f"apodization ({apodization} pixels) is wider than half the image ({(rows, cols)})")
+    pixel = _in_plane_pixel(pixel_size, len(shape), axis)
+    xp = get_namespace(image)
+    stack = to_device(stack, xp)
+    if not bool(xp.isfinite(stack).all()):
+        raise ValueError("image contains NaN or Inf values")
+
+    sums = _radial_sums(_spectra_amplitude(stack, apodization, xp), (rows, cols), xp)
+    report(0.3)
+    groups_radii = _radial_groups((rows, cols))[1]
+    n_slices = stack.shape[0]
+    radii = np.broadcast_to(np.linspace(r_min, r_max, n_radii), (n_slices, n_radii))
+    d0 = _curves(sums, groups_radii, np.full((n_slices, 1), np.inf), radii)[:, 0]
+    unfiltered = _peaks(d0[:, None], radii)
+    with np.errstate(divide="ignore"):
+        widest = np.where(unfiltered[:, 0, 0] > 0, 2 / unfiltered[:, 0, 0], max(rows, cols) / 2)
+    widths = np.concatenate([np.full((n_slices, 1), rows / 4),
+                             np.exp(np.linspace(np.log(widest), np.log(0.15), n_highpass).T)], axis=1)
+    curves = _curves(sums, groups_radii, widths, radii)
+    first = _peaks(curves, radii)
+    report(0.6)
+    refined_widths, refined_radii = _refine(np.concatenate([unfiltered, first], axis=1), widths, radii,
+                                            n_radii, n_highpass, rows)
+    refined_curves = _curves(sums, groups_radii, refined_widths, refined_radii)
+    refined = _peaks(refined_curves, refined_radii)
+    report(0.9)
+    peaks = np.concatenate([first, refined, unfiltered], axis=1)
+    parameters = {"n_radii": n_radii, "n_highpass": n_highpass, "r_min": r_min, "r_max": r_max,
+                  "apodization": apodization, "shape": tuple(shape)}
+    results = tuple(
+        _result(radii[s], d0[s], curves[s], refined_radii[s], refined_curves[s],
+                np.concatenate([widths[s], refined_widths[s]]), peaks[s], pixel, parameters)
+        for s in range(n_slices)
+    )
+    report(1.0)
+    return results[0] if len(shape) == 2 else _stack_result(results, indices, axis % 3)
+
+
+def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pixel, parameters):
+    valid = peaks[:, 1] >= MIN_AMPLITUDE
+    peaks = np.where(valid[:, None], peaks, 0.0)
+    kc_max = float(peaks[:, 0].max()) if valid.any() else 0.0
+    resolved = kc_max > 0
+    resolution = 2 * pixel / kc_max if resolved else None
+    return DecorrelationResult(
+        radii=np.array(radii), d0=np.array(d0), curves=np.array(curves), refined_radii=np.array(refined_radii),
+        refined_curves=np.array(refined_curves), highpass_widths=np.array(widths), peaks=np.array(peaks),
+        kc_max=kc_max if resolved else None, amplitude=float(peaks[-1, 1]), resolution=resolution,
+        resolution_half=None if resolution is None else resolution / 2,
+        status="resolved" if resolved else "no_peak", pixel_size=float(pixel), parameters=dict(parameters),
+    )
+
+
+def _stack_result(results, indices, axis: int) -> DecorrelationStackResult:
+    resolutions = np.array([np.nan if r.resolution is None else r.resolution for r in results])
+    resolved = resolutions[np.isfinite(resolutions)]
+    statistics = (float(np.median(resolved)), float(np.mean(resolved)), float(np.std(resolved))) \
+        if resolved.size else (None, None, None)
+    return DecorrelationStackResult(
+        slices=results, slice_indices=np.asarray(indices), resolutions=resolutions, median=statistics[0],
+        mean=statistics[1], std=statistics[2], n_resolved=int(resolved.size), axis=axis,
+        status="resolved" if resolved.size else "no_peak",
+    )

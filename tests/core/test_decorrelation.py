@@ -1,0 +1,113 @@
+import json
+
+import numpy as np
+import pytest
+
+from napari_resolution.core.decorrelation import decorrelation, local_maximum
+
+
+def band_limited_noise(shape, cutoff, seed=0):
+    """White noise with every frequency above ``cutoff`` (cycles/pixel) removed: a hard disc."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.fft2(rng.standard_normal(shape))
+    radius = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
+    spectrum[radius > cutoff] = 0
+    return np.fft.ifft2(spectrum).real
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (512, 512), (384, 512)])
+@pytest.mark.parametrize("cutoff", [0.10, 0.15, 0.20, 0.30])
+def test_band_limited_noise_gives_its_cutoff(shape, cutoff):
+    result = decorrelation(band_limited_noise(shape, cutoff), pixel_size=0.1)
+    assert result.status == "resolved"
+    measured = result.kc_max / 2  # normalised to Nyquist -> cycles/pixel
+    assert 0.9 <= measured / cutoff <= 1.15
+    assert result.resolution == pytest.approx(2 * 0.1 / result.kc_max)
+    assert result.resolution_half == pytest.approx(result.resolution / 2)
+
+
+@pytest.mark.parametrize("pedestal", [10.0, 1000.0])
+def test_dc_pedestal_barely_matters(pedestal):
+    rng = np.random.default_rng(1)
+    image = band_limited_noise((256, 256), 0.2) + 0.3 * rng.standard_normal((256, 256)) * 0.05
+    base = decorrelation(image).resolution
+    assert decorrelation(image + pedestal).resolution == pytest.approx(base, rel=0.05)
+
+
+def test_pure_noise_and_constant_images_have_no_resolution():
+    noise = decorrelation(np.random.default_rng(2).standard_normal((256, 256)))
+    assert noise.status == "no_peak" and noise.resolution is None and noise.kc_max is None
+    assert "no resolution" in noise.summary()
+    constant = decorrelation(np.full((64, 64), 7.0))
+    assert constant.status == "no_peak"
+
+
+def test_noisier_image_has_lower_amplitude_and_coarser_resolution():
+    rng = np.random.default_rng(3)
+    signal = band_limited_noise((256, 256), 0.25)
+    clean = decorrelation(signal + 0.2 * signal.std() * rng.standard_normal(signal.shape))
+    noisy = decorrelation(signal + 1.0 * signal.std() * rng.standard_normal(signal.shape))
+    assert noisy.status == "resolved"
+    assert noisy.amplitude < clean.amplitude
+    assert noisy.resolution >= clean.resolution
+
+
+def test_curves_shapes_and_json():
+    result = decorrelation(band_limited_noise((128, 128), 0.2), n_radii=40, n_highpass=6)
+    assert result.radii.shape == result.d0.shape == (40,)
+    assert result.curves.shape == (7, 40) and result.refined_curves.shape == (6, 40)
+    assert result.highpass_widths.shape == (13,) and result.peaks.shape == (14, 2)
+    assert result.d0[0] == 0 and result.d0.max() <= 1
+    payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert payload["status"] == "resolved"
+
+
+def test_float32_and_input_untouched():
+    image = band_limited_noise((128, 128), 0.2).astype(np.float32)
+    copy = image.copy()
+    single = decorrelation(image)
+    np.testing.assert_array_equal(image, copy)
+    assert single.resolution == pytest.approx(decorrelation(image.astype(np.float64)).resolution, rel=0.02)
+
+
+def test_stack_per_slice_along_any_axis():
+    cutoffs = [0.1, 0.2, 0.3]
+    volume = np.stack([band_limited_noise((96, 128), c, seed=i) for i, c in enumerate(cutoffs)])
+    stack = decorrelation(volume, pixel_size=(5.0, 2.0, 2.0))
+    assert stack.status == "resolved" and stack.n_resolved == 3
+    np.testing.assert_array_equal(stack.slice_indices, [0, 1, 2])
+    np.testing.assert_allclose(2 * 2.0 / stack.resolutions / 2 / np.array(cutoffs), 1.0, atol=0.15)
+    assert stack.median == pytest.approx(np.median(stack.resolutions))
+    assert "median" in stack.summary("nm")
+    chosen = decorrelation(volume, slices=[2], pixel_size=(5.0, 2.0, 2.0))
+    assert chosen.resolutions[0] == pytest.approx(stack.resolutions[2])
+    transposed = decorrelation(np.moveaxis(volume, 0, 2), axis=2, pixel_size=(2.0, 2.0, 5.0))
+    np.testing.assert_allclose(transposed.resolutions, stack.resolutions)
+
+
+def test_local_maximum_rules():
+    assert local_maximum([0, 0.2, 0.5, 0.4, 0.3]) == (2, 0.5)
+    assert local_maximum([0, 0.2, 0.3, 0.4]) == (0, 0.0)  # rising to the end: no peak
+    index, value = local_maximum([0, 0.5, 0.2, 0.6])  # the end is higher but is not a peak
+    assert (index, value) == (1, 0.5)
+    assert local_maximum([0, 0.3, 0.3005, 0.3, 0.4]) == (0, 0.0)  # only a bump within numerical noise
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "match"),
+    [
+        (np.zeros(64), {}, "2-D or 3-D"),
+        (np.zeros((16, 64)), {}, "at least 32"),
+        (np.full((64, 64), np.nan), {}, "NaN"),
+        (None, {"n_radii": 5}, "n_radii"),
+        (None, {"r_min": 0.6, "r_max": 0.5}, "r_min"),
+        (None, {"apodization": 40}, "apodization"),
+        (None, {"pixel_size": (1.0, 2.0)}, "square pixels"),
+        (np.zeros((4, 64, 64)), {"axis": 3}, "axis"),
+        (np.zeros((4, 64, 64)), {"slices": [7]}, "slices"),
+    ],
+)
+def test_bad_input(image, kwargs, match):
+    image = np.random.default_rng(0).standard_normal((64, 64)) if image is None else image
+    with pytest.raises(ValueError, match=match):
+        decorrelation(image, **kwargs)
