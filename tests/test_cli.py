@@ -136,3 +136,26 @@ def test_randomize_needs_a_mask_and_mask_needs_maps(simulated, tmp_path, capsys)
     assert "--randomize needs --mask" in capsys.readouterr().err
     assert main(["mask", str(simulated / "half1.mrc"), "--out", str(tmp_path / "m.mrc"), "--threshold", "x"]) == 2
     assert "--threshold" in capsys.readouterr().err
+
+
+def test_decorrelation_command(tmp_path, capsys):
+    import tifffile
+
+    from napari_resolution.core.simulate import band_limited_noise
+
+    image_path = tmp_path / "image.tif"
+    tifffile.imwrite(image_path, band_limited_noise((256, 256), 0.2).astype(np.float32))
+    out_json, out_png = tmp_path / "d.json", tmp_path / "d.png"
+    assert main(["decorr", str(image_path), "--pixel-size", "65", "--json", str(out_json), "--plot", str(out_png)]) == 0
+    assert "decorrelation, full period" in capsys.readouterr().out
+    payload = json.loads(out_json.read_text())
+    assert payload["resolution"] == pytest.approx(2 * 65 / payload["kc_max"])
+    assert 0.9 <= payload["kc_max"] / 2 / 0.2 <= 1.15
+    assert out_png.stat().st_size > 10_000
+    stack_path = tmp_path / "stack.npy"
+    np.save(stack_path, np.stack([band_limited_noise((96, 96), c, seed=i) for i, c in enumerate((0.1, 0.3))]))
+    assert main(["decorr", str(stack_path), "--slices", "0,1", "--json", "-", "--plot", str(out_png)]) == 0
+    stack = json.loads(capsys.readouterr().out)
+    assert stack["n_resolved"] == 2 and len(stack["resolutions"]) == 2
+    assert main(["decorr", str(stack_path), "--axis", "5"]) == 2
+    assert "axis" in capsys.readouterr().err

@@ -11,6 +11,7 @@ The public API is Qt-free: importing this package never imports Qt or napari.
 """
 
 from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
+from .core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
 from .core.masks import (
     make_mask,
     mask_from_half_maps,
@@ -28,7 +29,10 @@ __version__ = "0.1.0"
 __all__ = [
     "CRITERIA",
     "CorrelationResult",
+    "DecorrelationResult",
+    "DecorrelationStackResult",
     "PhaseRandomizedResult",
+    "decorrelation",
     "fourier_correlation",
     "frc",
     "fsc",

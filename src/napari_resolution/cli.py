@@ -13,6 +13,7 @@ import numpy as np
 
 from . import io
 from .core.correlation import fourier_correlation
+from .core.decorrelation import decorrelation
 from .core.masks import make_mask, mask_from_half_maps
 from .core.randomization import phase_randomized_fsc
 from .core.simulate import phantom_pair
@@ -102,6 +103,18 @@ def _build_parser() -> argparse.ArgumentParser:
     mask.add_argument("--pixel-size", type=_floats, help="P or Z,Y,X (default: file header, else 1)")
     mask.set_defaults(handler=_run_mask)
 
+    decorr = commands.add_parser("decorr", help="resolution of one image by decorrelation analysis")
+    decorr.add_argument("image", help="2-D image, or a 3-D volume / time stack analysed slice by slice")
+    decorr.add_argument("--pixel-size", type=_floats, help="P or per axis (default: file header, else 1)")
+    decorr.add_argument("--axis", type=int, default=0, help="3-D input: axis to slice along (default 0)")
+    decorr.add_argument("--slices", type=_shape, help="3-D input: comma-separated slice indices (default all)")
+    decorr.add_argument("--n-radii", type=int, default=50)
+    decorr.add_argument("--n-highpass", type=int, default=10)
+    decorr.add_argument("--apodization", type=int, default=20)
+    decorr.add_argument("--json", help="write the result as JSON (- for stdout)")
+    decorr.add_argument("--plot", help="write the curves (or resolution per slice) as PNG")
+    decorr.set_defaults(handler=_run_decorrelation)
+
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128))
     demo.add_argument("--out", default=".", help="folder for fsc.png and fsc.json")
@@ -187,6 +200,23 @@ def _number(text: str, name: str) -> float:
         return float(text)
     except ValueError:
         raise ValueError(f"{name} must be 'auto' or a number, got {text!r}") from None
+
+
+def _run_decorrelation(args) -> int:
+    image = io.read_image(args.image)
+    pixel_size = _pixel_size(args.pixel_size, image.data.ndim) or image.pixel_size or 1.0
+    unit = image.unit if args.pixel_size is None and image.pixel_size else ""
+    result = decorrelation(image.data, pixel_size=pixel_size, axis=args.axis, slices=args.slices,
+                           n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization)
+    if args.json:
+        io.write_json(args.json, result.to_dict())
+    if args.plot:
+        from .plotting import plot_decorrelation
+
+        plot_decorrelation(result, args.plot, unit=unit)
+    if args.json != "-":
+        print(result.summary(unit))
+    return 0
 
 
 def _run_simulate(args) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["plot_correlation"]
+__all__ = ["plot_correlation", "plot_decorrelation"]
 
 
 def plot_correlation(result, path, *, unit: str = "", expected=None, title: str = "") -> None:
@@ -68,3 +68,50 @@ def _curves(result) -> list[tuple[str, np.ndarray, dict]]:
             ("corrected", result.corrected, {"color": "C2", "lw": 2.0}),
         ]
     return [("measured", result.correlation, {"color": "C0", "lw": 1.8})]
+
+
+def plot_decorrelation(result, path, *, unit: str = "", title: str = "") -> None:
+    """Save a decorrelation analysis to a PNG.
+
+    A 2-D result shows every d(r) curve (unfiltered emphasised, filters thin),
+    the valid peaks and kc_max; a stack result shows the resolution per slice.
+    """
+    figure = Figure(figsize=(7, 4.2), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    if hasattr(result, "slices"):
+        _draw_stack(axes, result, unit)
+    else:
+        _draw_decorrelation(axes, result, unit)
+    axes.set_title(title or "\n".join(textwrap.wrap(result.summary(unit), 90)), fontsize=9)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+
+
+def _draw_decorrelation(axes, result, unit: str) -> None:
+    for curve in result.curves:
+        axes.plot(result.radii / 2, curve, color="0.6", lw=0.8)
+    for curve in result.refined_curves:
+        axes.plot(result.refined_radii / 2, curve, color="C0", lw=0.8, alpha=0.7)
+    axes.plot(result.radii / 2, result.d0, color="C2", lw=2.0, label="unfiltered d(r)")
+    valid = result.peaks[result.peaks[:, 1] > 0]
+    axes.plot(valid[:, 0] / 2, valid[:, 1], "x", color="C3", label="peaks (amplitude ≥ 0.05)")
+    if result.kc_max is not None:
+        axes.axvline(result.kc_max / 2, color="C3", lw=1)
+        axes.annotate(f"{result.resolution:.3g} {unit}".strip(), (result.kc_max / 2, 0.95), xytext=(6, 0),
+                      textcoords="offset points", color="C3")
+    axes.set_xlim(0, 0.5)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel(f"spatial frequency (cycles/pixel; pixel = {result.pixel_size:g} {unit})".replace(" )", ")"))
+    axes.set_ylabel("decorrelation d(r)")
+    axes.legend(loc="lower right", fontsize=8, framealpha=0.9)
+
+
+def _draw_stack(axes, result, unit: str) -> None:
+    axes.plot(result.slice_indices, result.resolutions, "o-", color="C0", ms=3)
+    if result.median is not None:
+        axes.axhline(result.median, color="C3", lw=1, label=f"median {result.median:.3g} {unit}".strip())
+        axes.legend(loc="upper right", fontsize=8)
+    axes.set_xlabel(f"slice index along axis {result.axis}")
+    axes.set_ylabel(f"resolution, full period ({unit or 'pixel_size units'})")

@@ -4,15 +4,7 @@ import numpy as np
 import pytest
 
 from napari_resolution.core.decorrelation import decorrelation, local_maximum
-
-
-def band_limited_noise(shape, cutoff, seed=0):
-    """White noise with every frequency above ``cutoff`` (cycles/pixel) removed: a hard disc."""
-    rng = np.random.default_rng(seed)
-    spectrum = np.fft.fft2(rng.standard_normal(shape))
-    radius = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
-    spectrum[radius > cutoff] = 0
-    return np.fft.ifft2(spectrum).real
+from napari_resolution.core.simulate import band_limited_noise
 
 
 @pytest.mark.parametrize("shape", [(256, 256), (512, 512), (384, 512)])

@@ -54,3 +54,15 @@ def test_bad_parameters(kwargs, match):
     arguments = {"shape": (32, 32)} | kwargs
     with pytest.raises(ValueError, match=match):
         phantom_pair(**arguments)
+
+
+def test_band_limited_noise_has_no_power_beyond_its_cutoff():
+    from napari_resolution.core.simulate import band_limited_noise
+
+    image = band_limited_noise((64, 80), 0.2, seed=0)
+    power = np.abs(np.fft.fft2(image)) ** 2
+    radius = np.hypot(np.fft.fftfreq(64)[:, None], np.fft.fftfreq(80)[None, :])
+    assert power[radius > 0.2].max() < 1e-20 * power.max()
+    assert power[(radius > 0.15) & (radius < 0.2)].mean() > 0.5 * power[(radius > 0) & (radius < 0.05)].mean()
+    with pytest.raises(ValueError, match="cutoff"):
+        band_limited_noise((64, 64), 0.7)

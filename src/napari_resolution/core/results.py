@@ -14,6 +14,8 @@ def jsonable(value):
     """Convert ``value`` to plain JSON types; NaN and +/-Inf become None."""
     if isinstance(value, np.ndarray):
         return [jsonable(v) for v in value.tolist()]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -19,7 +19,7 @@ from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, threshold_curve
 
-__all__ = ["ExpectedCorrelation", "PhantomPair", "expected_correlation", "phantom_pair"]
+__all__ = ["ExpectedCorrelation", "PhantomPair", "band_limited_noise", "expected_correlation", "phantom_pair"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,3 +198,34 @@ def _truth(shape, sizes, sigma, noise, mean_power, threshold, ring_thickness) ->
         criterion=criterion, crossing=crossing, status=status, resolution=resolution,
         sigma=float(sigma), noise=float(noise), pixel_size=sizes, shape=shape,
     )
+
+
+def band_limited_noise(shape, cutoff: float, *, seed=None, dtype=np.float64) -> np.ndarray:
+    """White noise whose spectrum is cut by a hard disc: the known answer of decorrelation analysis.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        2-D image shape.
+    cutoff : float
+        Cut-off frequency in cycles/pixel (0 < cutoff <= 0.5); every frequency
+        above it is removed, so the image's resolution limit is ``cutoff``.
+    seed : int, optional
+        Random seed.
+    dtype : numpy dtype
+        float32 or float64.
+
+    Returns
+    -------
+    ndarray, shape ``shape``
+    """
+    shape = tuple(int(n) for n in shape)
+    if len(shape) != 2:
+        raise ValueError(f"shape must be 2-D, got {shape}")
+    if not 0 < cutoff <= 0.5:
+        raise ValueError(f"cutoff must lie in (0, 0.5] cycles/pixel, got {cutoff}")
+    rng = np.random.default_rng(seed)
+    spectrum = scipy.fft.rfft2(rng.standard_normal(shape))
+    radius = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :])
+    spectrum[radius > cutoff] = 0
+    return scipy.fft.irfft2(spectrum, s=shape).astype(dtype, copy=False)
