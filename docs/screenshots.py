@@ -1,7 +1,8 @@
 """Take the README/docs screenshots of the widgets in a real viewer.
 
 Run under a (virtual) display: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
-Writes docs/images/viewer_fsc.png, fsc_widget.png and ssnr_widget.png.
+Writes docs/images/viewer_fsc.png, fsc_widget.png, ssnr_widget.png, mask_widget.png,
+randomized_fsc.png and decorrelation_widget.png.
 """
 
 from __future__ import annotations
@@ -10,9 +11,14 @@ import time
 from pathlib import Path
 
 import napari
+import numpy as np
 from qtpy.QtWidgets import QApplication
 
+from napari_resolution.core.masks import spherical_mask
+from napari_resolution.core.simulate import band_limited_noise
+from napari_resolution.gui.widgets.decorrelation import DecorrelationWidget
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget, SSNRWidget
+from napari_resolution.gui.widgets.mask import MaskWidget
 
 IMAGES = Path(__file__).parent / "images"
 
@@ -51,6 +57,41 @@ def main() -> None:
         QApplication.processEvents()
     fsc.grab().save(str(IMAGES / "fsc_widget.png"))
     viewer.screenshot(str(IMAGES / "viewer_fsc.png"), canvas_only=False, flash=False)
+    masks_and_randomisation(viewer, fsc)
+    viewer.close()
+    decorrelation_shot()
+
+
+def masks_and_randomisation(viewer, fsc) -> None:
+    """The Mask widget on the half-maps, then the phase-randomised FSC with a soft sphere."""
+    mask = MaskWidget(viewer)
+    viewer.window.add_dock_widget(mask, name="Mask", area="right", tabify=True)
+    mask.second.value = viewer.layers["half-map 2"]
+    mask.run()
+    wait_for(mask)
+    mask.grab().save(str(IMAGES / "mask_widget.png"))
+    viewer.add_image(spherical_mask((128, 128, 128), radius=45, soft_edge=4), name="sphere", scale=(1.1,) * 3,
+                     opacity=0.3)
+    fsc.reset_choices()
+    fsc.mask.value = viewer.layers["sphere"]
+    fsc.show_all.value = False
+    fsc.randomize.value = True
+    fsc.run()
+    wait_for(fsc)
+    fsc.grab().save(str(IMAGES / "randomized_fsc.png"))
+
+
+def decorrelation_shot() -> None:
+    """The decorrelation widget on a stack of band-limited frames."""
+    viewer = napari.Viewer(show=True)
+    frames = [band_limited_noise((256, 256), c, seed=i) for i, c in enumerate((0.12, 0.16, 0.2, 0.24, 0.28))]
+    viewer.add_image(np.stack(frames), name="frames", scale=(1, 65, 65))
+    widget = DecorrelationWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Decorrelation analysis", area="right")
+    widget.unit.value = "nm"
+    widget.run()
+    wait_for(widget)
+    widget.grab().save(str(IMAGES / "decorrelation_widget.png"))
     viewer.close()
 
 

@@ -6,10 +6,11 @@ def notifications(monkeypatch):
     """Capture the error/info notifications the widgets and the runner raise."""
     messages = []
     import napari_resolution.gui.runner as runner
+    import napari_resolution.gui.widgets.decorrelation as decorrelation
     import napari_resolution.gui.widgets.fourier as fourier
     import napari_resolution.gui.widgets.mask as mask
 
-    for module in (runner, fourier, mask):
+    for module in (runner, fourier, mask, decorrelation):
         for kind in ("error", "info", "warning"):
             monkeypatch.setattr(module, f"show_{kind}", lambda text, kind=kind: messages.append((kind, text)),
                                 raising=False)

@@ -17,14 +17,24 @@ from pyqtgraph.exporters import ImageExporter
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["Curve", "CurvePanel", "Marker", "Run"]
+__all__ = ["Curve", "CurvePanel", "Marker", "ResultLine", "Run"]
 
 _PALETTE = ("#4fa3ff", "#ffb000", "#40c090", "#e070e0", "#f06060", "#a0a0ff", "#c0c040", "#60d0d0")
 
 
+class ResultLine(QLabel):
+    """The result of a run as one selectable, wrapping line of text (copy it with the mouse or Ctrl+C)."""
+
+    def __init__(self, placeholder: str = "result appears here", parent=None):
+        super().__init__(placeholder, parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
+        self.setStyleSheet("QLabel { padding: 4px; border: 1px solid palette(mid); }")
+
+
 @dataclass
 class Curve:
-    """One line: ``kind`` is "data" (solid), "threshold" (dashed) or "reference" (dotted)."""
+    """One line: ``kind`` is "data" (solid), "threshold" (dashed), "reference" (dotted) or "points" (markers)."""
 
     label: str
     x: np.ndarray
@@ -63,15 +73,19 @@ class CurvePanel(QWidget):
         Left axis label.
     log_y : bool
         Logarithmic value axis (e.g. SSNR); non-positive values are not drawn.
+    x_label : str, optional
+        Bottom axis label for a panel whose x is not spatial frequency (then
+        the x range follows the data and the read-out shows plain values).
     """
 
-    def __init__(self, viewer=None, *, y_label: str = "", log_y: bool = False, parent=None):
+    def __init__(self, viewer=None, *, y_label: str = "", log_y: bool = False, x_label=None, parent=None):
         super().__init__(parent)
         self.runs: list[Run] = []
         self._log_y = log_y
+        self._frequency_axis = x_label is None
         self.plot_widget = pg.PlotWidget()
         self.plot_item = self.plot_widget.getPlotItem()
-        self.plot_item.setLabel("bottom", "spatial frequency (cycles/pixel)")
+        self.plot_item.setLabel("bottom", x_label or "spatial frequency (cycles/pixel)")
         self.plot_item.setLabel("left", y_label)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         self.plot_item.setLogMode(y=log_y)
@@ -155,7 +169,10 @@ class CurvePanel(QWidget):
             if latest:
                 for marker in run.markers:
                     self._draw_marker(marker)
-        self.plot_item.setXRange(0, 0.5, padding=0.02)
+        if self._frequency_axis:
+            self.plot_item.setXRange(0, 0.5, padding=0.02)
+        else:
+            self.plot_item.enableAutoRange(axis="x")
         self._fit_values()
 
     def _fit_values(self) -> None:
@@ -168,19 +185,26 @@ class CurvePanel(QWidget):
             if values.size:
                 low, high = np.log10(values.min()), np.log10(values.max())
                 self.plot_item.setYRange(max(low, high - 8) - 0.3, high + 0.3, padding=0)
+        elif not self._frequency_axis:
+            self.plot_item.enableAutoRange(axis="y")
         elif values.size:
             self.plot_item.setYRange(min(0.0, values.min()) - 0.05, max(1.0, values.max()) + 0.05, padding=0)
 
     def _draw_curve(self, curve: Curve, run: Run, run_index: int, number: int, latest: bool) -> None:
         color = curve.color or _PALETTE[(run_index + number) % len(_PALETTE)]
-        style = {"data": Qt.SolidLine, "threshold": Qt.DashLine, "reference": Qt.DotLine}[curve.kind]
-        pen = pg.mkPen(color, width=2 if curve.kind == "data" else 1.5, style=style)
-        if not latest:
-            pen.setWidthF(1.2)
         x, y = np.asarray(curve.x, float), np.asarray(curve.y, float)
         if self._log_y:
             y = np.where(y > 0, y, np.nan)
         name = curve.label if len(self.runs) == 1 or curve.kind != "data" else f"{curve.label} — {run.title}"
+        name = name or None  # unnamed curves stay out of the legend
+        if curve.kind == "points":
+            self.plot_item.plot(x, y, pen=None, symbol="x", symbolPen=pg.mkPen(color, width=2), symbolSize=9,
+                                name=name)
+            return
+        style = {"data": Qt.SolidLine, "threshold": Qt.DashLine, "reference": Qt.DotLine}[curve.kind]
+        pen = pg.mkPen(color, width=2 if curve.kind == "data" else 1.5, style=style)
+        if not latest:
+            pen.setWidthF(1.2)
         self.plot_item.plot(x, y, pen=pen, name=name, connect="finite")
 
     def _draw_marker(self, marker: Marker) -> None:
@@ -192,9 +216,13 @@ class CurvePanel(QWidget):
     # -------------------------------------------------------------- read-out
     def readout_text(self, x: float) -> str:
         """Read-out at frequency ``x`` (cycles/pixel): physical frequency, resolution, curve value."""
-        if not self.runs or x <= 0:
+        if not self.runs or (self._frequency_axis and x <= 0):
             return " "
         run = self.runs[-1]
+        if not self._frequency_axis:
+            data = [c for c in run.curves if c.kind == "data"]
+            value = np.interp(x, data[0].x, data[0].y) if data else np.nan
+            return f"x = {x:.3g} · {data[0].label if data else 'value'} = {value:.3g}"
         unit = run.unit or "unit"
         parts = [f"f = {x:.4f} cycles/pixel = {x / run.pixel_size:.4g} 1/{unit}",
                  f"→ {run.pixel_size / x:.3g} {run.unit} (full period)".replace("  ", " ")]

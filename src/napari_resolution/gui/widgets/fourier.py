@@ -8,14 +8,14 @@ import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
 from ...core.correlation import CorrelationResult, fourier_correlation
 from ...core.randomization import PhaseRandomizedResult, phase_randomized_fsc
 from ...core.thresholds import CRITERIA, parse_threshold
 from ..layers import fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
-from ..plots import Curve, CurvePanel, Marker, Run
+from ..plots import Curve, CurvePanel, Marker, ResultLine, Run
 from ..runner import Runner
 
 __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
@@ -43,9 +43,7 @@ class FourierCorrelationWidget(QWidget):
         self._running_layers: tuple = ()
         self._build_inputs()
         self.runner = Runner()
-        self.result_line = QLineEdit()
-        self.result_line.setReadOnly(True)
-        self.result_line.setPlaceholderText("result appears here")
+        self.result_line = ResultLine()
         self.panel = CurvePanel(napari_viewer, y_label=self.y_label, log_y=self.log_y)
         layout = QVBoxLayout(self)
         for widget in (self.inputs.native, self.runner, self.result_line, self.panel):
