@@ -20,6 +20,7 @@ from .core.masks import (
     soften_mask,
     spherical_mask,
 )
+from .core.mtf import MTFResult, mtf_edge, mtf_point
 from .core.randomization import PhaseRandomizedResult, phase_randomized_fsc, randomize_phases
 from .core.simulate import phantom_pair
 from .core.thresholds import CRITERIA, threshold_curve
@@ -31,6 +32,7 @@ __all__ = [
     "CorrelationResult",
     "DecorrelationResult",
     "DecorrelationStackResult",
+    "MTFResult",
     "PhaseRandomizedResult",
     "decorrelation",
     "fourier_correlation",
@@ -38,6 +40,8 @@ __all__ = [
     "fsc",
     "make_mask",
     "mask_from_half_maps",
+    "mtf_edge",
+    "mtf_point",
     "phantom_pair",
     "phase_randomized_fsc",
     "raised_cosine_mask",

@@ -19,7 +19,15 @@ from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, threshold_curve
 
-__all__ = ["ExpectedCorrelation", "PhantomPair", "band_limited_noise", "expected_correlation", "phantom_pair"]
+__all__ = [
+    "ExpectedCorrelation",
+    "PhantomPair",
+    "band_limited_noise",
+    "expected_correlation",
+    "gaussian_spot",
+    "phantom_pair",
+    "slanted_edge",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,3 +237,74 @@ def band_limited_noise(shape, cutoff: float, *, seed=None, dtype=np.float64) -> 
     radius = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :])
     spectrum[radius > cutoff] = 0
     return scipy.fft.irfft2(spectrum, s=shape).astype(dtype, copy=False)
+
+
+def slanted_edge(shape, angle: float, sigma: float, *, low: float = 0.1, high: float = 0.9, noise: float = 0.0,
+                 center=None, seed=None) -> np.ndarray:
+    """A straight edge blurred by a Gaussian, sampled at pixel centres: its MTF is exp(-2 pi^2 sigma^2 f^2).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (rows, cols).
+    angle : float
+        Direction of the edge line in degrees, from the +column axis towards
+        image-up (-row), the convention of :func:`mtf_edge`'s ``edge_angle``.
+    sigma : float
+        Gaussian blur, pixels.
+    low, high : float
+        Levels on the two sides (the ``high`` side is to the left of the edge direction).
+    noise : float
+        Standard deviation of added white Gaussian noise.
+    center : (row, col), optional
+        A point of the edge line; default the image centre.
+    seed : int, optional
+        Random seed of the noise.
+
+    Returns
+    -------
+    ndarray of float64, shape ``shape``
+    """
+    from scipy.special import ndtr
+
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    rows, cols = shape
+    center = ((rows - 1) / 2, (cols - 1) / 2) if center is None else center
+    theta = np.deg2rad(angle)
+    normal = (np.cos(theta), np.sin(theta))  # (row, col): perpendicular to the direction (-sin, cos)
+    distance = ((np.arange(rows)[:, None] - center[0]) * normal[0]
+                + (np.arange(cols)[None, :] - center[1]) * normal[1])
+    image = low + (high - low) * ndtr(-distance / sigma)
+    if noise:
+        image = image + noise * np.random.default_rng(seed).standard_normal(shape)
+    return image
+
+
+def gaussian_spot(shape, center, sigma: float, *, amplitude: float = 1.0, background: float = 0.0,
+                  noise: float = 0.0, seed=None) -> np.ndarray:
+    """A Gaussian point-spread function sampled at pixel centres (MTF exp(-2 pi^2 sigma^2 f^2)).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (rows, cols).
+    center : (row, col)
+        Sub-pixel centre.
+    sigma : float
+        Width in pixels.
+    amplitude, background : float
+        Peak height above the background, and the background.
+    noise : float
+        Standard deviation of added white Gaussian noise.
+    seed : int, optional
+        Random seed of the noise.
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    rows, cols = shape
+    squared = ((np.arange(rows)[:, None] - center[0]) ** 2 + (np.arange(cols)[None, :] - center[1]) ** 2)
+    image = background + amplitude * np.exp(-squared / (2 * sigma**2))
+    if noise:
+        image = image + noise * np.random.default_rng(seed).standard_normal(shape)
+    return image

@@ -1,0 +1,132 @@
+import json
+
+import numpy as np
+import pytest
+
+from napari_resolution.core.mtf import mtf_edge, mtf_point
+from napari_resolution.core.simulate import gaussian_spot, slanted_edge
+
+
+def gaussian_mtf(frequency, sigma):
+    return np.exp(-2 * np.pi**2 * sigma**2 * np.asarray(frequency) ** 2)
+
+
+def gaussian_crossing(level, sigma):
+    """Frequency where exp(-2 pi^2 sigma^2 f^2) equals ``level``."""
+    return np.sqrt(np.log(1 / level) / (2 * np.pi**2 * sigma**2))
+
+
+ANGLES = [3, 5, 10, 30, 80, 85, 95, 175]
+
+
+@pytest.mark.parametrize("sigma", [0.8, 1.5, 3.0])
+@pytest.mark.parametrize("angle", ANGLES)
+def test_slanted_edge_matches_the_gaussian_mtf(sigma, angle):
+    # a long edge (1024 px) at SNR 50: contrast 0.8, noise 0.016
+    image = slanted_edge((1024, 1024), angle, sigma, noise=0.8 / 50, seed=angle)
+    result = mtf_edge(image)
+    assert result.f50 == pytest.approx(gaussian_crossing(0.5, sigma), rel=0.02)
+    assert result.f10 == pytest.approx(gaussian_crossing(0.1, sigma), rel=0.02)
+    assert abs((result.edge_angle - angle + 90) % 180 - 90) < 0.2
+    band = result.frequency <= 0.4
+    truth = gaussian_mtf(result.frequency[band], sigma)
+    error = np.abs(result.mtf[band] - truth)
+    measurable = truth >= 0.01  # beyond, the true MTF is below the SNR-50 noise floor (see docs/mtf.md)
+    assert error[measurable].max() < 0.02
+    assert error.max() < 0.03
+    assert result.warnings == ()
+
+
+def test_edge_polarity_roi_and_pixel_size():
+    image = slanted_edge((200, 300), 80, 1.2, noise=0.005, seed=1)
+    inverted = 1 - image
+    roi = (40, 90, 160, 210)
+    first = mtf_edge(image, roi=roi, pixel_size=0.5)
+    second = mtf_edge(inverted, roi=roi, pixel_size=0.5)
+    np.testing.assert_allclose(first.mtf, second.mtf, atol=1e-4)
+    assert first.edge_angle == pytest.approx(second.edge_angle, abs=1e-6)
+    assert first.resolution_50 == pytest.approx(0.5 / first.f50)
+    assert first.esf[0] < first.esf[-1] and second.esf[0] < second.esf[-1]  # always dark to bright
+    assert first.lsf.max() == pytest.approx(1.0)
+    assert first.roi == roi
+    payload = json.loads(json.dumps(first.to_dict(), allow_nan=False))
+    assert payload["kind"] == "edge" and "MTF50" in first.summary("µm")
+
+
+def test_edge_windows_and_oversampling():
+    image = slanted_edge((512, 512), 12, 1.0, noise=0.002, seed=2)
+    truth = gaussian_crossing(0.5, 1.0)
+    for window in ("hamming", "hann", "tukey", "none"):
+        assert mtf_edge(image, window=window).f50 == pytest.approx(truth, rel=0.04)
+    assert mtf_edge(image, oversample=8).f50 == pytest.approx(truth, rel=0.02)
+
+
+def test_edge_warnings():
+    near_45 = mtf_edge(slanted_edge((256, 256), 44.5, 1.0, seed=0))
+    assert any("45" in note for note in near_45.warnings)
+    near_0 = mtf_edge(slanted_edge((256, 256), 1.0, 1.0, seed=0))
+    assert any("0°" in note for note in near_0.warnings)
+    touching = slanted_edge((128, 128), 86, 1.0, center=(64, 4), seed=0)
+    assert any("border" in note for note in mtf_edge(touching).warnings)
+    assert mtf_edge(slanted_edge((128, 128), 86, 1.0, seed=0)).warnings == ()
+    short = mtf_edge(slanted_edge((300, 300), 80, 1.0), roi=(140, 100, 156, 200))
+    assert any("scan lines" in note for note in short.warnings)
+
+
+def test_point_source_matches_the_gaussian_mtf():
+    for sigma in (1.0, 2.0):
+        for index, center in enumerate([(40.3, 51.7), (63.5, 20.25), (70.45, 88.55)]):
+            image = gaussian_spot((128, 128), center, sigma, amplitude=1.0, background=0.2, noise=0.01, seed=index)
+            result = mtf_point(image, center=(int(center[0]), int(center[1])), box=32, pixel_size=0.1)
+            assert result.f50 == pytest.approx(gaussian_crossing(0.5, sigma), rel=0.03)
+            assert result.fwhm == pytest.approx(0.1 * 2.3548 * sigma, rel=0.03)
+            assert np.hypot(*(np.array(result.center) - center)) < 0.2
+            assert result.kind == "point" and result.esf is None and result.psf.shape == (32, 32)
+
+
+def test_point_source_found_automatically():
+    image = gaussian_spot((96, 96), (30.3, 60.6), 1.5, amplitude=2.0, background=1.0, noise=0.01, seed=0)
+    result = mtf_point(image)
+    assert np.hypot(result.center[0] - 30.3, result.center[1] - 60.6) < 0.2
+    assert result.f50 == pytest.approx(gaussian_crossing(0.5, 1.5), rel=0.03)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"roi": (0, 0, 400, 40)}, "outside the image"),
+        ({"roi": (10, 10, 18, 60)}, "too small"),
+        ({"roi": "abc"}, "roi must be"),
+        ({"window": "kaiser"}, "window"),
+        ({"oversample": 0}, "oversample"),
+        ({"pixel_size": (1.0, 2.0)}, "square pixels"),
+    ],
+)
+def test_edge_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mtf_edge(slanted_edge((128, 128), 10, 1.0), **kwargs)
+
+
+def test_flat_region_several_edges_and_bad_images():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="no edge found"):
+        mtf_edge(0.5 + 0.01 * rng.standard_normal((128, 128)))
+    two = slanted_edge((128, 128), 80, 1.0, center=(64, 40)) - slanted_edge((128, 128), 80, 1.0, center=(64, 90))
+    with pytest.raises(ValueError, match="several edges"):
+        mtf_edge(two + 0.1)
+    with pytest.raises(ValueError, match="2-D"):
+        mtf_edge(np.zeros((4, 64, 64)))
+    with pytest.raises(ValueError, match="NaN"):
+        mtf_edge(np.full((64, 64), np.nan))
+
+
+def test_point_bad_input():
+    image = gaussian_spot((64, 64), (32, 32), 1.5)
+    with pytest.raises(ValueError, match="outside the image"):
+        mtf_point(image, center=(80, 10))
+    with pytest.raises(ValueError, match="box"):
+        mtf_point(image, box=4)
+    with pytest.raises(ValueError, match="larger than the image"):
+        mtf_point(image, box=128)
+    with pytest.raises(ValueError, match="no bead"):
+        mtf_point(np.random.default_rng(0).standard_normal((64, 64)) * 0.01 + 3)
