@@ -2,7 +2,7 @@
 
 Run under a (virtual) display: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
 Writes docs/images/viewer_fsc.png, fsc_widget.png, ssnr_widget.png, mask_widget.png,
-randomized_fsc.png and decorrelation_widget.png.
+randomized_fsc.png, decorrelation_widget.png and mtf_widget.png.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import numpy as np
 from qtpy.QtWidgets import QApplication
 
 from napari_resolution.core.masks import spherical_mask
-from napari_resolution.core.simulate import band_limited_noise
+from napari_resolution.core.simulate import band_limited_noise, slanted_edge
 from napari_resolution.gui.widgets.decorrelation import DecorrelationWidget
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget, SSNRWidget
 from napari_resolution.gui.widgets.mask import MaskWidget
+from napari_resolution.gui.widgets.mtf import MTFWidget
 
 IMAGES = Path(__file__).parent / "images"
 
@@ -60,6 +61,31 @@ def main() -> None:
     masks_and_randomisation(viewer, fsc)
     viewer.close()
     decorrelation_shot()
+    mtf_shot()
+
+
+def mtf_shot() -> None:
+    """The MTF widget with two edge ROIs of different sharpness and the ESF/LSF view."""
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1500, 1000)
+    chart = np.hstack([slanted_edge((300, 200), 84, 0.9, noise=0.004, seed=0),
+                       slanted_edge((300, 200), 84, 2.0, noise=0.004, seed=1)])
+    viewer.add_image(chart, name="chart", scale=(2.5, 2.5))
+    widget = MTFWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="MTF", area="right")
+    widget.unit.value = "µm"
+    widget.start_picking()
+    layer = viewer.layers["chart MTF edges"]
+    layer.add_rectangles(np.array([[40, 40], [260, 160]]))
+    wait_for(widget)
+    layer.add_rectangles(np.array([[40, 240], [260, 360]]))
+    wait_for(widget)
+    widget.show_esf.value = True
+    viewer.reset_view()
+    for _ in range(20):
+        QApplication.processEvents()
+    viewer.screenshot(str(IMAGES / "mtf_widget.png"), canvas_only=False, flash=False)
+    viewer.close()
 
 
 def masks_and_randomisation(viewer, fsc) -> None:

@@ -159,3 +159,27 @@ def test_decorrelation_command(tmp_path, capsys):
     assert stack["n_resolved"] == 2 and len(stack["resolutions"]) == 2
     assert main(["decorr", str(stack_path), "--axis", "5"]) == 2
     assert "axis" in capsys.readouterr().err
+
+
+def test_mtf_command_edge_and_point(tmp_path, capsys):
+    import tifffile
+
+    from napari_resolution.core.simulate import gaussian_spot, slanted_edge
+
+    edge_path, spot_path = tmp_path / "edge.tif", tmp_path / "spot.npy"
+    tifffile.imwrite(edge_path, slanted_edge((200, 200), 80, 1.2, noise=0.004, seed=0).astype(np.float32))
+    np.save(spot_path, gaussian_spot((80, 80), (40.3, 39.6), 1.5, background=0.1, noise=0.005, seed=0))
+    out_json, out_png = tmp_path / "m.json", tmp_path / "m.png"
+    assert main(["mtf", str(edge_path), "--roi", "30,40,170,160", "--pixel-size", "0.5",
+                 "--json", str(out_json), "--plot", str(out_png)]) == 0
+    assert "MTF50" in capsys.readouterr().out
+    payload = json.loads(out_json.read_text())
+    truth = np.sqrt(np.log(2) / (2 * np.pi**2 * 1.2**2))
+    assert payload["f50"] == pytest.approx(truth, rel=0.03) and payload["edge_angle"] == pytest.approx(80, abs=0.3)
+    assert out_png.stat().st_size > 10_000
+    assert main(["mtf", str(spot_path), "--point", "40,40", "--json", "-", "--plot", str(out_png)]) == 0
+    spot = json.loads(capsys.readouterr().out)
+    assert spot["kind"] == "point" and spot["fwhm"] == pytest.approx(2.3548 * 1.5, rel=0.03)
+    assert main(["mtf", str(edge_path), "--roi", "0,0,10,10"]) == 2
+    assert "too small" in capsys.readouterr().err
+    assert main(["mtf", str(edge_path)]) == 2

@@ -15,6 +15,7 @@ from . import io
 from .core.correlation import fourier_correlation
 from .core.decorrelation import decorrelation
 from .core.masks import make_mask, mask_from_half_maps
+from .core.mtf import mtf_edge, mtf_point
 from .core.randomization import phase_randomized_fsc
 from .core.simulate import phantom_pair
 
@@ -115,6 +116,19 @@ def _build_parser() -> argparse.ArgumentParser:
     decorr.add_argument("--plot", help="write the curves (or resolution per slice) as PNG")
     decorr.set_defaults(handler=_run_decorrelation)
 
+    mtf = commands.add_parser("mtf", help="MTF from a slanted edge (--roi) or a bead (--point)")
+    mtf.add_argument("image", help="2-D image")
+    where = mtf.add_mutually_exclusive_group(required=True)
+    where.add_argument("--roi", type=_floats, help="ROI across one edge: ROW0,COL0,ROW1,COL1 (pixels)")
+    where.add_argument("--point", type=_floats, help="approximate bead position: ROW,COL (pixels)")
+    mtf.add_argument("--box", type=int, default=32, help="bead box size (pixels)")
+    mtf.add_argument("--oversample", type=int, default=4, help="ESF bins per pixel")
+    mtf.add_argument("--window", default="tukey", choices=("tukey", "hamming", "hann", "none"))
+    mtf.add_argument("--pixel-size", type=float, help="pixel size (default: file header, else 1)")
+    mtf.add_argument("--json", help="write the result as JSON (- for stdout)")
+    mtf.add_argument("--plot", help="write the MTF (and ESF/LSF or PSF) as PNG")
+    mtf.set_defaults(handler=_run_mtf)
+
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128))
     demo.add_argument("--out", default=".", help="folder for fsc.png and fsc.json")
@@ -155,25 +169,13 @@ def _run_correlation(args) -> int:
             crossing_rule=args.crossing_rule,
         )
         curves = {"correlation": result.correlation, "ssnr": result.ssnr}
-    _write_outputs(result, curves, args, unit)
-    if args.json != "-":
-        print(result.summary(unit))
-        for note in getattr(result, "warnings", ()):
-            print(f"warning: {note}", file=sys.stderr)
-    return 0
-
-
-def _write_outputs(result, curves: dict, args, unit: str) -> None:
-    if args.json:
-        io.write_json(args.json, result.to_dict())
     if args.csv:
         columns = {"frequency_cycles_per_pixel": result.frequency, **curves, "n_points": result.n_points}
         columns.update({f"threshold_{name}": curve for name, curve in result.thresholds.items()})
         io.write_csv(args.csv, columns)
-    if args.plot:
-        from .plotting import plot_correlation
+    from .plotting import plot_correlation
 
-        plot_correlation(result, args.plot, unit=unit)
+    return _report(result, args, unit, plot_correlation)
 
 
 def _run_mask(args) -> int:
@@ -208,14 +210,41 @@ def _run_decorrelation(args) -> int:
     unit = image.unit if args.pixel_size is None and image.pixel_size else ""
     result = decorrelation(image.data, pixel_size=pixel_size, axis=args.axis, slices=args.slices,
                            n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization)
+    from .plotting import plot_decorrelation
+
+    return _report(result, args, unit, plot_decorrelation)
+
+
+def _run_mtf(args) -> int:
+    image = io.read_image(args.image)
+    if image.data.ndim != 2:
+        raise ValueError(f"mtf needs a 2-D image, got shape {image.data.shape}")
+    pixel_size = args.pixel_size or (image.pixel_size[-1] if image.pixel_size else 1.0)
+    unit = image.unit if args.pixel_size is None and image.pixel_size else ""
+    if args.roi is not None:
+        if len(args.roi) != 4:
+            raise ValueError(f"--roi needs four numbers ROW0,COL0,ROW1,COL1, got {args.roi}")
+        result = mtf_edge(image.data, roi=args.roi, pixel_size=pixel_size, oversample=args.oversample,
+                          window=args.window)
+    else:
+        if len(args.point) != 2:
+            raise ValueError(f"--point needs two numbers ROW,COL, got {args.point}")
+        result = mtf_point(image.data, center=args.point, box=args.box, pixel_size=pixel_size)
+    from .plotting import plot_mtf
+
+    return _report(result, args, unit, plot_mtf)
+
+
+def _report(result, args, unit: str, plot) -> int:
+    """Write --json and --plot, print the summary line and any warnings (stderr); exit code 0."""
     if args.json:
         io.write_json(args.json, result.to_dict())
     if args.plot:
-        from .plotting import plot_decorrelation
-
-        plot_decorrelation(result, args.plot, unit=unit)
+        plot(result, args.plot, unit=unit)
     if args.json != "-":
         print(result.summary(unit))
+        for note in getattr(result, "warnings", ()):
+            print(f"warning: {note}", file=sys.stderr)
     return 0
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["plot_correlation", "plot_decorrelation"]
+__all__ = ["plot_correlation", "plot_decorrelation", "plot_mtf"]
 
 
 def plot_correlation(result, path, *, unit: str = "", expected=None, title: str = "") -> None:
@@ -115,3 +115,36 @@ def _draw_stack(axes, result, unit: str) -> None:
         axes.legend(loc="upper right", fontsize=8)
     axes.set_xlabel(f"slice index along axis {result.axis}")
     axes.set_ylabel(f"resolution, full period ({unit or 'pixel_size units'})")
+
+
+def plot_mtf(result, path, *, unit: str = "", title: str = "") -> None:
+    """Save an MTF (with the ESF/LSF of an edge, or the PSF box of a bead) to a PNG."""
+    figure = Figure(figsize=(9, 4.0), dpi=120)
+    FigureCanvasAgg(figure)
+    curve, detail = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    curve.plot(result.frequency, result.mtf, color="C0", lw=1.8, label="MTF")
+    for level, value, color in ((0.5, result.f50, "C2"), (0.1, result.f10, "C1")):
+        if value is not None:
+            curve.axvline(value, color=color, lw=1, ls="--", label=f"MTF{int(level * 100)} {value:.3f} c/px")
+    curve.axvline(0.5, color="0.6", lw=0.8, ls=":", label="Nyquist")
+    curve.set_xlim(0, result.frequency.max())
+    curve.set_ylim(0, 1.05)
+    curve.set_xlabel("spatial frequency (cycles/pixel)")
+    curve.set_ylabel("MTF")
+    curve.legend(loc="upper right", fontsize=8)
+    curve.grid(alpha=0.3)
+    if result.kind == "edge":
+        detail.plot(result.esf_position, (result.esf - result.esf.min()) / np.ptp(result.esf), color="C0",
+                    lw=1, label="ESF (normalised)")
+        detail.plot(result.esf_position, result.lsf, color="C3", lw=1, label="LSF")
+        detail.set_xlim(-15, 15)
+        detail.set_xlabel("distance from the edge (pixels)")
+        detail.legend(loc="upper left", fontsize=8)
+        detail.grid(alpha=0.3)
+    else:
+        detail.imshow(result.psf, cmap="magma")
+        detail.set_title(f"PSF box · FWHM {result.fwhm:.3g} {unit}".strip(), fontsize=8)
+        detail.set_axis_off()
+    figure.suptitle(title or "\n".join(textwrap.wrap(result.summary(unit), 110)), fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path)

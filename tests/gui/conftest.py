@@ -9,8 +9,9 @@ def notifications(monkeypatch):
     import napari_resolution.gui.widgets.decorrelation as decorrelation
     import napari_resolution.gui.widgets.fourier as fourier
     import napari_resolution.gui.widgets.mask as mask
+    import napari_resolution.gui.widgets.mtf as mtf
 
-    for module in (runner, fourier, mask, decorrelation):
+    for module in (runner, fourier, mask, decorrelation, mtf):
         for kind in ("error", "info", "warning"):
             monkeypatch.setattr(module, f"show_{kind}", lambda text, kind=kind: messages.append((kind, text)),
                                 raising=False)

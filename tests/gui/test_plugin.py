@@ -5,7 +5,7 @@ from npe2 import PluginManifest
 
 from napari_resolution.gui.reader import get_reader, read_mrc
 
-WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis"]
+WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF"]
 
 
 def test_manifest_is_valid():

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
-from napari.layers import Image
 from napari.utils.notifications import show_error
-from qtpy.QtWidgets import QVBoxLayout, QWidget
+from qtpy.QtWidgets import QVBoxLayout
 
 from ...core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
-from ..layers import fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
+from ..layers import layer_data, parse_pixel_size
 from ..plots import Curve, CurvePanel, Marker, ResultLine, Run
 from ..runner import Runner
+from .base import SingleImageWidget
 
 __all__ = ["DecorrelationWidget"]
 
 _SLICE_MODES = ("all slices", "current slice", "listed slices")
-
-
-def _images(layers) -> list:
-    return [layer for layer in layers if isinstance(layer, Image) and not layer.rgb and layer.ndim in (2, 3)]
 
 
 def parse_slices(text: str) -> list[int]:
@@ -41,7 +37,7 @@ def parse_slices(text: str) -> list[int]:
         raise ValueError(f"slices must be indices like '3, 5, 9' or a range like '0:40:4', got {text!r}") from None
 
 
-class DecorrelationWidget(QWidget):
+class DecorrelationWidget(SingleImageWidget):
     """Decorrelation analysis (Descloux et al. 2019) of an image layer; stacks slice by slice.
 
     The panel shows every d(r) curve (unfiltered emphasised), the valid peaks
@@ -49,13 +45,11 @@ class DecorrelationWidget(QWidget):
     the curves are those of the slice nearest the median.
     """
 
+    ndims = (2, 3)
+
     def __init__(self, napari_viewer):
-        super().__init__()
-        self.viewer = napari_viewer
+        super().__init__(napari_viewer)
         self.result = None
-        self.image = ComboBox(label="Image", choices=self._choices, nullable=True)
-        self.pixel_size = LineEdit(label="Pixel size", value="1")
-        self.unit = LineEdit(label="Unit", value="")
         self.slice_mode = ComboBox(label="3-D: analyse", choices=list(_SLICE_MODES), value="all slices")
         self.axis = SpinBox(label="3-D: slice axis", value=0, min=0, max=2)
         self.slices = LineEdit(label="3-D: slices", value="0:10")
@@ -77,25 +71,12 @@ class DecorrelationWidget(QWidget):
         for widget in (self.inputs.native, self.runner, self.result_line, self.panel, self.slice_panel):
             layout.addWidget(widget)
         self.runner.set_controls([self.inputs.native])
-        self.image.changed.connect(self._image_changed)
         self.slice_mode.changed.connect(self._update_visibility)
         self.run_button.changed.connect(self.run)
-        refresh_on_layer_events(self.viewer, self.reset_choices)
-        self.reset_choices()
-        images = _images(self.viewer.layers)
-        if images:
-            self.image.value = images[0]
-        self._image_changed()
+        self.connect_image_picker()
 
-    def _choices(self, widget=None) -> list:
-        return [(layer.name, layer) for layer in _images(self.viewer.layers)]
-
-    def reset_choices(self, event=None) -> None:
-        """Refresh the layer picker."""
-        self.inputs.reset_choices()
-
-    def _image_changed(self, _=None) -> None:
-        fill_pixel_size(self.image.value, self.pixel_size, self.unit)
+    def image_changed(self) -> None:
+        """Show the stack options only for 3-D images."""
         self._update_visibility()
 
     def _update_visibility(self, _=None) -> None:
