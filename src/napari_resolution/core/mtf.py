@@ -14,7 +14,8 @@ MTF is the radially averaged |FFT2| (zero-padded 4x for fine sampling),
 normalised at DC. A Gaussian fit gives the FWHM.
 
 Frequencies are in cycles/pixel; ``resolution_50 = pixel_size / f50`` is the
-period at which the contrast falls to 50 %.
+period at which the contrast falls to 50 %. ROIs are small, so both estimators
+run on the CPU (a cupy image is copied to the host first).
 """
 
 from __future__ import annotations
