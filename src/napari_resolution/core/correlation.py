@@ -180,10 +180,8 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress
     _report(progress, 0.2)
     spectrum = fftn_inplace(packed)
     _report(progress, 0.8)
-    coords = geometry.axis_coordinates(half=False)
-    coords[-1] = coords[-1][: geometry.shape[-1] // 2 + 1]
     columns = hermitian_weights(geometry.shape[-1])
-    sums = kernels.packed_shell_sums(spectrum, [c * c for c in coords], columns, geometry.n_shells)
+    sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), columns, geometry.n_shells)
     _report(progress, 1.0)
     return sums
 
@@ -211,8 +209,8 @@ def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.nda
     """
     columns = hermitian_weights(geometry.shape[-1])
     if xp is np and kernels.jit_enabled():
-        squared = [c * c for c in geometry.axis_coordinates(half=True)]
-        return kernels.spectra_shell_sums(spectrum1, spectrum2, squared, columns, geometry.n_shells)
+        return kernels.spectra_shell_sums(spectrum1, spectrum2, geometry.squared_coordinates(), columns,
+                                          geometry.n_shells)
     length = geometry.n_shells
     index, counts = folded_shells(geometry)
     index = xp.asarray(index)

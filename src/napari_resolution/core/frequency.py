@@ -114,6 +114,18 @@ class ShellGeometry:
         return coords
 
 
+    def squared_coordinates(self, layout: str = "half") -> list[np.ndarray]:
+        """Per-axis squared frequencies in shell units, for a compiled kernel.
+
+        ``layout`` "half": the rfft layout; "packed": a full complex spectrum
+        of which only the non-negative half of the last axis is visited.
+        """
+        coords = self.axis_coordinates(half=layout == "half")
+        if layout == "packed":
+            coords[-1] = coords[-1][: self.shape[-1] // 2 + 1]
+        return [c * c for c in coords]
+
+
 def shell_geometry(shape, pixel_size=1.0, ring_thickness: int = 1) -> ShellGeometry:
     """Build the :class:`ShellGeometry` for an array of ``shape``.
 

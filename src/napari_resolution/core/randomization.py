@@ -115,8 +115,7 @@ def _randomize_spectrum(spectrum, geometry: ShellGeometry, cutoff_shell: int, se
     """Random phases, in place, for every shell beyond ``cutoff_shell`` of an rfft spectrum."""
     n_last = geometry.shape[-1]
     if xp is np and kernels.jit_enabled():
-        squared = [c * c for c in geometry.axis_coordinates(half=True)]
-        kernels.randomize_half_spectrum(spectrum, squared, cutoff_shell, seed, n_last)
+        kernels.randomize_half_spectrum(spectrum, geometry.squared_coordinates(), cutoff_shell, seed, n_last)
         return
     rng = xp.random.default_rng(seed)
     phase = xp.exp(2j * np.pi * rng.random(spectrum.shape))
@@ -276,9 +275,7 @@ def _masked_curves_packed(h1, h2, mask, spectra, geometry, cutoff, seeds, report
     is masked in place and transformed forward: no real inverse FFTs and no
     second large allocation.
     """
-    squared = geometry.axis_coordinates(half=False)
-    squared[-1] = squared[-1][: geometry.shape[-1] // 2 + 1]
-    squared = [c * c for c in squared]
+    squared = geometry.squared_coordinates("packed")
     columns = hermitian_weights(geometry.shape[-1])
     buffer = kernels.pack_masked(h1, h2, mask, np.result_type(h1.dtype, np.complex64))
     sums = kernels.packed_shell_sums(fftn_inplace(buffer), squared, columns, geometry.n_shells)
