@@ -24,7 +24,8 @@ class Runner(QWidget):
     """A progress bar and a Cancel button that run one computation at a time.
 
     The computation receives a ``progress(fraction)`` callback; pressing
-    Cancel makes the next call raise :class:`Cancelled`, which stops it.
+    Cancel makes the next call raise :class:`Cancelled`, which stops it (so
+    a step in progress, such as one large FFT, finishes first).
     ValueErrors (bad input) become error notifications with their message;
     any other exception too, so the viewer keeps running.
 
