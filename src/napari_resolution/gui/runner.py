@@ -9,7 +9,16 @@ from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
-__all__ = ["Cancelled", "Runner"]
+__all__ = ["Cancelled", "Runner", "checked"]
+
+
+def checked(function):
+    """Call ``function()``; a ValueError (bad input) becomes an error notification and the result None."""
+    try:
+        return function()
+    except ValueError as error:
+        show_error(str(error))
+        return None
 
 
 class Cancelled(Exception):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
-from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QVBoxLayout
 
 from ...core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
 from ..layers import layer_data, parse_pixel_size
 from ..plots import Curve, CurvePanel, Marker, ResultLine, Run
-from ..runner import Runner
+from ..runner import Runner, checked
 from .base import SingleImageWidget
 
 __all__ = ["DecorrelationWidget"]
@@ -112,10 +111,8 @@ class DecorrelationWidget(SingleImageWidget):
 
     def run(self, _=None) -> None:
         """Run the analysis in a worker thread."""
-        try:
-            parameters = self.parameters()
-        except ValueError as error:
-            show_error(str(error))
+        parameters = checked(self.parameters)
+        if parameters is None:
             return
         title = self.image.value.name
         self.runner.start(lambda progress: decorrelation(**parameters, progress=progress),

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
 from napari.layers import Image
-from napari.utils.notifications import show_error, show_info, show_warning
+from napari.utils.notifications import show_info, show_warning
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
@@ -16,7 +16,7 @@ from ...core.randomization import PhaseRandomizedResult, phase_randomized_fsc
 from ...core.thresholds import CRITERIA, parse_threshold
 from ..layers import fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
 from ..plots import Curve, CurvePanel, Marker, ResultLine, Run
-from ..runner import Runner
+from ..runner import Runner, checked
 
 __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
 
@@ -138,10 +138,8 @@ class FourierCorrelationWidget(QWidget):
 
     def run(self, _=None) -> None:
         """Start the computation in a worker thread (errors become notifications)."""
-        try:
-            parameters = self.parameters()
-        except ValueError as error:
-            show_error(str(error))
+        parameters = checked(self.parameters)
+        if parameters is None:
             return
         use_gpu = bool(self.use_gpu.value and self.use_gpu.enabled)
         names = " vs ".join(layer.name for layer in self._running_layers[:2])

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton
 from napari.layers import Image
-from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 from scipy import ndimage
 
 from ...core.masks import make_mask
 from ..layers import add_or_update_image, fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
-from ..runner import Runner
+from ..runner import Runner, checked
 
 __all__ = ["MaskWidget"]
 
@@ -105,11 +104,10 @@ class MaskWidget(QWidget):
 
     def run(self, _=None) -> None:
         """Compute the soft mask in a worker thread and show it as ``<map> mask``."""
-        try:
-            volume, options = self._volume(), self.options()
-        except ValueError as error:
-            show_error(str(error))
+        inputs = checked(lambda: (self._volume(), self.options()))
+        if inputs is None:
             return
+        volume, options = inputs
         source = self.map.value
         self.runner.start(lambda progress: make_mask(volume, **options),
                           lambda mask: self._show(mask, source, options))
@@ -125,10 +123,8 @@ class MaskWidget(QWidget):
     def _preview_threshold(self, _=None) -> None:
         if not self.preview.value or self.auto_threshold.value or self.map.value is None:
             return
-        try:
-            smoothed = self._smoothed_map()
-        except ValueError as error:
-            show_error(str(error))
+        smoothed = checked(self._smoothed_map)
+        if smoothed is None:
             return
         preview = (smoothed > self.threshold.value).astype(np.float32)
         add_or_update_image(self.viewer, preview, source=self.map.value, estimator="mask",

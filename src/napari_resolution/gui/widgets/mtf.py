@@ -17,7 +17,7 @@ from qtpy.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout
 from ...core.mtf import mtf_edge, mtf_point
 from ..layers import layer_data, parse_pixel_size
 from ..plots import Curve, CurvePanel, Run
-from ..runner import Runner
+from ..runner import Runner, checked
 from .base import SingleImageWidget
 
 __all__ = ["MTFWidget"]
@@ -139,10 +139,8 @@ class MTFWidget(SingleImageWidget):
         if image is None or not todo:
             self.refresh_views()
             return
-        try:
-            pixel = parse_pixel_size(self.pixel_size.value)
-        except ValueError as error:
-            show_error(str(error))
+        pixel = checked(lambda: parse_pixel_size(self.pixel_size.value))
+        if pixel is None:
             return
         data, point, box = layer_data(image), self.mode.value == "Point", self.box.value
 
