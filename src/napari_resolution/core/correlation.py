@@ -22,7 +22,15 @@ from .frequency import (
     tukey_window,
 )
 from .results import ShellResultMixin, resolution_summary
-from .thresholds import all_threshold_curves, find_crossing, parse_threshold, threshold_curve
+from .thresholds import (
+    all_threshold_curves,
+    check_crossing_rule,
+    decidable_shells,
+    find_crossing,
+    parse_threshold,
+    resolution_from_crossing,
+    threshold_curve,
+)
 from .validation import check_image, check_int, check_mask, check_progress, working_dtype
 
 __all__ = [
@@ -31,7 +39,6 @@ __all__ = [
     "fourier_correlation",
     "frc",
     "fsc",
-    "resolution_from_crossing",
     "spectra_sums",
     "ssnr_from_correlation",
 ]
@@ -291,7 +298,7 @@ def fourier_correlation(
         check_mask(mask, a.shape)
     check_progress(progress)
     geometry = shell_geometry(a.shape, pixel_size, ring_thickness)
-    find_crossing([0.0], [1.0], [0.0], crossing_rule)  # validates the rule early
+    check_crossing_rule(crossing_rule)
 
     xp = get_namespace(a, b, mask)
     dtype = np.result_type(working_dtype(a.dtype), working_dtype(b.dtype))
@@ -327,25 +334,15 @@ def curve_from_sums(sums) -> tuple[np.ndarray, np.ndarray]:
     return n_points, correlation
 
 
-def resolution_from_crossing(crossing, status: str, reference_pixel: float):
-    """Full-period resolution for a crossing: ``reference / crossing``, the Nyquist bound, or None."""
-    if status == "crossed":
-        return reference_pixel / crossing
-    if status == "never_below":
-        return reference_pixel / 0.5
-    return None
-
-
 def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -> CorrelationResult:
     n_points, correlation = curve_from_sums(sums)
     frequency = geometry.frequency
     curve = threshold_curve(threshold, n_points)
     crossing, status = find_crossing(frequency, correlation, curve, crossing_rule)
-    decidable = (curve < 1) & np.isfinite(correlation)
-    decidable[0] = False
     ssnr = ssnr_from_correlation(correlation)
     ssnr_threshold = ssnr_from_correlation(np.minimum(curve, 1.0))
-    ssnr_crossing, _ = find_crossing(frequency, ssnr, ssnr_threshold, crossing_rule, decidable)
+    ssnr_crossing, _ = find_crossing(frequency, ssnr, ssnr_threshold, crossing_rule,
+                                     decidable_shells(correlation, curve))
     reference = geometry.reference_pixel
     resolution = resolution_from_crossing(crossing, status, reference)
     return CorrelationResult(

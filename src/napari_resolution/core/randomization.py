@@ -21,15 +21,16 @@ import numpy as np
 
 from . import kernels
 from .backend import fftn_inplace, get_namespace, ifftn_inplace, irfftn, rfftn, to_device
-from .correlation import (
-    _correlation_sums,
-    curve_from_sums,
-    resolution_from_crossing,
-    spectra_sums,
-)
+from .correlation import _correlation_sums, curve_from_sums, spectra_sums
 from .frequency import ShellGeometry, hermitian_weights, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary
-from .thresholds import all_threshold_curves, find_crossing, parse_threshold, threshold_curve
+from .thresholds import (
+    all_threshold_curves,
+    find_crossing,
+    parse_threshold,
+    resolution_from_crossing,
+    threshold_curve,
+)
 from .validation import check_image, check_mask, check_progress, working_dtype
 
 __all__ = ["PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"]

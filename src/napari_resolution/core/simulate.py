@@ -17,7 +17,7 @@ import scipy.fft
 from .backend import rfftn
 from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
-from .thresholds import find_crossing, parse_threshold, threshold_curve
+from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
 
 __all__ = [
     "ExpectedCorrelation",
@@ -198,9 +198,7 @@ def _truth(shape, sizes, sigma, noise, mean_power, threshold, ring_thickness) ->
     criterion, _ = parse_threshold(threshold)
     limit = threshold_curve(threshold, counts)
     crossing, status = find_crossing(frequency, curve, limit)
-    reference = geometry.reference_pixel
-    resolution = {"crossed": reference / crossing if crossing else None,
-                  "never_below": 2 * reference}.get(status)
+    resolution = resolution_from_crossing(crossing, status, geometry.reference_pixel)
     return ExpectedCorrelation(
         frequency=frequency, correlation=curve, n_points=counts, threshold=limit,
         criterion=criterion, crossing=crossing, status=status, resolution=resolution,

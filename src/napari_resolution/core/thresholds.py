@@ -19,8 +19,11 @@ __all__ = [
     "CRITERIA",
     "STATUSES",
     "all_threshold_curves",
+    "check_crossing_rule",
+    "decidable_shells",
     "find_crossing",
     "parse_threshold",
+    "resolution_from_crossing",
     "threshold_curve",
 ]
 
@@ -93,12 +96,37 @@ def all_threshold_curves(n_points) -> dict[str, np.ndarray]:
     return {name: threshold_curve(name, n_points) for name in CRITERIA}
 
 
+def check_crossing_rule(rule) -> str:
+    """Return ``rule`` if it is a known crossing rule, else raise ValueError naming crossing_rule."""
+    if rule not in CROSSING_RULES:
+        raise ValueError(f"crossing_rule must be one of {', '.join(CROSSING_RULES)}, got {rule!r}")
+    return rule
+
+
+def decidable_shells(curve, threshold) -> np.ndarray:
+    """Shells that can decide a crossing: above DC, finite curve, threshold below 1.
+
+    A threshold >= 1 (3-sigma gives one for shells of fewer than 18 voxels)
+    cannot be passed by any correlation.
+    """
+    decidable = (np.asarray(threshold) < 1) & np.isfinite(curve)
+    decidable[0] = False
+    return decidable
+
+
+def resolution_from_crossing(crossing, status: str, reference_pixel: float):
+    """Full-period resolution for a crossing: ``reference / crossing``, the Nyquist bound, or None."""
+    if status == "crossed":
+        return reference_pixel / crossing
+    if status == "never_below":
+        return reference_pixel / 0.5
+    return None
+
+
 def find_crossing(frequency, curve, threshold, rule: str = "first-below", decidable=None):
     """Locate where ``curve`` drops below ``threshold``.
 
-    Only *decidable* shells take part: shells above DC with a finite curve
-    value whose threshold is below 1 (a threshold >= 1, as 3-sigma gives for
-    shells of fewer than 18 voxels, cannot be passed by any correlation).
+    Only *decidable* shells take part (see :func:`decidable_shells`).
 
     Parameters
     ----------
@@ -119,12 +147,10 @@ def find_crossing(frequency, curve, threshold, rule: str = "first-below", decida
         "never_below": the curve stays at or above the threshold up to
         Nyquist; "never_above": it is already below at the first decidable shell.
     """
-    if rule not in CROSSING_RULES:
-        raise ValueError(f"crossing_rule must be one of {', '.join(CROSSING_RULES)}, got {rule!r}")
+    check_crossing_rule(rule)
     frequency, curve, threshold = (np.asarray(x, dtype=np.float64) for x in (frequency, curve, threshold))
     if decidable is None:
-        decidable = (threshold < 1) & np.isfinite(curve)
-        decidable[0] = False
+        decidable = decidable_shells(curve, threshold)
     shells = np.flatnonzero(decidable)
     if shells.size == 0:
         return None, "never_above"
