@@ -136,7 +136,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pixel_size(values, ndim: int):
+def _pixel_size(values):
+    """One value as a float, several as a tuple, nothing as None."""
     if values is None:
         return None
     return values[0] if len(values) == 1 else values
@@ -153,7 +154,7 @@ def _run_correlation(args) -> int:
     first = _load(args.a, "a", args.ndim)
     second = _load(args.b, "b", args.ndim)
     mask = None if args.mask is None else io.read_image(args.mask).data
-    pixel_size = _pixel_size(args.pixel_size, args.ndim) or first.pixel_size or 1.0
+    pixel_size = _pixel_size(args.pixel_size) or first.pixel_size or 1.0
     unit = first.unit if args.pixel_size is None and first.pixel_size else ""
     if args.randomize:
         if mask is None:
@@ -182,8 +183,7 @@ def _run_mask(args) -> int:
     if len(args.maps) > 2:
         raise ValueError(f"mask takes one map or two half-maps, got {len(args.maps)} files")
     images = [io.read_image(path) for path in args.maps]
-    ndim = images[0].data.ndim
-    pixel_size = _pixel_size(args.pixel_size, ndim) or images[0].pixel_size or 1.0
+    pixel_size = _pixel_size(args.pixel_size) or images[0].pixel_size or 1.0
     threshold = args.threshold if args.threshold == "auto" else _number(args.threshold, "--threshold")
     options = {"threshold": threshold, "lowpass_sigma": args.lowpass_sigma, "extend": args.extend,
                "soft_edge": args.soft_edge, "cleanup": not args.no_cleanup, "pixel_size": pixel_size}
@@ -206,7 +206,7 @@ def _number(text: str, name: str) -> float:
 
 def _run_decorrelation(args) -> int:
     image = io.read_image(args.image)
-    pixel_size = _pixel_size(args.pixel_size, image.data.ndim) or image.pixel_size or 1.0
+    pixel_size = _pixel_size(args.pixel_size) or image.pixel_size or 1.0
     unit = image.unit if args.pixel_size is None and image.pixel_size else ""
     result = decorrelation(image.data, pixel_size=pixel_size, axis=args.axis, slices=args.slices,
                            n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization)
@@ -251,7 +251,7 @@ def _report(result, args, unit: str, plot) -> int:
 def _run_simulate(args) -> int:
     if len(args.shape) != args.ndim:
         raise ValueError(f"--shape must have {args.ndim} values for simulate {args.kind}, got {args.shape}")
-    pixel_size = _pixel_size(args.pixel_size, args.ndim)
+    pixel_size = _pixel_size(args.pixel_size)
     pair = phantom_pair(args.shape, sigma=args.sigma, noise=args.noise, pixel_size=pixel_size,
                         threshold=args.threshold, seed=args.seed, dtype=np.float32)
     out = Path(args.out)

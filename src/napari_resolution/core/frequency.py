@@ -152,7 +152,7 @@ def shell_geometry(shape, pixel_size=1.0, ring_thickness: int = 1) -> ShellGeome
     return ShellGeometry(shape, sizes, int(ring_thickness), spacing, reference, n_shells)
 
 
-def shell_index(geometry: ShellGeometry, xp=np, rows: slice = slice(None), half: bool = True):
+def shell_index(geometry: ShellGeometry, xp=np, half: bool = True):
     """Shell index of every Fourier voxel (nearest shell centre).
 
     Parameters
@@ -161,19 +161,15 @@ def shell_index(geometry: ShellGeometry, xp=np, rows: slice = slice(None), half:
         Binning of the grid.
     xp : module
         numpy or cupy: where the index array is built.
-    rows : slice
-        Part of the first axis to index, for slab-wise processing.
     half : bool
         True for the rfft layout (last axis halved), False for the full grid.
 
     Returns
     -------
     array of intp
-        Shape of the (sliced) spectrum; values >= ``geometry.n_shells`` lie
-        beyond Nyquist.
+        Shape of the spectrum; values >= ``geometry.n_shells`` lie beyond Nyquist.
     """
     coords = geometry.axis_coordinates(half=half)
-    coords[0] = coords[0][rows]
     ndim = len(coords)
     radius_sq = None
     for axis, c in enumerate(coords):
