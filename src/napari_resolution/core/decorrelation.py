@@ -28,7 +28,7 @@ import numpy as np
 from .backend import get_namespace, rfftn, to_device, to_host
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
 from .results import ResultMixin
-from .validation import check_int, check_progress
+from .validation import check_int, check_progress, working_dtype
 
 __all__ = ["DecorrelationResult", "DecorrelationStackResult", "decorrelation", "local_maximum"]
 
@@ -335,11 +335,10 @@ def _in_plane_pixel(pixel_size, ndim: int, axis: int) -> float:
 def _spectra_amplitude(stack, apodization: int, xp):
     """|rfft2| of every slice after subtracting its mean and applying the edge taper."""
     rows, cols = stack.shape[1:]
-    dtype = np.float32 if stack.dtype in (np.float32, np.float16) or stack.dtype.itemsize <= 2 else np.float64
-    data = stack.astype(dtype)  # a copy: the user's data is never modified
+    data = stack.astype(working_dtype(stack.dtype))  # a copy: the user's data is never modified
     data -= data.mean(axis=(1, 2), keepdims=True)
     data *= xp.asarray(np.multiply.outer(tukey_window(rows, apodization), tukey_window(cols, apodization)),
-                       dtype=dtype)
+                       dtype=data.dtype)
     return xp.abs(rfftn(data, axes=(1, 2)))
 
 

@@ -160,10 +160,22 @@ def _finish(kind, frequency, mtf, pixel, **fields) -> MTFResult:
     )
 
 
+def _robust_level(values) -> tuple[float, float]:
+    """Median and robust standard deviation (1.4826 x median absolute deviation) of ``values``."""
+    median = float(np.median(values))
+    return median, float(1.4826 * np.median(np.abs(values - median)))
+
+
 def _noise_sigma(data: np.ndarray) -> float:
     """Robust white-noise standard deviation from second differences along columns."""
     second = data[:, 2:] - 2 * data[:, 1:-1] + data[:, :-2]
-    return float(1.4826 * np.median(np.abs(second - np.median(second))) / np.sqrt(6))
+    return _robust_level(second)[1] / np.sqrt(6)
+
+
+def _plateaus(esf) -> tuple[float, float]:
+    """Mean ESF level on the first and on the last eighth of its range (dark and bright sides)."""
+    tail = max(2, esf.size // 8)
+    return float(np.mean(esf[:tail])), float(np.mean(esf[-tail:]))
 
 
 # ----------------------------------------------------------------------------- edge
@@ -333,8 +345,7 @@ def _several_edges(positions, esf, width: float, oversample: int) -> bool:
     smoothed over two pixels; 0.5-crossings more than three transition widths
     apart belong to different edges.
     """
-    tail = max(2, esf.size // 8)
-    low, high = np.mean(esf[:tail]), np.mean(esf[-tail:])
+    low, high = _plateaus(esf)
     smooth = ndimage.uniform_filter1d((esf - low) / (high - low), 2 * oversample)
     crossings = positions[np.flatnonzero(np.diff(np.sign(smooth - 0.5)) != 0)]
     return bool(crossings.size > 1 and np.ptp(crossings) > 3 * width)
@@ -418,8 +429,8 @@ def _oriented_normal(direction, previous):
 
 
 def _check_contrast(esf, noise: float) -> None:
-    tail = max(2, esf.size // 8)
-    step = abs(np.mean(esf[-tail:]) - np.mean(esf[:tail]))
+    low, high = _plateaus(esf)
+    step = abs(high - low)
     if step < MIN_EDGE_SNR * max(noise, 1e-12):
         raise ValueError(f"no edge found in the ROI: the step ({step:.3g}) is below {MIN_EDGE_SNR}x the noise "
                          f"({noise:.3g})")
@@ -427,7 +438,7 @@ def _check_contrast(esf, noise: float) -> None:
 
 def _transition_width(positions, esf) -> float:
     """10-90 % rise distance of the ESF (pixels)."""
-    low, high = np.mean(esf[: max(2, esf.size // 8)]), np.mean(esf[-max(2, esf.size // 8):])
+    low, high = _plateaus(esf)
     normalised = (esf - low) / (high - low)
     first = positions[np.argmax(normalised > 0.1)]
     last = positions[np.argmax(normalised > 0.9)]
@@ -493,9 +504,7 @@ def _border_statistics(patch) -> tuple[float, float]:
     """Background level (median) and noise (robust std) of the box's two-pixel border."""
     border = np.ones(patch.shape, bool)
     border[2:-2, 2:-2] = False
-    values = patch[border]
-    median = float(np.median(values))
-    return median, float(1.4826 * np.median(np.abs(values - median)))
+    return _robust_level(patch[border])
 
 
 def _background(patch, window) -> tuple[float, float]:
@@ -503,8 +512,7 @@ def _background(patch, window) -> tuple[float, float]:
     outside = patch[window == 0]
     if outside.size < 50:
         return _border_statistics(patch)
-    median = float(np.median(outside))
-    return median, float(1.4826 * np.median(np.abs(outside - median)))
+    return _robust_level(outside)
 
 
 def _soft_disc(shape, center, inner: float, outer: float) -> np.ndarray:
