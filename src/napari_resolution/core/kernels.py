@@ -100,7 +100,6 @@ if numba is not None:
                 w = scale * wx[x]
                 out[z, y, x] = complex((a[z, y, x] - mean_a) * w, (b[z, y, x] - mean_b) * w)
 
-
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _spectra_sums_kernel(f1, f2, qz, qy, qx, columns, n_shells, n_chunks):  # pragma: no cover
         depth, height = f1.shape[0], f1.shape[1]
@@ -171,7 +170,6 @@ if numba is not None:
     def _mask_pack_kernel(a, b, mask, mean_a, mean_b, out):  # pragma: no cover - compiled; 1-D inputs
         for i in numba.prange(a.size):
             out[i] = complex((a[i] - mean_a) * mask[i], (b[i] - mean_b) * mask[i])
-
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _packed_masked_sums_kernel(packed, mask, n_chunks):  # pragma: no cover - compiled; 1-D inputs

@@ -12,6 +12,7 @@ __all__ = [
     "add_or_update_image",
     "fill_pixel_size",
     "format_pixel_size",
+    "grey_images",
     "layer_data",
     "layer_pixel_size",
     "parse_pixel_size",
@@ -71,6 +72,13 @@ def parse_pixel_size(text: str):
     if not values:
         raise ValueError("pixel size is empty")
     return values[0] if len(values) == 1 else tuple(values)
+
+
+def grey_images(layers, ndims=(2, 3)) -> list:
+    """The grey-level (not RGB) image layers of an accepted dimensionality."""
+    from napari.layers import Image
+
+    return [layer for layer in layers if isinstance(layer, Image) and not layer.rgb and layer.ndim in ndims]
 
 
 def layer_data(layer) -> np.ndarray:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from magicgui.widgets import ComboBox, LineEdit
-from napari.layers import Image
 from qtpy.QtWidgets import QWidget
 
-from ..layers import fill_pixel_size, refresh_on_layer_events
+from ..layers import fill_pixel_size, grey_images, refresh_on_layer_events
 
 __all__ = ["SingleImageWidget"]
 
@@ -31,8 +30,7 @@ class SingleImageWidget(QWidget):
 
     def images(self) -> list:
         """Image layers this widget can analyse (grey-level, of an accepted dimensionality)."""
-        return [layer for layer in self.viewer.layers
-                if isinstance(layer, Image) and not layer.rgb and layer.ndim in self.ndims]
+        return grey_images(self.viewer.layers, self.ndims)
 
     def _choices(self, widget=None) -> list:
         return [(layer.name, layer) for layer in self.images()]

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
-from napari.layers import Image
 from napari.utils.notifications import show_info, show_warning
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
@@ -14,7 +13,7 @@ from ...core.backend import gpu_available
 from ...core.correlation import CorrelationResult, fourier_correlation
 from ...core.randomization import PhaseRandomizedResult, phase_randomized_fsc
 from ...core.thresholds import CRITERIA, parse_threshold
-from ..layers import fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
+from ..layers import fill_pixel_size, grey_images, layer_data, parse_pixel_size, refresh_on_layer_events
 from ..plots import Curve, CurvePanel, Marker, ResultLine, Run
 from ..runner import Runner, checked
 
@@ -22,10 +21,6 @@ __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
 
 _THRESHOLD_COLOR = "#ff5a5a"
 _OTHER_THRESHOLD_COLORS = ("#d0a040", "#b080ff", "#60c0c0", "#a0a0a0", "#ff80c0")
-
-
-def _correlation_images(layers) -> list:
-    return [layer for layer in layers if isinstance(layer, Image) and not layer.rgb and layer.ndim in (2, 3)]
 
 
 class FourierCorrelationWidget(QWidget):
@@ -87,13 +82,13 @@ class FourierCorrelationWidget(QWidget):
         self.ring_thickness.enabled = self.apodization.enabled = not on
 
     def _image_choices(self, widget=None) -> list:
-        return [(layer.name, layer) for layer in _correlation_images(self.viewer.layers)]
+        return [(layer.name, layer) for layer in grey_images(self.viewer.layers)]
 
     def _connect_viewer(self) -> None:
         refresh_on_layer_events(self.viewer, self.reset_choices)
         self.viewer.layers.events.removed.connect(self._layer_removed)
         self.reset_choices()
-        images = _correlation_images(self.viewer.layers)
+        images = grey_images(self.viewer.layers)
         if len(images) >= 2:
             self.first.value, self.second.value = images[0], images[1]
 

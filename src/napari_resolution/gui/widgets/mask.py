@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton
-from napari.layers import Image
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 from scipy import ndimage
 
 from ...core.masks import make_mask
-from ..layers import add_or_update_image, fill_pixel_size, layer_data, parse_pixel_size, refresh_on_layer_events
+from ..layers import (
+    add_or_update_image,
+    fill_pixel_size,
+    grey_images,
+    layer_data,
+    parse_pixel_size,
+    refresh_on_layer_events,
+)
 from ..runner import Runner, checked
 
 __all__ = ["MaskWidget"]
-
-
-def _maps(layers) -> list:
-    return [layer for layer in layers if isinstance(layer, Image) and not layer.rgb and layer.ndim in (2, 3)]
 
 
 class MaskWidget(QWidget):
@@ -67,7 +69,7 @@ class MaskWidget(QWidget):
         self._map_changed()
 
     def _choices(self, widget=None) -> list:
-        return [(layer.name, layer) for layer in _maps(self.viewer.layers) if not layer.name.endswith(" mask")]
+        return [(layer.name, layer) for layer in grey_images(self.viewer.layers) if not layer.name.endswith(" mask")]
 
     def reset_choices(self, event=None) -> None:
         """Refresh the layer pickers."""
