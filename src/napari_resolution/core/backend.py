@@ -60,13 +60,18 @@ def to_host(array) -> np.ndarray:
     return np.asarray(array)
 
 
+def _workers() -> int:
+    """Threads for a CPU transform: every core."""
+    return os.cpu_count() or 1
+
+
 def rfftn(array, axes=None):
     """Real-input N-D FFT on the array's own device; CPU transforms use all cores."""
     if is_cupy(array):
         import cupyx.scipy.fft as cufft
 
         return cufft.rfftn(array, axes=axes)
-    return scipy.fft.rfftn(array, axes=axes, workers=os.cpu_count() or 1)
+    return scipy.fft.rfftn(array, axes=axes, workers=_workers())
 
 
 def irfftn(spectrum, shape):
@@ -75,17 +80,60 @@ def irfftn(spectrum, shape):
         import cupyx.scipy.fft as cufft
 
         return cufft.irfftn(spectrum, s=shape)
-    return scipy.fft.irfftn(spectrum, s=shape, workers=os.cpu_count() or 1)
+    return scipy.fft.irfftn(spectrum, s=shape, workers=_workers())
 
 
-def fftn_inplace(array):
-    """Complex N-D FFT of a numpy array, overwriting it (CPU, all cores)."""
-    return scipy.fft.fftn(array, overwrite_x=True, workers=os.cpu_count() or 1)
+def _lines_along(array, axis: int, support):
+    """View of ``array`` whose axes after ``axis`` are cut to ``support``: the lines a pruned pass transforms."""
+    return array[tuple(support[other] if other > axis else slice(None) for other in range(array.ndim))]
 
 
-def ifftn_inplace(array):
-    """Inverse complex N-D FFT of a numpy array, overwriting it (CPU, all cores)."""
-    return scipy.fft.ifftn(array, overwrite_x=True, workers=os.cpu_count() or 1)
+def _in_place(transform, view, **axes) -> None:
+    """``transform`` of the array ``view`` (any strides), written back into it."""
+    result = transform(view, overwrite_x=True, workers=_workers(), **axes)
+    if not np.may_share_memory(result, view):  # scipy declined to work in place
+        view[...] = result
+
+
+def fftn_inplace(array, support=None):
+    """Complex N-D FFT of a numpy array, overwriting it (CPU, all cores).
+
+    Parameters
+    ----------
+    array : complex ndarray
+        Transformed in place.
+    support : tuple of slice, optional
+        Per axis, a range outside which ``array`` is zero. The axes are then
+        transformed one at a time, first to last, each only along the lines
+        that are not all zero yet: for a mask filling 3/4 of each axis, a
+        256^3 transform takes 0.8 of the time.
+    """
+    if support is None:
+        _in_place(scipy.fft.fftn, array)
+        return array
+    for axis in range(array.ndim):
+        _in_place(scipy.fft.fft, _lines_along(array, axis, support), axis=axis)
+    return array
+
+
+def ifftn_inplace(array, support=None):
+    """Inverse complex N-D FFT of a numpy array, overwriting it (CPU, all cores).
+
+    Parameters
+    ----------
+    array : complex ndarray
+        Transformed in place.
+    support : tuple of slice, optional
+        Per axis, the range of the result that is needed. The axes are then
+        transformed last to first, each only along the lines that reach it;
+        values outside ``support`` are left half-transformed (meaningless).
+    """
+    if support is None:
+        _in_place(scipy.fft.ifftn, array)
+        return array
+    for axis in reversed(range(array.ndim)):
+        _in_place(scipy.fft.ifft, _lines_along(array, axis, support), axis=axis)
+    return array
 
 
 def gpu_available() -> bool:

@@ -155,11 +155,26 @@ def _windowed(image, mean: float, xp, windows=None, mask=None):
     return out
 
 
-def _packed(a, b, windows, mask) -> np.ndarray:
-    """Complex array ``(a - mean_a) w + i (b - mean_b) w`` (numpy, CPU path)."""
+def working_mask(mask, dtype, xp):
+    """``mask`` on ``xp``: as it is for the compiled kernels (any float dtype, no copy), else as ``dtype``."""
+    mask = to_device(mask, xp)
+    if xp is np and kernels.jit_enabled() and mask.dtype.kind == "f":
+        return mask
+    return mask.astype(dtype, copy=False)
+
+
+def _packed(a, b, windows, mask):
+    """Complex array ``(a - mean_a) w + i (b - mean_b) w`` and where it can be nonzero (numpy, CPU path).
+
+    Returns
+    -------
+    packed : complex ndarray, shape of ``a``
+    support : tuple of slice or None
+        The mask's bounding box (None with a window).
+    """
     complex_dtype = np.result_type(a.dtype, np.complex64)
     if mask is None:
-        return kernels.pack_windowed(a, b, windows, complex_dtype)
+        return kernels.pack_windowed(a, b, windows, complex_dtype), None
     return kernels.pack_masked(a, b, mask, complex_dtype)
 
 
@@ -174,7 +189,8 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress
     """Sums over each shell of the full spectrum: counts, Re F1 F2*, |F1|^2, |F2|^2.
 
     On the CPU with numba: both windowed images packed as ``a + i b``, one
-    in-place complex FFT, one compiled pass that unpacks and sums. Otherwise
+    in-place complex FFT (skipping the lines that are zero outside a mask),
+    one compiled pass that unpacks and sums. Otherwise
     (GPU, or ``NAPARI_RESOLUTION_NO_JIT``): :func:`_array_sums`.
 
     Returns
@@ -183,9 +199,9 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress
     """
     if xp is not np or not kernels.jit_enabled():
         return _array_sums(a, b, geometry, xp, windows, mask, progress)
-    packed = _packed(a, b, windows, mask)
+    packed, support = _packed(a, b, windows, mask)
     _report(progress, 0.2)
-    spectrum = fftn_inplace(packed)
+    spectrum = fftn_inplace(packed, support)
     _report(progress, 0.8)
     columns = hermitian_weights(geometry.shape[-1])
     sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), columns, geometry.n_shells)
@@ -210,14 +226,11 @@ def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
 def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.ndarray:
     """Shell sums of two rfft spectra: counts, Re F1 F2*, |F1|^2, |F2|^2, shape (4, n_shells).
 
-    Compiled single pass for numpy with numba; otherwise each per-voxel term is
-    folded over mirrored rows (same shells), weighted by its Hermitian
-    multiplicity and scattered into shells with bincount.
+    The array path (GPU, or CPU without numba): each per-voxel term is folded
+    over mirrored rows (same shells), weighted by its Hermitian multiplicity
+    and scattered into shells with bincount.
     """
     columns = hermitian_weights(geometry.shape[-1])
-    if xp is np and kernels.jit_enabled():
-        return kernels.spectra_shell_sums(spectrum1, spectrum2, geometry.squared_coordinates(), columns,
-                                          geometry.n_shells)
     length = geometry.n_shells
     index, counts = folded_shells(geometry)
     index = xp.asarray(index)
@@ -303,7 +316,7 @@ def fourier_correlation(
     xp = get_namespace(a, b, mask)
     dtype = np.result_type(working_dtype(a.dtype), working_dtype(b.dtype))
     a, b = (to_device(x, xp).astype(dtype, copy=False) for x in (a, b))
-    mask = None if mask is None else to_device(mask, xp).astype(dtype, copy=False)
+    mask = None if mask is None else working_mask(mask, dtype, xp)
     windows = None if mask is not None else [tukey_window(n, width) for n in a.shape]
     sums = _correlation_sums(a, b, geometry, xp, windows, mask, progress)
     return _assemble(sums, geometry, criterion, threshold, crossing_rule, {

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from numbers import Real
 
 import numpy as np
 
 from . import kernels
 from .backend import fftn_inplace, get_namespace, ifftn_inplace, irfftn, rfftn, to_device
-from .correlation import _correlation_sums, curve_from_sums, spectra_sums
+from .correlation import _correlation_sums, curve_from_sums, spectra_sums, working_mask
 from .frequency import ShellGeometry, hermitian_weights, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary
 from .thresholds import (
@@ -163,20 +164,19 @@ def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     return irfftn(spectrum, volume.shape).astype(data.dtype, copy=False)
 
 
-def _randomization_shell(unmasked, frequency, randomize_at, reference_pixel) -> int:
+def _randomization_shell(unmasked, *, frequency, randomize_at, reference_pixel) -> int:
     """Index of the last shell whose phases are kept."""
     if randomize_at < 1:
         below = np.flatnonzero(unmasked[1:] < randomize_at) + 1
         return int(below[0]) if below.size else len(frequency) - 1
-    target = reference_pixel / randomize_at
-    if target > 0.5:
-        raise ValueError(f"randomize_at ({randomize_at}) is finer than Nyquist ({2 * reference_pixel:g})")
-    return int(np.floor(target / frequency[1] + 0.5))
+    return int(np.floor(reference_pixel / randomize_at / frequency[1] + 0.5))
 
 
-def _check_randomize_at(randomize_at) -> float:
+def _check_randomize_at(randomize_at, reference_pixel: float) -> float:
     if isinstance(randomize_at, bool) or not isinstance(randomize_at, Real) or not randomize_at > 0:
         raise ValueError(f"randomize_at must be an FSC level in (0, 1) or a resolution >= 1, got {randomize_at!r}")
+    if randomize_at >= 1 and reference_pixel / randomize_at > 0.5:
+        raise ValueError(f"randomize_at ({randomize_at}) is finer than Nyquist ({2 * reference_pixel:g})")
     return float(randomize_at)
 
 
@@ -230,67 +230,87 @@ def phase_randomized_fsc(
         raise ValueError("mask is required for the phase-randomised FSC")
     check_mask(mask, h1.shape)
     criterion, _ = parse_threshold(threshold)
-    randomize_at = _check_randomize_at(randomize_at)
     check_progress(progress)
     geometry = shell_geometry(h1.shape, pixel_size)
+    randomize_at = _check_randomize_at(randomize_at, geometry.reference_pixel)
     xp = get_namespace(h1, h2, mask)
     dtype = np.result_type(working_dtype(h1.dtype), working_dtype(h2.dtype))
-    h1, h2, mask = (to_device(x, xp).astype(dtype, copy=False) for x in (h1, h2, mask))
+    h1, h2 = (to_device(x, xp).astype(dtype, copy=False) for x in (h1, h2))
+    mask = working_mask(mask, dtype, xp)
     report = progress or (lambda fraction: None)
-
-    spectra = [rfftn(h1), rfftn(h2)]
-    _, unmasked = curve_from_sums(spectra_sums(*spectra, geometry, xp))
-    report(0.2)
-    cutoff = _randomization_shell(unmasked, geometry.frequency, randomize_at, geometry.reference_pixel)
+    cutoff_for = partial(_randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
+                         reference_pixel=geometry.reference_pixel)
     seeds = _seeds(seed, 2)
     if xp is np and kernels.jit_enabled():
-        n_points, masked, randomized = _masked_curves_packed(h1, h2, mask, spectra, geometry, cutoff, seeds, report)
+        sums = _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seeds[0], report)
     else:
-        n_points, masked, randomized = _masked_curves_array(h1, h2, mask, spectra, geometry, cutoff, seeds, xp,
-                                                            report)
+        sums = _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, report)
+    unmasked_sums, masked_sums, randomized_sums, cutoff = sums
+    n_points, unmasked = curve_from_sums(unmasked_sums)
     report(1.0)
-    return _assemble(geometry, n_points, unmasked, masked, randomized, cutoff, threshold, criterion,
+    return _assemble(geometry, n_points, unmasked, curve_from_sums(masked_sums)[1],
+                     curve_from_sums(randomized_sums)[1], cutoff, threshold, criterion,
                      {"randomize_at": randomize_at, "seed": seed, "shape": tuple(h1.shape), "backend": xp.__name__})
 
 
-def _masked_curves_array(h1, h2, mask, spectra, geometry, cutoff, seeds, xp, report):
-    """Masked and randomised-masked curves with array operations (GPU, or CPU without numba)."""
+def _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, report):
+    """Unmasked, masked and randomised-masked shell sums with array operations (GPU, or CPU without numba).
+
+    Returns
+    -------
+    unmasked, masked, randomized : ndarray, shape (4, n_shells)
+        Shell sums as :func:`~.correlation.spectra_sums`.
+    cutoff : int
+        The randomisation shell.
+    """
+    spectra = [rfftn(h1), rfftn(h2)]
+    unmasked = spectra_sums(*spectra, geometry, xp)
+    cutoff = cutoff_for(curve_from_sums(unmasked)[1])
+    report(0.2)
     randomized_maps = []
     for spectrum, half_seed in zip(spectra, seeds):
         _randomize_spectrum(spectrum, geometry, cutoff, half_seed, xp)
         randomized_maps.append(irfftn(spectrum, h1.shape).astype(h1.dtype, copy=False))
     spectra.clear()
     report(0.4)
-    n_points, masked = curve_from_sums(_correlation_sums(h1, h2, geometry, xp, None, mask, None))
+    masked = _correlation_sums(h1, h2, geometry, xp, None, mask, None)
     report(0.7)
-    _, randomized = curve_from_sums(_correlation_sums(*randomized_maps, geometry, xp, None, mask, None))
-    return n_points, masked, randomized
+    return unmasked, masked, _correlation_sums(*randomized_maps, geometry, xp, None, mask, None), cutoff
 
 
-def _masked_curves_packed(h1, h2, mask, spectra, geometry, cutoff, seeds, report):
-    """Masked and randomised-masked curves on the CPU, in one complex buffer.
+def _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seed, report):
+    """As :func:`_shell_sums_array`, on the CPU in one complex buffer with four complex FFTs.
 
-    The masked maps are packed as ``a + i b`` and transformed in place; the
-    same buffer then receives the full spectrum ``F1r + i F2r`` of the
-    randomised maps, whose in-place inverse transform is ``a_r + i b_r``, which
-    is masked in place and transformed forward: no real inverse FFTs and no
-    second large allocation.
+    1. The masked maps, packed as ``a + i b`` (zero outside the mask's
+       bounding box), transformed in place: the masked sums.
+    2. The same buffer receives ``h1 + i h2``, transformed: the unmasked sums,
+       hence the randomisation shell.
+    3. The pairs ``(k, -k)`` of that spectrum get random phases for both maps
+       at once; the inverse transform is ``r1 + i r2``, computed only inside
+       the mask's box, masked in place and transformed forward: the
+       randomised-masked sums.
+
+    The transforms of the masked maps skip the lines that are zero outside
+    the mask's box; no real FFT and no second large array are needed.
     """
     squared = geometry.squared_coordinates("packed")
     columns = hermitian_weights(geometry.shape[-1])
-    buffer = kernels.pack_masked(h1, h2, mask, np.result_type(h1.dtype, np.complex64))
-    sums = kernels.packed_shell_sums(fftn_inplace(buffer), squared, columns, geometry.n_shells)
-    n_points, masked = curve_from_sums(sums)
+
+    def shell_sums(spectrum):
+        return kernels.packed_shell_sums(spectrum, squared, columns, geometry.n_shells)
+
+    buffer, support = kernels.pack_masked(h1, h2, mask, np.result_type(h1.dtype, np.complex64))
+    masked = shell_sums(fftn_inplace(buffer, support))
+    report(0.25)
+    kernels.pack_pair(h1, h2, buffer)
+    unmasked = shell_sums(fftn_inplace(buffer))
+    cutoff = cutoff_for(curve_from_sums(unmasked)[1])
     report(0.5)
-    for spectrum, half_seed in zip(spectra, seeds):
-        _randomize_spectrum(spectrum, geometry, cutoff, half_seed, np)
-    kernels.expand_packed(*spectra, buffer)
-    spectra.clear()
-    randomized_maps = ifftn_inplace(buffer)
-    kernels.mask_packed_inplace(randomized_maps, mask)
-    sums = kernels.packed_shell_sums(fftn_inplace(randomized_maps), squared, columns, geometry.n_shells)
-    _, randomized = curve_from_sums(sums)
-    return n_points, masked, randomized
+    kernels.randomize_packed_pairs(buffer, squared, cutoff, seed)
+    randomized_maps = ifftn_inplace(buffer, support)
+    kernels.mask_packed_inplace(randomized_maps, mask, support)
+    report(0.75)
+    return unmasked, masked, shell_sums(fftn_inplace(randomized_maps, support)), cutoff
 
 
 def _corrected_curve(masked, randomized, cutoff: int) -> np.ndarray:

@@ -1,0 +1,106 @@
+"""The compiled CPU paths against plain numpy: pruned FFTs, padded buffers, paired phase randomisation."""
+
+import numpy as np
+import pytest
+
+from napari_resolution.core import kernels
+from napari_resolution.core.backend import fftn_inplace, ifftn_inplace
+from napari_resolution.core.frequency import shell_geometry, shell_index
+
+pytestmark = pytest.mark.skipif(not kernels.jit_enabled(), reason="numba not available")
+
+SHAPES = [(24, 30, 27), (32, 32, 32), (40, 35), (64, 64)]
+
+
+def _support(shape, rng):
+    """A random box per axis; the first axis' box touches the array's edge."""
+    slices = []
+    for axis, n in enumerate(shape):
+        start = 0 if axis == 0 else int(rng.integers(1, n // 3))
+        slices.append(slice(start, int(rng.integers(start + 2, n))))
+    return tuple(slices)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_pruned_transforms_match_full_ones(shape):
+    rng = np.random.default_rng(len(shape))
+    support = _support(shape, rng)
+    data = np.zeros(shape, np.complex128)
+    data[support] = rng.standard_normal(data[support].shape) + 1j * rng.standard_normal(data[support].shape)
+    buffer = kernels.fft_buffer(shape, np.complex128)
+    buffer[...] = data
+    assert fftn_inplace(buffer, support) is buffer
+    np.testing.assert_allclose(buffer, np.fft.fftn(data), atol=1e-9)
+    spectrum = np.fft.fftn(rng.standard_normal(shape))
+    buffer[...] = spectrum
+    ifftn_inplace(buffer, support)
+    np.testing.assert_allclose(buffer[support], np.fft.ifftn(spectrum)[support], atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(256, 256, 256), (4096, 4096), (10, 12, 14)])
+def test_fft_buffer_is_a_padded_view(shape):
+    buffer = kernels.fft_buffer(shape, np.complex64)  # untouched pages cost no memory
+    assert buffer.shape == shape and not buffer.flags.c_contiguous
+    assert buffer.strides[-1] == 8 and buffer.strides[0] % 4096 != 0
+    with pytest.raises(ValueError, match="fft_buffer"):
+        kernels.pack_pair(np.ones((8, 8)), np.ones((8, 8)), np.ones((8, 16), np.complex64)[:, ::2])
+
+
+def _packed_spectrum(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    buffer = kernels.fft_buffer(shape, np.complex128)
+    kernels.pack_pair(a, b, buffer)
+    return a, b, fftn_inplace(buffer)
+
+
+@pytest.mark.parametrize("shape", [(24, 30, 27), (32, 32, 32), (31, 33), (64, 64)])
+def test_paired_randomisation_keeps_both_maps_real_with_their_amplitudes(shape):
+    a, b, spectrum = _packed_spectrum(shape)
+    geometry = shell_geometry(shape)
+    cutoff = geometry.n_shells // 4
+    kernels.randomize_packed_pairs(spectrum, geometry.squared_coordinates("packed"), cutoff, seed=11)
+    randomized = ifftn_inplace(spectrum)
+    kept = shell_index(geometry, half=True) <= cutoff
+    changes = []
+    for original, new in ((a, randomized.real), (b, randomized.imag)):
+        before, after = np.fft.rfftn(original), np.fft.rfftn(new)
+        # the inverse of the randomised spectrum splits into two real maps: its real part carries
+        # all of A and its imaginary part all of B only if every pair (k, -k) was kept Hermitian
+        np.testing.assert_allclose(np.abs(after), np.abs(before), rtol=1e-9, atol=1e-9 * np.abs(before).max())
+        np.testing.assert_allclose(after[kept], before[kept], rtol=1e-9, atol=1e-9 * np.abs(before).max())
+        change = np.angle(after[~kept] / before[~kept])
+        tolerance = 4 / np.sqrt(change.size)  # 4 standard deviations of the mean of random unit phasors
+        assert abs(np.mean(np.exp(1j * change))) < tolerance  # uniform phases
+        changes.append(change)
+    assert abs(np.mean(np.exp(1j * (changes[0] - changes[1])))) < tolerance  # independent for the two maps
+
+
+def test_paired_randomisation_is_reproducible():
+    shape = (20, 22, 24)
+    squared = shell_geometry(shape).squared_coordinates("packed")
+    results = []
+    for seed in (5, 5, 6):
+        spectrum = _packed_spectrum(shape)[2]
+        kernels.randomize_packed_pairs(spectrum, squared, 2, seed)
+        results.append(spectrum.copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.allclose(results[0], results[2])
+
+
+def test_masked_packing_zeroes_outside_the_support_and_removes_weighted_means():
+    rng = np.random.default_rng(3)
+    shape = (20, 24, 28)
+    a, b = rng.standard_normal(shape) + 5, rng.standard_normal(shape) - 2
+    mask = np.zeros(shape)
+    mask[3:9, 0:24, 10:12] = rng.uniform(0.1, 1, (6, 24, 2))
+    packed, support = kernels.pack_masked(a, b, mask, np.complex128)
+    assert support == (slice(3, 9), slice(0, 24), slice(10, 12))
+    mean_a, mean_b = (a * mask).sum() / mask.sum(), (b * mask).sum() / mask.sum()
+    np.testing.assert_allclose(packed, (a - mean_a) * mask + 1j * (b - mean_b) * mask, atol=1e-12)
+    in_place = a + 1j * b
+    outside = np.ones(shape, bool)
+    outside[support] = False
+    in_place[outside] = np.nan  # never read: the inverse FFT leaves garbage there
+    kernels.mask_packed_inplace(in_place, mask, support)
+    np.testing.assert_allclose(in_place, packed, atol=1e-12)
