@@ -156,9 +156,9 @@ def _windowed(image, mean: float, xp, windows=None, mask=None):
 
 
 def working_mask(mask, dtype, xp):
-    """``mask`` on ``xp``: as it is for the compiled kernels (any float dtype, no copy), else as ``dtype``."""
+    """``mask`` on ``xp``: as it is for the compiled kernels if native float32/64 (no copy), else as ``dtype``."""
     mask = to_device(mask, xp)
-    if xp is np and kernels.jit_enabled() and mask.dtype.kind == "f":
+    if xp is np and kernels.jit_enabled() and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
         return mask
     return mask.astype(dtype, copy=False)
 
@@ -306,7 +306,7 @@ def fourier_correlation(
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     criterion, _ = parse_threshold(threshold)
-    width = _check_apodization(apodization, a.shape)
+    width = 0 if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces the taper
     if mask is not None:
         check_mask(mask, a.shape)
     check_progress(progress)
@@ -321,7 +321,7 @@ def fourier_correlation(
     sums = _correlation_sums(a, b, geometry, xp, windows, mask, progress)
     return _assemble(sums, geometry, criterion, threshold, crossing_rule, {
         "shape": tuple(a.shape), "ring_thickness": geometry.ring_thickness,
-        "apodization": 0 if mask is not None else width, "masked": mask is not None,
+        "apodization": width, "masked": mask is not None,
         "crossing_rule": crossing_rule, "dtype": str(dtype), "backend": xp.__name__,
     })
 
