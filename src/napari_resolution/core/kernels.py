@@ -312,6 +312,7 @@ def pack_windowed(a, b, windows, complex_dtype) -> np.ndarray:
     Returns
     -------
     ndarray of ``complex_dtype``, shape of ``a``
+        A view of padded storage (:func:`fft_buffer`).
     """
     real = np.empty(0, dtype=complex_dtype).real.dtype
     vectors = _window_vectors(windows, a.ndim)
@@ -323,7 +324,6 @@ def pack_windowed(a, b, windows, complex_dtype) -> np.ndarray:
         means = [real.type(value / total) for value in sums]
         _pack_kernel(_as_3d(a), _as_3d(b), *means, *[v.astype(real) for v in vectors], _storage(out))
     return out
-
 
 
 def _n_chunks(n_rows: int) -> int:
@@ -386,6 +386,7 @@ def pack_masked(a, b, mask, complex_dtype) -> tuple[np.ndarray, tuple[slice, ...
     Returns
     -------
     packed : ndarray of ``complex_dtype``, shape of ``a``
+        A view of padded storage (:func:`fft_buffer`).
     support : tuple of slice
         Per axis, the range holding every nonzero mask value.
     """
