@@ -95,6 +95,21 @@ def _in_place(transform, view, **axes) -> None:
         view[...] = result
 
 
+def _transform_in_place(array, support, transform_n, transform_1, axis_order):
+    """N-D transform of ``array`` in place; with a ``support``, 1-D passes over the lines that matter.
+
+    ``transform_n`` does the whole array; with ``support``, ``transform_1``
+    runs axis by axis in ``axis_order`` along the lines :func:`_lines_along`
+    selects.
+    """
+    if support is None:
+        _in_place(transform_n, array)
+        return array
+    for axis in axis_order:
+        _in_place(transform_1, _lines_along(array, axis, support), axis=axis)
+    return array
+
+
 def fftn_inplace(array, support=None):
     """Complex N-D FFT of a numpy array, overwriting it (CPU, all cores).
 
@@ -108,12 +123,7 @@ def fftn_inplace(array, support=None):
         that are not all zero yet: for a mask filling 3/4 of each axis, a
         256^3 transform takes 0.8 of the time.
     """
-    if support is None:
-        _in_place(scipy.fft.fftn, array)
-        return array
-    for axis in range(array.ndim):
-        _in_place(scipy.fft.fft, _lines_along(array, axis, support), axis=axis)
-    return array
+    return _transform_in_place(array, support, scipy.fft.fftn, scipy.fft.fft, range(array.ndim))
 
 
 def ifftn_inplace(array, support=None):
@@ -128,12 +138,7 @@ def ifftn_inplace(array, support=None):
         transformed last to first, each only along the lines that reach it;
         values outside ``support`` are left half-transformed (meaningless).
     """
-    if support is None:
-        _in_place(scipy.fft.ifftn, array)
-        return array
-    for axis in reversed(range(array.ndim)):
-        _in_place(scipy.fft.ifft, _lines_along(array, axis, support), axis=axis)
-    return array
+    return _transform_in_place(array, support, scipy.fft.ifftn, scipy.fft.ifft, reversed(range(array.ndim)))
 
 
 def gpu_available() -> bool:
