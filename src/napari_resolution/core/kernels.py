@@ -341,8 +341,15 @@ def _support_box(first, last, shape3d) -> tuple[int, int, int, int, int, int]:
 
 
 def _box_slices(box, ndim: int) -> tuple[slice, ...]:
+    """The per-axis slices of ``ndim`` axes for a box (z0, z1, y0, y1, x0, x1); inverse of :func:`_box_bounds`."""
     slices = (slice(box[0], box[1]), slice(box[2], box[3]), slice(box[4], box[5]))
     return slices[3 - ndim:]
+
+
+def _box_bounds(support) -> np.ndarray:
+    """The box (z0, z1, y0, y1, x0, x1) of per-axis slices (2-D: z is 0..1), as the kernels take it."""
+    ranges = [(0, 1)] * (3 - len(support)) + [(axis.start, axis.stop) for axis in support]
+    return np.array([bound for pair in ranges for bound in pair])
 
 
 def fft_buffer(shape, dtype) -> np.ndarray:
@@ -423,8 +430,7 @@ def mask_packed_inplace(packed, mask, support) -> None:
     support : tuple of slice
         As returned by :func:`pack_masked` for this mask.
     """
-    ranges = [(0, 1)] * (3 - packed.ndim) + [(s.start, s.stop) for s in support]
-    box = np.array([bound for pair in ranges for bound in pair])
+    box = _box_bounds(support)
     packed3, mask3 = _storage(packed), _as_3d(np.ascontiguousarray(mask))
     with _LOCK:
         real_sum, imag_sum, total = _packed_masked_sums_kernel(packed3, mask3, box)
