@@ -9,8 +9,9 @@ def _particle_viewer(make_napari_viewer, shape=(64, 64, 64)):
     viewer = make_napari_viewer()
     rng = np.random.default_rng(0)
     ball = spherical_mask(shape, radius=14)
-    viewer.add_image(ball + 0.3 * rng.standard_normal(shape), name="half 1", scale=(1.5, 1.5, 1.5))
-    viewer.add_image(ball + 0.3 * rng.standard_normal(shape), name="half 2", scale=(1.5, 1.5, 1.5))
+    for name in ("half 1", "half 2"):
+        viewer.add_image(ball + 0.3 * rng.standard_normal(shape), name=name, scale=(1.5, 1.5, 1.5),
+                         units=("angstrom",) * 3)
     return viewer, ball
 
 
@@ -26,6 +27,7 @@ def test_mask_widget_makes_and_updates_a_mask_layer(make_napari_viewer, wait_idl
     wait_idle(widget)
     layer = viewer.layers["half 1 mask"]
     assert tuple(layer.scale) == (1.5, 1.5, 1.5) and layer.opacity == 0.4
+    assert layer.units == viewer.layers["half 1"].units  # else napari warns of inconsistent units
     assert layer.data.min() >= 0 and layer.data.max() == 1
     inside = layer.data > 0.5
     assert 2 * np.sum(inside & (ball > 0.5)) / (inside.sum() + (ball > 0.5).sum()) > 0.9

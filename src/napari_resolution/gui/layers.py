@@ -90,8 +90,9 @@ def layer_data(layer) -> np.ndarray:
 def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict, **kwargs):
     """Show ``data`` as the layer ``"<source name> <estimator>"``, updating it if present.
 
-    The new layer copies the source layer's scale and translate; ``metadata``
-    (the parameters of the run) is stored in ``layer.metadata``.
+    The new layer copies the source layer's scale, translate and units (so
+    napari does not warn of inconsistent units); ``metadata`` (the
+    parameters of the run) is stored in ``layer.metadata``.
 
     Returns
     -------
@@ -99,6 +100,8 @@ def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict,
     """
     name = f"{source.name} {estimator}"
     placement = {"scale": source.scale, "translate": source.translate}
+    if getattr(source, "units", None) is not None:  # napari >= 0.5.5
+        placement["units"] = source.units
     if name in viewer.layers:
         layer = viewer.layers[name]
         layer.data = data
