@@ -72,6 +72,7 @@ def test_paired_randomisation_keeps_both_maps_real_with_their_amplitudes(shape):
         change = np.angle(after[~kept] / before[~kept])
         tolerance = 4 / np.sqrt(change.size)  # 4 standard deviations of the mean of random unit phasors
         assert abs(np.mean(np.exp(1j * change))) < tolerance  # uniform phases
+        assert np.mean(np.abs(change) < 1e-6) < 0.01  # every pair randomised (by chance unchanged: 1 in 4096)
         changes.append(change)
     assert abs(np.mean(np.exp(1j * (changes[0] - changes[1])))) < tolerance  # independent for the two maps
 

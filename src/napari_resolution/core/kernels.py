@@ -184,28 +184,42 @@ if numba is not None:
         here[x] = complex(a_re - b_im, a_im + b_re)
         there[mirror_x] = complex(a_re + b_im, b_re - a_im)
 
+    @numba.njit(inline="always")
+    def _shell_of(base, squared_x):  # pragma: no cover - compiled
+        return int(np.floor(np.sqrt(base + squared_x) + 0.5))
+
     @numba.njit(parallel=True, cache=True, nogil=True, fastmath={"contract"})
     def _randomize_pairs_kernel(packed, qz, qy, qx, cutoff_shell, seed, cosines, sines, width):  # pragma: no cover
+        """Every pair (k, -k) beyond the cutoff, visited once: row by row with its mirror row.
+
+        Row (z, y) and its mirror (-z, -y) hold the pairs ``here[x], there[-x]``
+        for every column x. Both rows go to one thread, which walks them in
+        one pass (``here`` forward, ``there`` backward), from the lower of the
+        two; a row that is its own mirror holds each pair twice, so only its
+        columns ``1 .. (width - 1) // 2`` are walked, and its self-conjugate
+        voxels are kept. Every row that is the lower of its pair lies in the
+        first ``n_lower`` rows.
+        """
         depth, height = qz.size, qy.size  # packed may be a padded storage array
         top = np.uint64(width)
-        last_interior = (width - 1) // 2  # columns 1..last_interior pair with width - x
-        for row in numba.prange(depth * height):
+        n_lower = (depth // 2 + 1) * height if depth > 1 else height // 2 + 1
+        for row in numba.prange(n_lower):
             z, y = row // height, row % height
             mirror_z, mirror_y = (depth - z) % depth, (height - y) % height
+            mirror_row = mirror_z * height + mirror_y
+            if mirror_row < row:
+                continue
             here, there = packed[z, y], packed[mirror_z, mirror_y]
             base = qz[z] + qy[y]
-            first_voxel = row * width  # voxel (row, x) draws its pair's phases from hash(seed ^ voxel index)
-            start = 1  # shells grow along the row: the interior columns to randomise are its tail
-            while start <= last_interior and int(np.floor(np.sqrt(base + qx[start]) + 0.5)) <= cutoff_shell:
+            start = 1  # shells grow with |k_x|: the columns to randomise are start .. width - start
+            while start <= width // 2 and _shell_of(base, qx[start]) <= cutoff_shell:
                 start += 1
-            for x in range(start, last_interior + 1):
+            stop = (width + 1) // 2 if mirror_row == row else width + 1 - start
+            first_voxel = row * width  # pair (row, x) draws its phases from hash(seed ^ voxel index)
+            for x in range(start, stop):
                 _randomize_pair(here, there, x, top - np.uint64(x), seed ^ np.uint64(first_voxel + x), cosines, sines)
-            if mirror_z * height + mirror_y <= row:  # columns that are their own mirror: the lower row
-                continue  # of each pair does them (the same row: one self-conjugate voxel, kept as it is)
-            for column in range(2 if width % 2 == 0 else 1):  # column 0 and, for even widths, Nyquist
-                x = column * (width // 2)
-                if int(np.floor(np.sqrt(base + qx[x]) + 0.5)) > cutoff_shell:
-                    _randomize_pair(here, there, x, x, seed ^ np.uint64(first_voxel + x), cosines, sines)
+            if mirror_row != row and _shell_of(base, qx[0]) > cutoff_shell:
+                _randomize_pair(here, there, 0, 0, seed ^ np.uint64(first_voxel), cosines, sines)
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _support_sums_kernel(a, b, mask, n_chunks):  # pragma: no cover - compiled
