@@ -22,7 +22,7 @@ import numpy as np
 
 from napari_resolution import fourier_correlation
 from napari_resolution.core.backend import fftn_inplace, ifftn_inplace
-from napari_resolution.core.kernels import fft_buffer, pack_masked
+from napari_resolution.core.kernels import fft_buffer, mask_rows
 from napari_resolution.core.masks import spherical_mask
 from napari_resolution.core.randomization import phase_randomized_fsc
 from napari_resolution.core.simulate import phantom_pair
@@ -35,7 +35,7 @@ def transforms(shape, mask):
     """The FFTs of the plain FSC (one complex FFT) and of the corrected one (one full, three pruned)."""
     buffer = fft_buffer(shape, np.complex64)
     buffer[...] = 1
-    support = pack_masked(mask, mask, mask, np.complex64)[1]
+    support = mask_rows(mask, mask, mask).support
 
     def corrected():
         fftn_inplace(buffer, support)

@@ -206,6 +206,8 @@ def test_result_is_frozen_and_json_ready():
         ({"mask": np.ones((32, 32))}, "mask must have"),
         ({"mask": np.full((64, 64), 2.0)}, r"mask values must lie in \[0, 1\]"),
         ({"mask": np.zeros((64, 64))}, "mask is zero"),
+        ({"mask": np.r_[np.ones((63, 64)), np.full((1, 64), np.nan)]}, "mask contains NaN"),
+        ({"mask": np.r_[np.ones((63, 64)), np.full((1, 64), -0.5)]}, r"mask values must lie in \[0, 1\]"),
         ({"apodization": 40}, "apodization"),
         ({"apodization": -1}, "apodization"),
         ({"ring_thickness": 0}, "ring_thickness"),

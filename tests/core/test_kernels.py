@@ -95,13 +95,29 @@ def test_masked_packing_zeroes_outside_the_support_and_removes_weighted_means():
     a, b = rng.standard_normal(shape) + 5, rng.standard_normal(shape) - 2
     mask = np.zeros(shape)
     mask[3:9, 0:24, 10:12] = rng.uniform(0.1, 1, (6, 24, 2))
-    packed, support = kernels.pack_masked(a, b, mask, np.complex128)
-    assert support == (slice(3, 9), slice(0, 24), slice(10, 12))
+    mask[5, 7, 20] = 0.5  # one row reaches further right, with zeros inside its range
+    rows = kernels.mask_rows(a, b, mask)
+    assert rows.valid and rows.support == (slice(3, 9), slice(0, 24), slice(10, 21))
+    assert (rows.starts[5 * 24 + 7], rows.stops[5 * 24 + 7]) == (10, 21)
+    assert rows.starts[0] == rows.stops[0]  # a row of zeros
+    packed = kernels.pack_masked(a, b, mask, rows, np.complex128)
     mean_a, mean_b = (a * mask).sum() / mask.sum(), (b * mask).sum() / mask.sum()
     np.testing.assert_allclose(packed, (a - mean_a) * mask + 1j * (b - mean_b) * mask, atol=1e-12)
     in_place = a + 1j * b
-    outside = np.ones(shape, bool)
-    outside[support] = False
-    in_place[outside] = np.nan  # never read: the inverse FFT leaves garbage there
-    kernels.mask_packed_inplace(in_place, mask, support)
+    in_place[mask == 0] = np.nan  # never read where the mask is zero at a row's ends,
+    in_place[5, 7, 10:21] = a[5, 7, 10:21] + 1j * b[5, 7, 10:21]  # but read inside a row's range
+    kernels.mask_packed_inplace(in_place, mask, rows)
     np.testing.assert_allclose(in_place, packed, atol=1e-12)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -0.1, 1.5])
+def test_mask_rows_flags_any_value_outside_zero_one(value):
+    mask = np.zeros((8, 9, 10), np.float32)
+    mask[2:6, 3:7, 1:9] = 1
+    rows = kernels.mask_rows(mask, mask, mask)
+    assert rows.valid and rows.sums[2] == 4 * 4 * 8
+    for where in [(0, 0, 0), (4, 4, 9), (4, 4, 5)]:  # a row's end, another row's end, inside a row
+        bad = mask.copy()
+        bad[where] = value
+        assert not kernels.mask_rows(mask, mask, bad).valid
+    assert not kernels.mask_rows(mask, mask, np.zeros_like(mask)).valid

@@ -106,6 +106,9 @@ def test_randomize_at_a_resolution_and_json(path):
     [
         ({"mask": None}, "mask is required"),
         ({"mask": np.ones((16, 16, 8))}, "mask must have"),
+        ({"mask": np.zeros((16, 16, 16))}, "mask is zero"),
+        ({"mask": np.full((16, 16, 16), np.nan)}, "mask contains NaN"),
+        ({"mask": np.full((16, 16, 16), 1.5)}, r"mask values must lie in \[0, 1\]"),
         ({"randomize_at": 0}, "randomize_at"),
         ({"randomize_at": "0.8"}, "randomize_at"),
         ({"randomize_at": 1.5}, "finer than Nyquist"),

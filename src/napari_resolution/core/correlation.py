@@ -163,6 +163,22 @@ def working_mask(mask, dtype, xp):
     return mask.astype(dtype, copy=False)
 
 
+def compiled(xp) -> bool:
+    """True when the numba kernels do the work: numpy arrays, JIT enabled."""
+    return xp is np and kernels.jit_enabled()
+
+
+def checked_mask_rows(a, b, mask) -> kernels.MaskRows:
+    """:func:`~.kernels.mask_rows`, raising :func:`~.validation.check_mask`'s error for a bad mask value.
+
+    Its one pass flags any value that check_mask rejects, which then names it.
+    """
+    rows = kernels.mask_rows(a, b, mask)
+    if not rows.valid:
+        check_mask(mask, a.shape)
+    return rows
+
+
 def _packed(a, b, windows, mask):
     """Complex array ``(a - mean_a) w + i (b - mean_b) w`` and where it can be nonzero (numpy, CPU path).
 
@@ -175,7 +191,8 @@ def _packed(a, b, windows, mask):
     complex_dtype = np.result_type(a.dtype, np.complex64)
     if mask is None:
         return kernels.pack_windowed(a, b, windows, complex_dtype), None
-    return kernels.pack_masked(a, b, mask, complex_dtype)
+    rows = checked_mask_rows(a, b, mask)
+    return kernels.pack_masked(a, b, mask, rows, complex_dtype), rows.support
 
 
 def _real_product(x, y):
@@ -197,7 +214,7 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress
     -------
     ndarray, shape (4, n_shells), float64
     """
-    if xp is not np or not kernels.jit_enabled():
+    if not compiled(xp):
         return _array_sums(a, b, geometry, xp, windows, mask, progress)
     packed, support = _packed(a, b, windows, mask)
     _report(progress, 0.2)
@@ -307,13 +324,13 @@ def fourier_correlation(
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     criterion, _ = parse_threshold(threshold)
     width = 0 if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces the taper
+    xp = get_namespace(a, b, mask)
     if mask is not None:
-        check_mask(mask, a.shape)
+        check_mask(mask, a.shape, values=not compiled(xp))  # the compiled path checks them as it packs
     check_progress(progress)
     geometry = shell_geometry(a.shape, pixel_size, ring_thickness)
     check_crossing_rule(crossing_rule)
 
-    xp = get_namespace(a, b, mask)
     dtype = np.result_type(working_dtype(a.dtype), working_dtype(b.dtype))
     a, b = (to_device(x, xp).astype(dtype, copy=False) for x in (a, b))
     mask = None if mask is None else working_mask(mask, dtype, xp)

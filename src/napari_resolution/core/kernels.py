@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,8 +30,10 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
     numba = None
 
 __all__ = [
+    "MaskRows",
     "jit_enabled",
     "mask_packed_inplace",
+    "mask_rows",
     "pack_masked",
     "pack_pair",
     "pack_windowed",
@@ -106,6 +109,7 @@ if numba is not None:
         sums = partial.sum(axis=0).sum(axis=0).T.copy()
         sums[1:] *= 0.25
         return sums
+
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _weighted_sums_kernel(a, b, wz, wy, wx, n_chunks):  # pragma: no cover - compiled
         n_rows = a.shape[0] * a.shape[1]
@@ -221,75 +225,84 @@ if numba is not None:
             if mirror_row != row and _shell_of(base, qx[0]) > cutoff_shell:
                 _randomize_pair(here, there, 0, 0, seed ^ np.uint64(first_voxel), cosines, sines)
 
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def _support_sums_kernel(a, b, mask, n_chunks):  # pragma: no cover - compiled
-        """Sums of a m, b m and m, and the first and last column where m != 0 in each row (-1: none)."""
-        depth, height, width = a.shape
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _mask_rows_kernel(a, b, mask):  # pragma: no cover - compiled
+        """Each row's nonzero mask columns [start, stop); over them, sums of a m, b m and m, and min and max of m.
+
+        A NaN is nonzero, so it lies inside the columns summed and makes the
+        sums NaN. (Loops over a row's slice start at 0: numba then knows the
+        index is not negative and the loop vectorises, 3x faster.)
+        """
+        depth, height, width = mask.shape
         n_rows = depth * height
-        first, last = np.full(n_rows, -1, np.int64), np.full(n_rows, -1, np.int64)
-        partial = np.zeros((n_chunks, 3))
-        for chunk in numba.prange(n_chunks):
+        starts, stops = np.empty(n_rows, np.int64), np.empty(n_rows, np.int64)
+        sums = np.empty((n_rows, 5))
+        for row in numba.prange(n_rows):
+            z, y = row // height, row % height
+            start, stop = width, 0
+            for x in range(width):  # branch-free, so it vectorises
+                nonzero = mask[z, y, x] != 0
+                start = min(start, x if nonzero else width)
+                stop = max(stop, x + 1 if nonzero else 0)
+            stop = max(start, stop)
+            starts[row], stops[row] = start, stop
+            weights, values_a, values_b = mask[z, y, start:stop], a[z, y, start:stop], b[z, y, start:stop]
             sum_a = sum_b = total = 0.0
-            for row in range(chunk * n_rows // n_chunks, (chunk + 1) * n_rows // n_chunks):
-                z, y = row // height, row % height
-                for x in range(width):
-                    weight = mask[z, y, x]
-                    if weight != 0:
-                        if first[row] < 0:
-                            first[row] = x
-                        last[row] = x
-                        sum_a += a[z, y, x] * weight
-                        sum_b += b[z, y, x] * weight
-                        total += weight
-            partial[chunk, 0], partial[chunk, 1], partial[chunk, 2] = sum_a, sum_b, total
-        return partial.sum(axis=0), first, last
+            low, high = np.inf, -np.inf
+            for x in range(stop - start):
+                weight = weights[x]
+                sum_a += values_a[x] * weight
+                sum_b += values_b[x] * weight
+                total += weight
+                low, high = min(low, weight), max(high, weight)
+            sums[row, 0], sums[row, 1], sums[row, 2], sums[row, 3], sums[row, 4] = sum_a, sum_b, total, low, high
+        return starts, stops, sums
 
     @numba.njit(inline="always")
-    def _box_columns(row_values, z, y, box, width):  # pragma: no cover - compiled
-        """Zero row (z, y) outside box (z0, z1, y0, y1, x0, x1); return the columns [start, stop) inside it."""
-        inside = box[0] <= z < box[1] and box[2] <= y < box[3]
-        start, stop = (box[4], box[5]) if inside else (width, width)
+    def _zero_outside(row_values, start, stop, width):  # pragma: no cover - compiled
         row_values[:start] = 0
         row_values[stop:width] = 0
-        return start, stop
 
     @numba.njit(parallel=True, cache=True, nogil=True)
-    def _mask_pack_kernel(a, b, mask, mean_a, mean_b, box, out):  # pragma: no cover - compiled
-        """out = (a - mean_a) m + i (b - mean_b) m inside box, 0 outside (out may be padded storage)."""
+    def _mask_pack_kernel(a, b, mask, mean_a, mean_b, starts, stops, out):  # pragma: no cover - compiled
+        """out = (a - mean_a) m + i (b - mean_b) m in each row's [start, stop), 0 elsewhere (out: padded storage)."""
         depth, height, width = a.shape
         for row in numba.prange(depth * height):
             z, y = row // height, row % height
-            start, stop = _box_columns(out[z, y], z, y, box, width)
-            for x in range(start, stop):
-                weight = mask[z, y, x]
-                out[z, y, x] = complex((a[z, y, x] - mean_a) * weight, (b[z, y, x] - mean_b) * weight)
+            start, stop = starts[row], stops[row]
+            _zero_outside(out[z, y], start, stop, width)
+            values, weights = out[z, y, start:stop], mask[z, y, start:stop]
+            values_a, values_b = a[z, y, start:stop], b[z, y, start:stop]
+            for x in range(stop - start):
+                values[x] = complex((values_a[x] - mean_a) * weights[x], (values_b[x] - mean_b) * weights[x])
 
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def _packed_masked_sums_kernel(packed, mask, box):  # pragma: no cover - compiled
-        """Sums of Re(p) m, Im(p) m and m over box (z0, z1, y0, y1, x0, x1)."""
-        box_height = box[3] - box[2]
-        n_rows = (box[1] - box[0]) * box_height
-        partial = np.zeros((n_rows, 3))
-        for row in numba.prange(n_rows):
-            z, y = box[0] + row // box_height, box[2] + row % box_height
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _packed_masked_sums_kernel(packed, mask, starts, stops):  # pragma: no cover - compiled
+        """Sums of Re(p) m, Im(p) m and m over each row's [start, stop)."""
+        depth, height, width = mask.shape
+        partial = np.empty((depth * height, 3))
+        for row in numba.prange(depth * height):
+            z, y = row // height, row % height
+            values, weights = packed[z, y, starts[row]:stops[row]], mask[z, y, starts[row]:stops[row]]
             real_sum = imag_sum = total = 0.0
-            for x in range(box[4], box[5]):
-                value, weight = packed[z, y, x], mask[z, y, x]
-                real_sum += value.real * weight
-                imag_sum += value.imag * weight
-                total += weight
+            for x in range(weights.size):
+                real_sum += values[x].real * weights[x]
+                imag_sum += values[x].imag * weights[x]
+                total += weights[x]
             partial[row, 0], partial[row, 1], partial[row, 2] = real_sum, imag_sum, total
         return partial.sum(axis=0)
 
     @numba.njit(parallel=True, cache=True, nogil=True)
-    def _mask_packed_kernel(packed, mask, mean, box):  # pragma: no cover - compiled
-        """packed = (packed - mean) m inside box, 0 outside (packed may be padded storage)."""
+    def _mask_packed_kernel(packed, mask, mean, starts, stops):  # pragma: no cover - compiled
+        """packed = (packed - mean) m in each row's [start, stop), 0 elsewhere (packed may be padded storage)."""
         depth, height, width = mask.shape
         for row in numba.prange(depth * height):
             z, y = row // height, row % height
-            start, stop = _box_columns(packed[z, y], z, y, box, width)
-            for x in range(start, stop):
-                packed[z, y, x] = (packed[z, y, x] - mean) * mask[z, y, x]
+            start, stop = starts[row], stops[row]
+            _zero_outside(packed[z, y], start, stop, width)
+            values, weights = packed[z, y, start:stop], mask[z, y, start:stop]
+            for x in range(stop - start):
+                values[x] = (values[x] - mean) * weights[x]
 
 
 def _as_3d(array):
@@ -345,25 +358,36 @@ def _n_chunks(n_rows: int) -> int:
     return min(n_rows, 4 * numba.get_num_threads())
 
 
-def _support_box(first, last, shape3d) -> tuple[int, int, int, int, int, int]:
-    """(z0, z1, y0, y1, x0, x1): the bounding box of the rows' nonzero column ranges."""
-    rows = np.flatnonzero(first >= 0)
-    height = shape3d[1]
-    z, y = rows // height, rows % height
-    return (int(z.min()), int(z.max()) + 1, int(y.min()), int(y.max()) + 1,
-            int(first[rows].min()), int(last[rows].max()) + 1)
+class MaskRows(NamedTuple):
+    """Where a mask is nonzero, and its weighted sums, from one pass (:func:`mask_rows`).
+
+    Rows are the lines along the last axis, in C order.
+
+    Attributes
+    ----------
+    support : tuple of slice
+        Per axis, the range holding every nonzero mask value.
+    starts, stops : int64 ndarray, shape (n_rows,)
+        Each row's nonzero columns lie in ``[start, stop)`` (equal for a row of zeros).
+    sums : tuple of float
+        Sums of ``a m``, ``b m`` and ``m``.
+    valid : bool
+        Every mask value is finite and in [0, 1], and not all are zero.
+    """
+
+    support: tuple
+    starts: np.ndarray
+    stops: np.ndarray
+    sums: tuple
+    valid: bool
 
 
-def _box_slices(box, ndim: int) -> tuple[slice, ...]:
-    """The per-axis slices of ``ndim`` axes for a box (z0, z1, y0, y1, x0, x1); inverse of :func:`_box_bounds`."""
-    slices = (slice(box[0], box[1]), slice(box[2], box[3]), slice(box[4], box[5]))
-    return slices[3 - ndim:]
-
-
-def _box_bounds(support) -> np.ndarray:
-    """The box (z0, z1, y0, y1, x0, x1) of per-axis slices (2-D: z is 0..1), as the kernels take it."""
-    ranges = [(0, 1)] * (3 - len(support)) + [(axis.start, axis.stop) for axis in support]
-    return np.array([bound for pair in ranges for bound in pair])
+def _support(starts, stops, shape) -> tuple[slice, ...]:
+    """Per-axis slices of the bounding box of the rows' column ranges (rows of ``shape[:-1]``, C order)."""
+    rows = np.flatnonzero(stops > starts)
+    leading = np.unravel_index(rows, shape[:-1])
+    return (*(slice(int(index.min()), int(index.max()) + 1) for index in leading),
+            slice(int(starts[rows].min()), int(stops[rows].max())))
 
 
 def fft_buffer(shape, dtype) -> np.ndarray:
@@ -390,36 +414,57 @@ def _storage(packed) -> np.ndarray:
     return _as_3d(storage)
 
 
-def pack_masked(a, b, mask, complex_dtype) -> tuple[np.ndarray, tuple[slice, ...]]:
-    """``(a - mean_a) m + i (b - mean_b) m`` with mask-weighted means, and the mask's support.
-
-    Two parallel passes: the weighted sums with the bounding box of the
-    mask's nonzero voxels, then the packing, which reads only that box and
-    writes zeros around it (so :func:`~.backend.fftn_inplace` can skip them).
+def mask_rows(a, b, mask) -> MaskRows:
+    """Scan ``mask`` once: each row's nonzero columns, the sums of ``a m``, ``b m`` and ``m``, its validity.
 
     Parameters
     ----------
-    a, b, mask : C-contiguous ndarray of one shape, (Y, X) or (Z, Y, X)
-        Images and real-space weights (not modified; the mask in any real dtype).
+    a, b, mask : ndarray of one shape, (Y, X) or (Z, Y, X)
+        Images and real-space weights (the mask in float32 or float64).
+
+    Returns
+    -------
+    MaskRows
+        With ``valid`` False the other fields are meaningless.
+    """
+    a3, b3, mask3 = (_as_3d(np.ascontiguousarray(x)) for x in (a, b, mask))
+    with _LOCK:
+        starts, stops, row_sums = _mask_rows_kernel(a3, b3, mask3)
+    sum_a, sum_b, total = row_sums[:, :3].sum(axis=0)
+    valid = bool(np.isfinite(total) and total > 0 and row_sums[:, 3].min() >= 0 and row_sums[:, 4].max() <= 1)
+    support = _support(starts, stops, mask.shape) if valid else ()
+    return MaskRows(support, starts, stops, (sum_a, sum_b, total), valid)
+
+
+def pack_masked(a, b, mask, rows: MaskRows, complex_dtype) -> np.ndarray:
+    """``(a - mean_a) m + i (b - mean_b) m`` with mask-weighted means, zero outside the mask's rows.
+
+    One parallel pass that reads only each row's nonzero columns and writes
+    zeros around them (so :func:`~.backend.fftn_inplace` can skip the lines
+    outside ``rows.support``).
+
+    Parameters
+    ----------
+    a, b, mask : ndarray of one shape, (Y, X) or (Z, Y, X)
+        Images and real-space weights (not modified; the mask in float32 or float64).
+    rows : MaskRows
+        :func:`mask_rows` of the same arrays, valid.
     complex_dtype : numpy dtype
         complex64 or complex128.
 
     Returns
     -------
-    packed : ndarray of ``complex_dtype``, shape of ``a``
+    ndarray of ``complex_dtype``, shape of ``a``
         A view of padded storage (:func:`fft_buffer`).
-    support : tuple of slice
-        Per axis, the range holding every nonzero mask value.
     """
     real = np.empty(0, dtype=complex_dtype).real.dtype
+    sum_a, sum_b, total = rows.sums
     a3, b3, mask3 = (_as_3d(np.ascontiguousarray(x)) for x in (a, b, mask))
     out = fft_buffer(a.shape, complex_dtype)
     with _LOCK:
-        (sum_a, sum_b, total), first, last = _support_sums_kernel(a3, b3, mask3, _n_chunks(a3.shape[0] * a3.shape[1]))
-        box = _support_box(first, last, a3.shape)
-        _mask_pack_kernel(a3, b3, mask3, real.type(sum_a / total), real.type(sum_b / total), np.array(box),
-                          _storage(out))
-    return out, _box_slices(box, a.ndim)
+        _mask_pack_kernel(a3, b3, mask3, real.type(sum_a / total), real.type(sum_b / total), rows.starts,
+                          rows.stops, _storage(out))
+    return out
 
 
 def pack_pair(a, b, out) -> None:
@@ -428,27 +473,26 @@ def pack_pair(a, b, out) -> None:
         _pack_pair_kernel(_as_3d(a), _as_3d(b), _storage(out))
 
 
-def mask_packed_inplace(packed, mask, support) -> None:
-    """``packed = (packed - mean) * mask`` inside ``support``, 0 outside, in place.
+def mask_packed_inplace(packed, mask, rows: MaskRows) -> None:
+    """``packed = (packed - mean) * mask`` in the mask's rows, 0 elsewhere, in place.
 
     ``mean`` is the mask-weighted complex mean. For ``packed = a + i b`` this
-    is the packing of :func:`pack_masked`; values outside ``support`` (where
-    the mask is 0) are never read, so they may hold anything.
+    is the packing of :func:`pack_masked`; values outside each row's nonzero
+    columns are never read, so they may hold anything.
 
     Parameters
     ----------
     packed : complex ndarray, shape (Y, X) or (Z, Y, X)
         Modified in place.
     mask : real ndarray, same shape
-        Real-space weights, zero outside ``support``.
-    support : tuple of slice
-        As returned by :func:`pack_masked` for this mask.
+        Real-space weights (float32 or float64).
+    rows : MaskRows
+        :func:`mask_rows` of this mask, valid.
     """
-    box = _box_bounds(support)
     packed3, mask3 = _storage(packed), _as_3d(np.ascontiguousarray(mask))
     with _LOCK:
-        real_sum, imag_sum, total = _packed_masked_sums_kernel(packed3, mask3, box)
-        _mask_packed_kernel(packed3, mask3, complex(real_sum / total, imag_sum / total), box)
+        real_sum, imag_sum, total = _packed_masked_sums_kernel(packed3, mask3, rows.starts, rows.stops)
+        _mask_packed_kernel(packed3, mask3, complex(real_sum / total, imag_sum / total), rows.starts, rows.stops)
 
 
 def randomize_half_spectrum(spectrum, squared_coordinates, cutoff_shell: int, seed: int, n_last: int) -> None:

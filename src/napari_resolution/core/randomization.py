@@ -22,7 +22,14 @@ import numpy as np
 
 from . import kernels
 from .backend import fftn_inplace, get_namespace, ifftn_inplace, irfftn, rfftn, to_device
-from .correlation import _correlation_sums, curve_from_sums, spectra_sums, working_mask
+from .correlation import (
+    _correlation_sums,
+    checked_mask_rows,
+    compiled,
+    curve_from_sums,
+    spectra_sums,
+    working_mask,
+)
 from .frequency import ShellGeometry, hermitian_weights, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary
 from .thresholds import (
@@ -116,7 +123,7 @@ def _seeds(seed, count: int) -> list[int]:
 def _randomize_spectrum(spectrum, geometry: ShellGeometry, cutoff_shell: int, seed: int, xp) -> None:
     """Random phases, in place, for every shell beyond ``cutoff_shell`` of an rfft spectrum."""
     n_last = geometry.shape[-1]
-    if xp is np and kernels.jit_enabled():
+    if compiled(xp):
         kernels.randomize_half_spectrum(spectrum, geometry.squared_coordinates(), cutoff_shell, seed, n_last)
         return
     rng = xp.random.default_rng(seed)
@@ -228,12 +235,12 @@ def phase_randomized_fsc(
         raise ValueError(f"h1 and h2 must have the same shape, got {h1.shape} and {h2.shape}")
     if mask is None:
         raise ValueError("mask is required for the phase-randomised FSC")
-    check_mask(mask, h1.shape)
+    xp = get_namespace(h1, h2, mask)
+    check_mask(mask, h1.shape, values=not compiled(xp))  # the compiled path checks them as it packs
     criterion, _ = parse_threshold(threshold)
     check_progress(progress)
     geometry = shell_geometry(h1.shape, pixel_size)
     randomize_at = _check_randomize_at(randomize_at, geometry.reference_pixel)
-    xp = get_namespace(h1, h2, mask)
     dtype = np.result_type(working_dtype(h1.dtype), working_dtype(h2.dtype))
     h1, h2 = (to_device(x, xp).astype(dtype, copy=False) for x in (h1, h2))
     mask = working_mask(mask, dtype, xp)
@@ -241,7 +248,7 @@ def phase_randomized_fsc(
     cutoff_for = partial(_randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
                          reference_pixel=geometry.reference_pixel)
     seeds = _seeds(seed, 2)
-    if xp is np and kernels.jit_enabled():
+    if compiled(xp):
         sums = _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seeds[0], report)
     else:
         sums = _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, report)
@@ -299,18 +306,19 @@ def _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seed, report):
     def shell_sums(spectrum):
         return kernels.packed_shell_sums(spectrum, squared, columns, geometry.n_shells)
 
-    buffer, support = kernels.pack_masked(h1, h2, mask, np.result_type(h1.dtype, np.complex64))
-    masked = shell_sums(fftn_inplace(buffer, support))
+    rows = checked_mask_rows(h1, h2, mask)
+    buffer = kernels.pack_masked(h1, h2, mask, rows, np.result_type(h1.dtype, np.complex64))
+    masked = shell_sums(fftn_inplace(buffer, rows.support))
     report(0.25)
     kernels.pack_pair(h1, h2, buffer)
     unmasked = shell_sums(fftn_inplace(buffer))
     cutoff = cutoff_for(curve_from_sums(unmasked)[1])
     report(0.5)
     kernels.randomize_packed_pairs(buffer, squared, cutoff, seed)
-    randomized_maps = ifftn_inplace(buffer, support)
-    kernels.mask_packed_inplace(randomized_maps, mask, support)
+    randomized_maps = ifftn_inplace(buffer, rows.support)
+    kernels.mask_packed_inplace(randomized_maps, mask, rows)
     report(0.75)
-    return unmasked, masked, shell_sums(fftn_inplace(randomized_maps, support)), cutoff
+    return unmasked, masked, shell_sums(fftn_inplace(randomized_maps, rows.support)), cutoff
 
 
 def _corrected_curve(masked, randomized, cutoff: int) -> np.ndarray:

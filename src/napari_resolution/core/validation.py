@@ -61,10 +61,16 @@ def check_image(array, name: str, ndims=(2, 3), min_size: int = 8):
         raise ValueError(f"{name} is constant (every value is {low:g}): nothing to correlate")
 
 
-def check_mask(mask, shape, name: str = "mask"):
-    """Check a real-space weight map: same ``shape``, finite, in [0, 1], not all zero."""
+def check_mask(mask, shape, name: str = "mask", *, values: bool = True):
+    """Check a real-space weight map: same ``shape``, finite, in [0, 1], not all zero.
+
+    ``values=False`` checks the shape only, for a caller whose first pass
+    over the mask checks its values.
+    """
     if getattr(mask, "shape", None) != tuple(shape):
         raise ValueError(f"{name} must have the data's shape {tuple(shape)}, got {getattr(mask, 'shape', None)}")
+    if not values:
+        return
     low, high = float(mask.min()), float(mask.max())
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError(f"{name} contains NaN or Inf values")
