@@ -220,8 +220,7 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress
     _report(progress, 0.2)
     spectrum = fftn_inplace(packed, support)
     _report(progress, 0.8)
-    columns = hermitian_weights(geometry.shape[-1])
-    sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), columns, geometry.n_shells)
+    sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), geometry.n_shells)
     _report(progress, 1.0)
     return sums
 

@@ -69,43 +69,60 @@ if numba is not None:
         ar, ai, br, bi = cr + dr, ci - di, ci + di, dr - cr
         return ar * br + ai * bi, ar * ar + ai * ai, br * br + bi * bi
 
-    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
-    def _packed_sums_kernel(packed, qz, qy, qx, columns, n_shells, n_chunks, width):  # pragma: no cover
-        """Shell sums from the full FFT of a + i b; one row at a time, in two passes.
+    @numba.njit(inline="always")
+    def _shell_of(base, squared_x):  # pragma: no cover - compiled
+        return int(np.floor(np.sqrt(base + squared_x) + 0.5))
 
-        The first pass unpacks the row's terms into small buffers (the mirror
-        row is read with an unsigned index, so the loop vectorises); the
-        second adds them to their shells, alternating two accumulators so
-        that neighbours in one shell do not wait on each other.
+    @numba.njit(inline="always")
+    def _add_terms(accumulator, weight, terms, x):  # pragma: no cover - compiled
+        accumulator[0] += weight
+        accumulator[1] += weight * terms[0, x]
+        accumulator[2] += weight * terms[1, x]
+        accumulator[3] += weight * terms[2, x]
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _packed_sums_kernel(packed, qz, qy, qx, n_shells, n_chunks, width):  # pragma: no cover
+        """Shell sums from the full FFT of a + i b; row by row with its mirror row, in two passes.
+
+        Row (z, y) and its mirror (-z, -y) hold the same terms (those of
+        ``k`` and ``-k``), so only the lower of the two is visited, over all
+        its columns, with weight 2 (1 for a row that is its own mirror). The
+        first pass unpacks the terms ``here[x], there[-x]`` into small
+        buffers (``there`` read with an unsigned index, so the loop
+        vectorises); the second adds them to their shells, alternating two
+        accumulators so that neighbours in one shell do not wait on each other.
         """
         depth, height = qz.size, qy.size  # packed may be a padded storage array
-        n_rows, n_columns = depth * height, columns.size
+        n_lower = (depth // 2 + 1) * height if depth > 1 else height // 2 + 1
+        half = qx.size  # columns 0 .. half - 1 have k_x >= 0; column x >= half has |k_x| = width - x
         top = np.uint64(width)
         partial = np.zeros((n_chunks, 2, n_shells, 4))
         for chunk in numba.prange(n_chunks):
-            shells = np.empty(n_columns, np.int64)
-            terms = np.empty((3, n_columns))
-            for row in range(chunk * n_rows // n_chunks, (chunk + 1) * n_rows // n_chunks):
+            shells = np.empty(half, np.int64)
+            terms = np.empty((3, width))
+            for row in range(chunk * n_lower // n_chunks, (chunk + 1) * n_lower // n_chunks):
                 z, y = row // height, row % height
-                here, mirror = packed[z, y], packed[(depth - z) % depth, (height - y) % height]
+                mirror_z, mirror_y = (depth - z) % depth, (height - y) % height
+                mirror_row = mirror_z * height + mirror_y
+                if mirror_row < row:
+                    continue
+                here, there = packed[z, y], packed[mirror_z, mirror_y]
                 base = qz[z] + qy[y]
-                for x in range(n_columns):
-                    shells[x] = int(np.floor(np.sqrt(base + qx[x]) + 0.5))
-                count = 0  # shells grow along the row: stop at the first beyond Nyquist
-                while count < n_columns and shells[count] < n_shells:
+                for x in range(half):
+                    shells[x] = _shell_of(base, qx[x])
+                count = 0  # shells grow with |k_x|: the columns below Nyquist are |k_x| < count
+                while count < half and shells[count] < n_shells:
                     count += 1
                 if count == 0:
                     continue
-                terms[0, 0], terms[1, 0], terms[2, 0] = _unpacked_terms(here[0], mirror[0])
-                for x in range(1, count):
-                    terms[0, x], terms[1, x], terms[2, x] = _unpacked_terms(here[x], mirror[top - np.uint64(x)])
+                terms[0, 0], terms[1, 0], terms[2, 0] = _unpacked_terms(here[0], there[0])
+                for x in range(1, width):
+                    terms[0, x], terms[1, x], terms[2, x] = _unpacked_terms(here[x], there[top - np.uint64(x)])
+                weight = 1.0 if mirror_row == row else 2.0
                 for x in range(count):
-                    acc = partial[chunk, x & 1, shells[x]]
-                    weight = columns[x]
-                    acc[0] += weight
-                    acc[1] += weight * terms[0, x]
-                    acc[2] += weight * terms[1, x]
-                    acc[3] += weight * terms[2, x]
+                    _add_terms(partial[chunk, x & 1, shells[x]], weight, terms, x)
+                for x in range(max(half, width + 1 - count), width):
+                    _add_terms(partial[chunk, x & 1, shells[width - x]], weight, terms, x)
         sums = partial.sum(axis=0).sum(axis=0).T.copy()
         sums[1:] *= 0.25
         return sums
@@ -187,10 +204,6 @@ if numba is not None:
         b_im = br * sines[second] + bi * cosines[second]
         here[x] = complex(a_re - b_im, a_im + b_re)
         there[mirror_x] = complex(a_re + b_im, b_re - a_im)
-
-    @numba.njit(inline="always")
-    def _shell_of(base, squared_x):  # pragma: no cover - compiled
-        return int(np.floor(np.sqrt(base + squared_x) + 0.5))
 
     @numba.njit(parallel=True, cache=True, nogil=True, fastmath={"contract"})
     def _randomize_pairs_kernel(packed, qz, qy, qx, cutoff_shell, seed, cosines, sines, width):  # pragma: no cover
@@ -558,12 +571,12 @@ def _with_depth(squared_coordinates) -> list:
     return [np.zeros(1), *coords] if len(coords) == 2 else coords
 
 
-def packed_shell_sums(packed_spectrum, squared_coordinates, columns, n_shells: int) -> np.ndarray:
+def packed_shell_sums(packed_spectrum, squared_coordinates, n_shells: int) -> np.ndarray:
     """Shell sums of two real images from the full FFT of ``a + i b``.
 
     With ``C = FFT(a + i b)``: ``A(k) = (C(k) + conj C(-k)) / 2`` and
-    ``B(k) = (C(k) - conj C(-k)) / 2i``. Only the half ``k_x >= 0`` is visited,
-    each column weighted by its Hermitian multiplicity.
+    ``B(k) = (C(k) - conj C(-k)) / 2i``. The terms at ``-k`` equal those at
+    ``k``, so only half of the rows are visited, each twice weighted.
 
     Parameters
     ----------
@@ -572,8 +585,6 @@ def packed_shell_sums(packed_spectrum, squared_coordinates, columns, n_shells: i
     squared_coordinates : list of float64 ndarray
         Per-axis squared frequency in shell units; full length for every axis
         but the last, which holds the ``X // 2 + 1`` non-negative frequencies.
-    columns : float64 ndarray, shape (X // 2 + 1,)
-        Hermitian multiplicity of each visited column.
     n_shells : int
         Shells kept (DC to Nyquist).
 
@@ -585,5 +596,5 @@ def packed_shell_sums(packed_spectrum, squared_coordinates, columns, n_shells: i
     coords = _with_depth(squared_coordinates)
     n_rows = packed_spectrum.size // packed_spectrum.shape[-1]
     with _LOCK:
-        return _packed_sums_kernel(_storage(packed_spectrum), *coords, columns, n_shells, _n_chunks(n_rows),
+        return _packed_sums_kernel(_storage(packed_spectrum), *coords, n_shells, _n_chunks(n_rows // 2 + 1),
                                    packed_spectrum.shape[-1])

@@ -30,7 +30,7 @@ from .correlation import (
     spectra_sums,
     working_mask,
 )
-from .frequency import ShellGeometry, hermitian_weights, shell_geometry, shell_index
+from .frequency import ShellGeometry, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary
 from .thresholds import (
     all_threshold_curves,
@@ -301,10 +301,9 @@ def _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seed, report):
     the mask's box; no real FFT and no second large array are needed.
     """
     squared = geometry.squared_coordinates("packed")
-    columns = hermitian_weights(geometry.shape[-1])
 
     def shell_sums(spectrum):
-        return kernels.packed_shell_sums(spectrum, squared, columns, geometry.n_shells)
+        return kernels.packed_shell_sums(spectrum, squared, geometry.n_shells)
 
     rows = checked_mask_rows(h1, h2, mask)
     buffer = kernels.pack_masked(h1, h2, mask, rows, np.result_type(h1.dtype, np.complex64))
