@@ -74,6 +74,18 @@ if numba is not None:
         return int(np.floor(np.sqrt(base + squared_x) + 0.5))
 
     @numba.njit(inline="always")
+    def _mirror_of(row, depth, height):  # pragma: no cover - compiled
+        """(z, y) of ``row``, (mirror_z, mirror_y) of its mirror row (-z, -y), and the mirror's row index."""
+        z, y = row // height, row % height
+        mirror_z, mirror_y = (depth - z) % depth, (height - y) % height
+        return z, y, mirror_z, mirror_y, mirror_z * height + mirror_y
+
+    @numba.njit(inline="always")
+    def _n_lower_rows(depth, height):  # pragma: no cover - compiled
+        """The first rows that hold the lower row of every (row, mirror row) pair."""
+        return (depth // 2 + 1) * height if depth > 1 else height // 2 + 1
+
+    @numba.njit(inline="always")
     def _add_terms(accumulator, weight, terms, x):  # pragma: no cover - compiled
         accumulator[0] += weight
         accumulator[1] += weight * terms[0, x]
@@ -93,7 +105,7 @@ if numba is not None:
         accumulators so that neighbours in one shell do not wait on each other.
         """
         depth, height = qz.size, qy.size  # packed may be a padded storage array
-        n_lower = (depth // 2 + 1) * height if depth > 1 else height // 2 + 1
+        n_lower = _n_lower_rows(depth, height)
         half = qx.size  # columns 0 .. half - 1 have k_x >= 0; column x >= half has |k_x| = width - x
         top = np.uint64(width)
         partial = np.zeros((n_chunks, 2, n_shells, 4))
@@ -101,9 +113,7 @@ if numba is not None:
             shells = np.empty(half, np.int64)
             terms = np.empty((3, width))
             for row in range(chunk * n_lower // n_chunks, (chunk + 1) * n_lower // n_chunks):
-                z, y = row // height, row % height
-                mirror_z, mirror_y = (depth - z) % depth, (height - y) % height
-                mirror_row = mirror_z * height + mirror_y
+                z, y, mirror_z, mirror_y, mirror_row = _mirror_of(row, depth, height)
                 if mirror_row < row:
                     continue
                 here, there = packed[z, y], packed[mirror_z, mirror_y]
@@ -178,11 +188,10 @@ if numba is not None:
     def _randomize_kernel(spectrum, qz, qy, qx, cutoff_shell, seed, nyquist_column, table):  # pragma: no cover
         depth, height, width = spectrum.shape
         for row in numba.prange(depth * height):
-            z, y = row // height, row % height
-            mirror_row = ((depth - z) % depth) * height + (height - y) % height
+            z, y, _, _, mirror_row = _mirror_of(row, depth, height)
             base = qz[z] + qy[y]
             for x in range(width):
-                if int(np.floor(np.sqrt(base + qx[x]) + 0.5)) > cutoff_shell:
+                if _shell_of(base, qx[x]) > cutoff_shell:
                     spectrum[z, y, x] *= _phase(seed, row, width, x, mirror_row, nyquist_column, table)
 
     @numba.njit(inline="always", fastmath={"contract"})
@@ -214,16 +223,12 @@ if numba is not None:
         one pass (``here`` forward, ``there`` backward), from the lower of the
         two; a row that is its own mirror holds each pair twice, so only its
         columns ``1 .. (width - 1) // 2`` are walked, and its self-conjugate
-        voxels are kept. Every row that is the lower of its pair lies in the
-        first ``n_lower`` rows.
+        voxels are kept.
         """
         depth, height = qz.size, qy.size  # packed may be a padded storage array
         top = np.uint64(width)
-        n_lower = (depth // 2 + 1) * height if depth > 1 else height // 2 + 1
-        for row in numba.prange(n_lower):
-            z, y = row // height, row % height
-            mirror_z, mirror_y = (depth - z) % depth, (height - y) % height
-            mirror_row = mirror_z * height + mirror_y
+        for row in numba.prange(_n_lower_rows(depth, height)):
+            z, y, mirror_z, mirror_y, mirror_row = _mirror_of(row, depth, height)
             if mirror_row < row:
                 continue
             here, there = packed[z, y], packed[mirror_z, mirror_y]
