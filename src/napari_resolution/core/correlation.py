@@ -155,17 +155,17 @@ def _windowed(image, mean: float, xp, windows=None, mask=None):
     return out
 
 
-def working_mask(mask, dtype, xp):
-    """``mask`` on ``xp``: as it is for the compiled kernels if native float32/64 (no copy), else as ``dtype``."""
-    mask = to_device(mask, xp)
-    if xp is np and kernels.jit_enabled() and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
-        return mask
-    return mask.astype(dtype, copy=False)
-
-
 def compiled(xp) -> bool:
     """True when the numba kernels do the work: numpy arrays, JIT enabled."""
     return xp is np and kernels.jit_enabled()
+
+
+def working_mask(mask, dtype, xp):
+    """``mask`` on ``xp``: as it is for the compiled kernels if native float32/64 (no copy), else as ``dtype``."""
+    mask = to_device(mask, xp)
+    if compiled(xp) and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        return mask
+    return mask.astype(dtype, copy=False)
 
 
 def checked_mask_rows(a, b, mask) -> kernels.MaskRows:
