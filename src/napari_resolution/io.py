@@ -1,4 +1,4 @@
-"""Read images with their pixel size (MRC, TIFF, NPY) and write results (JSON, CSV).
+"""Read images with their pixel size (MRC, TIFF, NPY) and write results (MRC, TIFF, JSON, CSV).
 
 Qt-free: used by the CLI, the napari reader and scripts.
 """
@@ -7,16 +7,34 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 
-__all__ = ["LoadedImage", "read_image", "write_csv", "write_json", "write_mrc"]
+from .core.results import jsonable
+
+__all__ = ["LoadedImage", "read_image", "write_csv", "write_json", "write_mrc", "write_tiff"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 TIFF_SUFFIXES = (".tif", ".tiff")
+
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, both byte orders
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+#: Length units by short name, as powers of ten of a metre.
+_UNIT_EXPONENTS = {"m": 0, "cm": -2, "mm": -3, "µm": -6, "nm": -9, "Å": -10, "pm": -12}
+#: Lower-case unit names found in ImageJ and OME metadata -> short name.
+_UNIT_NAMES = {
+    **{name.lower(): name for name in _UNIT_EXPONENTS},
+    "um": "µm", "\u03bcm": "µm", "micron": "µm", "microns": "µm", "micrometer": "µm", "micrometre": "µm",
+    "nanometer": "nm", "nanometre": "nm", "angstrom": "Å", "angstroms": "Å",
+}
+#: Short unit -> how ImageJ writes it in the (ASCII) image description.
+_IMAGEJ_UNITS = {"µm": "micron", "Å": "\\u00C5"}
 
 
 @dataclass(frozen=True)
@@ -28,9 +46,11 @@ class LoadedImage:
     data : ndarray
         The pixel values, ``(Y, X)`` or ``(Z, Y, X)``.
     pixel_size : tuple of float or None
-        Per-axis pixel size in ``unit`` from the file header, None if unknown.
+        Per-axis pixel size in ``unit`` from the file's header or metadata, in
+        the axis order of ``data`` (1.0 for a non-spatial axis such as a TIFF
+        channel axis); None if unknown.
     unit : str
-        Unit of ``pixel_size`` ("Å" for MRC, "" if unknown).
+        Unit of ``pixel_size``: "Å" for MRC, "µm", "nm", "Å"... for TIFF; "" if unknown.
     """
 
     data: np.ndarray
@@ -38,53 +58,226 @@ class LoadedImage:
     unit: str
 
 
+class _BadFile(ValueError):
+    """A file the readers recognise as wrong; :func:`read_image` prefixes its path."""
+
+
 def read_image(path) -> LoadedImage:
     """Read an image or volume from ``.mrc/.mrcs/.map/.rec``, ``.tif/.tiff`` or ``.npy``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its suffix (any case) chooses the reader.
+
+    Returns
+    -------
+    LoadedImage
+        The data with its pixel size: the MRC voxel size (Å), the ImageJ or
+        OME-XML calibration of a TIFF; none for ``.npy``.
 
     Raises
     ------
     ValueError
-        Missing, unreadable, corrupt or unsupported file (message names the path).
+        Missing, unreadable, corrupt, truncated or unsupported file (the message names the path).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    suffix = path.suffix.lower()
+    _check_path(path)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        supported = ", ".join(_READERS)
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r} (supported: {supported})")
     try:
-        if suffix in MRC_SUFFIXES:
-            return _read_mrc(path)
-        if suffix in TIFF_SUFFIXES:
-            import tifffile
-
-            return LoadedImage(np.asarray(tifffile.imread(path)), None, "")
-        if suffix == ".npy":
-            return LoadedImage(np.load(path, allow_pickle=False), None, "")
-    except ValueError as err:
+        return reader(path)
+    except _BadFile as err:
         raise ValueError(f"{path}: {err}") from None
     except Exception as err:  # corrupt files raise many types across readers
         raise ValueError(f"{path}: cannot read file ({type(err).__name__}: {err})") from None
-    supported = ", ".join(MRC_SUFFIXES + TIFF_SUFFIXES + (".npy",))
-    raise ValueError(f"{path}: unsupported file type {suffix!r} (supported: {supported})")
+
+
+def _check_path(path: Path) -> None:
+    """Raise unless ``path`` is an existing regular file."""
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file")
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of ``path`` (fewer if the file is shorter)."""
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _positive(sizes) -> bool:
+    """Whether every size is finite and above zero."""
+    return all(math.isfinite(s) and s > 0 for s in sizes)
 
 
 def _read_mrc(path: Path) -> LoadedImage:
-    import mrcfile
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with mrcfile.open(path, mode="r", permissive=True) as mrc:
-            if mrc.data is None:
-                raise ValueError("corrupt or truncated MRC file (no data block)")
-            data = np.array(mrc.data)
-            voxel = mrc.voxel_size
-            sizes = (float(voxel.z), float(voxel.y), float(voxel.x))
+    _check_mrc_header(_head(path, 1024))
+    data, sizes = _mrc_contents(path)
     sizes = sizes[-data.ndim:]
-    known = all(s > 0 for s in sizes)
+    known = _positive(sizes)
     return LoadedImage(data, sizes if known else None, "Å" if known else "")
 
 
+def _check_mrc_header(head: bytes) -> None:
+    """Raise unless ``head`` (a file's first 1024 bytes) is a whole MRC header."""
+    if head[208:211] != b"MAP":
+        raise _BadFile("not an MRC file (no 'MAP' ID at byte 208)")
+    if len(head) < 1024:
+        raise _BadFile(f"truncated MRC file (header cut at {len(head)} of 1024 bytes)")
+
+
+def _mrc_contents(path: Path) -> tuple[np.ndarray, tuple]:
+    """The data and the ``(Z, Y, X)`` voxel size of an MRC file; mrcfile's warnings explain a missing data block."""
+    import mrcfile
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with mrcfile.open(path, mode="r", permissive=True) as mrc:
+            if mrc.data is None:
+                reasons = "; ".join(str(w.message) for w in caught)
+                raise _BadFile(f"truncated or corrupt MRC file ({reasons})")
+            voxel = mrc.voxel_size
+            return np.array(mrc.data), (float(voxel.z), float(voxel.y), float(voxel.x))
+
+
+def _read_tiff(path: Path) -> LoadedImage:
+    import tifffile
+
+    if _head(path, 4) not in _TIFF_MAGIC:
+        raise _BadFile("not a TIFF file")
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        data = np.asarray(series.asarray())
+        _check_imagej_images(tif.imagej_metadata, series)
+        sizes, unit = _tiff_pixel_size(tif, series.axes)
+    return LoadedImage(data, sizes, unit)
+
+
+def _check_imagej_images(metadata: dict | None, series) -> None:
+    """Raise when an ImageJ file holds fewer images than its description lists (a cut file)."""
+    if not metadata:
+        return
+    found = math.prod(n for n, axis in zip(series.shape, series.axes) if axis not in "YXS")
+    listed = metadata.get("images", 1)
+    if found < listed:
+        raise _BadFile(f"truncated TIFF file (its ImageJ description lists {listed} images, found {found})")
+
+
+def _tiff_pixel_size(tif, axes: str) -> tuple[tuple | None, str]:
+    """Per-axis pixel size and unit from OME-XML or ImageJ metadata; ``(None, "")`` when unknown."""
+    if tif.ome_metadata:
+        found = _ome_sizes(tif.ome_metadata)
+    elif tif.imagej_metadata:
+        found = _imagej_sizes(tif.imagej_metadata, tif.pages[0].tags)
+    else:
+        found = None
+    if found is None or any(axis in "ZYX" and axis not in found[0] for axis in axes):
+        return None, ""
+    sizes = tuple(found[0].get(axis, 1.0) for axis in axes)
+    return (sizes, found[1]) if _positive(sizes) else (None, "")
+
+
+def _imagej_sizes(metadata: dict, tags) -> tuple[dict, str] | None:
+    """``({"X":, "Y":, "Z":}, unit)`` from the resolution tags, ``spacing`` (default 1, as ImageJ) and ``unit``."""
+    unit = _short_unit(str(metadata.get("unit", "")))
+    x_size = _tag_size(tags, "XResolution")
+    if unit is None or x_size is None:
+        return None
+    y_size = _tag_size(tags, "YResolution") or x_size
+    return {"X": x_size, "Y": y_size, "Z": float(metadata.get("spacing", 1.0))}, unit
+
+
+def _tag_size(tags, name: str) -> float | None:
+    """Pixel size from a resolution tag (pixels per unit as a rational); None if absent or zero."""
+    tag = tags.get(name)
+    if tag is None or not tag.value[0]:
+        return None
+    return tag.value[1] / tag.value[0]
+
+
+def _ome_sizes(xml: str) -> tuple[dict, str] | None:
+    """``({"X":, "Y":, "Z":}, unit)`` from the first OME ``Pixels``, in the X unit (µm unless given)."""
+    pixels = _ome_pixels(xml)
+    if pixels is None or pixels.get("PhysicalSizeX") is None:
+        return None
+    sizes = {}
+    for axis in "XYZ":
+        if pixels.get(f"PhysicalSize{axis}") is not None:
+            sizes[axis] = (float(pixels.get(f"PhysicalSize{axis}")),
+                           _short_unit(pixels.get(f"PhysicalSize{axis}Unit", "µm")))
+    if any(source is None for _, source in sizes.values()):
+        return None
+    unit = sizes["X"][1]
+    return {axis: _convert(value, source, unit) for axis, (value, source) in sizes.items()}, unit
+
+
+def _ome_pixels(xml: str):
+    """The first ``Pixels`` element of OME-XML (any schema version); None if absent or not XML."""
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError:
+        return None
+    return next((node for node in root.iter() if node.tag.rsplit("}", 1)[-1] == "Pixels"), None)
+
+
+def _short_unit(name: str) -> str | None:
+    """"µm", "nm", "Å"... for a unit name (ImageJ ``\\uXXXX`` escapes decoded); None if not a known length."""
+    name = re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), name)
+    return _UNIT_NAMES.get(name.strip().lower())
+
+
+def _convert(value: float, source: str, target: str) -> float:
+    """``value`` in unit ``source`` expressed in unit ``target`` (exact for whole powers of ten)."""
+    step = _UNIT_EXPONENTS[source] - _UNIT_EXPONENTS[target]
+    return value * 10.0**step if step >= 0 else value / 10.0**-step
+
+
+def _read_npy(path: Path) -> LoadedImage:
+    with open(path, "rb") as handle:
+        shape, dtype = _npy_header(handle)
+        expected = math.prod(shape) * dtype.itemsize
+        found = path.stat().st_size - handle.tell()
+        if found < expected:
+            raise _BadFile(f"truncated .npy file ({found} of {expected} data bytes)")
+        handle.seek(0)
+        return LoadedImage(np.lib.format.read_array(handle, allow_pickle=False), None, "")
+
+
+def _npy_header(handle) -> tuple[tuple, np.dtype]:
+    """Shape and dtype from a .npy header; object dtypes (pickles) are refused."""
+    try:
+        version = np.lib.format.read_magic(handle)
+    except ValueError:
+        raise _BadFile("not a .npy file") from None
+    if version not in _NPY_HEADERS:
+        raise _BadFile(f"unsupported .npy format version {version}")
+    shape, _, dtype = _NPY_HEADERS[version](handle)
+    if dtype.hasobject:
+        raise _BadFile("pickled (object) .npy files are refused")
+    return shape, dtype
+
+
+_READERS = {**dict.fromkeys(MRC_SUFFIXES, _read_mrc), **dict.fromkeys(TIFF_SUFFIXES, _read_tiff), ".npy": _read_npy}
+
+
 def write_mrc(path, data: np.ndarray, pixel_size=1.0) -> None:
-    """Write ``data`` (float32) to an MRC file with voxel size ``pixel_size`` (Å, scalar or per axis)."""
+    """Write ``data`` as float32 to an MRC file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, overwritten if it exists.
+    data : array_like
+        ``(Y, X)`` or ``(Z, Y, X)``.
+    pixel_size : float or sequence of float
+        Voxel size in Å, one value or one per axis of ``data``.
+    """
     import mrcfile
 
     data = np.asarray(data, dtype=np.float32)
@@ -95,9 +288,64 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0) -> None:
         mrc.voxel_size = tuple(xyz)
 
 
+def write_tiff(path, data: np.ndarray, pixel_size=None, unit: str = "µm") -> None:
+    """Write an ImageJ TIFF, calibrated so that :func:`read_image` and ImageJ read the pixel size back.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, overwritten if it exists.
+    data : array_like
+        ``(Y, X)`` or ``(Z, Y, X)``; uint8 and uint16 are kept, other types written as float32.
+    pixel_size : float or sequence of float, optional
+        Pixel size in ``unit``, one value or one per axis of ``data``; None writes no calibration.
+    unit : str
+        Unit of ``pixel_size``: "µm", "nm", "Å" (or "um", "micron", "angstrom"...).
+
+    Raises
+    ------
+    ValueError
+        ``data`` is not 2-D or 3-D, a pixel size is not positive, or ``unit`` is not a known length.
+    """
+    import tifffile
+
+    data = np.asarray(data)
+    if data.ndim not in (2, 3):
+        raise ValueError(f"write_tiff needs a 2-D or 3-D array, got shape {data.shape}")
+    if data.dtype not in (np.uint8, np.uint16):
+        data = data.astype(np.float32)
+    metadata, options = {"axes": "ZYX"[-data.ndim:]}, {}
+    if pixel_size is not None:
+        sizes, short = _calibration(pixel_size, unit, data.ndim)
+        metadata["unit"] = _IMAGEJ_UNITS.get(short, short)
+        if data.ndim == 3:
+            metadata["spacing"] = sizes[0]
+        options["resolution"] = (1 / sizes[-1], 1 / sizes[-2])
+    tifffile.imwrite(path, data, imagej=True, metadata=metadata, **options)
+
+
+def _calibration(pixel_size, unit: str, ndim: int) -> tuple[list, str]:
+    """Checked per-axis pixel sizes and the short unit name for :func:`write_tiff`."""
+    sizes = np.broadcast_to(np.asarray(pixel_size, dtype=float), (ndim,)).tolist()
+    if not _positive(sizes):
+        raise ValueError(f"pixel sizes must be positive and finite, got {pixel_size}")
+    short = _short_unit(unit)
+    if short is None:
+        raise ValueError(f"unknown length unit {unit!r} (known: {', '.join(_UNIT_EXPONENTS)})")
+    return sizes, short
+
+
 def write_json(path, payload: dict) -> None:
-    """Write ``payload`` as indented JSON; ``path`` "-" prints to stdout."""
-    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False)
+    """Write ``payload`` as indented JSON.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, or "-" to print to stdout.
+    payload : dict
+        JSON-able values; arrays and NumPy scalars are converted, NaN and +/-Inf written as null.
+    """
+    text = json.dumps(jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False)
     if str(path) == "-":
         print(text)
     else:
@@ -105,10 +353,26 @@ def write_json(path, payload: dict) -> None:
 
 
 def write_csv(path, columns: dict) -> None:
-    """Write equal-length 1-D ``columns`` (name -> values) as CSV with a header row."""
+    """Write columns as CSV with a header row.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, overwritten if it exists.
+    columns : dict
+        Column name -> 1-D values, all of the same length.
+
+    Raises
+    ------
+    ValueError
+        A column is not 1-D or the lengths differ (nothing is written).
+    """
     names = list(columns)
-    rows = zip(*(np.asarray(columns[n]).tolist() for n in names))
+    values = [np.asarray(columns[name]) for name in names]
+    if any(v.ndim != 1 for v in values) or len({len(v) for v in values}) > 1:
+        shapes = ", ".join(f"{name} {v.shape}" for name, v in zip(names, values))
+        raise ValueError(f"write_csv needs 1-D columns of one length, got {shapes}")
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(names)
-        writer.writerows(rows)
+        writer.writerows(zip(*(v.tolist() for v in values)))

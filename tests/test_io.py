@@ -1,0 +1,320 @@
+import csv
+import json
+
+import mrcfile
+import numpy as np
+import pytest
+import tifffile
+
+from napari_resolution import io
+
+RNG = np.random.default_rng(0)
+
+
+def _raises_naming(path, *words):
+    """Context: read_image(path) must raise a ValueError naming ``path`` and containing ``words``."""
+    with pytest.raises(ValueError) as caught:
+        io.read_image(path)
+    message = str(caught.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message
+    return message
+
+
+# --- MRC ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("shape", "sizes"), [((6, 8), (1.5, 2.0)), ((4, 6, 8), (3.0, 1.5, 2.0))])
+def test_mrc_round_trip_keeps_data_and_voxel_size_per_axis(tmp_path, shape, sizes):
+    data = RNG.normal(size=shape)
+    path = tmp_path / "map.mrc"
+    io.write_mrc(path, data, sizes)
+    image = io.read_image(path)
+    assert image.data.dtype == np.float32
+    np.testing.assert_array_equal(image.data, data.astype(np.float32))
+    assert image.pixel_size == pytest.approx(sizes)
+    assert image.unit == "Å"
+    with mrcfile.open(path) as mrc:  # the header stores X first: the last array axis
+        assert float(mrc.voxel_size.x) == pytest.approx(sizes[-1])
+
+
+def test_mrc_scalar_pixel_size_and_upper_case_suffix(tmp_path):
+    path = tmp_path / "MAP.MRC"
+    io.write_mrc(path, np.zeros((3, 4, 5)), 1.25)
+    assert io.read_image(path).pixel_size == pytest.approx((1.25, 1.25, 1.25))
+
+
+def test_mrc_without_voxel_size_has_no_pixel_size(tmp_path):
+    path = tmp_path / "bare.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(np.ones((4, 5), dtype=np.float32))
+    image = io.read_image(path)
+    assert image.pixel_size is None
+    assert image.unit == ""
+
+
+# --- TIFF --------------------------------------------------------------------------------------
+
+
+def test_plain_tiff_round_trip_without_metadata(tmp_path):
+    data = RNG.integers(0, 1000, size=(3, 5, 7), dtype=np.uint16)
+    path = tmp_path / "plain.tif"
+    tifffile.imwrite(path, data, photometric="minisblack")
+    image = io.read_image(path)
+    assert image.data.dtype == np.uint16
+    np.testing.assert_array_equal(image.data, data)
+    assert image.pixel_size is None
+    assert image.unit == ""
+
+
+def test_imagej_tiff_pixel_size_from_resolution_tags_and_spacing(tmp_path):
+    path = tmp_path / "stack.tif"
+    data = RNG.random((3, 5, 7)).astype(np.float32)
+    tifffile.imwrite(path, data, imagej=True, resolution=(1 / 0.25, 1 / 0.5),
+                     metadata={"spacing": 2.0, "unit": "um", "axes": "ZYX"})
+    image = io.read_image(path)
+    np.testing.assert_array_equal(image.data, data)
+    assert image.pixel_size == pytest.approx((2.0, 0.5, 0.25))
+    assert image.unit == "µm"
+
+
+@pytest.mark.parametrize(("written", "unit"), [("micron", "µm"), ("\\u00B5m", "µm"), ("nm", "nm"),
+                                               ("\\u00C5", "Å"), ("angstrom", "Å")])
+def test_imagej_tiff_unit_names(tmp_path, written, unit):
+    path = tmp_path / "image.tif"
+    tifffile.imwrite(path, np.zeros((4, 6), np.float32), imagej=True, resolution=(1 / 0.3, 1 / 0.3),
+                     metadata={"unit": written})
+    image = io.read_image(path)
+    assert image.pixel_size == pytest.approx((0.3, 0.3))
+    assert image.unit == unit
+
+
+def test_imagej_stack_without_spacing_is_one_unit_deep_like_imagej(tmp_path):
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, np.zeros((2, 4, 6), np.uint8), imagej=True, resolution=(2.0, 2.0),
+                     metadata={"unit": "nm", "axes": "ZYX"})
+    assert io.read_image(path).pixel_size == pytest.approx((1.0, 0.5, 0.5))
+
+
+def test_imagej_tiff_without_unit_has_no_pixel_size(tmp_path):
+    path = tmp_path / "image.tif"
+    tifffile.imwrite(path, np.zeros((4, 6), np.float32), imagej=True, resolution=(4.0, 4.0))
+    image = io.read_image(path)
+    assert image.pixel_size is None
+    assert image.unit == ""
+
+
+def test_ome_tiff_pixel_size_in_the_x_unit(tmp_path):
+    path = tmp_path / "stack.ome.tif"
+    data = RNG.random((3, 5, 7)).astype(np.float32)
+    tifffile.imwrite(path, data, ome=True, metadata={
+        "axes": "ZYX", "PhysicalSizeX": 0.1, "PhysicalSizeXUnit": "nm", "PhysicalSizeY": 0.2,
+        "PhysicalSizeYUnit": "nm", "PhysicalSizeZ": 0.5,  # no unit: µm per OME
+    })
+    image = io.read_image(path)
+    np.testing.assert_array_equal(image.data, data)
+    assert image.pixel_size == pytest.approx((500.0, 0.2, 0.1))
+    assert image.unit == "nm"
+
+
+def test_ome_tiff_default_unit_is_micrometre(tmp_path):
+    path = tmp_path / "image.ome.tiff"
+    tifffile.imwrite(path, np.zeros((4, 6), np.uint8), ome=True,
+                     metadata={"axes": "YX", "PhysicalSizeX": 0.65, "PhysicalSizeY": 0.7})
+    image = io.read_image(path)
+    assert image.pixel_size == pytest.approx((0.7, 0.65))
+    assert image.unit == "µm"
+
+
+@pytest.mark.parametrize("metadata", [
+    {"axes": "YX"},
+    {"axes": "YX", "PhysicalSizeX": 0.5, "PhysicalSizeXUnit": "inch"},
+])
+def test_ome_tiff_without_usable_sizes_has_no_pixel_size(tmp_path, metadata):
+    path = tmp_path / "image.ome.tif"
+    tifffile.imwrite(path, np.zeros((4, 6), np.uint8), ome=True, metadata=metadata)
+    image = io.read_image(path)
+    assert image.pixel_size is None
+    assert image.unit == ""
+
+
+def test_ome_stack_without_z_size_has_no_pixel_size(tmp_path):
+    path = tmp_path / "stack.ome.tif"
+    tifffile.imwrite(path, np.zeros((2, 4, 6), np.uint8), ome=True,
+                     metadata={"axes": "ZYX", "PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5})
+    assert io.read_image(path).pixel_size is None
+
+
+@pytest.mark.parametrize(("shape", "sizes", "unit"), [
+    ((5, 7), (0.5, 0.25), "µm"),
+    ((3, 5, 7), (2.0, 0.3, 0.7), "nm"),
+    ((3, 5, 7), (1.5, 1.5, 1.5), "Å"),
+])
+def test_write_tiff_round_trip_keeps_pixel_size(tmp_path, shape, sizes, unit):
+    data = RNG.random(shape)
+    path = tmp_path / "out.tif"
+    io.write_tiff(path, data, sizes, unit)
+    image = io.read_image(path)
+    assert image.data.dtype == np.float32
+    np.testing.assert_array_equal(image.data, data.astype(np.float32))
+    assert image.pixel_size == pytest.approx(sizes, rel=1e-6)
+    assert image.unit == unit
+    with tifffile.TiffFile(path) as tif:  # an ImageJ file: ImageJ reads the calibration too
+        assert tif.is_imagej
+        assert tif.series[0].axes == "ZYX"[-len(shape):]
+        assert ("spacing" in tif.imagej_metadata) == (len(shape) == 3)
+
+
+def test_write_tiff_scalar_size_unit_alias_and_integer_dtype(tmp_path):
+    data = RNG.integers(0, 60000, size=(2, 4, 6), dtype=np.uint16)
+    path = tmp_path / "out.tiff"
+    io.write_tiff(path, data, 0.1, "micron")
+    image = io.read_image(path)
+    assert image.data.dtype == np.uint16
+    np.testing.assert_array_equal(image.data, data)
+    assert image.pixel_size == pytest.approx((0.1, 0.1, 0.1))
+    assert image.unit == "µm"
+    with tifffile.TiffFile(path) as tif:
+        assert tif.imagej_metadata["unit"] == "micron"
+
+
+def test_write_tiff_without_pixel_size(tmp_path):
+    path = tmp_path / "out.tif"
+    io.write_tiff(path, np.ones((4, 6)))
+    image = io.read_image(path)
+    assert image.pixel_size is None
+    assert image.unit == ""
+
+
+@pytest.mark.parametrize(("data", "sizes", "unit", "words"), [
+    (np.zeros((2, 2, 4, 6)), 1.0, "µm", "2-D or 3-D"),
+    (np.zeros((4, 6)), 1.0, "parsec", "unknown length unit"),
+    (np.zeros((4, 6)), (0.0, 1.0), "nm", "positive"),
+])
+def test_write_tiff_refuses_bad_arguments(tmp_path, data, sizes, unit, words):
+    with pytest.raises(ValueError, match=words):
+        io.write_tiff(tmp_path / "out.tif", data, sizes, unit)
+
+
+# --- NPY ---------------------------------------------------------------------------------------
+
+
+def test_npy_round_trip(tmp_path):
+    data = RNG.integers(-100, 100, size=(3, 4, 5)).astype(np.int16)
+    path = tmp_path / "data.npy"
+    np.save(path, data)
+    image = io.read_image(path)
+    assert image.data.dtype == np.int16
+    np.testing.assert_array_equal(image.data, data)
+    assert image.pixel_size is None
+    assert image.unit == ""
+
+
+def test_object_npy_is_refused(tmp_path):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.array([{"a": 1}, None], dtype=object))
+    _raises_naming(path, "pickled (object) .npy files are refused")
+
+
+def test_truncated_and_foreign_npy(tmp_path):
+    path = tmp_path / "cut.npy"
+    np.save(path, np.zeros((8, 8)))
+    path.write_bytes(path.read_bytes()[:-10])
+    _raises_naming(path, "truncated .npy")
+    other = tmp_path / "other.npy"
+    other.write_bytes(b"just some text, not numpy")
+    _raises_naming(other, "not a .npy file")
+
+
+# --- bad files -----------------------------------------------------------------------------------
+
+
+def test_missing_file_and_directory(tmp_path):
+    _raises_naming(tmp_path / "missing.mrc", "no such file")
+    folder = tmp_path / "folder.mrc"
+    folder.mkdir()
+    _raises_naming(folder, "is a directory")
+
+
+@pytest.mark.parametrize("content", [b"hello", RNG.bytes(3000)])
+def test_non_mrc_file_named_mrc(tmp_path, content):
+    path = tmp_path / "x.mrc"
+    path.write_bytes(content)
+    _raises_naming(path, "not an MRC file")
+
+
+def test_random_bytes_named_tif(tmp_path):
+    path = tmp_path / "x.tif"
+    path.write_bytes(RNG.bytes(500))
+    _raises_naming(path, "not a TIFF file")
+
+
+@pytest.fixture
+def mrc_bytes(tmp_path):
+    path = tmp_path / "whole.mrc"
+    io.write_mrc(path, np.ones((4, 8, 8)), 1.0)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("keep", [600, 1024 + 100])
+def test_truncated_mrc(tmp_path, mrc_bytes, keep):
+    path = tmp_path / "cut.mrc"
+    path.write_bytes(mrc_bytes[:keep])
+    _raises_naming(path, "truncated")
+
+
+def test_mrc_with_corrupt_mode_gives_value_error(tmp_path, mrc_bytes):
+    header = bytearray(mrc_bytes)
+    header[12:16] = np.int32(99).tobytes()  # the data mode: not one MRC defines
+    path = tmp_path / "corrupt.mrc"
+    path.write_bytes(bytes(header))
+    _raises_naming(path, "corrupt")
+
+
+def test_truncated_imagej_tiff(tmp_path):
+    path = tmp_path / "cut.tif"
+    io.write_tiff(path, np.ones((4, 32, 32)), 0.5, "nm")
+    path.write_bytes(path.read_bytes()[:-3000])
+    _raises_naming(path, "truncated", "4 images")
+
+
+def test_unsupported_extension(tmp_path):
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG")
+    _raises_naming(path, "unsupported file type '.png'")
+
+
+# --- writers -------------------------------------------------------------------------------------
+
+
+def test_write_json_writes_nan_and_inf_as_null(tmp_path):
+    path = tmp_path / "out.json"
+    io.write_json(path, {"a": float("nan"), "b": [1.0, float("inf"), -np.inf], "c": np.array([0.5, np.nan]),
+                         "d": {"e": np.float32(2.0)}, "unit": "Å"})
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "a": None, "b": [1.0, None, None], "c": [0.5, None], "d": {"e": 2.0}, "unit": "Å"}
+
+
+def test_write_json_dash_prints_to_stdout(tmp_path, capsys):
+    io.write_json("-", {"resolution": np.float64(3.5), "bad": np.nan})
+    assert json.loads(capsys.readouterr().out) == {"resolution": 3.5, "bad": None}
+    assert not (tmp_path / "-").exists()
+
+
+def test_write_csv_columns_round_trip(tmp_path):
+    columns = {"frequency": np.linspace(0, 0.5, 6), "correlation": RNG.random(6), "n_points": np.arange(6)}
+    path = tmp_path / "out.csv"
+    io.write_csv(path, columns)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(columns)
+    for name, values in columns.items():
+        np.testing.assert_array_equal([float(row[name]) for row in rows], values)
+
+
+def test_write_csv_refuses_columns_of_different_lengths(tmp_path):
+    path = tmp_path / "out.csv"
+    with pytest.raises(ValueError, match="one length"):
+        io.write_csv(path, {"a": [1, 2, 3], "b": [1, 2]})
+    assert not path.exists()
