@@ -7,7 +7,7 @@ The public API is Qt-free: importing this package never imports Qt or napari.
 >>> pair = phantom_pair((64, 64, 64), sigma=2.0, noise=0.5, seed=0)
 >>> result = fourier_correlation(pair.half1, pair.half2)
 >>> result.status
-'crossed'
+'resolved'
 """
 
 from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
@@ -20,8 +20,9 @@ from .core.masks import (
     soften_mask,
     spherical_mask,
 )
-from .core.mtf import MTFResult, mtf_edge, mtf_point
+from .core.mtf import EdgeMTFResult, MTFResult, PointMTFResult, mtf_edge, mtf_point
 from .core.randomization import PhaseRandomizedResult, phase_randomized_fsc, randomize_phases
+from .core.results import STATUSES
 from .core.simulate import phantom_pair
 from .core.thresholds import CRITERIA, threshold_curve
 
@@ -32,8 +33,11 @@ __all__ = [
     "CorrelationResult",
     "DecorrelationResult",
     "DecorrelationStackResult",
+    "EdgeMTFResult",
     "MTFResult",
     "PhaseRandomizedResult",
+    "PointMTFResult",
+    "STATUSES",
     "decorrelation",
     "fourier_correlation",
     "frc",

@@ -28,10 +28,10 @@ def test_dc_pedestal_barely_matters(pedestal):
 
 def test_pure_noise_and_constant_images_have_no_resolution():
     noise = decorrelation(np.random.default_rng(2).standard_normal((256, 256)))
-    assert noise.status == "no_peak" and noise.resolution is None and noise.kc_max is None
+    assert noise.status == "unresolved" and noise.resolution is None and noise.kc_max is None
     assert "no resolution" in noise.summary()
     constant = decorrelation(np.full((64, 64), 7.0))
-    assert constant.status == "no_peak"
+    assert constant.status == "unresolved"
 
 
 def test_noisier_image_has_lower_amplitude_and_coarser_resolution():

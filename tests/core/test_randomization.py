@@ -68,7 +68,7 @@ def test_correction_recovers_the_truth_of_the_masked_region(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = phase_randomized_fsc(h1, h2, tight, threshold="half-bit", seed=0)
-    assert result.status == "crossed"
+    assert result.status == "resolved"
     assert result.resolution == pytest.approx(truth.resolution, rel=0.03)
     assert result.masked_resolution < truth.resolution * 0.96  # uncorrected: optimistic
     cutoff = result.randomization_shell

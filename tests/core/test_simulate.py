@@ -35,7 +35,7 @@ def test_expected_curve_formula_and_noise_free_truth():
     signal = np.exp(-16 * np.pi**2 * k**2)
     np.testing.assert_allclose(curve, signal / (signal + 0.25 * 0.02))
     truth = phantom_pair((32, 32), noise=0.0, seed=0).truth
-    assert truth.status == "never_below" and truth.resolution == 2.0
+    assert truth.status == "bound" and truth.resolution == 2.0
 
 
 def test_truth_resolution_shrinks_with_sharper_signal():

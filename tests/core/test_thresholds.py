@@ -41,7 +41,7 @@ def test_crossing_is_linearly_interpolated():
     frequency = np.array([0.0, 0.1, 0.2, 0.3, 0.4])
     curve = np.array([1.0, 0.8, 0.4, 0.0, -0.1])
     crossing, status = find_crossing(frequency, curve, np.full(5, 0.2))
-    assert status == "crossed"
+    assert status == "resolved"
     assert crossing == pytest.approx(0.25)
 
 
@@ -56,9 +56,9 @@ def test_crossing_first_not_last():
 
 def test_crossing_statuses():
     frequency = np.linspace(0, 0.5, 5)
-    assert find_crossing(frequency, np.ones(5), np.full(5, 0.5)) == (None, "never_below")
-    assert find_crossing(frequency, np.r_[1.0, np.zeros(4)], np.full(5, 0.5)) == (None, "never_above")
-    assert find_crossing(frequency, np.ones(5), np.full(5, 0.5), rule="last-above") == (None, "never_below")
+    assert find_crossing(frequency, np.ones(5), np.full(5, 0.5)) == (None, "bound")
+    assert find_crossing(frequency, np.r_[1.0, np.zeros(4)], np.full(5, 0.5)) == (None, "unresolved")
+    assert find_crossing(frequency, np.ones(5), np.full(5, 0.5), rule="last-above") == (None, "bound")
     with pytest.raises(ValueError, match="crossing_rule"):
         find_crossing(frequency, np.ones(5), np.full(5, 0.5), rule="middle")
 
@@ -68,7 +68,7 @@ def test_shells_with_threshold_above_one_are_skipped():
     threshold = np.array([4.0, 1.5, 0.5, 0.5, 0.5])
     curve = np.array([1.0, 0.9, 0.9, 0.3, 0.1])
     crossing, status = find_crossing(frequency, curve, threshold)
-    assert status == "crossed"
+    assert status == "resolved"
     assert 0.25 < crossing < 0.375
 
 

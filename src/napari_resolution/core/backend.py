@@ -22,6 +22,7 @@ __all__ = [
     "ifftn_inplace",
     "irfftn",
     "is_cupy",
+    "resolve_device",
     "rfftn",
     "to_device",
     "to_host",
@@ -46,10 +47,44 @@ def get_namespace(*arrays) -> types.ModuleType:
     return np
 
 
+DEVICES = (None, "cpu", "gpu")
+
+
+def resolve_device(device, *arrays) -> types.ModuleType:
+    """The namespace an estimator computes in: where ``arrays`` live, or the ``device`` asked for.
+
+    Parameters
+    ----------
+    device : {None, "cpu", "gpu"}
+        None: numpy, or cupy if any input is a cupy array. "cpu": numpy.
+        "gpu": cupy (inputs are copied there by :func:`to_device`).
+    *arrays : arrays or None
+        The estimator's inputs.
+
+    Raises
+    ------
+    ValueError
+        An unknown device, or "gpu" without cupy and a CUDA device.
+    """
+    if device not in DEVICES:
+        raise ValueError(f"device must be None, 'cpu' or 'gpu', got {device!r}")
+    if device == "cpu":
+        return np
+    if device == "gpu":
+        if not gpu_available():
+            raise ValueError("device='gpu' needs cupy and a CUDA GPU (pip install 'napari-resolution[gpu]')")
+        import cupy
+
+        return cupy
+    return get_namespace(*arrays)
+
+
 def to_device(array, xp: types.ModuleType):
     """Move ``array`` into namespace ``xp`` (no copy when it is already there)."""
     if array is None:
         return None
+    if xp is np:
+        return to_host(array)
     return xp.asarray(array)
 
 

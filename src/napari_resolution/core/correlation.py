@@ -7,22 +7,17 @@ and shell counts equal those of the full spectrum.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import numpy as np
 
-from . import kernels
-from .backend import fftn_inplace, get_namespace, rfftn, to_device, to_host
-from .frequency import (
-    ShellGeometry,
-    fold_mirrored,
-    folded_shells,
-    hermitian_weights,
-    shell_geometry,
-    tukey_window,
-)
-from .results import ShellResultMixin, resolution_summary
+from .backend import resolve_device, to_device
+from .figures import COLORS, PALETTE, Curve, Plot, resolution_marker
+from .frequency import shell_geometry, tukey_window
+from .results import ShellResultMixin, resolution_summary, result_dataclass
+from .spectral import compute_path, correlation_sums, curve_from_sums, working_mask
 from .thresholds import (
+    CRITERIA,
     all_threshold_curves,
     check_crossing_rule,
     decidable_shells,
@@ -31,19 +26,11 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_image, check_int, check_mask, check_progress, working_dtype
+from .validation import check_image, check_int, check_progress, working_dtype
 
-__all__ = [
-    "CorrelationResult",
-    "curve_from_sums",
-    "fourier_correlation",
-    "frc",
-    "fsc",
-    "spectra_sums",
-    "ssnr_from_correlation",
-]
+__all__ = ["CorrelationResult", "fourier_correlation", "frc", "fsc", "ssnr_from_correlation", "ssnr_limit"]
 
-@dataclass(frozen=True, eq=False)
+@result_dataclass
 class CorrelationResult(ShellResultMixin):
     """Fourier ring/shell correlation of two images and the resolution it implies.
 
@@ -63,14 +50,15 @@ class CorrelationResult(ShellResultMixin):
     criterion : str
         Name of the chosen criterion.
     crossing : float or None
-        First crossing in cycles/pixel (None unless status is "crossed").
+        First crossing in cycles/pixel (None unless status is "resolved").
     status : str
-        "crossed", "never_below" (resolution is a Nyquist bound) or
-        "never_above" (no resolution).
+        "resolved", "bound" (the curve stays above the threshold up to
+        Nyquist: the resolution is a Nyquist bound) or "unresolved" (no
+        resolution); see :data:`~.results.STATUSES`.
     resolution : float or None
         Full-period resolution, ``reference_pixel_size / crossing``, in the
-        units of ``pixel_size``; for "never_below" the Nyquist bound
-        ``2 * reference_pixel_size``; None for "never_above".
+        units of ``pixel_size``; for "bound" the Nyquist bound
+        ``2 * reference_pixel_size``; None for "unresolved".
     resolution_half : float or None
         Half-period resolution (``resolution / 2``).
     ssnr : ndarray, shape (n_shells,)
@@ -84,9 +72,11 @@ class CorrelationResult(ShellResultMixin):
         Pixel size per axis (physical units).
     reference_pixel_size : float
         The largest pixel size: the unit of ``frequency``.
+    warnings : tuple of str
+        Doubts about the number (empty when there are none).
     parameters : dict
         Everything else that produced the result (shape, ring thickness,
-        apodization, mask use, crossing rule, backend).
+        apodization, mask use, crossing rule, dtype, compute path).
     """
 
     frequency: np.ndarray
@@ -104,11 +94,67 @@ class CorrelationResult(ShellResultMixin):
     ssnr_crossing: float | None
     pixel_size: tuple
     reference_pixel_size: float
+    warnings: tuple = ()
     parameters: dict = field(default_factory=dict)
 
     def summary(self, unit: str = "") -> str:
-        """One line a user can copy, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status crossed``."""
+        """One line a user can copy, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status resolved``."""
         return resolution_summary(self.resolution, self.status, self.criterion, unit)
+
+    @property
+    def name(self) -> str:
+        """"FRC" for 2-D data, "FSC" for 3-D."""
+        return "FRC" if len(self.pixel_size) == 2 else "FSC"
+
+    def plots(self, unit: str = "", *, view: str = "correlation", all_thresholds: bool = False) -> tuple:
+        """The correlation (or, with ``view="ssnr"``, the SSNR) plot.
+
+        Parameters
+        ----------
+        unit : str
+            Unit of the pixel size (marker labels, read-out).
+        view : {"correlation", "ssnr"}
+            Which curve to show.
+        all_thresholds : bool
+            Draw every criterion, not only the chosen one (correlation view).
+        """
+        if view == "ssnr":
+            return (self._ssnr_plot(unit),)
+        curves = [Curve(self.name, self.frequency, self.correlation), *self._threshold_curves(all_thresholds)]
+        return (Plot(self.name, tuple(curves), resolution_marker(self.crossing, self.resolution, self.status, unit),
+                     y_label="Fourier correlation", y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size,
+                     unit=unit),)
+
+    def _threshold_curves(self, all_thresholds: bool) -> list:
+        curves = [Curve(self.criterion, self.frequency, self.threshold, "threshold", COLORS["threshold"])]
+        if all_thresholds:
+            others = [(name, curve) for name, curve in self.thresholds.items() if name != self.criterion]
+            curves += [Curve(name, self.frequency, curve, "threshold", color)
+                       for (name, curve), color in zip(others, PALETTE[1:])]
+        return curves
+
+    def _ssnr_plot(self, unit: str) -> Plot:
+        curves = [Curve("SSNR", self.frequency, self.ssnr),
+                  Curve(f"SSNR threshold ({self.criterion})", self.frequency, self.ssnr_threshold, "threshold",
+                        COLORS["threshold"])]
+        asymptote = ssnr_limit(self.criterion)
+        if asymptote > 0:
+            curves.append(Curve(f"asymptote {asymptote:.3g}", np.array([0.0, 0.5]), np.full(2, asymptote),
+                                "reference", COLORS["reference"]))
+        markers = resolution_marker(self.ssnr_crossing, self.resolution, self.status, unit)
+        return Plot(f"{self.name} SSNR", tuple(curves), markers, y_label="SSNR", log_y=True,
+                    pixel_size=self.reference_pixel_size, unit=unit)
+
+
+def ssnr_limit(criterion: str) -> float:
+    """SSNR threshold of a criterion (a name or a fixed value's text) for infinitely large shells.
+
+    ``2 T / (1 - T)`` with T the criterion's limit: sqrt(2) - 1 for half-bit, 1 for one-bit, 0 for 3-sigma.
+    """
+    if criterion not in CRITERIA:
+        criterion = float(criterion)
+    limit = float(threshold_curve(criterion, [np.inf])[0])
+    return 2 * limit / (1 - limit)
 
 
 def ssnr_from_correlation(correlation) -> np.ndarray:
@@ -128,142 +174,6 @@ def _check_apodization(apodization, shape) -> int:
     return width
 
 
-def _weighted_mean(image, windows, mask) -> float:
-    """Mean of ``image`` weighted by the mask or the separable window.
-
-    Subtracting it makes the windowed image sum to exactly zero, so no DC
-    leaks into the first shells.
-    """
-    if mask is not None:
-        return float((image * mask).sum() / mask.sum())
-    weighted_sum = image
-    for w in reversed(windows):
-        weighted_sum = weighted_sum @ w
-    return float(weighted_sum) / float(np.prod([float(w.sum()) for w in windows]))
-
-
-def _windowed(image, mean: float, xp, windows=None, mask=None):
-    """New array ``(image - mean) * window`` (separable ``windows``, or ``mask``)."""
-    out = xp.subtract(image, image.dtype.type(mean))
-    if mask is not None:
-        out *= mask
-        return out
-    for axis, w in enumerate(windows):
-        shape = [1] * out.ndim
-        shape[axis] = w.size
-        out *= w.reshape(shape)
-    return out
-
-
-def compiled(xp) -> bool:
-    """True when the numba kernels do the work: numpy arrays, JIT enabled."""
-    return xp is np and kernels.jit_enabled()
-
-
-def working_mask(mask, dtype, xp):
-    """``mask`` on ``xp``: as it is for the compiled kernels if native float32/64 (no copy), else as ``dtype``."""
-    mask = to_device(mask, xp)
-    if compiled(xp) and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
-        return mask
-    return mask.astype(dtype, copy=False)
-
-
-def checked_mask_rows(a, b, mask) -> kernels.MaskRows:
-    """:func:`~.kernels.mask_rows`, raising :func:`~.validation.check_mask`'s error for a bad mask value.
-
-    Its one pass flags any value that check_mask rejects, which then names it.
-    """
-    rows = kernels.mask_rows(a, b, mask)
-    if not rows.valid:
-        check_mask(mask, a.shape)
-    return rows
-
-
-def _packed(a, b, windows, mask):
-    """Complex array ``(a - mean_a) w + i (b - mean_b) w`` and where it can be nonzero (numpy, CPU path).
-
-    Returns
-    -------
-    packed : complex ndarray, shape of ``a``
-    support : tuple of slice or None
-        The mask's bounding box (None with a window).
-    """
-    complex_dtype = np.result_type(a.dtype, np.complex64)
-    if mask is None:
-        return kernels.pack_windowed(a, b, windows, complex_dtype), None
-    rows = checked_mask_rows(a, b, mask)
-    return kernels.pack_masked(a, b, mask, rows, complex_dtype), rows.support
-
-
-def _real_product(x, y):
-    """``Re(x * conj(y))`` elementwise, in the real dtype of ``x``."""
-    out = x.real * y.real
-    out += x.imag * y.imag
-    return out
-
-
-def _correlation_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
-    """Sums over each shell of the full spectrum: counts, Re F1 F2*, |F1|^2, |F2|^2.
-
-    On the CPU with numba: both windowed images packed as ``a + i b``, one
-    in-place complex FFT (skipping the lines that are zero outside a mask),
-    one compiled pass that unpacks and sums. Otherwise
-    (GPU, or ``NAPARI_RESOLUTION_NO_JIT``): :func:`_array_sums`.
-
-    Returns
-    -------
-    ndarray, shape (4, n_shells), float64
-    """
-    if not compiled(xp):
-        return _array_sums(a, b, geometry, xp, windows, mask, progress)
-    packed, support = _packed(a, b, windows, mask)
-    _report(progress, 0.2)
-    spectrum = fftn_inplace(packed, support)
-    _report(progress, 0.8)
-    sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), geometry.n_shells)
-    _report(progress, 1.0)
-    return sums
-
-
-def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
-    """Array version of :func:`_correlation_sums` (numpy or cupy): two real FFTs, then :func:`spectra_sums`."""
-    if windows is not None:
-        windows = [xp.asarray(w, dtype=a.dtype) for w in windows]
-    spectra = []
-    for image in (a, b):
-        mean = _weighted_mean(image, windows, mask)
-        spectra.append(rfftn(_windowed(image, mean, xp, windows, mask)))  # the windowed copy dies here
-        _report(progress, 0.4 * len(spectra))
-    sums = spectra_sums(*spectra, geometry, xp)
-    _report(progress, 1.0)
-    return sums
-
-
-def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.ndarray:
-    """Shell sums of two rfft spectra: counts, Re F1 F2*, |F1|^2, |F2|^2, shape (4, n_shells).
-
-    The array path (GPU, or CPU without numba): each per-voxel term is folded
-    over mirrored rows (same shells), weighted by its Hermitian multiplicity
-    and scattered into shells with bincount.
-    """
-    columns = hermitian_weights(geometry.shape[-1])
-    length = geometry.n_shells
-    index, counts = folded_shells(geometry)
-    index = xp.asarray(index)
-    columns = xp.asarray(columns, dtype=spectrum1.real.dtype)
-    sums = [counts.astype(np.float64)]
-    for x, y in ((spectrum1, spectrum2), (spectrum1, spectrum1), (spectrum2, spectrum2)):
-        values = fold_mirrored(_real_product(x, y), xp)
-        values *= columns
-        sums.append(to_host(xp.bincount(index, weights=values.ravel(), minlength=length)[:length]))
-    return np.stack(sums)
-
-
-def _report(progress, fraction: float) -> None:
-    if progress is not None:
-        progress(fraction)
-
-
 def fourier_correlation(
     a,
     b,
@@ -274,6 +184,7 @@ def fourier_correlation(
     apodization: int = 20,
     mask=None,
     crossing_rule: str = "first-below",
+    device=None,
     progress=None,
 ) -> CorrelationResult:
     """Fourier ring (2-D) or shell (3-D) correlation of two independent images.
@@ -302,6 +213,10 @@ def fourier_correlation(
     crossing_rule : {"first-below", "last-above"}
         "first-below" (default): first shell below the threshold, linearly
         interpolated. "last-above": toupy-compatible, not interpolated.
+    device : {None, "cpu", "gpu"}
+        Where to compute: None where the inputs live (numpy: CPU, cupy:
+        GPU); "gpu" copies numpy inputs to the GPU (needs cupy); "cpu"
+        copies cupy inputs to the host.
     progress : callable, optional
         Called with the completed fraction in [0, 1]; an exception raised
         inside it (e.g. a cancel request) aborts the computation.
@@ -314,8 +229,8 @@ def fourier_correlation(
     ------
     ValueError
         Shape mismatch, not 2-D/3-D, NaN/Inf, constant image, unknown
-        threshold or crossing rule, bad mask, or apodization wider than half
-        the image.
+        threshold or crossing rule, bad mask, apodization wider than half
+        the image, or an unknown or unavailable device.
     """
     check_image(a, "a")
     check_image(b, "b")
@@ -323,44 +238,22 @@ def fourier_correlation(
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     criterion, _ = parse_threshold(threshold)
     width = 0 if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces the taper
-    xp = get_namespace(a, b, mask)
-    if mask is not None:
-        check_mask(mask, a.shape, values=not compiled(xp))  # the compiled path checks them as it packs
     check_progress(progress)
     geometry = shell_geometry(a.shape, pixel_size, ring_thickness)
     check_crossing_rule(crossing_rule)
+    xp = resolve_device(device, a, b, mask)
+    path = compute_path(xp)
 
     dtype = np.result_type(working_dtype(a.dtype), working_dtype(b.dtype))
     a, b = (to_device(x, xp).astype(dtype, copy=False) for x in (a, b))
-    mask = None if mask is None else working_mask(mask, dtype, xp)
+    mask = None if mask is None else working_mask(mask, a.shape, dtype, xp, path)
     windows = None if mask is not None else [tukey_window(n, width) for n in a.shape]
-    sums = _correlation_sums(a, b, geometry, xp, windows, mask, progress)
+    sums = correlation_sums(a, b, geometry, xp, path, windows=windows, mask=mask, progress=progress)
     return _assemble(sums, geometry, criterion, threshold, crossing_rule, {
         "shape": tuple(a.shape), "ring_thickness": geometry.ring_thickness,
         "apodization": width, "masked": mask is not None,
-        "crossing_rule": crossing_rule, "dtype": str(dtype), "backend": xp.__name__,
+        "crossing_rule": crossing_rule, "dtype": str(dtype), "path": path,
     })
-
-
-def curve_from_sums(sums) -> tuple[np.ndarray, np.ndarray]:
-    """Shell counts and correlation from shell sums (counts, cross, power1, power2).
-
-    Shells without power get NaN; a DC-only first shell gets 1 by convention
-    (the means are removed, so its own value is meaningless).
-
-    Returns
-    -------
-    n_points : ndarray of int64, shape (n_shells,)
-    correlation : ndarray of float64, shape (n_shells,)
-    """
-    counts, cross, power1, power2 = sums
-    n_points = np.rint(counts).astype(np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        correlation = cross / np.sqrt(power1 * power2)
-    correlation[~np.isfinite(correlation)] = np.nan
-    if n_points[0] == 1:
-        correlation[0] = 1.0
-    return n_points, correlation
 
 
 def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -> CorrelationResult:

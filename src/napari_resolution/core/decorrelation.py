@@ -20,14 +20,16 @@ then a cumulative sum over the sorted unique radii: no mask per radius.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 
 import numpy as np
 
-from .backend import get_namespace, rfftn, to_device, to_host
+from .backend import resolve_device, rfftn, to_device
+from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
-from .results import ResultMixin
+from .results import Result, result_dataclass
+from .spectral import binned_sums, compute_path
 from .validation import check_int, check_progress, working_dtype
 
 __all__ = ["DecorrelationResult", "DecorrelationStackResult", "decorrelation", "local_maximum"]
@@ -40,8 +42,8 @@ PEAK_SIGNIFICANCE = 0.001
 _BATCH_ELEMENTS = 1 << 23
 
 
-@dataclass(frozen=True, eq=False)
-class DecorrelationResult(ResultMixin):
+@result_dataclass
+class DecorrelationResult(Result):
     """Decorrelation analysis of one 2-D image.
 
     Attributes
@@ -62,19 +64,25 @@ class DecorrelationResult(ResultMixin):
         (kc, amplitude) of every curve's local maximum: the filters in order,
         then the unfiltered curve. kc = 0 where there is no significant peak.
     kc_max : float or None
-        Highest valid peak position (normalised frequency), None if "no_peak".
+        Highest valid peak position as a fraction of Nyquist (Descloux's
+        normalised frequency), None if "unresolved".
+    cutoff : float or None
+        The same in cycles/pixel, ``kc_max / 2``.
     amplitude : float
         Peak amplitude of the unfiltered curve (an estimate of image SNR).
     resolution : float or None
-        Full period, ``2 * pixel_size / kc_max``; None if "no_peak".
+        Full period, ``2 * pixel / kc_max`` (pixel: the analysed plane's);
+        None if "unresolved".
     resolution_half : float or None
         Half period.
     status : str
-        "resolved", or "no_peak" when no peak reaches amplitude 0.05.
-    pixel_size : float
-        In-plane pixel size.
+        "resolved", or "unresolved" when no peak reaches amplitude 0.05.
+    pixel_size : tuple of float
+        Pixel size of the analysed plane's two axes (equal).
+    warnings : tuple of str
+        Doubts about the number (empty when there are none).
     parameters : dict
-        n_radii, n_highpass, r_min, r_max, apodization.
+        n_radii, n_highpass, r_min, r_max, apodization, shape, compute path.
     """
 
     radii: np.ndarray
@@ -89,20 +97,40 @@ class DecorrelationResult(ResultMixin):
     resolution: float | None
     resolution_half: float | None
     status: str
-    pixel_size: float
+    pixel_size: tuple
+    warnings: tuple = ()
     parameters: dict = field(default_factory=dict)
 
+    @property
+    def cutoff(self) -> float | None:
+        """kc_max in cycles/pixel (Nyquist = 0.5), None if "unresolved"."""
+        return None if self.kc_max is None else self.kc_max / 2
+
     def summary(self, unit: str = "") -> str:
-        """One copyable line with the resolution, kc and the amplitude."""
-        if self.status == "no_peak":
-            return "no resolution: no significant decorrelation peak · status no_peak"
+        """One copyable line with the resolution, the cut-off (cycles/pixel) and the amplitude."""
+        if self.status == "unresolved":
+            return "no resolution: no significant decorrelation peak · status unresolved"
         unit = f" {unit}" if unit else ""
         return (f"{self.resolution:.3g}{unit} (decorrelation, full period) · {self.resolution_half:.3g}{unit} "
-                f"half period · kc {self.kc_max:.3f} Nyquist · A0 {self.amplitude:.2f} · status resolved")
+                f"half period · cut-off {self.cutoff:.4f} cycles/pixel · A0 {self.amplitude:.2f} · status resolved")
+
+    def plots(self, unit: str = "") -> tuple:
+        """Every d(r) curve against cycles/pixel (unfiltered emphasised), the valid peaks and the cut-off."""
+        curves = [Curve("unfiltered d(r)", self.radii / 2, self.d0, "measured", COLORS["corrected"])]
+        curves += [Curve("high-pass" if i == 0 else "", self.radii / 2, curve, "family", COLORS["family"])
+                   for i, curve in enumerate(self.curves)]
+        curves += [Curve("refined" if i == 0 else "", self.refined_radii / 2, curve, "family", COLORS["refined"])
+                   for i, curve in enumerate(self.refined_curves)]
+        valid = self.peaks[self.peaks[:, 1] > 0]
+        curves.append(Curve("peaks (amplitude ≥ 0.05)", valid[:, 0] / 2, valid[:, 1], "points", COLORS["peaks"]))
+        spaced = f" {unit}" if unit else ""
+        markers = () if self.kc_max is None else (Marker(self.cutoff, f"{self.resolution:.3g}{spaced}"),)
+        return (Plot("decorrelation", tuple(curves), markers, y_label="decorrelation d(r)", y_range=(0.0, 1.02),
+                     pixel_size=self.pixel_size[-1], unit=unit),)
 
 
-@dataclass(frozen=True, eq=False)
-class DecorrelationStackResult(ResultMixin):
+@result_dataclass
+class DecorrelationStackResult(Result):
     """Decorrelation analysis of the slices of a volume or the frames of a time stack.
 
     Attributes
@@ -112,7 +140,7 @@ class DecorrelationStackResult(ResultMixin):
     slice_indices : ndarray of int
         Index of each analysed slice along ``axis``.
     resolutions : ndarray
-        Full-period resolution per slice (NaN where "no_peak").
+        Full-period resolution per slice (NaN where "unresolved").
     median, mean, std : float or None
         Over the resolved slices (None if none is).
     n_resolved : int
@@ -120,7 +148,13 @@ class DecorrelationStackResult(ResultMixin):
     axis : int
         Axis sliced.
     status : str
-        "resolved" if any slice is, else "no_peak".
+        "resolved" if any slice is, else "unresolved".
+    pixel_size : tuple of float
+        Pixel size of the analysed plane's two axes.
+    warnings : tuple of str
+        Doubts about the numbers (e.g. slices without a resolution).
+    parameters : dict
+        As each slice's, plus the axis.
     """
 
     slices: tuple
@@ -132,14 +166,38 @@ class DecorrelationStackResult(ResultMixin):
     n_resolved: int
     axis: int
     status: str
+    pixel_size: tuple
+    warnings: tuple = ()
+    parameters: dict = field(default_factory=dict)
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: median and spread over the slices."""
-        if self.status == "no_peak":
-            return f"no resolution in any of {len(self.slices)} slices · status no_peak"
+        if self.status == "unresolved":
+            return f"no resolution in any of {len(self.slices)} slices · status unresolved"
         unit = f" {unit}" if unit else ""
         return (f"{self.median:.3g}{unit} median (decorrelation, full period) · mean {self.mean:.3g} ± "
                 f"{self.std:.3g}{unit} · {self.n_resolved}/{len(self.slices)} slices resolved")
+
+    @property
+    def median_slice(self) -> int:
+        """Position (in ``slices``) of the resolved slice nearest the median, or 0."""
+        if self.median is None:
+            return 0
+        return int(np.nanargmin(np.abs(self.resolutions - self.median)))
+
+    def plots(self, unit: str = "") -> tuple:
+        """The resolution per slice, then the curves of the slice nearest the median."""
+        curves = [Curve("resolution", self.slice_indices.astype(float), self.resolutions)]
+        if self.median is not None:
+            ends = self.slice_indices[[0, -1]].astype(float)
+            curves.append(Curve(f"median {self.median:.3g} {unit}".strip(), ends, np.full(2, self.median),
+                                "reference", COLORS["reference"]))
+        per_slice = Plot("resolution per slice", tuple(curves), x_label=f"slice index along axis {self.axis}",
+                         y_label=f"resolution, full period ({unit or 'pixel_size units'})", frequency_axis=False,
+                         x_range=None, pixel_size=self.pixel_size[-1], unit=unit)
+        shown = self.median_slice
+        curves_plot = self.slices[shown].plots(unit)[0]
+        return per_slice, curves_plot.titled(f"slice {self.slice_indices[shown]}")
 
 
 def local_maximum(curve) -> tuple[int, float]:
@@ -211,14 +269,11 @@ def _radial_sums(amplitude, shape: tuple[int, int], xp):
     """
     n_slices = amplitude.shape[0]
     groups, radii, columns = _radial_groups(shape)
-    n_groups = radii.size
     weights = xp.asarray(columns, dtype=amplitude.dtype)
-    index = (xp.asarray(groups)[None, :] + (n_groups + 1) * xp.arange(n_slices)[:, None]).ravel()
     sums = []
     for term in (amplitude, amplitude * amplitude, (amplitude > 0).astype(amplitude.dtype)):
         folded = fold_mirrored(term, xp, first_axis=1) * weights
-        total = xp.bincount(index, weights=folded.ravel(), minlength=n_slices * (n_groups + 1))
-        sums.append(to_host(total).reshape(n_slices, n_groups + 1)[:, :n_groups])
+        sums.append(binned_sums(groups, folded.reshape(n_slices, -1), radii.size, xp))
     return sums
 
 
@@ -353,6 +408,7 @@ def decorrelation(
     apodization: int = 20,
     axis: int = 0,
     slices=None,
+    device=None,
     progress=None,
 ):
     """Resolution of a single image by decorrelation analysis (Descloux et al. 2019).
@@ -375,13 +431,15 @@ def decorrelation(
         For 3-D input: the axis along which slices (or frames) are taken.
     slices : sequence of int, optional
         For 3-D input: the slices to analyse (default all).
+    device : {None, "cpu", "gpu"}
+        Where to compute the spectra (see :func:`~.correlation.fourier_correlation`).
     progress : callable, optional
         Receives the completed fraction; raising in it cancels.
 
     Returns
     -------
     DecorrelationResult for 2-D input, DecorrelationStackResult for 3-D input.
-        A constant image (or slice) gives status "no_peak", not an error.
+        A constant image (or slice) gives status "unresolved", not an error.
 
     Raises
     ------
@@ -402,7 +460,7 @@ def decorrelation(
     if apodization > min(rows, cols) // 2:
         raise ValueError(f"apodization ({apodization} pixels) is wider than half the image ({(rows, cols)})")
     pixel = _in_plane_pixel(pixel_size, len(shape), axis)
-    xp = get_namespace(image)
+    xp = resolve_device(device, image)
     stack = to_device(stack, xp)
     if not bool(xp.isfinite(stack).all()):
         raise ValueError("image contains NaN or Inf values")
@@ -428,14 +486,14 @@ def decorrelation(
     report(0.9)
     peaks = np.concatenate([first, refined, unfiltered], axis=1)
     parameters = {"n_radii": n_radii, "n_highpass": n_highpass, "r_min": r_min, "r_max": r_max,
-                  "apodization": apodization, "shape": tuple(shape)}
+                  "apodization": apodization, "shape": tuple(shape), "path": compute_path(xp)}
     results = tuple(
         _result(radii[s], d0[s], curves[s], refined_radii[s], refined_curves[s],
                 np.concatenate([widths[s], refined_widths[s]]), peaks[s], pixel, parameters)
         for s in range(n_slices)
     )
     report(1.0)
-    return results[0] if len(shape) == 2 else _stack_result(results, indices, axis % 3)
+    return results[0] if len(shape) == 2 else _stack_result(results, indices, axis % 3, parameters)
 
 
 def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pixel, parameters):
@@ -449,11 +507,12 @@ def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pix
         refined_curves=np.array(refined_curves), highpass_widths=np.array(widths), peaks=np.array(peaks),
         kc_max=kc_max if resolved else None, amplitude=float(peaks[-1, 1]), resolution=resolution,
         resolution_half=None if resolution is None else resolution / 2,
-        status="resolved" if resolved else "no_peak", pixel_size=float(pixel), parameters=dict(parameters),
+        status="resolved" if resolved else "unresolved", pixel_size=(float(pixel), float(pixel)),
+        parameters=dict(parameters),
     )
 
 
-def _stack_result(results, indices, axis: int) -> DecorrelationStackResult:
+def _stack_result(results, indices, axis: int, parameters: dict) -> DecorrelationStackResult:
     resolutions = np.array([np.nan if r.resolution is None else r.resolution for r in results])
     resolved = resolutions[np.isfinite(resolutions)]
     statistics = (float(np.median(resolved)), float(np.mean(resolved)), float(np.std(resolved))) \
@@ -461,5 +520,14 @@ def _stack_result(results, indices, axis: int) -> DecorrelationStackResult:
     return DecorrelationStackResult(
         slices=results, slice_indices=np.asarray(indices), resolutions=resolutions, median=statistics[0],
         mean=statistics[1], std=statistics[2], n_resolved=int(resolved.size), axis=axis,
-        status="resolved" if resolved.size else "no_peak",
+        status="resolved" if resolved.size else "unresolved", pixel_size=results[0].pixel_size,
+        warnings=_stack_warnings(len(results), int(resolved.size)), parameters={**parameters, "axis": axis},
     )
+
+
+def _stack_warnings(n_slices: int, n_resolved: int) -> tuple:
+    """A warning when some, but not all, slices have no resolution (the statistics cover fewer slices)."""
+    if 0 < n_resolved < n_slices:
+        return (f"{n_slices - n_resolved} of {n_slices} slices have no significant peak: "
+                "the statistics cover the resolved slices only",)
+    return ()

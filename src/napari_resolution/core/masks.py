@@ -17,12 +17,16 @@ from .frequency import normalize_pixel_size
 from .validation import check_image
 
 __all__ = [
+    "average_maps",
+    "lowpass_map",
     "make_mask",
     "mask_from_half_maps",
+    "mask_threshold",
     "raised_cosine_mask",
     "soft_mask_outside_map",
     "soften_mask",
     "spherical_mask",
+    "thresholded_region",
 ]
 
 
@@ -153,17 +157,13 @@ def make_mask(
     check_image(volume, "volume")
     data = np.asarray(to_host(volume), dtype=np.float32)
     sizes = normalize_pixel_size(pixel_size, data.ndim)
-    pixel = min(sizes)
-    largest = max(data.shape)
-    sigma = max(2, largest // 64) * pixel if lowpass_sigma is None else float(lowpass_sigma)
-    grow = np.ceil(6 * largest / 128) * pixel if extend is None else float(extend)
-    for name, value in (("lowpass_sigma", sigma), ("extend", grow), ("soft_edge", soft_edge)):
+    grow = np.ceil(6 * max(data.shape) / 128) * min(sizes) if extend is None else float(extend)
+    for name, value in (("extend", grow), ("soft_edge", soft_edge)):
         if not (np.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be >= 0, got {value}")
-    smooth = ndimage.gaussian_filter(data, [sigma / p for p in sizes]) if sigma > 0 else data
-    inside = spherical_mask(data.shape, pixel_size=sizes) > 0
-    level = _threshold_level(smooth, inside, threshold)
-    binary = (smooth > level) & inside
+    smooth = lowpass_map(data, lowpass_sigma, pixel_size=sizes)
+    level = mask_threshold(smooth, threshold, pixel_size=sizes)
+    binary = thresholded_region(smooth, level, pixel_size=sizes)
     if cleanup:
         binary = _largest_component(ndimage.binary_fill_holes(binary))
     if not binary.any():
@@ -174,14 +174,54 @@ def make_mask(
     return (soft, binary) if return_binary else soft
 
 
-def mask_from_half_maps(half1, half2, **kwargs):
-    """:func:`make_mask` of the average of two half-maps (same shape); keywords are forwarded."""
+def lowpass_map(volume, lowpass_sigma=None, *, pixel_size=1.0) -> np.ndarray:
+    """The low-passed map :func:`make_mask` thresholds (float32, on the host).
+
+    Parameters
+    ----------
+    volume : array, shape (Y, X) or (Z, Y, X)
+        The map (not modified).
+    lowpass_sigma : float, optional
+        Gaussian width (pixel_size units). None: ``max(2, N // 64)`` pixels
+        (N the largest axis); 0: no low-pass.
+    pixel_size : float or sequence of float
+        Voxel size per axis.
+    """
+    data = np.asarray(to_host(volume), dtype=np.float32)
+    sizes = normalize_pixel_size(pixel_size, data.ndim)
+    sigma = max(2, max(data.shape) // 64) * min(sizes) if lowpass_sigma is None else float(lowpass_sigma)
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"lowpass_sigma must be >= 0, got {sigma}")
+    return ndimage.gaussian_filter(data, [sigma / p for p in sizes]) if sigma > 0 else data
+
+
+def mask_threshold(smooth, threshold="auto", *, pixel_size=1.0) -> float:
+    """The density level :func:`make_mask` thresholds ``smooth`` (from :func:`lowpass_map`) at.
+
+    "auto" is Otsu's threshold of the voxels inside the inscribed sphere; a
+    number is returned as it is (checked finite).
+    """
+    inside = spherical_mask(smooth.shape, pixel_size=pixel_size) > 0
+    return _threshold_level(smooth, inside, threshold)
+
+
+def thresholded_region(smooth, level: float, *, pixel_size=1.0) -> np.ndarray:
+    """The voxels of ``smooth`` above ``level`` inside the inscribed sphere: the region make_mask starts from."""
+    return (smooth > level) & (spherical_mask(smooth.shape, pixel_size=pixel_size) > 0)
+
+
+def average_maps(half1, half2) -> np.ndarray:
+    """The float32 average of two half-maps of the same shape (checked), on the host."""
     if getattr(half1, "shape", None) != getattr(half2, "shape", None):
         raise ValueError(f"half1 and half2 must have the same shape, got {half1.shape} and {half2.shape}")
     check_image(half1, "half1")
     check_image(half2, "half2")
-    average = (np.asarray(to_host(half1), dtype=np.float32) + np.asarray(to_host(half2), dtype=np.float32)) / 2
-    return make_mask(average, **kwargs)
+    return (np.asarray(to_host(half1), dtype=np.float32) + np.asarray(to_host(half2), dtype=np.float32)) / 2
+
+
+def mask_from_half_maps(half1, half2, **kwargs):
+    """:func:`make_mask` of the average of two half-maps (same shape); keywords are forwarded."""
+    return make_mask(average_maps(half1, half2), **kwargs)
 
 
 def soft_mask_outside_map(volume, radius=None, width: float = 3, *, noise=None, pixel_size=1.0):

@@ -20,16 +20,17 @@ run on the CPU (a cupy image is copied to the host first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import numpy as np
 from scipy import ndimage, optimize
 
 from .backend import to_host
+from .figures import COLORS, Curve, Marker, Plot
 from .frequency import normalize_pixel_size
-from .results import ResultMixin
+from .results import Result, result_dataclass
 
-__all__ = ["MTFResult", "mtf_edge", "mtf_point"]
+__all__ = ["EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
 
 WINDOWS = ("hamming", "hann", "tukey", "none")
 #: Edge angles closer than this to a multiple of 45 degrees get a warning (too few sub-pixel phases).
@@ -42,81 +43,148 @@ HALF_WIDTH_MIN = 8.0
 #: Windows that taper from their centre get a wider span, so that the LSF sits in their near-flat middle
 #: (Hamming over the Tukey span biases MTF50 up by about 4 %).
 TAPERED_SPAN = {"hamming": 2.5, "hann": 2.5}
+#: The ESF/LSF plot shows this many pixels each side of the edge.
+PROFILE_HALF_WIDTH = 20.0
 
 
-@dataclass(frozen=True, eq=False)
-class MTFResult(ResultMixin):
-    """MTF of an edge or a point source.
+@result_dataclass
+class MTFResult(Result):
+    """What every MTF result has (see :class:`EdgeMTFResult` and :class:`PointMTFResult`).
 
     Attributes
     ----------
-    kind : str
-        "edge" or "point".
     frequency : ndarray
         Cycles/pixel (edge: up to 1.0, twice Nyquist; point: up to Nyquist).
     mtf : ndarray
         MTF, 1 at DC.
-    esf_position, esf, lsf : ndarray or None
-        Edge only: ESF/LSF sample positions (pixels across the edge, 0 on the
-        fitted line), the ESF (dark to bright) and the LSF (peak 1).
-    edge_angle : float or None
-        Edge only: direction of the edge line, degrees from the +column axis
-        towards image-up, in [0, 180).
-    psf : ndarray or None
-        Point only: the background-subtracted box.
-    fwhm : float or None
-        Point only: FWHM of a Gaussian fit, pixel_size units.
-    center : tuple or None
-        Point: refined sub-pixel centre (row, col) in image pixels; edge: a
-        point of the fitted line in image pixels.
     f50, f10 : float or None
         Frequencies (cycles/pixel) where the MTF first falls below 0.5 and 0.1
         (interpolated); None if it does not within the range.
     mtf_nyquist : float
         MTF at 0.5 cycles/pixel.
     resolution_50, resolution_10 : float or None
-        ``pixel_size / f50`` and ``pixel_size / f10``.
+        ``pixel / f50`` and ``pixel / f10``: the period (pixel_size units) at
+        which the contrast falls to 50 % and 10 %.
+    center : tuple
+        Point: refined sub-pixel centre (row, col) in image pixels; edge: a
+        point of the fitted line in image pixels.
+    roi : tuple
+        (row0, col0, row1, col1) analysed (edge) or the box (point).
+    status : str
+        "resolved" when MTF50 is found; "bound" when the MTF stays above
+        0.5 over the whole frequency range.
+    pixel_size : tuple of float
+        Pixel size of the two axes (equal).
     warnings : tuple of str
         Angle near 0/45/90 degrees, edge near the ROI border, too few rows...
-    roi : tuple or None
-        (row0, col0, row1, col1) analysed (edge) or the box (point).
-    pixel_size : float
-        Pixel size (the same on both axes).
     parameters : dict
-        oversample, window, box.
+        oversample, window (edge) or box (point).
     """
 
-    kind: str
     frequency: np.ndarray
     mtf: np.ndarray
-    esf_position: np.ndarray | None
-    esf: np.ndarray | None
-    lsf: np.ndarray | None
-    edge_angle: float | None
-    psf: np.ndarray | None
-    fwhm: float | None
-    center: tuple | None
     f50: float | None
     f10: float | None
     mtf_nyquist: float
     resolution_50: float | None
     resolution_10: float | None
-    warnings: tuple
-    roi: tuple | None
-    pixel_size: float
+    center: tuple
+    roi: tuple
+    status: str
+    pixel_size: tuple
+    warnings: tuple = ()
     parameters: dict = field(default_factory=dict)
 
     def summary(self, unit: str = "") -> str:
-        """One copyable line: f50, f10, MTF at Nyquist (and the angle for an edge)."""
-        unit = f" {unit}" if unit else ""
-        parts = [f"MTF50 {_text(self.f50)} cycles/pixel" + ("" if self.resolution_50 is None
-                                                            else f" ({self.resolution_50:.3g}{unit} period)"),
-                 f"MTF10 {_text(self.f10)}", f"MTF at Nyquist {self.mtf_nyquist:.3f}"]
-        if self.edge_angle is not None:
-            parts.append(f"edge angle {self.edge_angle:.2f}°")
-        if self.fwhm is not None:
-            parts.append(f"FWHM {self.fwhm:.3g}{unit}")
+        """One copyable line: MTF50 (and its period), MTF10, MTF at Nyquist, then the kind's own figure."""
+        spaced = f" {unit}" if unit else ""
+        period = "" if self.resolution_50 is None else f" = {self.resolution_50:.3g}{spaced} period"
+        parts = [f"MTF50 {_text(self.f50)} cycles/pixel{period}", f"MTF10 {_text(self.f10)} cycles/pixel",
+                 f"MTF at Nyquist {self.mtf_nyquist:.3f}", *self._details(spaced), f"status {self.status}"]
         return " · ".join(parts)
+
+    def to_dict(self) -> dict:
+        """Every field as JSON-ready values, with ``kind`` ("edge" or "point") first."""
+        return {"kind": self.kind, **super().to_dict()}
+
+    def _details(self, spaced: str) -> list:  # pragma: no cover - both subclasses override it
+        raise NotImplementedError
+
+    def mtf_plot(self, unit: str = "") -> Plot:
+        """The MTF with its MTF50/MTF10 markers and Nyquist."""
+        markers = tuple(Marker(value, f"MTF{level} {value:.3f}", color)
+                        for level, value, color in ((50, self.f50, COLORS["corrected"]),
+                                                    (10, self.f10, COLORS["randomized"])) if value is not None)
+        return Plot("MTF", (Curve("MTF", self.frequency, self.mtf),), (*markers, Marker(0.5, "Nyquist")),
+                    y_label="MTF", x_range=(0.0, float(self.frequency.max())), y_range=(0.0, 1.05),
+                    pixel_size=self.pixel_size[-1], unit=unit)
+
+
+@result_dataclass
+class EdgeMTFResult(MTFResult):
+    """MTF of a slanted edge, with its edge-spread and line-spread functions.
+
+    Attributes
+    ----------
+    esf_position : ndarray
+        ESF/LSF sample positions (pixels across the edge, 0 on the fitted line).
+    esf : ndarray
+        Edge-spread function (dark to bright).
+    lsf : ndarray
+        Line-spread function (peak 1).
+    edge_angle : float
+        Direction of the edge line, degrees from the +column axis towards
+        image-up, in [0, 180).
+    """
+
+    esf_position: np.ndarray
+    esf: np.ndarray
+    lsf: np.ndarray
+    edge_angle: float
+
+    kind = "edge"
+
+    def _details(self, spaced: str) -> list:
+        return [f"edge angle {self.edge_angle:.2f}°"]
+
+    def plots(self, unit: str = "") -> tuple:
+        """The MTF, then the ESF (normalised) and LSF within 20 pixels of the edge."""
+        near = np.abs(self.esf_position) <= PROFILE_HALF_WIDTH
+        esf = (self.esf - self.esf.min()) / np.ptp(self.esf)
+        profile = Plot("ESF / LSF", (Curve("ESF (normalised)", self.esf_position[near], esf[near]),
+                                     Curve("LSF", self.esf_position[near], self.lsf[near], "secondary",
+                                           COLORS["threshold"])),
+                       x_label="distance from the edge (pixels)", y_label="ESF / LSF", frequency_axis=False,
+                       x_range=(-PROFILE_HALF_WIDTH, PROFILE_HALF_WIDTH), pixel_size=1.0, unit="px")
+        return self.mtf_plot(unit), profile
+
+
+@result_dataclass
+class PointMTFResult(MTFResult):
+    """MTF of a point source (bead), with its box and a Gaussian FWHM.
+
+    Attributes
+    ----------
+    psf : ndarray
+        The background-subtracted box.
+    fwhm : float
+        FWHM of a Gaussian fit, pixel_size units.
+    """
+
+    psf: np.ndarray
+    fwhm: float
+
+    kind = "point"
+
+    def _details(self, spaced: str) -> list:
+        return [f"FWHM {self.fwhm:.3g}{spaced}"]
+
+    def plots(self, unit: str = "") -> tuple:
+        """The MTF, then the PSF box as an image."""
+        spaced = f" {unit}" if unit else ""
+        box = Plot(f"PSF box · FWHM {self.fwhm:.3g}{spaced}", x_label="column (pixels)", y_label="row (pixels)",
+                   frequency_axis=False, x_range=None, image=self.psf)
+        return self.mtf_plot(unit), box
 
 
 def _text(value) -> str:
@@ -150,13 +218,12 @@ def _crossing(frequency, curve, level: float):
     return float(f0 + (f1 - f0) * (m0 - level) / (m0 - m1))
 
 
-def _finish(kind, frequency, mtf, pixel, **fields) -> MTFResult:
+def _finish(result_type, frequency, mtf, pixel, **fields) -> MTFResult:
     f50, f10 = _crossing(frequency, mtf, 0.5), _crossing(frequency, mtf, 0.1)
-    return MTFResult(
-        kind=kind, frequency=frequency, mtf=mtf, f50=f50, f10=f10,
-        mtf_nyquist=float(np.interp(0.5, frequency, mtf)),
+    return result_type(
+        frequency=frequency, mtf=mtf, f50=f50, f10=f10, mtf_nyquist=float(np.interp(0.5, frequency, mtf)),
         resolution_50=None if f50 is None else pixel / f50, resolution_10=None if f10 is None else pixel / f10,
-        pixel_size=pixel, **fields,
+        status="bound" if f50 is None else "resolved", pixel_size=(pixel, pixel), **fields,
     )
 
 
@@ -382,7 +449,7 @@ def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: st
 
     Returns
     -------
-    MTFResult
+    EdgeMTFResult
 
     Raises
     ------
@@ -416,8 +483,8 @@ def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: st
     lsf, frequency, mtf = _edge_mtf(esf, oversample, window, half_width=span)
     angle = _edge_angle(direction)
     notes = _edge_warnings(angle, extent, len(points), width)
-    return _finish("edge", frequency, mtf, pixel, esf_position=positions, esf=esf, lsf=lsf, edge_angle=angle,
-                   psf=None, fwhm=None, center=(float(center[0] + row0), float(center[1] + col0)),
+    return _finish(EdgeMTFResult, frequency, mtf, pixel, esf_position=positions, esf=esf, lsf=lsf,
+                   edge_angle=angle, center=(float(center[0] + row0), float(center[1] + col0)),
                    warnings=tuple(notes), roi=(row0, col0, row1, col1),
                    parameters={"oversample": int(oversample), "window": window})
 
@@ -462,8 +529,9 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
 
     Returns
     -------
-    MTFResult with ``psf`` (the background-subtracted box), ``fwhm`` and the
-    refined ``center``.
+    PointMTFResult
+        With ``psf`` (the background-subtracted box), ``fwhm`` and the
+        refined ``center``.
 
     Raises
     ------
@@ -493,8 +561,8 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
     background, noise = _background(patch, window)
     psf = patch - background
     frequency, mtf = _radial_mtf(psf * window, noise**2 * float(np.sum(window**2)))
-    return _finish("point", frequency, mtf, pixel, esf_position=None, esf=None, lsf=None, edge_angle=None,
-                   psf=psf, fwhm=2 * np.sqrt(2 * np.log(2)) * sigma * pixel,
+    fwhm = float(2 * np.sqrt(2 * np.log(2)) * sigma * pixel)
+    return _finish(PointMTFResult, frequency, mtf, pixel, psf=psf, fwhm=fwhm,
                    center=(float(refined[0]), float(refined[1])), warnings=(),
                    roi=(int(origin[0]), int(origin[1]), int(origin[0]) + box, int(origin[1]) + box),
                    parameters={"box": int(box)})

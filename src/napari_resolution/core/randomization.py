@@ -14,24 +14,25 @@ beyond that shell (below it FSC_true = FSC_masked).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partial
 from numbers import Real
 
 import numpy as np
 
 from . import kernels
-from .backend import fftn_inplace, get_namespace, ifftn_inplace, irfftn, rfftn, to_device
-from .correlation import (
-    _correlation_sums,
-    checked_mask_rows,
-    compiled,
+from .backend import fftn_inplace, ifftn_inplace, irfftn, resolve_device, rfftn, to_device
+from .figures import COLORS, Curve, Marker, Plot, resolution_marker
+from .frequency import ShellGeometry, shell_geometry, shell_index
+from .results import ShellResultMixin, resolution_summary, result_dataclass
+from .spectral import (
+    compute_path,
+    correlation_sums,
     curve_from_sums,
+    packed_mask_rows,
     spectra_sums,
     working_mask,
 )
-from .frequency import ShellGeometry, shell_geometry, shell_index
-from .results import ShellResultMixin, resolution_summary
 from .thresholds import (
     all_threshold_curves,
     find_crossing,
@@ -39,7 +40,7 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_image, check_mask, check_progress, working_dtype
+from .validation import check_image, check_progress, working_dtype
 
 __all__ = ["PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"]
 
@@ -50,7 +51,7 @@ SHARP_MASK_LEVEL = 0.2
 SHARP_MASK_OFFSET = 0.05
 
 
-@dataclass(frozen=True, eq=False)
+@result_dataclass
 class PhaseRandomizedResult(ShellResultMixin):
     """Unmasked, masked, phase-randomised-masked and corrected FSC on the same shells.
 
@@ -82,7 +83,7 @@ class PhaseRandomizedResult(ShellResultMixin):
         Mask too sharp; corrected curve below the randomised one; no
         randomisation possible.
     parameters : dict
-        randomize_at, seed, shape, backend.
+        randomize_at, seed, shape, dtype, compute path.
     """
 
     frequency: np.ndarray
@@ -114,16 +115,32 @@ class PhaseRandomizedResult(ShellResultMixin):
         return resolution_summary(self.resolution, self.status, self.criterion, unit, curve="corrected FSC",
                                   qualifier="phase-randomisation corrected", extra=masked)
 
+    def plots(self, unit: str = "", *, all_thresholds: bool = False) -> tuple:
+        """The four curves, the threshold(s), the resolution and the randomisation frequency."""
+        f = self.frequency
+        curves = [Curve("corrected", f, self.corrected, "measured", COLORS["corrected"]),
+                  Curve("masked", f, self.masked, "secondary", COLORS["masked"]),
+                  Curve("phase-randomised masked", f, self.randomized, "secondary", COLORS["randomized"]),
+                  Curve("unmasked", f, self.unmasked, "secondary", COLORS["unmasked"]),
+                  Curve(self.criterion, f, self.threshold, "threshold", COLORS["threshold"])]
+        if all_thresholds:
+            curves += [Curve(name, f, curve, "threshold", COLORS["reference"])
+                       for name, curve in self.thresholds.items() if name != self.criterion]
+        markers = (*resolution_marker(self.crossing, self.resolution, self.status, unit),
+                   Marker(self.randomization_frequency, "phases randomised beyond", COLORS["reference"]))
+        return (Plot("phase-randomised FSC", tuple(curves), markers, y_label="Fourier correlation",
+                     y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size, unit=unit),)
+
 
 def _seeds(seed, count: int) -> list[int]:
     """``count`` independent 64-bit seeds from ``seed`` (None: fresh entropy)."""
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(count, dtype=np.uint64)]
 
 
-def _randomize_spectrum(spectrum, geometry: ShellGeometry, cutoff_shell: int, seed: int, xp) -> None:
+def _randomize_spectrum(spectrum, geometry: ShellGeometry, cutoff_shell: int, seed: int, xp, path: str) -> None:
     """Random phases, in place, for every shell beyond ``cutoff_shell`` of an rfft spectrum."""
     n_last = geometry.shape[-1]
-    if compiled(xp):
+    if path == "numba":
         kernels.randomize_half_spectrum(spectrum, geometry.squared_coordinates(), cutoff_shell, seed, n_last)
         return
     rng = xp.random.default_rng(seed)
@@ -153,7 +170,8 @@ def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     pixel_size : float or sequence of float
         Pixel size per axis (shells are in physical frequency).
     seed : int, optional
-        Same seed, same phases.
+        Same seed, same phases on the same compute path (numba, numpy or
+        cupy; see :mod:`.spectral`), whatever the number of threads.
 
     Returns
     -------
@@ -163,11 +181,11 @@ def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     if not (isinstance(beyond, Real) and 0 <= beyond <= 0.5):
         raise ValueError(f"beyond must be a frequency in [0, 0.5] cycles/pixel, got {beyond!r}")
     geometry = shell_geometry(volume.shape, pixel_size)
-    xp = get_namespace(volume)
+    xp = resolve_device(None, volume)
     data = to_device(volume, xp).astype(working_dtype(volume.dtype), copy=False)
     spectrum = rfftn(data)
     shell = int(np.floor(beyond / geometry.frequency[1] + 0.5)) if geometry.n_shells > 1 else 0
-    _randomize_spectrum(spectrum, geometry, shell, _seeds(seed, 1)[0], xp)
+    _randomize_spectrum(spectrum, geometry, shell, _seeds(seed, 1)[0], xp, compute_path(xp))
     return irfftn(spectrum, volume.shape).astype(data.dtype, copy=False)
 
 
@@ -196,6 +214,7 @@ def phase_randomized_fsc(
     pixel_size=1.0,
     threshold="0.143",
     seed=None,
+    device=None,
     progress=None,
 ) -> PhaseRandomizedResult:
     """Mask-corrected FSC of two half-maps by phase randomisation.
@@ -215,7 +234,11 @@ def phase_randomized_fsc(
     threshold : str or float
         Criterion for the resolution (default "0.143", gold-standard half maps).
     seed : int, optional
-        Seed of the random phases (reproducible results).
+        Seed of the random phases: the same seed gives the same curves on
+        the same compute path (``parameters["path"]``); other paths draw
+        other, equally random phases.
+    device : {None, "cpu", "gpu"}
+        Where to compute (see :func:`~.correlation.fourier_correlation`).
     progress : callable, optional
         Receives the completed fraction; raising in it cancels.
 
@@ -235,38 +258,39 @@ def phase_randomized_fsc(
         raise ValueError(f"h1 and h2 must have the same shape, got {h1.shape} and {h2.shape}")
     if mask is None:
         raise ValueError("mask is required for the phase-randomised FSC")
-    xp = get_namespace(h1, h2, mask)
-    check_mask(mask, h1.shape, values=not compiled(xp))  # the compiled path checks them as it packs
     criterion, _ = parse_threshold(threshold)
     check_progress(progress)
     geometry = shell_geometry(h1.shape, pixel_size)
     randomize_at = _check_randomize_at(randomize_at, geometry.reference_pixel)
+    xp = resolve_device(device, h1, h2, mask)
+    path = compute_path(xp)
     dtype = np.result_type(working_dtype(h1.dtype), working_dtype(h2.dtype))
     h1, h2 = (to_device(x, xp).astype(dtype, copy=False) for x in (h1, h2))
-    mask = working_mask(mask, dtype, xp)
+    mask = working_mask(mask, h1.shape, dtype, xp, path)
     report = progress or (lambda fraction: None)
     cutoff_for = partial(_randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
                          reference_pixel=geometry.reference_pixel)
     seeds = _seeds(seed, 2)
-    if compiled(xp):
+    if path == "numba":
         sums = _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seeds[0], report)
     else:
-        sums = _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, report)
+        sums = _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, path, report)
     unmasked_sums, masked_sums, randomized_sums, cutoff = sums
     n_points, unmasked = curve_from_sums(unmasked_sums)
     report(1.0)
     return _assemble(geometry, n_points, unmasked, curve_from_sums(masked_sums)[1],
                      curve_from_sums(randomized_sums)[1], cutoff, threshold, criterion,
-                     {"randomize_at": randomize_at, "seed": seed, "shape": tuple(h1.shape), "backend": xp.__name__})
+                     {"randomize_at": randomize_at, "seed": seed, "shape": tuple(h1.shape), "dtype": str(dtype),
+                      "path": path})
 
 
-def _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, report):
+def _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, path, report):
     """Unmasked, masked and randomised-masked shell sums with array operations (GPU, or CPU without numba).
 
     Returns
     -------
     unmasked, masked, randomized : ndarray, shape (4, n_shells)
-        Shell sums as :func:`~.correlation.spectra_sums`.
+        Shell sums as :func:`~.spectral.spectra_sums`.
     cutoff : int
         The randomisation shell.
     """
@@ -276,13 +300,13 @@ def _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, report):
     report(0.2)
     randomized_maps = []
     for spectrum, half_seed in zip(spectra, seeds):
-        _randomize_spectrum(spectrum, geometry, cutoff, half_seed, xp)
+        _randomize_spectrum(spectrum, geometry, cutoff, half_seed, xp, path)
         randomized_maps.append(irfftn(spectrum, h1.shape).astype(h1.dtype, copy=False))
     spectra.clear()
     report(0.4)
-    masked = _correlation_sums(h1, h2, geometry, xp, None, mask, None)
+    masked = correlation_sums(h1, h2, geometry, xp, path, mask=mask)
     report(0.7)
-    return unmasked, masked, _correlation_sums(*randomized_maps, geometry, xp, None, mask, None), cutoff
+    return unmasked, masked, correlation_sums(*randomized_maps, geometry, xp, path, mask=mask), cutoff
 
 
 def _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seed, report):
@@ -305,7 +329,7 @@ def _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seed, report):
     def shell_sums(spectrum):
         return kernels.packed_shell_sums(spectrum, squared, geometry.n_shells)
 
-    rows = checked_mask_rows(h1, h2, mask)
+    rows = packed_mask_rows(h1, h2, mask)
     buffer = kernels.pack_masked(h1, h2, mask, rows, np.result_type(h1.dtype, np.complex64))
     masked = shell_sums(fftn_inplace(buffer, rows.support))
     report(0.25)
@@ -364,10 +388,10 @@ def _warnings(frequency, randomized, corrected, cutoff, crossing, status) -> lis
     if tail.size and np.nanmax(tail) > SHARP_MASK_LEVEL:
         notes.append(f"the phase-randomised masked FSC stays above {SHARP_MASK_LEVEL} beyond the randomisation "
                      f"shell ({frequency[cutoff]:.3f} cycles/pixel): the mask is too sharp; soften its edge")
-    if status == "never_above":
+    if status == "unresolved":
         return notes
     # shells that decide the resolution: after the randomisation shell, up to the last one above threshold
-    end = last if status == "never_below" else int(np.searchsorted(frequency, crossing)) - 1
+    end = last if status == "bound" else int(np.searchsorted(frequency, crossing)) - 1
     window = slice(cutoff + 1, end + 1)
     if np.any(corrected[window] < randomized[window]):
         notes.append("the corrected FSC falls below the phase-randomised one before the resolution: "

@@ -1,4 +1,21 @@
-"""Helpers shared by the frozen result dataclasses: read-only arrays and JSON export."""
+"""The result protocol every estimator implements, and helpers for its frozen dataclasses.
+
+Every result is a frozen dataclass deriving from :class:`Result`. Whatever
+the estimator, it has
+
+* ``status``: one of :data:`STATUSES` ("resolved", "bound", "unresolved");
+* ``warnings``: a tuple of strings (empty when nothing is doubtful);
+* ``parameters``: a dict of what produced it, including the compute ``path``
+  ("numba", "numpy" or "cupy") where the estimator has several;
+* ``pixel_size``: a tuple with one pixel size per axis of the analysed data;
+* ``summary(unit)``: one line a user can copy;
+* ``plots(unit)``: Qt-free descriptions of its curves (:mod:`.figures`), drawn
+  alike by the PNG writer and the napari panel;
+* ``to_dict()``: every field as JSON-ready values.
+
+:meth:`Result.__post_init__` checks the shared fields, so a result that breaks
+the protocol fails when it is made, not when a user reads it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +24,18 @@ import math
 
 import numpy as np
 
-__all__ = ["ResultMixin", "ShellResultMixin", "jsonable", "resolution_summary"]
+__all__ = ["STATUSES", "Result", "ShellResultMixin", "jsonable", "resolution_summary", "result_dataclass"]
+
+#: The one status vocabulary of every estimator, with what it means for the number it reports.
+STATUSES = {
+    "resolved": "a resolution was measured (a curve crossed its criterion, a peak was found)",
+    "bound": "only a bound: the curve stays above its criterion over the whole measured range "
+             "(e.g. up to Nyquist), so the resolution is at least as fine as the number given",
+    "unresolved": "no resolution: the curve is never above its criterion, or no valid peak exists",
+}
+
+#: Every result is a frozen, keyword-only dataclass compared by identity (it holds arrays).
+result_dataclass = dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
 
 
 def jsonable(value):
@@ -48,16 +76,45 @@ class ResultMixin:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+class Result(ResultMixin):
+    """Base of every estimator's result: the shared fields are checked when it is made.
+
+    Subclasses are :data:`result_dataclass` dataclasses declaring ``status``,
+    ``warnings``, ``parameters`` and ``pixel_size`` among their fields, and
+    implement :meth:`summary` and :meth:`plots`.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        name = type(self).__name__
+        if self.status not in STATUSES:
+            raise TypeError(f"{name}.status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        if not isinstance(self.warnings, tuple) or not all(isinstance(w, str) for w in self.warnings):
+            raise TypeError(f"{name}.warnings must be a tuple of str, got {self.warnings!r}")
+        if not isinstance(self.parameters, dict):
+            raise TypeError(f"{name}.parameters must be a dict, got {type(self.parameters).__name__}")
+        if not isinstance(self.pixel_size, tuple) or not all(isinstance(p, float) for p in self.pixel_size):
+            raise TypeError(f"{name}.pixel_size must be a tuple of float (one per axis), got {self.pixel_size!r}")
+
+    def summary(self, unit: str = "") -> str:  # pragma: no cover - every subclass overrides it
+        """One line a user can copy, with the number, its unit, its meaning and the status."""
+        raise NotImplementedError
+
+    def plots(self, unit: str = "", **options) -> tuple:  # pragma: no cover - every subclass overrides it
+        """The curves of this result as :class:`~.figures.Plot` descriptions (Qt-free)."""
+        raise NotImplementedError
+
+
 def resolution_summary(resolution, status: str, criterion: str, unit: str = "", *, curve: str = "correlation",
                        qualifier: str = "", extra: str = "") -> str:
-    """One copyable line, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status crossed``.
+    """One copyable line, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status resolved``.
 
     Parameters
     ----------
     resolution : float or None
-        Full-period resolution (the Nyquist bound for "never_below").
+        Full-period resolution (the Nyquist bound for "bound").
     status : str
-        "crossed", "never_below" or "never_above".
+        One of :data:`STATUSES`.
     criterion : str
         Threshold name.
     unit : str
@@ -70,15 +127,15 @@ def resolution_summary(resolution, status: str, criterion: str, unit: str = "", 
         Appended before the status, e.g. " · masked 3.1 Å".
     """
     unit = f" {unit}" if unit else ""
-    if status == "never_above":
-        return f"no resolution: the {curve} is never above {criterion} · status never_above"
-    bound = "≤ " if status == "never_below" else ""
+    if status == "unresolved":
+        return f"no resolution: the {curve} is never above {criterion} · status unresolved"
+    bound = "≤ " if status == "bound" else ""
     qualifier = f", {qualifier}" if qualifier else ""
     return (f"{bound}{resolution:.3g}{unit} ({criterion}, full period{qualifier}) · "
             f"{bound}{resolution / 2:.3g}{unit} half period{extra} · status {status}")
 
 
-class ShellResultMixin(ResultMixin):
+class ShellResultMixin(Result):
     """Results on frequency shells: physical frequencies from ``frequency`` and ``reference_pixel_size``."""
 
     @property

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.fft
 
 from .backend import rfftn
+from .figures import COLORS, Curve
 from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
@@ -49,10 +50,10 @@ class ExpectedCorrelation(ResultMixin):
     crossing : float or None
         Expected crossing, cycles/pixel.
     status : str
-        Expected status ("crossed", "never_below" or "never_above").
+        Expected status ("resolved", "bound" or "unresolved").
     resolution : float or None
         Expected full-period resolution (pixel_size units; Nyquist bound for
-        "never_below").
+        "bound").
     sigma : float
         Gaussian filter width of the signal, pixel_size units.
     noise : float
@@ -75,6 +76,10 @@ class ExpectedCorrelation(ResultMixin):
     noise: float
     pixel_size: tuple
     shape: tuple
+
+    def as_curve(self) -> Curve:
+        """The expected correlation as a dotted "expected" curve, to add to a measured result's plot."""
+        return Curve("expected", self.frequency, self.correlation, "expected", COLORS["expected"])
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,6 +15,8 @@ from numbers import Real
 
 import numpy as np
 
+from .results import STATUSES as _STATUS_MEANINGS
+
 __all__ = [
     "CRITERIA",
     "STATUSES",
@@ -22,13 +24,15 @@ __all__ = [
     "check_crossing_rule",
     "decidable_shells",
     "find_crossing",
+    "find_crossings",
     "parse_threshold",
     "resolution_from_crossing",
     "threshold_curve",
 ]
 
 CRITERIA = ("half-bit", "one-bit", "0.143", "0.5", "3-sigma")
-STATUSES = ("crossed", "never_below", "never_above")
+STATUSES = tuple(_STATUS_MEANINGS)
+_RESOLVED, _BOUND, _UNRESOLVED = range(3)
 CROSSING_RULES = ("first-below", "last-above")
 
 _ALIASES = {
@@ -110,64 +114,108 @@ def decidable_shells(curve, threshold) -> np.ndarray:
     cannot be passed by any correlation.
     """
     decidable = (np.asarray(threshold) < 1) & np.isfinite(curve)
-    decidable[0] = False
+    decidable[..., 0] = False
     return decidable
 
 
 def resolution_from_crossing(crossing, status: str, reference_pixel: float):
     """Full-period resolution for a crossing: ``reference / crossing``, the Nyquist bound, or None."""
-    if status == "crossed":
+    if status == "resolved":
         return reference_pixel / crossing
-    if status == "never_below":
+    if status == "bound":
         return reference_pixel / 0.5
     return None
 
 
 def find_crossing(frequency, curve, threshold, rule: str = "first-below", decidable=None):
-    """Locate where ``curve`` drops below ``threshold``.
-
-    Only *decidable* shells take part (see :func:`decidable_shells`).
-
-    Parameters
-    ----------
-    frequency, curve, threshold : ndarray, shape ``(n_shells,)``
-        Shell centres (cycles/pixel), curve and threshold values.
-    rule : {"first-below", "last-above"}
-        "first-below": the first decidable shell below the threshold, linearly
-        interpolated with the shell before it. "last-above": toupy's rule, the
-        last shell at or above the threshold, not interpolated.
-    decidable : ndarray of bool, optional
-        Overrides the default choice of decidable shells.
+    """Locate where ``curve`` drops below ``threshold``: :func:`find_crossings` for one curve.
 
     Returns
     -------
     crossing : float or None
-        Crossing frequency (cycles/pixel), None unless status is "crossed".
-    status : {"crossed", "never_below", "never_above"}
-        "never_below": the curve stays at or above the threshold up to
-        Nyquist; "never_above": it is already below at the first decidable shell.
+        Crossing frequency (cycles/pixel), None unless status is "resolved".
+    status : {"resolved", "bound", "unresolved"}
+        "bound": the curve stays at or above the threshold up to Nyquist;
+        "unresolved": it is already below at the first decidable shell.
+    """
+    curve = np.asarray(curve, dtype=np.float64)
+    decidable = None if decidable is None else np.asarray(decidable)[None]
+    crossings, statuses = find_crossings(frequency, curve[None], np.asarray(threshold)[None], rule, decidable)
+    status = STATUSES[statuses[0]]
+    return (float(crossings[0]) if status == "resolved" else None), status
+
+
+def find_crossings(frequency, curves, thresholds, rule: str = "first-below", decidable=None):
+    """Where each of a batch of curves drops below its threshold (no loop over curves).
+
+    Only *decidable* shells take part (see :func:`decidable_shells`): a
+    skipped shell is neither a crossing nor the shell a crossing is
+    interpolated from.
+
+    Parameters
+    ----------
+    frequency : ndarray, shape (n_shells,)
+        Shell centres (cycles/pixel).
+    curves : ndarray, shape (n_curves, n_shells)
+        Curve values (e.g. one FSC per box).
+    thresholds : ndarray, shape (n_curves, n_shells) or (n_shells,)
+        Threshold values per curve (or one for all).
+    rule : {"first-below", "last-above"}
+        "first-below": the first decidable shell below the threshold, linearly
+        interpolated with the decidable shell before it. "last-above": toupy's
+        rule, the last shell at or above the threshold, not interpolated.
+    decidable : ndarray of bool, shape like ``curves``, optional
+        Overrides the default choice of decidable shells.
+
+    Returns
+    -------
+    crossings : ndarray of float64, shape (n_curves,)
+        Crossing frequencies (cycles/pixel), NaN where the status is not "resolved".
+    statuses : ndarray of int8, shape (n_curves,)
+        Index into :data:`STATUSES` ("resolved", "bound", "unresolved").
     """
     check_crossing_rule(rule)
-    frequency, curve, threshold = (np.asarray(x, dtype=np.float64) for x in (frequency, curve, threshold))
+    frequency = np.asarray(frequency, dtype=np.float64)
+    curves = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), curves.shape)
     if decidable is None:
-        decidable = decidable_shells(curve, threshold)
-    shells = np.flatnonzero(decidable)
-    if shells.size == 0:
-        return None, "never_above"
-    margin = curve[shells] - threshold[shells]
+        decidable = decidable_shells(curves, thresholds)
+    decidable = np.broadcast_to(decidable, curves.shape)
+    with np.errstate(invalid="ignore"):  # inf - inf in shells that are not decidable anyway
+        margin = curves - thresholds
     if rule == "last-above":
-        above = np.flatnonzero(margin >= 0)
-        if above.size == 0:
-            return None, "never_above"
-        if above[-1] == shells.size - 1:
-            return None, "never_below"
-        return float(frequency[shells[above[-1]]]), "crossed"
-    below = np.flatnonzero(margin < 0)
-    if below.size == 0:
-        return None, "never_below"
-    j = below[0]
-    if j == 0:
-        return None, "never_above"
-    f0, f1 = frequency[shells[j - 1]], frequency[shells[j]]
-    fraction = margin[j - 1] / (margin[j - 1] - margin[j])
-    return float(f0 + (f1 - f0) * fraction), "crossed"
+        return _last_above(frequency, margin, decidable)
+    return _first_below(frequency, margin, decidable)
+
+
+def _previous_decidable(decidable) -> np.ndarray:
+    """Per shell, the index of the decidable shell before it (-1 where none)."""
+    positions = np.where(decidable, np.arange(decidable.shape[-1]), -1)
+    before = np.maximum.accumulate(positions, axis=-1)
+    return np.concatenate([np.full((decidable.shape[0], 1), -1), before[:, :-1]], axis=-1)
+
+
+def _first_below(frequency, margin, decidable):
+    rows = np.arange(margin.shape[0])
+    below = decidable & (margin < 0)
+    first = np.argmax(below, axis=-1)
+    previous = _previous_decidable(decidable)[rows, first]
+    statuses = np.where(~below.any(axis=-1), _BOUND, np.where(previous < 0, _UNRESOLVED, _RESOLVED))
+    statuses[~decidable.any(axis=-1)] = _UNRESOLVED
+    before = np.maximum(previous, 0)
+    m0, m1 = margin[rows, before], margin[rows, first]
+    f0, f1 = frequency[before], frequency[first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossings = f0 + (f1 - f0) * (m0 / (m0 - m1))
+    return np.where(statuses == _RESOLVED, crossings, np.nan), statuses.astype(np.int8)
+
+
+def _last_above(frequency, margin, decidable):
+    above = decidable & (margin >= 0)
+    n_shells = margin.shape[-1]
+    last_above = n_shells - 1 - np.argmax(above[:, ::-1], axis=-1)
+    last_decidable = n_shells - 1 - np.argmax(decidable[:, ::-1], axis=-1)
+    statuses = np.where(~above.any(axis=-1), _UNRESOLVED,
+                        np.where(last_above == last_decidable, _BOUND, _RESOLVED))
+    crossings = np.where(statuses == _RESOLVED, frequency[last_above], np.nan)
+    return crossings, statuses.astype(np.int8)

@@ -1,0 +1,231 @@
+"""Shell sums of one or two spectra, shared by every Fourier estimator; the one place a compute path is chosen.
+
+Three paths compute the same sums:
+
+* ``"numba"``: numpy inputs with the compiled kernels (:mod:`.kernels`): both
+  windowed images packed as ``a + i b``, one in-place complex FFT, one
+  compiled pass that unpacks and sums;
+* ``"numpy"``: numpy inputs with ``NAPARI_RESOLUTION_NO_JIT`` set (or no
+  numba): real FFTs, terms folded over mirrored rows, bincount;
+* ``"cupy"``: cupy inputs, the same array code on the GPU.
+
+:func:`compute_path` decides which; estimators branch on its answer and
+record it in their result's ``parameters["path"]``. Random phases drawn from
+one seed are reproducible on each path (any thread count) but differ between
+paths: each path's phases are independent uniform draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .backend import fftn_inplace, rfftn, to_device, to_host
+from .frequency import ShellGeometry, fold_mirrored, folded_shells, hermitian_weights
+from .validation import check_mask
+
+__all__ = [
+    "PATHS",
+    "binned_sums",
+    "compute_path",
+    "correlation_sums",
+    "curve_from_sums",
+    "packed_mask_rows",
+    "spectra_sums",
+    "working_mask",
+]
+
+PATHS = ("numba", "numpy", "cupy")
+
+
+def compute_path(xp) -> str:
+    """The path that computes on arrays of namespace ``xp``: "cupy", "numba" or "numpy"."""
+    if xp is not np:
+        return "cupy"
+    return "numba" if kernels.jit_enabled() else "numpy"
+
+
+def working_mask(mask, shape, dtype, xp, path: str):
+    """Check ``mask`` against ``shape`` and return it as the ``path`` computes with it.
+
+    The array paths check its values here; the numba path checks them in
+    the pass that packs the masked images (:func:`packed_mask_rows`), with the
+    same messages, so a bad mask fails alike on every path. A native
+    float32/64 mask goes to the kernels as it is (no copy); any other is
+    converted to ``dtype``.
+    """
+    check_mask(mask, shape, values=path != "numba")
+    mask = to_device(mask, xp)
+    if path == "numba" and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        return mask
+    return mask.astype(dtype, copy=False)
+
+
+def packed_mask_rows(a, b, mask) -> kernels.MaskRows:
+    """:func:`~.kernels.mask_rows`, raising :func:`~.validation.check_mask`'s error for a bad mask value.
+
+    Its one pass flags any value that check_mask rejects, which then names it.
+    """
+    rows = kernels.mask_rows(a, b, mask)
+    if not rows.valid:
+        check_mask(mask, a.shape)
+    return rows
+
+
+def binned_sums(index, terms, n_bins: int, xp=np) -> np.ndarray:
+    """Sums of a batch of per-voxel terms into bins, one bincount for the whole batch.
+
+    Parameters
+    ----------
+    index : array of int, shape (V,)
+        Bin of every voxel; values >= ``n_bins`` are dropped.
+    terms : array, shape (S, V)
+        S terms (or slices, boxes, frames) per voxel, on ``xp``.
+    n_bins : int
+        Number of bins kept.
+    xp : module
+        numpy or cupy.
+
+    Returns
+    -------
+    ndarray of float64, shape (S, n_bins), on the host
+    """
+    n_terms = terms.shape[0]
+    width = int(max(n_bins, int(index.max()) + 1 if index.size else 0))
+    batched = (xp.asarray(index)[None, :] + width * xp.arange(n_terms)[:, None]).ravel()
+    total = xp.bincount(batched, weights=terms.reshape(-1), minlength=n_terms * width)
+    return to_host(total).reshape(n_terms, width)[:, :n_bins].astype(np.float64, copy=False)
+
+
+def _real_product(x, y):
+    """``Re(x * conj(y))`` elementwise, in the real dtype of ``x``."""
+    out = x.real * y.real
+    out += x.imag * y.imag
+    return out
+
+
+def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.ndarray:
+    """Shell sums of two rfft spectra: counts, Re F1 F2*, |F1|^2, |F2|^2, shape (4, n_shells).
+
+    The array path (GPU, or CPU without numba): each per-voxel term is folded
+    over mirrored rows (same shells), weighted by its Hermitian multiplicity
+    and scattered into shells.
+    """
+    columns = xp.asarray(hermitian_weights(geometry.shape[-1]), dtype=spectrum1.real.dtype)
+    index, counts = folded_shells(geometry)
+    terms = []
+    for x, y in ((spectrum1, spectrum2), (spectrum1, spectrum1), (spectrum2, spectrum2)):
+        values = fold_mirrored(_real_product(x, y), xp)
+        values *= columns
+        terms.append(values.reshape(-1))
+    sums = binned_sums(index, xp.stack(terms), geometry.n_shells, xp)
+    return np.concatenate([counts.astype(np.float64)[None], sums])
+
+
+def _report(progress, fraction: float) -> None:
+    if progress is not None:
+        progress(fraction)
+
+
+def correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, *, windows=None, mask=None,
+                     progress=None) -> np.ndarray:
+    """Per-shell sums of two images after mean subtraction and a window or mask.
+
+    Parameters
+    ----------
+    a, b : array, shape ``geometry.shape``
+        Images of the working dtype on ``xp`` (not modified).
+    geometry : ShellGeometry
+        Shells of the full spectrum.
+    xp : module
+        numpy or cupy.
+    path : str
+        From :func:`compute_path`.
+    windows : sequence of 1-D ndarray, optional
+        Separable window, one per axis (used when ``mask`` is None).
+    mask : array, optional
+        Real-space weights from :func:`working_mask`; replaces the window.
+    progress : callable, optional
+        Receives the completed fraction.
+
+    Returns
+    -------
+    ndarray, shape (4, n_shells), float64
+        Counts, Re F1 F2*, |F1|^2, |F2|^2 per shell (full-spectrum multiplicities).
+    """
+    if path != "numba":
+        return _array_sums(a, b, geometry, xp, windows, mask, progress)
+    complex_dtype = np.result_type(a.dtype, np.complex64)
+    if mask is None:
+        packed, support = kernels.pack_windowed(a, b, windows, complex_dtype), None
+    else:
+        rows = packed_mask_rows(a, b, mask)
+        packed, support = kernels.pack_masked(a, b, mask, rows, complex_dtype), rows.support
+    _report(progress, 0.2)
+    spectrum = fftn_inplace(packed, support)
+    _report(progress, 0.8)
+    sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), geometry.n_shells)
+    _report(progress, 1.0)
+    return sums
+
+
+def _weighted_mean(image, windows, mask) -> float:
+    """Mean of ``image`` weighted by the mask or the separable window.
+
+    Subtracting it makes the windowed image sum to exactly zero, so no DC
+    leaks into the first shells.
+    """
+    if mask is not None:
+        return float((image * mask).sum() / mask.sum())
+    weighted_sum = image
+    for w in reversed(windows):
+        weighted_sum = weighted_sum @ w
+    return float(weighted_sum) / float(np.prod([float(w.sum()) for w in windows]))
+
+
+def _windowed(image, mean: float, xp, windows=None, mask=None):
+    """New array ``(image - mean) * window`` (separable ``windows``, or ``mask``)."""
+    out = xp.subtract(image, image.dtype.type(mean))
+    if mask is not None:
+        out *= mask
+        return out
+    for axis, w in enumerate(windows):
+        shape = [1] * out.ndim
+        shape[axis] = w.size
+        out *= w.reshape(shape)
+    return out
+
+
+def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
+    """Array version of :func:`correlation_sums` (numpy or cupy): two real FFTs, then :func:`spectra_sums`."""
+    if windows is not None:
+        windows = [xp.asarray(w, dtype=a.dtype) for w in windows]
+    spectra = []
+    for image in (a, b):
+        mean = _weighted_mean(image, windows, mask)
+        spectra.append(rfftn(_windowed(image, mean, xp, windows, mask)))  # the windowed copy dies here
+        _report(progress, 0.4 * len(spectra))
+    sums = spectra_sums(*spectra, geometry, xp)
+    _report(progress, 1.0)
+    return sums
+
+
+def curve_from_sums(sums) -> tuple[np.ndarray, np.ndarray]:
+    """Shell counts and correlation from shell sums (counts, cross, power1, power2).
+
+    Shells without power get NaN; a DC-only first shell gets 1 by convention
+    (the means are removed, so its own value is meaningless).
+
+    Returns
+    -------
+    n_points : ndarray of int64, shape (n_shells,)
+    correlation : ndarray of float64, shape (n_shells,)
+    """
+    counts, cross, power1, power2 = sums
+    n_points = np.rint(counts).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlation = cross / np.sqrt(power1 * power2)
+    correlation[~np.isfinite(correlation)] = np.nan
+    if n_points[0] == 1:
+        correlation[0] = 1.0
+    return n_points, correlation
