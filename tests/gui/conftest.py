@@ -6,12 +6,13 @@ def notifications(monkeypatch):
     """Capture the error/info notifications the widgets and the runner raise."""
     messages = []
     import napari_resolution.gui.runner as runner
+    import napari_resolution.gui.widgets.base as base
     import napari_resolution.gui.widgets.decorrelation as decorrelation
     import napari_resolution.gui.widgets.fourier as fourier
     import napari_resolution.gui.widgets.mask as mask
     import napari_resolution.gui.widgets.mtf as mtf
 
-    for module in (runner, fourier, mask, decorrelation, mtf):
+    for module in (runner, base, fourier, mask, decorrelation, mtf):
         for kind in ("error", "info", "warning"):
             monkeypatch.setattr(module, f"show_{kind}", lambda text, kind=kind: messages.append((kind, text)),
                                 raising=False)

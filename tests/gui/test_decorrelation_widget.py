@@ -26,7 +26,7 @@ def test_single_image_matches_core(make_napari_viewer, wait_idle):
     np.testing.assert_allclose(first[0], expected.radii / 2)
     np.testing.assert_allclose(first[1], expected.d0)
     names = [item.name() for item in widget.panel.plot_item.listDataItems() if item.name()]
-    assert names == ["unfiltered d(r)", "high-pass", "refined", "peaks"]
+    assert names == ["unfiltered d(r)", "high-pass", "refined", "peaks (amplitude ≥ 0.05)"]
     assert f"{expected.resolution:.3g}" in widget.result_line.text()
 
 

@@ -38,7 +38,7 @@ def test_end_to_end_matches_core_and_known_answer(make_napari_viewer, wait_idle,
     measured = float(re.match(r"([\d.]+) " + unit, text).group(1))
     known = first.metadata["known_resolution"]
     assert measured == pytest.approx(known, rel=0.02)
-    assert "half-bit, full period" in text and "status crossed" in text
+    assert "half-bit, full period" in text and "status resolved" in text
 
 
 def test_ssnr_widget_plots_ssnr_threshold_and_asymptote(make_napari_viewer, wait_idle):
@@ -131,7 +131,7 @@ def test_bad_pixel_size_is_a_notification(make_napari_viewer, notifications):
     assert "pixel size" in notifications[-1][1]
 
 
-def _slow_compute(parameters, use_gpu, progress):
+def _slow_compute(parameters, progress):
     for step in range(200):
         progress(step / 200)
         time.sleep(0.02)
@@ -142,7 +142,7 @@ def test_cancel_stops_a_long_run(make_napari_viewer, notifications, wait_idle, m
     viewer = make_napari_viewer()
     viewer.open_sample("napari-resolution", "image_pair")
     widget = _docked(viewer, FourierCorrelationWidget)
-    monkeypatch.setattr(widget, "_compute", _slow_compute)
+    monkeypatch.setattr(widget, "compute", _slow_compute)
     start = time.perf_counter()
     widget.run()
     assert widget.runner.busy and not widget.inputs.native.isEnabled()
@@ -160,11 +160,11 @@ def test_layer_deleted_while_running(make_napari_viewer, notifications, wait_idl
     viewer.open_sample("napari-resolution", "image_pair")
     widget = _docked(viewer, FourierCorrelationWidget)
 
-    def compute_after_a_pause(parameters, use_gpu, progress):
+    def compute_after_a_pause(parameters, progress):
         time.sleep(0.5)
-        return _slow_compute(parameters, use_gpu, lambda fraction: None)
+        return _slow_compute(parameters, lambda fraction: None)
 
-    monkeypatch.setattr(widget, "_compute", compute_after_a_pause)
+    monkeypatch.setattr(widget, "compute", compute_after_a_pause)
     widget.run()
     viewer.layers.remove("image 2")
     wait_idle(widget)

@@ -38,7 +38,7 @@ def test_mask_widget_makes_and_updates_a_mask_layer(make_napari_viewer, wait_idl
     assert len(viewer.layers) == 3 and viewer.layers["half 1 mask"].metadata["soft_edge"] == 6.0
     for layer, original in zip(list(viewer.layers)[:2], originals):
         np.testing.assert_array_equal(layer.data, original)
-    assert "half 1 mask" not in [name for name, _ in widget._choices()]
+    assert "half 1 mask" not in [layer.name for layer in widget.usable_layers(widget.layer_inputs[0])]
 
 
 def test_live_threshold_preview(make_napari_viewer):
@@ -78,8 +78,8 @@ def test_fsc_widget_phase_randomisation(make_napari_viewer, wait_idle, notificat
     widget.run()
     wait_idle(widget)
     result = widget.result
-    assert result.status == "crossed"
+    assert result.status == "resolved"
     labels = [item.name() for item in widget.panel.plot_item.listDataItems()]
-    assert labels[:4] == ["corrected", "masked", "randomised masked", "unmasked"]
+    assert labels[:4] == ["corrected", "masked", "phase-randomised masked", "unmasked"]
     assert "phase-randomisation corrected" in widget.result_line.text()
-    assert any(marker.label == "phases randomised →" for marker in widget.panel.runs[-1].markers)
+    assert any(marker.label == "phases randomised beyond" for marker in widget.panel.runs[-1].markers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "EventConnections",
     "add_or_update_image",
     "fill_pixel_size",
     "format_pixel_size",
@@ -81,33 +82,41 @@ def grey_images(layers, ndims=(2, 3)) -> list:
     return [layer for layer in layers if isinstance(layer, Image) and not layer.rgb and layer.ndim in ndims]
 
 
-def layer_data(layer) -> np.ndarray:
-    """The layer's pixels as a numpy array (level 0 of a multiscale; never a copy when avoidable)."""
-    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
-    return np.asarray(data)
+def layer_data(layer):
+    """The layer's pixels as they are stored (level 0 of a multiscale), never copied nor loaded.
+
+    A lazy (dask, zarr) layer stays lazy until the core needs its values.
+    """
+    return layer.data[0] if getattr(layer, "multiscale", False) else layer.data
 
 
-def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict, **kwargs):
+def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict, scale=None, translate=None,
+                        **kwargs):
     """Show ``data`` as the layer ``"<source name> <estimator>"``, updating it if present.
 
-    The new layer copies the source layer's scale, translate and units (so
-    napari does not warn of inconsistent units); ``metadata`` (the
-    parameters of the run) is stored in ``layer.metadata``.
+    The layer takes ``scale`` and ``translate`` when given, else the source
+    layer's, and the source's units (so napari does not warn of inconsistent
+    units); ``metadata`` (the parameters of the run) goes to
+    ``layer.metadata``. An existing layer gets the new data, placement and
+    metadata; display keywords (``kwargs``) apply when it is created.
 
     Returns
     -------
     napari.layers.Image
     """
     name = f"{source.name} {estimator}"
-    placement = {"scale": source.scale, "translate": source.translate}
+    placement = {"scale": source.scale if scale is None else scale,
+                 "translate": source.translate if translate is None else translate}
     if getattr(source, "units", None) is not None:  # napari >= 0.5.5
         placement["units"] = source.units
-    if name in viewer.layers:
-        layer = viewer.layers[name]
-        layer.data = data
-        layer.metadata = dict(metadata)
-        return layer
-    return viewer.add_image(data, name=name, metadata=dict(metadata), **placement, **kwargs)
+    if name not in viewer.layers:
+        return viewer.add_image(data, name=name, metadata=dict(metadata), **placement, **kwargs)
+    layer = viewer.layers[name]
+    layer.data = data
+    for attribute, value in placement.items():
+        setattr(layer, attribute, value)
+    layer.metadata = dict(metadata)
+    return layer
 
 
 def fill_pixel_size(layer, pixel_size_field, unit_field=None) -> None:
@@ -120,8 +129,46 @@ def fill_pixel_size(layer, pixel_size_field, unit_field=None) -> None:
         unit_field.value = unit
 
 
-def refresh_on_layer_events(viewer, callback) -> None:
+class EventConnections:
+    """The viewer events a widget listens to, all disconnected when the widget goes.
+
+    ``owner`` is a QWidget: its ``destroyed`` signal disconnects everything,
+    so a closed dock widget is never called by the viewer again. The
+    disconnecting closure holds the list of connections, not the widget.
+    """
+
+    def __init__(self, owner):
+        self._connections: list = []
+        owner.destroyed.connect(_disconnect_all_later(self._connections))
+
+    def connect(self, emitter, callback) -> None:
+        """Connect ``callback`` to the napari event ``emitter`` and remember it."""
+        emitter.connect(callback)
+        self._connections.append((emitter, callback))
+
+    def disconnect_all(self) -> None:
+        """Disconnect every remembered callback."""
+        _disconnect(self._connections)
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+
+def _disconnect(connections: list) -> None:
+    while connections:
+        emitter, callback = connections.pop()
+        try:
+            emitter.disconnect(callback)
+        except (RuntimeError, TypeError, ValueError):  # the viewer went first
+            pass
+
+
+def _disconnect_all_later(connections: list):
+    return lambda *_: _disconnect(connections)
+
+
+def refresh_on_layer_events(connections: EventConnections, viewer, callback) -> None:
     """Call ``callback`` whenever layers are added, removed, moved or renamed."""
     events = viewer.layers.events
     for event in (events.inserted, events.removed, events.moved, events.changed):
-        event.connect(callback)
+        connections.connect(event, callback)

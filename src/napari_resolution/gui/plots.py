@@ -1,15 +1,16 @@
 """One themed pyqtgraph curve panel, reused by every widget.
 
-It shows runs made of curves (data solid, thresholds dashed) and markers
-(vertical lines with a label, e.g. the crossing); keeps earlier runs when
-"Overlay runs" is on; reads out frequency, resolution and value under the
-mouse; exports PNG and CSV; follows the napari theme.
+It draws the Qt-free :class:`~napari_resolution.core.figures.Plot` that a
+result describes (the PNG writer draws the same ones): curves styled by their
+role, markers (vertical lines with a label, e.g. the crossing); keeps earlier
+runs' measured curves when "Overlay runs" is on; reads out frequency,
+resolution and value under the mouse; exports PNG and CSV; follows the napari
+theme.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,9 +18,12 @@ from pyqtgraph.exporters import ImageExporter
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["Curve", "CurvePanel", "Marker", "ResultLine", "Run"]
+from ..core.figures import FREQUENCY_LABEL, PALETTE, ROLES, Curve, Plot
+from .layers import EventConnections
 
-_PALETTE = ("#4fa3ff", "#ffb000", "#40c090", "#e070e0", "#f06060", "#a0a0ff", "#c0c040", "#60d0d0")
+__all__ = ["CurvePanel", "ResultLine"]
+
+_PEN_STYLES = {"solid": Qt.SolidLine, "dashed": Qt.DashLine, "dotted": Qt.DotLine}
 
 
 class ResultLine(QLabel):
@@ -32,63 +36,30 @@ class ResultLine(QLabel):
         self.setStyleSheet("QLabel { padding: 4px; border: 1px solid palette(mid); }")
 
 
-@dataclass
-class Curve:
-    """One line: ``kind`` is "data" (solid), "threshold" (dashed), "reference" (dotted) or "points" (markers)."""
-
-    label: str
-    x: np.ndarray
-    y: np.ndarray
-    kind: str = "data"
-    color: str | None = None
-
-
-@dataclass
-class Marker:
-    """A vertical line at ``x`` (cycles/pixel) with a text label."""
-
-    x: float
-    label: str
-
-
-@dataclass
-class Run:
-    """What one computation shows: its curves, markers and scale for the read-out."""
-
-    title: str
-    curves: list[Curve]
-    markers: list[Marker] = field(default_factory=list)
-    pixel_size: float = 1.0
-    unit: str = ""
-
-
 class CurvePanel(QWidget):
-    """A plot of curves against spatial frequency with read-out, overlay and export.
+    """A plot of a result's curves with read-out, overlay and export.
+
+    Axis labels, ranges and scales come from the :class:`Plot` shown; the
+    constructor's labels are those of the empty panel.
 
     Parameters
     ----------
     viewer : napari.Viewer, optional
         Its theme is followed (and its changes).
     y_label : str
-        Left axis label.
-    log_y : bool
-        Logarithmic value axis (e.g. SSNR); non-positive values are not drawn.
-    x_label : str, optional
-        Bottom axis label for a panel whose x is not spatial frequency (then
-        the x range follows the data and the read-out shows plain values).
+        Left axis label before anything is shown.
+    x_label : str
+        Bottom axis label before anything is shown.
     """
 
-    def __init__(self, viewer=None, *, y_label: str = "", log_y: bool = False, x_label=None, parent=None):
+    def __init__(self, viewer=None, *, y_label: str = "", x_label: str = FREQUENCY_LABEL, parent=None):
         super().__init__(parent)
-        self.runs: list[Run] = []
-        self._log_y = log_y
-        self._frequency_axis = x_label is None
+        self.runs: list[Plot] = []
         self.plot_widget = pg.PlotWidget()
         self.plot_item = self.plot_widget.getPlotItem()
-        self.plot_item.setLabel("bottom", x_label or "spatial frequency (cycles/pixel)")
+        self.plot_item.setLabel("bottom", x_label)
         self.plot_item.setLabel("left", y_label)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
-        self.plot_item.setLogMode(y=log_y)
         for axis in ("left", "bottom"):
             self.plot_item.getAxis(axis).enableAutoSIPrefix(False)
         self.legend = self.plot_item.addLegend(offset=(-10, 10))
@@ -100,8 +71,9 @@ class CurvePanel(QWidget):
         self.plot_widget.scene().sigMouseMoved.connect(self._mouse_moved)
         self._build_layout()
         self._viewer = viewer
+        self.connections = EventConnections(self)
         if viewer is not None:
-            viewer.events.theme.connect(self._theme_changed)
+            self.connections.connect(viewer.events.theme, self._theme_changed)
             self.apply_theme(viewer.theme)
 
     def _build_layout(self) -> None:
@@ -141,14 +113,19 @@ class CurvePanel(QWidget):
         self._redraw()
 
     # ------------------------------------------------------------------ runs
-    def show_run(self, run: Run) -> None:
-        """Draw ``run``; earlier runs stay (faded data curves only) when overlaying."""
-        self.runs = [*self.runs, run] if self.overlay_box.isChecked() else [run]
+    @property
+    def latest(self) -> Plot | None:
+        """The plot shown last (None when empty)."""
+        return self.runs[-1] if self.runs else None
+
+    def show_run(self, plot: Plot) -> None:
+        """Draw ``plot``; earlier runs' measured curves stay (faded) when overlaying."""
+        self.runs = [*self.runs, plot] if self.overlay_box.isChecked() else [plot]
         self._redraw()
 
-    def replace_latest(self, run: Run) -> None:
+    def replace_latest(self, plot: Plot) -> None:
         """Redraw the latest run differently (e.g. with more thresholds shown)."""
-        self.runs = [*self.runs[:-1], run]
+        self.runs = [*self.runs[:-1], plot]
         self._redraw()
 
     def clear(self) -> None:
@@ -160,76 +137,78 @@ class CurvePanel(QWidget):
         self.plot_item.clear()
         self.legend.clear()
         self.plot_item.addItem(self._crosshair, ignoreBounds=True)
-        for index, run in enumerate(self.runs):
-            latest = index == len(self.runs) - 1
-            for number, curve in enumerate(run.curves):
-                if curve.kind != "data" and not latest:
-                    continue
-                self._draw_curve(curve, run, index, number, latest)
-            if latest:
-                for marker in run.markers:
-                    self._draw_marker(marker)
-        if self._frequency_axis:
-            self.plot_item.setXRange(0, 0.5, padding=0.02)
+        latest = self.latest
+        if latest is None:
+            return
+        self.plot_item.setLabel("bottom", latest.x_label)
+        self.plot_item.setLabel("left", latest.y_label)
+        self.plot_item.setLogMode(y=latest.log_y)
+        for index, plot in enumerate(self.runs):
+            is_latest = index == len(self.runs) - 1
+            for curve in plot.curves:
+                if curve.is_data or is_latest:
+                    self._draw_curve(curve, plot, index, is_latest)
+        for marker in latest.markers:
+            self._draw_marker(marker)
+        if latest.x_range is not None:
+            self.plot_item.setXRange(*latest.x_range, padding=0.02)
         else:
             self.plot_item.enableAutoRange(axis="x")
-        self._fit_values()
+        self._fit_values(latest)
 
-    def _fit_values(self) -> None:
-        """Value range from the data curves only (thresholds near DC would flatten the plot)."""
-        values = [np.asarray(c.y, float) for run in self.runs for c in run.curves if c.kind == "data"]
+    def _fit_values(self, latest: Plot) -> None:
+        """Value range from the measured curves only (thresholds near DC would flatten the plot)."""
+        values = [np.asarray(c.y, float) for plot in self.runs for c in plot.curves if c.is_data]
         values = np.concatenate(values) if values else np.array([])
         values = values[np.isfinite(values)]
-        if self._log_y:
+        if latest.log_y:
             values = values[values > 0]
             if values.size:
                 low, high = np.log10(values.min()), np.log10(values.max())
                 self.plot_item.setYRange(max(low, high - 8) - 0.3, high + 0.3, padding=0)
-        elif not self._frequency_axis:
+        elif latest.y_range is None or not values.size:
             self.plot_item.enableAutoRange(axis="y")
-        elif values.size:
-            self.plot_item.setYRange(min(0.0, values.min()) - 0.05, max(1.0, values.max()) + 0.05, padding=0)
+        else:
+            low, high = latest.y_range
+            self.plot_item.setYRange(min(low, values.min() - 0.05), max(high, values.max() + 0.05), padding=0)
 
-    def _draw_curve(self, curve: Curve, run: Run, run_index: int, number: int, latest: bool) -> None:
-        color = curve.color or _PALETTE[(run_index + number) % len(_PALETTE)]
+    def _draw_curve(self, curve: Curve, plot: Plot, run_index: int, is_latest: bool) -> None:
+        overlaid = len(self.runs) > 1
+        color = PALETTE[run_index % len(PALETTE)] if overlaid and curve.is_data else curve.color
         x, y = np.asarray(curve.x, float), np.asarray(curve.y, float)
-        if self._log_y:
+        if plot.log_y:
             y = np.where(y > 0, y, np.nan)
-        name = curve.label if len(self.runs) == 1 or curve.kind != "data" else f"{curve.label} — {run.title}"
-        name = name or None  # unnamed curves stay out of the legend
-        if curve.kind == "points":
+        name = f"{curve.label} — {plot.title}" if overlaid and curve.is_data and curve.label else curve.label
+        style, width = ROLES[curve.role]
+        if style is None:
             self.plot_item.plot(x, y, pen=None, symbol="x", symbolPen=pg.mkPen(color, width=2), symbolSize=9,
-                                name=name)
+                                name=name or None)
             return
-        style = {"data": Qt.SolidLine, "threshold": Qt.DashLine, "reference": Qt.DotLine}[curve.kind]
-        pen = pg.mkPen(color, width=2 if curve.kind == "data" else 1.5, style=style)
-        if not latest:
-            pen.setWidthF(1.2)
-        self.plot_item.plot(x, y, pen=pen, name=name, connect="finite")
+        pen = pg.mkPen(color, width=width if is_latest else 1.2, style=_PEN_STYLES[style])
+        self.plot_item.plot(x, y, pen=pen, name=name or None, connect="finite")  # unnamed: not in the legend
 
-    def _draw_marker(self, marker: Marker) -> None:
-        color = getattr(self, "_text_color", "#dddddd")
+    def _draw_marker(self, marker) -> None:
+        color = marker.color if marker.color != "#d0d0d0" else getattr(self, "_text_color", marker.color)
         line = pg.InfiniteLine(pos=marker.x, angle=90, movable=False, pen=pg.mkPen(color, width=1))
         pg.InfLineLabel(line, text=marker.label, position=0.55, rotateAxis=(1, 0), anchor=(1, 1), color=color)
         self.plot_item.addItem(line)
 
     # -------------------------------------------------------------- read-out
     def readout_text(self, x: float) -> str:
-        """Read-out at frequency ``x`` (cycles/pixel): physical frequency, resolution, curve value."""
-        if not self.runs or (self._frequency_axis and x <= 0):
+        """Read-out at abscissa ``x``: on frequency plots the physical frequency and resolution, then the value."""
+        plot = self.latest
+        if plot is None or (plot.frequency_axis and x <= 0):
             return " "
-        run = self.runs[-1]
-        if not self._frequency_axis:
-            data = [c for c in run.curves if c.kind == "data"]
-            value = np.interp(x, data[0].x, data[0].y) if data else np.nan
-            return f"x = {x:.3g} · {data[0].label if data else 'value'} = {value:.3g}"
-        unit = run.unit or "unit"
-        parts = [f"f = {x:.4f} cycles/pixel = {x / run.pixel_size:.4g} 1/{unit}",
-                 f"→ {run.pixel_size / x:.3g} {run.unit} (full period)".replace("  ", " ")]
-        data = [c for c in run.curves if c.kind == "data"]
+        data = [c for c in plot.curves if c.is_data]
+        value = np.interp(x, data[0].x, data[0].y, left=np.nan, right=np.nan) if data else np.nan
+        label = data[0].label if data else "value"
+        if not plot.frequency_axis:
+            return f"x = {x:.3g} · {label} = {value:.3g}"
+        unit = plot.unit or "unit"
+        parts = [f"f = {x:.4f} cycles/pixel = {x / plot.pixel_size:.4g} 1/{unit}",
+                 f"→ {plot.pixel_size / x:.3g} {plot.unit} (full period)".replace("  ", " ")]
         if data:
-            value = np.interp(x, data[0].x, data[0].y, left=np.nan, right=np.nan)
-            parts.append(f"{data[0].label} = {value:.3g}")
+            parts.append(f"{label} = {value:.3g}")
         return " · ".join(parts)
 
     def _mouse_moved(self, position) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-from magicgui.widgets import ComboBox, Container, FloatSpinBox, LineEdit, PushButton, SpinBox
-from qtpy.QtWidgets import QVBoxLayout
+from magicgui.widgets import ComboBox, FloatSpinBox, LineEdit, SpinBox
 
-from ...core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
-from ..layers import layer_data, parse_pixel_size
-from ..plots import Curve, CurvePanel, Marker, ResultLine, Run
-from ..runner import Runner, checked
-from .base import SingleImageWidget
+from ...core.decorrelation import DecorrelationStackResult, decorrelation
+from ..layers import layer_data
+from .base import EstimatorWidget, LayerInput
 
 __all__ = ["DecorrelationWidget"]
 
@@ -36,19 +32,25 @@ def parse_slices(text: str) -> list[int]:
         raise ValueError(f"slices must be indices like '3, 5, 9' or a range like '0:40:4', got {text!r}") from None
 
 
-class DecorrelationWidget(SingleImageWidget):
+class DecorrelationWidget(EstimatorWidget):
     """Decorrelation analysis (Descloux et al. 2019) of an image layer; stacks slice by slice.
 
     The panel shows every d(r) curve (unfiltered emphasised), the valid peaks
-    and kc_max; for a stack, a second panel shows the resolution per slice and
-    the curves are those of the slice nearest the median.
+    and the cut-off; for a stack, a second panel shows the resolution per
+    slice and the curves are those of the slice nearest the median.
     """
 
-    ndims = (2, 3)
+    layer_inputs = (LayerInput("image", "Image"),)
+    panels = (("decorrelation d(r)", None), ("resolution (full period)", "slice index"))
+    supports_gpu = True
 
     def __init__(self, napari_viewer):
         super().__init__(napari_viewer)
-        self.result = None
+        self.slice_panel = self.curve_panels[1]
+        self._update_visibility()
+
+    def build_options(self) -> list:
+        """Slice selection for stacks, radii, filters, range and apodization."""
         self.slice_mode = ComboBox(label="3-D: analyse", choices=list(_SLICE_MODES), value="all slices")
         self.axis = SpinBox(label="3-D: slice axis", value=0, min=0, max=2)
         self.slices = LineEdit(label="3-D: slices", value="0:10")
@@ -57,28 +59,17 @@ class DecorrelationWidget(SingleImageWidget):
         self.r_min = FloatSpinBox(label="r min (Nyquist)", value=0.0, min=0.0, max=0.99, step=0.05)
         self.r_max = FloatSpinBox(label="r max (Nyquist)", value=1.0, min=0.01, max=1.0, step=0.05)
         self.apodization = SpinBox(label="Apodization (px)", value=20, min=0, max=100000)
-        self.run_button = PushButton(text="Run")
-        self.inputs = Container(widgets=[
-            self.image, self.pixel_size, self.unit, self.slice_mode, self.axis, self.slices, self.n_radii,
-            self.n_highpass, self.r_min, self.r_max, self.apodization, self.run_button,
-        ])
-        self.runner = Runner()
-        self.result_line = ResultLine()
-        self.panel = CurvePanel(napari_viewer, y_label="decorrelation d(r)")
-        self.slice_panel = CurvePanel(napari_viewer, y_label="resolution (full period)", x_label="slice index")
-        layout = QVBoxLayout(self)
-        for widget in (self.inputs.native, self.runner, self.result_line, self.panel, self.slice_panel):
-            layout.addWidget(widget)
-        self.runner.set_controls([self.inputs.native])
         self.slice_mode.changed.connect(self._update_visibility)
-        self.run_button.changed.connect(self.run)
-        self.connect_image_picker()
+        return [self.slice_mode, self.axis, self.slices, self.n_radii, self.n_highpass, self.r_min, self.r_max,
+                self.apodization]
 
-    def image_changed(self) -> None:
+    def layer_changed(self) -> None:
         """Show the stack options only for 3-D images."""
         self._update_visibility()
 
     def _update_visibility(self, _=None) -> None:
+        if not hasattr(self, "slice_panel"):  # called while the base builds the widget
+            return
         is_stack = self.image.value is not None and self.image.value.ndim == 3
         for widget in (self.slice_mode, self.axis):
             widget.visible = is_stack
@@ -87,14 +78,12 @@ class DecorrelationWidget(SingleImageWidget):
 
     def parameters(self) -> dict:
         """The inputs as keyword arguments of :func:`decorrelation` (raises ValueError)."""
-        layer = self.image.value
-        if layer is None:
-            raise ValueError("choose an image layer")
+        layer = self.picked("image")
         image = layer_data(layer)
         parameters = {
-            "image": image, "pixel_size": parse_pixel_size(self.pixel_size.value), "n_radii": self.n_radii.value,
+            "image": image, "pixel_size": self.pixel_size_value(), "n_radii": self.n_radii.value,
             "n_highpass": self.n_highpass.value, "r_min": self.r_min.value, "r_max": self.r_max.value,
-            "apodization": self.apodization.value,
+            "apodization": self.apodization.value, "device": self.device(),
         }
         if image.ndim == 3:
             parameters["axis"] = self.axis.value
@@ -109,51 +98,16 @@ class DecorrelationWidget(SingleImageWidget):
             return parse_slices(self.slices.value)
         return None
 
-    def run(self, _=None) -> None:
-        """Run the analysis in a worker thread."""
-        parameters = checked(self.parameters)
-        if parameters is None:
-            return
-        title = self.image.value.name
-        self.runner.start(lambda progress: decorrelation(**parameters, progress=progress),
-                          lambda result: self._show(result, title))
+    def compute(self, parameters: dict, progress):
+        """:func:`decorrelation` of the image or of the chosen slices."""
+        return decorrelation(**parameters, progress=progress)
 
-    def _show(self, result, title: str) -> None:
-        self.result = result
-        unit = self.unit.value
-        self.result_line.setText(result.summary(unit))
+    def draw(self, result, title: str, *, replace: bool = False) -> None:
+        """A 2-D result in the curve panel; a stack's per-slice plot below and its median slice's curves."""
+        plots = result.plots(self.unit.value)
         if isinstance(result, DecorrelationStackResult):
-            self.slice_panel.show_run(self.slice_run(result, title))
-            shown = _median_slice(result)
-            title = f"{title}, slice {result.slice_indices[shown]}"
-            self.panel.show_run(self.curves_run(result.slices[shown], title))
+            per_slice, curves = plots
+            self.slice_panel.show_run(per_slice.titled(title))
+            self.panel.show_run(curves.titled(f"{title}, {curves.title}"))
         else:
-            self.panel.show_run(self.curves_run(result, title))
-
-    def curves_run(self, result: DecorrelationResult, title: str) -> Run:
-        """All d(r) curves against cycles/pixel (= r / 2), the peaks and kc_max."""
-        curves = [Curve("unfiltered d(r)", result.radii / 2, result.d0, color="#40c090")]
-        curves += [Curve("high-pass" if i == 0 else "", result.radii / 2, curve, "reference", "#8a8a8a")
-                   for i, curve in enumerate(result.curves)]
-        curves += [Curve("refined" if i == 0 else "", result.refined_radii / 2, curve, "reference", "#4fa3ff")
-                   for i, curve in enumerate(result.refined_curves)]
-        valid = result.peaks[result.peaks[:, 1] > 0]
-        curves.append(Curve("peaks", valid[:, 0] / 2, valid[:, 1], "points", "#ff5a5a"))
-        unit = f" {self.unit.value}" if self.unit.value else ""
-        markers = [] if result.kc_max is None else [Marker(result.kc_max / 2, f"{result.resolution:.3g}{unit}")]
-        return Run(title, curves, markers, result.pixel_size, self.unit.value)
-
-    def slice_run(self, result: DecorrelationStackResult, title: str) -> Run:
-        """Resolution per slice with the median as a reference line."""
-        curves = [Curve("resolution", result.slice_indices.astype(float), result.resolutions)]
-        if result.median is not None:
-            ends = result.slice_indices[[0, -1]].astype(float)
-            curves.append(Curve(f"median {result.median:.3g}", ends, np.full(2, result.median), "reference"))
-        return Run(title, curves, [], 1.0, self.unit.value)
-
-
-def _median_slice(result: DecorrelationStackResult) -> int:
-    """Index (in ``result.slices``) of the resolved slice nearest the median, or 0."""
-    if result.median is None:
-        return 0
-    return int(np.nanargmin(np.abs(result.resolutions - result.median)))
+            self.panel.show_run(plots[0].titled(title))

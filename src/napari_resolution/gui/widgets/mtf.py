@@ -7,60 +7,66 @@ ROI geometry, so moving or editing one ROI recomputes that ROI only.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
-from magicgui.widgets import CheckBox, Container, PushButton, RadioButtons, SpinBox
+from magicgui.widgets import CheckBox, PushButton, RadioButtons, SpinBox
 from napari.layers import Points, Shapes
 from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_error
-from qtpy.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout
+from qtpy.QtWidgets import QTableWidget, QTableWidgetItem
 
+from ...core.figures import PALETTE
 from ...core.mtf import mtf_edge, mtf_point
-from ..layers import layer_data, parse_pixel_size
-from ..plots import Curve, CurvePanel, Run
-from ..runner import Runner, checked
-from .base import SingleImageWidget
+from ..layers import layer_data
+from ..runner import checked
+from .base import EstimatorWidget, LayerInput
 
 __all__ = ["MTFWidget"]
 
-PALETTE = ("#4fa3ff", "#ffb000", "#40c090", "#e070e0", "#f06060", "#a0a0ff", "#c0c040", "#60d0d0")
-#: The ESF/LSF view shows this many pixels each side of the edge.
-PROFILE_HALF_WIDTH = 20.0
 COLUMNS = ("ROI", "MTF50 (c/px)", "MTF10 (c/px)", "MTF @ Nyquist", "angle / FWHM", "note")
 
 
-class MTFWidget(SingleImageWidget):
-    """MTF of the edges (rectangles) or beads (points) the user picks on a 2-D image layer."""
+class MTFWidget(EstimatorWidget):
+    """MTF of the edges (rectangles) or beads (points) the user picks on a 2-D image layer.
+
+    There is no Run button: drawing, moving or deleting an ROI recomputes
+    what changed.
+    """
+
+    layer_inputs = (LayerInput("image", "Image", ndims=(2,)),)
+    panels = (("MTF", None), ("ESF / LSF", "distance from the edge (pixels)"))
+    run_text = ""
 
     def __init__(self, napari_viewer):
-        super().__init__(napari_viewer)
         self.results: dict = {}  # geometry key -> MTFResult or error message
         self._pending = False
-        self.mode = RadioButtons(label="Mode", choices=["Edge", "Point"], value="Edge", orientation="horizontal")
-        self.box = SpinBox(label="Bead box (px)", value=32, min=8, max=512, visible=False)
-        self.pick_button = PushButton(text="Draw ROIs on the image")
-        self.show_esf = CheckBox(text="Show ESF / LSF", value=False)
-        self.inputs = Container(widgets=[self.image, self.mode, self.pixel_size, self.unit, self.box,
-                                         self.pick_button, self.show_esf])
-        self.runner = Runner()
+        self._roi_layers: list = []
+        super().__init__(napari_viewer)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(140)
-        self.panel = CurvePanel(napari_viewer, y_label="MTF")
-        self.profile_panel = CurvePanel(napari_viewer, y_label="ESF / LSF", x_label="distance from the edge (pixels)")
+        self.layout().insertWidget(2, self.table)
+        self.result_line.setVisible(False)
+        self.profile_panel = self.curve_panels[1]
         self.profile_panel.setVisible(False)
-        layout = QVBoxLayout(self)
-        for widget in (self.inputs.native, self.runner, self.table, self.panel, self.profile_panel):
-            layout.addWidget(widget)
-        self.mode.changed.connect(self._mode_changed)
-        self.pick_button.changed.connect(self.start_picking)
         self.show_esf.changed.connect(lambda on: (self.profile_panel.setVisible(on), self.refresh_views()))
         for field in (self.pixel_size, self.box):
             field.changed.connect(self._parameters_changed)
-        self.connect_image_picker()
+
+    def build_options(self) -> list:
+        """Edge or point mode, the bead box, the ROI button and the ESF/LSF option."""
+        self.mode = RadioButtons(label="Mode", choices=["Edge", "Point"], value="Edge", orientation="horizontal")
+        self.box = SpinBox(label="Bead box (px)", value=32, min=8, max=512, visible=False)
+        self.pick_button = PushButton(text="Draw ROIs on the image")
+        self.show_esf = CheckBox(text="Show ESF / LSF", value=False)
+        self.mode.changed.connect(self._mode_changed)
+        self.pick_button.changed.connect(self.start_picking)
+        return [self.mode, self.box, self.pick_button, self.show_esf]
 
     # ------------------------------------------------------------------ layers
-    def image_changed(self) -> None:
+    def layer_changed(self) -> None:
         """A new image: forget every cached result."""
         self._parameters_changed()
 
@@ -72,6 +78,8 @@ class MTFWidget(SingleImageWidget):
         self._parameters_changed()
 
     def _parameters_changed(self, _=None) -> None:
+        if not hasattr(self, "table"):  # called while the base builds the widget
+            return
         self.results.clear()
         self.recompute()
 
@@ -97,7 +105,7 @@ class MTFWidget(SingleImageWidget):
         else:
             layer = self.viewer.add_shapes(name=name, shape_type="rectangle", edge_width=2,
                                            edge_color=PALETTE[0], face_color="transparent", **placement)
-        layer.events.data.connect(self.recompute)
+        self.connections.connect(layer.events.data, self.recompute)
         return layer
 
     def start_picking(self, _=None) -> None:
@@ -139,7 +147,7 @@ class MTFWidget(SingleImageWidget):
         if image is None or not todo:
             self.refresh_views()
             return
-        pixel = checked(lambda: parse_pixel_size(self.pixel_size.value))
+        pixel = checked(self.pixel_size_value)
         if pixel is None:
             return
         data, point, box = layer_data(image), self.mode.value == "Point", self.box.value
@@ -184,23 +192,23 @@ class MTFWidget(SingleImageWidget):
         rows = self.current()
         self._colour_layer(len(self.rois()))
         self._fill_table(rows)
-        valid = [(colour, result) for colour, _, result in rows if not isinstance(result, str)]
+        valid = [(number, colour, result) for number, (colour, _, result) in enumerate(rows)
+                 if not isinstance(result, str)]
+        for panel in self.curve_panels:
+            panel.clear()
+        if valid:
+            self.panel.show_run(self._combined(valid, 0, "MTF"))
+        edges = [row for row in valid if row[2].kind == "edge"]
+        if self.show_esf.value and edges:
+            self.profile_panel.show_run(self._combined(edges, 1, "ESF/LSF"))
+
+    def _combined(self, rows, which: int, title: str):
+        """Plot ``which`` of every ROI's result in one panel, each ROI's curves in its colour."""
         unit = self.unit.value
-        pixel = valid[0][1].pixel_size if valid else 1.0
-        curves = [Curve(f"ROI {n + 1}", r.frequency, r.mtf, color=c) for n, (c, r) in enumerate(valid)]
-        self.panel.clear()
-        if curves:
-            self.panel.show_run(Run("MTF", curves, [], pixel, unit))
-        self.profile_panel.clear()
-        profiles = [(n, c, r) for n, (c, r) in enumerate(valid) if r.kind == "edge"]
-        if self.show_esf.value and profiles:
-            lines = []
-            for n, colour, result in profiles:
-                near = np.abs(result.esf_position) <= PROFILE_HALF_WIDTH
-                esf = (result.esf - result.esf.min()) / np.ptp(result.esf)
-                lines.append(Curve(f"ESF {n + 1}", result.esf_position[near], esf[near], color=colour))
-                lines.append(Curve(f"LSF {n + 1}", result.esf_position[near], result.lsf[near], "threshold", colour))
-            self.profile_panel.show_run(Run("ESF/LSF", lines, [], 1.0, "px"))
+        plots = [(number, colour, result.plots(unit)[which]) for number, colour, result in rows]
+        curves = [replace(curve, label=f"{curve.label} {number + 1}", color=colour)
+                  for number, colour, plot in plots for curve in plot.curves]
+        return replace(plots[0][2], title=title, curves=tuple(curves), markers=())
 
     def _colour_layer(self, count: int) -> None:
         layer = self.roi_layer()
