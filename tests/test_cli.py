@@ -1,9 +1,15 @@
+import argparse
 import json
+import os
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
 
-from napari_resolution import fourier_correlation, io
+import napari_resolution
+from napari_resolution import cli, fourier_correlation, io
 from napari_resolution.cli import main
 
 
@@ -22,7 +28,7 @@ def test_simulate_writes_halves_with_voxel_size(simulated):
     assert half.pixel_size == pytest.approx((1.25, 1.25, 1.25))
     assert half.unit == "Å"
     expected = json.loads((simulated / "expected.json").read_text())
-    assert expected["status"] == "crossed"
+    assert expected["status"] == "resolved"
 
 
 def test_fsc_round_trip(simulated, tmp_path, capsys):
@@ -111,11 +117,16 @@ def test_demo_prints_measured_and_known(tmp_path, capsys):
     assert (tmp_path / "fsc.png").stat().st_size > 10_000
 
 
-def test_mask_command_and_randomised_fsc(simulated, tmp_path, capsys):
-    mask_path = tmp_path / "mask.mrc"
-    code = main(["mask", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--out", str(mask_path),
+@pytest.fixture
+def mask_path(simulated, tmp_path, capsys):
+    path = tmp_path / "mask.mrc"
+    code = main(["mask", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--out", str(path),
                  "--threshold", "-0.2", "--soft-edge", "4", "--extend", "0", "--lowpass-sigma", "3"])
     assert code == 0 and "inside" in capsys.readouterr().out
+    return path
+
+
+def test_mask_command_and_randomised_fsc(simulated, mask_path, tmp_path, capsys):
     mask = io.read_image(mask_path)
     assert mask.data.shape == (48, 64, 64) and mask.pixel_size == pytest.approx((1.25,) * 3)
     assert 0 <= mask.data.min() and mask.data.max() == 1
@@ -183,3 +194,175 @@ def test_mtf_command_edge_and_point(tmp_path, capsys):
     assert main(["mtf", str(edge_path), "--roi", "0,0,10,10"]) == 2
     assert "too small" in capsys.readouterr().err
     assert main(["mtf", str(edge_path)]) == 2
+
+
+@pytest.fixture
+def images_2d(tmp_path):
+    from napari_resolution.core.simulate import phantom_pair
+
+    pair = phantom_pair((96, 96), seed=0)
+    paths = tmp_path / "a.npy", tmp_path / "b.npy"
+    for path, image in zip(paths, (pair.half1, pair.half2)):
+        np.save(path, image)
+    return [str(path) for path in paths]
+
+
+@pytest.mark.parametrize("command", ["fsc", "mtf", "mask"])
+@pytest.mark.parametrize("value", ["0", "-1", "1,0,1", "-1,2,3", "nan"])
+def test_pixel_size_must_be_positive(simulated, tmp_path, capsys, command, value):
+    half = str(simulated / "half1.mrc")
+    argv = {"fsc": ["fsc", half, half], "mtf": ["mtf", half, "--point", "1,1"],
+            "mask": ["mask", half, "--out", str(tmp_path / "m.mrc")]}[command]
+    assert main([*argv, "--pixel-size", value]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("napari-resolution: error: argument --pixel-size:") and err.count("\n") == 1
+
+
+def test_core_warnings_are_printed_once(simulated, mask_path, capsys):
+    with warnings.catch_warnings(record=True) as raw:
+        warnings.simplefilter("always")
+        code = main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--mask", str(mask_path),
+                     "--randomize"])
+    assert code == 0
+    assert not raw  # no raw Python warning with its source line
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("warning: ") for line in lines)
+    assert len(set(lines)) == len(lines)
+    assert any("too sharp" in line for line in lines)
+
+
+def test_result_warnings_reach_stderr_with_json_on_stdout(tmp_path, capsys):
+    from napari_resolution.core.simulate import slanted_edge
+
+    path = tmp_path / "edge.npy"
+    np.save(path, slanted_edge((200, 200), 89.5, 1.2, noise=0.004, seed=0))
+    assert main(["mtf", str(path), "--roi", "30,30,170,170", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["warnings"]
+    summary, warning = captured.err.splitlines()
+    assert "MTF50" in summary and warning.startswith("warning: edge angle 89.50°")
+
+
+def test_json_to_stdout_alone_with_the_summary_on_stderr(images_2d, capsys):
+    assert main(["frc", *images_2d, "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "resolved"
+    assert "(half-bit, full period)" in captured.err and captured.err.count("\n") == 1
+
+
+def test_closed_stdout_exits_quietly(images_2d):
+    reader, writer = os.pipe()
+    os.close(reader)  # like `... --json - | head -c 10`, but the reader is gone before anything is written
+    try:
+        run = subprocess.run([sys.executable, "-m", "napari_resolution.cli", "frc", *images_2d, "--json", "-"],
+                             stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(writer)
+    assert run.returncode == 1
+    assert run.stderr == ""
+
+
+@pytest.mark.parametrize("roi", [["--roi", "-10,-10,20,20"], ["--roi=-10,-10,20,20"]])
+def test_negative_roi_reaches_the_roi_check(tmp_path, capsys, roi):
+    path = tmp_path / "flat.npy"
+    np.save(path, np.zeros((64, 64)))
+    assert main(["mtf", str(path), *roi]) == 2
+    err = capsys.readouterr().err
+    assert "outside the image" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["fsc", "frc", "ssnr", "decorr"])
+def test_gpu_without_a_gpu_is_one_line(monkeypatch, simulated, images_2d, capsys, command):
+    monkeypatch.setattr(cli, "gpu_available", lambda: False)
+    half = str(simulated / "half1.mrc")
+    inputs = {"fsc": [half, half], "frc": images_2d, "ssnr": images_2d, "decorr": images_2d[:1]}[command]
+    assert main([command, *inputs, "--gpu"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("napari-resolution: error: --gpu needs cupy and a CUDA GPU") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command, function", [("frc", "fourier_correlation"), ("ssnr", "fourier_correlation"),
+                                               ("decorr", "decorrelation")])
+def test_gpu_flag_selects_the_gpu_device(monkeypatch, images_2d, capsys, command, function):
+    devices = []
+    real = getattr(cli, function)
+
+    def recording(*args, device, **kwargs):
+        devices.append(device)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "gpu_available", lambda: True)
+    monkeypatch.setattr(cli, function, recording)
+    inputs = images_2d[:1] if command == "decorr" else images_2d
+    assert main([command, *inputs, "--gpu"]) == 0
+    assert main([command, *inputs]) == 0
+    assert devices == ["gpu", None]
+
+
+def test_gpu_flag_reaches_phase_randomisation(monkeypatch, simulated, mask_path, capsys):
+    devices = []
+    real = cli.phase_randomized_fsc
+
+    def recording(*args, device, **kwargs):
+        devices.append(device)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "gpu_available", lambda: True)
+    monkeypatch.setattr(cli, "phase_randomized_fsc", recording)
+    assert main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--mask", str(mask_path),
+                 "--randomize", "--gpu"]) == 0
+    assert devices == ["gpu"]
+
+
+@pytest.mark.parametrize("shape", [(96, 96), (40, 40, 40)])
+def test_ssnr_command(tmp_path, capsys, shape):
+    from napari_resolution.core.simulate import phantom_pair
+
+    pair = phantom_pair(shape, seed=0, pixel_size=0.5)
+    a, b = tmp_path / "a.mrc", tmp_path / "b.mrc"
+    io.write_mrc(a, pair.half1, 0.5)
+    io.write_mrc(b, pair.half2, 0.5)
+    out_csv, out_png, out_json = tmp_path / "s.csv", tmp_path / "s.png", tmp_path / "s.json"
+    assert main(["ssnr", str(a), str(b), "--csv", str(out_csv), "--plot", str(out_png),
+                 "--json", str(out_json)]) == 0
+    line = capsys.readouterr().out
+    direct = fourier_correlation(pair.half1, pair.half2, pixel_size=0.5)
+    expected = direct.reference_pixel_size / direct.ssnr_crossing
+    assert line.startswith(f"{expected:.3g} Å (half-bit, full period, SSNR crossing)")
+    assert line.rstrip().endswith("status resolved")
+    assert out_csv.read_text().splitlines()[0] == "frequency_cycles_per_pixel,ssnr,ssnr_threshold"
+    assert len(out_csv.read_text().splitlines()) == len(direct.frequency) + 1
+    assert json.loads(out_json.read_text())["ssnr_crossing"] == pytest.approx(direct.ssnr_crossing)
+    assert out_png.stat().st_size > 10_000
+
+
+def _help(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_frc_help_is_for_2d_images(capsys):
+    text = _help(["frc", "--help"], capsys)
+    assert "P or Y,X" in text and "FRC" in text
+    assert "half-map" not in text and "Z,Y,X" not in text and "FSC" not in text
+
+
+def _parsers(parser, name="napari-resolution"):
+    """``parser`` and every subcommand's parser, with their command lines."""
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command, sub in action.choices.items():
+                yield from _parsers(sub, f"{name} {command}")
+
+
+def test_every_option_has_help():
+    missing = [f"{name} {action.dest}" for name, parser in _parsers(cli._build_parser())
+               for action in parser._actions if not action.help]
+    assert missing == []
+
+
+def test_version(capsys):
+    assert napari_resolution.__version__ in _help(["--version"], capsys)

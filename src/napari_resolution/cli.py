@@ -1,33 +1,79 @@
 """Command line: ``napari-resolution <estimator> ...``.
 
-Bad input prints one line on stderr and exits with code 2.
+Bad input prints one line on stderr and exits with code 2. An estimator's
+subcommand is its options, built from the shared helpers (:func:`_add_pixel_size`,
+:func:`_add_gpu`, :func:`_add_outputs`), and a handler that reads the input,
+calls the core with :func:`_pixel_size_and_unit` and :func:`_device`, and ends
+with :func:`_report`.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from . import io
+from . import __version__, io
+from .core.backend import gpu_available
 from .core.correlation import fourier_correlation
 from .core.decorrelation import decorrelation
 from .core.masks import make_mask, mask_from_half_maps
 from .core.mtf import mtf_edge, mtf_point
 from .core.randomization import phase_randomized_fsc
+from .core.results import resolution_summary
 from .core.simulate import phantom_pair
+from .core.thresholds import resolution_from_crossing
 
 __all__ = ["main"]
 
+#: A value that starts with "-" and that argparse would take for an option, e.g. "-10,-10,20,20".
+_NEGATIVE_VALUE = re.compile(r"-\.?\d[\d.,eE+-]*")
+
 
 class _Parser(argparse.ArgumentParser):
+    """Raises ValueError on bad input (:func:`main` prints it) and takes negative option values."""
+
     def error(self, message):
+        """Raise ``message`` as ValueError instead of printing the usage and exiting."""
         raise ValueError(message)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Parse ``args`` (default ``sys.argv[1:]``) after :func:`_attach_negative_values`."""
+        args = sys.argv[1:] if args is None else args
+        return super().parse_known_args(_attach_negative_values(args), namespace)
+
+
+def _attach_negative_values(argv) -> list[str]:
+    """Join ``--option -1,2`` into ``--option=-1,2``, so argparse reads ``-1,2`` as the option's value.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        Command-line arguments.
+
+    Returns
+    -------
+    list of str
+        ``argv`` with every number list starting with "-" attached to the long option before it.
+    """
+    joined = []
+    for arg in argv:
+        before = joined[-1] if joined else ""
+        if _NEGATIVE_VALUE.fullmatch(arg) and before.startswith("--") and before != "--" and "=" not in before:
+            joined[-1] = f"{before}={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def _floats(text: str) -> tuple[float, ...]:
+    """One or more comma-separated numbers."""
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
@@ -35,7 +81,16 @@ def _floats(text: str) -> tuple[float, ...]:
     return values
 
 
+def _pixel_sizes(text: str) -> tuple[float, ...]:
+    """``--pixel-size``: one or more finite, positive numbers."""
+    values = _floats(text)
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"pixel sizes must be finite and positive, got {text!r}")
+    return values
+
+
 def _shape(text: str) -> tuple[int, ...]:
+    """Comma-separated integers."""
     try:
         return tuple(int(v) for v in text.split(","))
     except ValueError:
@@ -52,47 +107,159 @@ def _threshold(text: str):
         return text
 
 
-def _add_correlation_command(commands, name: str, help_text: str):
+# ----------------------------------------------------------------------------- shared options
+def _add_pixel_size(parser, axes: str) -> None:
+    """Add ``--pixel-size`` (read by :func:`_pixel_size_and_unit`).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand.
+    axes : str
+        The per-axis form for its data, e.g. "Z,Y,X" or "Y,X".
+    """
+    parser.add_argument("--pixel-size", type=_pixel_sizes, help=f"P or {axes} (default: file header, else 1)")
+
+
+def _add_gpu(parser) -> None:
+    """Add ``--gpu`` (read by :func:`_device`) to an estimator that can compute on the GPU."""
+    parser.add_argument("--gpu", action="store_true", help="compute on the GPU with cupy")
+
+
+def _add_outputs(parser, plot: str, csv: str | None = None) -> None:
+    """Add ``--json``, ``--plot`` and, where the estimator has curves, ``--csv`` (written by :func:`_report`).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand.
+    plot : str
+        What the PNG shows, e.g. "the curve".
+    csv : str, optional
+        What the CSV holds, e.g. "the curves"; None: no ``--csv``.
+    """
+    parser.add_argument("--json", help="write the result as JSON (- for stdout)")
+    if csv is None:
+        parser.set_defaults(csv=None)
+    else:
+        parser.add_argument("--csv", help=f"write {csv} as CSV")
+    parser.add_argument("--plot", help=f"write {plot} as PNG")
+
+
+def _pixel_size_and_unit(args, image: io.LoadedImage):
+    """The pixel size to measure with and its unit: ``--pixel-size``, else the file header, else 1.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments with ``pixel_size`` (None when not given).
+    image : io.LoadedImage
+        The (first) input image, with its header pixel size.
+
+    Returns
+    -------
+    pixel_size : float or tuple of float
+        One value, or one per axis.
+    unit : str
+        The header's unit when the pixel size came from the header, else "".
+    """
+    if args.pixel_size is not None:
+        return _pixel_size(args.pixel_size), ""
+    if image.pixel_size:
+        return image.pixel_size, image.unit
+    return 1.0, ""
+
+
+def _pixel_size(values):
+    """One value as a float, several as a tuple."""
+    return values[0] if len(values) == 1 else values
+
+
+def _device(args):
+    """The core's ``device``: "gpu" with ``--gpu``, else None (where the data lives).
+
+    Raises
+    ------
+    ValueError
+        ``--gpu`` without cupy and a CUDA GPU.
+    """
+    if not args.gpu:
+        return None
+    if not gpu_available():
+        raise ValueError("--gpu needs cupy and a CUDA GPU (pip install 'napari-resolution[gpu]')")
+    return "gpu"
+
+
+# ----------------------------------------------------------------------------- parser
+def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: str, ndim, handler):
+    """A subcommand on two images with the Fourier correlation options; returns its parser.
+
+    Parameters
+    ----------
+    commands : argparse subparsers
+        Where to add it.
+    name, help_text : str
+        Subcommand name and description.
+    noun : str
+        What one input is, e.g. "half-map".
+    axes : str
+        Per-axis form of ``--pixel-size``.
+    ndim : int or None
+        Required rank of both inputs (None: the estimator checks it).
+    handler : callable
+        Runs the subcommand.
+    """
     parser = commands.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("a", help="first image / half-map (.mrc .map .rec .tif .npy)")
-    parser.add_argument("b", help="second image / half-map")
-    parser.add_argument("--pixel-size", type=_floats, help="P or Z,Y,X (default: file header, else 1)")
+    parser.add_argument("a", help=f"first {noun} (.mrc .map .rec .tif .npy)")
+    parser.add_argument("b", help=f"second {noun}")
+    _add_pixel_size(parser, axes)
     parser.add_argument("--threshold", type=_threshold, default="half-bit",
                         help="half-bit, one-bit, 0.143, 0.5, 3-sigma or a number (default half-bit)")
     parser.add_argument("--ring-thickness", type=int, default=1, help="shell width in Fourier steps")
     parser.add_argument("--apodization", type=int, default=20, help="edge taper width in pixels (0: none)")
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
-    parser.add_argument("--crossing-rule", default="first-below", choices=("first-below", "last-above"))
+    parser.add_argument("--crossing-rule", default="first-below", choices=("first-below", "last-above"),
+                        help="first-below: first shell under the threshold, interpolated (default); "
+                             "last-above: last shell above it (toupy)")
+    _add_gpu(parser)
+    parser.set_defaults(handler=handler, ndim=ndim)
+    return parser
+
+
+def _add_correlation_command(commands, name: str, help_text: str, *, noun: str, axes: str, ndim: int) -> None:
+    """``fsc`` / ``frc``: the Fourier correlation of two images, optionally phase-randomisation corrected."""
+    parser = _add_pair_command(commands, name, help_text, noun=noun, axes=axes, ndim=ndim,
+                               handler=_run_correlation)
+    curve = name.upper()
     parser.add_argument("--randomize", action="store_true",
-                        help="correct the masked FSC by phase randomisation (needs --mask)")
+                        help=f"correct the masked {curve} by phase randomisation (needs --mask)")
     parser.add_argument("--randomize-at", type=float, default=0.8,
-                        help="FSC level in (0, 1) (default 0.8) or a resolution >= 1 to randomise beyond")
+                        help=f"{curve} level in (0, 1) (default 0.8) or a resolution >= 1 to randomise beyond")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random phases")
-    parser.add_argument("--json", help="write the result as JSON (- for stdout)")
-    parser.add_argument("--csv", help="write the curves as CSV")
-    parser.add_argument("--plot", help="write the curve as PNG")
-    parser.set_defaults(handler=_run_correlation, ndim=2 if name == "frc" else 3)
+    _add_outputs(parser, plot="the curve", csv="the curves")
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="napari-resolution", description="Measure the resolution of images and maps.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _add_correlation_command(commands, "fsc", "Fourier shell correlation of two 3-D half-maps")
-    _add_correlation_command(commands, "frc", "Fourier ring correlation of two 2-D images")
-
+def _add_simulate_command(commands) -> None:
+    """``simulate fsc|frc``: a half-map pair with its expected curve."""
     simulate = commands.add_parser("simulate", help="write simulated data with a known answer")
-    kinds = simulate.add_subparsers(dest="kind", required=True, parser_class=_Parser)
-    for kind, default_shape in (("fsc", "128,128,128"), ("frc", "512,512")):
+    kinds = simulate.add_subparsers(dest="kind", required=True, parser_class=_Parser, help="what to simulate")
+    for kind, default_shape, axes in (("fsc", "128,128,128", "Z,Y,X"), ("frc", "512,512", "Y,X")):
         sub = kinds.add_parser(kind, help=f"a half-map pair for {kind} with its expected curve")
-        sub.add_argument("--shape", type=_shape, default=_shape(default_shape))
+        sub.add_argument("--shape", type=_shape, default=_shape(default_shape),
+                         help=f"{axes} size in pixels (default {default_shape})")
         sub.add_argument("--sigma", type=float, default=2.0, help="signal Gaussian width (pixel_size units)")
         sub.add_argument("--noise", type=float, default=0.5, help="noise std (signal std is 1)")
-        sub.add_argument("--pixel-size", type=_floats, default=(1.0,))
-        sub.add_argument("--threshold", type=_threshold, default="half-bit")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--pixel-size", type=_pixel_sizes, default=(1.0,),
+                         help=f"P or {axes}, written to the MRC headers (default 1)")
+        sub.add_argument("--threshold", type=_threshold, default="half-bit",
+                         help="criterion of the expected resolution (default half-bit)")
+        sub.add_argument("--seed", type=int, default=0, help="seed of the noise")
         sub.add_argument("--out", required=True, help="output folder")
         sub.set_defaults(handler=_run_simulate, ndim=3 if kind == "fsc" else 2)
 
+
+def _add_mask_command(commands) -> None:
+    """``mask``: a soft solvent mask from one map or two half-maps."""
     mask = commands.add_parser("mask", help="soft solvent mask from a map or two half-maps")
     mask.add_argument("maps", nargs="+", metavar="MAP", help="one map, or two half-maps to average")
     mask.add_argument("--out", required=True, help="output mask (.mrc)")
@@ -101,21 +268,30 @@ def _build_parser() -> argparse.ArgumentParser:
     mask.add_argument("--extend", type=float, help="extension of the binary region (pixel_size units)")
     mask.add_argument("--soft-edge", type=float, default=3.0, help="raised-cosine edge width (pixel_size units)")
     mask.add_argument("--no-cleanup", action="store_true", help="keep holes and every connected component")
-    mask.add_argument("--pixel-size", type=_floats, help="P or Z,Y,X (default: file header, else 1)")
+    _add_pixel_size(mask, "Z,Y,X")
     mask.set_defaults(handler=_run_mask)
 
+
+def _add_decorrelation_command(commands) -> None:
+    """``decorr``: decorrelation analysis of one image (or each slice of a stack)."""
     decorr = commands.add_parser("decorr", help="resolution of one image by decorrelation analysis")
     decorr.add_argument("image", help="2-D image, or a 3-D volume / time stack analysed slice by slice")
-    decorr.add_argument("--pixel-size", type=_floats, help="P or per axis (default: file header, else 1)")
+    _add_pixel_size(decorr, "per axis (Y,X or Z,Y,X)")
     decorr.add_argument("--axis", type=int, default=0, help="3-D input: axis to slice along (default 0)")
     decorr.add_argument("--slices", type=_shape, help="3-D input: comma-separated slice indices (default all)")
-    decorr.add_argument("--n-radii", type=int, default=50)
-    decorr.add_argument("--n-highpass", type=int, default=10)
-    decorr.add_argument("--apodization", type=int, default=20)
-    decorr.add_argument("--json", help="write the result as JSON (- for stdout)")
-    decorr.add_argument("--plot", help="write the curves (or resolution per slice) as PNG")
+    decorr.add_argument("--n-radii", type=int, default=50,
+                        help="disc radii sampled from 0 to Nyquist (at least 10; default 50)")
+    decorr.add_argument("--n-highpass", type=int, default=10,
+                        help="Gaussian high-pass filters per pass (default 10)")
+    decorr.add_argument("--apodization", type=int, default=20,
+                        help="edge taper width in pixels (default 20; 0: none)")
+    _add_gpu(decorr)
+    _add_outputs(decorr, plot="the curves (or resolution per slice)")
     decorr.set_defaults(handler=_run_decorrelation)
 
+
+def _add_mtf_command(commands) -> None:
+    """``mtf``: MTF from a slanted edge or a bead."""
     mtf = commands.add_parser("mtf", help="MTF from a slanted edge (--roi) or a bead (--point)")
     mtf.add_argument("image", help="2-D image")
     where = mtf.add_mutually_exclusive_group(required=True)
@@ -123,67 +299,109 @@ def _build_parser() -> argparse.ArgumentParser:
     where.add_argument("--point", type=_floats, help="approximate bead position: ROW,COL (pixels)")
     mtf.add_argument("--box", type=int, default=32, help="bead box size (pixels)")
     mtf.add_argument("--oversample", type=int, default=4, help="ESF bins per pixel")
-    mtf.add_argument("--window", default="tukey", choices=("tukey", "hamming", "hann", "none"))
-    mtf.add_argument("--pixel-size", type=float, help="pixel size (default: file header, else 1)")
-    mtf.add_argument("--json", help="write the result as JSON (- for stdout)")
-    mtf.add_argument("--plot", help="write the MTF (and ESF/LSF or PSF) as PNG")
+    mtf.add_argument("--window", default="tukey", choices=("tukey", "hamming", "hann", "none"),
+                     help="window on the line spread function (edge; default tukey)")
+    _add_pixel_size(mtf, "Y,X")
+    _add_outputs(mtf, plot="the MTF (and ESF/LSF or PSF)")
     mtf.set_defaults(handler=_run_mtf)
 
+
+def _build_parser() -> argparse.ArgumentParser:
+    """The ``napari-resolution`` parser with every subcommand."""
+    parser = _Parser(prog="napari-resolution", description="Measure the resolution of images and maps.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                     help="the estimator or tool to run")
+    _add_correlation_command(commands, "fsc", "Fourier shell correlation of two 3-D half-maps",
+                             noun="half-map", axes="Z,Y,X", ndim=3)
+    _add_correlation_command(commands, "frc", "Fourier ring correlation of two 2-D images",
+                             noun="image", axes="Y,X", ndim=2)
+    ssnr = _add_pair_command(commands, "ssnr", "spectral SNR of two 2-D images or 3-D half-maps",
+                             noun="image / half-map", axes="per axis (Y,X or Z,Y,X)", ndim=None, handler=_run_ssnr)
+    _add_outputs(ssnr, plot="the SSNR curve", csv="the SSNR and its threshold")
+    _add_simulate_command(commands)
+    _add_mask_command(commands)
+    _add_decorrelation_command(commands)
+    _add_mtf_command(commands)
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
-    demo.add_argument("--shape", type=_shape, default=(128, 128, 128))
+    demo.add_argument("--shape", type=_shape, default=(128, 128, 128),
+                      help="Z,Y,X size in pixels (default 128,128,128)")
     demo.add_argument("--out", default=".", help="folder for fsc.png and fsc.json")
     demo.set_defaults(handler=_run_demo)
     return parser
 
 
-def _pixel_size(values):
-    """One value as a float, several as a tuple, nothing as None."""
-    if values is None:
-        return None
-    return values[0] if len(values) == 1 else values
-
-
-def _load(path: str, name: str, ndim: int):
+# ----------------------------------------------------------------------------- handlers
+def _load(path: str, name: str, ndim):
+    """Read ``path``, checking its rank against ``ndim`` (None: any)."""
     image = io.read_image(path)
-    if image.data.ndim != ndim:
+    if ndim is not None and image.data.ndim != ndim:
         raise ValueError(f"{name} ({path}) is {image.data.ndim}-D; expected {ndim}-D")
     return image
 
 
-def _run_correlation(args) -> int:
+def _load_pair(args):
+    """The two images of a pair command, and its ``--mask`` data (None without one)."""
     first = _load(args.a, "a", args.ndim)
     second = _load(args.b, "b", args.ndim)
     mask = None if args.mask is None else io.read_image(args.mask).data
-    pixel_size = _pixel_size(args.pixel_size) or first.pixel_size or 1.0
-    unit = first.unit if args.pixel_size is None and first.pixel_size else ""
+    return first, second, mask
+
+
+def _correlate(args, first, second, mask, pixel_size, device):
+    """:func:`fourier_correlation` of a pair command's images with its options."""
+    return fourier_correlation(
+        first.data, second.data, pixel_size=pixel_size, threshold=args.threshold,
+        ring_thickness=args.ring_thickness, apodization=args.apodization, mask=mask,
+        crossing_rule=args.crossing_rule, device=device,
+    )
+
+
+def _run_correlation(args) -> int:
+    """``fsc`` / ``frc``: Fourier correlation, or with ``--randomize`` the phase-randomisation corrected FSC."""
+    device = _device(args)
+    first, second, mask = _load_pair(args)
+    pixel_size, unit = _pixel_size_and_unit(args, first)
     if args.randomize:
         if mask is None:
             raise ValueError("--randomize needs --mask")
         result = phase_randomized_fsc(first.data, second.data, mask, randomize_at=args.randomize_at,
-                                      pixel_size=pixel_size, threshold=args.threshold, seed=args.seed)
+                                      pixel_size=pixel_size, threshold=args.threshold, seed=args.seed,
+                                      device=device)
         curves = {"unmasked": result.unmasked, "masked": result.masked, "randomized": result.randomized,
                   "corrected": result.corrected}
     else:
-        result = fourier_correlation(
-            first.data, second.data, pixel_size=pixel_size, threshold=args.threshold,
-            ring_thickness=args.ring_thickness, apodization=args.apodization, mask=mask,
-            crossing_rule=args.crossing_rule,
-        )
+        result = _correlate(args, first, second, mask, pixel_size, device)
         curves = {"correlation": result.correlation, "ssnr": result.ssnr}
-    if args.csv:
-        columns = {"frequency_cycles_per_pixel": result.frequency, **curves, "n_points": result.n_points}
-        columns.update({f"threshold_{name}": curve for name, curve in result.thresholds.items()})
-        io.write_csv(args.csv, columns)
-    from .plotting import plot_correlation
+    columns = {"frequency_cycles_per_pixel": result.frequency, **curves, "n_points": result.n_points}
+    columns.update({f"threshold_{name}": curve for name, curve in result.thresholds.items()})
+    return _report(result, args, unit, columns=columns)
 
-    return _report(result, args, unit, plot_correlation)
+
+def _run_ssnr(args) -> int:
+    """``ssnr``: the Fourier correlation read as a spectral SNR."""
+    device = _device(args)
+    first, second, mask = _load_pair(args)
+    pixel_size, unit = _pixel_size_and_unit(args, first)
+    result = _correlate(args, first, second, mask, pixel_size, device)
+    columns = {"frequency_cycles_per_pixel": result.frequency, "ssnr": result.ssnr,
+               "ssnr_threshold": result.ssnr_threshold}
+    return _report(result, args, unit, columns=columns, summary=_ssnr_summary(result, unit), view="ssnr")
+
+
+def _ssnr_summary(result, unit: str) -> str:
+    """The summary line of a correlation result read where its SSNR crosses the SSNR threshold."""
+    resolution = resolution_from_crossing(result.ssnr_crossing, result.status, result.reference_pixel_size)
+    return resolution_summary(resolution, result.status, result.criterion, unit, curve="SSNR",
+                              qualifier="SSNR crossing")
 
 
 def _run_mask(args) -> int:
+    """``mask``: write the soft mask and print the fraction of the box inside it."""
     if len(args.maps) > 2:
         raise ValueError(f"mask takes one map or two half-maps, got {len(args.maps)} files")
     images = [io.read_image(path) for path in args.maps]
-    pixel_size = _pixel_size(args.pixel_size) or images[0].pixel_size or 1.0
+    pixel_size, _ = _pixel_size_and_unit(args, images[0])
     threshold = args.threshold if args.threshold == "auto" else _number(args.threshold, "--threshold")
     options = {"threshold": threshold, "lowpass_sigma": args.lowpass_sigma, "extend": args.extend,
                "soft_edge": args.soft_edge, "cleanup": not args.no_cleanup, "pixel_size": pixel_size}
@@ -198,6 +416,7 @@ def _run_mask(args) -> int:
 
 
 def _number(text: str, name: str) -> float:
+    """``text`` as a number; the error names the option ``name``."""
     try:
         return float(text)
     except ValueError:
@@ -205,22 +424,22 @@ def _number(text: str, name: str) -> float:
 
 
 def _run_decorrelation(args) -> int:
+    """``decorr``: decorrelation analysis of one image or stack."""
+    device = _device(args)
     image = io.read_image(args.image)
-    pixel_size = _pixel_size(args.pixel_size) or image.pixel_size or 1.0
-    unit = image.unit if args.pixel_size is None and image.pixel_size else ""
+    pixel_size, unit = _pixel_size_and_unit(args, image)
     result = decorrelation(image.data, pixel_size=pixel_size, axis=args.axis, slices=args.slices,
-                           n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization)
-    from .plotting import plot_decorrelation
-
-    return _report(result, args, unit, plot_decorrelation)
+                           n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization,
+                           device=device)
+    return _report(result, args, unit)
 
 
 def _run_mtf(args) -> int:
+    """``mtf``: edge MTF in ``--roi`` or point MTF at ``--point``."""
     image = io.read_image(args.image)
     if image.data.ndim != 2:
         raise ValueError(f"mtf needs a 2-D image, got shape {image.data.shape}")
-    pixel_size = args.pixel_size or (image.pixel_size[-1] if image.pixel_size else 1.0)
-    unit = image.unit if args.pixel_size is None and image.pixel_size else ""
+    pixel_size, unit = _pixel_size_and_unit(args, image)
     if args.roi is not None:
         if len(args.roi) != 4:
             raise ValueError(f"--roi needs four numbers ROW0,COL0,ROW1,COL1, got {args.roi}")
@@ -230,25 +449,50 @@ def _run_mtf(args) -> int:
         if len(args.point) != 2:
             raise ValueError(f"--point needs two numbers ROW,COL, got {args.point}")
         result = mtf_point(image.data, center=args.point, box=args.box, pixel_size=pixel_size)
-    from .plotting import plot_mtf
-
-    return _report(result, args, unit, plot_mtf)
+    return _report(result, args, unit)
 
 
-def _report(result, args, unit: str, plot) -> int:
-    """Write --json and --plot, print the summary line and any warnings (stderr); exit code 0."""
+def _report(result, args, unit: str, *, columns=None, summary: str = "", **plot_options) -> int:
+    """Write ``--json``, ``--csv`` and ``--plot``, print the summary line and hand on the result's warnings.
+
+    Parameters
+    ----------
+    result : Result
+        Any estimator's result.
+    args : argparse.Namespace
+        Parsed arguments with ``json``, ``csv`` and ``plot`` (None when not given).
+    unit : str
+        Unit of the pixel size.
+    columns : dict, optional
+        The CSV columns (name -> 1-D values), for estimators with ``--csv``.
+    summary : str
+        The line to print (default ``result.summary(unit)``); it also titles the PNG.
+    **plot_options
+        Passed to ``result.plots`` (e.g. ``view="ssnr"``).
+
+    Returns
+    -------
+    int
+        The exit code, 0. The summary goes to stdout, or to stderr when the JSON
+        does; ``result.warnings`` are issued as RuntimeWarning for :func:`main` to print.
+    """
+    summary = summary or result.summary(unit)
     if args.json:
         io.write_json(args.json, result.to_dict())
+    if args.csv:
+        io.write_csv(args.csv, columns)
     if args.plot:
-        plot(result, args.plot, unit=unit)
-    if args.json != "-":
-        print(result.summary(unit))
-        for note in getattr(result, "warnings", ()):
-            print(f"warning: {note}", file=sys.stderr)
+        from .plotting import save_result_plot
+
+        save_result_plot(result, args.plot, unit=unit, title=summary, **plot_options)
+    print(summary, file=sys.stderr if args.json == "-" else sys.stdout)
+    for note in result.warnings:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
     return 0
 
 
 def _run_simulate(args) -> int:
+    """``simulate``: write the half-maps and the expected curve."""
     if len(args.shape) != args.ndim:
         raise ValueError(f"--shape must have {args.ndim} values for simulate {args.kind}, got {args.shape}")
     pixel_size = _pixel_size(args.pixel_size)
@@ -265,7 +509,8 @@ def _run_simulate(args) -> int:
 
 
 def _run_demo(args) -> int:
-    from .plotting import plot_correlation
+    """``demo``: simulate half-maps, measure their FSC and compare it with the known answer."""
+    from .plotting import save_result_plot
 
     pixel_size = 1.1  # Å, a typical cryo-EM pixel
     pair = phantom_pair(args.shape, sigma=2.0 * pixel_size, noise=0.5, pixel_size=pixel_size,
@@ -273,7 +518,7 @@ def _run_demo(args) -> int:
     result = fourier_correlation(pair.half1, pair.half2, pixel_size=pixel_size)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    plot_correlation(result, out / "fsc.png", unit="Å", expected=pair.truth,
+    save_result_plot(result, out / "fsc.png", unit="Å", expected=pair.truth,
                      title=f"Simulated half-maps {args.shape}: measured vs known")
     io.write_json(out / "fsc.json", {"measured": result.to_dict(), "expected": pair.truth.to_dict()})
     error = 100 * (result.resolution / pair.truth.resolution - 1)
@@ -284,11 +529,43 @@ def _run_demo(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- entry point
+def _print_warnings(caught) -> None:
+    """Print each distinct warning text once, as ``warning: <text>`` on stderr."""
+    for text in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {text}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit cannot fail on a closed pipe."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv=None) -> int:
-    """Entry point of ``napari-resolution``; returns the exit code."""
+    """Entry point of ``napari-resolution``; returns the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on bad input (one line on stderr), 1 when stdout is
+        closed early (``... --json - | head``; nothing printed).
+    """
     try:
         args = _build_parser().parse_args(argv)
-        return args.handler(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)  # the estimators' doubts: printed, whatever the filters
+            code = args.handler(args)
+        _print_warnings(caught)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     except (ValueError, OSError) as err:
         print(f"napari-resolution: error: {err}", file=sys.stderr)
         return 2
