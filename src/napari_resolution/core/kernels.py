@@ -11,7 +11,9 @@ once, and napari runs estimators in worker threads: every call takes a lock.
 Unless the user chose otherwise, OpenMP worker threads are told to sleep as
 soon as a kernel ends (``OMP_WAIT_POLICY=PASSIVE``): spinning, they take the
 cores from the FFT that follows (6 ms of a 54 ms transform on two cores) and
-from the napari GUI.
+from the napari GUI. The variable is set when a kernel first runs (OpenMP
+reads it when its pool starts), never at import: importing the package
+changes nothing in the process.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import threading
 from typing import NamedTuple
 
 import numpy as np
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when numba first starts its OpenMP pool
 
 try:
     import numba
@@ -42,7 +42,29 @@ __all__ = [
     "randomize_packed_pairs",
 ]
 
-_LOCK = threading.Lock()
+class _KernelSection:
+    """Entered around every kernel call: one Python thread at a time in numba's pool.
+
+    On first entry, before numba starts its OpenMP pool, ``OMP_WAIT_POLICY``
+    defaults to PASSIVE (a user's own setting is kept).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entered = False
+
+    def __enter__(self):
+        self._lock.acquire()
+        if not self._entered:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            self._entered = True
+        return self
+
+    def __exit__(self, *exc_info):
+        self._lock.release()
+
+
+_LOCK = _KernelSection()
 
 #: The random phases: 4096 equally spaced points on the unit circle (64 KiB).
 _PHASES = np.exp(2j * np.pi * np.arange(4096) / 4096)
