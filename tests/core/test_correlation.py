@@ -3,7 +3,6 @@ import pytest
 
 from napari_resolution import fourier_correlation, frc, fsc, phantom_pair
 from napari_resolution.core.backend import gpu_available
-from napari_resolution.core.thresholds import threshold_curve
 
 
 def _relative_error(shape, seed, pixel_size=1.0, **kwargs):
@@ -47,13 +46,23 @@ def test_pixel_size_scales_resolution_not_frequency():
     np.testing.assert_allclose(scaled.spatial_frequency, unit.frequency / 1.7)
 
 
-def test_thresholds_equal_formulas_for_the_shell_counts():
+def test_thresholds_equal_the_published_formulas_for_the_shell_counts():
     pair = phantom_pair((96, 96), seed=0)
     result = frc(pair.half1, pair.half2, threshold="one-bit")
-    for name, curve in result.thresholds.items():
-        np.testing.assert_allclose(curve, threshold_curve(name, result.n_points))
-    np.testing.assert_allclose(result.threshold, result.thresholds["one-bit"])
-    assert result.n_points.sum() <= 96 * 96
+    root = np.sqrt(result.n_points.astype(float))
+    with np.errstate(divide="ignore"):  # the DC shell has n = 1, never 0; guard anyway
+        half_bit = (0.2071 + 1.9102 / root) / (1.2071 + 0.9102 / root)  # van Heel & Schatz 2005
+        one_bit = (0.5 + 2.4142 / root) / (1.5 + 1.4142 / root)
+        three_sigma = 3 / np.sqrt(result.n_points / 2)
+    np.testing.assert_allclose(result.thresholds["half-bit"], half_bit, rtol=1e-12)
+    np.testing.assert_allclose(result.thresholds["one-bit"], one_bit, rtol=1e-12)
+    np.testing.assert_allclose(result.thresholds["3-sigma"], three_sigma, rtol=1e-12)
+    np.testing.assert_array_equal(result.thresholds["0.143"], np.full(result.n_points.shape, 1 / 7))
+    np.testing.assert_array_equal(result.threshold, result.thresholds["one-bit"])
+    # a 96^2 image: 1 voxel at DC, and the rings up to r hold the voxels of a disc of radius r + 1/2
+    radius = np.arange(8, 48)
+    assert result.n_points[0] == 1
+    np.testing.assert_allclose(np.cumsum(result.n_points)[8:48], np.pi * (radius + 0.5) ** 2, rtol=0.04)
 
 
 def test_ssnr_crossing_equals_fsc_crossing():

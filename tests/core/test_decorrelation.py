@@ -44,12 +44,26 @@ def test_noisier_image_has_lower_amplitude_and_coarser_resolution():
     assert noisy.resolution >= clean.resolution
 
 
-def test_curves_shapes_and_json():
-    result = decorrelation(band_limited_noise((128, 128), 0.2), n_radii=40, n_highpass=6)
+def _brute_force_d0(image, radii):
+    """d(r) from its definition on the full spectrum: sum_{|k|<r} |I| / (||I||_{|k|<1} sqrt(N(r)))."""
+    spectrum = np.abs(np.fft.fft2(image - image.mean()))
+    rows, cols = image.shape
+    ky = np.fft.fftfreq(rows)[:, None] * 2  # normalised frequency, 1 = Nyquist
+    kx = np.fft.fftfreq(cols)[None, :] * 2
+    radius = np.sqrt(ky**2 + kx**2)
+    norm = np.sqrt(np.sum(spectrum[radius < 1] ** 2))
+    return np.array([spectrum[radius < r].sum() / (norm * np.sqrt(np.count_nonzero(radius < r))) if r > 0 else 0
+                     for r in radii])
+
+
+def test_curves_shapes_json_and_the_unfiltered_curve_from_its_definition():
+    image = band_limited_noise((128, 96), 0.2, seed=3)
+    result = decorrelation(image, n_radii=40, n_highpass=6, apodization=0)
     assert result.radii.shape == result.d0.shape == (40,)
     assert result.curves.shape == (7, 40) and result.refined_curves.shape == (6, 40)
     assert result.highpass_widths.shape == (13,) and result.peaks.shape == (14, 2)
-    assert result.d0[0] == 0 and result.d0.max() <= 1
+    expected = _brute_force_d0(image, result.radii)
+    np.testing.assert_allclose(result.d0, np.floor(1000 * expected) / 1000, atol=1.001e-3)  # quantised to 0.001
     payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert payload["status"] == "resolved"
 

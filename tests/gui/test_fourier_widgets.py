@@ -172,12 +172,3 @@ def test_layer_deleted_while_running(make_napari_viewer, notifications, wait_idl
     assert widget.result is not None
     assert widget.second.value is None or widget.second.value.name != "image 2"
     assert widget.inputs.native.isEnabled()
-
-
-def test_gpu_box_is_disabled_without_gpu(make_napari_viewer):
-    from napari_resolution.core.backend import gpu_available
-
-    widget = _docked(make_napari_viewer(), FourierCorrelationWidget)
-    assert widget.use_gpu.enabled == gpu_available()
-    if not gpu_available():
-        assert "cupy" in widget.use_gpu.tooltip

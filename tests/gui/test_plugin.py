@@ -4,6 +4,7 @@ import pytest
 from npe2 import PluginManifest
 
 from napari_resolution.gui.reader import get_reader, read_mrc
+from napari_resolution.gui.widgets.base import EstimatorWidget
 
 WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF"]
 
@@ -18,7 +19,9 @@ def test_manifest_is_valid():
 def test_every_widget_docks(make_napari_viewer, name):
     viewer = make_napari_viewer()
     dock, widget = viewer.window.add_plugin_dock_widget("napari-resolution", name)
-    assert widget.isVisible() or dock is not None
+    assert isinstance(widget, EstimatorWidget)
+    assert dock.widget().isAncestorOf(widget) or dock.widget() is widget
+    assert widget.isVisibleTo(dock) and widget.inputs.native.isVisibleTo(dock)
 
 
 def test_sample_data_carries_the_known_answer(make_napari_viewer):

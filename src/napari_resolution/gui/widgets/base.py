@@ -13,7 +13,7 @@ a usable layer whenever none is picked, the pixel size and unit read from the
 first layer, a "Use GPU" option mapped to the core's ``device``, the Run
 button, the runner (progress, Cancel, errors as notifications), the result
 line, the curve panels, and disconnecting every viewer event when the widget
-is destroyed.
+is closed, taken out of its dock (napari's close button) or destroyed.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 from napari.utils.notifications import show_warning
+from qtpy.QtCore import QEvent
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
@@ -67,6 +68,7 @@ class EstimatorWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.result = None
+        self._docked = False
         self.connections = EventConnections(self)
         for spec in self.layer_inputs:
             setattr(self, spec.attribute, ComboBox(label=spec.label, choices=self._choices_for(spec),
@@ -95,6 +97,26 @@ class EstimatorWidget(QWidget):
         for widget in (self.inputs.native, self.runner, self.result_line, *self.curve_panels):
             layout.addWidget(widget)
         layout.addStretch(1)
+
+    def event(self, event) -> bool:
+        """Disconnect from the viewer when taken out of a dock (napari closes a dock widget that way)."""
+        if event.type() == QEvent.ParentChange:
+            if self._docked and self.parent() is None:
+                self.disconnect_viewer()
+            self._docked = self.parent() is not None
+        return super().event(event)
+
+    def closeEvent(self, event) -> None:
+        """Closing the widget disconnects it from the viewer."""
+        self.disconnect_viewer()
+        super().closeEvent(event)
+
+    def disconnect_viewer(self) -> None:
+        """Stop listening to the viewer (layers, theme) and cancel a running computation."""
+        self.runner.cancel()
+        self.connections.disconnect_all()
+        for panel in self.curve_panels:
+            panel.connections.disconnect_all()
 
     @property
     def panel(self) -> CurvePanel | None:
