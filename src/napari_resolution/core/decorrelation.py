@@ -176,7 +176,7 @@ class DecorrelationStackResult(Result):
             return f"no resolution in any of {len(self.slices)} slices · status unresolved"
         unit = f" {unit}" if unit else ""
         return (f"{self.median:.3g}{unit} median (decorrelation, full period) · mean {self.mean:.3g} ± "
-                f"{self.std:.3g}{unit} · {self.n_resolved}/{len(self.slices)} slices resolved")
+                f"{self.std:.3g}{unit} · {self.n_resolved}/{len(self.slices)} slices resolved · status {self.status}")
 
     @property
     def median_slice(self) -> int:

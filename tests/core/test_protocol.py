@@ -1,0 +1,455 @@
+"""The result protocol (results.py) held by every estimator's result, end to end."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from napari_resolution import (
+    STATUSES,
+    CorrelationResult,
+    DecorrelationResult,
+    DecorrelationStackResult,
+    EdgeMTFResult,
+    PhaseRandomizedResult,
+    PointMTFResult,
+    decorrelation,
+    fourier_correlation,
+    mtf_edge,
+    mtf_point,
+    phantom_pair,
+    phase_randomized_fsc,
+)
+from napari_resolution.core import kernels
+from napari_resolution.core.backend import gpu_available
+from napari_resolution.core.figures import Curve, Marker, Plot
+from napari_resolution.core.masks import spherical_mask
+from napari_resolution.core.simulate import band_limited_noise, gaussian_spot, slanted_edge
+from napari_resolution.plotting import save_result_plot
+
+NO_JIT = "NAPARI_RESOLUTION_NO_JIT"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+needs_numba = pytest.mark.skipif(kernels.numba is None, reason="numba not installed")
+
+
+@pytest.fixture(autouse=True)
+def _default_path(monkeypatch):
+    """Every test starts on the default compute path, whatever the environment says."""
+    monkeypatch.delenv(NO_JIT, raising=False)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _halves_and_mask(n=32):
+    """Two noisy half-maps of a particle and a soft mask (no RuntimeWarning on either CPU path)."""
+    shape = (n, n, n)
+    signal = phantom_pair(shape, sigma=1.5, noise=0.0, seed=1).half1
+    support = spherical_mask(shape, radius=0.42 * n, soft_edge=4)
+    rng = np.random.default_rng(101)
+    h1, h2 = (signal * support + 0.6 * rng.standard_normal(shape) for _ in range(2))
+    return h1, h2, spherical_mask(shape, radius=0.35 * n, soft_edge=6)
+
+
+def _build(name):
+    if name == "frc":
+        pair = phantom_pair((96, 96), seed=0)
+        return fourier_correlation(pair.half1, pair.half2, pixel_size=0.5)
+    if name == "fsc":
+        pair = phantom_pair((32, 32, 32), seed=0)
+        return fourier_correlation(pair.half1, pair.half2, pixel_size=(1.2, 1.0, 1.0), apodization=4)
+    if name == "phase_randomized":
+        h1, h2, mask = _halves_and_mask()
+        return phase_randomized_fsc(h1, h2, mask, threshold="half-bit", seed=0, pixel_size=0.8)
+    if name == "decorrelation":
+        return decorrelation(band_limited_noise((128, 128), 0.2, seed=0), pixel_size=0.1)
+    if name == "decorrelation_stack":
+        # three band-limited slices and one of white noise (no resolution: a warning)
+        slices = [band_limited_noise((64, 64), cutoff, seed=s) for s, cutoff in enumerate((0.15, 0.2, 0.25))]
+        slices.insert(1, np.random.default_rng(9).standard_normal((64, 64)))
+        return decorrelation(np.stack(slices), pixel_size=(0.3, 0.1, 0.1), apodization=8)
+    if name == "edge_mtf":
+        return mtf_edge(slanted_edge((128, 128), 5, 1.5, noise=0.005, seed=0), pixel_size=0.2)
+    if name == "point_mtf":
+        return mtf_point(gaussian_spot((64, 64), (31.3, 32.6), 2.0, noise=0.01, seed=0), pixel_size=0.2)
+    raise KeyError(name)
+
+
+#: name -> (type, number of analysed axes)
+KINDS = {
+    "frc": (CorrelationResult, 2),
+    "fsc": (CorrelationResult, 3),
+    "phase_randomized": (PhaseRandomizedResult, 3),
+    "decorrelation": (DecorrelationResult, 2),
+    "decorrelation_stack": (DecorrelationStackResult, 2),
+    "edge_mtf": (EdgeMTFResult, 2),
+    "point_mtf": (PointMTFResult, 2),
+}
+NAMES = list(KINDS)
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {name: _build(name) for name in NAMES}
+
+
+def _main_curves(result):
+    """Per plot, the (x, y) its first measured curve must show (None for an image panel)."""
+    if isinstance(result, CorrelationResult):
+        return [(result.frequency, result.correlation)]
+    if isinstance(result, PhaseRandomizedResult):
+        return [(result.frequency, result.corrected)]
+    if isinstance(result, DecorrelationResult):
+        return [(result.radii / 2, result.d0)]
+    if isinstance(result, DecorrelationStackResult):
+        nearest = int(np.nanargmin(np.abs(result.resolutions - result.median)))
+        chosen = result.slices[nearest]
+        return [(result.slice_indices.astype(float), result.resolutions), (chosen.radii / 2, chosen.d0)]
+    if isinstance(result, EdgeMTFResult):
+        near = np.abs(result.esf_position) <= 20
+        esf = result.esf[near]
+        return [(result.frequency, result.mtf),
+                (result.esf_position[near], (esf - result.esf.min()) / (result.esf.max() - result.esf.min()))]
+    if isinstance(result, PointMTFResult):
+        return [(result.frequency, result.mtf), None]
+    raise TypeError(type(result))
+
+
+def _resolution_marker(result, unit):
+    """(plot number, x, label text) of the marker a resolved result must show."""
+    if isinstance(result, (CorrelationResult, PhaseRandomizedResult)):
+        return 0, result.crossing, f"{result.resolution:.3g} {unit}"
+    if isinstance(result, DecorrelationResult):
+        return 0, result.kc_max / 2, f"{result.resolution:.3g} {unit}"
+    if isinstance(result, DecorrelationStackResult):
+        nearest = int(np.nanargmin(np.abs(result.resolutions - result.median)))
+        chosen = result.slices[nearest]
+        return 1, chosen.kc_max / 2, f"{chosen.resolution:.3g} {unit}"
+    return 0, result.f50, f"MTF50 {result.f50:.3f}"
+
+
+# ----------------------------------------------------------------------------- shared fields
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shared_fields(results, name):
+    result = results[name]
+    kind, n_axes = KINDS[name]
+    assert type(result) is kind
+    assert result.status in STATUSES
+    assert result.status == "resolved"  # these inputs have a known, measurable answer
+    assert isinstance(result.warnings, tuple) and all(isinstance(w, str) for w in result.warnings)
+    assert isinstance(result.parameters, dict)
+    assert isinstance(result.pixel_size, tuple) and len(result.pixel_size) == n_axes
+    assert all(type(p) is float for p in result.pixel_size)
+
+
+def test_pixel_sizes_are_those_given(results):
+    assert results["frc"].pixel_size == (0.5, 0.5)
+    assert results["fsc"].pixel_size == (1.2, 1.0, 1.0)
+    assert results["phase_randomized"].pixel_size == (0.8, 0.8, 0.8)
+    assert results["decorrelation"].pixel_size == (0.1, 0.1)
+    assert results["decorrelation_stack"].pixel_size == (0.1, 0.1)  # the analysed plane, not the slice axis
+    assert results["edge_mtf"].pixel_size == (0.2, 0.2)
+    assert results["point_mtf"].pixel_size == (0.2, 0.2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_summary_is_one_line_with_the_status(results, name):
+    result = results[name]
+    line = result.summary("nm")
+    assert isinstance(line, str) and line
+    assert "\n" not in line
+    assert f"status {result.status}" in line
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_to_dict_is_strict_json(results, name):
+    result = results[name]
+    payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert payload["status"] == result.status
+    assert payload["pixel_size"] == list(result.pixel_size)
+    assert payload["warnings"] == list(result.warnings)
+    assert {f.name for f in dataclasses.fields(result)} <= set(payload)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plots_describe_the_result(results, name):
+    result = results[name]
+    plots = result.plots("nm")
+    assert isinstance(plots, tuple) and plots and all(isinstance(p, Plot) for p in plots)
+    expected = _main_curves(result)
+    assert len(plots) == len(expected)
+    for plot, main in zip(plots, expected):
+        assert all(isinstance(c, Curve) for c in plot.curves)
+        assert all(isinstance(m, Marker) for m in plot.markers)
+        for curve in plot.curves:
+            x, y = np.asarray(curve.x), np.asarray(curve.y)
+            assert x.ndim == y.ndim == 1 and x.size == y.size > 0
+            assert np.isfinite(x).all()
+        if main is None:
+            assert plot.image is not None and plot.image.ndim == 2 and not plot.curves
+            continue
+        measured = [c for c in plot.curves if c.role == "measured"]
+        assert measured
+        np.testing.assert_array_equal(measured[0].x, main[0])
+        np.testing.assert_array_equal(measured[0].y, main[1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_resolution_marker_sits_at_the_result(results, name):
+    result = results[name]
+    plot_number, x, label = _resolution_marker(result, "nm")
+    markers = result.plots("nm")[plot_number].markers
+    at_result = [m for m in markers if m.x == pytest.approx(x, rel=1e-12)]
+    assert at_result, f"no marker at {x} among {markers}"
+    assert any(label in m.label for m in at_result)
+
+
+def test_stack_statistics_and_warning(results):
+    stack = results["decorrelation_stack"]
+    assert len(stack.slices) == 4 and stack.n_resolved == 3
+    assert [r.status for r in stack.slices] == ["resolved", "unresolved", "resolved", "resolved"]
+    assert np.isnan(stack.resolutions[1])
+    resolved = stack.resolutions[[0, 2, 3]]
+    np.testing.assert_array_equal(resolved, [stack.slices[i].resolution for i in (0, 2, 3)])
+    assert stack.median == pytest.approx(sorted(resolved)[1])
+    assert stack.mean == pytest.approx(sum(resolved) / 3)
+    assert len(stack.warnings) == 1 and "1 of 4" in stack.warnings[0]
+    nearest = int(np.nanargmin(np.abs(stack.resolutions - stack.median)))
+    assert stack.plots("nm")[1].title == f"slice {stack.slice_indices[nearest]}"
+
+
+def test_specific_marker_values(results):
+    """The markers are where the numbers are, in cycles/pixel."""
+    frc = results["frc"]
+    assert frc.resolution == pytest.approx(frc.reference_pixel_size / frc.crossing)
+    edge = results["edge_mtf"]
+    assert edge.resolution_50 == pytest.approx(0.2 / edge.f50)
+    randomized = results["phase_randomized"]
+    labels = [m.label for m in randomized.plots("nm")[0].markers]
+    assert "phases randomised beyond" in labels
+    phase_marker = randomized.plots("nm")[0].markers[labels.index("phases randomised beyond")]
+    assert phase_marker.x == randomized.frequency[randomized.randomization_shell]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_result_plot_writes_a_png(results, name, tmp_path):
+    path = tmp_path / f"{name}.png"
+    save_result_plot(results[name], path, unit="nm")
+    data = path.read_bytes()
+    assert len(data) > 1000 and data.startswith(PNG_SIGNATURE)
+
+
+# ----------------------------------------------------------------------------- broken results
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "crossed"},
+        {"status": None},
+        {"pixel_size": 1.0},
+        {"pixel_size": [1.0, 1.0]},
+        {"pixel_size": (1, 1)},
+        {"warnings": ["doubtful"]},
+        {"warnings": (1,)},
+        {"parameters": [("path", "numpy")]},
+    ],
+)
+def test_a_result_that_breaks_the_protocol_is_refused(results, name, change):
+    result = results[name]
+    copy = dataclasses.replace(result)  # an unchanged copy is fine
+    assert copy.status == result.status
+    with pytest.raises(TypeError, match=next(iter(change))):
+        dataclasses.replace(result, **change)
+
+
+# ----------------------------------------------------------------------------- statuses end to end
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (32, 32, 32)])
+def test_fsc_of_pure_noise_is_unresolved(shape, tmp_path):
+    rng = np.random.default_rng(11)
+    result = fourier_correlation(rng.standard_normal(shape), rng.standard_normal(shape), apodization=4)
+    assert result.status == "unresolved"
+    assert result.crossing is None and result.resolution is None and result.resolution_half is None
+    assert np.nanmax(np.abs(result.correlation[2:])) < 0.6
+    assert "status unresolved" in result.summary("nm")
+    assert result.plots("nm")[0].markers == ()
+    json.dumps(result.to_dict(), allow_nan=False)
+    save_result_plot(result, tmp_path / "noise.png", unit="nm")
+    assert (tmp_path / "noise.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    ("shape", "pixel_size", "reference"),
+    [((64, 64), 0.7, 0.7), ((32, 32, 32), (1.0, 0.5, 0.5), 1.0), ((33, 40), (0.4, 0.9), 0.9)],
+)
+def test_identical_noise_free_data_is_bound_at_nyquist(shape, pixel_size, reference):
+    image = np.random.default_rng(3).standard_normal(shape)
+    result = fourier_correlation(image, 3.0 * image + 2.0, pixel_size=pixel_size, apodization=4)
+    np.testing.assert_allclose(result.correlation, 1.0, atol=1e-9)
+    assert result.status == "bound"
+    assert result.crossing is None
+    assert result.resolution == pytest.approx(2 * reference)
+    assert result.resolution_half == pytest.approx(reference)
+    line = result.summary("nm")
+    assert "status bound" in line and "≤" in line
+    (marker,) = result.plots("nm")[0].markers
+    assert marker.x == 0.5 and marker.label.startswith("≤")
+
+
+def test_decorrelation_of_white_noise_is_unresolved(tmp_path):
+    rng = np.random.default_rng(4)
+    result = decorrelation(rng.standard_normal((128, 128)))
+    assert result.status == "unresolved"
+    assert result.kc_max is None and result.cutoff is None and result.resolution is None
+    assert "status unresolved" in result.summary("nm")
+    assert result.plots("nm")[0].markers == ()
+    json.dumps(result.to_dict(), allow_nan=False)
+    stack = decorrelation(rng.standard_normal((2, 64, 64)), apodization=8)
+    assert stack.status == "unresolved" and stack.median is None and stack.n_resolved == 0
+    assert "status unresolved" in stack.summary("nm")
+    assert np.isnan(stack.resolutions).all()
+    json.dumps(stack.to_dict(), allow_nan=False)
+    save_result_plot(stack, tmp_path / "stack.png", unit="nm")
+    assert (tmp_path / "stack.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("sigma", [0.01, 0.05])
+def test_mtf_of_a_very_sharp_edge_is_bound(sigma, tmp_path):
+    result = mtf_edge(slanted_edge((128, 128), 5, sigma), pixel_size=0.2)
+    assert result.mtf.min() >= 0.5  # never falls below 0.5 over the measured range (to twice Nyquist)
+    assert 0.95 <= result.frequency.max() <= 1.0
+    assert result.status == "bound"
+    assert result.f50 is None and result.resolution_50 is None
+    assert "status bound" in result.summary("nm")
+    markers = result.plots("nm")[0].markers
+    assert not any(m.label.startswith("MTF50") for m in markers)
+    json.dumps(result.to_dict(), allow_nan=False)
+    save_result_plot(result, tmp_path / "edge.png", unit="nm")
+    assert (tmp_path / "edge.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+# ----------------------------------------------------------------------------- compute paths
+
+
+def _noisy_pair(shape, seed=5):
+    pair = phantom_pair(shape, sigma=1.5, noise=0.5, seed=seed)
+    return pair.half1, pair.half2
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(64, 48), (24, 28, 32)])
+def test_fourier_correlation_paths_agree(shape, monkeypatch):
+    a, b = _noisy_pair(shape)
+    mask = spherical_mask(shape, radius=0.3 * min(shape), soft_edge=4, center=tuple(0.45 * n for n in shape))
+    compiled = [fourier_correlation(a, b, apodization=4), fourier_correlation(a, b, mask=mask)]
+    monkeypatch.setenv(NO_JIT, "1")
+    arrays = [fourier_correlation(a, b, apodization=4), fourier_correlation(a, b, mask=mask)]
+    for fast, reference in zip(compiled, arrays):
+        assert fast.parameters["path"] == "numba"
+        assert reference.parameters["path"] == "numpy"
+        np.testing.assert_array_equal(fast.n_points, reference.n_points)
+        np.testing.assert_allclose(fast.correlation, reference.correlation, atol=1e-6)
+        assert fast.status == reference.status
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_phase_randomized_same_seed_same_curves(path, monkeypatch):
+    if path == "numpy":
+        monkeypatch.setenv(NO_JIT, "1")
+    elif kernels.numba is None:
+        pytest.skip("numba not installed")
+    h1, h2, mask = _halves_and_mask()
+    first = phase_randomized_fsc(h1, h2, mask, seed=12)
+    second = phase_randomized_fsc(h1, h2, mask, seed=12)
+    assert first.parameters["path"] == second.parameters["path"] == path
+    assert first.parameters["seed"] == 12
+    for field in ("unmasked", "masked", "randomized", "corrected"):
+        np.testing.assert_array_equal(getattr(first, field), getattr(second, field))
+    other = phase_randomized_fsc(h1, h2, mask, seed=13)
+    beyond = slice(first.randomization_shell + 1, None)
+    assert not np.array_equal(first.randomized[beyond], other.randomized[beyond])
+
+
+@needs_numba
+def test_phase_randomized_paths_agree(monkeypatch):
+    h1, h2, mask = _halves_and_mask()
+    compiled = phase_randomized_fsc(h1, h2, mask, seed=3)
+    monkeypatch.setenv(NO_JIT, "1")
+    reference = phase_randomized_fsc(h1, h2, mask, seed=3)
+    assert compiled.parameters["path"] == "numba" and reference.parameters["path"] == "numpy"
+    np.testing.assert_array_equal(compiled.n_points, reference.n_points)
+    np.testing.assert_allclose(compiled.unmasked, reference.unmasked, atol=1e-6)
+    np.testing.assert_allclose(compiled.masked, reference.masked, atol=1e-6)
+    assert compiled.randomization_shell == reference.randomization_shell
+    # independent random phases: equal only within the noise of a correlation, 1 / sqrt(independent voxels)
+    beyond = slice(compiled.randomization_shell + 1, None)
+    independent = compiled.n_points[beyond] * np.mean(mask**2)
+    difference = np.abs(compiled.randomized[beyond] - reference.randomized[beyond])
+    assert np.all(difference < 5 * np.sqrt(2 / independent))
+
+
+@needs_numba
+def test_decorrelation_paths_agree(monkeypatch):
+    image = band_limited_noise((96, 96), 0.2, seed=2) + 0.05 * np.random.default_rng(0).standard_normal((96, 96))
+    compiled = decorrelation(image)
+    monkeypatch.setenv(NO_JIT, "1")
+    reference = decorrelation(image)
+    assert compiled.parameters["path"] == "numba" and reference.parameters["path"] == "numpy"
+    np.testing.assert_allclose(compiled.d0, reference.d0, atol=1e-6)
+    np.testing.assert_allclose(compiled.curves, reference.curves, atol=1e-6)
+    assert compiled.kc_max == pytest.approx(reference.kc_max)
+
+
+def test_numpy_path_is_recorded_without_numba(monkeypatch):
+    monkeypatch.setenv(NO_JIT, "1")
+    a, b = _noisy_pair((48, 48))
+    assert fourier_correlation(a, b).parameters["path"] == "numpy"
+    h1, h2, mask = _halves_and_mask()
+    assert phase_randomized_fsc(h1, h2, mask, seed=0).parameters["path"] == "numpy"
+    assert decorrelation(a).parameters["path"] == "numpy"
+
+
+# ----------------------------------------------------------------------------- devices
+
+
+def _estimators():
+    a, b = _noisy_pair((48, 48))
+    h1, h2, mask = _halves_and_mask()
+    return {
+        "fourier_correlation": lambda **kw: fourier_correlation(a, b, **kw),
+        "phase_randomized_fsc": lambda **kw: phase_randomized_fsc(h1, h2, mask, seed=4, **kw),
+        "decorrelation": lambda **kw: decorrelation(a, **kw),
+    }
+
+
+@pytest.mark.skipif(gpu_available(), reason="a GPU is present")
+@pytest.mark.parametrize("estimator", ["fourier_correlation", "phase_randomized_fsc", "decorrelation"])
+def test_gpu_without_cupy_is_a_value_error(estimator):
+    with pytest.raises(ValueError, match="cupy"):
+        _estimators()[estimator](device="gpu")
+
+
+@pytest.mark.parametrize("estimator", ["fourier_correlation", "phase_randomized_fsc", "decorrelation"])
+@pytest.mark.parametrize("device", ["tpu", "GPU ", 0])
+def test_unknown_device_is_a_value_error(estimator, device):
+    with pytest.raises(ValueError, match="device"):
+        _estimators()[estimator](device=device)
+
+
+@pytest.mark.parametrize("estimator", ["fourier_correlation", "phase_randomized_fsc", "decorrelation"])
+def test_cpu_device_equals_the_default_for_numpy_input(estimator):
+    run = _estimators()[estimator]
+    default, cpu = run(), run(device="cpu")
+    assert cpu.parameters == default.parameters
+    assert cpu.status == default.status
+    for field in dataclasses.fields(default):
+        value = getattr(default, field.name)
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(getattr(cpu, field.name), value)
+    assert cpu.summary("nm") == default.summary("nm")
