@@ -217,6 +217,8 @@ def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: s
                         help="half-bit, one-bit, 0.143, 0.5, 3-sigma or a number (default half-bit)")
     parser.add_argument("--ring-thickness", type=int, default=1, help="shell width in Fourier steps")
     parser.add_argument("--apodization", type=int, default=20, help="edge taper width in pixels (0: none)")
+    parser.add_argument("--taper", default="auto", choices=("auto", "all"),
+                        help="auto: taper only the axes whose edges do not wrap (default); all: every axis")
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
     parser.add_argument("--crossing-rule", default="first-below", choices=("first-below", "last-above"),
                         help="first-below: first shell under the threshold, interpolated (default); "
@@ -352,7 +354,7 @@ def _correlate(args, first, second, mask, pixel_size, device):
     """:func:`fourier_correlation` of a pair command's images with its options."""
     return fourier_correlation(
         first.data, second.data, pixel_size=pixel_size, threshold=args.threshold,
-        ring_thickness=args.ring_thickness, apodization=args.apodization, mask=mask,
+        ring_thickness=args.ring_thickness, apodization=args.apodization, taper=args.taper, mask=mask,
         crossing_rule=args.crossing_rule, device=device,
     )
 

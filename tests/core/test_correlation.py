@@ -25,7 +25,9 @@ def test_resolution_matches_analytic_truth(shape, seed):
      ((256, 512), (2.0, 1.0)), ((64, 128, 128), (1.5, 1.0, 1.0))],
 )
 def test_resolution_odd_non_square_anisotropic(shape, pixel_size, seed):
-    assert abs(_relative_error(shape, seed, pixel_size)) < 0.04
+    # 5 %: these periodic phantoms are no longer tapered by default, and one 300 x 512 realisation reads
+    # +4.8 % untapered (+1.1 % tapered; over six seeds both spread by about +-3 %, neither is biased)
+    assert abs(_relative_error(shape, seed, pixel_size)) < 0.05
 
 
 def test_curve_follows_expected_curve():
@@ -284,3 +286,50 @@ def test_compiled_and_array_paths_agree(monkeypatch, shape, use_mask):
     reference = fourier_correlation(pair.half1, pair.half2, mask=mask, apodization=10)
     np.testing.assert_array_equal(compiled.n_points, reference.n_points)
     np.testing.assert_allclose(compiled.correlation, reference.correlation, atol=2e-5)
+
+
+# ----------------------------------------------------------------------------- edge taper (taper="auto")
+def _crop(shape, sigma, seed, noise=0.5):
+    """A crop of a larger periodic field: its edges do not wrap; the analytic truth is the field's."""
+    big = tuple(2 * n for n in shape)
+    pair = phantom_pair(big, sigma=sigma, noise=noise, seed=seed, dtype=np.float32)
+    window = tuple(slice(n // 3, n // 3 + m) for n, m in zip(big, shape))
+    truth = phantom_pair(shape, sigma=sigma, noise=noise, seed=seed).truth
+    return pair.half1[window], pair.half2[window], truth
+
+
+@pytest.mark.parametrize(("shape", "sigma"), [((512, 512), s) for s in (1, 2, 4, 8, 12, 16)]
+                         + [((128, 128, 128), s) for s in (1, 2, 4, 8)]
+                         + [((192, 192, 192), s) for s in (12, 16)])
+def test_default_reads_the_simulators_answer_at_every_blur(shape, sigma):
+    pair = phantom_pair(shape, sigma=sigma, noise=0.5, seed=1, dtype=np.float32)
+    result = fourier_correlation(pair.half1, pair.half2)
+    assert result.parameters["tapered_axes"] == (False,) * len(shape)  # periodic: nothing to taper
+    assert result.resolution == pytest.approx(pair.truth.resolution, rel=0.05)
+    assert result.warnings == ()
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (96, 96, 96)])
+def test_edges_that_do_not_wrap_are_tapered_and_get_no_edge_artefact(shape):
+    a, b, truth = _crop(shape, sigma=2.0, seed=2)
+    result = fourier_correlation(a, b)
+    assert result.parameters["tapered_axes"] == (True,) * len(shape)
+    assert result.resolution == pytest.approx(truth.resolution, rel=0.05)
+    untapered = fourier_correlation(a, b, apodization=0)
+    assert untapered.resolution < 0.97 * truth.resolution  # the artefact the taper removes
+
+
+def test_a_crossing_where_the_taper_correlates_comes_with_a_warning():
+    a, b, truth = _crop((256, 256), sigma=12.0, seed=3)
+    with pytest.warns(RuntimeWarning, match="edge taper itself correlates") as emitted:
+        result = fourier_correlation(a, b)
+    assert result.crossing < 2 / 20 and result.resolution < truth.resolution
+    assert [str(w.message) for w in emitted] == list(result.warnings)
+
+
+def test_taper_all_still_tapers_periodic_data_and_bad_taper_is_refused():
+    pair = phantom_pair((128, 128), sigma=1.0, noise=0.5, seed=0)
+    assert fourier_correlation(pair.half1, pair.half2, taper="all").parameters["tapered_axes"] == (True, True)
+    assert fourier_correlation(pair.half1, pair.half2, apodization=0).parameters["tapered_axes"] == (False, False)
+    with pytest.raises(ValueError, match="taper"):
+        fourier_correlation(pair.half1, pair.half2, taper="sometimes")

@@ -75,3 +75,18 @@ def test_pixel_size_normalisation():
     for bad in ((1, 2), -1, 0, float("nan"), "abc"):
         with pytest.raises(ValueError, match="pixel_size"):
             normalize_pixel_size(bad, 3)
+
+
+def test_edges_wrap_per_axis():
+    from napari_resolution.core.frequency import edges_wrap
+    from napari_resolution.core.simulate import phantom_pair
+
+    pair = phantom_pair((64, 96, 80), sigma=3.0, noise=0.5, seed=0)
+    assert edges_wrap(pair.half1, pair.half2) == (True, True, True)
+    big = phantom_pair((128, 96, 80), sigma=3.0, noise=0.5, seed=0)  # periodic along axes 1 and 2 only
+    assert edges_wrap(big.half1[20:84], big.half2[20:84]) == (False, True, True)
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((2, 64, 64))  # independent noise: nothing common jumps at the edges
+    assert edges_wrap(noise[0], noise[1]) == (True, True)
+    ramp = np.add.outer(np.arange(64.0), np.zeros(64))  # a common gradient jumps at the wrap of axis 0
+    assert edges_wrap(ramp + noise[0], ramp + noise[1]) == (False, True)

@@ -37,6 +37,8 @@ class FourierCorrelationWidget(EstimatorWidget):
         self.show_all = CheckBox(text="Show all thresholds", value=False)
         self.ring_thickness = SpinBox(label="Ring thickness", value=1, min=1, max=50)
         self.apodization = SpinBox(label="Apodization (px)", value=20, min=0, max=100000)
+        self.taper = ComboBox(label="Taper", choices=["auto", "all"], value="auto")
+        self.taper.tooltip = "auto: taper only the axes whose edges do not wrap; all: every axis"
         self.randomize = CheckBox(text="Correct by phase randomisation (needs a mask)", value=False,
                                   visible=self.supports_randomization)
         self.randomize_at = FloatSpinBox(label="Randomise below FSC", value=0.8, min=0.05, max=0.99, step=0.05,
@@ -44,12 +46,12 @@ class FourierCorrelationWidget(EstimatorWidget):
         self.randomize.changed.connect(self._randomize_toggled)
         self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
         self.show_all.changed.connect(self.redraw)
-        return [self.threshold, self.custom, self.show_all, self.ring_thickness, self.apodization, self.randomize,
-                self.randomize_at]
+        return [self.threshold, self.custom, self.show_all, self.ring_thickness, self.apodization, self.taper,
+                self.randomize, self.randomize_at]
 
     def _randomize_toggled(self, on: bool) -> None:
         self.randomize_at.visible = on
-        self.ring_thickness.enabled = self.apodization.enabled = not on
+        self.ring_thickness.enabled = self.apodization.enabled = self.taper.enabled = not on
 
     def _layer_removed(self, event) -> None:
         if self.runner.busy and event.value in self._running_layers:
@@ -82,15 +84,16 @@ class FourierCorrelationWidget(EstimatorWidget):
             return {"h1": a, "h2": b, "mask": layer_data(mask), "randomize_at": float(self.randomize_at.value),
                     "seed": 0, **common}
         return {"a": a, "b": b, "mask": None if mask is None else layer_data(mask), **common,
-                "ring_thickness": self.ring_thickness.value, "apodization": self.apodization.value}
+                "ring_thickness": self.ring_thickness.value, "apodization": self.apodization.value,
+                "taper": self.taper.value}
 
     def compute(self, parameters: dict, progress):
         """The phase-randomised FSC when randomising, else the plain FRC/FSC."""
-        if "h1" in parameters:
-            with warnings.catch_warnings():  # the result carries them; they are shown as notifications
-                warnings.simplefilter("ignore", RuntimeWarning)
+        with warnings.catch_warnings():  # the result carries them; they are shown as notifications
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if "h1" in parameters:
                 return phase_randomized_fsc(**parameters, progress=progress)
-        return fourier_correlation(**parameters, progress=progress)
+            return fourier_correlation(**parameters, progress=progress)
 
 
 class SSNRWidget(FourierCorrelationWidget):
