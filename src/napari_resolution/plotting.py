@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .core.figures import ROLES, Plot
+from .core.figures import COLORS, ROLES, Plot
 
 __all__ = ["save_plots", "save_result_plot"]
 
@@ -83,8 +83,8 @@ def _draw(axes, plot: Plot) -> None:
 
 
 def _on_white(color: str) -> str:
-    """Marker colours are chosen for napari's dark canvas; a light grey becomes dark grey on white."""
-    return "0.3" if color.lower() in ("#d0d0d0", "#9a9a9a") else color
+    """Marker colours are chosen for napari's dark canvas; its light greys become dark grey on white."""
+    return "0.3" if color in (COLORS["marker"], COLORS["reference"]) else color
 
 
 def _axes_ranges(axes, plot: Plot) -> None:

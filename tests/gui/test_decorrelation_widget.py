@@ -54,7 +54,7 @@ def test_stack_modes(make_napari_viewer, wait_idle):
     np.testing.assert_array_equal(widget.result.slice_indices, [0, 1])
 
 
-def test_errors_and_no_peak(make_napari_viewer, notifications, wait_idle):
+def test_errors_and_no_resolution(make_napari_viewer, notifications, wait_idle):
     viewer = make_napari_viewer()
     viewer.add_image(np.random.default_rng(0).random((16, 16)), name="tiny")
     widget = _widget(viewer)

@@ -18,7 +18,7 @@ from pyqtgraph.exporters import ImageExporter
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.figures import FREQUENCY_LABEL, PALETTE, ROLES, Curve, Plot
+from ..core.figures import COLORS, FREQUENCY_LABEL, PALETTE, ROLES, Curve, Plot
 from .layers import EventConnections
 
 __all__ = ["CurvePanel", "ResultLine"]
@@ -188,7 +188,7 @@ class CurvePanel(QWidget):
         self.plot_item.plot(x, y, pen=pen, name=name or None, connect="finite")  # unnamed: not in the legend
 
     def _draw_marker(self, marker) -> None:
-        color = marker.color if marker.color != "#d0d0d0" else getattr(self, "_text_color", marker.color)
+        color = getattr(self, "_text_color", marker.color) if marker.color == COLORS["marker"] else marker.color
         line = pg.InfiniteLine(pos=marker.x, angle=90, movable=False, pen=pg.mkPen(color, width=1))
         pg.InfLineLabel(line, text=marker.label, position=0.55, rotateAxis=(1, 0), anchor=(1, 1), color=color)
         self.plot_item.addItem(line)

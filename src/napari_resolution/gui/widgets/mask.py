@@ -72,9 +72,9 @@ class MaskWidget(EstimatorWidget):
     def _map_changed(self) -> None:
         if getattr(self, "threshold", None) is None or self.map.value is None:
             return
-        smooth = checked(self._smoothed_map)
-        if smooth is not None:
-            self.threshold.value = checked(lambda: mask_threshold(smooth, "auto", pixel_size=self.pixel_size_value()))
+        level = checked(lambda: mask_threshold(self._smoothed_map(), "auto", pixel_size=self.pixel_size_value()))
+        if level is not None:
+            self.threshold.value = level
 
     def options(self) -> dict:
         """The widget's parameters as keyword arguments of :func:`make_mask`."""
@@ -90,10 +90,10 @@ class MaskWidget(EstimatorWidget):
         first, second = self.picked("map"), self.second.value
         if second is None:
             return layer_data(first)
-        if layer_data(second).shape != layer_data(first).shape:
-            raise ValueError(f"'{first.name}' has shape {layer_data(first).shape} but '{second.name}' has shape "
-                             f"{layer_data(second).shape}")
-        return average_maps(layer_data(first), layer_data(second))
+        data, other = layer_data(first), layer_data(second)
+        if other.shape != data.shape:
+            raise ValueError(f"'{first.name}' has shape {data.shape} but '{second.name}' has shape {other.shape}")
+        return average_maps(data, other)
 
     def parameters(self) -> dict:
         """The map (or half-map average) and the mask options."""
