@@ -13,7 +13,7 @@ from dataclasses import field
 import numpy as np
 
 from .backend import resolve_device, to_device
-from .figures import COLORS, PALETTE, Curve, Plot, resolution_marker
+from .figures import COLORS, Curve, Plot, resolution_marker, threshold_curves
 from .frequency import edges_wrap, shell_geometry, tukey_window
 from .results import ShellResultMixin, resolution_summary, result_dataclass
 from .spectral import compute_path, correlation_sums, curve_from_sums, working_mask
@@ -129,18 +129,11 @@ class CorrelationResult(ShellResultMixin):
         """
         if view == "ssnr":
             return (self._ssnr_plot(unit),)
-        curves = [Curve(self.name, self.frequency, self.correlation), *self._threshold_curves(all_thresholds)]
+        curves = [Curve(self.name, self.frequency, self.correlation),
+                  *threshold_curves(self.frequency, self.criterion, self.threshold, self.thresholds, all_thresholds)]
         return (Plot(self.name, tuple(curves), resolution_marker(self.crossing, self.resolution, self.status, unit),
                      y_label="Fourier correlation", y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size,
                      unit=unit),)
-
-    def _threshold_curves(self, all_thresholds: bool) -> list:
-        curves = [Curve(self.criterion, self.frequency, self.threshold, "threshold", COLORS["threshold"])]
-        if all_thresholds:
-            others = [(name, curve) for name, curve in self.thresholds.items() if name != self.criterion]
-            curves += [Curve(name, self.frequency, curve, "threshold", color)
-                       for (name, curve), color in zip(others, PALETTE[1:])]
-        return curves
 
     def _ssnr_plot(self, unit: str) -> Plot:
         curves = [Curve("SSNR", self.frequency, self.ssnr),

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "resolution_marker"]
+__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "resolution_marker",
+           "threshold_curves"]
 
 #: How each role is drawn: line style ("solid", "dashed", "dotted" or None for symbols only) and width.
 ROLES = {
@@ -137,11 +138,35 @@ class Plot:
         return replace(self, title=title)
 
 
-def resolution_marker(x, resolution, status: str, unit: str = "", *, nyquist: float = 0.5) -> tuple:
+def threshold_curves(frequency, criterion: str, chosen, every: dict, show_all: bool = False) -> list:
+    """The chosen criterion's dashed curve, then (``show_all``) every other criterion's in palette colours.
+
+    Parameters
+    ----------
+    frequency : ndarray, shape (n_shells,)
+        Shell centres.
+    criterion : str
+        Name of the chosen criterion.
+    chosen : ndarray, shape (n_shells,)
+        Its curve.
+    every : dict of str to ndarray
+        Every named criterion's curve.
+    show_all : bool
+        Add the criteria other than the chosen one.
+    """
+    curves = [Curve(criterion, frequency, chosen, "threshold", COLORS["threshold"])]
+    if show_all:
+        others = [(name, curve) for name, curve in every.items() if name != criterion]
+        curves += [Curve(name, frequency, curve, "threshold", color)
+                   for (name, curve), color in zip(others, PALETTE[1:])]
+    return curves
+
+
+def resolution_marker(x, resolution, status: str, unit: str = "") -> tuple:
     """The marker of a resolution read at frequency ``x``: the number, "≤ …" for a bound, none without one."""
     spaced = f" {unit}" if unit else ""
     if status == "resolved":
         return (Marker(float(x), f"{resolution:.3g}{spaced}"),)
     if status == "bound":
-        return (Marker(nyquist, f"≤ {resolution:.3g}{spaced} (Nyquist)"),)
+        return (Marker(0.5, f"≤ {resolution:.3g}{spaced} (Nyquist)"),)
     return ()

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import kernels
 from .backend import fftn_inplace, ifftn_inplace, irfftn, resolve_device, rfftn, to_device
-from .figures import COLORS, Curve, Marker, Plot, resolution_marker
+from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_curves
 from .frequency import ShellGeometry, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary, result_dataclass
 from .spectral import (
@@ -122,10 +122,7 @@ class PhaseRandomizedResult(ShellResultMixin):
                   Curve("masked", f, self.masked, "secondary", COLORS["masked"]),
                   Curve("phase-randomised masked", f, self.randomized, "secondary", COLORS["randomized"]),
                   Curve("unmasked", f, self.unmasked, "secondary", COLORS["unmasked"]),
-                  Curve(self.criterion, f, self.threshold, "threshold", COLORS["threshold"])]
-        if all_thresholds:
-            curves += [Curve(name, f, curve, "threshold", COLORS["reference"])
-                       for name, curve in self.thresholds.items() if name != self.criterion]
+                  *threshold_curves(f, self.criterion, self.threshold, self.thresholds, all_thresholds)]
         markers = (*resolution_marker(self.crossing, self.resolution, self.status, unit),
                    Marker(self.randomization_frequency, "phases randomised beyond", COLORS["reference"]))
         return (Plot("phase-randomised FSC", tuple(curves), markers, y_label="Fourier correlation",

@@ -25,7 +25,6 @@ from .frequency import ShellGeometry, fold_mirrored, folded_shells, hermitian_we
 from .validation import check_mask
 
 __all__ = [
-    "PATHS",
     "binned_sums",
     "compute_path",
     "correlation_sums",
@@ -34,9 +33,6 @@ __all__ = [
     "spectra_sums",
     "working_mask",
 ]
-
-PATHS = ("numba", "numpy", "cupy")
-
 
 def compute_path(xp) -> str:
     """The path that computes on arrays of namespace ``xp``: "cupy", "numba" or "numpy"."""

@@ -150,9 +150,6 @@ class EventConnections:
         """Disconnect every remembered callback."""
         _disconnect(self._connections)
 
-    def __len__(self) -> int:
-        return len(self._connections)
-
 
 def _disconnect(connections: list) -> None:
     while connections:

@@ -46,8 +46,12 @@ class DecorrelationWidget(EstimatorWidget):
 
     def __init__(self, napari_viewer):
         super().__init__(napari_viewer)
-        self.slice_panel = self.curve_panels[1]
         self._update_visibility()
+
+    @property
+    def slice_panel(self):
+        """The panel of the resolution per slice (shown for stacks)."""
+        return self.curve_panels[1]
 
     def build_options(self) -> list:
         """Slice selection for stacks, radii, filters, range and apodization."""
@@ -68,8 +72,6 @@ class DecorrelationWidget(EstimatorWidget):
         self._update_visibility()
 
     def _update_visibility(self, _=None) -> None:
-        if not hasattr(self, "slice_panel"):  # called while the base builds the widget
-            return
         is_stack = self.image.value is not None and self.image.value.ndim == 3
         for widget in (self.slice_mode, self.axis):
             widget.visible = is_stack

@@ -44,7 +44,6 @@ class MaskWidget(EstimatorWidget):
         self.status = self.result_line
         self.status.setText("Distances are in the pixel size's unit.")
         self.pixel_size.changed.connect(self._show_preview)
-        self._map_changed()
 
     def build_options(self) -> list:
         """Threshold (automatic or a value), low-pass, extension, soft edge, clean-up, preview."""
@@ -70,7 +69,7 @@ class MaskWidget(EstimatorWidget):
         self._map_changed()
 
     def _map_changed(self) -> None:
-        if getattr(self, "threshold", None) is None or self.map.value is None:
+        if self.map.value is None:
             return
         level = checked(lambda: mask_threshold(self._smoothed_map(), "auto", pixel_size=self.pixel_size_value()))
         if level is not None:

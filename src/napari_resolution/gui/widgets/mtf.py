@@ -41,19 +41,22 @@ class MTFWidget(EstimatorWidget):
     def __init__(self, napari_viewer):
         self.results: dict = {}  # geometry key -> MTFResult or error message
         self._pending = False
-        self._roi_layers: list = []
-        super().__init__(napari_viewer)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = QTableWidget(0, len(COLUMNS))  # before the base picks an image and fills it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(140)
+        super().__init__(napari_viewer)
         self.layout().insertWidget(2, self.table)
         self.result_line.setVisible(False)
-        self.profile_panel = self.curve_panels[1]
         self.profile_panel.setVisible(False)
         self.show_esf.changed.connect(lambda on: (self.profile_panel.setVisible(on), self.refresh_views()))
         for field in (self.pixel_size, self.box):
             field.changed.connect(self._parameters_changed)
+
+    @property
+    def profile_panel(self):
+        """The ESF/LSF panel (shown on request)."""
+        return self.curve_panels[1]
 
     def build_options(self) -> list:
         """Edge or point mode, the bead box, the ROI button and the ESF/LSF option."""
@@ -78,8 +81,6 @@ class MTFWidget(EstimatorWidget):
         self._parameters_changed()
 
     def _parameters_changed(self, _=None) -> None:
-        if not hasattr(self, "table"):  # called while the base builds the widget
-            return
         self.results.clear()
         self.recompute()
 
