@@ -453,3 +453,12 @@ def test_cpu_device_equals_the_default_for_numpy_input(estimator):
         if isinstance(value, np.ndarray):
             np.testing.assert_array_equal(getattr(cpu, field.name), value)
     assert cpu.summary("nm") == default.summary("nm")
+
+
+def test_every_threshold_shown_has_its_own_colour():
+    from napari_resolution.core.simulate import phantom_pair
+
+    pair = phantom_pair((64, 64), seed=0)
+    plot = fourier_correlation(pair.half1, pair.half2).plots(all_thresholds=True)[0]
+    colours = [curve.color for curve in plot.curves if curve.role == "threshold"]
+    assert len(colours) == 5 and len(set(colours)) == 5

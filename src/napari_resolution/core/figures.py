@@ -157,8 +157,8 @@ def threshold_curves(frequency, criterion: str, chosen, every: dict, show_all: b
     curves = [Curve(criterion, frequency, chosen, "threshold", COLORS["threshold"])]
     if show_all:
         others = [(name, curve) for name, curve in every.items() if name != criterion]
-        curves += [Curve(name, frequency, curve, "threshold", color)
-                   for (name, curve), color in zip(others, PALETTE[1:])]
+        colors = [color for color in PALETTE[1:] if color != COLORS["threshold"]]  # none like the chosen one
+        curves += [Curve(name, frequency, curve, "threshold", color) for (name, curve), color in zip(others, colors)]
     return curves
 
 
