@@ -366,3 +366,17 @@ def test_every_option_has_help():
 
 def test_version(capsys):
     assert napari_resolution.__version__ in _help(["--version"], capsys)
+
+
+def test_compiling_is_a_note_on_stderr(monkeypatch, simulated, capsys):
+    from napari_resolution.core import kernels
+
+    def compiling_fsc(*args, **kwargs):
+        kernels.logger.info(kernels.COMPILING_MESSAGE)
+        return fourier_correlation(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "fourier_correlation", compiling_fsc)
+    assert main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc")]) == 0
+    captured = capsys.readouterr()
+    assert f"note: {kernels.COMPILING_MESSAGE}" in captured.err
+    assert "compiling" not in captured.out

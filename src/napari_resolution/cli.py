@@ -10,6 +10,8 @@ with :func:`_report`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import math
 import os
 import re
@@ -29,6 +31,7 @@ from .core.randomization import phase_randomized_fsc
 from .core.results import resolution_summary
 from .core.simulate import phantom_pair
 from .core.thresholds import resolution_from_crossing
+from .gui import launch
 
 __all__ = ["main"]
 
@@ -330,7 +333,20 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="Z,Y,X size in pixels (default 128,128,128)")
     demo.add_argument("--out", default=".", help="folder for fsc.png and fsc.json")
     demo.set_defaults(handler=_run_demo)
+    _add_view_command(commands)
     return parser
+
+
+def _add_view_command(commands) -> None:
+    """``view``: open napari with files (or a sample) and a widget docked (needs the [napari] extra)."""
+    view = commands.add_parser(
+        "view", help="open napari with the files (or sample data) and a widget docked",
+        description='Open napari with FILES loaded (MRC/TIFF with their pixel sizes; none: sample data with a '
+                    'known answer) and a widget docked. Needs napari: pip install "napari-resolution[napari]".')
+    view.add_argument("files", nargs="*", help="images or maps to open")
+    view.add_argument("--widget", choices=tuple(launch.WIDGETS),
+                      help="widget to dock (default: decorr for one file, else fsc)")
+    view.set_defaults(handler=_run_view)
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -510,6 +526,18 @@ def _run_simulate(args) -> int:
     return 0
 
 
+def _run_view(args) -> int:
+    """Open the viewer and run napari's event loop until the window closes."""
+    try:
+        launch.open_viewer(args.files, args.widget)
+    except ImportError as err:
+        raise ValueError(str(err)) from None
+    import napari
+
+    napari.run()
+    return 0
+
+
 def _run_demo(args) -> int:
     """``demo``: simulate half-maps, measure their FSC and compare it with the known answer."""
     from .plotting import save_result_plot
@@ -543,6 +571,22 @@ def _silence_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+@contextlib.contextmanager
+def _notes_on_stderr():
+    """Print the package's INFO log lines (e.g. "compiling ...") as ``note:`` lines on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("note: %(message)s"))
+    package_logger = logging.getLogger("napari_resolution")
+    level = package_logger.level
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(level)
+
+
 def main(argv=None) -> int:
     """Entry point of ``napari-resolution``; returns the exit code.
 
@@ -559,7 +603,7 @@ def main(argv=None) -> int:
     """
     try:
         args = _build_parser().parse_args(argv)
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _notes_on_stderr():
             warnings.simplefilter("always", RuntimeWarning)  # the estimators' doubts: printed, whatever the filters
             code = args.handler(args)
         _print_warnings(caught)

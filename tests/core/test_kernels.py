@@ -121,3 +121,39 @@ def test_mask_rows_flags_any_value_outside_zero_one(value):
         bad[where] = value
         assert not kernels.mask_rows(mask, mask, bad).valid
     assert not kernels.mask_rows(mask, mask, np.zeros_like(mask)).valid
+
+
+def _fresh_kernel():
+    """A tiny uncached numba function: its first call in this process compiles."""
+    import numba
+
+    return numba.njit(lambda values: values.sum() + 1.0)
+
+
+def test_a_compiling_call_is_announced_once(monkeypatch, caplog):
+    monkeypatch.setattr(kernels, "COMPILE_NOTICE_DELAY", 0.0)
+    monkeypatch.setattr(kernels, "_run", kernels._KernelRunner())
+    kernel, values = _fresh_kernel(), np.ones(4)
+    with caplog.at_level("INFO", logger="napari_resolution"):
+        assert kernels._run(kernel, values) == 5.0
+        first = [record.getMessage() for record in caplog.records]
+        kernels._run(kernel, values)  # compiled now: nothing to announce
+    assert kernels.COMPILING_MESSAGE in first[0] and "first run only" in first[0]
+    assert len(caplog.records) == 1
+
+
+def test_a_fast_first_call_is_not_announced(monkeypatch, caplog):
+    monkeypatch.setattr(kernels, "COMPILE_NOTICE_DELAY", 60.0)
+    monkeypatch.setattr(kernels, "_run", kernels._KernelRunner())
+    with caplog.at_level("INFO", logger="napari_resolution"):
+        kernels._run(_fresh_kernel(), np.ones(4))
+    assert not caplog.records
+
+
+def test_the_kernels_one_run_compiles_are_announced_once(monkeypatch, caplog):
+    monkeypatch.setattr(kernels, "COMPILE_NOTICE_DELAY", 0.0)
+    monkeypatch.setattr(kernels, "_run", kernels._KernelRunner())
+    with caplog.at_level("INFO", logger="napari_resolution"):
+        for _ in range(3):
+            kernels._run(_fresh_kernel(), np.ones(4))
+    assert len(caplog.records) == 1

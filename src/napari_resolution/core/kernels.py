@@ -18,8 +18,11 @@ changes nothing in the process.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import threading
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -42,29 +45,60 @@ __all__ = [
     "randomize_packed_pairs",
 ]
 
-class _KernelSection:
-    """Entered around every kernel call: one Python thread at a time in numba's pool.
+#: Seconds after which a call that needs a new specialisation of a kernel is
+#: said to be compiling (loading one from numba's on-disk cache takes milliseconds).
+COMPILE_NOTICE_DELAY = 0.3
+COMPILING_MESSAGE = "compiling the CPU kernels (first run only, a few seconds; later runs start at once)"
+#: Seconds within which the kernels one run compiles are announced once.
+NOTICE_INTERVAL = 60.0
+logger = logging.getLogger(__name__)
 
-    On first entry, before numba starts its OpenMP pool, ``OMP_WAIT_POLICY``
-    defaults to PASSIVE (a user's own setting is kept).
+
+def _new_specialisation(kernel, args) -> bool:
+    """True when ``kernel`` has no compiled version for the types of ``args`` in this process yet."""
+    return tuple(kernel.typeof_pyval(value) for value in args) not in kernel.overloads
+
+
+class _KernelRunner:
+    """Calls every kernel: one Python thread at a time in numba's pool, compiling announced.
+
+    On first call, before numba starts its OpenMP pool, ``OMP_WAIT_POLICY``
+    defaults to PASSIVE (a user's own setting is kept). A call that still
+    runs :data:`COMPILE_NOTICE_DELAY` seconds after it started a new
+    specialisation is compiling: :data:`COMPILING_MESSAGE` is logged (INFO,
+    logger ``napari_resolution.core.kernels``; the CLI prints it, the
+    widgets show it as a notification), once for the kernels that one run
+    compiles (not again within :data:`NOTICE_INTERVAL` seconds).
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._entered = False
+        self._announced_at = -math.inf
 
-    def __enter__(self):
-        self._lock.acquire()
-        if not self._entered:
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._entered = True
-        return self
+    def __call__(self, kernel, *args):
+        with self._lock:
+            if not self._entered:
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                self._entered = True
+            notice = None
+            if _new_specialisation(kernel, args):
+                notice = threading.Timer(COMPILE_NOTICE_DELAY, self._announce)
+                notice.daemon = True
+                notice.start()
+            try:
+                return kernel(*args)
+            finally:
+                if notice is not None:
+                    notice.cancel()
 
-    def __exit__(self, *exc_info):
-        self._lock.release()
+    def _announce(self) -> None:
+        if time.monotonic() - self._announced_at > NOTICE_INTERVAL:
+            self._announced_at = time.monotonic()
+            logger.info(COMPILING_MESSAGE)
 
 
-_LOCK = _KernelSection()
+_run = _KernelRunner()
 
 #: The random phases: 4096 equally spaced points on the unit circle (64 KiB).
 _PHASES = np.exp(2j * np.pi * np.arange(4096) / 4096)
@@ -155,9 +189,7 @@ if numba is not None:
                     _add_terms(partial[chunk, x & 1, shells[x]], weight, terms, x)
                 for x in range(max(half, width + 1 - count), width):
                     _add_terms(partial[chunk, x & 1, shells[width - x]], weight, terms, x)
-        sums = partial.sum(axis=0).sum(axis=0).T.copy()
-        sums[1:] *= 0.25
-        return sums
+        return partial
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _weighted_sums_kernel(a, b, wz, wy, wx, n_chunks):  # pragma: no cover - compiled
@@ -173,7 +205,7 @@ if numba is not None:
                     sum_b += b[z, y, x] * wx[x]
                 partial[chunk, 0] += scale * sum_a
                 partial[chunk, 1] += scale * sum_b
-        return partial.sum(axis=0)
+        return partial
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _pack_kernel(a, b, mean_a, mean_b, wz, wy, wx, out):  # pragma: no cover - compiled
@@ -330,7 +362,7 @@ if numba is not None:
                 imag_sum += values[x].imag * weights[x]
                 total += weights[x]
             partial[row, 0], partial[row, 1], partial[row, 2] = real_sum, imag_sum, total
-        return partial.sum(axis=0)
+        return partial
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def _mask_packed_kernel(packed, mask, mean, starts, stops):  # pragma: no cover - compiled
@@ -386,10 +418,9 @@ def pack_windowed(a, b, windows, complex_dtype) -> np.ndarray:
     total = float(np.prod([v.sum() for v in vectors]))
     n_rows = a.size // a.shape[-1]
     out = fft_buffer(a.shape, complex_dtype)
-    with _LOCK:
-        sums = _weighted_sums_kernel(_as_3d(a), _as_3d(b), *vectors, _n_chunks(n_rows))
-        means = [real.type(value / total) for value in sums]
-        _pack_kernel(_as_3d(a), _as_3d(b), *means, *[v.astype(real) for v in vectors], _storage(out))
+    sums = _run(_weighted_sums_kernel, _as_3d(a), _as_3d(b), *vectors, _n_chunks(n_rows)).sum(axis=0)
+    means = [real.type(value / total) for value in sums]
+    _run(_pack_kernel, _as_3d(a), _as_3d(b), *means, *[v.astype(real) for v in vectors], _storage(out))
     return out
 
 
@@ -468,8 +499,7 @@ def mask_rows(a, b, mask) -> MaskRows:
         With ``valid`` False the other fields are meaningless.
     """
     a3, b3, mask3 = (_as_3d(np.ascontiguousarray(x)) for x in (a, b, mask))
-    with _LOCK:
-        starts, stops, row_sums = _mask_rows_kernel(a3, b3, mask3)
+    starts, stops, row_sums = _run(_mask_rows_kernel, a3, b3, mask3)
     sum_a, sum_b, total = row_sums[:, :3].sum(axis=0)
     valid = bool(np.isfinite(total) and total > 0 and row_sums[:, 3].min() >= 0 and row_sums[:, 4].max() <= 1)
     support = _support(starts, stops, mask.shape) if valid else ()
@@ -501,16 +531,14 @@ def pack_masked(a, b, mask, rows: MaskRows, complex_dtype) -> np.ndarray:
     sum_a, sum_b, total = rows.sums
     a3, b3, mask3 = (_as_3d(np.ascontiguousarray(x)) for x in (a, b, mask))
     out = fft_buffer(a.shape, complex_dtype)
-    with _LOCK:
-        _mask_pack_kernel(a3, b3, mask3, real.type(sum_a / total), real.type(sum_b / total), rows.starts,
-                          rows.stops, _storage(out))
+    _run(_mask_pack_kernel, a3, b3, mask3, real.type(sum_a / total), real.type(sum_b / total), rows.starts,
+         rows.stops, _storage(out))
     return out
 
 
 def pack_pair(a, b, out) -> None:
     """Write ``a + i b`` into the complex array ``out`` (one parallel pass; no means removed)."""
-    with _LOCK:
-        _pack_pair_kernel(_as_3d(a), _as_3d(b), _storage(out))
+    _run(_pack_pair_kernel, _as_3d(a), _as_3d(b), _storage(out))
 
 
 def mask_packed_inplace(packed, mask, rows: MaskRows) -> None:
@@ -530,9 +558,8 @@ def mask_packed_inplace(packed, mask, rows: MaskRows) -> None:
         :func:`mask_rows` of this mask, valid.
     """
     packed3, mask3 = _storage(packed), _as_3d(np.ascontiguousarray(mask))
-    with _LOCK:
-        real_sum, imag_sum, total = _packed_masked_sums_kernel(packed3, mask3, rows.starts, rows.stops)
-        _mask_packed_kernel(packed3, mask3, complex(real_sum / total, imag_sum / total), rows.starts, rows.stops)
+    real_sum, imag_sum, total = _run(_packed_masked_sums_kernel, packed3, mask3, rows.starts, rows.stops).sum(axis=0)
+    _run(_mask_packed_kernel, packed3, mask3, complex(real_sum / total, imag_sum / total), rows.starts, rows.stops)
 
 
 def randomize_half_spectrum(spectrum, squared_coordinates, cutoff_shell: int, seed: int, n_last: int) -> None:
@@ -560,8 +587,7 @@ def randomize_half_spectrum(spectrum, squared_coordinates, cutoff_shell: int, se
     """
     coords = _with_depth(squared_coordinates)
     nyquist_column = spectrum.shape[-1] - 1 if n_last % 2 == 0 else -1
-    with _LOCK:
-        _randomize_kernel(_as_3d(spectrum), *coords, int(cutoff_shell), np.uint64(seed), nyquist_column, _PHASES)
+    _run(_randomize_kernel, _as_3d(spectrum), *coords, int(cutoff_shell), np.uint64(seed), nyquist_column, _PHASES)
 
 
 def randomize_packed_pairs(packed_spectrum, squared_coordinates, cutoff_shell: int, seed: int) -> None:
@@ -588,9 +614,8 @@ def randomize_packed_pairs(packed_spectrum, squared_coordinates, cutoff_shell: i
         Random seed (0 <= seed < 2**64).
     """
     coords = _with_depth(squared_coordinates)
-    with _LOCK:
-        _randomize_pairs_kernel(_storage(packed_spectrum), *coords, int(cutoff_shell), np.uint64(seed), _COSINES,
-                                _SINES, packed_spectrum.shape[-1])
+    _run(_randomize_pairs_kernel, _storage(packed_spectrum), *coords, int(cutoff_shell), np.uint64(seed), _COSINES,
+         _SINES, packed_spectrum.shape[-1])
 
 
 def _with_depth(squared_coordinates) -> list:
@@ -622,6 +647,8 @@ def packed_shell_sums(packed_spectrum, squared_coordinates, n_shells: int) -> np
     """
     coords = _with_depth(squared_coordinates)
     n_rows = packed_spectrum.size // packed_spectrum.shape[-1]
-    with _LOCK:
-        return _packed_sums_kernel(_storage(packed_spectrum), *coords, n_shells, _n_chunks(n_rows // 2 + 1),
-                                   packed_spectrum.shape[-1])
+    partial = _run(_packed_sums_kernel, _storage(packed_spectrum), *coords, n_shells, _n_chunks(n_rows // 2 + 1),
+                   packed_spectrum.shape[-1])
+    sums = partial.sum(axis=(0, 1)).T.copy()
+    sums[1:] *= 0.25
+    return sums

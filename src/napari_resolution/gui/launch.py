@@ -1,0 +1,81 @@
+"""``napari-resolution view``: napari with the user's files (or a sample) loaded and a widget docked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import io
+
+__all__ = ["WIDGETS", "default_widget", "open_viewer"]
+
+PLUGIN = "napari-resolution"
+
+#: CLI name -> (the widget's display name in napari.yaml, the sample opened when no file is given).
+WIDGETS = {
+    "fsc": ("Fourier shell correlation", "half_maps"),
+    "ssnr": ("SSNR", "half_maps"),
+    "mask": ("Mask", "half_maps"),
+    "decorr": ("Decorrelation analysis", "band_limited_image"),
+    "mtf": ("MTF", "slanted_edges"),
+}
+
+
+def default_widget(n_files: int) -> str:
+    """The widget for ``n_files`` files: one image → decorrelation, otherwise the FSC (pairs, samples)."""
+    return "decorr" if n_files == 1 else "fsc"
+
+
+def _checked_paths(paths) -> list[Path]:
+    """``paths`` as Paths; ValueError naming the first that is not a file."""
+    checked = [Path(path) for path in paths]
+    for path in checked:
+        if not path.is_file():
+            raise ValueError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}")
+    return checked
+
+
+def _open_file(viewer, path: Path) -> None:
+    """Open ``path`` with this plugin's reader when it reads that format, else with napari's choice."""
+    ours = path.suffix.lower() in io.MRC_SUFFIXES + io.TIFF_SUFFIXES
+    viewer.open(str(path), plugin=PLUGIN if ours else None)
+
+
+def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
+    """A napari viewer with ``paths`` opened (a sample without any) and the ``widget`` docked.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Files to open as layers (MRC, TIFF, or anything napari reads).
+    widget : str, optional
+        One of :data:`WIDGETS` (default: :func:`default_widget`).
+    show : bool
+        Show the window (False for tests).
+
+    Returns
+    -------
+    napari.Viewer
+
+    Raises
+    ------
+    ValueError
+        An unknown widget or a missing file.
+    ImportError
+        napari is not installed (``pip install "napari-resolution[napari]"``).
+    """
+    paths = _checked_paths(paths)
+    widget = widget or default_widget(len(paths))
+    if widget not in WIDGETS:
+        raise ValueError(f"widget must be one of {', '.join(WIDGETS)}, got {widget!r}")
+    try:
+        import napari
+    except ImportError:
+        raise ImportError('napari is not installed: pip install "napari-resolution[napari]"') from None
+    display_name, sample = WIDGETS[widget]
+    viewer = napari.Viewer(show=show)
+    for path in paths:
+        _open_file(viewer, path)
+    if not paths:
+        viewer.open_sample(PLUGIN, sample)
+    viewer.window.add_plugin_dock_widget(PLUGIN, display_name)
+    return viewer
