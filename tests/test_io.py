@@ -35,6 +35,7 @@ def test_mrc_round_trip_keeps_data_and_voxel_size_per_axis(tmp_path, shape, size
     np.testing.assert_array_equal(image.data, data.astype(np.float32))
     assert image.pixel_size == pytest.approx(sizes)
     assert image.unit == "Å"
+    assert image.axes == "ZYX"[-len(shape):]
     with mrcfile.open(path) as mrc:  # the header stores X first: the last array axis
         assert float(mrc.voxel_size.x) == pytest.approx(sizes[-1])
 
@@ -43,6 +44,16 @@ def test_mrc_scalar_pixel_size_and_upper_case_suffix(tmp_path):
     path = tmp_path / "MAP.MRC"
     io.write_mrc(path, np.zeros((3, 4, 5)), 1.25)
     assert io.read_image(path).pixel_size == pytest.approx((1.25, 1.25, 1.25))
+
+
+def test_mrc_volume_stack_has_a_size_per_axis(tmp_path):
+    path = tmp_path / "stack.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(np.zeros((2, 3, 4, 5), np.float32))
+        mrc.voxel_size = 1.5
+    image = io.read_image(path)
+    assert image.pixel_size == pytest.approx((1.0, 1.5, 1.5, 1.5))
+    assert image.axes == "QZYX"
 
 
 def test_mrc_without_voxel_size_has_no_pixel_size(tmp_path):
@@ -197,6 +208,18 @@ def test_write_tiff_refuses_bad_arguments(tmp_path, data, sizes, unit, words):
         io.write_tiff(tmp_path / "out.tif", data, sizes, unit)
 
 
+def test_tiff_axes_name_channel_and_colour_axes(tmp_path):
+    channels = tmp_path / "channels.ome.tif"
+    tifffile.imwrite(channels, np.zeros((2, 5, 7), np.uint8), ome=True,
+                     metadata={"axes": "CYX", "PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5})
+    image = io.read_image(channels)
+    assert image.axes == "CYX"
+    assert image.pixel_size == pytest.approx((1.0, 0.5, 0.5))
+    colour = tmp_path / "colour.tif"
+    tifffile.imwrite(colour, np.zeros((5, 7, 3), np.uint8), photometric="rgb")
+    assert io.read_image(colour).axes == "YXS"
+
+
 # --- NPY ---------------------------------------------------------------------------------------
 
 
@@ -317,4 +340,68 @@ def test_write_csv_refuses_columns_of_different_lengths(tmp_path):
     path = tmp_path / "out.csv"
     with pytest.raises(ValueError, match="one length"):
         io.write_csv(path, {"a": [1, 2, 3], "b": [1, 2]})
+    assert not path.exists()
+
+
+# --- write_image: the format from the extension ------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "unit", "read_sizes", "read_unit"), [
+    ("out.mrc", "Å", (2.0, 1.5, 1.5), "Å"),
+    ("out.map", "nm", (20.0, 15.0, 15.0), "Å"),  # MRC holds Å: converted
+    ("out.rec", "micrometer", (2e4, 1.5e4, 1.5e4), "Å"),
+    ("OUT.MRCS", "", (2.0, 1.5, 1.5), "Å"),  # no unit: taken as Å, the MRC convention
+    ("out.tif", "nm", (2.0, 1.5, 1.5), "nm"),
+    ("out.TIFF", "µm", (2.0, 1.5, 1.5), "µm"),
+    ("out.tif", "angstrom", (2.0, 1.5, 1.5), "Å"),
+])
+def test_write_image_round_trip_keeps_pixel_size(tmp_path, name, unit, read_sizes, read_unit):
+    data = RNG.random((3, 5, 7))
+    path = tmp_path / name
+    io.write_image(path, data, (2.0, 1.5, 1.5), unit)
+    image = io.read_image(path)
+    np.testing.assert_array_equal(image.data, data.astype(np.float32))
+    assert image.pixel_size == pytest.approx(read_sizes, rel=1e-6)
+    assert image.unit == read_unit
+
+
+def test_write_image_npy_keeps_data_and_dtype(tmp_path):
+    data = RNG.integers(0, 9, size=(4, 6)).astype(np.int16)
+    path = tmp_path / "out.npy"
+    io.write_image(path, data, 0.5, "nm")
+    image = io.read_image(path)
+    assert image.data.dtype == np.int16
+    np.testing.assert_array_equal(image.data, data)
+    assert image.pixel_size is None
+
+
+def test_write_image_tiff_without_unit_warns_that_the_size_is_lost(tmp_path):
+    path = tmp_path / "out.tif"
+    with pytest.warns(RuntimeWarning, match="unit is unknown"):
+        io.write_image(path, np.ones((4, 6)), 0.5, "")
+    assert io.read_image(path).pixel_size is None
+    io.write_image(tmp_path / "plain.tif", np.ones((4, 6)), 1.0, "")  # nothing to lose: no warning
+
+
+@pytest.mark.parametrize("name", ["out.png", "out.h5", "out"])
+def test_write_image_refuses_other_extensions_naming_the_path(tmp_path, name):
+    path = tmp_path / name
+    with pytest.raises(ValueError, match="cannot write") as caught:
+        io.write_image(path, np.ones((4, 6)), 1.0, "nm")
+    assert str(path) in str(caught.value)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(("data", "sizes", "unit", "words"), [
+    (np.zeros((2, 2, 4, 6)), 1.0, "nm", "2-D or 3-D"),
+    (np.zeros(6), 1.0, "nm", "2-D or 3-D"),
+    (np.zeros((4, 6)), 1.0, "parsec", "unknown length unit"),
+    (np.zeros((4, 6)), (0.0, 1.0), "nm", "positive"),
+])
+@pytest.mark.parametrize("name", ["out.mrc", "out.tif", "out.npy"])
+def test_write_image_refuses_bad_arguments_naming_the_path(tmp_path, name, data, sizes, unit, words):
+    path = tmp_path / name
+    with pytest.raises(ValueError, match=words) as caught:
+        io.write_image(path, data, sizes, unit)
+    assert str(path) in str(caught.value)
     assert not path.exists()

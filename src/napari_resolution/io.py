@@ -1,4 +1,4 @@
-"""Read images with their pixel size (MRC, TIFF, NPY) and write results (MRC, TIFF, JSON, CSV).
+"""Read images with their pixel size (MRC, TIFF, NPY), write images (MRC, TIFF, NPY) and results (JSON, CSV).
 
 Qt-free: used by the CLI, the napari reader and scripts.
 """
@@ -18,7 +18,8 @@ import numpy as np
 
 from .core.results import jsonable
 
-__all__ = ["LoadedImage", "read_image", "write_csv", "write_json", "write_mrc", "write_tiff"]
+__all__ = ["LENGTH_NAMES", "LoadedImage", "read_image", "write_csv", "write_image", "write_json", "write_mrc",
+           "write_tiff"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -27,11 +28,15 @@ _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, b
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 #: Length units by short name, as powers of ten of a metre.
 _UNIT_EXPONENTS = {"m": 0, "cm": -2, "mm": -3, "µm": -6, "nm": -9, "Å": -10, "pm": -12}
-#: Lower-case unit names found in ImageJ and OME metadata -> short name.
+#: Short unit -> its full name, as pint (napari's layer ``units``) spells it.
+LENGTH_NAMES = {"m": "meter", "cm": "centimeter", "mm": "millimeter", "µm": "micrometer", "nm": "nanometer",
+                "Å": "angstrom", "pm": "picometer"}
+#: Lower-case unit names found in ImageJ and OME metadata and in napari's ``units`` -> short name.
 _UNIT_NAMES = {
     **{name.lower(): name for name in _UNIT_EXPONENTS},
-    "um": "µm", "\u03bcm": "µm", "micron": "µm", "microns": "µm", "micrometer": "µm", "micrometre": "µm",
-    "nanometer": "nm", "nanometre": "nm", "angstrom": "Å", "angstroms": "Å",
+    **{long: short for short, long in LENGTH_NAMES.items()},
+    "um": "µm", "\u03bcm": "µm", "micron": "µm", "microns": "µm", "micrometre": "µm",
+    "nanometre": "nm", "angstroms": "Å",
 }
 #: Short unit -> how ImageJ writes it in the (ASCII) image description.
 _IMAGEJ_UNITS = {"µm": "micron", "Å": "\\u00C5"}
@@ -51,11 +56,15 @@ class LoadedImage:
         channel axis); None if unknown.
     unit : str
         Unit of ``pixel_size``: "Å" for MRC, "µm", "nm", "Å"... for TIFF; "" if unknown.
+    axes : str
+        One letter per axis of ``data`` (tifffile's): "YX" or "ZYX" for MRC ("QZYX" for a volume stack),
+        e.g. "ZYX", "CYX", "QYX" (unknown) or "YXS" (RGB samples) for TIFF; "" for NPY.
     """
 
     data: np.ndarray
     pixel_size: tuple | None
     unit: str
+    axes: str = ""
 
 
 class _BadFile(ValueError):
@@ -119,9 +128,9 @@ def _positive(sizes) -> bool:
 def _read_mrc(path: Path) -> LoadedImage:
     _check_mrc_header(_head(path, 1024))
     data, sizes = _mrc_contents(path)
-    sizes = sizes[-data.ndim:]
+    sizes = ((1.0,) * data.ndim + sizes)[-data.ndim:]  # a volume stack's first axis is not spatial
     known = _positive(sizes)
-    return LoadedImage(data, sizes if known else None, "Å" if known else "")
+    return LoadedImage(data, sizes if known else None, "Å" if known else "", "QZYX"[-data.ndim:])
 
 
 def _check_mrc_header(head: bytes) -> None:
@@ -156,7 +165,7 @@ def _read_tiff(path: Path) -> LoadedImage:
         data = np.asarray(series.asarray())
         _check_imagej_images(tif.imagej_metadata, series)
         sizes, unit = _tiff_pixel_size(tif, series.axes)
-    return LoadedImage(data, sizes, unit)
+    return LoadedImage(data, sizes, unit, series.axes)
 
 
 def _check_imagej_images(metadata: dict | None, series) -> None:
@@ -333,6 +342,67 @@ def _calibration(pixel_size, unit: str, ndim: int) -> tuple[list, str]:
     if short is None:
         raise ValueError(f"unknown length unit {unit!r} (known: {', '.join(_UNIT_EXPONENTS)})")
     return sizes, short
+
+
+def write_image(path, data: np.ndarray, pixel_size, unit: str) -> None:
+    """Write an image with its pixel size, in the format its extension names.
+
+    ``.mrc/.map/.rec/.mrcs``: MRC, float32, voxel size converted to Å (a size
+    with no unit is taken as Å, the MRC convention). ``.tif/.tiff``: ImageJ
+    TIFF with resolution tags, spacing and unit (no calibration when the unit
+    is unknown: a RuntimeWarning says so unless every size is 1). ``.npy``:
+    the array as it is; the format has no place for a pixel size.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, overwritten if it exists; its suffix (any case) picks the format.
+    data : array_like
+        ``(Y, X)`` or ``(Z, Y, X)``.
+    pixel_size : float or sequence of float
+        Pixel size in ``unit``, one value or one per axis of ``data``.
+    unit : str
+        "µm", "nm", "Å"... (or "micrometer", "angstrom", "micron"...); "" if unknown.
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``: an unsupported extension, ``data`` not 2-D or 3-D, a
+        pixel size not positive, or a unit that is not a length.
+    """
+    path = Path(path)
+    writer = _WRITERS.get(path.suffix.lower())
+    if writer is None:
+        raise ValueError(f"{path}: cannot write {path.suffix!r} files (supported: {', '.join(_WRITERS)})")
+    data = np.asarray(data)
+    try:
+        if data.ndim not in (2, 3):
+            raise ValueError(f"needs a 2-D or 3-D array, got shape {data.shape}")
+        sizes, short = _calibration(pixel_size, unit or "Å", data.ndim)
+        writer(path, data, sizes, short if unit else "")
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def _write_mrc_in(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
+    """:func:`write_mrc` with the sizes converted from ``unit`` ("" taken as Å) to Å."""
+    write_mrc(path, data, [_convert(size, unit or "Å", "Å") for size in sizes])
+
+
+def _write_tiff_in(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
+    """:func:`write_tiff`, calibrated when ``unit`` is known."""
+    if not unit and any(size != 1 for size in sizes):
+        warnings.warn(f"{path}: pixel size {sizes} not stored: its unit is unknown", RuntimeWarning, stacklevel=3)
+    write_tiff(path, data, sizes if unit else None, unit or "µm")
+
+
+def _write_npy(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
+    """``np.save`` (no pixel size: .npy has no header for it)."""
+    np.save(path, data, allow_pickle=False)
+
+
+_WRITERS = {**dict.fromkeys(MRC_SUFFIXES, _write_mrc_in), **dict.fromkeys(TIFF_SUFFIXES, _write_tiff_in),
+            ".npy": _write_npy}
 
 
 def write_json(path, payload: dict) -> None:

@@ -66,3 +66,50 @@ def test_band_limited_noise_has_no_power_beyond_its_cutoff():
     assert power[(radius > 0.15) & (radius < 0.2)].mean() > 0.5 * power[(radius > 0) & (radius < 0.05)].mean()
     with pytest.raises(ValueError, match="cutoff"):
         band_limited_noise((64, 64), 0.7)
+
+
+def test_gaussian_mtf_answer_is_where_the_gaussian_mtf_crosses():
+    from napari_resolution.core.simulate import gaussian_mtf_answer
+
+    answer = gaussian_mtf_answer(1.5, pixel_size=0.5)
+    rate = 2 * np.pi**2 * 1.5**2  # MTF(f) = exp(-rate f^2)
+    assert np.exp(-rate * answer["f50"] ** 2) == pytest.approx(0.5)
+    assert np.exp(-rate * answer["f10"] ** 2) == pytest.approx(0.1)
+    assert answer["mtf_nyquist"] == pytest.approx(np.exp(-rate * 0.25))
+    assert answer["resolution_50"] == pytest.approx(0.5 / answer["f50"])
+    assert answer["resolution_10"] == pytest.approx(0.5 / answer["f10"])
+    assert answer["fwhm"] == pytest.approx(2.35482 * 1.5 * 0.5, rel=1e-5)
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_mtf_answer(0.0)
+
+
+def test_bead_field_is_a_sum_of_gaussian_spots():
+    from napari_resolution.core.simulate import bead_field, gaussian_spot
+
+    centers = [(10.2, 20.7), (40.5, 9.1), (30.0, 50.25)]
+    field = bead_field((64, 72), centers, 1.4, amplitude=2.0, background=0.3)
+    spots = sum(gaussian_spot((64, 72), center, 1.4, amplitude=2.0) for center in centers)
+    np.testing.assert_allclose(field, 0.3 + spots, atol=1e-12)
+    noisy = bead_field((64, 72), centers, 1.4, noise=0.1, seed=3)
+    assert np.std(noisy - bead_field((64, 72), centers, 1.4)) == pytest.approx(0.1, rel=0.05)
+    for bad, match in (({"centers": [1.0, 2.0]}, "centers"), ({"centers": np.zeros((0, 2))}, "centers"),
+                       ({"sigma": -1.0}, "sigma")):
+        with pytest.raises(ValueError, match=match):
+            bead_field(**({"shape": (8, 8), "centers": [(4, 4)], "sigma": 1.0} | bad))
+
+
+def test_edge_chart_tiles_are_slanted_edges_and_rois_frame_them():
+    from napari_resolution.core.simulate import edge_chart, slanted_edge
+
+    image, rois = edge_chart((5.0, 30.0, 80.0), 1.2, tile=64)
+    assert image.shape == (128, 128)
+    assert rois == ((0, 0, 64, 64), (0, 64, 64, 128), (64, 0, 128, 64))
+    for (row0, col0, row1, col1), angle in zip(rois, (5.0, 30.0, 80.0)):
+        np.testing.assert_array_equal(image[row0:row1, col0:col1], slanted_edge((64, 64), angle, 1.2))
+    np.testing.assert_array_equal(image[64:, 64:], 0.5)  # an odd count leaves a grey tile
+    noisy, _ = edge_chart((5.0, 30.0), 1.2, tile=64, noise=0.05, seed=0)
+    assert np.std(noisy - edge_chart((5.0, 30.0), 1.2, tile=64)[0]) == pytest.approx(0.05, rel=0.05)
+    with pytest.raises(ValueError, match="angle"):
+        edge_chart((), 1.0)
+    with pytest.raises(ValueError, match="tile"):
+        edge_chart((5.0,), 1.0, tile=16)

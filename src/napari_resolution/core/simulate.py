@@ -9,7 +9,9 @@ noise variance ``noise^2``, the expected correlation at physical frequency
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.fft
@@ -19,12 +21,16 @@ from .figures import COLORS, Curve
 from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
+from .validation import shown
 
 __all__ = [
     "ExpectedCorrelation",
     "PhantomPair",
     "band_limited_noise",
+    "bead_field",
+    "edge_chart",
     "expected_correlation",
+    "gaussian_mtf_answer",
     "gaussian_spot",
     "phantom_pair",
     "slanted_edge",
@@ -105,7 +111,8 @@ def _gaussian_factors(shape, pixel_size, sigma, half):
     for axis, (n, p) in enumerate(zip(shape, pixel_size)):
         last = axis == len(shape) - 1
         k = np.fft.rfftfreq(n, d=p) if (half and last) else np.fft.fftfreq(n, d=p)
-        factors.append(np.exp(-2 * np.pi**2 * sigma**2 * k**2))
+        with np.errstate(over="ignore"):  # a huge sigma: exp(-inf) = 0
+            factors.append(np.exp(-2 * np.pi**2 * (np.float64(sigma) * k) ** 2))
     return factors
 
 
@@ -128,9 +135,72 @@ def expected_correlation(spatial_frequency, sigma: float, noise: float, mean_pow
     mean_power : float
         ``mean(G^2)`` over the Fourier grid (the signal's normalisation).
     """
-    k = np.asarray(spatial_frequency, dtype=np.float64)
-    signal = np.exp(-4 * np.pi**2 * sigma**2 * k**2)
-    return signal / (signal + noise**2 * mean_power)
+    try:
+        k = np.asarray(spatial_frequency)
+    except ValueError:  # a ragged sequence
+        k = np.asarray(None)
+    if k.dtype.kind not in "biuf":
+        raise ValueError(f"spatial_frequency must be real numbers, got {type(spatial_frequency).__name__} "
+                         f"of dtype {k.dtype}")
+    sigma, noise = _number(sigma, "sigma", 0, above=True), _number(noise, "noise", 0)
+    mean_power = _number(mean_power, "mean_power", 0, above=True)
+    with np.errstate(over="ignore"):  # huge values: the signal vanishes, the noise power is infinite
+        signal = np.exp(-4 * np.pi**2 * (np.float64(sigma) * k.astype(np.float64)) ** 2)
+        noise_power = np.float64(noise) ** 2 * mean_power
+    if noise_power == 0:
+        return np.ones_like(signal)  # no noise: the halves are identical wherever there is signal
+    return signal / (signal + noise_power)
+
+
+def _sizes(shape, ndims=(2,), minimum: int = 1) -> tuple[int, ...]:
+    """``shape`` as ``ndims`` integer sizes >= ``minimum``, or a ValueError naming shape."""
+    sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else ()
+    whole = all(isinstance(n, Real) and not isinstance(n, bool) and math.isfinite(n) and n == int(n) and n >= minimum
+                for n in sizes)
+    if len(sizes) not in ndims or not whole:
+        axes = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"shape must be {axes} with integer sizes >= {minimum}, got {shown(shape)}")
+    return tuple(int(n) for n in sizes)
+
+
+def _number(value, name: str, low: float = -math.inf, *, above: bool = False) -> float:
+    """``value`` as a finite float >= ``low`` (> with ``above``), or a ValueError naming ``name``."""
+    real = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not (real and (value > low if above else value >= low)):
+        bound = "" if low == -math.inf else f" {'>' if above else '>='} {low:g}"
+        raise ValueError(f"{name} must be a finite number{bound}, got {shown(value)}")
+    return float(value)
+
+
+def _generator(seed) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for None, an integer >= 0 or a Generator; else a ValueError naming seed."""
+    if seed is not None and not isinstance(seed, np.random.Generator) and (
+            isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
+        raise ValueError(f"seed must be None, an integer >= 0 or a numpy Generator, got {shown(seed)}")
+    return np.random.default_rng(seed)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    """float32 or float64 from ``dtype``, or a ValueError naming dtype."""
+    try:
+        chosen = np.dtype(dtype)
+    except TypeError:
+        chosen = None
+    if chosen not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {shown(dtype)}")
+    return chosen
+
+
+def _with_noise(image, noise, seed, levels: str) -> np.ndarray:
+    """``image`` plus white noise of standard deviation ``noise``; a ValueError if the sum is not finite."""
+    noise = _number(noise, "noise", 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if noise:
+            image = image + noise * _generator(seed).standard_normal(image.shape)
+        finite = bool(np.isfinite(image).all())
+    if not finite:
+        raise ValueError(f"{levels} and noise give values beyond the float64 range")
+    return image
 
 
 def phantom_pair(
@@ -171,16 +241,14 @@ def phantom_pair(
     -------
     PhantomPair
     """
-    shape = tuple(int(n) for n in shape)
-    if len(shape) not in (2, 3) or min(shape) < 8:
-        raise ValueError(f"shape must be 2-D or 3-D with every axis >= 8, got {shape}")
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    shape = _sizes(shape, (2, 3), minimum=8)
+    sigma = _number(sigma, "sigma", 0, above=True)
+    dtype = _float_dtype(dtype)
+    noise = _number(noise, "noise", 0)
+    if noise > np.finfo(dtype).max / 16:  # its normal deviates (up to about 6 noise) must stay finite
+        raise ValueError(f"noise must be below {np.finfo(dtype).max / 16:.3g} in {dtype}, got {noise:g}")
     sizes = normalize_pixel_size(pixel_size, len(shape))
-    rng = np.random.default_rng(seed)
-    dtype = np.dtype(dtype)
+    rng = _generator(seed)
     mean_power = _mean_power(shape, sizes, sigma)
 
     spectrum = rfftn(rng.standard_normal(shape, dtype=dtype))
@@ -230,13 +298,11 @@ def band_limited_noise(shape, cutoff: float, *, seed=None, dtype=np.float64) -> 
     -------
     ndarray, shape ``shape``
     """
-    shape = tuple(int(n) for n in shape)
-    if len(shape) != 2:
-        raise ValueError(f"shape must be 2-D, got {shape}")
-    if not 0 < cutoff <= 0.5:
-        raise ValueError(f"cutoff must lie in (0, 0.5] cycles/pixel, got {cutoff}")
-    rng = np.random.default_rng(seed)
-    spectrum = scipy.fft.rfft2(rng.standard_normal(shape))
+    shape = _sizes(shape)
+    if not (isinstance(cutoff, Real) and 0 < cutoff <= 0.5):
+        raise ValueError(f"cutoff must lie in (0, 0.5] cycles/pixel, got {shown(cutoff)}")
+    dtype = _float_dtype(dtype)
+    spectrum = scipy.fft.rfft2(_generator(seed).standard_normal(shape))
     radius = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :])
     spectrum[radius > cutoff] = 0
     return scipy.fft.irfft2(spectrum, s=shape).astype(dtype, copy=False)
@@ -270,18 +336,25 @@ def slanted_edge(shape, angle: float, sigma: float, *, low: float = 0.1, high: f
     """
     from scipy.special import ndtr
 
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    rows, cols = shape
-    center = ((rows - 1) / 2, (cols - 1) / 2) if center is None else center
-    theta = np.deg2rad(angle)
+    sigma = _number(sigma, "sigma", 0, above=True)
+    rows, cols = _sizes(shape)
+    center = ((rows - 1) / 2, (cols - 1) / 2) if center is None else _point(center)
+    theta = np.deg2rad(_number(angle, "angle"))
+    low, high = _number(low, "low"), _number(high, "high")
     normal = (np.cos(theta), np.sin(theta))  # (row, col): perpendicular to the direction (-sin, cos)
-    distance = ((np.arange(rows)[:, None] - center[0]) * normal[0]
-                + (np.arange(cols)[None, :] - center[1]) * normal[1])
-    image = low + (high - low) * ndtr(-distance / sigma)
-    if noise:
-        image = image + noise * np.random.default_rng(seed).standard_normal(shape)
-    return image
+    with np.errstate(over="ignore", invalid="ignore"):  # far centres, tiny sigmas: ndtr(+-inf) is 0 or 1
+        distance = ((np.arange(rows)[:, None] - center[0]) * normal[0]
+                    + (np.arange(cols)[None, :] - center[1]) * normal[1])
+        image = low + (high - low) * ndtr(-distance / sigma)
+    return _with_noise(image, noise, seed, "low, high")
+
+
+def _point(center, name: str = "center") -> tuple[float, float]:
+    """``center`` as two finite floats (row, col), or a ValueError naming ``name``."""
+    values = tuple(center) if isinstance(center, (tuple, list, np.ndarray)) else ()
+    if len(values) != 2 or not all(isinstance(c, Real) and math.isfinite(c) for c in values):
+        raise ValueError(f"{name} must be (row, col), two finite numbers, got {shown(center)}")
+    return float(values[0]), float(values[1])
 
 
 def gaussian_spot(shape, center, sigma: float, *, amplitude: float = 1.0, background: float = 0.0,
@@ -303,11 +376,116 @@ def gaussian_spot(shape, center, sigma: float, *, amplitude: float = 1.0, backgr
     seed : int, optional
         Random seed of the noise.
     """
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    rows, cols = shape
-    squared = ((np.arange(rows)[:, None] - center[0]) ** 2 + (np.arange(cols)[None, :] - center[1]) ** 2)
-    image = background + amplitude * np.exp(-squared / (2 * sigma**2))
-    if noise:
-        image = image + noise * np.random.default_rng(seed).standard_normal(shape)
-    return image
+    sigma = _number(sigma, "sigma", 0, above=True)
+    rows, cols = _sizes(shape)
+    center = _point(center)
+    amplitude, background = _number(amplitude, "amplitude"), _number(background, "background")
+    with np.errstate(over="ignore", invalid="ignore"):  # far centres: exp(-inf) = 0; huge sigmas: exp(-0) = 1
+        width = 2 * np.float64(max(sigma, 1e-150)) ** 2  # a narrower spot is the same delta; its square is not 0
+        squared = ((np.arange(rows)[:, None] - center[0]) ** 2 + (np.arange(cols)[None, :] - center[1]) ** 2)
+        image = background + amplitude * np.exp(-squared / width)
+    return _with_noise(image, noise, seed, "amplitude, background")
+
+
+def bead_field(shape, centers, sigma: float, *, amplitude: float = 1.0, background: float = 0.0,
+               noise: float = 0.0, seed=None) -> np.ndarray:
+    """Sub-resolution beads imaged with one Gaussian PSF: :func:`gaussian_spot` at several centres.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (rows, cols).
+    centers : array_like, shape (n_beads, 2)
+        Sub-pixel (row, col) centres.
+    sigma : float
+        PSF width in pixels.
+    amplitude, background : float
+        Peak height of each bead above the background, and the background.
+    noise : float
+        Standard deviation of added white Gaussian noise.
+    seed : int, optional
+        Random seed of the noise.
+
+    Returns
+    -------
+    ndarray of float64, shape ``shape``
+    """
+    sigma = _number(sigma, "sigma", 0, above=True)
+    shape = _sizes(shape)
+    centers = np.asarray([_point(center, "centers") for center in centers] if _sequence(centers) else ())
+    if not len(centers):
+        raise ValueError(f"centers must be (row, col) pairs, shape (n_beads, 2), got {shown(centers)}")
+    amplitude, background = _number(amplitude, "amplitude"), _number(background, "background")
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # as in gaussian_spot
+        width = 2 * np.float64(max(sigma, 1e-150)) ** 2
+        rows, cols = (np.exp(-(np.arange(n)[None, :] - centers[:, axis, None]) ** 2 / width)
+                      for axis, n in enumerate(shape))
+        image = background + amplitude * (rows.T @ cols)  # separable: the sum over beads of outer products
+    return _with_noise(image, noise, seed, "amplitude, background")
+
+
+def _sequence(values) -> bool:
+    """Whether ``values`` is a list, tuple or array with at least one axis (not text, not a mapping)."""
+    return isinstance(values, (tuple, list)) or (isinstance(values, np.ndarray) and values.ndim > 0)
+
+
+def edge_chart(angles=(5.0, 30.0, 80.0, 95.0), sigma: float = 1.5, *, tile: int = 256, noise: float = 0.0,
+               seed=None) -> tuple[np.ndarray, tuple]:
+    """Slanted edges at several angles, one per square tile, all blurred by one Gaussian (see :func:`slanted_edge`).
+
+    Parameters
+    ----------
+    angles : sequence of float
+        Edge directions in degrees (convention of :func:`slanted_edge`), one
+        tile each, on a grid two tiles wide (an odd count leaves a grey tile).
+    sigma : float
+        Gaussian blur in pixels: every edge's MTF is exp(-2 pi^2 sigma^2 f^2).
+    tile : int
+        Side of a tile in pixels (>= 32).
+    noise : float
+        Standard deviation of added white Gaussian noise (edges go from 0.1 to 0.9).
+    seed : int, optional
+        Random seed of the noise.
+
+    Returns
+    -------
+    image : ndarray of float64, shape (tile * ceil(len(angles) / 2), 2 * tile)
+    rois : tuple of (row0, col0, row1, col1)
+        Each edge's tile (end exclusive), in the order of ``angles``.
+    """
+    if not _sequence(angles) or not len(angles):
+        raise ValueError(f"edge_chart needs angles, a sequence of at least one angle, got {shown(angles)}")
+    if isinstance(tile, bool) or not isinstance(tile, Integral) or tile < 32:
+        raise ValueError(f"edge_chart needs tile, an integer >= 32, got {shown(tile)}")
+    tiles = [slanted_edge((tile, tile), _number(angle, "angles"), sigma) for angle in angles]
+    tiles += [np.full((tile, tile), 0.5)] * (len(tiles) % 2)
+    image = _with_noise(np.block([[tiles[i], tiles[i + 1]] for i in range(0, len(tiles), 2)]), noise, seed,
+                        "the edges")
+    rois = tuple((tile * (i // 2), tile * (i % 2), tile * (i // 2 + 1), tile * (i % 2 + 1))
+                 for i in range(len(angles)))
+    return image, rois
+
+
+def gaussian_mtf_answer(sigma: float, pixel_size: float = 1.0) -> dict:
+    """The known MTF figures of a Gaussian blur: the answer for :func:`slanted_edge`, :func:`edge_chart`, beads.
+
+    Parameters
+    ----------
+    sigma : float
+        Gaussian width (PSF and edge blur) in pixels; MTF(f) = exp(-2 pi^2 sigma^2 f^2).
+    pixel_size : float
+        Pixel size, for the periods and the FWHM.
+
+    Returns
+    -------
+    dict
+        ``sigma`` (pixels), ``f50`` and ``f10`` (cycles/pixel), ``resolution_50``
+        and ``resolution_10`` (``pixel_size / f``), ``mtf_nyquist`` and
+        ``fwhm`` (pixel_size units).
+    """
+    sigma = normalize_pixel_size(sigma, 1, "sigma")[0]  # any length in the pixel size range
+    pixel_size = normalize_pixel_size(pixel_size, 1)[0]
+    f50, f10 = (math.sqrt(math.log(1 / level) / (2 * math.pi**2)) / sigma for level in (0.5, 0.1))
+    return {"sigma": float(sigma), "f50": f50, "f10": f10, "resolution_50": pixel_size / f50,
+            "resolution_10": pixel_size / f10, "mtf_nyquist": math.exp(-(math.pi * min(sigma, 1e3)) ** 2 / 2),
+            "fwhm": 2 * math.sqrt(2 * math.log(2)) * sigma * pixel_size}

@@ -1,4 +1,4 @@
-"""napari reader for MRC files (.mrc .mrcs .map .rec): layer scale from the voxel size (Å)."""
+"""napari reader for MRC (.mrc .mrcs .map .rec) and TIFF (.tif .tiff) files: layer scale from the pixel size."""
 
 from __future__ import annotations
 
@@ -6,25 +6,34 @@ from pathlib import Path
 
 from .. import io
 
-__all__ = ["get_reader", "read_mrc"]
+__all__ = ["get_reader", "read_layers"]
+
+#: The axes (tifffile's letters) that carry the file's length unit; others (channel, time...) are in pixels.
+_SPATIAL = "ZYX"
 
 
 def get_reader(path):
-    """Return :func:`read_mrc` when every path is an MRC file, else None."""
+    """Return :func:`read_layers` when every path is an MRC or TIFF file, else None."""
     paths = [path] if isinstance(path, (str, Path)) else list(path)
-    if paths and all(str(p).lower().endswith(io.MRC_SUFFIXES) for p in paths):
-        return read_mrc
+    if paths and all(str(p).lower().endswith(io.MRC_SUFFIXES + io.TIFF_SUFFIXES) for p in paths):
+        return read_layers
     return None
 
 
-def read_mrc(path) -> list[tuple]:
-    """Read MRC files as image layers with their voxel size as scale.
+def read_layers(path) -> list[tuple]:
+    """Read MRC or TIFF files as image layers with their pixel size as scale.
+
+    The MRC voxel size is in Å; a TIFF's ImageJ or OME-XML calibration in its
+    own unit. When the unit is known the layer's ``units`` name it on the
+    spatial axes (Z, Y, X; "pixel" on a channel or time axis).
 
     Returns
     -------
     list of (data, kwargs, "image")
-        ``kwargs`` has the name, the scale (Å per pixel, or 1 when the header
-        has none) and metadata with ``pixel_size``, ``unit`` and ``source``.
+        ``kwargs`` has the name (the file name without its suffix and
+        ".ome"), the scale (the pixel size per axis, or 1 when the file has
+        none), ``rgb`` (for TIFF colour samples), the units when known, and
+        metadata with ``pixel_size``, ``unit`` and ``source``.
 
     Raises
     ------
@@ -32,13 +41,17 @@ def read_mrc(path) -> list[tuple]:
         For a corrupt, truncated or unreadable file, naming it.
     """
     paths = [path] if isinstance(path, (str, Path)) else list(path)
-    layers = []
-    for item in paths:
-        image = io.read_image(item)
-        sizes = image.pixel_size or (1.0,) * image.data.ndim
-        metadata = {"pixel_size": sizes, "unit": image.unit, "source": str(item)}
-        kwargs = {"name": Path(item).stem, "scale": sizes, "metadata": metadata}
-        if image.unit == "Å":
-            kwargs["units"] = ("angstrom",) * image.data.ndim
-        layers.append((image.data, kwargs, "image"))
-    return layers
+    return [_layer(io.read_image(item), item) for item in paths]
+
+
+def _layer(image: io.LoadedImage, path) -> tuple:
+    """One layer data tuple: RGB samples (a last "S" axis) are colours, not an axis with a scale."""
+    axes, sizes = image.axes, image.pixel_size or (1.0,) * image.data.ndim
+    rgb = axes.endswith("S")
+    if rgb:
+        axes, sizes = axes[:-1], sizes[:-1]
+    metadata = {"pixel_size": tuple(sizes), "unit": image.unit, "source": str(path)}
+    kwargs = {"name": Path(path).stem.removesuffix(".ome"), "scale": tuple(sizes), "rgb": rgb, "metadata": metadata}
+    if image.unit:
+        kwargs["units"] = tuple(io.LENGTH_NAMES[image.unit] if axis in _SPATIAL else "pixel" for axis in axes)
+    return image.data, kwargs, "image"

@@ -1,29 +1,38 @@
-"""Sample data with a known answer (from core.simulate), for trying every widget."""
+"""Sample data with a known answer (from core.simulate), for trying every widget.
+
+Each layer has its pixel size as ``scale`` and, for the widgets, as
+``metadata["pixel_size"]`` with its unit in ``metadata["unit"]``; the answer is
+``metadata["known_answer"]`` (and ``known_resolution`` / ``known_criterion``).
+No layer sets napari ``units``: a plain layer the user adds next to a sample
+(in pixels) would make napari warn of inconsistent units.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.simulate import phantom_pair
+from ..core.simulate import band_limited_noise, bead_field, edge_chart, gaussian_mtf_answer, phantom_pair
 
-__all__ = ["simulated_half_maps", "simulated_image_pair"]
+__all__ = ["band_limited_image", "bead_image", "simulated_half_maps", "simulated_image_pair", "slanted_edge_chart"]
+
+#: Edge directions of the slanted-edge chart (degrees), clear of 0, 45 and 90.
+CHART_ANGLES = (5.0, 30.0, 80.0, 95.0)
+
+
+def _layer(data, name: str, pixel_size: float, unit: str, resolution: float, criterion: str, answer: dict) -> tuple:
+    """An image layer tuple with its pixel size as scale and the known answer in its metadata."""
+    sizes = (pixel_size,) * data.ndim
+    metadata = {"pixel_size": sizes, "unit": unit, "known_resolution": resolution, "known_criterion": criterion,
+                "known_answer": answer}
+    return data, {"name": name, "scale": sizes, "metadata": metadata}, "image"
 
 
 def _pair_layers(shape, pixel_size: float, unit: str, names) -> list[tuple]:
     pair = phantom_pair(shape, sigma=2.0 * pixel_size, noise=0.5, pixel_size=pixel_size, seed=0,
                         dtype=np.float32)
     truth = pair.truth
-    metadata = {
-        "pixel_size": (pixel_size,) * len(shape), "unit": unit,
-        "known_resolution": truth.resolution, "known_criterion": truth.criterion,
-        "known_answer": truth.to_dict(),
-    }
-    units = ("angstrom" if unit == "Å" else "nanometer",) * len(shape)
-    return [
-        (data, {"name": name, "scale": (pixel_size,) * len(shape), "units": units, "metadata": dict(metadata)},
-         "image")
-        for data, name in zip((pair.half1, pair.half2), names)
-    ]
+    return [_layer(data, name, pixel_size, unit, truth.resolution, truth.criterion, truth.to_dict())
+            for data, name in zip((pair.half1, pair.half2), names)]
 
 
 def simulated_half_maps() -> list[tuple]:
@@ -34,3 +43,40 @@ def simulated_half_maps() -> list[tuple]:
 def simulated_image_pair() -> list[tuple]:
     """Two 512² images (10 nm pixels) with a known half-bit resolution in their metadata."""
     return _pair_layers((512, 512), 10.0, "nm", ("image 1", "image 2"))
+
+
+def slanted_edge_chart() -> list[tuple]:
+    """A 512² chart of four slanted edges (0.5 µm pixels) blurred by a Gaussian of σ = 1.5 px.
+
+    ``known_answer`` has the MTF figures (:func:`~napari_resolution.core.simulate.gaussian_mtf_answer`),
+    the edge ``angles`` and each edge's tile as ``rois`` (row0, col0, row1, col1), to draw the ROI in.
+    """
+    image, rois = edge_chart(CHART_ANGLES, 1.5, noise=0.01, seed=0)
+    answer = {**gaussian_mtf_answer(1.5, 0.5), "angles": CHART_ANGLES, "rois": rois}
+    return [_layer(image.astype(np.float32), "slanted edges", 0.5, "µm", answer["resolution_50"], "MTF50", answer)]
+
+
+def bead_image() -> list[tuple]:
+    """Nine sub-resolution beads in a 256² image (65 nm pixels), Gaussian PSF σ = 1.6 px (FWHM 245 nm).
+
+    ``known_answer`` has the MTF figures and the FWHM (:func:`~napari_resolution.core.simulate.gaussian_mtf_answer`)
+    and the sub-pixel bead ``centers`` (row, col).
+    """
+    grid = 64.0 * np.stack(np.meshgrid(np.arange(1, 4), np.arange(1, 4), indexing="ij"), axis=-1).reshape(-1, 2)
+    centers = grid + np.random.default_rng(0).uniform(-0.5, 0.5, grid.shape)
+    image = bead_field((256, 256), centers, 1.6, background=0.1, noise=0.01, seed=0)
+    answer = {**gaussian_mtf_answer(1.6, 65.0), "centers": centers.tolist()}
+    return [_layer(image.astype(np.float32), "beads", 65.0, "nm", answer["resolution_50"], "MTF50", answer)]
+
+
+def band_limited_image() -> list[tuple]:
+    """A 512² image (10 nm pixels) with no spatial frequency beyond 0.2 cycles/pixel: resolution 50 nm.
+
+    ``known_answer`` has the ``cutoff`` (cycles/pixel), ``kc`` (the cut-off
+    normalised to Nyquist, as decorrelation reports it) and the ``resolution``
+    (``pixel_size / cutoff``, the period decorrelation analysis reports).
+    """
+    cutoff, pixel_size = 0.2, 10.0
+    answer = {"cutoff": cutoff, "kc": 2 * cutoff, "resolution": pixel_size / cutoff}
+    image = band_limited_noise((512, 512), cutoff, seed=0, dtype=np.float32)
+    return [_layer(image, "band-limited", pixel_size, "nm", answer["resolution"], "cut-off", answer)]
