@@ -155,7 +155,7 @@ def test_decorrelation_command(tmp_path, capsys):
     from napari_resolution.core.simulate import band_limited_noise
 
     image_path = tmp_path / "image.tif"
-    tifffile.imwrite(image_path, band_limited_noise((256, 256), 0.2).astype(np.float32))
+    tifffile.imwrite(image_path, band_limited_noise((256, 256), 0.2, seed=0).astype(np.float32))
     out_json, out_png = tmp_path / "d.json", tmp_path / "d.png"
     assert main(["decorr", str(image_path), "--pixel-size", "65", "--json", str(out_json), "--plot", str(out_png)]) == 0
     assert "decorrelation, full period" in capsys.readouterr().out
@@ -259,7 +259,7 @@ def test_closed_stdout_exits_quietly(images_2d):
     finally:
         os.close(writer)
     assert run.returncode == 1
-    assert run.stderr == ""
+    assert [line for line in run.stderr.splitlines() if not line.startswith("note: compiling")] == []
 
 
 @pytest.mark.parametrize("roi", [["--roi", "-10,-10,20,20"], ["--roi=-10,-10,20,20"]])
@@ -380,3 +380,49 @@ def test_compiling_is_a_note_on_stderr(monkeypatch, simulated, capsys):
     captured = capsys.readouterr()
     assert f"note: {kernels.COMPILING_MESSAGE}" in captured.err
     assert "compiling" not in captured.out
+
+
+@pytest.mark.parametrize("suffix", [".mrc", ".tif", ".npy"])
+def test_mask_out_writes_the_format_its_extension_names(simulated, tmp_path, suffix, capsys):
+    out = tmp_path / f"m{suffix}"
+    assert main(["mask", str(simulated / "half1.mrc"), "--out", str(out), "--soft-edge", "3"]) == 0
+    written = io.read_image(out)
+    assert written.data.shape == (48, 64, 64)
+    if suffix != ".npy":  # .npy has no place for a pixel size
+        assert written.pixel_size == pytest.approx((1.25, 1.25, 1.25))
+        assert written.unit == "Å"
+
+
+def test_mask_out_with_an_unknown_extension_is_refused(simulated, tmp_path, capsys):
+    assert main(["mask", str(simulated / "half1.mrc"), "--out", str(tmp_path / "m.png")]) == 2
+    assert "m.png: cannot write '.png' files" in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_unit_overrides_the_file_unit(simulated, capsys):
+    assert main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--pixel-size", "0.125",
+                 "--unit", "nm"]) == 0
+    assert " nm (half-bit, full period)" in capsys.readouterr().out
+
+
+def test_errors_name_the_files_not_the_arguments(simulated, tmp_path, capsys):
+    broken = tmp_path / "broken.mrc"
+    data = io.read_image(simulated / "half1.mrc").data.copy()
+    data[0, 0, 0] = np.inf
+    with warnings.catch_warnings():  # mrcfile's own complaints about writing an Inf
+        warnings.simplefilter("ignore", RuntimeWarning)
+        io.write_mrc(broken, data, 1.25)
+    assert main(["fsc", str(broken), str(simulated / "half2.mrc")]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken} contains NaN or Inf values" in err
+    other = tmp_path / "other.mrc"
+    io.write_mrc(other, np.random.default_rng(0).random((48, 64, 60), np.float32), 1.25)
+    assert main(["fsc", str(simulated / "half1.mrc"), str(other)]) == 2
+    assert f"{simulated / 'half1.mrc'} and {other} must have the same shape" in capsys.readouterr().err
+    assert "np.float64" not in err
+
+
+def test_the_same_file_twice_is_a_warning(simulated, capsys):
+    half = str(simulated / "half1.mrc")
+    assert main(["fsc", half, half]) == 0
+    assert "warning: the correlation is 1 in every shell: the two inputs are the same image" in capsys.readouterr().err

@@ -31,6 +31,7 @@ from .core.randomization import phase_randomized_fsc
 from .core.results import resolution_summary
 from .core.simulate import phantom_pair
 from .core.thresholds import resolution_from_crossing
+from .core.validation import renamed
 from .gui import launch
 
 __all__ = ["main"]
@@ -122,6 +123,7 @@ def _add_pixel_size(parser, axes: str) -> None:
         The per-axis form for its data, e.g. "Z,Y,X" or "Y,X".
     """
     parser.add_argument("--pixel-size", type=_pixel_sizes, help=f"P or {axes} (default: file header, else 1)")
+    parser.add_argument("--unit", help="unit of the pixel size, e.g. Å, nm, µm (default: the file's, with its size)")
 
 
 def _add_gpu(parser) -> None:
@@ -164,13 +166,15 @@ def _pixel_size_and_unit(args, image: io.LoadedImage):
     pixel_size : float or tuple of float
         One value, or one per axis.
     unit : str
-        The header's unit when the pixel size came from the header, else "".
+        ``--unit``, else the header's unit when the pixel size came from the header, else "".
     """
     if args.pixel_size is not None:
-        return _pixel_size(args.pixel_size), ""
-    if image.pixel_size:
-        return image.pixel_size, image.unit
-    return 1.0, ""
+        pixel_size, unit = _pixel_size(args.pixel_size), ""
+    elif image.pixel_size:
+        pixel_size, unit = image.pixel_size, image.unit
+    else:
+        pixel_size, unit = 1.0, ""
+    return pixel_size, unit if args.unit is None else args.unit
 
 
 def _pixel_size(values):
@@ -219,7 +223,8 @@ def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: s
     parser.add_argument("--threshold", type=_threshold, default="half-bit",
                         help="half-bit, one-bit, 0.143, 0.5, 3-sigma or a number (default half-bit)")
     parser.add_argument("--ring-thickness", type=int, default=1, help="shell width in Fourier steps")
-    parser.add_argument("--apodization", type=int, default=20, help="edge taper width in pixels (0: none)")
+    parser.add_argument("--apodization", type=int,
+                        help="edge taper width in pixels (0: none; default 20, at most a quarter of the smallest axis)")
     parser.add_argument("--taper", default="auto", choices=("auto", "all"),
                         help="auto: taper only the axes whose edges do not wrap (default); all: every axis")
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
@@ -267,7 +272,7 @@ def _add_mask_command(commands) -> None:
     """``mask``: a soft solvent mask from one map or two half-maps."""
     mask = commands.add_parser("mask", help="soft solvent mask from a map or two half-maps")
     mask.add_argument("maps", nargs="+", metavar="MAP", help="one map, or two half-maps to average")
-    mask.add_argument("--out", required=True, help="output mask (.mrc)")
+    mask.add_argument("--out", required=True, help="output mask: .mrc (also .map .rec), .tif or .npy")
     mask.add_argument("--threshold", default="auto", help="'auto' (Otsu) or a density value")
     mask.add_argument("--lowpass-sigma", type=float, help="Gaussian low-pass width (pixel_size units)")
     mask.add_argument("--extend", type=float, help="extension of the binary region (pixel_size units)")
@@ -419,7 +424,7 @@ def _run_mask(args) -> int:
     if len(args.maps) > 2:
         raise ValueError(f"mask takes one map or two half-maps, got {len(args.maps)} files")
     images = [io.read_image(path) for path in args.maps]
-    pixel_size, _ = _pixel_size_and_unit(args, images[0])
+    pixel_size, unit = _pixel_size_and_unit(args, images[0])
     threshold = args.threshold if args.threshold == "auto" else _number(args.threshold, "--threshold")
     options = {"threshold": threshold, "lowpass_sigma": args.lowpass_sigma, "extend": args.extend,
                "soft_edge": args.soft_edge, "cleanup": not args.no_cleanup, "pixel_size": pixel_size}
@@ -427,7 +432,7 @@ def _run_mask(args) -> int:
         mask = mask_from_half_maps(images[0].data, images[1].data, **options)
     else:
         mask = make_mask(images[0].data, **options)
-    io.write_mrc(args.out, mask, pixel_size)
+    io.write_image(args.out, mask, pixel_size, unit or "Å")  # maps without a unit: Å, the MRC convention
     fraction = 100 * float((mask > 0.5).mean())
     print(f"wrote {args.out}: {fraction:.1f} % of the box inside (mask > 0.5)")
     return 0
@@ -601,6 +606,7 @@ def main(argv=None) -> int:
         0 on success, 2 on bad input (one line on stderr), 1 when stdout is
         closed early (``... --json - | head``; nothing printed).
     """
+    args = None
     try:
         args = _build_parser().parse_args(argv)
         with warnings.catch_warnings(record=True) as caught, _notes_on_stderr():
@@ -613,8 +619,16 @@ def main(argv=None) -> int:
         _silence_stdout()
         return 1
     except (ValueError, OSError) as err:
-        print(f"napari-resolution: error: {err}", file=sys.stderr)
+        print(f"napari-resolution: error: {renamed(str(err), _file_names(args))}", file=sys.stderr)
         return 2
+
+
+def _file_names(args) -> dict:
+    """The core's argument names -> the files the user gave for them (for error messages)."""
+    files = {name: getattr(args, name, None) for name in ("a", "b", "mask", "image")}
+    maps = getattr(args, "maps", None) or []
+    files.update(zip(("half1", "half2"), maps) if len(maps) == 2 else zip(("volume",), maps))
+    return {name: str(path) for name, path in files.items() if path is not None}
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from napari_resolution.core.simulate import band_limited_noise
 @pytest.mark.parametrize("shape", [(256, 256), (512, 512), (384, 512)])
 @pytest.mark.parametrize("cutoff", [0.10, 0.15, 0.20, 0.30])
 def test_band_limited_noise_gives_its_cutoff(shape, cutoff):
-    result = decorrelation(band_limited_noise(shape, cutoff), pixel_size=0.1)
+    result = decorrelation(band_limited_noise(shape, cutoff, seed=0), pixel_size=0.1)
     assert result.status == "resolved"
     measured = result.kc_max / 2  # normalised to Nyquist -> cycles/pixel
     assert 0.9 <= measured / cutoff <= 1.15
@@ -21,7 +21,7 @@ def test_band_limited_noise_gives_its_cutoff(shape, cutoff):
 @pytest.mark.parametrize("pedestal", [10.0, 1000.0])
 def test_dc_pedestal_barely_matters(pedestal):
     rng = np.random.default_rng(1)
-    image = band_limited_noise((256, 256), 0.2) + 0.3 * rng.standard_normal((256, 256)) * 0.05
+    image = band_limited_noise((256, 256), 0.2, seed=1) + 0.3 * rng.standard_normal((256, 256)) * 0.05
     base = decorrelation(image).resolution
     assert decorrelation(image + pedestal).resolution == pytest.approx(base, rel=0.05)
 
@@ -36,7 +36,7 @@ def test_pure_noise_and_constant_images_have_no_resolution():
 
 def test_noisier_image_has_lower_amplitude_and_coarser_resolution():
     rng = np.random.default_rng(3)
-    signal = band_limited_noise((256, 256), 0.25)
+    signal = band_limited_noise((256, 256), 0.25, seed=3)
     clean = decorrelation(signal + 0.2 * signal.std() * rng.standard_normal(signal.shape))
     noisy = decorrelation(signal + 1.0 * signal.std() * rng.standard_normal(signal.shape))
     assert noisy.status == "resolved"
@@ -69,7 +69,7 @@ def test_curves_shapes_json_and_the_unfiltered_curve_from_its_definition():
 
 
 def test_float32_and_input_untouched():
-    image = band_limited_noise((128, 128), 0.2).astype(np.float32)
+    image = band_limited_noise((128, 128), 0.2, seed=2).astype(np.float32)
     copy = image.copy()
     single = decorrelation(image)
     np.testing.assert_array_equal(image, copy)
@@ -117,3 +117,16 @@ def test_bad_input(image, kwargs, match):
     image = np.random.default_rng(0).standard_normal((64, 64)) if image is None else image
     with pytest.raises(ValueError, match=match):
         decorrelation(image, **kwargs)
+
+
+def test_a_stack_reports_progress_after_each_chunk_and_chunking_changes_nothing(monkeypatch):
+    from napari_resolution.core import decorrelation as module
+
+    stack = np.random.default_rng(0).standard_normal((12, 48, 48))
+    whole = decorrelation(stack)
+    monkeypatch.setattr(module, "CHUNK_PIXELS", 48 * 48 * 5)  # chunks of 5, 5 and 2 slices
+    fractions = []
+    chunked = decorrelation(stack, progress=fractions.append)
+    np.testing.assert_array_equal(chunked.resolutions, whole.resolutions)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert len(fractions) == 3 * 3 + 1  # three reports per chunk, then done

@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from napari_resolution import fsc
 from napari_resolution.core.frequency import shell_geometry
+from napari_resolution.core.simulate import phantom_pair
 from napari_resolution.core.spectral import binned_sums, curve_from_sums, spectra_sums
 from napari_resolution.core.thresholds import STATUSES, find_crossing, find_crossings
 
@@ -294,3 +296,16 @@ def test_curve_from_sums_known_values():
     # a first shell of more than one voxel keeps its value
     sums[0, 0] = 3.0
     assert curve_from_sums(sums)[1][0] == pytest.approx(1 / 3)
+
+
+def test_a_large_transform_reports_progress_slab_by_slab_and_slabs_change_nothing(monkeypatch):
+    from napari_resolution.core import backend
+
+    pair = phantom_pair((40, 48, 56), seed=2)
+    whole = fsc(pair.half1, pair.half2)
+    monkeypatch.setattr(backend, "SLAB_ELEMENTS", 40 * 48 * 56 // 6)
+    fractions = []
+    sliced = fsc(pair.half1, pair.half2, progress=fractions.append)
+    np.testing.assert_allclose(sliced.correlation, whole.correlation, atol=1e-6)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert len(fractions) > 10

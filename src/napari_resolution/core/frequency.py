@@ -21,7 +21,10 @@ from numbers import Real
 
 import numpy as np
 
+from .validation import shown
+
 __all__ = [
+    "PIXEL_SIZE_RANGE",
     "WRAP_Z",
     "ShellGeometry",
     "edges_wrap",
@@ -34,6 +37,10 @@ __all__ = [
     "shell_index",
     "tukey_window",
 ]
+
+
+#: Smallest and largest pixel size: beyond, squared distances and frequencies overflow float64.
+PIXEL_SIZE_RANGE = (1e-100, 1e100)
 
 
 def normalize_pixel_size(pixel_size, ndim: int, name: str = "pixel_size") -> tuple[float, ...]:
@@ -51,23 +58,28 @@ def normalize_pixel_size(pixel_size, ndim: int, name: str = "pixel_size") -> tup
     Raises
     ------
     ValueError
-        If a size is not a finite positive number or the count is wrong.
+        If a size is not a number in :data:`PIXEL_SIZE_RANGE` (any unit) or
+        the count is wrong.
     """
     if isinstance(pixel_size, Real) and not isinstance(pixel_size, bool):
         sizes = (float(pixel_size),) * ndim
     else:
         try:
+            if isinstance(pixel_size, (str, bytes)):  # not a sequence of its characters
+                raise TypeError
             sizes = tuple(float(p) for p in pixel_size)
         except (TypeError, ValueError):
             raise ValueError(
-                f"{name} must be a positive number or one per axis, got {pixel_size!r}"
+                f"{name} must be a positive number or one per axis, got {shown(pixel_size)}"
             ) from None
         if len(sizes) != ndim:
             raise ValueError(
                 f"{name} has {len(sizes)} values but the data has {ndim} axes"
             )
-    if not all(np.isfinite(p) and p > 0 for p in sizes):
-        raise ValueError(f"{name} must be finite and positive, got {pixel_size!r}")
+    low, high = PIXEL_SIZE_RANGE
+    if not all(low <= p <= high for p in sizes):
+        raise ValueError(f"{name} must be finite and positive (from {low:g} to {high:g} in any unit), "
+                         f"got {shown(pixel_size)}")
     return sizes
 
 
@@ -107,12 +119,16 @@ class ShellGeometry:
         """Per-axis frequencies in shell units (float64), FFT order.
 
         With ``half=True`` the last axis is the non-negative half of an rfft.
+        Beyond ``n_shells`` (past Nyquist, along the finer axes of very
+        anisotropic pixels) values are clipped to ``n_shells``: still past
+        Nyquist, and their squares cannot overflow a shell index.
         """
         coords = []
         for axis, (n, p) in enumerate(zip(self.shape, self.pixel_size)):
             last = axis == len(self.shape) - 1
             freqs = np.fft.rfftfreq(n, d=p) if (half and last) else np.fft.fftfreq(n, d=p)
-            coords.append(freqs / self.spacing)
+            with np.errstate(over="ignore"):
+                coords.append(np.clip(freqs / self.spacing, -self.n_shells, self.n_shells))
         return coords
 
 
@@ -138,12 +154,19 @@ def shell_geometry(shape, pixel_size=1.0, ring_thickness: int = 1) -> ShellGeome
     pixel_size : float or sequence of float
         Pixel size, one value or one per axis.
     ring_thickness : int
-        Shell width in Fourier sampling steps (>= 1).
+        Shell width in Fourier sampling steps, from 1 to a quarter of the
+        steps up to Nyquist (at least 4 shells).
+
+    Raises
+    ------
+    ValueError
+        A bad pixel size, or a ring thickness that is not an integer in
+        that range.
     """
     shape = tuple(int(n) for n in shape)
     sizes = normalize_pixel_size(pixel_size, len(shape))
     if isinstance(ring_thickness, bool) or not isinstance(ring_thickness, (int, np.integer)):
-        raise ValueError(f"ring_thickness must be an integer >= 1, got {ring_thickness!r}")
+        raise ValueError(f"ring_thickness must be an integer >= 1, got {shown(ring_thickness)}")
     if ring_thickness < 1:
         raise ValueError(f"ring_thickness must be an integer >= 1, got {ring_thickness}")
     step = 1.0 / max(n * p for n, p in zip(shape, sizes))
@@ -151,6 +174,10 @@ def shell_geometry(shape, pixel_size=1.0, ring_thickness: int = 1) -> ShellGeome
     reference = max(sizes)
     nyquist = 0.5 / reference
     n_shells = int(np.floor(nyquist / spacing + 1e-9)) + 1
+    widest = max(1, int(np.floor(nyquist / step + 1e-9)) // 4)
+    if ring_thickness > widest:
+        raise ValueError(f"ring_thickness must be at most {widest} (a quarter of the {4 * widest} Fourier steps up "
+                         f"to Nyquist) for shape {shape}, got {ring_thickness}")
     return ShellGeometry(shape, sizes, int(ring_thickness), spacing, reference, n_shells)
 
 
@@ -274,7 +301,9 @@ def _edge_planes(image, axis: int):
     step = -(-int(np.prod(image.shape)) // image.shape[axis] // WRAP_SAMPLES)
     thinned = tuple(slice(None, None, step) if d == other else slice(None) for d in range(image.ndim))
     planes = image[thinned].take([0, 1, -2, -1], axis=axis)
-    return planes.reshape(*planes.shape[:axis], 4, -1).swapaxes(0, axis).reshape(4, -1).astype(np.float64)
+    planes = planes.reshape(*planes.shape[:axis], 4, -1).swapaxes(0, axis).reshape(4, -1).astype(np.float64)
+    peak = float(abs(planes).max())  # the test is scale-free: scaled to 1, huge values cannot overflow it
+    return planes / peak if peak > 0 else planes
 
 
 def _wrap_statistic(a, b, axis: int, xp) -> float:

@@ -9,12 +9,15 @@ anisotropic voxels give round masks in physical space.
 
 from __future__ import annotations
 
+import math
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import ndimage
 
 from .backend import to_host
 from .frequency import normalize_pixel_size
-from .validation import check_image
+from .validation import check_image, shown, working_dtype
 
 __all__ = [
     "average_maps",
@@ -31,13 +34,52 @@ __all__ = [
 
 
 def _distance_from_center(shape, center, sizes) -> np.ndarray:
-    """Euclidean distance (physical units) of every voxel from ``center`` (voxel coordinates)."""
-    center = tuple(n // 2 for n in shape) if center is None else tuple(float(c) for c in center)
-    if len(center) != len(shape):
-        raise ValueError(f"center must have {len(shape)} coordinates, got {center}")
-    axes = [(np.arange(n) - c) * p for n, c, p in zip(shape, center, sizes)]
-    grids = np.meshgrid(*[a * a for a in axes], indexing="ij", sparse=True)
-    return np.sqrt(sum(grids))
+    """Euclidean distance (physical units) of every voxel from ``center`` (voxel coordinates).
+
+    A centre far outside the box gives infinite distances (its squares overflow), hence zero mask values.
+    """
+    center = tuple(n // 2 for n in shape) if center is None else _coordinates(center, len(shape))
+    with np.errstate(over="ignore"):
+        axes = [(np.arange(n) - c) * p for n, c, p in zip(shape, center, sizes)]
+        grids = np.meshgrid(*[a * a for a in axes], indexing="ij", sparse=True)
+        return np.sqrt(sum(grids))
+
+
+def _coordinates(center, ndim: int) -> tuple[float, ...]:
+    """``center`` as ``ndim`` finite floats, or a ValueError naming it."""
+    values = tuple(center) if isinstance(center, (tuple, list, np.ndarray)) else ()
+    if len(values) != ndim or not all(isinstance(c, Real) and math.isfinite(c) for c in values):
+        raise ValueError(f"center must be {ndim} finite voxel coordinates, got {shown(center)}")
+    return tuple(float(c) for c in values)
+
+
+def _real(value, name: str, minimum: float = 0.0) -> float:
+    """``value`` as a finite float >= ``minimum``, or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not minimum <= value < math.inf:
+        bound = "" if minimum == -math.inf else f" >= {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{bound}, got {shown(value)}")
+    return float(value)
+
+
+def _host_float32(volume, name: str = "volume") -> np.ndarray:
+    """``volume`` as a 2-D or 3-D float32 array on the host, or a ValueError naming ``name``.
+
+    Not a copy when it already is one; values beyond the float32 range (which
+    would turn into Inf) are refused.
+    """
+    shape = getattr(volume, "shape", None)
+    if shape is None or len(shape) not in (2, 3) or not hasattr(volume, "dtype"):
+        raise ValueError(f"{name} must be a 2-D or 3-D array, got {type(volume).__name__} of shape {shape}")
+    try:
+        working_dtype(volume.dtype)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    data = np.asarray(to_host(volume))
+    with np.errstate(over="ignore"):
+        single = data.astype(np.float32, copy=False)
+    if not np.isfinite(single).all() and np.isfinite(data).all():
+        raise ValueError(f"{name} has values beyond the float32 range (about 3.4e38): rescale it")
+    return single
 
 
 def _cosine_taper(distance, width: float) -> np.ndarray:
@@ -45,7 +87,8 @@ def _cosine_taper(distance, width: float) -> np.ndarray:
     distance = np.asarray(distance, dtype=np.float64)
     if width <= 0:
         return (distance <= 0).astype(np.float32)
-    ramp = 0.5 * (1 + np.cos(np.pi * np.clip(distance / width, 0, 1)))
+    with np.errstate(over="ignore"):  # a width of a few denormals
+        ramp = 0.5 * (1 + np.cos(np.pi * np.clip(distance / width, 0, 1)))
     return ramp.astype(np.float32)
 
 
@@ -69,10 +112,8 @@ def raised_cosine_mask(shape, radius: float, radius_p: float, *, center=None, pi
     """
     shape = _check_shape(shape)
     sizes = normalize_pixel_size(pixel_size, len(shape))
-    if not (np.isfinite(radius) and radius >= 0):
-        raise ValueError(f"radius must be >= 0, got {radius}")
-    if not (np.isfinite(radius_p) and radius_p >= radius):
-        raise ValueError(f"radius_p must be >= radius ({radius}), got {radius_p}")
+    radius = _real(radius, "radius")
+    radius_p = _real(radius_p, "radius_p", minimum=radius)
     distance = _distance_from_center(shape, center, sizes)
     return _cosine_taper(distance - radius, radius_p - radius)
 
@@ -85,12 +126,12 @@ def spherical_mask(shape, radius=None, soft_edge: float = 0, center=None, *, pix
     """
     shape = _check_shape(shape)
     sizes = normalize_pixel_size(pixel_size, len(shape))
-    if not (np.isfinite(soft_edge) and soft_edge >= 0):
-        raise ValueError(f"soft_edge must be >= 0, got {soft_edge}")
+    soft_edge = _real(soft_edge, "soft_edge")
     if radius is None:
         radius = min(n * p for n, p in zip(shape, sizes)) / 2 - soft_edge
         if radius <= 0:
             raise ValueError(f"soft_edge ({soft_edge}) leaves no room for a sphere in a box of shape {shape}")
+    radius = _real(radius, "radius")
     return raised_cosine_mask(shape, radius, radius + soft_edge, center=center, pixel_size=sizes)
 
 
@@ -100,11 +141,14 @@ def soften_mask(binary, width: float, *, pixel_size=1.0) -> np.ndarray:
     Voxels inside stay 1; outside, the value falls with the Euclidean distance
     to the region as ``(1 + cos(pi d / width)) / 2``, reaching 0 at ``width``.
     """
+    kind = np.dtype(getattr(binary, "dtype", object)).kind
+    if getattr(binary, "ndim", 0) < 1 or kind not in "biuf":
+        raise ValueError(f"binary must be an array of booleans (or numbers), got {type(binary).__name__} "
+                         f"of shape {getattr(binary, 'shape', None)}")
     binary = np.asarray(to_host(binary)).astype(bool)
     if not binary.any():
         raise ValueError("binary mask is empty: nothing to soften")
-    if not (np.isfinite(width) and width >= 0):
-        raise ValueError(f"width must be >= 0, got {width}")
+    width = _real(width, "width")
     sizes = normalize_pixel_size(pixel_size, binary.ndim)
     distance = ndimage.distance_transform_edt(~binary, sampling=sizes)
     return _cosine_taper(distance, width)
@@ -155,12 +199,10 @@ def make_mask(
         Constant, empty or non-finite input, or a threshold that selects no voxel.
     """
     check_image(volume, "volume")
-    data = np.asarray(to_host(volume), dtype=np.float32)
+    data = _host_float32(volume)
     sizes = normalize_pixel_size(pixel_size, data.ndim)
-    grow = np.ceil(6 * max(data.shape) / 128) * min(sizes) if extend is None else float(extend)
-    for name, value in (("extend", grow), ("soft_edge", soft_edge)):
-        if not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be >= 0, got {value}")
+    grow = np.ceil(6 * max(data.shape) / 128) * min(sizes) if extend is None else _real(extend, "extend")
+    soft_edge = _real(soft_edge, "soft_edge")
     smooth = lowpass_map(data, lowpass_sigma, pixel_size=sizes)
     level = mask_threshold(smooth, threshold, pixel_size=sizes)
     binary = thresholded_region(smooth, level, pixel_size=sizes)
@@ -186,12 +228,19 @@ def lowpass_map(volume, lowpass_sigma=None, *, pixel_size=1.0) -> np.ndarray:
         (N the largest axis); 0: no low-pass.
     pixel_size : float or sequence of float
         Voxel size per axis.
+
+    Raises
+    ------
+    ValueError
+        Not a 2-D or 3-D real array, values beyond float32, a bad pixel
+        size, or a ``lowpass_sigma`` that is negative or wider than the box.
     """
-    data = np.asarray(to_host(volume), dtype=np.float32)
+    data = _host_float32(volume)
     sizes = normalize_pixel_size(pixel_size, data.ndim)
-    sigma = max(2, max(data.shape) // 64) * min(sizes) if lowpass_sigma is None else float(lowpass_sigma)
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"lowpass_sigma must be >= 0, got {sigma}")
+    sigma = max(2, max(data.shape) // 64) * min(sizes) if lowpass_sigma is None else _real(lowpass_sigma,
+                                                                                           "lowpass_sigma")
+    if any(sigma / p > n for n, p in zip(data.shape, sizes)):  # wider than the box: a flat map, a huge kernel
+        raise ValueError(f"lowpass_sigma ({sigma:g}) must not exceed the box, {data.shape} voxels of {sizes}")
     return ndimage.gaussian_filter(data, [sigma / p for p in sizes]) if sigma > 0 else data
 
 
@@ -201,27 +250,34 @@ def mask_threshold(smooth, threshold="auto", *, pixel_size=1.0) -> float:
     "auto" is Otsu's threshold of the voxels inside the inscribed sphere; a
     number is returned as it is (checked finite).
     """
+    smooth = _host_float32(smooth, "smooth")
     inside = spherical_mask(smooth.shape, pixel_size=pixel_size) > 0
     return _threshold_level(smooth, inside, threshold)
 
 
 def thresholded_region(smooth, level: float, *, pixel_size=1.0) -> np.ndarray:
     """The voxels of ``smooth`` above ``level`` inside the inscribed sphere: the region make_mask starts from."""
-    return (smooth > level) & (spherical_mask(smooth.shape, pixel_size=pixel_size) > 0)
+    smooth = _host_float32(smooth, "smooth")
+    level = _real(level, "level", minimum=-math.inf)
+    above = smooth > np.float64(level)  # a float64 level, not cast to float32 (where 1e300 overflows)
+    return above & (spherical_mask(smooth.shape, pixel_size=pixel_size) > 0)
 
 
 def average_maps(half1, half2) -> np.ndarray:
     """The float32 average of two half-maps of the same shape (checked), on the host."""
-    if getattr(half1, "shape", None) != getattr(half2, "shape", None):
-        raise ValueError(f"half1 and half2 must have the same shape, got {half1.shape} and {half2.shape}")
+    shapes = getattr(half1, "shape", None), getattr(half2, "shape", None)
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"half1 and half2 must have the same shape, got {shapes[0]} and {shapes[1]}")
     check_image(half1, "half1")
     check_image(half2, "half2")
-    return (np.asarray(to_host(half1), dtype=np.float32) + np.asarray(to_host(half2), dtype=np.float32)) / 2
+    return (_host_float32(half1, "half1") + _host_float32(half2, "half2")) / 2
 
 
 def mask_from_half_maps(half1, half2, **kwargs):
     """:func:`make_mask` of the average of two half-maps (same shape); keywords are forwarded."""
-    return make_mask(average_maps(half1, half2), **kwargs)
+    average = average_maps(half1, half2)
+    check_image(average, "the average of half1 and half2")  # a half-map and its negative
+    return make_mask(average, **kwargs)
 
 
 def soft_mask_outside_map(volume, radius=None, width: float = 3, *, noise=None, pixel_size=1.0):
@@ -245,34 +301,41 @@ def soft_mask_outside_map(volume, radius=None, width: float = 3, *, noise=None, 
     mask : ndarray of float32
     """
     check_image(volume, "volume")
-    data = np.asarray(to_host(volume), dtype=np.float32)
-    mask = spherical_mask(data.shape, radius, width, pixel_size=pixel_size)
+    data = _host_float32(volume)
+    width, sizes = _real(width, "width"), normalize_pixel_size(pixel_size, data.ndim)
+    if radius is None and width >= min(n * p for n, p in zip(data.shape, sizes)) / 2:
+        raise ValueError(f"width ({width:g}) leaves no room for a sphere in a box of shape {data.shape}")
+    mask = spherical_mask(data.shape, radius, width, pixel_size=sizes)
     outside = 1 - mask
     if noise is None:
         if outside.sum() == 0:
-            raise ValueError("the sphere fills the box: no background left to estimate; give noise=")
-        noise = float((data * outside).sum() / outside.sum())
+            raise ValueError(f"radius ({radius}) makes the sphere fill the box: no background left to estimate; "
+                             "give noise= or a smaller radius")
+        noise = float(np.sum(data * outside, dtype=np.float64) / outside.sum())
+    elif not abs(_real(noise, "noise", minimum=-math.inf)) <= float(np.finfo(np.float32).max):
+        raise ValueError(f"noise must lie in the float32 range, got {shown(noise)}")
     return data * mask + np.float32(noise) * outside, mask
 
 
 def _check_shape(shape) -> tuple[int, ...]:
-    shape = tuple(int(n) for n in shape)
-    if len(shape) not in (2, 3) or min(shape) < 1:
-        raise ValueError(f"shape must be 2-D or 3-D with positive sizes, got {shape}")
-    return shape
+    sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else ()
+    if len(sizes) not in (2, 3) or not all(isinstance(n, Integral) and not isinstance(n, bool) and n >= 1
+                                             for n in sizes):
+        raise ValueError(f"shape must be 2-D or 3-D with positive integer sizes, got {shown(shape)}")
+    return tuple(int(n) for n in sizes)
 
 
 def _threshold_level(smooth, inside, threshold) -> float:
     if isinstance(threshold, str):
         if threshold != "auto":
-            raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
+            raise ValueError(f"threshold must be 'auto' or a number, got {shown(threshold)}")
         from skimage.filters import threshold_otsu
 
-        return float(threshold_otsu(smooth[inside]))
-    level = float(threshold)
-    if not np.isfinite(level):
-        raise ValueError(f"threshold must be finite, got {threshold}")
-    return level
+        try:
+            return float(threshold_otsu(smooth[inside]))
+        except ValueError as err:  # non-finite values, or too narrow a range for its histogram
+            raise ValueError(f"threshold 'auto' (Otsu) failed on the low-passed map ({err}): give a number") from None
+    return _real(threshold, "threshold", minimum=-math.inf)
 
 
 def _largest_component(binary) -> np.ndarray:

@@ -29,10 +29,16 @@ __all__ = [
     "compute_path",
     "correlation_sums",
     "curve_from_sums",
+    "identical_inputs_warnings",
     "packed_mask_rows",
     "spectra_sums",
+    "sums_in_range",
+    "unit_peak",
     "working_mask",
 ]
+
+#: A correlation above 1 - this in every shell means the two inputs are the same image.
+IDENTICAL_TOLERANCE = 1e-6
 
 def compute_path(xp) -> str:
     """The path that computes on arrays of namespace ``xp``: "cupy", "numba" or "numpy"."""
@@ -50,7 +56,11 @@ def working_mask(mask, shape, dtype, xp, path: str):
     float32/64 mask goes to the kernels as it is (no copy); any other is
     converted to ``dtype``.
     """
-    check_mask(mask, shape, values=path != "numba")
+    check_mask(mask, shape, values=False)
+    if np.dtype(getattr(mask, "dtype", object)).kind not in "biuf":
+        raise ValueError(f"mask must hold real weights in [0, 1], got dtype {mask.dtype}")
+    if path != "numba":
+        check_mask(mask, shape)
     mask = to_device(mask, xp)
     if path == "numba" and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
         return mask
@@ -148,7 +158,39 @@ def correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, *, windows=No
     -------
     ndarray, shape (4, n_shells), float64
         Counts, Re F1 F2*, |F1|^2, |F2|^2 per shell (full-spectrum multiplicities).
+
+    Notes
+    -----
+    Values so large or so small that the spectra's products overflow or
+    underflow (:func:`sums_in_range`) are found in the sums; the two images
+    are then scaled to a peak of 1 (:func:`unit_peak`) and summed again: the
+    correlation does not depend on their scales.
     """
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        sums = _correlation_sums(a, b, geometry, xp, path, windows, mask, progress)
+    if sums_in_range(sums, a.dtype):
+        return sums
+    return _correlation_sums(unit_peak(a), unit_peak(b), geometry, xp, path, windows, mask, progress)
+
+
+def sums_in_range(sums, dtype) -> bool:
+    """Whether shell sums (counts, cross, power1, power2) are finite and each power well above underflow.
+
+    ``dtype`` is the images' working dtype: a largest shell power below the
+    square root of its smallest normal number means products were lost to underflow.
+    """
+    finite = bool(np.isfinite(sums).all())
+    return finite and float(np.min(np.max(sums[2:], axis=1))) > float(np.finfo(dtype).tiny) ** 0.5
+
+
+def unit_peak(image):
+    """``image`` divided by its largest absolute value (itself if that is 0): a scale its spectrum's squares fit."""
+    peak = max(float(image.max()), -float(image.min()))
+    return image / image.dtype.type(peak) if peak > 0 else image
+
+
+def _correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, windows, mask, progress) -> np.ndarray:
+    """:func:`correlation_sums` for images of any scale, computed once."""
     if path != "numba":
         return _array_sums(a, b, geometry, xp, windows, mask, progress)
     complex_dtype = np.result_type(a.dtype, np.complex64)
@@ -158,8 +200,7 @@ def correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, *, windows=No
         rows = packed_mask_rows(a, b, mask)
         packed, support = kernels.pack_masked(a, b, mask, rows, complex_dtype), rows.support
     _report(progress, 0.2)
-    spectrum = fftn_inplace(packed, support)
-    _report(progress, 0.8)
+    spectrum = fftn_inplace(packed, support, None if progress is None else lambda done: progress(0.2 + 0.6 * done))
     sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), geometry.n_shells)
     _report(progress, 1.0)
     return sums
@@ -220,8 +261,27 @@ def curve_from_sums(sums) -> tuple[np.ndarray, np.ndarray]:
     counts, cross, power1, power2 = sums
     n_points = np.rint(counts).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        correlation = cross / np.sqrt(power1 * power2)
+        correlation = cross / (np.sqrt(power1) * np.sqrt(power2))  # the product of two large powers overflows
     correlation[~np.isfinite(correlation)] = np.nan
     if n_points[0] == 1:
         correlation[0] = 1.0
     return n_points, correlation
+
+
+def identical_inputs_warnings(correlation) -> tuple:
+    """A warning when ``correlation`` is 1 in every shell past DC: the same image twice measures nothing.
+
+    Parameters
+    ----------
+    correlation : ndarray, shape (n_shells,)
+        A Fourier correlation curve (of the unmasked inputs).
+
+    Returns
+    -------
+    tuple of str
+        The warning, or nothing.
+    """
+    if not np.all(correlation[1:] > 1 - IDENTICAL_TOLERANCE):
+        return ()
+    return ("the correlation is 1 in every shell: the two inputs are the same image (the same file or layer "
+            "twice?); a resolution needs two independent halves",)

@@ -16,6 +16,7 @@ from numbers import Real
 import numpy as np
 
 from .results import STATUSES as _STATUS_MEANINGS
+from .validation import shown
 
 __all__ = [
     "CRITERIA",
@@ -64,7 +65,7 @@ def parse_threshold(threshold) -> tuple[str, float | None]:
         name = _ALIASES[threshold.strip().lower()]
         return name, {"0.143": 1 / 7, "0.5": 0.5}.get(name)
     raise ValueError(
-        f"threshold must be one of {', '.join(CRITERIA)} or a number in (0, 1), got {threshold!r}"
+        f"threshold must be one of {', '.join(CRITERIA)} or a number in (0, 1), got {shown(threshold)}"
     )
 
 
@@ -83,15 +84,17 @@ def threshold_curve(threshold, n_points) -> np.ndarray:
     ndarray, shape ``(n_shells,)``, float64
     """
     name, fixed = parse_threshold(threshold)
-    n = np.asarray(n_points, dtype=np.float64)
+    n = _real_array(n_points, "n_points")
+    if np.any(n < 0):
+        raise ValueError(f"n_points must be shell counts >= 0, got a minimum of {n.min():g}")
     if fixed is not None:
         return np.full(n.shape, fixed)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         root = np.sqrt(n)
-        if name == "half-bit":
-            return (0.2071 + 1.9102 / root) / (1.2071 + 0.9102 / root)
+        if name == "half-bit":  # an empty shell (n = 0) gets the limit 1.9102 / 0.9102
+            return np.where(n > 0, (0.2071 + 1.9102 / root) / (1.2071 + 0.9102 / root), 1.9102 / 0.9102)
         if name == "one-bit":
-            return (0.5 + 2.4142 / root) / (1.5 + 1.4142 / root)
+            return np.where(n > 0, (0.5 + 2.4142 / root) / (1.5 + 1.4142 / root), 2.4142 / 1.4142)
         return 3.0 / np.sqrt(n / 2.0)
 
 
@@ -102,8 +105,8 @@ def all_threshold_curves(n_points) -> dict[str, np.ndarray]:
 
 def check_crossing_rule(rule) -> str:
     """Return ``rule`` if it is a known crossing rule, else raise ValueError naming crossing_rule."""
-    if rule not in CROSSING_RULES:
-        raise ValueError(f"crossing_rule must be one of {', '.join(CROSSING_RULES)}, got {rule!r}")
+    if not isinstance(rule, str) or rule not in CROSSING_RULES:
+        raise ValueError(f"crossing_rule must be one of {', '.join(CROSSING_RULES)}, got {shown(rule)}")
     return rule
 
 
@@ -113,15 +116,33 @@ def decidable_shells(curve, threshold) -> np.ndarray:
     A threshold >= 1 (3-sigma gives one for shells of fewer than 18 voxels)
     cannot be passed by any correlation.
     """
-    decidable = (np.asarray(threshold) < 1) & np.isfinite(curve)
+    curve, threshold = _real_array(curve, "curve"), _real_array(threshold, "threshold")
+    if curve.ndim == 0 or curve.shape[-1] == 0:
+        raise ValueError(f"curve must have at least one shell, got shape {curve.shape}")
+    decidable = (_fitted(threshold, curve.shape, "threshold") < 1) & np.isfinite(curve)
     decidable[..., 0] = False
     return decidable
 
 
 def resolution_from_crossing(crossing, status: str, reference_pixel: float):
-    """Full-period resolution for a crossing: ``reference / crossing``, the Nyquist bound, or None."""
+    """Full-period resolution for a crossing: ``reference / crossing``, the Nyquist bound, or None.
+
+    Raises
+    ------
+    ValueError
+        An unknown status, a reference pixel that is not a positive number,
+        or, for "resolved", a crossing that gives no finite resolution.
+    """
+    if not isinstance(status, str) or status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {shown(status)}")
+    if not (isinstance(reference_pixel, Real) and 0 < reference_pixel < np.inf):
+        raise ValueError(f"reference_pixel must be a positive number, got {shown(reference_pixel)}")
     if status == "resolved":
-        return reference_pixel / crossing
+        positive = isinstance(crossing, Real) and crossing > 0
+        resolution = float(reference_pixel) / float(crossing) if positive else np.nan  # Python floats: no warning
+        if not 0 < resolution < np.inf:
+            raise ValueError(f"crossing must be a positive frequency for status 'resolved', got {shown(crossing)}")
+        return resolution
     if status == "bound":
         return reference_pixel / 0.5
     return None
@@ -138,9 +159,9 @@ def find_crossing(frequency, curve, threshold, rule: str = "first-below", decida
         "bound": the curve stays at or above the threshold up to Nyquist;
         "unresolved": it is already below at the first decidable shell.
     """
-    curve = np.asarray(curve, dtype=np.float64)
-    decidable = None if decidable is None else np.asarray(decidable)[None]
-    crossings, statuses = find_crossings(frequency, curve[None], np.asarray(threshold)[None], rule, decidable)
+    curve, threshold = _real_array(curve, "curve"), _real_array(threshold, "threshold")
+    decidable = None if decidable is None else _array(decidable, "decidable")[None]
+    crossings, statuses = find_crossings(frequency, curve[None], threshold[None], rule, decidable)
     status = STATUSES[statuses[0]]
     return (float(crossings[0]) if status == "resolved" else None), status
 
@@ -175,13 +196,19 @@ def find_crossings(frequency, curves, thresholds, rule: str = "first-below", dec
         Index into :data:`STATUSES` ("resolved", "bound", "unresolved").
     """
     check_crossing_rule(rule)
-    frequency = np.asarray(frequency, dtype=np.float64)
-    curves = np.atleast_2d(np.asarray(curves, dtype=np.float64))
-    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), curves.shape)
+    frequency = _real_array(frequency, "frequency")
+    curves = np.atleast_2d(_real_array(curves, "curves"))
+    if frequency.ndim != 1 or frequency.size == 0 or not np.isfinite(frequency).all() \
+            or curves.shape[1:] != frequency.shape:
+        raise ValueError(f"curves must have shape (n_curves, n_shells) and frequency (n_shells,), finite, "
+                         f"n_shells >= 1; got {curves.shape} and {frequency.shape}")
+    thresholds = _fitted(_real_array(thresholds, "thresholds"), curves.shape, "thresholds")
     if decidable is None:
         decidable = decidable_shells(curves, thresholds)
-    decidable = np.broadcast_to(decidable, curves.shape)
-    with np.errstate(invalid="ignore"):  # inf - inf in shells that are not decidable anyway
+    decidable = _fitted(_array(decidable, "decidable"), curves.shape, "decidable")
+    if decidable.dtype != bool:
+        raise ValueError(f"decidable must be booleans, got dtype {decidable.dtype}")
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in shells that are not decidable anyway
         margin = curves - thresholds
     if rule == "last-above":
         return _last_above(frequency, margin, decidable)
@@ -205,9 +232,44 @@ def _first_below(frequency, margin, decidable):
     before = np.maximum(previous, 0)
     m0, m1 = margin[rows, before], margin[rows, first]
     f0, f1 = frequency[before], frequency[first]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        crossings = f0 + (f1 - f0) * (m0 / (m0 - m1))
+    crossings = f0 + (f1 - f0) * _zero_fraction(m0, m1)
     return np.where(statuses == _RESOLVED, crossings, np.nan), statuses.astype(np.int8)
+
+
+def _zero_fraction(m0, m1) -> np.ndarray:
+    """Where the line from margin ``m0`` >= 0 to ``m1`` < 0 crosses zero, as a fraction of the step.
+
+    Scaled first, so huge margins cannot overflow; an infinite ``m0`` (an
+    infinite SSNR) crosses at the far end, two infinite margins half-way.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.maximum(np.abs(m0), np.abs(m1))
+        fraction = (m0 / scale) / (m0 / scale - m1 / scale)
+    return np.where(np.isinf(m0) & ~np.isinf(m1), 1.0, np.where(np.isnan(fraction), 0.5, np.clip(fraction, 0, 1)))
+
+
+def _array(values, name: str) -> np.ndarray:
+    """``np.asarray(values)``, or a ValueError naming ``name`` for a ragged sequence."""
+    try:
+        return np.asarray(values)
+    except ValueError:
+        raise ValueError(f"{name} must be an array, got a ragged sequence") from None
+
+
+def _real_array(values, name: str) -> np.ndarray:
+    """``values`` as a float64 array, or a ValueError naming ``name`` (text, complex, ragged, objects)."""
+    array = _array(values, name)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be real numbers, got {type(values).__name__} of dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def _fitted(array, shape, name: str) -> np.ndarray:
+    """``array`` broadcast to ``shape``, or a ValueError naming ``name``."""
+    try:
+        return np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(f"{name} of shape {array.shape} does not fit curves of shape {shape}") from None
 
 
 def _last_above(frequency, margin, decidable):

@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from numbers import Integral
 
 import numpy as np
 
-__all__ = ["check_image", "check_int", "check_mask", "check_progress", "working_dtype"]
+__all__ = ["check_image", "check_int", "check_mask", "check_progress", "renamed", "shown", "working_dtype"]
+
+#: The argument names an error message starts with: "a must ...", "a and b must ...".
+_LEADING_ARGUMENTS = re.compile(r"^(\w+)(?: and (\w+))?\b")
+
+
+def _plain(value):
+    """``value`` with numpy scalars and arrays (also inside tuples and lists) as Python numbers and lists."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
+def renamed(message: str, names: dict) -> str:
+    """``message`` with the argument names it starts with replaced by what the user calls them.
+
+    Every error of the core starts with the argument at fault ("a contains
+    NaN", "a and b must have the same shape"); the CLI and the widgets name
+    the user's file or layer instead.
+
+    Parameters
+    ----------
+    message : str
+        An error message of the core.
+    names : dict of str to str
+        Argument name -> the user's name (e.g. {"a": "half1.mrc"}).
+
+    Returns
+    -------
+    str
+    """
+    def replace(match) -> str:
+        return " and ".join(names.get(name, name) for name in match.groups() if name)
+
+    return _LEADING_ARGUMENTS.sub(replace, message, count=1)
+
+
+def shown(value) -> str:
+    """``repr(value)`` for an error message, numpy scalars shown as plain numbers (``2.5``, not ``np.float64(2.5)``)."""
+    return repr(_plain(value))
 
 
 def working_dtype(dtype) -> np.dtype:
@@ -83,7 +125,7 @@ def check_mask(mask, shape, name: str = "mask", *, values: bool = True):
 def check_int(value, name: str, minimum: int = 0) -> int:
     """Return ``value`` as int, or raise ValueError if it is not an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {shown(value)}")
     return int(value)
 
 

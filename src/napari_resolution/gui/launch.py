@@ -15,8 +15,8 @@ WIDGETS = {
     "fsc": ("Fourier shell correlation", "half_maps"),
     "ssnr": ("SSNR", "half_maps"),
     "mask": ("Mask", "half_maps"),
-    "decorr": ("Decorrelation analysis", "band_limited_image"),
-    "mtf": ("MTF", "slanted_edges"),
+    "decorr": ("Decorrelation analysis", "band_limited"),
+    "mtf": ("MTF", "edge_chart"),
 }
 
 
