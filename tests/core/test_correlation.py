@@ -79,13 +79,47 @@ def test_ssnr_crossing_equals_fsc_crossing():
     assert np.floor(result.ssnr_crossing / step) == np.floor(result.crossing / step)
 
 
-def test_identical_images_correlate_perfectly():
+def test_identical_images_correlate_perfectly_and_are_flagged():
     image = phantom_pair((64, 64, 64), seed=0).half1
-    result = fsc(image, image)
+    with pytest.warns(RuntimeWarning, match="the same image"):
+        result = fsc(image, image)
     np.testing.assert_allclose(result.correlation, 1.0, atol=1e-6)
     assert result.status == "bound"
     assert result.crossing is None
     assert result.resolution == pytest.approx(2.0)
+    assert any("same file or layer twice" in note for note in result.warnings)
+
+
+def test_independent_halves_are_not_flagged_as_identical():
+    pair = phantom_pair((64, 64, 64), sigma=1.0, noise=0.05, seed=0)
+    result = fsc(pair.half1, pair.half2)
+    assert not any("same image" in note for note in result.warnings)
+
+
+@pytest.mark.parametrize(("shape", "sigma"), [((128, 128, 128), 4.0), ((64, 64, 64), 2.0)])
+def test_wide_rings_read_optimistic_and_are_flagged(shape, sigma):
+    pair = phantom_pair(shape, sigma=sigma, noise=0.5, seed=0, dtype=np.float32)
+    narrow = fsc(pair.half1, pair.half2)
+    assert narrow.resolution == pytest.approx(pair.truth.resolution, rel=0.05)
+    assert not narrow.warnings
+    with pytest.warns(RuntimeWarning, match="ring_thickness 8 spans"):
+        wide = fsc(pair.half1, pair.half2, ring_thickness=8)
+    assert wide.resolution < 0.9 * pair.truth.resolution  # the bias the warning is about
+
+
+def test_ring_thickness_is_bounded_by_a_quarter_of_the_steps_to_nyquist():
+    pair = phantom_pair((64, 64, 64), seed=0)
+    fsc(pair.half1, pair.half2, ring_thickness=2)
+    with pytest.raises(ValueError, match=r"ring_thickness must be at most 8 .* got 9"):
+        fsc(pair.half1, pair.half2, ring_thickness=9)
+
+
+def test_messages_show_numpy_numbers_as_plain_numbers():
+    pair = phantom_pair((32, 32), seed=0)
+    with pytest.raises(ValueError, match=r"got 2\.5$"):
+        frc(pair.half1, pair.half2, ring_thickness=np.float64(2.5))
+    with pytest.raises(ValueError, match=r"got \(1\.0, -1\.0\)$"):
+        frc(pair.half1, pair.half2, pixel_size=(np.float64(1), np.float64(-1)))
 
 
 def test_symmetric_and_bounded():
@@ -333,3 +367,11 @@ def test_taper_all_still_tapers_periodic_data_and_bad_taper_is_refused():
     assert fourier_correlation(pair.half1, pair.half2, apodization=0).parameters["tapered_axes"] == (False, False)
     with pytest.raises(ValueError, match="taper"):
         fourier_correlation(pair.half1, pair.half2, taper="sometimes")
+
+
+def test_default_taper_fits_small_images():
+    pair = phantom_pair((32, 40), sigma=1.0, seed=0)
+    result = frc(pair.half1, pair.half2, taper="all")
+    assert result.parameters["apodization"] == 8  # 20 pixels, capped at a quarter of the smallest axis
+    with pytest.raises(ValueError, match="apodization"):
+        frc(pair.half1, pair.half2, apodization=20)

@@ -75,3 +75,28 @@ def test_parse_slices():
     assert parse_slices(":3") == [0, 1, 2]
     with pytest.raises(ValueError, match="slices"):
         parse_slices("a:b")
+
+
+def test_current_slice_says_which_slice_and_shows_no_empty_panel(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    stack = np.stack([band_limited_noise((96, 96), c, seed=i) for i, c in enumerate((0.1, 0.2, 0.3))])
+    viewer.add_image(stack, name="frames", scale=(1, 65, 65))
+    widget = _widget(viewer)
+    widget.unit.value = "nm"
+    viewer.dims.set_current_step(0, 2)
+    widget.slice_mode.value = "current slice"
+    assert widget.slice_panel.isHidden()
+    widget.run()
+    wait_idle(widget)
+    assert widget.slice_panel.isHidden() and widget.panel.runs
+    expected = widget.result.slices[0]
+    assert widget.result_line.text().startswith(f"slice 2 along axis 0: {expected.resolution:.3g} nm")
+    assert "Current slice: 2" in widget.result_line.text()
+    viewer.dims.set_current_step(0, 1)  # another slice is shown: the result is not the current slice's
+    assert widget.result_line.stale
+    widget.slice_mode.value = "all slices"
+    widget.run()
+    wait_idle(widget)
+    assert not widget.slice_panel.isHidden() and len(widget.slice_panel.runs) == 1
+    assert f"curves of slice {widget.result.slice_indices[widget.result.median_slice]} along axis 0" in \
+        widget.result_line.text()

@@ -1,3 +1,4 @@
+import csv
 import re
 import time
 
@@ -72,13 +73,19 @@ def test_threshold_choice_and_show_all(make_napari_viewer, wait_idle):
     assert len(_plotted(widget)) == 2
 
 
-def test_overlay_export_and_theme(make_napari_viewer, wait_idle, tmp_path):
+def _overlaid_first_run(make_napari_viewer, wait_idle):
+    """The FSC widget on the image-pair sample, "Overlay runs" ticked, after one run."""
     viewer = make_napari_viewer()
     viewer.open_sample("napari-resolution", "image_pair")
     widget = _docked(viewer, FourierCorrelationWidget)
     widget.panel.overlay_box.setChecked(True)
     widget.run()
     wait_idle(widget)
+    return widget
+
+
+def test_overlay_export_and_theme(make_napari_viewer, wait_idle, tmp_path):
+    widget = _overlaid_first_run(make_napari_viewer, wait_idle)
     widget.apodization.value = 0
     widget.run()
     wait_idle(widget)
@@ -92,7 +99,7 @@ def test_overlay_export_and_theme(make_napari_viewer, wait_idle, tmp_path):
     readout = widget.panel.readout_text(0.25)
     assert "40 nm (full period)" in readout and "FRC = " in readout
     dark = widget.panel.plot_widget.backgroundBrush().color().name()
-    viewer.theme = "light"
+    widget.viewer.theme = "light"
     assert widget.panel.plot_widget.backgroundBrush().color().name() != dark
     widget.panel.clear()
     assert widget.panel.runs == []
@@ -117,7 +124,7 @@ def test_nan_data_gives_a_notification_and_controls_come_back(make_napari_viewer
     widget = _docked(viewer, FourierCorrelationWidget)
     widget.run()
     wait_idle(widget)
-    assert ("error", "a contains NaN or Inf values") in notifications
+    assert ("error", "layer 'a' contains NaN or Inf values") in notifications
     assert widget.inputs.native.isEnabled()
     assert np.isnan(viewer.layers["a"].data[3, 3])  # user data untouched
 
@@ -172,3 +179,93 @@ def test_layer_deleted_while_running(make_napari_viewer, notifications, wait_idl
     assert widget.result is not None
     assert widget.second.value is None or widget.second.value.name != "image 2"
     assert widget.inputs.native.isEnabled()
+
+
+def _legend(panel) -> list:
+    return [label.text for _, label in panel.legend.items]
+
+
+def test_overlaid_runs_are_told_apart_in_the_legend(make_napari_viewer, wait_idle, tmp_path):
+    widget = _overlaid_first_run(make_napari_viewer, wait_idle)
+    widget.threshold.value = "0.143"
+    widget.run()
+    wait_idle(widget)
+    assert _legend(widget.panel)[:2] == ["FRC — Threshold: half-bit", "FRC — Threshold: 0.143"]
+    widget.run()  # the same inputs again
+    wait_idle(widget)
+    assert _legend(widget.panel)[:3] == ["FRC — Threshold: half-bit", "FRC — run 2, Threshold: 0.143",
+                                         "FRC — run 3, Threshold: 0.143"]
+    widget.panel.export_csv(tmp_path / "curves.csv")
+    with open(tmp_path / "curves.csv", newline="", encoding="utf-8") as handle:
+        runs = {row[0] for row in list(csv.reader(handle))[1:]}
+    assert runs == {"Threshold: half-bit", "run 2, Threshold: 0.143", "run 3, Threshold: 0.143"}
+
+
+@pytest.mark.parametrize("cls", [FourierCorrelationWidget, SSNRWidget])
+def test_show_all_lists_every_thresholds_resolution(make_napari_viewer, wait_idle, cls):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, cls)
+    widget.run()
+    wait_idle(widget)
+    assert widget.panel.notes.isHidden()
+    shown = len(_plotted(widget))
+    widget.show_all.value = True
+    assert len(_plotted(widget)) == shown + 4  # the four other criteria's curves
+    lines = widget.panel.notes.text().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["half-bit", "one-bit", "0.143", "0.5", "3-sigma"]
+    assert lines[0] == f"half-bit: {widget.result.resolution:.3g} nm (resolved)"
+    assert all(line.endswith(("(resolved)", "(bound)", "(unresolved)")) for line in lines)
+    assert not widget.panel.notes.isHidden() and not widget.result_line.stale
+
+
+def test_frequency_plots_get_a_resolution_axis(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.run()
+    wait_idle(widget)
+    top = widget.panel.plot_item.getAxis("top")
+    assert top.isVisible() and "resolution, full period (nm)" in top.labelText
+    ticks = top._tickLevels[0]
+    assert len(ticks) >= 3
+    for frequency, text in ticks:
+        assert float(text) == pytest.approx(10 / frequency, rel=1e-3)  # pixel 10 nm
+    widget.unit.value = ""  # no unit: no physical axis
+    widget.run()
+    wait_idle(widget)
+    assert not widget.panel.plot_item.getAxis("top").isVisible()
+
+
+def test_errors_name_the_layers_and_the_compile_note_is_shown(make_napari_viewer, qtbot, wait_idle, notifications):
+    import logging
+
+    viewer = make_napari_viewer()
+    noisy = np.random.default_rng(0).standard_normal((48, 48)).astype(np.float32)
+    broken = noisy.copy()
+    broken[3, 3] = np.nan
+    viewer.add_image(broken, name="frame A")
+    viewer.add_image(noisy, name="frame B")
+    widget = FourierCorrelationWidget(viewer)
+    qtbot.addWidget(widget)
+    widget.run()
+    wait_idle(widget)
+    assert ("error", "layer 'frame A' contains NaN or Inf values") in notifications
+    logging.getLogger("napari_resolution.core.kernels").info("compiling the CPU kernels")
+    from napari.utils.notifications import notification_manager
+
+    assert any("compiling the CPU kernels" in str(record.message) for record in notification_manager.records)
+
+
+def test_apodization_fits_a_small_image(make_napari_viewer, qtbot, wait_idle, notifications):
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(1)
+    viewer.add_image(rng.standard_normal((32, 36)).astype(np.float32), name="small 1")
+    viewer.add_image(rng.standard_normal((32, 36)).astype(np.float32), name="small 2")
+    widget = FourierCorrelationWidget(viewer)
+    qtbot.addWidget(widget)
+    assert widget.apodization.value == 8 and widget.apodization.max == 16
+    widget.run()
+    wait_idle(widget)
+    assert widget.result is not None
+    assert not [text for kind, text in notifications if kind == "error"]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from napari_resolution.core.figures import Curve, Marker, Plot
 from napari_resolution.gui.layers import add_or_update_image, layer_data
 
 WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF"]
@@ -83,3 +84,142 @@ def test_layer_data_stays_lazy(make_napari_viewer):
     lazy = da.zeros((4, 32, 32), chunks=(1, 32, 32))
     layer = viewer.add_image(lazy, name="lazy")
     assert layer_data(layer) is lazy
+
+
+# ------------------------------------------------------------------ layout, stale results, labels
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_every_widget_is_narrow_and_scrolls(make_napari_viewer, name):
+    from qtpy.QtWidgets import QScrollArea
+
+    viewer = make_napari_viewer()
+    viewer.add_image(RNG.random((8, 64, 64)).astype(np.float32), name="stack")
+    viewer.add_image(RNG.random((64, 64)).astype(np.float32), name="image")
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-resolution", name)
+    for size in (widget.sizeHint(), widget.minimumSizeHint(), dock.sizeHint(), dock.minimumSizeHint()):
+        assert size.width() <= 420  # the dock (title bar, margins) around a widget of at most 400 pixels
+    assert widget.sizeHint().width() <= 400 and widget.minimumSizeHint().width() <= 400
+    scroll = widget.findChild(QScrollArea)
+    assert scroll is not None and scroll.widget() is widget.body.parentWidget()
+    assert widget.minimumSizeHint().height() < scroll.widget().minimumSizeHint().height()  # tall content scrolls
+
+
+def _fsc_widget(viewer, wait_idle):
+    from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget
+
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = FourierCorrelationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.run()
+    wait_idle(widget)
+    return widget
+
+
+def test_result_says_what_it_was_computed_from_and_goes_stale(make_napari_viewer, wait_idle):
+    from napari_resolution.gui.widgets.base import STALE
+
+    viewer = make_napari_viewer()
+    widget = _fsc_widget(viewer, wait_idle)
+    text = widget.result_line.text()
+    assert "computed from: Image 1: image 1 · Image 2: image 2 · Pixel size: 10 · Unit: nm" in text
+    assert "Threshold: half-bit" in text and "Ring thickness: 1" in text and "Mask" not in text
+    assert not widget.result_line.stale and widget.panel.stale_note is None
+    widget.show_all.value = True  # a display option: the result stays current
+    assert not widget.result_line.stale
+    widget.ring_thickness.value = 2
+    assert widget.result_line.stale and f"({STALE})" in widget.result_line.text()
+    assert widget.panel.stale_note == STALE
+    assert all(item.opacity() < 1 for item in widget.panel.plot_item.listDataItems())
+    widget.ring_thickness.value = 1  # back to what the result was computed from
+    assert not widget.result_line.stale and widget.panel.stale_note is None
+    widget.pixel_size.value = "12"
+    assert widget.result_line.stale
+    widget.run()
+    wait_idle(widget)
+    assert not widget.result_line.stale and widget.panel.stale_note is None
+    assert "Pixel size: 12" in widget.result_line.text()
+    viewer.layers.remove("image 2")  # the picked layer goes: the picker changes
+    assert widget.result_line.stale
+
+
+def test_cancel_and_failure_mark_the_shown_result(make_napari_viewer, wait_idle, notifications, monkeypatch, qtbot):
+    import time
+
+    viewer = make_napari_viewer()
+    widget = _fsc_widget(viewer, wait_idle)
+    shown = widget.result
+
+    def slow(parameters, progress):
+        for step in range(200):
+            progress(step / 200)
+            time.sleep(0.02)
+
+    monkeypatch.setattr(widget, "compute", slow)
+    widget.run()
+    qtbot.wait(100)
+    widget.runner.cancel_button.click()
+    wait_idle(widget)
+    assert "(last run cancelled)" in widget.result_line.text() and widget.panel.stale_note == "last run cancelled"
+
+    def broken(parameters, progress):
+        raise ValueError("the core said no")
+
+    monkeypatch.setattr(widget, "compute", broken)
+    widget.run()
+    wait_idle(widget)
+    assert "(last run failed: the core said no)" in widget.result_line.text()
+    widget.pixel_size.value = "ten"
+    widget.run()
+    assert "(last run failed: pixel size must be a number" in widget.result_line.text()
+    assert widget.result is shown  # the old result is still what is shown, marked
+
+
+@pytest.mark.parametrize("name", ["SSNR", "Mask", "Decorrelation analysis"])
+def test_every_widget_marks_a_stale_result(make_napari_viewer, wait_idle, name):
+    viewer = make_napari_viewer()
+    viewer.add_image(RNG.random((48, 48, 48)).astype(np.float32), name="one")
+    viewer.add_image(RNG.random((48, 48, 48)).astype(np.float32), name="two")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", name)
+    if name == "Decorrelation analysis":
+        widget.slices.value, widget.slice_mode.value = "0:2", "listed slices"
+    widget.run()
+    wait_idle(widget)
+    assert "computed from: " in widget.result_line.text() and not widget.result_line.stale
+    widget.pixel_size.value = "2"
+    assert widget.result_line.stale and "(stale: inputs changed since this run)" in widget.result_line.text()
+    assert all(panel.stale_note for panel in widget.curve_panels if panel.runs)
+
+
+def test_overlaid_runs_are_named_by_what_differs():
+    from napari_resolution.gui.plots import run_names
+
+    plots = [Plot("a vs b"), Plot("a vs b"), Plot("a vs b")]
+    first = {"Image 1": "a", "Threshold": "half-bit", "Ring thickness": "1"}
+    second = {**first, "Threshold": "0.143"}
+    assert run_names(plots[:2], [first, second]) == ["Threshold: half-bit", "Threshold: 0.143"]
+    third = {**second, "Ring thickness": "2"}
+    assert run_names(plots, [first, second, third]) == [
+        "Threshold: half-bit, Ring thickness: 1", "Threshold: 0.143, Ring thickness: 1",
+        "Threshold: 0.143, Ring thickness: 2"]
+    assert run_names(plots[:2], [first, first]) == ["run 1", "run 2"]
+    assert run_names([Plot("a vs b"), Plot("c vs d")], [None, None]) == ["a vs b", "c vs d"]
+
+
+def test_close_marker_labels_do_not_overlap_in_the_panel(qtbot):
+    from napari_resolution.gui.plots import CurvePanel
+
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 420)
+    panel.show()
+    x = np.linspace(0, 0.5, 50)
+    panel.show_run(Plot("p", (Curve("FRC", x, 1 - 2 * x),), (Marker(0.2, "3.42 Å"), Marker(0.205, "≤ 3.3 Å"),
+                                                             Marker(0.5, "≤ 2 Å (Nyquist)"))))
+    qtbot.wait(50)
+    boxes = [label.sceneBoundingRect() for label in panel.marker_labels]
+    assert len(boxes) == 3
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    view = panel.plot_item.vb.sceneBoundingRect()
+    assert all(view.contains(box) for box in boxes)  # the Nyquist label turns left, inside the plot
+    assert all(box.top() < view.top() + view.height() / 3 for box in boxes)  # at the top of the lines

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .thresholds import STATUSES, find_crossings, resolution_from_crossing
+
 __all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "resolution_marker",
-           "threshold_curves"]
+           "resolution_ticks", "threshold_curves", "threshold_notes"]
 
 #: How each role is drawn: line style ("solid", "dashed", "dotted" or None for symbols only) and width.
 ROLES = {
@@ -114,6 +116,8 @@ class Plot:
         Unit of ``pixel_size``.
     image : ndarray or None
         A 2-D image to show instead of curves (e.g. the PSF box of a bead).
+    notes : tuple of str
+        Lines of text shown with the plot (e.g. every threshold's resolution).
     """
 
     title: str
@@ -128,6 +132,17 @@ class Plot:
     pixel_size: float = 1.0
     unit: str = ""
     image: np.ndarray | None = field(default=None, repr=False)
+    notes: tuple = ()
+
+    @property
+    def resolution_axis(self) -> str | None:
+        """Label of a second x axis in resolution units (``pixel_size / x``), None where there is none.
+
+        Frequency plots of data with a known unit have one.
+        """
+        if not (self.frequency_axis and self.unit and self.image is None):
+            return None
+        return f"resolution, full period ({self.unit})"
 
     def with_curves(self, *curves: Curve) -> Plot:
         """A copy with ``curves`` added."""
@@ -170,3 +185,73 @@ def resolution_marker(x, resolution, status: str, unit: str = "") -> tuple:
     if status == "bound":
         return (Marker(0.5, f"≤ {resolution:.3g}{spaced} (Nyquist)"),)
     return ()
+
+
+def threshold_notes(frequency, curve, thresholds: dict, reference_pixel: float, unit: str = "",
+                    rule: str = "first-below") -> tuple:
+    """Every criterion's resolution read from ``curve``, one line each: ``"0.143: 3.1 Å (resolved)"``.
+
+    Parameters
+    ----------
+    frequency : ndarray, shape (n_shells,)
+        Shell centres (cycles/pixel).
+    curve : ndarray, shape (n_shells,)
+        The correlation the resolution is read from.
+    thresholds : dict of str to ndarray
+        Criterion name to its curve, shape (n_shells,), in the order of the lines.
+    reference_pixel : float
+        Pixel size the frequencies refer to.
+    unit : str
+        Unit of ``reference_pixel``.
+    rule : {"first-below", "last-above"}
+        Crossing rule (:func:`~.thresholds.find_crossings`).
+    """
+    names = list(thresholds)
+    curves = np.broadcast_to(np.asarray(curve, dtype=np.float64), (len(names), len(curve)))
+    crossings, statuses = find_crossings(frequency, curves, np.stack([thresholds[n] for n in names]), rule)
+    spaced = f" {unit}" if unit else ""
+    lines = []
+    for name, crossing, index in zip(names, crossings, statuses):
+        status = STATUSES[index]
+        resolution = resolution_from_crossing(crossing, status, reference_pixel)
+        value = "none" if resolution is None else f"{'≤ ' if status == 'bound' else ''}{resolution:.3g}{spaced}"
+        lines.append(f"{name}: {value} ({status})")
+    return tuple(lines)
+
+
+#: Mantissas of the resolution values a second axis may be ticked at.
+_NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def resolution_ticks(pixel_size: float, low: float, high: float, count: int = 6) -> list:
+    """Ticks of a second frequency axis in resolution units: round resolutions and where they sit.
+
+    Parameters
+    ----------
+    pixel_size : float
+        Pixel size the frequencies refer to (resolution = ``pixel_size / frequency``).
+    low, high : float
+        Shown frequency range, cycles/pixel.
+    count : int
+        At most about this many ticks; neighbours are at least ``(high - low) / count`` apart.
+
+    Returns
+    -------
+    list of (float, str)
+        (frequency in cycles/pixel, resolution as text), highest frequency first; round
+        resolutions, or three evenly spaced ones when fewer than two round ones fit.
+    """
+    if high <= max(low, 0.0):
+        return []
+    gap = (high - low) / count
+    floor = max(low, gap / 2)  # no tick at the (infinite) resolution of DC
+    decades = np.arange(np.floor(np.log10(pixel_size / high)), np.ceil(np.log10(pixel_size / floor)) + 1)
+    values = sorted(m * 10.0 ** d for d in decades for m in _NICE)
+    ticks = []
+    for value in values:
+        frequency = pixel_size / value
+        if floor <= frequency <= high and (not ticks or ticks[-1][0] - frequency >= gap):
+            ticks.append((float(frequency), f"{value:g}"))
+    if len(ticks) < 2:  # zoomed in between round values
+        ticks = [(float(f), f"{pixel_size / f:.3g}") for f in np.linspace(high, floor, 3)]
+    return ticks

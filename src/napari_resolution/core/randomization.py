@@ -16,21 +16,24 @@ from __future__ import annotations
 import warnings
 from dataclasses import field
 from functools import partial
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
 from . import kernels
 from .backend import fftn_inplace, ifftn_inplace, irfftn, resolve_device, rfftn, to_device
-from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_curves
+from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import ShellGeometry, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary, result_dataclass
 from .spectral import (
     compute_path,
     correlation_sums,
     curve_from_sums,
+    identical_inputs_warnings,
     packed_mask_rows,
     spectra_sums,
+    sums_in_range,
+    unit_peak,
     working_mask,
 )
 from .thresholds import (
@@ -40,7 +43,7 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_image, check_progress, working_dtype
+from .validation import check_image, check_progress, shown, working_dtype
 
 __all__ = ["PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"]
 
@@ -116,8 +119,13 @@ class PhaseRandomizedResult(ShellResultMixin):
                                   qualifier="phase-randomisation corrected", extra=masked)
 
     def plots(self, unit: str = "", *, all_thresholds: bool = False) -> tuple:
-        """The four curves, the threshold(s), the resolution and the randomisation frequency."""
+        """The four curves, the threshold(s), the resolution and the randomisation frequency.
+
+        With ``all_thresholds``, every criterion's curve and the resolution each gives on the corrected curve.
+        """
         f = self.frequency
+        notes = () if not all_thresholds else threshold_notes(
+            f, self.corrected, {self.criterion: self.threshold, **self.thresholds}, self.reference_pixel_size, unit)
         curves = [Curve("corrected", f, self.corrected, "measured", COLORS["corrected"]),
                   Curve("masked", f, self.masked, "secondary", COLORS["masked"]),
                   Curve("phase-randomised masked", f, self.randomized, "secondary", COLORS["randomized"]),
@@ -126,11 +134,13 @@ class PhaseRandomizedResult(ShellResultMixin):
         markers = (*resolution_marker(self.crossing, self.resolution, self.status, unit),
                    Marker(self.randomization_frequency, "phases randomised beyond", COLORS["reference"]))
         return (Plot("phase-randomised FSC", tuple(curves), markers, y_label="Fourier correlation",
-                     y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size, unit=unit),)
+                     y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size, unit=unit, notes=notes),)
 
 
 def _seeds(seed, count: int) -> list[int]:
-    """``count`` independent 64-bit seeds from ``seed`` (None: fresh entropy)."""
+    """``count`` independent 64-bit seeds from ``seed`` (None: fresh entropy; else an integer >= 0)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
+        raise ValueError(f"seed must be None or an integer >= 0, got {shown(seed)}")
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(count, dtype=np.uint64)]
 
 
@@ -173,17 +183,30 @@ def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     Returns
     -------
     array of the working dtype, shape of ``volume``
+
+    Raises
+    ------
+    ValueError
+        Bad volume, beyond, pixel size or seed, or values so close to the
+        dtype's largest that the randomised map overflows it.
     """
     check_image(volume, "volume")
     if not (isinstance(beyond, Real) and 0 <= beyond <= 0.5):
-        raise ValueError(f"beyond must be a frequency in [0, 0.5] cycles/pixel, got {beyond!r}")
+        raise ValueError(f"beyond must be a frequency in [0, 0.5] cycles/pixel, got {shown(beyond)}")
     geometry = shell_geometry(volume.shape, pixel_size)
     xp = resolve_device(None, volume)
+    phase_seed = _seeds(seed, 1)[0]
     data = to_device(volume, xp).astype(working_dtype(volume.dtype), copy=False)
-    spectrum = rfftn(data)
+    peak = data.dtype.type(max(float(data.max()), -float(data.min())))  # > 0: the volume is not constant
+    spectrum = rfftn(data / peak)  # at a peak of 1, the transform of huge values cannot overflow
     shell = int(np.floor(beyond / geometry.frequency[1] + 0.5)) if geometry.n_shells > 1 else 0
-    _randomize_spectrum(spectrum, geometry, shell, _seeds(seed, 1)[0], xp, compute_path(xp))
-    return irfftn(spectrum, volume.shape).astype(data.dtype, copy=False)
+    _randomize_spectrum(spectrum, geometry, shell, phase_seed, xp, compute_path(xp))
+    with np.errstate(over="ignore"):
+        randomized = irfftn(spectrum, volume.shape).astype(data.dtype, copy=False) * peak
+    if not bool(xp.isfinite(randomized).all()):
+        raise ValueError(f"volume values (up to {float(peak):.3g}) are too close to the largest {data.dtype}: "
+                         "the randomised map overflows it")
+    return randomized
 
 
 def _randomization_shell(unmasked, *, frequency, randomize_at, reference_pixel) -> int:
@@ -196,7 +219,7 @@ def _randomization_shell(unmasked, *, frequency, randomize_at, reference_pixel) 
 
 def _check_randomize_at(randomize_at, reference_pixel: float) -> float:
     if isinstance(randomize_at, bool) or not isinstance(randomize_at, Real) or not randomize_at > 0:
-        raise ValueError(f"randomize_at must be an FSC level in (0, 1) or a resolution >= 1, got {randomize_at!r}")
+        raise ValueError(f"randomize_at must be an FSC level in (0, 1) or a resolution >= 1, got {shown(randomize_at)}")
     if randomize_at >= 1 and reference_pixel / randomize_at > 0.5:
         raise ValueError(f"randomize_at ({randomize_at}) is finer than Nyquist ({2 * reference_pixel:g})")
     return float(randomize_at)
@@ -267,18 +290,33 @@ def phase_randomized_fsc(
     report = progress or (lambda fraction: None)
     cutoff_for = partial(_randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
                          reference_pixel=geometry.reference_pixel)
-    seeds = _seeds(seed, 2)
-    if path == "numba":
-        sums = _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seeds[0], report)
-    else:
-        sums = _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, path, report)
-    unmasked_sums, masked_sums, randomized_sums, cutoff = sums
+    unmasked_sums, masked_sums, randomized_sums, cutoff = _all_sums(h1, h2, mask, geometry, cutoff_for,
+                                                                    _seeds(seed, 2), xp, path, report)
     n_points, unmasked = curve_from_sums(unmasked_sums)
     report(1.0)
     return _assemble(geometry, n_points, unmasked, curve_from_sums(masked_sums)[1],
                      curve_from_sums(randomized_sums)[1], cutoff, threshold, criterion,
                      {"randomize_at": randomize_at, "seed": seed, "shape": tuple(h1.shape), "dtype": str(dtype),
                       "path": path})
+
+
+def _all_sums(h1, h2, mask, geometry, cutoff_for, seeds, xp, path, report):
+    """:func:`_shell_sums_packed` (numba path) or :func:`_shell_sums_array`, for maps of any scale.
+
+    Maps so large or so small that their spectra's products overflow or
+    underflow (:func:`~.spectral.sums_in_range`) are scaled to a peak of 1
+    and summed again: no curve depends on the scale.
+    """
+    def sums(a, b):
+        if path == "numba":
+            return _shell_sums_packed(a, b, mask, geometry, cutoff_for, seeds[0], report)
+        return _shell_sums_array(a, b, mask, geometry, cutoff_for, seeds, xp, path, report)
+
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        first = sums(h1, h2)
+    if all(sums_in_range(part, h1.dtype) for part in first[:3]):
+        return first
+    return sums(unit_peak(h1), unit_peak(h2))
 
 
 def _shell_sums_array(h1, h2, mask, geometry, cutoff_for, seeds, xp, path, report):
@@ -358,7 +396,8 @@ def _assemble(geometry, n_points, unmasked, masked, randomized, cutoff, threshol
     masked_crossing, masked_status = find_crossing(frequency, masked, curve)
     unmasked_crossing, unmasked_status = find_crossing(frequency, unmasked, curve)
     resolution = resolution_from_crossing(crossing, status, reference)
-    notes = _warnings(frequency, randomized, corrected, cutoff, crossing, status)
+    notes = [*identical_inputs_warnings(unmasked), *_warnings(frequency, randomized, corrected, cutoff, crossing,
+                                                              status)]
     for note in notes:
         warnings.warn(note, RuntimeWarning, stacklevel=3)
     return PhaseRandomizedResult(
@@ -382,7 +421,7 @@ def _warnings(frequency, randomized, corrected, cutoff, crossing, status) -> lis
                      "(corrected = masked)")
         return notes
     tail = randomized[frequency > frequency[cutoff] + SHARP_MASK_OFFSET]
-    if tail.size and np.nanmax(tail) > SHARP_MASK_LEVEL:
+    if np.any(tail > SHARP_MASK_LEVEL):  # NaN shells (no power) are not above it
         notes.append(f"the phase-randomised masked FSC stays above {SHARP_MASK_LEVEL} beyond the randomisation "
                      f"shell ({frequency[cutoff]:.3f} cycles/pixel): the mask is too sharp; soften its edge")
     if status == "unresolved":

@@ -2,10 +2,12 @@
 
 It draws the Qt-free :class:`~napari_resolution.core.figures.Plot` that a
 result describes (the PNG writer draws the same ones): curves styled by their
-role, markers (vertical lines with a label, e.g. the crossing); keeps earlier
-runs' measured curves when "Overlay runs" is on; reads out frequency,
-resolution and value under the mouse; exports PNG and CSV; follows the napari
-theme.
+role, markers (vertical lines labelled at their top, staggered when close),
+a top axis in resolution units where the unit is known, the legend and the
+plot's notes under it; keeps earlier runs' measured curves when "Overlay runs" is on,
+named by the inputs that differ between them; greys a stale result out;
+reads out frequency, resolution and value under the mouse; exports PNG and
+CSV; follows the napari theme.
 """
 
 from __future__ import annotations
@@ -15,25 +17,81 @@ import csv
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QSize, Qt
 from qtpy.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.figures import COLORS, FREQUENCY_LABEL, PALETTE, ROLES, Curve, Plot
+from ..core.figures import COLORS, FREQUENCY_LABEL, PALETTE, ROLES, Curve, Plot, resolution_ticks
 from .layers import EventConnections
 
-__all__ = ["CurvePanel", "ResultLine"]
+__all__ = ["CurvePanel", "ResultLine", "run_names"]
 
 _PEN_STYLES = {"solid": Qt.SolidLine, "dashed": Qt.DashLine, "dotted": Qt.DotLine}
+#: Opacity of the curves of a stale result.
+_STALE_OPACITY = 0.35
+#: Height of the plot (pixels, axes included) without the legend below it.
+_PLOT_HEIGHT = 300
 
 
 class ResultLine(QLabel):
-    """The result of a run as one selectable, wrapping line of text (copy it with the mouse or Ctrl+C)."""
+    """The result of a run as selectable, wrapping text (copy it with the mouse or Ctrl+C).
+
+    It shows the result, what it was computed from and, while the result no
+    longer matches the inputs (they changed, or the last run was cancelled or
+    failed), a note saying so, greyed out.
+    """
+
+    _STYLE = "QLabel {{ padding: 4px; border: 1px solid palette(mid); {} }}"
 
     def __init__(self, placeholder: str = "result appears here", parent=None):
         super().__init__(placeholder, parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
-        self.setStyleSheet("QLabel { padding: 4px; border: 1px solid palette(mid); }")
+        self._result, self._source, self.note = placeholder, "", None
+        self._render()
+
+    @property
+    def stale(self) -> bool:
+        """True while a note says the shown result does not match the inputs."""
+        return self.note is not None
+
+    def show_result(self, text: str, source: str = "") -> None:
+        """Show a fresh result ``text`` and what it was ``source``d from ("computed from: ...")."""
+        self._result, self._source, self.note = text, source, None
+        self._render()
+
+    def set_note(self, note: str | None) -> None:
+        """Mark the result stale with ``note`` (e.g. "last run cancelled"); None: it is current."""
+        self.note = note
+        self._render()
+
+    def _render(self) -> None:
+        note = f" ({self.note})" if self.note else ""
+        source = f"\ncomputed from: {self._source}" if self._source else ""
+        self.setText(f"{self._result}{note}{source}")
+        self.setStyleSheet(self._STYLE.format("color: #8a8a8a;" if self.note else ""))
+
+
+def run_names(plots, inputs) -> list[str]:
+    """Legend names of overlaid runs: the inputs that differ between them, e.g. "Threshold: 0.143".
+
+    Parameters
+    ----------
+    plots : sequence of Plot
+        The runs (a run without ``inputs`` is told apart by its title).
+    inputs : sequence of dict or None
+        Per run, input label to value as shown.
+
+    Returns
+    -------
+    list of str
+        One name per run; "run N" (with the differences, if any) where two runs would share one.
+    """
+    known = [values if values is not None else {"": plot.title} for plot, values in zip(plots, inputs)]
+    keys = [key for key in dict.fromkeys(k for values in known for k in values)
+            if len({values.get(key, "—") for values in known}) > 1]
+    names = [", ".join(f"{key}: {values.get(key, '—')}".lstrip(": ") for key in keys) for values in known]
+    return [name if name and names.count(name) == 1 else ", ".join(filter(None, (f"run {number + 1}", name)))
+            for number, name in enumerate(names)]
 
 
 class CurvePanel(QWidget):
@@ -55,20 +113,31 @@ class CurvePanel(QWidget):
     def __init__(self, viewer=None, *, y_label: str = "", x_label: str = FREQUENCY_LABEL, parent=None):
         super().__init__(parent)
         self.runs: list[Plot] = []
+        self.run_inputs: list[dict | None] = []
+        self.stale_note: str | None = None
+        self.marker_labels: list[pg.InfLineLabel] = []
+        self._text_color, self._background = COLORS["marker"], "#000000"
         self.plot_widget = pg.PlotWidget()
         self.plot_item = self.plot_widget.getPlotItem()
         self.plot_item.setLabel("bottom", x_label)
         self.plot_item.setLabel("left", y_label)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
-        for axis in ("left", "bottom"):
+        for axis in ("left", "bottom", "top"):
             self.plot_item.getAxis(axis).enableAutoSIPrefix(False)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10))
+        self.legend = pg.LegendItem(offset=None, labelTextSize="8pt", horSpacing=10)
+        self.plot_item.layout.addItem(self.legend, 4, 1)  # below the plot: it never hides a curve or a label
         self.readout = QLabel(" ")
         self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout.setWordWrap(True)
+        self.notes = QLabel()
+        self.notes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.notes.setVisible(False)
         self.overlay_box = QCheckBox("Overlay runs")
         self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
         self.plot_item.addItem(self._crosshair, ignoreBounds=True)
         self.plot_widget.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.plot_item.vb.sigRangeChanged.connect(self._view_changed)
+        self.plot_item.vb.sigResized.connect(self._view_changed)
         self._build_layout()
         self._viewer = viewer
         self.connections = EventConnections(self)
@@ -87,9 +156,14 @@ class CurvePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget, stretch=1)
+        layout.addWidget(self.notes)
         layout.addWidget(self.readout)
         layout.addLayout(buttons)
-        self.plot_widget.setMinimumHeight(260)
+        self.plot_widget.setMinimumSize(200, _PLOT_HEIGHT)
+
+    def sizeHint(self) -> QSize:
+        """Narrow, so that a dock of panels leaves the canvas room (a plot's own hint is 640 pixels wide)."""
+        return QSize(340, super().sizeHint().height())
 
     # ----------------------------------------------------------------- theme
     def _theme_changed(self, event=None) -> None:
@@ -104,12 +178,12 @@ class CurvePanel(QWidget):
         if background in ("#000000", "black"):
             background = theme.background.as_hex()
         self.plot_widget.setBackground(background)
-        for axis in ("left", "bottom"):
+        for axis in ("left", "bottom", "top"):
             item = self.plot_item.getAxis(axis)
             item.setPen(pg.mkPen(text))
             item.setTextPen(pg.mkPen(text))
         self.legend.setLabelTextColor(text)
-        self._text_color = text
+        self._text_color, self._background = text, background
         self._redraw()
 
     # ------------------------------------------------------------------ runs
@@ -118,9 +192,15 @@ class CurvePanel(QWidget):
         """The plot shown last (None when empty)."""
         return self.runs[-1] if self.runs else None
 
-    def show_run(self, plot: Plot) -> None:
-        """Draw ``plot``; earlier runs' measured curves stay (faded) when overlaying."""
-        self.runs = [*self.runs, plot] if self.overlay_box.isChecked() else [plot]
+    def show_run(self, plot: Plot, inputs: dict | None = None) -> None:
+        """Draw ``plot`` (a fresh result); earlier runs' measured curves stay (faded) when overlaying.
+
+        ``inputs`` (label to value as shown) name overlaid runs by what differs between them.
+        """
+        keep = self.overlay_box.isChecked()
+        self.runs = [*self.runs, plot] if keep else [plot]
+        self.run_inputs = [*self.run_inputs, inputs] if keep else [inputs]
+        self.stale_note = None
         self._redraw()
 
     def replace_latest(self, plot: Plot) -> None:
@@ -130,24 +210,42 @@ class CurvePanel(QWidget):
 
     def clear(self) -> None:
         """Remove every run."""
-        self.runs = []
+        self.runs, self.run_inputs, self.stale_note = [], [], None
         self._redraw()
+
+    def set_stale(self, note: str | None) -> None:
+        """Grey the curves out under the title ``note`` (the inputs changed, the last run failed); None: current."""
+        self.stale_note = note
+        self._show_staleness()
+
+    def run_titles(self) -> list[str]:
+        """Name of each shown run: its title alone, else what tells it from the others (:func:`run_names`)."""
+        return [self.runs[0].title] if len(self.runs) == 1 else run_names(self.runs, self.run_inputs)
 
     def _redraw(self) -> None:
         self.plot_item.clear()
         self.legend.clear()
+        self.marker_labels = []
         self.plot_item.addItem(self._crosshair, ignoreBounds=True)
         latest = self.latest
+        self.notes.setText("\n".join(latest.notes) if latest else "")
+        self.notes.setVisible(bool(latest and latest.notes))
+        if latest is not None and latest.resolution_axis:
+            self.plot_item.setLabel("top", latest.resolution_axis)  # shows the axis
+        else:
+            self.plot_item.hideAxis("top")
         if latest is None:
+            self._show_staleness()
             return
         self.plot_item.setLabel("bottom", latest.x_label)
         self.plot_item.setLabel("left", latest.y_label)
         self.plot_item.setLogMode(y=latest.log_y)
-        for index, plot in enumerate(self.runs):
+        titles = self.run_titles()
+        for index, (plot, title) in enumerate(zip(self.runs, titles)):
             is_latest = index == len(self.runs) - 1
             for curve in plot.curves:
                 if curve.is_data or is_latest:
-                    self._draw_curve(curve, plot, index, is_latest)
+                    self._draw_curve(curve, plot, title, index, is_latest)
         for marker in latest.markers:
             self._draw_marker(marker)
         if latest.x_range is not None:
@@ -155,6 +253,25 @@ class CurvePanel(QWidget):
         else:
             self.plot_item.enableAutoRange(axis="x")
         self._fit_values(latest)
+        self._view_changed()
+        self._show_staleness()
+
+    def _fit_legend(self) -> None:
+        """Legend entries in two columns where they fit, else one; the plot grows to keep its height above them."""
+        widest = max((sample.width() + label.item.boundingRect().width() + 20 for sample, label in self.legend.items),
+                     default=0)
+        self.legend.setColumnCount(2 if 2 * widest <= self.plot_widget.width() - 60 else 1)
+        self.plot_widget.setMinimumHeight(_PLOT_HEIGHT + int(self.legend.layout.preferredHeight()))
+
+    def _show_staleness(self) -> None:
+        opacity = 1.0 if self.stale_note is None else _STALE_OPACITY
+        for item in self.plot_item.items:
+            if item is not self._crosshair:
+                item.setOpacity(opacity)
+        if self.stale_note is None:
+            self.plot_item.setTitle(None)
+        else:
+            self.plot_item.setTitle(self.stale_note, color="#8a8a8a", size="9pt")
 
     def _fit_values(self, latest: Plot) -> None:
         """Value range from the measured curves only (thresholds near DC would flatten the plot)."""
@@ -172,26 +289,65 @@ class CurvePanel(QWidget):
             low, high = latest.y_range
             self.plot_item.setYRange(min(low, values.min() - 0.05), max(high, values.max() + 0.05), padding=0)
 
-    def _draw_curve(self, curve: Curve, plot: Plot, run_index: int, is_latest: bool) -> None:
+    def _draw_curve(self, curve: Curve, plot: Plot, title: str, run_index: int, is_latest: bool) -> None:
         overlaid = len(self.runs) > 1
         color = PALETTE[run_index % len(PALETTE)] if overlaid and curve.is_data else curve.color
         x, y = np.asarray(curve.x, float), np.asarray(curve.y, float)
         if plot.log_y:
             y = np.where(y > 0, y, np.nan)
-        name = f"{curve.label} — {plot.title}" if overlaid and curve.is_data and curve.label else curve.label
+        name = f"{curve.label} — {title}" if overlaid and curve.is_data and curve.label else curve.label
         style, width = ROLES[curve.role]
         if style is None:
-            self.plot_item.plot(x, y, pen=None, symbol="x", symbolPen=pg.mkPen(color, width=2), symbolSize=9,
-                                name=name or None)
-            return
-        pen = pg.mkPen(color, width=width if is_latest else 1.2, style=_PEN_STYLES[style])
-        self.plot_item.plot(x, y, pen=pen, name=name or None, connect="finite")  # unnamed: not in the legend
+            item = self.plot_item.plot(x, y, pen=None, symbol="x", symbolPen=pg.mkPen(color, width=2), symbolSize=9,
+                                       name=name or None)
+        else:
+            pen = pg.mkPen(color, width=width if is_latest else 1.2, style=_PEN_STYLES[style])
+            item = self.plot_item.plot(x, y, pen=pen, name=name or None, connect="finite")
+        if name:  # unnamed: not in the legend
+            self.legend.addItem(item, name)
 
     def _draw_marker(self, marker) -> None:
-        color = getattr(self, "_text_color", marker.color) if marker.color == COLORS["marker"] else marker.color
+        color = self._text_color if marker.color == COLORS["marker"] else marker.color
         line = pg.InfiniteLine(pos=marker.x, angle=90, movable=False, pen=pg.mkPen(color, width=1))
-        pg.InfLineLabel(line, text=marker.label, position=0.55, rotateAxis=(1, 0), anchor=(1, 1), color=color)
+        label = pg.InfLineLabel(line, text=marker.label, position=1.0, color=color,
+                                fill=self._translucent(self._background), border=pg.mkPen(color, width=1))
+        self.marker_labels.append(label)
         self.plot_item.addItem(line)
+
+    @staticmethod
+    def _translucent(color: str):
+        """A brush of ``color``, slightly see-through (the background of marker labels)."""
+        brush = pg.mkColor(color)
+        brush.setAlpha(215)
+        return pg.mkBrush(brush)
+
+    def _view_changed(self, *_) -> None:
+        """Place the marker labels and the legend's columns, and tick the resolution axis, for the view now shown."""
+        self._place_labels()
+        self._fit_legend()
+        latest = self.latest
+        if latest is not None and latest.resolution_axis:
+            low, high = self.plot_item.vb.viewRange()[0]
+            self.plot_item.getAxis("top").setTicks([resolution_ticks(latest.pixel_size, low, high)])
+
+    def _place_labels(self) -> None:
+        """Each label at the top of its line, right of it (left in the right part of the view), on the
+        highest row where it does not overlap the labels placed before it."""
+        view = self.plot_item.vb
+        left, right = (view.mapViewToScene(pg.Point(x, 0)).x() for x in view.viewRange()[0])
+        rows: list[list] = []
+        for label in sorted(self.marker_labels, key=lambda item: item.line.value()):
+            x = view.mapViewToScene(pg.Point(label.line.value(), 0)).x()
+            width = label.textItem.boundingRect().width() + 6
+            flip = x > left + 0.6 * (right - left)
+            span = (x - width, x) if flip else (x, x + width)
+            row = next((n for n, spans in enumerate(rows) if all(span[1] < a or span[0] > b for a, b in spans)),
+                       len(rows))
+            rows.extend([] for _ in range(row + 1 - len(rows)))
+            rows[row].append(span)
+            anchor = (1.03 if flip else -0.03, -1.1 * row)
+            label.anchors = [anchor, anchor]
+            label.setAnchor(anchor)
 
     # -------------------------------------------------------------- read-out
     def readout_text(self, x: float) -> str:
@@ -228,10 +384,10 @@ class CurvePanel(QWidget):
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["run", "curve", "frequency_cycles_per_pixel", "value"])
-            for run in self.runs:
+            for run, title in zip(self.runs, self.run_titles()):
                 for curve in run.curves:
                     for x, y in zip(np.asarray(curve.x).tolist(), np.asarray(curve.y).tolist()):
-                        writer.writerow([run.title, curve.label, x, y])
+                        writer.writerow([title, curve.label, x, y])
 
     def _ask_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export plot", "curve.png", "PNG (*.png)")

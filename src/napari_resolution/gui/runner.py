@@ -12,12 +12,17 @@ from qtpy.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 __all__ = ["Cancelled", "Runner", "checked"]
 
 
-def checked(function):
-    """Call ``function()``; a ValueError (bad input) becomes an error notification and the result None."""
+def checked(function, on_error=None):
+    """Call ``function()``; a ValueError (bad input) becomes an error notification and the result None.
+
+    ``on_error(error)``, when given, is called with that ValueError too.
+    """
     try:
         return function()
     except ValueError as error:
         show_error(str(error))
+        if on_error is not None:
+            on_error(error)
         return None
 
 
@@ -69,10 +74,11 @@ class Runner(QWidget):
         """Widgets disabled while a computation runs (the Run button, inputs)."""
         self._controls = list(widgets)
 
-    def start(self, function, on_done, *, on_finish=None) -> None:
+    def start(self, function, on_done, *, on_finish=None, on_error=None) -> None:
         """Run ``function(progress)`` in a worker thread; ``on_done(result)`` in the GUI thread.
 
-        ``on_finish()`` runs in the GUI thread after success, error or cancel.
+        ``on_error(error)`` runs in the GUI thread after an error or a cancel (then ``error`` is
+        :class:`Cancelled`), once it is notified; ``on_finish()`` after success, error or cancel.
         """
         if self.busy:
             show_info("A computation is already running; cancel it first.")
@@ -85,6 +91,8 @@ class Runner(QWidget):
         worker = create_worker(task, _ignore_errors=True)  # errors are shown by _show_error
         worker.returned.connect(on_done)
         worker.errored.connect(self._show_error)
+        if on_error is not None:
+            worker.errored.connect(on_error)
         worker.finished.connect(lambda: self._finished(on_finish))
         self.worker = worker
         self._set_busy(True)

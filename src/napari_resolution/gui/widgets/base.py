@@ -8,29 +8,42 @@ A dock widget for an estimator is a subclass that declares
 * :meth:`~EstimatorWidget.compute`: the call into the core (runs in a worker thread);
 
 and, when the default is not enough, :meth:`~EstimatorWidget.show` for the
-result. Everything else is here: pickers that follow the layer list and pick
+result, :meth:`~EstimatorWidget.summary` for its line and
+:meth:`~EstimatorWidget.display_options` for the options that only change the
+plot. Everything else is here: pickers that follow the layer list and pick
 a usable layer whenever none is picked, the pixel size and unit read from the
 first layer, a "Use GPU" option mapped to the core's ``device``, the Run
 button, the runner (progress, Cancel, errors as notifications), the result
-line, the curve panels, and disconnecting every viewer event when the widget
-is closed, taken out of its dock (napari's close button) or destroyed.
+line with what the result was computed from, the curve panels (overlaid runs
+named by the inputs that differ), marking the shown result stale when the
+inputs change or a run is cancelled or fails, a narrow layout that scrolls
+(subclasses add their own views to :attr:`~EstimatorWidget.body`), and
+disconnecting every viewer event when the widget is closed, taken out of its
+dock (napari's close button) or destroyed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
+from napari.layers import Layer
 from napari.utils.notifications import show_warning
-from qtpy.QtCore import QEvent
-from qtpy.QtWidgets import QVBoxLayout, QWidget
+from qtpy.QtCore import QEvent, QSize, Qt
+from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
+from ...core.validation import renamed
 from ..layers import EventConnections, fill_pixel_size, grey_images, parse_pixel_size, refresh_on_layer_events
+from ..notices import show_core_notes
 from ..plots import CurvePanel, ResultLine
-from ..runner import Runner, checked
+from ..runner import Cancelled, Runner, checked
 
-__all__ = ["EstimatorWidget", "LayerInput"]
+__all__ = ["EstimatorWidget", "LayerInput", "Run"]
+
+#: Widest size hint of a dock widget (pixels): room for the canvas on a 1280-pixel screen.
+MAX_WIDTH = 400
+STALE = "stale: inputs changed since this run"
 
 
 @dataclass(frozen=True)
@@ -47,12 +60,57 @@ class LayerInput:
         Accepted layer dimensionalities.
     optional : bool
         Optional pickers start empty and are never filled automatically.
+    arguments : tuple of str
+        The core's arguments the layer feeds (e.g. ("a",)): its errors about
+        them then name the layer instead.
     """
 
     attribute: str
     label: str
     ndims: tuple = (2, 3)
     optional: bool = False
+    arguments: tuple = ()
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a run was computed from.
+
+    Attributes
+    ----------
+    title : str
+        The picked layers' names (the default name of its curves).
+    inputs : dict of str to str
+        Every input as shown, label to text (layers by name), display options left out.
+    layers : tuple
+        The picked layers.
+    settings : dict
+        The core's keywords that are not arrays (threshold, pixel size, ...).
+    """
+
+    title: str
+    inputs: dict
+    layers: tuple = ()
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        """The inputs on one line, e.g. ``Image 1: a · Image 2: b · Pixel size: 1.1 · Threshold: half-bit``.
+
+        Empty pickers and unticked options are left out.
+        """
+        return " · ".join(f"{label}: {value}" for label, value in self.inputs.items() if value not in ("none", "off"))
+
+
+def _shown(value) -> str:
+    """An input value as text: layers by name, booleans as on/off, numbers short."""
+    if isinstance(value, Layer):
+        return value.name
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "none" if value is None else str(value)
 
 
 class EstimatorWidget(QWidget):
@@ -66,8 +124,11 @@ class EstimatorWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
+        show_core_notes()  # e.g. "compiling the CPU kernels (first run only ...)"
         self.viewer = napari_viewer
         self.result = None
+        #: What the shown result was computed from (None before the first result).
+        self.shown: Run | None = None
         self._docked = False
         self.connections = EventConnections(self)
         for spec in self.layer_inputs:
@@ -84,19 +145,43 @@ class EstimatorWidget(QWidget):
         self.result_line = ResultLine()
         self.curve_panels = [CurvePanel(napari_viewer, y_label=y, **({"x_label": x} if x else {}))
                              for y, x in self.panels]
-        self._lay_out()
+        #: The scrolled layout: inputs, runner, result line, panels (a subclass inserts its own views).
+        self.body = self._lay_out()
         self.runner.set_controls([self.inputs.native])
         self.run_button.changed.connect(self.run)
         if self.layer_inputs:
             self.pickers()[0].changed.connect(self._first_layer_changed)
         refresh_on_layer_events(self.connections, napari_viewer, self.reset_choices)
         self.reset_choices()
+        self.inputs.changed.connect(self._inputs_changed)
 
-    def _lay_out(self) -> None:
-        layout = QVBoxLayout(self)
+    def _lay_out(self) -> QVBoxLayout:
+        """Inputs, runner, result line and panels in a scroll area; returns their layout."""
+        content = QWidget()
+        body = QVBoxLayout(content)
         for widget in (self.inputs.native, self.runner, self.result_line, *self.curve_panels):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+            body.addWidget(widget)
+        body.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)  # napari adds no stretch below
+        return body
+
+    def sizeHint(self) -> QSize:
+        """The content's size, at most :data:`MAX_WIDTH` wide (tall content scrolls)."""
+        hint = self.body.parentWidget().sizeHint()
+        return QSize(min(hint.width() + self.style().pixelMetric(self.style().PM_ScrollBarExtent), MAX_WIDTH),
+                     hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        """Small: the scroll area shows what does not fit."""
+        return QSize(min(super().minimumSizeHint().width(), MAX_WIDTH), 120)
 
     def event(self, event) -> bool:
         """Disconnect from the viewer when taken out of a dock (napari closes a dock widget that way)."""
@@ -139,6 +224,14 @@ class EstimatorWidget(QWidget):
     def plot_options(self) -> dict:
         """Keywords for ``result.plots`` (e.g. which thresholds to show)."""
         return {}
+
+    def display_options(self) -> list:
+        """The option widgets that change only how a result is shown (never make it stale)."""
+        return []
+
+    def summary(self, result) -> str:
+        """The result line of ``result``: its summary."""
+        return result.summary(self.unit.value)
 
     def title(self) -> str:
         """Name of a run (legend of overlaid runs): the picked layers."""
@@ -190,21 +283,64 @@ class EstimatorWidget(QWidget):
         """The core's ``device`` for the "Use GPU" option: "gpu" or None."""
         return "gpu" if self.use_gpu.value and self.use_gpu.enabled and self.supports_gpu else None
 
+    # --------------------------------------------------------------- inputs
+    def current_inputs(self) -> dict:
+        """Every input as shown, label to text: visible, enabled, and not a display option."""
+        left_out = {id(w) for w in (self.run_button, self.use_gpu, *self.display_options())}
+        return {widget.label or getattr(widget, "text", widget.name): _shown(widget.value) for widget in self.inputs
+                if id(widget) not in left_out and hasattr(widget, "value") and not widget.native.isHidden()
+                and widget.native.isEnabledTo(self.inputs.native)}
+
+    def _inputs_changed(self, _=None) -> None:
+        if self.shown is not None:
+            self.mark_stale(None if self.current_inputs() == self.shown.inputs else STALE)
+
+    def mark_stale(self, note: str | None) -> None:
+        """Grey the shown result out with ``note`` in the result line and the panels (None: it is current)."""
+        self.result_line.set_note(note)
+        for panel in self.curve_panels:
+            if panel.runs:
+                panel.set_stale(note)
+
+    def _run_failed(self, error: Exception) -> None:
+        self.mark_stale("last run cancelled" if isinstance(error, Cancelled) else f"last run failed: {error}")
+
     # ------------------------------------------------------------------ run
     def run(self, _=None) -> None:
         """Start the computation in a worker thread (bad input becomes an error notification)."""
-        parameters = checked(self.parameters)
+        parameters = checked(self.parameters, on_error=self._run_failed)
         if parameters is None:
             return
-        title = self.title()
-        self.runner.start(lambda progress: self.compute(parameters, progress),
-                          lambda result: self.show(result, title))
+        run = Run(self.title(), self.current_inputs(), tuple(p.value for p in self.pickers() if p.value is not None),
+                  {key: value for key, value in parameters.items() if not hasattr(value, "shape")})
+        names = self.argument_names()
+        self.runner.start(lambda progress: self._compute_named(parameters, progress, names),
+                          lambda result: self._succeeded(result, run), on_error=self._run_failed)
+
+    def _compute_named(self, parameters: dict, progress, names: dict):
+        """:meth:`compute`, its errors naming the layers instead of the core's arguments."""
+        try:
+            return self.compute(parameters, progress)
+        except ValueError as error:
+            raise ValueError(renamed(str(error), names)) from None
+
+    def argument_names(self) -> dict:
+        """The core's argument names -> "layer 'name'" of the layer picked for each."""
+        names = {}
+        for spec, picker in zip(self.layer_inputs, self.pickers()):
+            if picker.value is not None:
+                names.update(dict.fromkeys(spec.arguments, f"layer '{picker.value.name}'"))
+        return names
+
+    def _succeeded(self, result, run: Run) -> None:
+        self.shown = run
+        self.show(result, run.title)
 
     def show(self, result, title: str) -> None:
         """Show a result: its summary line, its plots in the panels, its warnings as notifications."""
         self.result = result
         self._title = title
-        self.result_line.setText(result.summary(self.unit.value))
+        self.result_line.show_result(self.summary(result), self.shown.description)
         self.draw(result, title)
         for note in result.warnings:
             show_warning(note)
@@ -216,7 +352,7 @@ class EstimatorWidget(QWidget):
             if replace:
                 panel.replace_latest(plot.titled(title))
             else:
-                panel.show_run(plot.titled(title))
+                panel.show_run(plot.titled(title), self.shown.inputs)
 
     def redraw(self, _=None) -> None:
         """Draw the current result again (a display option changed)."""

@@ -36,17 +36,19 @@ class DecorrelationWidget(EstimatorWidget):
     """Decorrelation analysis (Descloux et al. 2019) of an image layer; stacks slice by slice.
 
     The panel shows every d(r) curve (unfiltered emphasised), the valid peaks
-    and the cut-off; for a stack, a second panel shows the resolution per
-    slice and the curves are those of the slice nearest the median.
+    and the cut-off; for several slices of a stack, a second panel shows the
+    resolution per slice and the curves are those of the slice nearest the
+    median. The result line names the slice (and axis) the curves are from.
     """
 
-    layer_inputs = (LayerInput("image", "Image"),)
+    layer_inputs = (LayerInput("image", "Image", arguments=("image",)),)
     panels = (("decorrelation d(r)", None), ("resolution (full period)", "slice index"))
     supports_gpu = True
 
     def __init__(self, napari_viewer):
         super().__init__(napari_viewer)
         self._update_visibility()
+        self.connections.connect(napari_viewer.dims.events.current_step, self._inputs_changed)
 
     @property
     def slice_panel(self):
@@ -76,7 +78,18 @@ class DecorrelationWidget(EstimatorWidget):
         for widget in (self.slice_mode, self.axis):
             widget.visible = is_stack
         self.slices.visible = is_stack and self.slice_mode.value == "listed slices"
-        self.slice_panel.setVisible(is_stack)
+        self.slice_panel.setVisible(is_stack and self.slice_mode.value != "current slice")
+
+    def current_inputs(self) -> dict:
+        """The inputs, and the viewer's slice when "current slice" is analysed."""
+        inputs = super().current_inputs()
+        if inputs.get(self.slice_mode.label) == "current slice":
+            inputs["Current slice"] = str(self._current_slice(self.image.value))
+        return inputs
+
+    def _current_slice(self, layer) -> int:
+        """Index along the slice axis of the slice the viewer shows."""
+        return int(round(layer.world_to_data(self.viewer.dims.point)[self.axis.value]))
 
     def parameters(self) -> dict:
         """The inputs as keyword arguments of :func:`decorrelation` (raises ValueError)."""
@@ -94,8 +107,7 @@ class DecorrelationWidget(EstimatorWidget):
 
     def _selected_slices(self, layer):
         if self.slice_mode.value == "current slice":
-            position = layer.world_to_data(self.viewer.dims.point)
-            return [int(round(position[self.axis.value]))]
+            return [self._current_slice(layer)]
         if self.slice_mode.value == "listed slices":
             return parse_slices(self.slices.value)
         return None
@@ -104,12 +116,20 @@ class DecorrelationWidget(EstimatorWidget):
         """:func:`decorrelation` of the image or of the chosen slices."""
         return decorrelation(**parameters, progress=progress)
 
+    def summary(self, result) -> str:
+        """The summary; for a stack, with the slice (and axis) whose curves are shown."""
+        if not isinstance(result, DecorrelationStackResult):
+            return super().summary(result)
+        index = result.slice_indices[result.median_slice]
+        if len(result.slices) == 1:
+            return f"slice {index} along axis {result.axis}: {result.slices[0].summary(self.unit.value)}"
+        return f"{super().summary(result)} · curves of slice {index} along axis {result.axis} (nearest the median)"
+
     def draw(self, result, title: str, *, replace: bool = False) -> None:
-        """A 2-D result in the curve panel; a stack's per-slice plot below and its median slice's curves."""
-        plots = result.plots(self.unit.value)
-        if isinstance(result, DecorrelationStackResult):
-            per_slice, curves = plots
-            self.slice_panel.show_run(per_slice.titled(title))
-            self.panel.show_run(curves.titled(f"{title}, {curves.title}"))
-        else:
-            self.panel.show_run(plots[0].titled(title))
+        """The curves in the first panel; for several slices, the resolution per slice in the second."""
+        *per_slice, curves = result.plots(self.unit.value)
+        stack = isinstance(result, DecorrelationStackResult)
+        self.panel.show_run(curves.titled(f"{title}, {curves.title}" if stack else title), self.shown.inputs)
+        self.slice_panel.setVisible(bool(per_slice))
+        for plot in per_slice:
+            self.slice_panel.show_run(plot.titled(title), self.shown.inputs)

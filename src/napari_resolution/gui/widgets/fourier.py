@@ -7,7 +7,7 @@ import warnings
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
 from napari.utils.notifications import show_info
 
-from ...core.correlation import fourier_correlation
+from ...core.correlation import DEFAULT_APODIZATION, fourier_correlation
 from ...core.randomization import phase_randomized_fsc
 from ...core.thresholds import CRITERIA
 from ..layers import layer_data
@@ -19,8 +19,9 @@ __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
 class FourierCorrelationWidget(EstimatorWidget):
     """FRC (2-D) / FSC (3-D) of two image layers, with thresholds, crossing and a copyable result line."""
 
-    layer_inputs = (LayerInput("first", "Image 1"), LayerInput("second", "Image 2"),
-                    LayerInput("mask", "Mask", optional=True))
+    layer_inputs = (LayerInput("first", "Image 1", arguments=("a", "h1")),
+                    LayerInput("second", "Image 2", arguments=("b", "h2")),
+                    LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
     panels = (("Fourier correlation", None),)
     supports_gpu = True
     supports_randomization = True
@@ -36,11 +37,12 @@ class FourierCorrelationWidget(EstimatorWidget):
         self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
         self.show_all = CheckBox(text="Show all thresholds", value=False)
         self.ring_thickness = SpinBox(label="Ring thickness", value=1, min=1, max=50)
-        self.apodization = SpinBox(label="Apodization (px)", value=20, min=0, max=100000)
+        self.apodization = SpinBox(label="Apodization (px)", value=DEFAULT_APODIZATION, min=0, max=100000)
         self.taper = ComboBox(label="Taper", choices=["auto", "all"], value="auto")
         self.taper.tooltip = "auto: taper only the axes whose edges do not wrap; all: every axis"
-        self.randomize = CheckBox(text="Correct by phase randomisation (needs a mask)", value=False,
+        self.randomize = CheckBox(text="Correct by phase randomisation", value=False,
                                   visible=self.supports_randomization)
+        self.randomize.tooltip = "needs a mask: the masked FSC corrected for the mask's own correlation"
         self.randomize_at = FloatSpinBox(label="Randomise below FSC", value=0.8, min=0.05, max=0.99, step=0.05,
                                          visible=False)
         self.randomize.changed.connect(self._randomize_toggled)
@@ -53,14 +55,28 @@ class FourierCorrelationWidget(EstimatorWidget):
         self.randomize_at.visible = on
         self.ring_thickness.enabled = self.apodization.enabled = self.taper.enabled = not on
 
+    def layer_changed(self) -> None:
+        """Keep the apodization within the picked image: at most half its smallest axis (the default a quarter)."""
+        layer = self.first.value
+        if layer is None or not hasattr(layer.data, "shape"):
+            return
+        smallest = min(layer.data.shape)
+        if self.apodization.value > smallest // 2:
+            self.apodization.value = min(DEFAULT_APODIZATION, smallest // 4)
+        self.apodization.max = smallest // 2
+
     def _layer_removed(self, event) -> None:
         if self.runner.busy and event.value in self._running_layers:
             show_info(f"Layer '{event.value.name}' was removed during the run; "
                       "the result refers to its data when the run started.")
 
     def plot_options(self) -> dict:
-        """Every criterion's curve when "Show all thresholds" is ticked."""
+        """Every criterion's curve and resolution when "Show all thresholds" is ticked."""
         return {"all_thresholds": bool(self.show_all.value)}
+
+    def display_options(self) -> list:
+        """"Show all thresholds" only changes the plot."""
+        return [self.show_all]
 
     def parameters(self) -> dict:
         """The inputs as keyword arguments of :func:`fourier_correlation` or :func:`phase_randomized_fsc`.
@@ -103,5 +119,5 @@ class SSNRWidget(FourierCorrelationWidget):
     supports_randomization = False
 
     def plot_options(self) -> dict:
-        """The SSNR view of the correlation result."""
-        return {"view": "ssnr"}
+        """The SSNR view of the correlation result (every criterion's when "Show all thresholds" is ticked)."""
+        return {**super().plot_options(), "view": "ssnr"}

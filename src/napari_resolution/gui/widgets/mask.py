@@ -34,15 +34,15 @@ class MaskWidget(EstimatorWidget):
     from (:func:`~.masks.thresholded_region` of :func:`~.masks.lowpass_map`).
     """
 
-    layer_inputs = (LayerInput("map", "Map / half-map 1"), LayerInput("second", "Half-map 2", optional=True))
+    layer_inputs = (LayerInput("map", "Map / half-map 1", arguments=("volume", "half1")),
+                    LayerInput("second", "Half-map 2", optional=True, arguments=("half2",)))
     panels = ()
     run_text = "Make mask"
 
     def __init__(self, napari_viewer):
         self._preview = None
         super().__init__(napari_viewer)
-        self.status = self.result_line
-        self.status.setText("Distances are in the pixel size's unit.")
+        self.result_line.show_result("Distances are in the pixel size's unit.")
         self.pixel_size.changed.connect(self._show_preview)
 
     def build_options(self) -> list:
@@ -102,21 +102,13 @@ class MaskWidget(EstimatorWidget):
         """:func:`make_mask` of the map."""
         return make_mask(**parameters)
 
-    def run(self, _=None) -> None:
-        """Compute the soft mask in a worker thread and show it as ``<map> mask``."""
-        parameters = checked(self.parameters)
-        if parameters is None:
-            return
-        source = self.map.value
-        self.runner.start(lambda progress: self.compute(parameters, progress),
-                          lambda mask: self._show_mask(mask, source, parameters))
-
-    def _show_mask(self, mask, source, parameters) -> None:
-        metadata = {"estimator": "mask", "source": source.name,
-                    **{k: v for k, v in parameters.items() if k != "volume"}}
+    def show(self, mask, title: str) -> None:
+        """Show the mask as the layer ``<map> mask`` and the share of the box it holds."""
+        source = self.shown.layers[0]
+        metadata = {"estimator": "mask", "source": source.name, **self.shown.settings}
         add_or_update_image(self.viewer, mask, source=source, estimator="mask", metadata=metadata, **_LAYER_STYLE)
         inside = 100 * float((mask > 0.5).mean())
-        self.status.setText(f"Mask: {inside:.1f} % of the box inside (value > 0.5).")
+        self.result_line.show_result(f"Mask: {inside:.1f} % of the box inside (value > 0.5).", self.shown.description)
 
     def _show_preview(self, _=None) -> None:
         if not self.preview.value or self.auto_threshold.value or self.map.value is None:
