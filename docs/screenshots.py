@@ -80,7 +80,7 @@ def mtf_shot() -> None:
     wait_for(widget)
     layer.add_rectangles(np.array([[40, 240], [260, 360]]))
     wait_for(widget)
-    widget.show_esf.value = True
+    widget.show_profile.value = True
     viewer.reset_view()
     for _ in range(20):
         QApplication.processEvents()

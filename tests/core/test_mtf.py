@@ -97,6 +97,7 @@ def test_point_source_found_automatically():
         ({"roi": (0, 0, 400, 40)}, "outside the image"),
         ({"roi": (10, 10, 18, 60)}, "too small"),
         ({"roi": "abc"}, "roi must be"),
+        ({"roi": (10, 10, float("nan"), 60)}, "roi must be finite"),
         ({"window": "kaiser"}, "window"),
         ({"oversample": 0}, "oversample"),
         ({"pixel_size": (1.0, 2.0)}, "square pixels"),
@@ -130,3 +131,96 @@ def test_point_bad_input():
         mtf_point(image, box=128)
     with pytest.raises(ValueError, match="no bead"):
         mtf_point(np.random.default_rng(0).standard_normal((64, 64)) * 0.01 + 3)
+
+
+@pytest.mark.parametrize("roi", [(-3, 10, 100, 100), (10, 10, 100, 130), (-0.4, 10, 100, 100), (10, 10, 128.3, 100)])
+def test_roi_partly_outside_the_image_is_rejected(roi):
+    """No part of an ROI is cut off silently, not even a fraction of a pixel (issue #12)."""
+    image = slanted_edge((128, 128), 10, 1.0, noise=0.01, seed=0)
+    with pytest.raises(ValueError, match=r"roi .* extends outside the image of shape \(128, 128\)"):
+        mtf_edge(image, roi=roi)
+
+
+def test_roi_inside_the_image_keeps_the_pixels_whose_centres_it_covers():
+    image = slanted_edge((128, 128), 10, 1.0, noise=0.01, seed=0)
+    assert mtf_edge(image, roi=(0, 0, 128, 128)).roi == (0, 0, 128, 128)
+    assert mtf_edge(image, roi=(0.5, 10.4, 100.5, 100.6)).roi == (0, 10, 101, 101)  # centres 0.5 ... 100.5
+
+
+def _departure(result, sigma):
+    """First frequency where the measured MTF is off the analytic one by more than half of it."""
+    truth = gaussian_mtf(result.frequency, sigma)
+    return result.frequency[np.argmax(np.abs(result.mtf - truth) > 0.5 * truth)]
+
+
+def _noise_floor_is_where_the_mtf_departs(noisy, sigma):
+    """The floor lies below Nyquist where the measured MTF leaves the analytic one (on average over seeds)."""
+    floors = np.array([result.noise_floor for result in noisy])
+    assert (floors < 0.5).all()
+    assert np.mean(floors) == pytest.approx(np.mean([_departure(result, sigma) for result in noisy]), abs=0.05)
+    for result in noisy:  # below the floor the curve is signal: close to the truth
+        below = (result.frequency > 0.05) & (result.frequency <= 0.8 * result.noise_floor)
+        truth = gaussian_mtf(result.frequency[below], sigma)
+        assert np.median(np.abs(result.mtf[below] - truth) / truth) < 0.1
+        assert result.to_dict()["noise_floor"] == result.noise_floor
+        assert f"noise floor from {result.noise_floor:.4f}" in result.summary()
+    return floors
+
+
+def test_edge_noise_floor_noisy_vs_noise_free():
+    clean = mtf_edge(slanted_edge((256, 256), 10, 1.5))
+    assert clean.noise_floor is None and clean.status == "resolved" and clean.warnings == ()
+    assert "noise floor" not in clean.summary()
+    # SNR 16 (contrast 0.8, noise 0.05): floor 0.266 ± 0.012 cycles/pixel, the MTF departs at 0.285 (6 seeds)
+    noisy = [mtf_edge(slanted_edge((256, 256), 10, 1.5, noise=0.05, seed=seed)) for seed in range(6)]
+    _noise_floor_is_where_the_mtf_departs(noisy, 1.5)
+    # the noise amplitude is propagated from the image noise: where the truth is ~0 the MTF is noise alone
+    measured, predicted = (np.concatenate([getattr(r, name)[r.frequency > 0.5] for r in noisy])
+                           for name in ("mtf", "mtf_noise"))
+    assert np.sqrt(np.mean(measured**2)) == pytest.approx(np.sqrt(np.mean(predicted**2)), rel=0.15)
+
+
+def test_point_noise_floor_noisy_vs_noise_free():
+    clean = mtf_point(gaussian_spot((96, 96), (48.3, 47.6), 1.5))
+    assert clean.noise_floor is None and clean.status == "resolved"
+    # peak SNR 50: floor 0.307 ± 0.015 cycles/pixel, the MTF departs at 0.316 (6 seeds)
+    noisy = [mtf_point(gaussian_spot((96, 96), (48.3, 47.6), 1.5, noise=0.02, seed=seed)) for seed in range(6)]
+    _noise_floor_is_where_the_mtf_departs(noisy, 1.5)
+
+
+def test_mtf10_beyond_the_noise_floor_is_a_bound():
+    # SNR 10 edge: MTF10 reads 0.516 (truth 0.427), just past the floor at 0.508
+    edge = mtf_edge(slanted_edge((256, 256), 10, 0.8, noise=0.08, seed=0))
+    assert edge.f10 > edge.noise_floor and edge.f50 < edge.noise_floor
+    assert edge.status == "bound" and "status bound" in edge.summary()
+    assert any(note.startswith("MTF10") and "beyond the noise floor" in note for note in edge.warnings)
+    # a faint bead (peak SNR 7): MTF10 far past the floor
+    bead = mtf_point(gaussian_spot((128, 128), (60.3, 50.6), 1.0, background=0.1, noise=0.15, seed=1), center=(60, 50))
+    assert bead.f10 > bead.noise_floor and bead.status == "bound"
+    assert any("MTF10" in note and "noise floor" in note for note in bead.warnings)
+
+
+def test_mtf_plot_shows_markers_and_the_noise_level():
+    result = mtf_edge(slanted_edge((256, 256), 10, 0.8, noise=0.08, seed=1))
+    for plot in (result.mtf_plot("µm"), result.plots("µm")[0]):  # the CLI PNG and the widget draw the same
+        labels = {marker.label: marker.x for marker in plot.markers}
+        assert labels[f"MTF50 {result.f50:.3f}"] == result.f50 and labels[f"MTF10 {result.f10:.3f}"] == result.f10
+        assert labels[f"noise floor {result.noise_floor:.3f}"] == result.noise_floor and labels["Nyquist"] == 0.5
+        noise = [curve for curve in plot.curves if curve.label == "noise level"]
+        assert len(noise) == 1 and noise[0].role == "reference"
+    clean = mtf_edge(slanted_edge((256, 256), 10, 0.8))
+    assert [curve.label for curve in clean.mtf_plot().curves] == ["MTF"]
+    assert not any(marker.label.startswith("noise") for marker in clean.mtf_plot().markers)
+
+
+def test_bead_radial_profile_follows_its_gaussian():
+    result = mtf_point(gaussian_spot((96, 96), (48.3, 47.6), 1.5, noise=0.002, seed=0), pixel_size=0.2)
+    assert np.all(np.diff(result.profile_radius) > 0) and result.profile_radius.max() <= 16
+    np.testing.assert_allclose(result.profile, np.exp(-result.profile_radius**2 / (2 * 1.5**2)), atol=0.02)
+    plot = result.profile_plot("µm")
+    assert plot.title == "radial profile" and not plot.frequency_axis
+    assert plot.x_label == "distance from the bead centre (pixels)"
+    assert [curve.role for curve in plot.curves] == ["measured", "reference"]
+    assert plot.curves[1].label == f"Gaussian fit, FWHM {result.fwhm:.3g} µm"
+    edge = mtf_edge(slanted_edge((128, 128), 10, 1.0, seed=0))
+    assert edge.profile_plot().title == "ESF / LSF" and edge.plots()[1].title == "ESF / LSF"

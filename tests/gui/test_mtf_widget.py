@@ -1,7 +1,9 @@
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 import napari_resolution.gui.widgets.mtf as mtf_module
+from napari_resolution.core.figures import PALETTE
 from napari_resolution.core.mtf import mtf_edge
 from napari_resolution.core.simulate import gaussian_spot, slanted_edge
 from napari_resolution.gui.widgets.mtf import MTFWidget
@@ -37,7 +39,8 @@ def test_drawing_a_rectangle_shows_its_mtf(make_napari_viewer, wait_idle, counte
     assert layer.mode == "add_rectangle" and tuple(layer.scale) == (0.5, 0.5)
     layer.add_rectangles(np.array([[40, 50], [200, 170]]))  # the layer shares the image scale: image pixels
     wait_idle(widget)
-    expected = mtf_edge(image, roi=(40, 50, 200, 170), pixel_size=0.5)
+    expected = mtf_edge(image, roi=(40, 50, 201, 171), pixel_size=0.5)  # pixels whose centres are inside
+    assert widget.results[widget.key(widget.rois()[0])].roi == expected.roi
     (x, y) = widget.panel.plot_item.listDataItems()[0].getOriginalDataset()
     np.testing.assert_allclose(y, expected.mtf)
     assert widget.table.rowCount() == 1
@@ -60,19 +63,25 @@ def test_only_changed_rois_are_recomputed(make_napari_viewer, wait_idle, counted
     layer.data = moved
     wait_idle(widget)
     assert len(counted) == 3  # the moved ROI only
-    assert len(widget.panel.plot_item.listDataItems()) == 2
-    widget.show_esf.value = True
+    assert len(widget.panel.plot_item.listDataItems()) == 4  # MTF and noise level of both ROIs
+    widget.show_profile.value = True
     assert not widget.profile_panel.isHidden()
     assert len(widget.profile_panel.plot_item.listDataItems()) == 4  # ESF and LSF of both ROIs
 
 
-def test_flat_roi_is_a_notification_not_a_crash(make_napari_viewer, wait_idle, notifications):
+def _flat_beside_an_edge(make_napari_viewer):
+    """A viewer with a flat half beside a slanted edge, and an MTF widget picking ROIs on it."""
     viewer = make_napari_viewer()
     image = np.hstack([0.5 + 0.01 * np.random.default_rng(0).standard_normal((128, 128)),
                        slanted_edge((128, 128), 80, 1.0, seed=0)])
     viewer.add_image(image, name="mixed")
     widget = MTFWidget(viewer)
     widget.start_picking()
+    return viewer, widget
+
+
+def test_flat_roi_is_a_notification_not_a_crash(make_napari_viewer, wait_idle, notifications):
+    viewer, widget = _flat_beside_an_edge(make_napari_viewer)
     viewer.layers["mixed MTF edges"].add_rectangles(np.array([[10, 10], [110, 110]]))
     wait_idle(widget)
     assert any("no edge found" in text for kind, text in notifications if kind == "error")
@@ -95,3 +104,103 @@ def test_point_mode_measures_beads(make_napari_viewer, wait_idle):
     assert widget.table.rowCount() == 2
     fwhm = [widget.results[widget.key(roi)].fwhm for roi in widget.rois()]
     np.testing.assert_allclose(fwhm, [2.3548 * 1.5, 2.3548 * 2.0], rtol=0.03)
+
+
+def test_roi_outside_the_image_is_rejected_by_number(make_napari_viewer, wait_idle, notifications):
+    viewer, widget, _ = _edge_viewer(make_napari_viewer)
+    widget.start_picking()
+    layer = viewer.layers["chart MTF edges"]
+    layer.add_rectangles(np.array([[40, 50], [200, 170]]))
+    wait_idle(widget)
+    layer.add_rectangles(np.array([[100, 200], [240, 300]]))  # columns run past the image's 256
+    wait_idle(widget)
+    errors = [text for kind, text in notifications if kind == "error"]
+    assert len(errors) == 1 and errors[0].startswith("MTF ROI 2: ") and "extends outside the image" in errors[0]
+    assert "extends outside the image" in widget.table.item(1, 5).text()
+    assert widget.table.item(0, 1).text() != "—"  # the ROI inside is still measured
+    layer.add_rectangles(np.array([[-0.5, 60], [255.5, 180]]))  # along the image border (pixel centres 0 ... 255)
+    wait_idle(widget)
+    along_border = widget.results[widget.key(widget.rois()[2])]
+    assert not isinstance(along_border, str) and along_border.roi == (0, 60, 256, 181)
+
+
+def test_failing_roi_notifies_once(make_napari_viewer, wait_idle, notifications):
+    viewer, widget = _flat_beside_an_edge(make_napari_viewer)
+    layer = viewer.layers["mixed MTF edges"]
+    layer.add_rectangles(np.array([[10, 10], [110, 110]]))
+    wait_idle(widget)
+    assert len(notifications) == 1
+    viewer.add_image(np.zeros((32, 32)), name="unrelated")  # layer events refill the pickers
+    viewer.add_points([[5, 5]], name="more")
+    wait_idle(widget)
+    assert len(notifications) == 1 and widget.image.value is viewer.layers["mixed"]
+    assert "no edge found" in widget.table.item(0, 5).text()
+    layer.data = [layer.data[0] + np.array([1.0, 0.0])]  # the ROI changed: computed, and notified, again
+    wait_idle(widget)
+    assert len(notifications) == 2
+
+
+def test_point_mode_shows_the_bead_profile(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    image = gaussian_spot((128, 128), (40.3, 50.6), 1.5, background=0.1, noise=0.005, seed=0)
+    image += gaussian_spot((128, 128), (90.2, 80.7), 2.0, noise=0.0)
+    viewer.add_image(image, name="beads")
+    widget = MTFWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.mode.value = "Point"
+    assert not widget.show_profile.native.isHidden() and widget.show_profile.text == "Show bead profile"
+    assert widget.profile_panel.plot_item.getAxis("bottom").labelText == "distance from the bead centre (pixels)"
+    widget.show_profile.value = True
+    widget.start_picking()
+    viewer.layers["beads MTF beads"].add([[40, 51], [90, 81]])
+    wait_idle(widget)
+    assert not widget.profile_panel.isHidden()
+    plot = widget.profile_panel.latest
+    assert plot.title == "radial profile" and plot.y_label == "PSF (normalised)"
+    fwhm = [widget.results[widget.key(roi)].fwhm for roi in widget.rois()]
+    assert [curve.label for curve in plot.curves] == ["radial profile 1", f"Gaussian fit, FWHM {fwhm[0]:.3g} 1",
+                                                      "radial profile 2", f"Gaussian fit, FWHM {fwhm[1]:.3g} 2"]
+    assert len(widget.profile_panel.plot_item.listDataItems()) == 4
+    widget.mode.value = "Edge"
+    assert widget.show_profile.text == "Show ESF / LSF"
+    assert widget.profile_panel.plot_item.getAxis("bottom").labelText == "distance from the edge (pixels)"
+
+
+def test_table_notes_are_readable(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    viewer.add_image(slanted_edge((256, 256), 44.5, 1.2, noise=0.004, seed=0), name="diagonal")
+    widget = MTFWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.start_picking()
+    viewer.layers["diagonal MTF edges"].add_rectangles(np.array([[60, 60], [196, 196]]))
+    wait_idle(widget)
+    result = widget.results[widget.key(widget.rois()[0])]
+    assert result.warnings  # the angle warning, a long sentence
+    note = widget.table.item(0, 5)
+    assert note.text() == note.toolTip() == "\n".join(result.warnings)  # each note on its line, all of it on hover
+    assert widget.table.item(0, 1).toolTip() == f"{result.f50:.4f}"
+    assert widget.table.wordWrap() and widget.table.horizontalHeader().stretchLastSection()
+    assert widget.table.rowHeight(0) >= widget.table.sizeHintForRow(0)  # rows grow with the wrapped note
+
+
+def test_mtf50_mtf10_and_noise_floor_markers_in_the_panel(make_napari_viewer, wait_idle):
+    viewer, widget, _ = _edge_viewer(make_napari_viewer)
+    widget.start_picking()
+    layer = viewer.layers["chart MTF edges"]
+    layer.add_rectangles(np.array([[40, 50], [200, 170]]))
+    layer.add_rectangles(np.array([[20, 60], [240, 190]]))
+    wait_idle(widget)
+    results = [widget.results[widget.key(roi)] for roi in widget.rois()]
+    markers = {marker.label: marker for marker in widget.panel.latest.markers}
+    for number, result in enumerate(results, 1):
+        assert result.noise_floor is not None  # noise 0.004: a floor near 0.4 cycles/pixel
+        for name, x in ((f"MTF50 {result.f50:.3f}", result.f50), (f"MTF10 {result.f10:.3f}", result.f10),
+                        (f"noise floor {result.noise_floor:.3f}", result.noise_floor)):
+            marker = markers[f"{number}: {name}"]
+            assert marker.x == x and marker.color == PALETTE[number - 1]
+    assert [label for label in markers if "Nyquist" in label] == ["Nyquist"]
+    lines = [item for item in widget.panel.plot_item.items
+             if isinstance(item, pg.InfiniteLine) and item is not widget.panel._crosshair]
+    assert len(lines) == len(markers) == 7
+    assert [curve.label for curve in widget.panel.latest.curves] == ["MTF 1", "noise level 1", "MTF 2",
+                                                                     "noise level 2"]

@@ -1,8 +1,11 @@
 """Dock widget "MTF": slanted-edge ROIs (rectangles) or beads (points) picked on an image layer.
 
-Every ROI gets its MTF, drawn in the ROI's colour and listed in a table
-(MTF50, MTF10, MTF at Nyquist, edge angle or FWHM). Results are cached by
-ROI geometry, so moving or editing one ROI recomputes that ROI only.
+Every ROI gets its MTF (with its noise level and its MTF50, MTF10 and
+noise-floor markers), drawn in the ROI's colour and listed in a table (MTF50,
+MTF10, MTF at Nyquist, edge angle or FWHM, notes); on request a second panel
+shows each ROI's profile (ESF / LSF of an edge, radial profile of a bead).
+Results are cached by ROI geometry, so moving or editing one ROI recomputes
+that ROI only, and a failing ROI is notified once, when it is computed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QTableWidget, QTableWidgetItem
 
-from ...core.figures import PALETTE
+from ...core.figures import COLORS, PALETTE
 from ...core.mtf import mtf_edge, mtf_point
 from ..layers import layer_data
 from ..runner import checked
@@ -25,6 +28,9 @@ from .base import EstimatorWidget, LayerInput
 __all__ = ["MTFWidget"]
 
 COLUMNS = ("ROI", "MTF50 (c/px)", "MTF10 (c/px)", "MTF @ Nyquist", "angle / FWHM", "note")
+#: Profile panel per mode: check box text, then the empty panel's (y, x) axis labels.
+PROFILES = {"Edge": ("Show ESF / LSF", "ESF / LSF", "distance from the edge (pixels)"),
+            "Point": ("Show bead profile", "PSF (normalised)", "distance from the bead centre (pixels)")}
 
 
 class MTFWidget(EstimatorWidget):
@@ -34,54 +40,63 @@ class MTFWidget(EstimatorWidget):
     what changed.
     """
 
-    layer_inputs = (LayerInput("image", "Image", ndims=(2,)),)
-    panels = (("MTF", None), ("ESF / LSF", "distance from the edge (pixels)"))
+    layer_inputs = (LayerInput("image", "Image", ndims=(2,), arguments=("image",)),)
+    panels = (("MTF", None), PROFILES["Edge"][1:])
     run_text = ""
 
     def __init__(self, napari_viewer):
         self.results: dict = {}  # geometry key -> MTFResult or error message
         self._pending = False
-        self.table = QTableWidget(0, len(COLUMNS))  # before the base picks an image and fills it
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setMinimumHeight(140)
+        self._cached_for = None  # the settings the cached results belong to
+        self.table = _results_table()  # before the base picks an image and fills it
         super().__init__(napari_viewer)
-        self.layout().insertWidget(2, self.table)
+        self.body.insertWidget(2, self.table)
         self.result_line.setVisible(False)
         self.profile_panel.setVisible(False)
-        self.show_esf.changed.connect(lambda on: (self.profile_panel.setVisible(on), self.refresh_views()))
+        self.show_profile.changed.connect(lambda on: (self.profile_panel.setVisible(on), self.refresh_views()))
         for field in (self.pixel_size, self.box):
             field.changed.connect(self._parameters_changed)
 
     @property
     def profile_panel(self):
-        """The ESF/LSF panel (shown on request)."""
+        """The profile panel (ESF / LSF of edges, radial profile of beads; shown on request)."""
         return self.curve_panels[1]
 
     def build_options(self) -> list:
-        """Edge or point mode, the bead box, the ROI button and the ESF/LSF option."""
+        """Edge or point mode, the bead box, the ROI button and the profile option."""
         self.mode = RadioButtons(label="Mode", choices=["Edge", "Point"], value="Edge", orientation="horizontal")
         self.box = SpinBox(label="Bead box (px)", value=32, min=8, max=512, visible=False)
         self.pick_button = PushButton(text="Draw ROIs on the image")
-        self.show_esf = CheckBox(text="Show ESF / LSF", value=False)
+        self.show_profile = CheckBox(text=PROFILES["Edge"][0], value=False)
         self.mode.changed.connect(self._mode_changed)
         self.pick_button.changed.connect(self.start_picking)
-        return [self.mode, self.box, self.pick_button, self.show_esf]
+        return [self.mode, self.box, self.pick_button, self.show_profile]
 
     # ------------------------------------------------------------------ layers
     def layer_changed(self) -> None:
-        """A new image: forget every cached result."""
+        """Another image picked: forget every cached result."""
         self._parameters_changed()
 
     def _mode_changed(self, _=None) -> None:
         point = self.mode.value == "Point"
         self.box.visible = point
-        self.show_esf.visible = not point
         self.pick_button.text = "Click beads on the image" if point else "Draw ROIs on the image"
+        text, y_label, x_label = PROFILES[self.mode.value]
+        self.show_profile.text = text
+        self.profile_panel.plot_item.setLabel("left", y_label)
+        self.profile_panel.plot_item.setLabel("bottom", x_label)
         self._parameters_changed()
 
     def _parameters_changed(self, _=None) -> None:
-        self.results.clear()
+        """Forget the cached results if the image, mode, pixel size or box changed, then recompute.
+
+        Every layer event refills the pickers and the mode buttons, which report a change even when
+        the value is the same: then the results stay (and a failing ROI is not notified again).
+        """
+        settings = (self.image.value, self.mode.value, self.pixel_size.value, self.box.value)
+        if settings != self._cached_for:
+            self._cached_for = settings
+            self.results.clear()
         self.recompute()
 
     @property
@@ -120,7 +135,12 @@ class MTFWidget(EstimatorWidget):
 
     # ------------------------------------------------------------- computation
     def rois(self) -> list:
-        """Current ROIs in image pixels: (row0, col0, row1, col1) for edges, (row, col) for beads."""
+        """Current ROIs in image pixels: (row0, col0, row1, col1) for edges, (row, col) for beads.
+
+        Rectangles are given in pixel-edge coordinates (napari puts pixel
+        centres at integers, so a rectangle along the image border spans
+        0 to the image size): the core rejects any part outside the image.
+        """
         layer, image = self.roi_layer(), self.image.value
         if layer is None or image is None:
             return []
@@ -129,7 +149,7 @@ class MTFWidget(EstimatorWidget):
         boxes = []
         for shape in layer.data:
             corners = np.array([image.world_to_data(layer.data_to_world(v))[-2:] for v in shape])
-            low, high = corners.min(axis=0), corners.max(axis=0)
+            low, high = corners.min(axis=0) + 0.5, corners.max(axis=0) + 0.5
             boxes.append((low[0], low[1], high[0], high[1]))
         return boxes
 
@@ -167,10 +187,13 @@ class MTFWidget(EstimatorWidget):
         self.runner.start(compute, self._store, on_finish=self._finished)
 
     def _store(self, done: dict) -> None:
+        """Cache what the worker computed; notify each ROI that failed, by its number."""
         self.results.update(done)
-        for message in done.values():
+        noun = "bead" if self.mode.value == "Point" else "ROI"
+        for number, roi in enumerate(self.rois(), 1):
+            message = done.get(self.key(roi))
             if isinstance(message, str):
-                show_error(f"MTF: {message}")
+                show_error(f"MTF {noun} {number}: {message}")
 
     def _finished(self) -> None:
         if self._pending:
@@ -181,35 +204,24 @@ class MTFWidget(EstimatorWidget):
 
     # ------------------------------------------------------------------- views
     def current(self) -> list:
-        """(colour, ROI, result or error message) for every ROI, in layer order."""
-        rows = []
-        for index, roi in enumerate(self.rois()):
-            if self.key(roi) in self.results:
-                rows.append((PALETTE[index % len(PALETTE)], roi, self.results[self.key(roi)]))
-        return rows
+        """(number, colour, result or error message) of every ROI with a result, in layer order (numbers from 1)."""
+        return [(index + 1, PALETTE[index % len(PALETTE)], self.results[self.key(roi)])
+                for index, roi in enumerate(self.rois()) if self.key(roi) in self.results]
 
     def refresh_views(self) -> None:
-        """Redraw the table, the MTF panel and the ESF/LSF panel from the cached results."""
+        """Redraw the table, the MTF panel and the profile panel from the cached results."""
         rows = self.current()
         self._colour_layer(len(self.rois()))
         self._fill_table(rows)
-        valid = [(number, colour, result) for number, (colour, _, result) in enumerate(rows)
-                 if not isinstance(result, str)]
+        valid = [row for row in rows if not isinstance(row[2], str)]
         for panel in self.curve_panels:
             panel.clear()
-        if valid:
-            self.panel.show_run(self._combined(valid, 0, "MTF"))
-        edges = [row for row in valid if row[2].kind == "edge"]
-        if self.show_esf.value and edges:
-            self.profile_panel.show_run(self._combined(edges, 1, "ESF/LSF"))
-
-    def _combined(self, rows, which: int, title: str):
-        """Plot ``which`` of every ROI's result in one panel, each ROI's curves in its colour."""
+        if not valid:
+            return
         unit = self.unit.value
-        plots = [(number, colour, result.plots(unit)[which]) for number, colour, result in rows]
-        curves = [replace(curve, label=f"{curve.label} {number + 1}", color=colour)
-                  for number, colour, plot in plots for curve in plot.curves]
-        return replace(plots[0][2], title=title, curves=tuple(curves), markers=())
+        self.panel.show_run(_combined(valid, lambda result: result.mtf_plot(unit)))
+        if self.show_profile.value:
+            self.profile_panel.show_run(_combined(valid, lambda result: result.profile_plot(unit)))
 
     def _colour_layer(self, count: int) -> None:
         layer = self.roi_layer()
@@ -219,21 +231,53 @@ class MTFWidget(EstimatorWidget):
                 layer.edge_color = colours
 
     def _fill_table(self, rows) -> None:
+        """One row per ROI; notes (warnings, errors) wrap in the last column, each cell's full text is its tooltip."""
         self.table.setRowCount(len(rows))
-        for row, (colour, _, result) in enumerate(rows):
-            item = QTableWidgetItem(f"● {row + 1}")
-            item.setForeground(_qcolor(colour))
-            cells = [item]
+        for row, (number, colour, result) in enumerate(rows):
             if isinstance(result, str):
-                cells += [QTableWidgetItem(text) for text in ("—", "—", "—", "—", result)]
+                values, note = ("—", "—", "—", "—"), result
             else:
                 detail = f"{result.edge_angle:.2f}°" if result.kind == "edge" else f"FWHM {result.fwhm:.3g}"
-                values = (_fmt(result.f50), _fmt(result.f10), f"{result.mtf_nyquist:.3f}", detail,
-                          "; ".join(result.warnings))
-                cells += [QTableWidgetItem(text) for text in values]
-            for column, cell in enumerate(cells):
+                values = (_fmt(result.f50), _fmt(result.f10), f"{result.mtf_nyquist:.3f}", detail)
+                note = "\n".join(result.warnings)
+            for column, text in enumerate((f"● {number}", *values, note)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
                 self.table.setItem(row, column, cell)
-        self.table.resizeColumnsToContents()
+            self.table.item(row, 0).setForeground(_qcolor(colour))
+        for column in range(len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(column)
+        self.table.resizeRowsToContents()
+
+
+def _results_table() -> QTableWidget:
+    """The results table: number columns sized to their contents, the note column wrapping in the rest."""
+    table = QTableWidget(0, len(COLUMNS))
+    table.setHorizontalHeaderLabels(COLUMNS)
+    table.verticalHeader().setVisible(False)
+    table.setMinimumHeight(140)
+    table.setWordWrap(True)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _combined(rows, plot_of):
+    """One plot of every ROI's ``plot_of(result)``: curves and markers in the ROI's colour, numbered.
+
+    ``rows`` are (number, colour, result) of the ROIs with a result.
+
+    Markers in the neutral guide colour (Nyquist) are shared and drawn once.
+    """
+    plots = [(number, colour, plot_of(result)) for number, colour, result in rows]
+    curves = [replace(curve, label=f"{curve.label} {number}", color=colour)
+              for number, colour, plot in plots for curve in plot.curves]
+    markers = {}
+    for number, colour, plot in plots:
+        for marker in plot.markers:
+            own = marker.color != COLORS["marker"]
+            shown = replace(marker, label=f"{number}: {marker.label}", color=colour) if own else marker
+            markers.setdefault((shown.x, shown.label), shown)
+    return replace(plots[0][2], curves=tuple(curves), markers=tuple(markers.values()))
 
 
 def _fmt(value) -> str:
