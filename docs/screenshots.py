@@ -24,6 +24,11 @@ from napari_resolution.gui.widgets.mtf import MTFWidget
 IMAGES = Path(__file__).parent / "images"
 
 
+def _whole(widget):
+    """A picture of the whole dock widget, also the part its scroll area hides."""
+    return widget.body.parentWidget().grab()
+
+
 def wait_for(widget, timeout: float = 120.0) -> None:
     """Process Qt events until the widget's computation has finished."""
     deadline = time.monotonic() + timeout
@@ -49,14 +54,14 @@ def main() -> None:
         widget.run()
         wait_for(widget)
     viewer.window._qt_window.raise_()
-    ssnr.grab().save(str(IMAGES / "ssnr_widget.png"))
+    _whole(ssnr).save(str(IMAGES / "ssnr_widget.png"))
     dock = fsc.parentWidget()
     while dock is not None and not dock.inherits("QDockWidget"):
         dock = dock.parentWidget()
     dock.raise_()
     for _ in range(20):
         QApplication.processEvents()
-    fsc.grab().save(str(IMAGES / "fsc_widget.png"))
+    _whole(fsc).save(str(IMAGES / "fsc_widget.png"))
     viewer.screenshot(str(IMAGES / "viewer_fsc.png"), canvas_only=False, flash=False)
     masks_and_randomisation(viewer, fsc)
     viewer.close()
@@ -95,7 +100,7 @@ def masks_and_randomisation(viewer, fsc) -> None:
     mask.second.value = viewer.layers["half-map 2"]
     mask.run()
     wait_for(mask)
-    mask.grab().save(str(IMAGES / "mask_widget.png"))
+    _whole(mask).save(str(IMAGES / "mask_widget.png"))
     viewer.add_image(spherical_mask((128, 128, 128), radius=45, soft_edge=4), name="sphere", scale=(1.1,) * 3,
                      opacity=0.3)
     fsc.reset_choices()
@@ -104,7 +109,7 @@ def masks_and_randomisation(viewer, fsc) -> None:
     fsc.randomize.value = True
     fsc.run()
     wait_for(fsc)
-    fsc.grab().save(str(IMAGES / "randomized_fsc.png"))
+    _whole(fsc).save(str(IMAGES / "randomized_fsc.png"))
 
 
 def decorrelation_shot() -> None:
@@ -117,7 +122,7 @@ def decorrelation_shot() -> None:
     widget.unit.value = "nm"
     widget.run()
     wait_for(widget)
-    widget.grab().save(str(IMAGES / "decorrelation_widget.png"))
+    _whole(widget).save(str(IMAGES / "decorrelation_widget.png"))
     viewer.close()
 
 
