@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -375,3 +377,17 @@ def test_default_taper_fits_small_images():
     assert result.parameters["apodization"] == 8  # 20 pixels, capped at a quarter of the smallest axis
     with pytest.raises(ValueError, match="apodization"):
         frc(pair.half1, pair.half2, apodization=20)
+
+
+def test_every_criterions_resolution_is_in_the_result_and_its_json():
+    pair = phantom_pair((64, 64, 64), sigma=2.0, noise=0.5, seed=0)
+    result = fsc(pair.half1, pair.half2, threshold="0.143", pixel_size=1.5)
+    assert list(result.resolutions)[0] == "0.143"
+    assert set(result.resolutions) >= {"half-bit", "one-bit", "0.5", "3-sigma"}
+    chosen = result.resolutions["0.143"]
+    assert chosen == {"resolution": result.resolution, "status": result.status, "crossing": result.crossing}
+    for name, reading in result.resolutions.items():  # each the same as a run with that criterion
+        if name != "0.143":
+            alone = fsc(pair.half1, pair.half2, threshold=name, pixel_size=1.5)
+            assert reading["resolution"] == pytest.approx(alone.resolution) and reading["status"] == alone.status
+    assert json.loads(json.dumps(result.to_dict()))["resolutions"]["half-bit"]["status"] == "resolved"

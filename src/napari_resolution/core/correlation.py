@@ -21,6 +21,7 @@ from .thresholds import (
     CRITERIA,
     all_threshold_curves,
     check_crossing_rule,
+    criterion_resolutions,
     decidable_shells,
     find_crossing,
     parse_threshold,
@@ -58,6 +59,9 @@ class CorrelationResult(ShellResultMixin):
         Curve of the chosen criterion.
     thresholds : dict of str to ndarray
         Every named criterion's curve.
+    resolutions : dict of str to dict
+        The resolution every criterion (the chosen one first) reads from
+        the curve: ``{"resolution", "status", "crossing"}``.
     criterion : str
         Name of the chosen criterion.
     crossing : float or None
@@ -98,6 +102,7 @@ class CorrelationResult(ShellResultMixin):
     n_points: np.ndarray
     threshold: np.ndarray
     thresholds: dict
+    resolutions: dict
     criterion: str
     crossing: float | None
     status: str
@@ -132,9 +137,7 @@ class CorrelationResult(ShellResultMixin):
         all_thresholds : bool
             Draw every criterion, not only the chosen one, and list the resolution each gives.
         """
-        notes = () if not all_thresholds else threshold_notes(
-            self.frequency, self.correlation, {self.criterion: self.threshold, **self.thresholds},
-            self.reference_pixel_size, unit, self.parameters.get("crossing_rule", "first-below"))
+        notes = threshold_notes(self.resolutions, unit) if all_thresholds else ()
         if view == "ssnr":
             return (self._ssnr_plot(unit, all_thresholds, notes),)
         curves = [Curve(self.name, self.frequency, self.correlation),
@@ -328,6 +331,7 @@ def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -
                                      decidable_shells(correlation, curve))
     reference = geometry.reference_pixel
     resolution = resolution_from_crossing(crossing, status, reference)
+    thresholds = all_threshold_curves(n_points)
     notes = (identical_inputs_warnings(correlation) + _taper_warnings(crossing, status, parameters)
              + _ring_warnings(crossing, status, geometry))
     for note in notes:
@@ -337,7 +341,9 @@ def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -
         correlation=correlation,
         n_points=n_points,
         threshold=curve,
-        thresholds=all_threshold_curves(n_points),
+        thresholds=thresholds,
+        resolutions=criterion_resolutions(frequency, correlation, {criterion: curve, **thresholds}, reference,
+                                          crossing_rule),
         criterion=criterion,
         crossing=crossing,
         status=status,

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .thresholds import STATUSES, find_crossings, resolution_from_crossing
-
 __all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "resolution_marker",
            "resolution_ticks", "threshold_curves", "threshold_notes"]
 
@@ -187,33 +185,21 @@ def resolution_marker(x, resolution, status: str, unit: str = "") -> tuple:
     return ()
 
 
-def threshold_notes(frequency, curve, thresholds: dict, reference_pixel: float, unit: str = "",
-                    rule: str = "first-below") -> tuple:
-    """Every criterion's resolution read from ``curve``, one line each: ``"0.143: 3.1 Å (resolved)"``.
+def threshold_notes(resolutions: dict, unit: str = "") -> tuple:
+    """One line per criterion, e.g. ``"0.143: 3.1 Å (resolved)"``.
 
     Parameters
     ----------
-    frequency : ndarray, shape (n_shells,)
-        Shell centres (cycles/pixel).
-    curve : ndarray, shape (n_shells,)
-        The correlation the resolution is read from.
-    thresholds : dict of str to ndarray
-        Criterion name to its curve, shape (n_shells,), in the order of the lines.
-    reference_pixel : float
-        Pixel size the frequencies refer to.
+    resolutions : dict of str to dict
+        Criterion name to ``{"resolution", "status"}``
+        (:func:`~.thresholds.criterion_resolutions`).
     unit : str
-        Unit of ``reference_pixel``.
-    rule : {"first-below", "last-above"}
-        Crossing rule (:func:`~.thresholds.find_crossings`).
+        Unit of the resolutions.
     """
-    names = list(thresholds)
-    curves = np.broadcast_to(np.asarray(curve, dtype=np.float64), (len(names), len(curve)))
-    crossings, statuses = find_crossings(frequency, curves, np.stack([thresholds[n] for n in names]), rule)
     spaced = f" {unit}" if unit else ""
     lines = []
-    for name, crossing, index in zip(names, crossings, statuses):
-        status = STATUSES[index]
-        resolution = resolution_from_crossing(crossing, status, reference_pixel)
+    for name, reading in resolutions.items():
+        resolution, status = reading["resolution"], reading["status"]
         value = "none" if resolution is None else f"{'≤ ' if status == 'bound' else ''}{resolution:.3g}{spaced}"
         lines.append(f"{name}: {value} ({status})")
     return tuple(lines)

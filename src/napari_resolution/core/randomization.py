@@ -38,6 +38,7 @@ from .spectral import (
 )
 from .thresholds import (
     all_threshold_curves,
+    criterion_resolutions,
     find_crossing,
     parse_threshold,
     resolution_from_crossing,
@@ -69,6 +70,9 @@ class PhaseRandomizedResult(ShellResultMixin):
         randomisation shell.
     threshold : ndarray, shape (n_shells,)
         The chosen criterion's curve; ``thresholds`` has every criterion's.
+    resolutions : dict of str to dict
+        The resolution every criterion (the chosen one first) reads from the
+        corrected curve: ``{"resolution", "status", "crossing"}``.
     criterion : str
         Name of the chosen criterion.
     randomization_shell : int
@@ -97,6 +101,7 @@ class PhaseRandomizedResult(ShellResultMixin):
     corrected: np.ndarray
     threshold: np.ndarray
     thresholds: dict
+    resolutions: dict
     criterion: str
     randomization_shell: int
     randomization_frequency: float
@@ -124,8 +129,7 @@ class PhaseRandomizedResult(ShellResultMixin):
         With ``all_thresholds``, every criterion's curve and the resolution each gives on the corrected curve.
         """
         f = self.frequency
-        notes = () if not all_thresholds else threshold_notes(
-            f, self.corrected, {self.criterion: self.threshold, **self.thresholds}, self.reference_pixel_size, unit)
+        notes = threshold_notes(self.resolutions, unit) if all_thresholds else ()
         curves = [Curve("corrected", f, self.corrected, "measured", COLORS["corrected"]),
                   Curve("masked", f, self.masked, "secondary", COLORS["masked"]),
                   Curve("phase-randomised masked", f, self.randomized, "secondary", COLORS["randomized"]),
@@ -396,13 +400,15 @@ def _assemble(geometry, n_points, unmasked, masked, randomized, cutoff, threshol
     masked_crossing, masked_status = find_crossing(frequency, masked, curve)
     unmasked_crossing, unmasked_status = find_crossing(frequency, unmasked, curve)
     resolution = resolution_from_crossing(crossing, status, reference)
+    thresholds = all_threshold_curves(n_points)
     notes = [*identical_inputs_warnings(unmasked), *_warnings(frequency, randomized, corrected, cutoff, crossing,
                                                               status)]
     for note in notes:
         warnings.warn(note, RuntimeWarning, stacklevel=3)
     return PhaseRandomizedResult(
         frequency=frequency, n_points=n_points, unmasked=unmasked, masked=masked, randomized=randomized,
-        corrected=corrected, threshold=curve, thresholds=all_threshold_curves(n_points), criterion=criterion,
+        corrected=corrected, threshold=curve, thresholds=thresholds, criterion=criterion,
+        resolutions=criterion_resolutions(frequency, corrected, {criterion: curve, **thresholds}, reference),
         randomization_shell=int(cutoff), randomization_frequency=float(frequency[cutoff]),
         crossing=crossing, status=status, resolution=resolution,
         resolution_half=None if resolution is None else resolution / 2,

@@ -281,3 +281,39 @@ def _last_above(frequency, margin, decidable):
                         np.where(last_above == last_decidable, _BOUND, _RESOLVED))
     crossings = np.where(statuses == _RESOLVED, frequency[last_above], np.nan)
     return crossings, statuses.astype(np.int8)
+
+
+def criterion_resolutions(frequency, curve, thresholds: dict, reference_pixel: float,
+                          rule: str = "first-below") -> dict:
+    """Every criterion's resolution read from one curve (one batched crossing search).
+
+    Parameters
+    ----------
+    frequency : ndarray, shape (n_shells,)
+        Shell centres (cycles/pixel).
+    curve : ndarray, shape (n_shells,)
+        The correlation the resolutions are read from.
+    thresholds : dict of str to ndarray
+        Criterion name to its curve, shape (n_shells,).
+    reference_pixel : float
+        Pixel size the frequencies refer to.
+    rule : {"first-below", "last-above"}
+        Crossing rule (:func:`find_crossings`).
+
+    Returns
+    -------
+    dict of str to dict
+        In the order of ``thresholds``: ``{"resolution": float or None,
+        "status": str, "crossing": float or None}`` (full period, in the
+        units of ``reference_pixel``).
+    """
+    names = list(thresholds)
+    curves = np.broadcast_to(np.asarray(curve, dtype=np.float64), (len(names), len(curve)))
+    crossings, statuses = find_crossings(frequency, curves, np.stack([thresholds[n] for n in names]), rule)
+    readings = {}
+    for name, crossing, index in zip(names, crossings, statuses):
+        status = STATUSES[index]
+        crossing = None if status != "resolved" else float(crossing)
+        readings[name] = {"resolution": resolution_from_crossing(crossing, status, reference_pixel),
+                          "status": status, "crossing": crossing}
+    return readings
