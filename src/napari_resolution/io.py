@@ -163,6 +163,8 @@ def _read_tiff(path: Path) -> LoadedImage:
     with tifffile.TiffFile(path) as tif:
         series = tif.series[0]
         data = np.asarray(series.asarray())
+        if data.shape != tuple(series.shape) or data.size == 0:  # tifffile logs undecodable samples, returns none
+            raise _BadFile(f"cannot decode the TIFF image data (read shape {data.shape}, expected {series.shape})")
         _check_imagej_images(tif.imagej_metadata, series)
         sizes, unit = _tiff_pixel_size(tif, series.axes)
     return LoadedImage(data, sizes, unit, series.axes)

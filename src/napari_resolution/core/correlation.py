@@ -36,6 +36,8 @@ TAPERS = ("auto", "all")
 #: A Tukey taper of width w correlates the two images by itself below about TAPER_REACH / w cycles/pixel
 #: (measured: a 20-pixel taper biases crossings below 0.1 cycles/pixel, -12 % at 0.06, -37 % at 0.03).
 TAPER_REACH = 2.0
+#: A correlation may exceed 1 in magnitude by this much through rounding.
+CORRELATION_ROUNDING = 1e-6
 #: Edge taper width in pixels when none is given (capped at a quarter of the smallest axis).
 DEFAULT_APODIZATION = 20
 #: Shells wider than this fraction of the crossing radius read the resolution optimistic by more than about
@@ -162,22 +164,48 @@ class CorrelationResult(ShellResultMixin):
                     pixel_size=self.reference_pixel_size, unit=unit, notes=notes)
 
 
-def ssnr_limit(criterion: str) -> float:
-    """SSNR threshold of a criterion (a name or a fixed value's text) for infinitely large shells.
+def ssnr_limit(criterion) -> float:
+    """SSNR threshold of a criterion (a name, a number or a number's text) for infinitely large shells.
 
     ``2 T / (1 - T)`` with T the criterion's limit: sqrt(2) - 1 for half-bit, 1 for one-bit, 0 for 3-sigma.
+
+    Raises
+    ------
+    ValueError
+        An unknown criterion (naming ``threshold``, as :func:`fourier_correlation` does).
     """
-    if criterion not in CRITERIA:
-        criterion = float(criterion)
+    try:
+        parse_threshold(criterion)
+    except ValueError:
+        if not isinstance(criterion, str):
+            raise
+        try:
+            criterion = float(criterion)
+        except ValueError:
+            parse_threshold(criterion)  # re-raise the message that names the threshold
     limit = float(threshold_curve(criterion, [np.inf])[0])
     return 2 * limit / (1 - limit)
 
 
 def ssnr_from_correlation(correlation) -> np.ndarray:
-    """Spectral SNR of a half-dataset correlation: ``2 C / (1 - C)`` (inf where C = 1)."""
-    c = np.asarray(correlation, dtype=np.float64)
+    """Spectral SNR of a half-dataset correlation: ``2 C / (1 - C)`` (inf where C = 1, NaN where C is NaN).
+
+    Raises
+    ------
+    ValueError
+        ``correlation`` is not an array of real numbers in [-1, 1] (or NaN).
+    """
+    try:
+        values = np.asarray(correlation)
+    except ValueError:
+        raise ValueError("correlation must be an array of numbers (got a ragged sequence)") from None
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"correlation must be real numbers, got dtype {values.dtype}")
+    c = values.astype(np.float64)
+    if np.any(np.abs(c) > 1 + CORRELATION_ROUNDING):
+        raise ValueError(f"correlation must lie in [-1, 1], got values from {np.nanmin(c):g} to {np.nanmax(c):g}")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(c < 1, 2 * c / (1 - c), np.inf)
+        return np.where(np.isnan(c), np.nan, np.where(c < 1, 2 * c / (1 - c), np.inf))
 
 
 def _check_apodization(apodization, shape) -> int:
