@@ -224,3 +224,58 @@ def test_bead_radial_profile_follows_its_gaussian():
     assert plot.curves[1].label == f"Gaussian fit, FWHM {result.fwhm:.3g} µm"
     edge = mtf_edge(slanted_edge((128, 128), 10, 1.0, seed=0))
     assert edge.profile_plot().title == "ESF / LSF" and edge.plots()[1].title == "ESF / LSF"
+
+
+@pytest.mark.parametrize(
+    ("image", "match"),
+    [
+        (slanted_edge((40, 40), 5, 1.0).astype(complex), "image must be real-valued, got complex128"),
+        (slanted_edge((40, 40), 5, 1.0).astype(str), "image must be real-valued"),
+        (np.random.default_rng(0).random((12, 1)), "image is too small"),
+        (np.full((40, 40), 1e308), "image values are too large"),
+    ],
+)
+def test_bad_images_are_named(image, match):
+    for estimator in (mtf_edge, mtf_point):
+        with pytest.raises(ValueError, match=match):
+            estimator(image)
+
+
+def test_edge_without_sub_pixel_phases_or_line_is_rejected():
+    step = np.zeros((40, 40))
+    step[:, 20:] = 1  # exactly 90°: every pixel at a whole-pixel distance from the edge
+    for image in (step, step.T):
+        with pytest.raises(ValueError, match="too close to (0|90)°.*slant the edge"):
+            mtf_edge(image)
+    dot = np.zeros((16, 16))
+    dot[5, 7] = 1
+    with pytest.raises(ValueError, match="no edge found in the ROI"):
+        mtf_edge(dot)
+
+
+def test_results_do_not_depend_on_the_image_scale():
+    """Huge and denormal values are measured like any others (the data are scaled by a power of two)."""
+    edge = slanted_edge((40, 40), 5, 1.0)
+    reference = mtf_edge(edge)
+    for scale in (1e300, 1e-300):
+        result = mtf_edge(edge * scale)
+        np.testing.assert_allclose(result.mtf, reference.mtf, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(result.esf, reference.esf * scale, rtol=1e-9)
+    assert mtf_edge(edge * 5e-320).f50 == pytest.approx(reference.f50, rel=1e-3)  # denormal: ~14 bits left
+    spot = gaussian_spot((40, 40), (20, 20), 1.5)
+    reference = mtf_point(spot)
+    result = mtf_point(spot * 1e300)
+    assert result.f50 == pytest.approx(reference.f50, rel=1e-9)
+    assert result.fwhm == pytest.approx(reference.fwhm, rel=1e-9)
+    np.testing.assert_allclose(result.psf, reference.psf * 1e300, rtol=1e-9, atol=1e290)
+
+
+def test_point_center_must_be_a_pair_and_sparse_boxes_have_no_bead():
+    with pytest.raises(ValueError, match="center must be"):
+        mtf_point(gaussian_spot((40, 40), (20, 20), 1.5), center={})
+    sparse = np.zeros((17, 17))
+    for (row, col), value in {(0, 0): 5, (0, 9): 3, (6, 7): 5, (7, 5): 4, (8, 6): 5, (10, 9): 4, (10, 11): 3,
+                              (14, 9): 7, (14, 14): 6}.items():
+        sparse[row, col] = value
+    with pytest.raises(ValueError, match="no bead found"):
+        mtf_point(sparse, box=8)

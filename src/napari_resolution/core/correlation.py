@@ -18,7 +18,6 @@ from .frequency import edges_wrap, shell_geometry, tukey_window
 from .results import ShellResultMixin, resolution_summary, result_dataclass
 from .spectral import compute_path, correlation_sums, curve_from_sums, identical_inputs_warnings, working_mask
 from .thresholds import (
-    CRITERIA,
     all_threshold_curves,
     check_crossing_rule,
     criterion_resolutions,

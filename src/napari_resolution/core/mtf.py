@@ -50,6 +50,14 @@ PROFILE_HALF_WIDTH = 20.0
 NOISE_FLOOR_FACTOR = float(np.sqrt(np.log(20)))
 #: Bin width (pixels) of a bead's radial profile.
 RADIAL_BIN = 0.25
+#: Largest image magnitude accepted (a quarter of the float64 range): differences of values stay finite.
+MAX_MAGNITUDE = 2.0 ** (np.finfo(np.float64).maxexp - 2)
+#: Smallest side (pixels) of an edge ROI.
+MIN_ROI = 16
+#: Fewest scan lines whose edge position is found for a line to be fitted through them.
+MIN_SCAN_LINES = 4
+#: Smallest side (pixels) of a bead's box.
+MIN_BOX = 8
 
 
 @result_dataclass
@@ -249,13 +257,34 @@ def _square_pixel(pixel_size) -> float:
     return sizes[0]
 
 
-def _image_2d(image, name: str = "image") -> np.ndarray:
-    data = np.asarray(to_host(image), dtype=np.float64) if hasattr(image, "shape") else None
+def _image_2d(image, min_size: int, name: str = "image") -> tuple[np.ndarray, int]:
+    """``image`` as float64 divided by ``2**exponent``, and ``exponent``: its largest magnitude in [0.5, 1).
+
+    Scaling by a power of two is exact, so it changes no result, and keeps
+    values near the float64 limits (1e300, 1e-310) from overflowing or
+    underflowing; multiply image-unit outputs by ``2**exponent`` again.
+
+    Raises ValueError, naming ``name``, unless it is a finite, real 2-D array
+    of at least ``min_size`` pixels each way whose values lie within a quarter
+    of the float64 range (so that their differences stay finite).
+    """
+    data = to_host(image) if hasattr(image, "shape") else None
     if data is None or data.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got shape {getattr(image, 'shape', None)}")
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be real-valued, got {data.dtype}")
+    if min(data.shape) < min_size:
+        raise ValueError(f"{name} is too small: at least {min_size} x {min_size} pixels needed, got shape "
+                         f"{data.shape}")
+    data = data.astype(np.float64)
     if not np.isfinite(data).all():
         raise ValueError(f"{name} contains NaN or Inf values")
-    return data
+    largest = float(np.max(np.abs(data)))
+    if largest >= MAX_MAGNITUDE:
+        raise ValueError(f"{name} values are too large to compute with: largest magnitude {largest:.3g}, must be "
+                         f"below {MAX_MAGNITUDE:.3g}; scale the image down")
+    exponent = int(np.frexp(largest)[1])
+    return np.ldexp(data, -exponent), exponent
 
 
 def _crossing(frequency, curve, level: float):
@@ -305,7 +334,7 @@ def _plateaus(esf) -> tuple[float, float]:
 
 
 # ----------------------------------------------------------------------------- edge
-def _check_roi(roi, shape, minimum: int = 16) -> tuple[int, int, int, int]:
+def _check_roi(roi, shape, minimum: int) -> tuple[int, int, int, int]:
     """``roi`` as whole pixels (those whose centres lie inside it, boundary included).
 
     Raises ValueError, naming ``roi``, unless it is four finite numbers, lies
@@ -377,8 +406,12 @@ def _line_centroids(data: np.ndarray, normal, half_width: float):
 def _fit_line(points: np.ndarray):
     """Total-least-squares line through ``points`` (n, 2), with one round of 3-sigma outlier rejection.
 
-    Returns (point on the line, unit direction, residual std).
+    Returns (point on the line, unit direction, residual std). Raises ValueError
+    (no edge in the ROI) with fewer than :data:`MIN_SCAN_LINES` points.
     """
+    if len(points) < MIN_SCAN_LINES:
+        raise ValueError(f"no edge found in the ROI: an edge position was found on {len(points)} scan line(s), "
+                         f"at least {MIN_SCAN_LINES} needed")
     for _ in range(2):
         center = points.mean(axis=0)
         _, _, vt = np.linalg.svd(points - center, full_matrices=False)
@@ -392,15 +425,21 @@ def _fit_line(points: np.ndarray):
     return center, direction, float(np.std(residual))
 
 
-def _esf(data: np.ndarray, point, normal, oversample: int):
+def _esf(data: np.ndarray, point, normal, oversample: int, min_bins: int):
     """Edge-spread function: pixel values binned by their distance to the edge line.
 
     Returns positions (pixels), ESF values, the sample count per bin, and the
-    well-sampled half-range (pixels) on each side of the edge.
+    well-sampled half-range (pixels) on each side of the edge. Raises
+    ValueError (naming the ROI) when the ROI reaches less than a pixel past
+    the edge on one side, or when fewer than ``min_bins`` bins around the edge
+    are well sampled (see :func:`_check_sampling`).
     """
     rows, cols = np.indices(data.shape, dtype=float)
     distance = (rows - point[0]) * normal[0] + (cols - point[1]) * normal[1]
     reach = min(distance.max(), -distance.min())
+    if reach < 1:
+        raise ValueError("the edge runs along the border or through a corner of the ROI: the ROI must reach at "
+                         "least a pixel on each side of it; centre the ROI on the edge")
     bins = np.floor(distance * oversample).astype(np.int64)
     lowest = int(np.floor(-reach * oversample))
     highest = int(np.floor(reach * oversample))
@@ -413,8 +452,22 @@ def _esf(data: np.ndarray, point, normal, oversample: int):
     filled = counts > 0
     esf = np.interp(positions, positions[filled], sums[filled] / counts[filled])
     usable = _well_sampled(counts)
+    _check_sampling(usable.stop - usable.start, min_bins, normal, oversample)
     positions = positions[usable]
     return positions, esf[usable], counts[usable], (-positions[0], positions[-1])
+
+
+def _check_sampling(run: int, min_bins: int, normal, oversample: int) -> None:
+    """Raise ValueError (naming the ROI) when the run of well-sampled ESF bins is shorter than ``min_bins``.
+
+    Pixels of an edge within a degree or so of 0, 45 or 90 degrees all lie at
+    a few distances from it, leaving the bins in between (nearly) empty.
+    """
+    if run < min_bins:
+        angle = _edge_angle((-normal[1], normal[0]))
+        raise ValueError(f"the edge in the ROI is too close to {45 * round(angle / 45) % 180}° ({angle:.2f}°) for "
+                         f"the slanted-edge method: its pixels leave most of the 1/{oversample}-pixel bins across it "
+                         "empty; slant the edge by a few degrees")
 
 
 def _well_sampled(counts) -> slice:
@@ -469,6 +522,11 @@ def _edge_mtf(esf: np.ndarray, variance: np.ndarray, oversample: int, window: st
         Peak-normalised LSF.
     frequency, mtf, noise : ndarray, shape (n_freq,)
         Cycles/pixel up to 1.0, the MTF, and the rms noise amplitude of the MTF (see :func:`_edge_noise`).
+
+    Raises
+    ------
+    ValueError
+        When the windowed LSF (its DC term, the rise across the edge) is not above its noise.
     """
     lsf = np.gradient(esf)
     peak = int(np.argmax(ndimage.uniform_filter1d(lsf, oversample)))
@@ -478,12 +536,16 @@ def _edge_mtf(esf: np.ndarray, variance: np.ndarray, oversample: int, window: st
     taper = _window(lsf.size, centroid, window, 2 * half_width * oversample)
     frequency = np.fft.rfftfreq(lsf.size, d=1 / oversample)
     step = 1 / oversample
-    spectrum = np.abs(np.fft.rfft(lsf * taper))
+    transform = np.fft.rfft(lsf * taper)
+    spectrum = np.abs(transform)
     keep = frequency <= 1.0
     frequency = frequency[keep]
+    noise = _edge_noise(taper, variance, frequency * step)
+    if transform[0].real <= max(noise[0], 1e-12):
+        raise ValueError("no edge found in the ROI: the line-spread function, windowed around its peak, does not "
+                         "add up to a rise above its noise (scattered bright pixels rather than an edge?)")
     correction = spectrum[0] * np.sinc(2 * frequency * step) * np.sinc(frequency * step)
-    noise = _edge_noise(taper, variance, frequency * step) / correction
-    return lsf / lsf.max(), frequency, spectrum[keep] / correction, noise
+    return lsf / lsf.max(), frequency, spectrum[keep] / correction, noise / correction
 
 
 def _edge_noise(taper: np.ndarray, variance: np.ndarray, cycles_per_bin: np.ndarray) -> np.ndarray:
@@ -554,36 +616,43 @@ def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: st
     Raises
     ------
     ValueError
-        Not 2-D, NaN/Inf, ROI outside the image or too small, no edge (flat
-        region), several edges, bad oversample or window.
+        Not a real 2-D array, under 16 x 16 pixels, NaN/Inf or values beyond
+        a quarter of the float64 range, ROI outside the image or too small,
+        no edge (flat region), an edge within a degree or so of 0, 45 or 90
+        degrees (too few sub-pixel phases) or through a corner of the ROI,
+        several edges, bad oversample or window.
     """
-    data = _image_2d(image)
+    data, exponent = _image_2d(image, MIN_ROI)
     pixel = _square_pixel(pixel_size)
     if isinstance(oversample, bool) or not isinstance(oversample, (int, np.integer)) or not 1 <= oversample <= 16:
         raise ValueError(f"oversample must be an integer in [1, 16], got {oversample!r}")
-    if window not in WINDOWS:
+    if not isinstance(window, str) or window not in WINDOWS:
         raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
-    row0, col0, row1, col1 = _check_roi(roi, data.shape)
+    row0, col0, row1, col1 = _check_roi(roi, data.shape, MIN_ROI)
     region = data[row0:row1, col0:col1]
     noise = _noise_sigma(region)
     normal = _initial_normal(region, noise)
     points = _line_centroids(region, normal, half_width=8.0)
     center, direction, _ = _fit_line(points)
     normal = _oriented_normal(direction, normal)
-    positions, esf, _, extent = _esf(region, center, normal, oversample)
-    _check_contrast(esf, noise)
+    # a first, coarse ESF, for the contrast and the transition width: enough bins for distinct plateaus
+    positions, esf, _, extent = _esf(region, center, normal, oversample, min_bins=3)
+    _check_contrast(esf, noise, exponent)
     width = _transition_width(positions, esf)
     points = _line_centroids(region, normal, half_width=max(4.0, 3 * width))
     center, direction, _ = _fit_line(points)
     normal = _oriented_normal(direction, normal)
-    positions, esf, counts, extent = _esf(region, center, normal, oversample)
+    # the ESF measured: at least two pixels' worth of bins
+    positions, esf, counts, extent = _esf(region, center, normal, oversample, min_bins=max(3, 2 * oversample))
+    _check_contrast(esf, noise, exponent)
     if _several_edges(positions, esf, width, oversample):
         raise ValueError("several edges (or a line) in the ROI: draw one ROI across a single edge")
     span = max(HALF_WIDTH_MIN, HALF_WIDTH_FACTOR * width) * TAPERED_SPAN.get(window, 1.0)
     lsf, frequency, mtf, mtf_noise = _edge_mtf(esf, noise**2 / counts, oversample, window, half_width=span)
     angle = _edge_angle(direction)
     notes = _edge_warnings(angle, extent, len(points), width)
-    return _finish(EdgeMTFResult, frequency, mtf, mtf_noise, pixel, esf_position=positions, esf=esf, lsf=lsf,
+    return _finish(EdgeMTFResult, frequency, mtf, mtf_noise, pixel, esf_position=positions,
+                   esf=np.ldexp(esf, exponent), lsf=lsf,
                    edge_angle=angle, center=(float(center[0] + row0), float(center[1] + col0)),
                    notes=notes, roi=(row0, col0, row1, col1),
                    parameters={"oversample": int(oversample), "window": window})
@@ -595,10 +664,15 @@ def _oriented_normal(direction, previous):
     return normal if normal @ previous >= 0 else -normal
 
 
-def _check_contrast(esf, noise: float) -> None:
+def _check_contrast(esf, noise: float, exponent: int) -> None:
+    """Raise ValueError (no edge in the ROI) unless the ESF rises by :data:`MIN_EDGE_SNR` times the noise.
+
+    The data were divided by ``2**exponent`` (see :func:`_image_2d`): the message shows image units.
+    """
     low, high = _plateaus(esf)
-    step = abs(high - low)
+    step = high - low
     if step < MIN_EDGE_SNR * max(noise, 1e-12):
+        step, noise = np.ldexp([step, noise], exponent)
         raise ValueError(f"no edge found in the ROI: the step ({step:.3g}) is below {MIN_EDGE_SNR}x the noise "
                          f"({noise:.3g})")
 
@@ -636,13 +710,14 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
     Raises
     ------
     ValueError
-        Not 2-D, NaN/Inf, centre outside the image, box too small or not
-        fitting in the image, or no bead above the background.
+        Not a real 2-D array, NaN/Inf or values beyond a quarter of the
+        float64 range, centre not (row, col) or outside the image, box too
+        small or not fitting in the image, or no bead above the background.
     """
-    data = _image_2d(image)
+    data, exponent = _image_2d(image, MIN_BOX)
     pixel = _square_pixel(pixel_size)
-    if isinstance(box, bool) or not isinstance(box, (int, np.integer)) or box < 8:
-        raise ValueError(f"box must be an integer >= 8, got {box!r}")
+    if isinstance(box, bool) or not isinstance(box, (int, np.integer)) or box < MIN_BOX:
+        raise ValueError(f"box must be an integer >= {MIN_BOX}, got {box!r}")
     if min(data.shape) < box:
         raise ValueError(f"box ({box}) is larger than the image {data.shape}")
     if center is None:
@@ -659,14 +734,27 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
     outer = min(7 * sigma, box / 2)
     window = _soft_disc(patch.shape, refined - origin, inner=outer / 2, outer=outer)
     background, noise = _background(patch, window)
+    _check_peak(amplitude, noise, exponent)
     psf = patch - background
     frequency, mtf, mtf_noise = _radial_mtf(psf * window, noise**2, float(np.sum(window**2)))
     fwhm = float(2 * np.sqrt(2 * np.log(2)) * sigma * pixel)
     radius, profile = _radial_profile(psf, refined - origin)
-    return _finish(PointMTFResult, frequency, mtf, mtf_noise, pixel, psf=psf, fwhm=fwhm, profile_radius=radius,
+    return _finish(PointMTFResult, frequency, mtf, mtf_noise, pixel, psf=np.ldexp(psf, exponent), fwhm=fwhm,
+                   profile_radius=radius,
                    profile=profile / amplitude, center=(float(refined[0]), float(refined[1])),
                    roi=(int(origin[0]), int(origin[1]), int(origin[0]) + box, int(origin[1]) + box),
                    parameters={"box": int(box)})
+
+
+def _check_peak(amplitude: float, noise: float, exponent: int) -> None:
+    """Raise ValueError (no bead) unless the fitted Gaussian peaks above the background noise.
+
+    The data were divided by ``2**exponent`` (see :func:`_image_2d`): the message shows image units.
+    """
+    if amplitude < max(noise, 1e-12):
+        amplitude, noise = np.ldexp([amplitude, noise], exponent)
+        raise ValueError(f"no bead found: the Gaussian fitted to the box peaks at {amplitude:.3g}, not above the "
+                         f"background noise ({noise:.3g})")
 
 
 def _border_statistics(patch) -> tuple[float, float]:
@@ -695,7 +783,7 @@ def _soft_disc(shape, center, inner: float, outer: float) -> np.ndarray:
 def _check_center(center, shape) -> np.ndarray:
     try:
         point = np.array([float(center[0]), float(center[1])])
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, KeyError):
         raise ValueError(f"center must be (row, col), got {center!r}") from None
     if not (0 <= point[0] < shape[0] and 0 <= point[1] < shape[1]):
         raise ValueError(f"center {tuple(point)} lies outside the image of shape {shape}")
@@ -741,6 +829,11 @@ def _radial_mtf(psf, noise_variance: float, window_power: float, padding: int = 
         / sqrt(n))`` over the DC amplitude, where ``n = max(1, 2 f sqrt(pi
         window_power))`` counts the independent Fourier samples in the shell
         (within 10 % of simulated noise-only boxes).
+
+    Raises
+    ------
+    ValueError
+        When the DC amplitude is not above its noise (no bead to normalise by).
     """
     size = padding * max(psf.shape)
     power = np.abs(np.fft.rfft2(psf, s=(size, size))) ** 2
@@ -757,6 +850,8 @@ def _radial_mtf(psf, noise_variance: float, window_power: float, padding: int = 
     frequency = np.arange(n_shells) / size
     independent = np.maximum(1.0, 2 * frequency * np.sqrt(np.pi * window_power))
     noise = np.sqrt(noise_power / np.sqrt(independent))
+    if amplitude[0] <= noise[0]:
+        raise ValueError("no bead found: the box's total signal (its DC term) is not above its noise")
     return frequency, amplitude / amplitude[0], noise / amplitude[0]
 
 
