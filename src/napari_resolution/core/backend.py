@@ -68,7 +68,7 @@ def resolve_device(device, *arrays) -> types.ModuleType:
     ValueError
         An unknown device, or "gpu" without cupy and a CUDA device.
     """
-    if device not in DEVICES:
+    if not (device is None or isinstance(device, str) and device in DEVICES):  # (an array has no truth value)
         raise ValueError(f"device must be None, 'cpu' or 'gpu', got {shown(device)}")
     if device == "cpu":
         return np

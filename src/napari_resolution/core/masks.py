@@ -132,6 +132,8 @@ def spherical_mask(shape, radius=None, soft_edge: float = 0, center=None, *, pix
         if radius <= 0:
             raise ValueError(f"soft_edge ({soft_edge}) leaves no room for a sphere in a box of shape {shape}")
     radius = _real(radius, "radius")
+    if not math.isfinite(radius + soft_edge):
+        raise ValueError(f"radius ({radius:g}) plus soft_edge ({soft_edge:g}) must be finite")
     return raised_cosine_mask(shape, radius, radius + soft_edge, center=center, pixel_size=sizes)
 
 

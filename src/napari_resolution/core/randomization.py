@@ -218,7 +218,7 @@ def _randomization_shell(unmasked, *, frequency, randomize_at, reference_pixel) 
     if randomize_at < 1:
         below = np.flatnonzero(unmasked[1:] < randomize_at) + 1
         return int(below[0]) if below.size else len(frequency) - 1
-    return int(np.floor(reference_pixel / randomize_at / frequency[1] + 0.5))
+    return min(int(np.floor(reference_pixel / randomize_at / frequency[1] + 0.5)), len(frequency) - 1)
 
 
 def _check_randomize_at(randomize_at, reference_pixel: float) -> float:

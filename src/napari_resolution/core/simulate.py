@@ -186,7 +186,7 @@ def _float_dtype(dtype) -> np.dtype:
         chosen = np.dtype(dtype)
     except TypeError:
         chosen = None
-    if chosen not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if chosen is None or chosen not in (np.dtype(np.float32), np.dtype(np.float64)):  # (None == float64 dtype)
         raise ValueError(f"dtype must be float32 or float64, got {shown(dtype)}")
     return chosen
 
@@ -245,8 +245,9 @@ def phantom_pair(
     sigma = _number(sigma, "sigma", 0, above=True)
     dtype = _float_dtype(dtype)
     noise = _number(noise, "noise", 0)
-    if noise > np.finfo(dtype).max / 16:  # its normal deviates (up to about 6 noise) must stay finite
-        raise ValueError(f"noise must be below {np.finfo(dtype).max / 16:.3g} in {dtype}, got {noise:g}")
+    largest = float(np.finfo(dtype).max) / 16  # its normal deviates (up to about 6 noise) must stay finite
+    if noise > largest:
+        raise ValueError(f"noise must be below {largest:.3g} in {dtype}, got {noise:g}")
     sizes = normalize_pixel_size(pixel_size, len(shape))
     rng = _generator(seed)
     mean_power = _mean_power(shape, sizes, sigma)

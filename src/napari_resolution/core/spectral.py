@@ -64,7 +64,10 @@ def working_mask(mask, shape, dtype, xp, path: str):
     mask = to_device(mask, xp)
     if path == "numba" and mask.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
         return mask
-    return mask.astype(dtype, copy=False)
+    converted = mask.astype(dtype, copy=False)
+    if converted is not mask and not bool((converted > 0).any()):  # e.g. float64 weights below float32's range
+        raise ValueError(f"mask is zero everywhere in {np.dtype(dtype)}: its weights are too small for it")
+    return converted
 
 
 def packed_mask_rows(a, b, mask) -> kernels.MaskRows:

@@ -131,21 +131,22 @@ def resolution_from_crossing(crossing, status: str, reference_pixel: float):
     ------
     ValueError
         An unknown status, a reference pixel that is not a positive number,
-        or, for "resolved", a crossing that gives no finite resolution.
+        or a crossing (for "resolved") and reference pixel that give no
+        finite resolution.
     """
     if not isinstance(status, str) or status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {shown(status)}")
     if not (isinstance(reference_pixel, Real) and 0 < reference_pixel < np.inf):
         raise ValueError(f"reference_pixel must be a positive number, got {shown(reference_pixel)}")
-    if status == "resolved":
-        positive = isinstance(crossing, Real) and crossing > 0
-        resolution = float(reference_pixel) / float(crossing) if positive else np.nan  # Python floats: no warning
-        if not 0 < resolution < np.inf:
-            raise ValueError(f"crossing must be a positive frequency for status 'resolved', got {shown(crossing)}")
-        return resolution
-    if status == "bound":
-        return reference_pixel / 0.5
-    return None
+    if status == "unresolved":
+        return None
+    crossing = 0.5 if status == "bound" else crossing  # a bound: the Nyquist frequency
+    positive = isinstance(crossing, Real) and crossing > 0
+    resolution = float(reference_pixel) / float(crossing) if positive else np.nan  # Python floats: no warning
+    if not 0 < resolution < np.inf:
+        raise ValueError(f"crossing ({shown(crossing)}) and reference_pixel ({shown(reference_pixel)}) give no "
+                         f"finite resolution for status {status!r}: the crossing must be a positive frequency")
+    return resolution
 
 
 def find_crossing(frequency, curve, threshold, rule: str = "first-below", decidable=None):

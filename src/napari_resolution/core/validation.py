@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from numbers import Integral
 
 import numpy as np
 
 __all__ = ["check_image", "check_int", "check_mask", "check_progress", "renamed", "shown", "working_dtype"]
+
+
+
+def _short_repr() -> reprlib.Repr:
+    """How values are abbreviated in error messages (long sequences and strings end in "...")."""
+    short = reprlib.Repr()
+    short.maxlist = short.maxtuple = 8
+    short.maxstring = short.maxother = 60
+    return short
+
+
+_SHORT = _short_repr()
 
 #: The argument names an error message starts with: "a must ...", "a and b must ...".
 _LEADING_ARGUMENTS = re.compile(r"^(\w+)(?: and (\w+))?\b")
@@ -47,8 +60,9 @@ def renamed(message: str, names: dict) -> str:
 
 
 def shown(value) -> str:
-    """``repr(value)`` for an error message, numpy scalars shown as plain numbers (``2.5``, not ``np.float64(2.5)``)."""
-    return repr(_plain(value))
+    """``repr(value)`` for an error message: numpy scalars as plain numbers (``2.5``, not ``np.float64(2.5)``),
+    long sequences and strings abbreviated with "..."."""
+    return _SHORT.repr(_plain(value))
 
 
 def working_dtype(dtype) -> np.dtype:
