@@ -12,6 +12,7 @@ The public API is Qt-free: importing this package never imports Qt or napari.
 
 from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
 from .core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
+from .core.local import LocalResolutionResult, local_fsc
 from .core.masks import (
     make_mask,
     mask_from_half_maps,
@@ -34,6 +35,7 @@ __all__ = [
     "DecorrelationResult",
     "DecorrelationStackResult",
     "EdgeMTFResult",
+    "LocalResolutionResult",
     "MTFResult",
     "PhaseRandomizedResult",
     "PointMTFResult",
@@ -42,6 +44,7 @@ __all__ = [
     "fourier_correlation",
     "frc",
     "fsc",
+    "local_fsc",
     "make_mask",
     "mask_from_half_maps",
     "mtf_edge",

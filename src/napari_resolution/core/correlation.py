@@ -307,7 +307,7 @@ def fourier_correlation(
     tapered = _tapered_axes(a, b, width, taper, xp)
     windows = None if mask is not None else [tukey_window(n, width if on else 0) for n, on in zip(a.shape, tapered)]
     sums = correlation_sums(a, b, geometry, xp, path, windows=windows, mask=mask, progress=progress)
-    return _assemble(sums, geometry, criterion, threshold, crossing_rule, {
+    return result_from_sums(sums, geometry, threshold, crossing_rule, {
         "shape": tuple(a.shape), "ring_thickness": geometry.ring_thickness,
         "apodization": width, "taper": taper, "tapered_axes": tapered, "masked": mask is not None,
         "crossing_rule": crossing_rule, "dtype": str(dtype), "path": path,
@@ -347,7 +347,22 @@ def _ring_warnings(crossing, status: str, geometry) -> tuple:
             f"and read optimistic (more than 5 % on simulated data); use ring_thickness <= {advised}",)
 
 
-def _assemble(sums, geometry, criterion, threshold, crossing_rule, parameters) -> CorrelationResult:
+def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: dict) -> CorrelationResult:
+    """The :class:`CorrelationResult` of shell sums (e.g. one box of a local FSC).
+
+    Parameters
+    ----------
+    sums : ndarray, shape (4, n_shells)
+        Counts, Re A B*, |A|^2, |B|^2 per shell (:func:`~.spectral.correlation_sums`).
+    geometry : ShellGeometry
+        The shells the sums were made on.
+    threshold : str or float
+        Criterion (see :func:`fourier_correlation`).
+    crossing_rule : {"first-below", "last-above"}
+    parameters : dict
+        Recorded in the result.
+    """
+    criterion, _ = parse_threshold(threshold)
     n_points, correlation = curve_from_sums(sums)
     frequency = geometry.frequency
     curve = threshold_curve(threshold, n_points)

@@ -34,6 +34,8 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
 
 __all__ = [
     "MaskRows",
+    "box_shell_sums",
+    "gather_windowed_boxes",
     "jit_enabled",
     "mask_packed_inplace",
     "mask_rows",
@@ -375,6 +377,91 @@ if numba is not None:
             values, weights = packed[z, y, start:stop], mask[z, y, start:stop]
             for x in range(stop - start):
                 values[x] = (values[x] - mean) * weights[x]
+
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _gather_kernel(volume, starts, window, out):  # pragma: no cover - compiled
+        """out[i] = (box i of volume - its window-weighted mean) * window; boxes start at starts[i]."""
+        depth, height, width = window.shape
+        total = window.sum()
+        for i in numba.prange(starts.shape[0]):
+            z0, y0, x0 = starts[i, 0], starts[i, 1], starts[i, 2]
+            weighted = 0.0
+            for z in range(depth):
+                for y in range(height):
+                    for x in range(width):
+                        weighted += volume[z0 + z, y0 + y, x0 + x] * window[z, y, x]
+            mean = weighted / total
+            for z in range(depth):
+                for y in range(height):
+                    for x in range(width):
+                        out[i, z, y, x] = (volume[z0 + z, y0 + y, x0 + x] - mean) * window[z, y, x]
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _box_sums_kernel(spectrum1, spectrum2, shells, columns, n_shells):  # pragma: no cover - compiled
+        """Per box: Re F1 F2*, |F1|^2, |F2|^2 summed into shells (rfft layout, Hermitian column weights)."""
+        n, depth, height, half = spectrum1.shape
+        sums = np.zeros((n, 3, n_shells))
+        for i in numba.prange(n):
+            for z in range(depth):
+                for y in range(height):
+                    for x in range(half):
+                        shell = shells[z, y, x]
+                        if shell >= n_shells:
+                            continue
+                        a, b, w = spectrum1[i, z, y, x], spectrum2[i, z, y, x], columns[x]
+                        sums[i, 0, shell] += w * (a.real * b.real + a.imag * b.imag)
+                        sums[i, 1, shell] += w * (a.real * a.real + a.imag * a.imag)
+                        sums[i, 2, shell] += w * (b.real * b.real + b.imag * b.imag)
+        return sums
+
+
+def gather_windowed_boxes(volume, starts, window) -> np.ndarray:
+    """Boxes of ``volume`` starting at ``starts``, each minus its window-weighted mean, times ``window``.
+
+    Parameters
+    ----------
+    volume : ndarray, shape (Y, X) or (Z, Y, X)
+        float32 or float64.
+    starts : ndarray of int, shape (n, ndim)
+        First pixel of each box.
+    window : ndarray, shape of a box
+        The window, ``volume``'s dtype.
+
+    Returns
+    -------
+    ndarray, shape (n, *window.shape)
+    """
+    starts3 = np.zeros((len(starts), 3), np.int64)
+    starts3[:, 3 - starts.shape[1]:] = starts
+    out = np.empty((len(starts), *window.shape), volume.dtype)
+    _run(_gather_kernel, _as_3d(volume), starts3, _as_3d(window), out.reshape(len(starts), *_as_3d(window).shape))
+    return out
+
+
+def box_shell_sums(spectrum1, spectrum2, shells, columns, n_shells: int) -> np.ndarray:
+    """Shell sums of a batch of box spectra in one parallel pass.
+
+    Parameters
+    ----------
+    spectrum1, spectrum2 : complex ndarray, shape (n, ..., X // 2 + 1)
+        rfft spectra of the boxes of each half.
+    shells : ndarray of int, shape of one spectrum
+        Shell of every voxel (>= ``n_shells``: beyond Nyquist, dropped).
+    columns : ndarray, shape (X // 2 + 1,)
+        Hermitian multiplicity of each column.
+    n_shells : int
+
+    Returns
+    -------
+    ndarray, shape (n, 3, n_shells), float64
+        Re F1 F2*, |F1|^2, |F2|^2 per shell.
+    """
+    batch = spectrum1.shape[0]
+    as_4d = [s.reshape(batch, *_as_3d(s[0]).shape) for s in (spectrum1, spectrum2)]
+    return _run(_box_sums_kernel, *as_4d, _as_3d(shells).astype(np.int64), columns.astype(np.float64), n_shells)
 
 
 def _as_3d(array):

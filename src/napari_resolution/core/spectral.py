@@ -256,18 +256,22 @@ def curve_from_sums(sums) -> tuple[np.ndarray, np.ndarray]:
     Shells without power get NaN; a DC-only first shell gets 1 by convention
     (the means are removed, so its own value is meaningless).
 
+    Parameters
+    ----------
+    sums : ndarray, shape (4, ..., n_shells)
+        Counts, Re A B*, |A|^2, |B|^2 (of one pair, or of a batch along the middle axes).
+
     Returns
     -------
-    n_points : ndarray of int64, shape (n_shells,)
-    correlation : ndarray of float64, shape (n_shells,)
+    n_points : ndarray of int64, shape (..., n_shells)
+    correlation : ndarray of float64, shape (..., n_shells)
     """
     counts, cross, power1, power2 = sums
     n_points = np.rint(counts).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         correlation = cross / (np.sqrt(power1) * np.sqrt(power2))  # the product of two large powers overflows
     correlation[~np.isfinite(correlation)] = np.nan
-    if n_points[0] == 1:
-        correlation[0] = 1.0
+    correlation[..., 0] = np.where(n_points[..., 0] == 1, 1.0, correlation[..., 0])
     return n_points, correlation
 
 

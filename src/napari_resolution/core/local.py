@@ -1,0 +1,428 @@
+"""Local resolution from two half-maps: the FSC of small windowed boxes, batched, merged into a map.
+
+Boxes of side ``box`` sit every ``step`` pixels; each box of both halves is
+mean-subtracted (window-weighted), windowed, transformed, and correlated on
+the box's own shells. The boxes go through the FFT in chunks (bounded
+memory, no Python loop over boxes), and their shell sums are one matrix
+product of the per-voxel terms with the voxel-to-shell incidence matrix. Every
+box's threshold comes from that box's shell counts (all boxes share them).
+The map interpolates 1/resolution (frequency) linearly between box centres,
+takes the nearest centre's value beyond the outermost ones (no
+extrapolation), and is NaN outside the mask.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import ndimage
+
+from . import kernels
+from .backend import resolve_device, rfftn, to_host
+from .correlation import fourier_correlation, result_from_sums
+from .figures import COLORS, Curve, Marker, Plot
+from .frequency import fold_mirrored, folded_shells, hermitian_weights, shell_geometry, shell_index
+from .results import Result, result_dataclass
+from .spectral import compute_path, curve_from_sums
+from .thresholds import STATUSES, find_crossings, parse_threshold, resolution_from_crossing, threshold_curve
+from .validation import check_image, check_int, check_mask, check_progress, shown, working_dtype
+
+__all__ = ["LocalResolutionResult", "default_box", "local_fsc"]
+
+#: Default box side: this many times the global resolution in pixels, clamped to BOX_RANGE (even).
+BOX_PER_RESOLUTION = 5
+BOX_RANGE = (16, 64)
+#: Bytes of box data (both halves, complex spectra included) held at once.
+CHUNK_BYTES = 512 * 2**20
+WINDOWS = ("hann", "none")
+#: A box resolves no period longer than box / MIN_PERIODS: a crossing below it is read as noise ("unresolved").
+MIN_PERIODS = 1.5
+#: Fewer boxes than this get a warning.
+MIN_BOXES = 8
+#: Percentiles reported inside the mask.
+PERCENTILES = (5, 25, 50, 75, 95)
+
+
+@result_dataclass
+class LocalResolutionResult(Result):
+    """A local-resolution map and the boxes it was made from.
+
+    Attributes
+    ----------
+    map : ndarray, shape of the input
+        Full-period local resolution in ``pixel_size`` units; NaN outside the
+        mask and where no box around resolves.
+    centres : ndarray of int, shape (n_boxes, ndim)
+        Box centres (pixel indices).
+    values : ndarray, shape (n_boxes,)
+        Each box's resolution (the Nyquist bound for "bound", NaN for "unresolved").
+    statuses : tuple of str
+        Each box's status.
+    box, step : int
+        Box side and spacing of the centres, pixels.
+    frequency : ndarray, shape (n_shells,)
+        Shell centres of a box, cycles/pixel.
+    threshold : ndarray, shape (n_shells,)
+        The criterion's curve for a box's shell counts.
+    criterion : str
+    sums : ndarray, shape (n_boxes, 4, n_shells)
+        Per box: counts, Re A B*, |A|^2, |B|^2 (for :meth:`curve_at`).
+    statistics : dict
+        Inside the mask: median, mean, percentiles, histogram (counts, edges).
+    global_result : CorrelationResult
+        The FSC of the whole inputs, for reference.
+    status : str
+        "resolved" when some box resolves, "bound" when all read the Nyquist
+        bound, else "unresolved".
+    """
+
+    map: np.ndarray
+    centres: np.ndarray
+    values: np.ndarray
+    statuses: tuple
+    box: int
+    step: int
+    frequency: np.ndarray
+    threshold: np.ndarray
+    criterion: str
+    sums: np.ndarray
+    statistics: dict
+    global_result: object
+    status: str
+    pixel_size: tuple
+    warnings: tuple
+    parameters: dict
+
+    def box_index(self, position) -> int:
+        """Index of the box whose centre is nearest ``position`` (pixel coordinates, one per axis)."""
+        point = np.asarray(position, dtype=np.float64)
+        if point.shape != (self.centres.shape[1],):
+            raise ValueError(f"position must have {self.centres.shape[1]} coordinates, got {shown(position)}")
+        return int(np.argmin(((self.centres - point) ** 2).sum(axis=1)))
+
+    def curve_at(self, position):
+        """The FSC of the box nearest ``position``, as a :class:`~.correlation.CorrelationResult`."""
+        index = self.box_index(position)
+        geometry = shell_geometry((self.box,) * self.centres.shape[1], self.pixel_size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # e.g. a box of identical halves: said in the result
+            return result_from_sums(self.sums[index], geometry, self.parameters["threshold"], "first-below",
+                                    {"box": self.box, "centre": tuple(int(c) for c in self.centres[index])})
+
+    def summary(self, unit: str = "") -> str:
+        """``median 4.2 Å local resolution (0.143; 5-95 %: 3.8-6.1 Å) · box 32 px, 2197 boxes · status …``."""
+        spaced = f" {unit}" if unit else ""
+        stats = self.statistics
+        head = "no local resolution" if stats["median"] is None else (
+            f"median {stats['median']:.3g}{spaced} local resolution ({self.criterion}; 5-95 %: "
+            f"{stats['p5']:.3g}-{stats['p95']:.3g}{spaced})")
+        return f"{head} · box {self.box} px, {len(self.values)} boxes · status {self.status}"
+
+    def plots(self, unit: str = "") -> tuple:
+        """The histogram of the map inside the mask, with the median marked."""
+        counts, edges = (np.asarray(v, dtype=float) for v in self.statistics["histogram"])
+        centres = (edges[:-1] + edges[1:]) / 2 if edges.size > 1 else edges
+        markers = () if self.statistics["median"] is None else (
+            Marker(self.statistics["median"], f"median {self.statistics['median']:.3g}{' ' + unit if unit else ''}"),)
+        return (Plot("local resolution", (Curve("voxels", centres, counts, "measured", COLORS["measured"]),),
+                     markers, x_label=f"local resolution, full period ({unit or 'pixel_size units'})",
+                     y_label="voxels", frequency_axis=False, x_range=None, unit=unit),)
+
+    def to_dict(self) -> dict:
+        """Statistics, the box table and the settings, JSON-ready (the map and the sums are left out)."""
+        full = super().to_dict()
+        for name in ("map", "sums"):
+            full.pop(name)
+        full["global_result"] = {key: full["global_result"][key] for key in ("resolution", "status", "criterion")} \
+            if isinstance(full["global_result"], dict) else None
+        return full
+
+
+def default_box(resolution_pixels: float | None, shape) -> int:
+    """Box side for a global resolution of ``resolution_pixels``: 5x it, even, in [16, 64] and within ``shape``."""
+    wanted = BOX_PER_RESOLUTION * (resolution_pixels or 2.0)
+    box = int(np.clip(2 * round(wanted / 2), *BOX_RANGE))
+    return min(box, min(shape) - min(shape) % 2)
+
+
+def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None, pixel_size=1.0,
+              window: str = "hann", device=None, progress=None) -> LocalResolutionResult:
+    """Local resolution map of two half-maps (3-D) or images (2-D) by block-wise FSC.
+
+    Parameters
+    ----------
+    half1, half2 : array, shape (Y, X) or (Z, Y, X)
+        Independent halves (numpy or cupy; float32 kept). Not modified.
+    box : int, optional
+        Box side in pixels (>= 8, at most the smallest axis). Default:
+        :func:`default_box` of the global resolution.
+    step : int, optional
+        Spacing of the box centres in pixels (default ``box // 4``).
+    threshold : str or float
+        Criterion (as :func:`~.correlation.fourier_correlation`), applied
+        with the shell counts of a box.
+    mask : array, optional
+        Weights in [0, 1], the inputs' shape: only boxes whose centre is
+        inside (> 0.5) are computed; the map is NaN outside.
+    pixel_size : float or sequence of float
+        Pixel size, one value or one per axis.
+    window : {"hann", "none"}
+        Window applied to each box.
+    device : {None, "cpu", "gpu"}
+        Where to compute (see :func:`~.backend.resolve_device`).
+    progress : callable, optional
+        Called with the fraction done; raising in it cancels.
+
+    Returns
+    -------
+    LocalResolutionResult
+
+    Raises
+    ------
+    ValueError
+        Shapes that differ, not 2-D/3-D, NaN/Inf, a box larger than the
+        image or below 8, a step below 1, an unknown threshold or window, a
+        mask of another shape.
+    """
+    shape = _check_inputs(half1, half2, mask, window, progress)
+    criterion, _ = parse_threshold(threshold)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the global FSC is a reference: its doubts are not ours
+        global_result = fourier_correlation(half1, half2, pixel_size=pixel_size, threshold=threshold, device=device)
+    reference = global_result.reference_pixel_size
+    box = _check_box(box, global_result, shape)
+    step = max(1, box // 4) if step is None else check_int(step, "step", minimum=1)
+    xp = resolve_device(device, half1, half2, mask)
+    inside = None if mask is None else to_host(mask) > 0.5
+    centres = _box_centres(shape, box, step, inside)
+    geometry = shell_geometry((box,) * len(shape), pixel_size)
+    sums = _box_sums(half1, half2, centres, box, window, geometry, xp, progress)
+    counts, curves = curve_from_sums(np.moveaxis(sums, 1, 0))  # every box has the same shell counts
+    curve = threshold_curve(threshold, counts[0])
+    crossings, status_index = find_crossings(geometry.frequency, curves, curve[None])
+    statuses = _box_statuses(crossings, status_index, box)
+    values = np.array([np.nan if r is None else r for r in (
+        resolution_from_crossing(c, s, reference) for c, s in zip(crossings, statuses))])
+    local_map = _merge(values, centres, shape, reference, inside)
+    return LocalResolutionResult(
+        map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
+        frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
+        statistics=_statistics(local_map), global_result=global_result, status=_overall(statuses),
+        pixel_size=geometry.pixel_size,
+        warnings=_warnings(box, global_result, len(values), inside),
+        parameters={"threshold": threshold, "box": box, "step": step, "window": window, "shape": shape,
+                    "masked": mask is not None, "n_boxes": len(values), "path": compute_path(xp)},
+    )
+
+
+def _check_inputs(half1, half2, mask, window, progress) -> tuple:
+    """The inputs' shape; ValueError naming what is wrong."""
+    check_image(half1, "half1")
+    check_image(half2, "half2")
+    if half1.shape != half2.shape:
+        raise ValueError(f"half1 and half2 must have the same shape, got {half1.shape} and {half2.shape}")
+    if mask is not None:
+        check_mask(mask, half1.shape)
+    if window not in WINDOWS:
+        raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {shown(window)}")
+    check_progress(progress)
+    return tuple(int(n) for n in half1.shape)
+
+
+def _check_box(box, global_result, shape) -> int:
+    """``box`` checked, or the default from the global resolution."""
+    if box is None:
+        pixels = None if global_result.resolution is None else global_result.resolution / \
+            global_result.reference_pixel_size
+        return default_box(pixels, shape)
+    box = check_int(box, "box", minimum=8)
+    if box > min(shape):
+        raise ValueError(f"box ({box} pixels) is larger than the image's smallest axis ({min(shape)})")
+    return box
+
+
+def _axis_starts(n: int, box: int, step: int) -> np.ndarray:
+    """First pixels of the boxes along one axis: every ``step``, the last box touching the far edge."""
+    starts = np.arange(0, n - box + 1, step)
+    return starts if starts[-1] == n - box else np.append(starts, n - box)
+
+
+def _box_centres(shape, box: int, step: int, inside) -> np.ndarray:
+    """Centres (pixel indices) of the boxes on the grid, those inside the mask when there is one."""
+    grids = np.meshgrid(*[_axis_starts(n, box, step) + box // 2 for n in shape], indexing="ij")
+    centres = np.stack([g.ravel() for g in grids], axis=1)
+    if inside is not None:
+        centres = centres[inside[tuple(centres.T)]]
+        if centres.size == 0:
+            raise ValueError("mask holds no box centre (no voxel > 0.5 where a box fits)")
+    return centres
+
+
+def _box_window(box: int, ndim: int, window: str, dtype) -> np.ndarray:
+    """The separable window of one box, shape (box,) * ndim."""
+    line = np.hanning(box + 2)[1:-1] if window == "hann" else np.ones(box)
+    full = line
+    for _ in range(ndim - 1):
+        full = np.multiply.outer(full, line)
+    return full.astype(dtype)
+
+
+def _incidence(geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Folded-spectrum voxel -> shell incidence matrix (V, n_shells) with Hermitian weights, and the counts."""
+    index, counts = folded_shells(geometry)
+    columns = np.broadcast_to(hermitian_weights(geometry.shape[-1]),
+                              (int(index.size) // (geometry.shape[-1] // 2 + 1), geometry.shape[-1] // 2 + 1))
+    matrix = np.zeros((index.size, geometry.n_shells))
+    kept = index < geometry.n_shells
+    matrix[np.flatnonzero(kept), index[kept]] = columns.ravel()[kept]
+    return matrix, counts
+
+
+def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.ndarray:
+    """Shell sums (n_boxes, 4, n_shells) of every box, the boxes gathered and transformed in chunks."""
+    ndim = centres.shape[1]
+    dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
+    starts = centres - box // 2
+    chunk_sums = _chunk_sums_compiled if compute_path(xp) == "numba" else _chunk_sums_array
+    halves = [xp.ascontiguousarray(xp.asarray(h).astype(dtype, copy=False)) for h in (half1, half2)]
+    weights = _box_window(box, ndim, window, dtype)
+    per_chunk = max(1, CHUNK_BYTES // (6 * box**ndim * np.dtype(dtype).itemsize))
+    sums = np.empty((len(centres), 4, geometry.n_shells))
+    sums[:, 0] = folded_shells(geometry)[1]
+    for first in range(0, len(centres), per_chunk):
+        part = slice(first, first + per_chunk)
+        sums[part, 1:] = chunk_sums(halves, starts[part], weights, geometry, xp)
+        if progress is not None:
+            progress(min(1.0, (first + per_chunk) / len(centres)))
+    return sums
+
+
+def _chunk_sums_compiled(halves, starts, weights, geometry, xp) -> np.ndarray:
+    """(n, 3, n_shells) of a chunk of boxes with the compiled gather and shell-sum kernels (one pass each)."""
+    axes = tuple(range(1, weights.ndim + 1))
+    spectra = [rfftn(kernels.gather_windowed_boxes(half, starts, weights), axes=axes) for half in halves]
+    return kernels.box_shell_sums(*spectra, shell_index(geometry, np, half=True),
+                                  hermitian_weights(geometry.shape[-1]), geometry.n_shells)
+
+
+def _chunk_sums_array(halves, starts, weights, geometry, xp) -> np.ndarray:
+    """(n, 3, n_shells) of a chunk of boxes with array code (numpy or cupy): the reference and GPU path."""
+    ndim = weights.ndim
+    weights = xp.asarray(weights)
+    where = tuple(xp.asarray(starts.T))
+    spectra = [rfftn(_windowed(xp.lib.stride_tricks.sliding_window_view(half, weights.shape)[where], weights),
+                     axes=tuple(range(1, ndim + 1))) for half in halves]
+    matrix, _ = _incidence(geometry)
+    return to_host(_shell_terms(*spectra, xp.asarray(matrix, dtype=weights.dtype), xp))
+
+
+def _windowed(boxes, weights):
+    """Boxes (n, box, ...) minus their window-weighted means, times the window."""
+    axes = tuple(range(1, boxes.ndim))
+    means = (boxes * weights).sum(axis=axes, keepdims=True) / weights.sum()
+    return (boxes - means) * weights
+
+
+def _shell_terms(spectrum1, spectrum2, matrix, xp):
+    """Re F1 F2*, |F1|^2, |F2|^2 per shell of every box: (n, 3, n_shells), by one matrix product."""
+    n = spectrum1.shape[0]
+    terms = []
+    for x, y in ((spectrum1, spectrum2), (spectrum1, spectrum1), (spectrum2, spectrum2)):
+        product = x.real * y.real + x.imag * y.imag
+        terms.append(fold_mirrored(product, xp, first_axis=1).reshape(n, -1))
+    return xp.stack(terms, axis=1) @ matrix
+
+
+def _merge(values, centres, shape, reference: float, inside) -> np.ndarray:
+    """The map: 1/resolution interpolated linearly between centres (nearest beyond), back to resolution.
+
+    Boxes without a value (unresolved) weigh nothing: the interpolation is
+    normalised by the interpolated weights, so the map stays within the
+    range of the box values; where no box around has a value, the nearest
+    box with one gives it. NaN outside the mask, and everywhere when no box
+    has a value.
+    """
+    axes = [np.unique(centres[:, axis]) for axis in range(len(shape))]
+    frequency_grid = np.zeros([a.size for a in axes])
+    valid_grid = np.zeros(frequency_grid.shape, bool)
+    where = tuple(np.searchsorted(a, centres[:, axis]) for axis, a in enumerate(axes))
+    valid = np.isfinite(values)
+    frequency_grid[where] = np.where(valid, reference / np.where(valid, values, 1.0), 0.0)
+    valid_grid[where] = valid
+    if not valid_grid.any():
+        return np.full(shape, np.nan)
+    nearest = ndimage.distance_transform_edt(~valid_grid, return_distances=False, return_indices=True)
+    filled = frequency_grid[tuple(nearest)]
+    interpolated = [_interpolate(grid, shape, axes) for grid in (frequency_grid, valid_grid.astype(float), filled)]
+    frequency, weight, fallback = interpolated
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local_map = np.where(weight > 1e-6, reference * weight / frequency, reference / fallback)
+    if inside is not None:
+        local_map[~inside] = np.nan
+    return local_map
+
+
+def _interpolate(grid, shape, axes) -> np.ndarray:
+    """Separable linear interpolation of ``grid`` (values at the ``axes`` knots) onto every pixel of ``shape``."""
+    for axis, (n, knots) in enumerate(zip(shape, axes)):
+        grid = np.moveaxis(np.tensordot(_linear_weights(n, knots), grid, axes=([1], [axis])), 0, axis)
+    return grid
+
+
+def _linear_weights(n: int, knots: np.ndarray) -> np.ndarray:
+    """(n, len(knots)) weights of linear interpolation at pixels 0..n-1 between ``knots``, clamped at the ends."""
+    positions = np.clip(np.arange(n, dtype=np.float64), knots[0], knots[-1])
+    right = np.clip(np.searchsorted(knots, positions, side="right"), 1, max(1, knots.size - 1))
+    left = right - 1
+    matrix = np.zeros((n, knots.size))
+    if knots.size == 1:
+        matrix[:, 0] = 1.0
+        return matrix
+    fraction = (positions - knots[left]) / (knots[right] - knots[left])
+    matrix[np.arange(n), left] = 1 - fraction
+    matrix[np.arange(n), right] += fraction
+    return matrix
+
+
+def _statistics(local_map) -> dict:
+    """Median, mean, percentiles and histogram of the map's finite values."""
+    finite = local_map[np.isfinite(local_map)]
+    if finite.size == 0:
+        return {"median": None, "mean": None, **{f"p{p}": None for p in PERCENTILES if p != 50},
+                "histogram": ([], [])}
+    percentiles = np.percentile(finite, PERCENTILES)
+    counts, edges = np.histogram(finite, bins=50)
+    return {"median": float(percentiles[2]), "mean": float(finite.mean()),
+            **{f"p{p}": float(v) for p, v in zip(PERCENTILES, percentiles) if p != 50},
+            "histogram": (counts.tolist(), edges.tolist())}
+
+
+def _box_statuses(crossings, status_index, box: int) -> tuple:
+    """Each box's status; a crossing below :data:`MIN_PERIODS` periods per box is noise: "unresolved"."""
+    statuses = [STATUSES[i] for i in status_index]
+    too_coarse = np.asarray(crossings) < MIN_PERIODS / box
+    return tuple("unresolved" if status == "resolved" and coarse else status
+                 for status, coarse in zip(statuses, too_coarse))
+
+
+def _overall(statuses) -> str:
+    """"resolved" if any box resolves, "bound" if every box reads the Nyquist bound, else "unresolved"."""
+    if "resolved" in statuses:
+        return "resolved"
+    return "bound" if statuses and all(s == "bound" for s in statuses) else "unresolved"
+
+
+def _warnings(box: int, global_result, n_boxes: int, inside) -> tuple:
+    """Box small next to the global resolution, too few boxes, a mask covering < 1 % of the data."""
+    notes = []
+    if global_result.resolution is not None and global_result.status == "resolved":
+        pixels = global_result.resolution / global_result.reference_pixel_size
+        if box < 2 * pixels:
+            notes.append(f"box ({box} px) is smaller than twice the global resolution ({pixels:.1f} px): "
+                         "a box holds too few periods for its FSC to be reliable; use a larger box")
+    if n_boxes < MIN_BOXES:
+        notes.append(f"only {n_boxes} boxes: the map is coarse; use a smaller step or box")
+    if inside is not None and inside.mean() < 0.01:
+        notes.append(f"the mask covers {100 * inside.mean():.2g} % of the data: the statistics rest on few voxels")
+    return tuple(notes)
