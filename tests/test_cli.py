@@ -426,3 +426,36 @@ def test_the_same_file_twice_is_a_warning(simulated, capsys):
     half = str(simulated / "half1.mrc")
     assert main(["fsc", half, half]) == 0
     assert "warning: the correlation is 1 in every shell: the two inputs are the same image" in capsys.readouterr().err
+
+
+def test_local_fsc_writes_a_map_placed_on_the_first_half_map(tmp_path, capsys):
+    from napari_resolution.core.simulate import two_region_pair
+
+    half1, half2, _ = two_region_pair((48, 48, 48), noise=0.3, seed=0)
+    for name, half in (("h1.mrc", half1), ("h2.mrc", half2)):
+        io.write_mrc(tmp_path / name, half, 1.3, placement={"origin": (10.0, 20.0, 30.0), "start": (1, 2, 3)})
+    out, table = tmp_path / "locres.mrc", tmp_path / "stats.json"
+    assert main(["local-fsc", str(tmp_path / "h1.mrc"), str(tmp_path / "h2.mrc"), "--box", "24", "--step", "8",
+                 "--out", str(out), "--json", str(table), "--plot", str(tmp_path / "hist.png")]) == 0
+    assert "Å local resolution (0.143" in capsys.readouterr().out
+    written = io.read_image(out)
+    assert written.data.shape == (48, 48, 48) and written.pixel_size == pytest.approx((1.3, 1.3, 1.3))
+    assert io.mrc_placement(out) == {"origin": (10.0, 20.0, 30.0), "start": (1, 2, 3)}
+    stats = json.loads(table.read_text())
+    assert stats["statistics"]["median"] == pytest.approx(float(np.median(written.data)), rel=1e-5)
+    assert len(stats["centres"]) == len(stats["values"]) == 4**3  # starts 0, 8, 16, 24 per axis
+    assert (tmp_path / "hist.png").stat().st_size > 0
+
+
+def test_local_fsc_of_images_writes_a_calibrated_tiff_and_names_bad_input(tmp_path, capsys):
+    from napari_resolution.core.simulate import two_region_pair
+
+    half1, half2, _ = two_region_pair((64, 80), noise=0.3, seed=1)
+    for name, half in (("a.tif", half1), ("b.tif", half2)):
+        io.write_tiff(tmp_path / name, half, (0.1, 0.1), unit="µm")
+    out = tmp_path / "map.tif"
+    assert main(["local-fsc", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), "--box", "32", "--out", str(out)]) == 0
+    assert "µm local resolution" in capsys.readouterr().out
+    assert io.read_image(out).pixel_size == pytest.approx((0.1, 0.1))
+    assert main(["local-fsc", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), "--box", "4", "--out", str(out)]) == 2
+    assert "box must be an integer >= 8" in capsys.readouterr().err

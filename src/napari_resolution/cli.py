@@ -25,6 +25,7 @@ from . import __version__, io
 from .core.backend import gpu_available
 from .core.correlation import fourier_correlation
 from .core.decorrelation import decorrelation
+from .core.local import local_fsc
 from .core.masks import make_mask, mask_from_half_maps
 from .core.mtf import mtf_edge, mtf_point
 from .core.randomization import phase_randomized_fsc
@@ -332,6 +333,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_simulate_command(commands)
     _add_mask_command(commands)
     _add_decorrelation_command(commands)
+    _add_local_command(commands)
     _add_mtf_command(commands)
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128),
@@ -340,6 +342,28 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo)
     _add_view_command(commands)
     return parser
+
+
+def _add_local_command(commands) -> None:
+    """``local-fsc``: a local resolution map from two half-maps (or images)."""
+    local = commands.add_parser(
+        "local-fsc", help="local resolution map of two half-maps (block-wise FSC)",
+        description="Local resolution map of two 3-D half-maps or 2-D images: the FSC of small windowed boxes, "
+                    "merged into a map of the inputs' shape (full period, pixel-size units).")
+    local.add_argument("a", metavar="H1", help="first half-map or image (.mrc .map .rec .tif .npy)")
+    local.add_argument("b", metavar="H2", help="second half-map or image")
+    local.add_argument("--out", required=True,
+                       help="the map: .mrc (voxel size and origin of H1; 0 outside the mask) or .tif / .npy (NaN)")
+    local.add_argument("--box", type=int, help="box side in pixels (default: 5x the global resolution, 16 to 64)")
+    local.add_argument("--step", type=int, help="spacing of the box centres in pixels (default box / 4)")
+    local.add_argument("--threshold", type=_threshold, default="0.143",
+                       help="0.143 (default), half-bit, one-bit, 0.5, 3-sigma or a number; "
+                            "half-bit uses each box's own shell counts")
+    local.add_argument("--mask", help="mask with values in [0, 1]: boxes centred inside (> 0.5) only")
+    _add_pixel_size(local, "Z,Y,X or Y,X")
+    _add_gpu(local)
+    _add_outputs(local, plot="the histogram of the map")
+    local.set_defaults(handler=_run_local)
 
 
 def _add_view_command(commands) -> None:
@@ -417,6 +441,30 @@ def _ssnr_summary(result, unit: str) -> str:
     resolution = resolution_from_crossing(result.ssnr_crossing, result.status, result.reference_pixel_size)
     return resolution_summary(resolution, result.status, result.criterion, unit, curve="SSNR",
                               qualifier="SSNR crossing")
+
+
+def _run_local(args) -> int:
+    """``local-fsc``: write the local resolution map, print its statistics."""
+    device = _device(args)
+    first, second = _load(args.a, "a", None), _load(args.b, "b", None)
+    mask = None if args.mask is None else io.read_image(args.mask).data
+    pixel_size, unit = _pixel_size_and_unit(args, first)
+    result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,
+                       pixel_size=pixel_size, device=device)
+    _write_map(args.out, result.map, args.a, result.pixel_size, unit)
+    return _report(result, args, unit)
+
+
+def _write_map(path: str, local_map, source: str, pixel_size, unit: str) -> None:
+    """Write ``local_map``; as MRC placed on the ``source`` map (same voxel size and origin) when that is MRC.
+
+    MRC has no NaN convention viewers agree on: outside the mask it holds 0.
+    """
+    if Path(path).suffix.lower() in io.MRC_SUFFIXES:
+        placement = io.mrc_placement(source) if Path(source).suffix.lower() in io.MRC_SUFFIXES else None
+        io.write_mrc(path, np.nan_to_num(local_map, nan=0.0), pixel_size, placement=placement)
+    else:
+        io.write_image(path, local_map, pixel_size, unit)
 
 
 def _run_mask(args) -> int:

@@ -18,8 +18,8 @@ import numpy as np
 
 from .core.results import jsonable
 
-__all__ = ["LENGTH_NAMES", "LoadedImage", "read_image", "write_csv", "write_image", "write_json", "write_mrc",
-           "write_tiff"]
+__all__ = ["LENGTH_NAMES", "LoadedImage", "mrc_placement", "read_image", "write_csv", "write_image", "write_json",
+           "write_mrc", "write_tiff"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -277,7 +277,7 @@ def _npy_header(handle) -> tuple[tuple, np.dtype]:
 _READERS = {**dict.fromkeys(MRC_SUFFIXES, _read_mrc), **dict.fromkeys(TIFF_SUFFIXES, _read_tiff), ".npy": _read_npy}
 
 
-def write_mrc(path, data: np.ndarray, pixel_size=1.0) -> None:
+def write_mrc(path, data: np.ndarray, pixel_size=1.0, placement: dict | None = None) -> None:
     """Write ``data`` as float32 to an MRC file.
 
     Parameters
@@ -288,6 +288,10 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0) -> None:
         ``(Y, X)`` or ``(Z, Y, X)``.
     pixel_size : float or sequence of float
         Voxel size in Å, one value or one per axis of ``data``.
+    placement : dict, optional
+        ``{"origin": (x, y, z) Å, "start": (nxstart, nystart, nzstart)}`` of
+        another map (:func:`mrc_placement`), so that viewers (ChimeraX)
+        place this one on it.
     """
     import mrcfile
 
@@ -297,6 +301,21 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0) -> None:
         mrc.set_data(data)
         xyz = list(sizes[::-1]) + [1.0] * (3 - data.ndim)
         mrc.voxel_size = tuple(xyz)
+        if placement is not None:
+            mrc.header.origin = tuple(placement["origin"])
+            mrc.header.nxstart, mrc.header.nystart, mrc.header.nzstart = placement["start"]
+
+
+def mrc_placement(path) -> dict:
+    """The origin (x, y, z, Å) and the start indices (nxstart, nystart, nzstart) of an MRC file's header."""
+    import mrcfile
+
+    path = Path(path)
+    _check_mrc_header(_head(path, 1024))
+    with mrcfile.open(path, mode="r", permissive=True, header_only=True) as mrc:
+        header = mrc.header
+        return {"origin": tuple(float(header.origin[axis]) for axis in ("x", "y", "z")),
+                "start": (int(header.nxstart), int(header.nystart), int(header.nzstart))}
 
 
 def write_tiff(path, data: np.ndarray, pixel_size=None, unit: str = "µm") -> None:
