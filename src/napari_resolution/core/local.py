@@ -33,8 +33,8 @@ __all__ = ["LocalResolutionResult", "default_box", "local_fsc"]
 #: Default box side: this many times the global resolution in pixels, clamped to BOX_RANGE (even).
 BOX_PER_RESOLUTION = 5
 BOX_RANGE = (16, 64)
-#: Bytes of box data (both halves, complex spectra included) held at once.
-CHUNK_BYTES = 512 * 2**20
+#: Bytes of box data (both halves, complex spectra included) held at once: twice one input, within these bounds.
+CHUNK_BYTES = (32 * 2**20, 512 * 2**20)
 WINDOWS = ("hann", "none")
 #: A box resolves no period longer than box / MIN_PERIODS: a crossing below it is read as noise ("unresolved").
 MIN_PERIODS = 1.5
@@ -204,7 +204,7 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     statuses = _box_statuses(crossings, status_index, box)
     values = np.array([np.nan if r is None else r for r in (
         resolution_from_crossing(c, s, reference) for c, s in zip(crossings, statuses))])
-    local_map = _merge(values, centres, shape, reference, inside)
+    local_map = _merge(values, centres, shape, reference, inside, working_dtype(half1.dtype))
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
@@ -287,7 +287,8 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
     chunk_sums = _chunk_sums_compiled if compute_path(xp) == "numba" else _chunk_sums_array
     halves = [xp.ascontiguousarray(xp.asarray(h).astype(dtype, copy=False)) for h in (half1, half2)]
     weights = _box_window(box, ndim, window, dtype)
-    per_chunk = max(1, CHUNK_BYTES // (6 * box**ndim * np.dtype(dtype).itemsize))
+    budget = int(np.clip(2 * halves[0].nbytes, *CHUNK_BYTES))
+    per_chunk = max(1, budget // (6 * box**ndim * np.dtype(dtype).itemsize))
     sums = np.empty((len(centres), 4, geometry.n_shells))
     sums[:, 0] = folded_shells(geometry)[1]
     for first in range(0, len(centres), per_chunk):
@@ -334,14 +335,15 @@ def _shell_terms(spectrum1, spectrum2, matrix, xp):
     return xp.stack(terms, axis=1) @ matrix
 
 
-def _merge(values, centres, shape, reference: float, inside) -> np.ndarray:
+def _merge(values, centres, shape, reference: float, inside, dtype=np.float64) -> np.ndarray:
     """The map: 1/resolution interpolated linearly between centres (nearest beyond), back to resolution.
 
     Boxes without a value (unresolved) weigh nothing: the interpolation is
     normalised by the interpolated weights, so the map stays within the
     range of the box values; where no box around has a value, the nearest
     box with one gives it. NaN outside the mask, and everywhere when no box
-    has a value.
+    has a value. Computed in ``dtype`` (float32 for float32 inputs: the map
+    is the inputs' size).
     """
     axes = [np.unique(centres[:, axis]) for axis in range(len(shape))]
     frequency_grid = np.zeros([a.size for a in axes])
@@ -350,23 +352,29 @@ def _merge(values, centres, shape, reference: float, inside) -> np.ndarray:
     valid = np.isfinite(values)
     frequency_grid[where] = np.where(valid, reference / np.where(valid, values, 1.0), 0.0)
     valid_grid[where] = valid
+    dtype = np.dtype(dtype)
     if not valid_grid.any():
-        return np.full(shape, np.nan)
-    nearest = ndimage.distance_transform_edt(~valid_grid, return_distances=False, return_indices=True)
-    filled = frequency_grid[tuple(nearest)]
-    interpolated = [_interpolate(grid, shape, axes) for grid in (frequency_grid, valid_grid.astype(float), filled)]
-    frequency, weight, fallback = interpolated
+        return np.full(shape, np.nan, dtype)
+    frequency = _interpolate(frequency_grid.astype(dtype), shape, axes)
+    weight = _interpolate(valid_grid.astype(dtype), shape, axes)
     with np.errstate(divide="ignore", invalid="ignore"):
-        local_map = np.where(weight > 1e-6, reference * weight / frequency, reference / fallback)
+        np.divide(weight, frequency, out=frequency)  # frequency now holds 1 / (interpolated frequency)
+    frequency *= dtype.type(reference)
+    isolated = weight <= 1e-6  # no box around has a value: the nearest box with one gives it
+    if isolated.any():
+        nearest = ndimage.distance_transform_edt(~valid_grid, return_distances=False, return_indices=True)
+        fallback = _interpolate(frequency_grid[tuple(nearest)].astype(dtype), shape, axes)
+        frequency[isolated] = reference / fallback[isolated]
     if inside is not None:
-        local_map[~inside] = np.nan
-    return local_map
+        frequency[~inside] = np.nan
+    return frequency
 
 
 def _interpolate(grid, shape, axes) -> np.ndarray:
     """Separable linear interpolation of ``grid`` (values at the ``axes`` knots) onto every pixel of ``shape``."""
     for axis, (n, knots) in enumerate(zip(shape, axes)):
-        grid = np.moveaxis(np.tensordot(_linear_weights(n, knots), grid, axes=([1], [axis])), 0, axis)
+        weights = _linear_weights(n, knots).astype(grid.dtype)
+        grid = np.moveaxis(np.tensordot(weights, grid, axes=([1], [axis])), 0, axis)
     return grid
 
 
