@@ -9,10 +9,11 @@ def notifications(monkeypatch):
     import napari_resolution.gui.widgets.base as base
     import napari_resolution.gui.widgets.decorrelation as decorrelation
     import napari_resolution.gui.widgets.fourier as fourier
+    import napari_resolution.gui.widgets.local as local
     import napari_resolution.gui.widgets.mask as mask
     import napari_resolution.gui.widgets.mtf as mtf
 
-    for module in (runner, base, fourier, mask, decorrelation, mtf):
+    for module in (runner, base, fourier, mask, decorrelation, mtf, local):
         for kind in ("error", "info", "warning"):
             monkeypatch.setattr(module, f"show_{kind}", lambda text, kind=kind: messages.append((kind, text)),
                                 raising=False)

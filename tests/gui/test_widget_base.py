@@ -6,7 +6,7 @@ import pytest
 from napari_resolution.core.figures import Curve, Marker, Plot
 from napari_resolution.gui.layers import add_or_update_image, layer_data
 
-WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF"]
+WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF", "Local resolution"]
 RNG = np.random.default_rng(0)
 
 
@@ -175,7 +175,7 @@ def test_cancel_and_failure_mark_the_shown_result(make_napari_viewer, wait_idle,
     assert widget.result is shown  # the old result is still what is shown, marked
 
 
-@pytest.mark.parametrize("name", ["SSNR", "Mask", "Decorrelation analysis"])
+@pytest.mark.parametrize("name", ["SSNR", "Mask", "Decorrelation analysis", "Local resolution"])
 def test_every_widget_marks_a_stale_result(make_napari_viewer, wait_idle, name):
     viewer = make_napari_viewer()
     viewer.add_image(RNG.random((48, 48, 48)).astype(np.float32), name="one")

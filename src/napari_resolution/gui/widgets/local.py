@@ -1,0 +1,292 @@
+"""Dock widget "Local resolution": a block-wise FSC map of two half-maps, shown as an overlay layer.
+
+The map goes to the layer ``<half-map 1> local resolution`` (colormap turbo
+reversed, so finer is warmer; NaN, outside the mask, transparent), with a
+colour bar in physical units and the histogram of the map. Clicking the map
+layer (a click, not a drag, while the layer is selected) shows the FSC of the
+box there in a second panel and in the result line, and outlines the box in
+the layer ``<half-map 1> local box``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
+from napari.layers import Shapes
+from napari.utils.colormaps import Colormap, ensure_colormap
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...core.local import local_fsc
+from ...core.thresholds import CRITERIA
+from ..layers import add_or_update_image, layer_data
+from .base import EstimatorWidget, LayerInput
+
+__all__ = ["ColourBar", "LocalResolutionWidget"]
+
+ESTIMATOR = "local resolution"
+#: Percentiles of the map's finite values that set the contrast limits.
+CONTRAST_PERCENTILES = (2, 98)
+_LAYER_STYLE = {"blending": "translucent", "opacity": 0.6}
+CLICK_HELP = ("Select the map layer and click it (without dragging) to see the FSC of the box there; "
+              "in 3-D view, the first voxel of the map along the line of sight.")
+
+
+def reversed_turbo() -> Colormap:
+    """napari's "turbo" reversed: low values (fine resolution) red, high values (coarse) blue."""
+    turbo = ensure_colormap("turbo")
+    return Colormap(colors=turbo.colors[::-1], controls=1 - turbo.controls[::-1], name="turbo_r",
+                    display_name="turbo (reversed)")
+
+
+def contrast_limits(values) -> tuple[float, float]:
+    """The 2nd and 98th percentiles of the finite ``values`` (a range around them when equal; (0, 1) if none)."""
+    finite = np.asarray(values)[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = (float(v) for v in np.percentile(finite, CONTRAST_PERCENTILES))
+    return (low, high) if high > low else (low - 0.5 * abs(low) - 0.5, high + 0.5 * abs(high) + 0.5)
+
+
+class ColourBar(QWidget):
+    """A horizontal strip of a colormap between two labelled values (with their unit)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.low, self.strip, self.high = QLabel(), QLabel(), QLabel()
+        self.strip.setMinimumSize(80, 14)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.low)
+        row.addWidget(self.strip, stretch=1)
+        row.addWidget(self.high)
+        self.hint = QLabel(CLICK_HELP)
+        self.hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.hint)
+
+    def show_colormap(self, colormap, limits, unit: str = "") -> None:
+        """Draw ``colormap`` (napari) from ``limits[0]`` (left) to ``limits[1]`` (right), labelled in ``unit``."""
+        stops = ", ".join(f"stop:{t:.2f} rgb({r * 255:.0f}, {g * 255:.0f}, {b * 255:.0f})"
+                          for t, (r, g, b, _) in zip(np.linspace(0, 1, 11), colormap.map(np.linspace(0, 1, 11))))
+        self.strip.setStyleSheet(f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops});")
+        spaced = f" {unit}" if unit else ""
+        self.low.setText(f"{limits[0]:.3g}{spaced}")
+        self.high.setText(f"{limits[1]:.3g}{spaced}")
+        self.strip.setToolTip(f"local resolution (full period) of the map layer, {limits[0]:.3g} to "
+                              f"{limits[1]:.3g}{spaced}: its contrast limits")
+
+
+class LocalResolutionWidget(EstimatorWidget):
+    """Local resolution (block-wise FSC) of two half-maps: a map layer, its histogram, a box's FSC on click."""
+
+    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1",)),
+                    LayerInput("half2", "Half-map 2", arguments=("half2",)),
+                    LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
+    panels = (("voxels", "local resolution, full period"), ("Fourier shell correlation", None))
+    supports_gpu = True
+
+    def __init__(self, napari_viewer):
+        #: The map layer the shown result is drawn in (clicks on it inspect a box).
+        self.map_layer = None
+        self._box_line = None  # the inspected box's line under the summary
+        self._inspected = None  # data position of the inspected box
+        self._followed: list = []  # layers whose mouse and display events we listen to
+        super().__init__(napari_viewer)
+        self.colour_bar = ColourBar()
+        self.colour_bar.setVisible(False)
+        self.body.insertWidget(3, self.colour_bar)  # under the result line
+        self.box_panel.setVisible(False)
+        self.box_panel.setToolTip(CLICK_HELP)
+        self.run_button.tooltip = CLICK_HELP
+
+    @property
+    def box_panel(self):
+        """The panel of the inspected box's FSC (shown after the first click)."""
+        return self.curve_panels[1]
+
+    def build_options(self) -> list:
+        """Box and step (automatic or set), threshold."""
+        self.auto_box = CheckBox(text="Automatic box (5 × global resolution)", value=True)
+        self.box = SpinBox(label="Box (px)", value=32, min=8, max=4096, step=2, enabled=False)
+        self.auto_step = CheckBox(text="Automatic step (box / 4)", value=True)
+        self.step = SpinBox(label="Step (px)", value=8, min=1, max=4096, enabled=False)
+        self.threshold = ComboBox(label="Threshold", choices=[*CRITERIA, "custom"], value="0.143")
+        self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
+        self.auto_box.changed.connect(lambda auto: setattr(self.box, "enabled", not auto))
+        self.auto_step.changed.connect(lambda auto: setattr(self.step, "enabled", not auto))
+        self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
+        return [self.auto_box, self.box, self.auto_step, self.step, self.threshold, self.custom]
+
+    def usable_layers(self, spec: LayerInput) -> list:
+        """Grey-level images, without the maps this widget made."""
+        return [layer for layer in super().usable_layers(spec) if layer.metadata.get("estimator") != ESTIMATOR]
+
+    def layer_changed(self) -> None:
+        """Keep the box within the picked map."""
+        layer = self.half1.value
+        if layer is not None and hasattr(layer.data, "shape"):
+            self.box.max = max(8, min(layer_data(layer).shape))
+
+    def parameters(self) -> dict:
+        """The inputs as keyword arguments of :func:`~napari_resolution.core.local.local_fsc` (raises ValueError)."""
+        first, second, mask = self.picked("half1"), self.picked("half2"), self.mask.value
+        threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
+        return {"half1": layer_data(first), "half2": layer_data(second),
+                "mask": None if mask is None else layer_data(mask),
+                "box": None if self.auto_box.value else self.box.value,
+                "step": None if self.auto_step.value else self.step.value,
+                "threshold": threshold, "pixel_size": self.pixel_size_value(), "device": self.device()}
+
+    def compute(self, parameters: dict, progress):
+        """:func:`~napari_resolution.core.local.local_fsc` of the half-maps."""
+        with warnings.catch_warnings():  # the result carries them; they are shown as notifications
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return local_fsc(**parameters, progress=progress)
+
+    # ----------------------------------------------------------------- result
+    def summary(self, result) -> str:
+        """The map's summary, then the inspected box's line."""
+        head = result.summary(self.unit.value)
+        return head if self._box_line is None else f"{head}\n{self._box_line}"
+
+    def show(self, result, title: str) -> None:
+        """The summary and histogram, the map layer with its colour bar, and the inspected box again."""
+        self._box_line = None
+        super().show(result, title)
+        self.box.max, self.step.max = max(self.box.max, result.box), max(self.step.max, result.step)
+        self.box.value, self.step.value = result.box, result.step  # what "automatic" chose (disabled then)
+        source = self.shown.layers[0]
+        limits = contrast_limits(result.map)
+        metadata = {"estimator": ESTIMATOR, "source": source.name, "unit": self.unit.value, **self.shown.settings,
+                    "box": result.box, "step": result.step, "median": result.statistics["median"]}
+        layer = add_or_update_image(self.viewer, result.map.astype(np.float32), source=source, estimator=ESTIMATOR,
+                                    metadata=metadata, colormap=reversed_turbo(), contrast_limits=limits,
+                                    **_LAYER_STYLE)
+        layer.contrast_limits = limits  # a new map, new limits (the rest of the display is the user's)
+        self._follow(layer)
+        self.map_layer = layer
+        self._update_colour_bar()
+        self.colour_bar.setVisible(True)
+        self.box_panel.clear()
+        inside = self._inspected is not None and len(self._inspected) == result.map.ndim and all(
+            -0.5 <= p < n - 0.5 for p, n in zip(self._inspected, result.map.shape))
+        if inside:
+            self.inspect(self._inspected)
+        else:
+            self.box_panel.setVisible(False)
+
+    def _follow(self, layer) -> None:
+        """Listen to clicks on ``layer`` and to its display changes (once per layer; undone on close)."""
+        if any(followed == layer for followed in self._followed):  # == : napari hands plugins proxies
+            return
+        self._followed.append(layer)
+        self.connections.connect(_MouseDrags(layer), self.on_map_click)
+        self.connections.connect(layer.events.contrast_limits, self._update_colour_bar)
+        self.connections.connect(layer.events.colormap, self._update_colour_bar)
+
+    def _update_colour_bar(self, _=None) -> None:
+        layer = self.map_layer
+        if layer is not None:
+            self.colour_bar.show_colormap(layer.colormap, layer.contrast_limits, self.unit.value)
+
+    # ---------------------------------------------------------------- inspect
+    def on_map_click(self, layer, event):
+        """napari mouse-drag callback of the map layer: a click (press, release, no move) inspects the box there."""
+        if layer != self.map_layer or self.result is None:  # != : the map layer is a proxy of ``layer``
+            return
+        position = self._data_position(layer, event)
+        dragged = False
+        yield
+        while event.type == "mouse_move":
+            dragged = True
+            yield
+        if not dragged and position is not None:
+            self.inspect(position)
+
+    def _data_position(self, layer, event):
+        """The clicked point in the map's pixel coordinates (None outside the map).
+
+        In a 3-D view: the first voxel with a value along the line of sight
+        (else the middle of the line through the map).
+        """
+        displayed = getattr(event, "dims_displayed", None)
+        shape = np.asarray(self.result.map.shape)
+        if displayed is not None and len(displayed) == 3:
+            start, end = layer.get_ray_intersections(event.position, event.view_direction, displayed, world=True)
+            if start is None:
+                return None
+            points = np.linspace(start, end, int(np.linalg.norm(np.subtract(end, start))) + 2)
+            pixels = np.clip(np.round(points).astype(int), 0, shape - 1)
+            finite = np.flatnonzero(np.isfinite(self.result.map[tuple(pixels.T)]))
+            return tuple(points[finite[0]] if finite.size else points[len(points) // 2])
+        position = np.asarray(layer.world_to_data(event.position), dtype=float)[-len(shape):]
+        return tuple(position) if np.all((position >= -0.5) & (position < shape - 0.5)) else None
+
+    def inspect(self, position) -> None:
+        """Show the FSC of the box nearest ``position`` (map pixel coordinates): panel, result line, outline."""
+        result = self.result
+        index = result.box_index(position)
+        centre = [int(c) for c in result.centres[index]]
+        curve = result.curve_at(position)
+        unit = self.unit.value
+        axes = "(z, y, x)" if len(centre) == 3 else "(y, x)"
+        self._inspected = tuple(float(p) for p in position)
+        self._box_line = (f"box at {axes} = ({', '.join(map(str, centre))}), {result.box} px: "
+                          f"{curve.summary(unit)}")
+        note = self.result_line.note
+        self.result_line.show_result(self.summary(result), self.shown.description)
+        self.result_line.set_note(note)
+        self.box_panel.setVisible(True)
+        self.box_panel.show_run(curve.plots(unit)[0].titled(f"box at {axes} = ({', '.join(map(str, centre))})"))
+        self.box_panel.set_stale(note)
+        self._outline(np.asarray(centre), np.asarray(self._inspected))
+
+    def _outline(self, centre, position) -> None:
+        """Outline the box: a rectangle in the viewed plane through ``position``, layer ``<half-map 1> local box``."""
+        box = self.result.box
+        low = centre - box // 2 - 0.5  # pixel edges of the box
+        high = low + box
+        rows, cols = self._plane_axes(len(centre))
+        corners = np.repeat(np.round(position)[None], 4, axis=0)
+        corners[:, rows] = [low[rows], low[rows], high[rows], high[rows]]
+        corners[:, cols] = [low[cols], high[cols], high[cols], low[cols]]
+        source = self.shown.layers[0]
+        name = f"{source.name} local box"
+        placement = {"scale": source.scale, "translate": source.translate}
+        if getattr(source, "units", None) is not None:
+            placement["units"] = source.units
+        existing = self.viewer.layers[name] if name in self.viewer.layers else None
+        if isinstance(existing, Shapes) and existing.ndim == len(centre):
+            existing.data = [(corners, "rectangle")]
+            for attribute, value in placement.items():
+                setattr(existing, attribute, value)
+            return
+        active = self.viewer.layers.selection.active
+        self.viewer.add_shapes([corners], shape_type="rectangle", name=name, edge_color="white",
+                               edge_width=max(1.0, box / 16), face_color="transparent",
+                               metadata={"estimator": "local box"}, **placement)
+        if active is not None:
+            self.viewer.layers.selection.active = active  # clicks keep going to the map
+
+    def _plane_axes(self, ndim: int) -> tuple[int, int]:
+        """The map's two axes shown on screen (the last two in a 3-D view)."""
+        offset = self.viewer.dims.ndim - ndim
+        shown = [axis - offset for axis in self.viewer.dims.displayed if axis - offset >= 0]
+        return tuple(shown[-2:]) if len(shown) >= 2 and self.viewer.dims.ndisplay == 2 else (ndim - 2, ndim - 1)
+
+
+class _MouseDrags:
+    """A layer's mouse-drag callbacks as an emitter: :class:`~..layers.EventConnections` removes the callback."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def connect(self, callback) -> None:
+        self.layer.mouse_drag_callbacks.append(callback)
+
+    def disconnect(self, callback) -> None:
+        self.layer.mouse_drag_callbacks.remove(callback)
