@@ -15,9 +15,10 @@ import numpy as np
 from qtpy.QtWidgets import QApplication
 
 from napari_resolution.core.masks import spherical_mask
-from napari_resolution.core.simulate import band_limited_noise, slanted_edge
+from napari_resolution.core.simulate import band_limited_noise, slanted_edge, two_region_pair
 from napari_resolution.gui.widgets.decorrelation import DecorrelationWidget
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget, SSNRWidget
+from napari_resolution.gui.widgets.local import LocalResolutionWidget
 from napari_resolution.gui.widgets.mask import MaskWidget
 from napari_resolution.gui.widgets.mtf import MTFWidget
 
@@ -67,6 +68,7 @@ def main() -> None:
     viewer.close()
     decorrelation_shot()
     mtf_shot()
+    local_shot()
 
 
 def mtf_shot() -> None:
@@ -123,6 +125,26 @@ def decorrelation_shot() -> None:
     widget.run()
     wait_for(widget)
     _whole(widget).save(str(IMAGES / "decorrelation_widget.png"))
+    viewer.close()
+
+
+def local_shot() -> None:
+    """The local-resolution widget on half-maps sharp in one region and blurred in the other, one box inspected."""
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1500, 950)
+    half1, half2, _ = two_region_pair((96, 96, 96), noise=0.3, seed=0)
+    viewer.add_image(half1, name="half-map 1", scale=(1.1,) * 3)
+    viewer.add_image(half2, name="half-map 2", scale=(1.1,) * 3, visible=False)
+    viewer.dims.current_step = (48, 0, 0)
+    widget = LocalResolutionWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Local resolution", area="right")
+    widget.unit.value = "Å"
+    widget.run()
+    wait_for(widget)
+    widget.inspect((48, 48, 20))  # map pixel coordinates: a box of the sharp region
+    for _ in range(20):
+        QApplication.processEvents()
+    viewer.screenshot(str(IMAGES / "local_resolution.png"), canvas_only=False, flash=False)
     viewer.close()
 
 

@@ -29,7 +29,7 @@ from hypothesis import currently_in_test_context, event, example, given, setting
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from napari_resolution.core import correlation, decorrelation, masks, mtf, randomization, simulate, thresholds
+from napari_resolution.core import correlation, decorrelation, local, masks, mtf, randomization, simulate, thresholds
 from napari_resolution.core.results import STATUSES, jsonable
 
 #: A call that has not returned after this many seconds is a hang.
@@ -426,6 +426,36 @@ def test_ssnr_from_correlation_any_curve(values):
         assert np.array_equal(np.isnan(ssnr), np.isnan(c)), "a NaN correlation (no shell) must give a NaN SSNR"
 
     outcome(correlation.ssnr_from_correlation, values, names={"correlation"}, check=check)
+
+
+# ----------------------------------------------------------------------------- local resolution
+def _check_local(result) -> None:
+    assert result.map.shape == tuple(result.parameters["shape"])
+    finite = result.values[np.isfinite(result.values)]
+    assert np.all(finite > 0) and set(result.statuses) <= set(STATUSES)
+
+
+@budget(0.4)
+@given(pair=array_pairs(min_axes=1, max_axes=4, sizes=(1, 7, 8, 12, 16, 17, 24)), path=PATHS)
+def test_local_fsc_any_arrays(pair, path):
+    with compute_path(path):
+        outcome(local.local_fsc, *pair, box=8, names={"half1", "half2", "box"}, check=_check_local)
+
+
+@budget(0.4)
+@given(pair=array_pairs(min_axes=2, max_axes=3, sizes=(16, 17, 24), dtypes=("float32", "float64"),
+                        kinds=("noise", "smooth")),
+       data=st.data(), path=PATHS)
+def test_local_fsc_any_parameters(pair, data, path):
+    a, b = pair
+    kwargs = data.draw(keywords(box=integers(8, 12, 16, low=-2, high=40), step=integers(2, 4, 8, low=-2, high=30),
+                                threshold=threshold_values(), pixel_size=pixel_sizes(a.ndim if hasattr(a, "ndim")
+                                                                                      else 3),
+                                window=texts(*local.WINDOWS), progress=progress_values()))
+    if data.draw(st.booleans()) and hasattr(a, "shape"):
+        kwargs["mask"] = data.draw(masks_for(a.shape))
+    with compute_path(path):
+        outcome(local.local_fsc, a, b, names={"half1", "half2", *kwargs}, check=_check_local, **kwargs)
 
 
 # ----------------------------------------------------------------------------- phase randomisation

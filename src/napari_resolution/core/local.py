@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import kernels
-from .backend import resolve_device, rfftn, to_host
+from .backend import get_namespace, resolve_device, rfftn, to_host
 from .correlation import fourier_correlation, result_from_sums
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, folded_shells, hermitian_weights, shell_geometry, shell_index
@@ -38,8 +38,12 @@ CHUNK_BYTES = (32 * 2**20, 512 * 2**20)
 WINDOWS = ("hann", "none")
 #: A box resolves no period longer than box / MIN_PERIODS: a crossing below it is read as noise ("unresolved").
 MIN_PERIODS = 1.5
+#: Peak magnitudes of a half outside which it is rescaled (its power spectrum must fit the float32 range).
+SAFE_PEAK = (2.0**-30, 2.0**30)
 #: Fewer boxes than this get a warning.
 MIN_BOXES = 8
+#: Bins of the histogram of the map.
+HISTOGRAM_BINS = 50
 #: Percentiles reported inside the mask.
 PERCENTILES = (5, 25, 50, 75, 95)
 
@@ -224,7 +228,7 @@ def _check_inputs(half1, half2, mask, window, progress) -> tuple:
         raise ValueError(f"half1 and half2 must have the same shape, got {half1.shape} and {half2.shape}")
     if mask is not None:
         check_mask(mask, half1.shape)
-    if window not in WINDOWS:
+    if not isinstance(window, str) or window not in WINDOWS:
         raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {shown(window)}")
     check_progress(progress)
     return tuple(int(n) for n in half1.shape)
@@ -285,7 +289,7 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
     starts = centres - box // 2
     chunk_sums = _chunk_sums_compiled if compute_path(xp) == "numba" else _chunk_sums_array
-    halves = [xp.ascontiguousarray(xp.asarray(h).astype(dtype, copy=False)) for h in (half1, half2)]
+    halves = [_in_range(xp.ascontiguousarray(xp.asarray(h).astype(dtype, copy=False))) for h in (half1, half2)]
     weights = _box_window(box, ndim, window, dtype)
     budget = int(np.clip(2 * halves[0].nbytes, *CHUNK_BYTES))
     per_chunk = max(1, budget // (6 * box**ndim * np.dtype(dtype).itemsize))
@@ -297,6 +301,17 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
         if progress is not None:
             progress(min(1.0, (first + per_chunk) / len(centres)))
     return sums
+
+
+def _in_range(half):
+    """``half`` scaled by a power of two (exact) to a peak near 1 when its squares would over- or underflow.
+
+    The FSC does not depend on the scale of either half.
+    """
+    peak = max(float(half.max()), -float(half.min()))
+    if SAFE_PEAK[0] < peak < SAFE_PEAK[1]:
+        return half
+    return get_namespace(half).ldexp(half, -int(np.frexp(peak)[1])).astype(half.dtype, copy=False)
 
 
 def _chunk_sums_compiled(halves, starts, weights, geometry, xp) -> np.ndarray:
@@ -399,8 +414,12 @@ def _statistics(local_map) -> dict:
     if finite.size == 0:
         return {"median": None, "mean": None, **{f"p{p}": None for p in PERCENTILES if p != 50},
                 "histogram": ([], [])}
+    finite = finite.astype(np.float64)
     percentiles = np.percentile(finite, PERCENTILES)
-    counts, edges = np.histogram(finite, bins=50)
+    low, high = float(finite.min()), float(finite.max())
+    spread = high - low > 1e-9 * max(abs(low), abs(high)) and np.isfinite(high - low)
+    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS) if spread else (np.array([finite.size]),
+                                                                               np.array([low, high]))
     return {"median": float(percentiles[2]), "mean": float(finite.mean()),
             **{f"p{p}": float(v) for p, v in zip(PERCENTILES, percentiles) if p != 50},
             "histogram": (counts.tolist(), edges.tolist())}

@@ -125,6 +125,8 @@ def check_mask(mask, shape, name: str = "mask", *, values: bool = True):
     """
     if getattr(mask, "shape", None) != tuple(shape):
         raise ValueError(f"{name} must have the data's shape {tuple(shape)}, got {getattr(mask, 'shape', None)}")
+    if np.dtype(getattr(mask, "dtype", object)).kind not in "biuf":
+        raise ValueError(f"{name} must hold real weights in [0, 1], got dtype {mask.dtype}")
     if not values:
         return
     low, high = float(mask.min()), float(mask.max())
