@@ -14,6 +14,7 @@ extrapolation), and is NaN outside the mask.
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
@@ -272,6 +273,7 @@ def _box_window(box: int, ndim: int, window: str, dtype) -> np.ndarray:
     return full.astype(dtype)
 
 
+@lru_cache(maxsize=8)
 def _incidence(geometry) -> tuple[np.ndarray, np.ndarray]:
     """Folded-spectrum voxel -> shell incidence matrix (V, n_shells) with Hermitian weights, and the counts."""
     index, counts = folded_shells(geometry)
@@ -318,8 +320,13 @@ def _chunk_sums_compiled(halves, starts, weights, geometry, xp) -> np.ndarray:
     """(n, 3, n_shells) of a chunk of boxes with the compiled gather and shell-sum kernels (one pass each)."""
     axes = tuple(range(1, weights.ndim + 1))
     spectra = [rfftn(kernels.gather_windowed_boxes(half, starts, weights), axes=axes) for half in halves]
-    return kernels.box_shell_sums(*spectra, shell_index(geometry, np, half=True),
-                                  hermitian_weights(geometry.shape[-1]), geometry.n_shells)
+    return kernels.box_shell_sums(*spectra, *_box_shells(geometry), geometry.n_shells)
+
+
+@lru_cache(maxsize=8)
+def _box_shells(geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Shell index of a box's rfft spectrum and the Hermitian weight of each column (made once per box shape)."""
+    return shell_index(geometry, np, half=True), hermitian_weights(geometry.shape[-1])
 
 
 def _chunk_sums_array(halves, starts, weights, geometry, xp) -> np.ndarray:
@@ -414,7 +421,6 @@ def _statistics(local_map) -> dict:
     if finite.size == 0:
         return {"median": None, "mean": None, **{f"p{p}": None for p in PERCENTILES if p != 50},
                 "histogram": ([], [])}
-    finite = finite.astype(np.float64)
     percentiles = np.percentile(finite, PERCENTILES)
     low, high = float(finite.min()), float(finite.max())
     spread = high - low > 1e-9 * max(abs(low), abs(high)) and np.isfinite(high - low)
