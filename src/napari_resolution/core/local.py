@@ -210,12 +210,15 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     values = np.array([np.nan if r is None else r for r in (
         resolution_from_crossing(c, s, reference) for c, s in zip(crossings, statuses))])
     local_map = _merge(values, centres, shape, reference, inside, working_dtype(half1.dtype))
+    notes = _warnings(box, global_result, len(values), inside)
+    for note in notes:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
         statistics=_statistics(local_map), global_result=global_result, status=_overall(statuses),
         pixel_size=geometry.pixel_size,
-        warnings=_warnings(box, global_result, len(values), inside),
+        warnings=notes,
         parameters={"threshold": threshold, "box": box, "step": step, "window": window, "shape": shape,
                     "masked": mask is not None, "n_boxes": len(values), "path": compute_path(xp)},
     )
@@ -455,7 +458,7 @@ def _warnings(box: int, global_result, n_boxes: int, inside) -> tuple:
             notes.append(f"box ({box} px) is smaller than twice the global resolution ({pixels:.1f} px): "
                          "a box holds too few periods for its FSC to be reliable; use a larger box")
     if n_boxes < MIN_BOXES:
-        notes.append(f"only {n_boxes} boxes: the map is coarse; use a smaller step or box")
+        notes.append(f"too few boxes ({n_boxes}): the map is coarse; use a smaller step or box")
     if inside is not None and inside.mean() < 0.01:
         notes.append(f"the mask covers {100 * inside.mean():.2g} % of the data: the statistics rest on few voxels")
     return tuple(notes)
