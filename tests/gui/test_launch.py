@@ -54,6 +54,14 @@ def test_no_file_opens_the_sample_with_a_known_answer(opened):
     assert "known_resolution" in viewer.layers[0].metadata
 
 
+def test_the_local_resolution_widget_docks_on_the_sample(opened):
+    from napari_resolution.gui.widgets.local import LocalResolutionWidget
+
+    viewer = opened([], "local")
+    (dock,) = _docked(viewer, LocalResolutionWidget)
+    assert dock.half1.value.name == "half-map 1" and dock.half2.value.name == "half-map 2"
+
+
 def test_missing_file_and_unknown_widget_are_errors_naming_them(tmp_path, capsys):
     with pytest.raises(ValueError, match="nothing.mrc: no such file"):
         launch.open_viewer([tmp_path / "nothing.mrc"], show=False)

@@ -17,6 +17,7 @@ WIDGETS = {
     "mask": ("Mask", "half_maps"),
     "decorr": ("Decorrelation analysis", "band_limited"),
     "mtf": ("MTF", "edge_chart"),
+    "local": ("Local resolution", "half_maps"),
 }
 
 
