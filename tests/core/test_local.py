@@ -158,3 +158,13 @@ def test_doubtful_settings_are_warned_and_recorded():
     mask[63:66, 63:66] = 1  # 9 box centres at step 1
     with pytest.warns(RuntimeWarning, match="the mask covers 0.055 %"):
         local_fsc(half1, half2, box=32, step=1, mask=mask)
+
+
+def test_curve_at_agrees_with_the_box_table_on_noise():
+    rng = np.random.default_rng(15)
+    result = local_fsc(rng.standard_normal((48, 48, 48)), rng.standard_normal((48, 48, 48)), box=16,
+                       threshold="half-bit")
+    for index in range(len(result.values)):
+        curve = result.curve_at(result.centres[index])
+        assert curve.status == result.statuses[index]
+        assert (curve.resolution is None) == np.isnan(result.values[index])

@@ -13,6 +13,7 @@ extrapolation), and is NaN outside the mask.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from functools import lru_cache
 
@@ -41,6 +42,7 @@ WINDOWS = ("hann", "none")
 MIN_PERIODS = 1.5
 #: Peak magnitudes of a half outside which it is rescaled (its power spectrum must fit the float32 range).
 SAFE_PEAK = (2.0**-30, 2.0**30)
+NOISE_CROSSING = "the curve crosses below {periods} shells of the box: read as noise, unresolved"
 #: Fewer boxes than this get a warning.
 MIN_BOXES = 8
 #: Bins of the histogram of the map.
@@ -107,13 +109,22 @@ class LocalResolutionResult(Result):
         return int(np.argmin(((self.centres - point) ** 2).sum(axis=1)))
 
     def curve_at(self, position):
-        """The FSC of the box nearest ``position``, as a :class:`~.correlation.CorrelationResult`."""
+        """The FSC of the box nearest ``position``, as a :class:`~.correlation.CorrelationResult`.
+
+        Its status is the box's: a crossing below :data:`MIN_PERIODS` shells is "unresolved" here too.
+        """
         index = self.box_index(position)
         geometry = shell_geometry((self.box,) * self.centres.shape[1], self.pixel_size)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # e.g. a box of identical halves: said in the result
-            return result_from_sums(self.sums[index], geometry, self.parameters["threshold"], "first-below",
-                                    {"box": self.box, "centre": tuple(int(c) for c in self.centres[index])})
+            curve = result_from_sums(self.sums[index].astype(np.float64), geometry, self.parameters["threshold"],
+                                     "first-below", {"box": self.box,
+                                                     "centre": tuple(int(c) for c in self.centres[index])})
+        if curve.status == self.statuses[index]:
+            return curve
+        return dataclasses.replace(curve, status=self.statuses[index], crossing=None, resolution=None,
+                                   resolution_half=None,
+                                   warnings=(*curve.warnings, NOISE_CROSSING.format(periods=MIN_PERIODS)))
 
     def summary(self, unit: str = "") -> str:
         """``median 4.2 Å local resolution (0.143; 5-95 %: 3.8-6.1 Å) · box 32 px, 2197 boxes · status …``."""
@@ -298,7 +309,7 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
     weights = _box_window(box, ndim, window, dtype)
     budget = int(np.clip(2 * halves[0].nbytes, *CHUNK_BYTES))
     per_chunk = max(1, budget // (6 * box**ndim * np.dtype(dtype).itemsize))
-    sums = np.empty((len(centres), 4, geometry.n_shells))
+    sums = np.empty((len(centres), 4, geometry.n_shells), np.float32)  # kept for curve_at: float32 is enough
     sums[:, 0] = folded_shells(geometry)[1]
     for first in range(0, len(centres), per_chunk):
         part = slice(first, first + per_chunk)
@@ -426,7 +437,7 @@ def _statistics(local_map) -> dict:
                 "histogram": ([], [])}
     percentiles = np.percentile(finite, PERCENTILES)
     low, high = float(finite.min()), float(finite.max())
-    spread = high - low > 1e-9 * max(abs(low), abs(high)) and np.isfinite(high - low)
+    spread = high - low > 1e-4 * max(abs(low), abs(high)) and np.isfinite(high - low)  # else one bin (float32)
     counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS) if spread else (np.array([finite.size]),
                                                                                np.array([low, high]))
     return {"median": float(percentiles[2]), "mean": float(finite.mean()),
