@@ -379,15 +379,7 @@ def gaussian_spot(shape, center, sigma: float, *, amplitude: float = 1.0, backgr
     seed : int, optional
         Random seed of the noise.
     """
-    sigma = _number(sigma, "sigma", 0, above=True)
-    rows, cols = _sizes(shape)
-    center = _point(center)
-    amplitude, background = _number(amplitude, "amplitude"), _number(background, "background")
-    with np.errstate(over="ignore", invalid="ignore"):  # far centres: exp(-inf) = 0; huge sigmas: exp(-0) = 1
-        width = 2 * np.float64(max(sigma, 1e-150)) ** 2  # a narrower spot is the same delta; its square is not 0
-        squared = ((np.arange(rows)[:, None] - center[0]) ** 2 + (np.arange(cols)[None, :] - center[1]) ** 2)
-        image = background + amplitude * np.exp(-squared / width)
-    return _with_noise(image, noise, seed, "amplitude, background")
+    return _spots(shape, np.asarray([_point(center)]), sigma, amplitude, background, noise, seed)
 
 
 def bead_field(shape, centers, sigma: float, *, amplitude: float = 1.0, background: float = 0.0,
@@ -413,17 +405,23 @@ def bead_field(shape, centers, sigma: float, *, amplitude: float = 1.0, backgrou
     -------
     ndarray of float64, shape ``shape``
     """
+    points = np.asarray([_point(center, "centers") for center in centers] if _sequence(centers) else ())
+    if not len(points):
+        raise ValueError(f"centers must be (row, col) pairs, shape (n_beads, 2), got {shown(centers)}")
+    return _spots(shape, points, sigma, amplitude, background, noise, seed)
+
+
+def _spots(shape, centers, sigma, amplitude, background, noise, seed) -> np.ndarray:
+    """Gaussian spots of width ``sigma`` at ``centers`` (n, 2), on a background, with noise (checked here)."""
     sigma = _number(sigma, "sigma", 0, above=True)
     shape = _sizes(shape)
-    centers = np.asarray([_point(center, "centers") for center in centers] if _sequence(centers) else ())
-    if not len(centers):
-        raise ValueError(f"centers must be (row, col) pairs, shape (n_beads, 2), got {shown(centers)}")
     amplitude, background = _number(amplitude, "amplitude"), _number(background, "background")
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # as in gaussian_spot
+    # far centres: exp(-inf) = 0; huge sigmas: exp(-0) = 1; a narrower spot is the same delta, its square is not 0
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         width = 2 * np.float64(max(sigma, 1e-150)) ** 2
         rows, cols = (np.exp(-(np.arange(n)[None, :] - centers[:, axis, None]) ** 2 / width)
                       for axis, n in enumerate(shape))
-        image = background + amplitude * (rows.T @ cols)  # separable: the sum over beads of outer products
+        image = background + amplitude * (rows.T @ cols)  # separable: the sum over spots of outer products
     return _with_noise(image, noise, seed, "amplitude, background")
 
 
