@@ -3,9 +3,9 @@
 Boxes of side ``box`` sit every ``step`` pixels; each box of both halves is
 mean-subtracted (window-weighted), windowed, transformed, and correlated on
 the box's own shells. The boxes go through the FFT in chunks (bounded
-memory, no Python loop over boxes), and their shell sums are one matrix
-product of the per-voxel terms with the voxel-to-shell incidence matrix. Every
-box's threshold comes from that box's shell counts (all boxes share them).
+memory, no Python loop over boxes), and their shell sums are one compiled
+pass per chunk (numba), or one batched bincount (:func:`~.spectral.spectra_sums`,
+the reference and GPU path). Every box's threshold comes from that box's shell counts (all boxes share them).
 The map interpolates 1/resolution (frequency) linearly between box centres,
 takes the nearest centre's value beyond the outermost ones (no
 extrapolation), and is NaN outside the mask.
@@ -24,9 +24,9 @@ from . import kernels
 from .backend import get_namespace, resolve_device, rfftn, to_host
 from .correlation import fourier_correlation, result_from_sums
 from .figures import COLORS, Curve, Marker, Plot
-from .frequency import fold_mirrored, folded_shells, hermitian_weights, shell_geometry, shell_index
+from .frequency import folded_shells, hermitian_weights, shell_geometry, shell_index
 from .results import Result, result_dataclass
-from .spectral import compute_path, curve_from_sums
+from .spectral import compute_path, curve_from_sums, spectra_sums
 from .thresholds import STATUSES, find_crossings, parse_threshold, resolution_from_crossing, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, shown, working_dtype
 
@@ -287,18 +287,6 @@ def _box_window(box: int, ndim: int, window: str, dtype) -> np.ndarray:
     return full.astype(dtype)
 
 
-@lru_cache(maxsize=8)
-def _incidence(geometry) -> tuple[np.ndarray, np.ndarray]:
-    """Folded-spectrum voxel -> shell incidence matrix (V, n_shells) with Hermitian weights, and the counts."""
-    index, counts = folded_shells(geometry)
-    columns = np.broadcast_to(hermitian_weights(geometry.shape[-1]),
-                              (int(index.size) // (geometry.shape[-1] // 2 + 1), geometry.shape[-1] // 2 + 1))
-    matrix = np.zeros((index.size, geometry.n_shells))
-    kept = index < geometry.n_shells
-    matrix[np.flatnonzero(kept), index[kept]] = columns.ravel()[kept]
-    return matrix, counts
-
-
 def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.ndarray:
     """Shell sums (n_boxes, 4, n_shells) of every box, the boxes gathered and transformed in chunks."""
     ndim = centres.shape[1]
@@ -350,8 +338,7 @@ def _chunk_sums_array(halves, starts, weights, geometry, xp) -> np.ndarray:
     where = tuple(xp.asarray(starts.T))
     spectra = [rfftn(_windowed(xp.lib.stride_tricks.sliding_window_view(half, weights.shape)[where], weights),
                      axes=tuple(range(1, ndim + 1))) for half in halves]
-    matrix, _ = _incidence(geometry)
-    return to_host(_shell_terms(*spectra, xp.asarray(matrix, dtype=weights.dtype), xp))
+    return spectra_sums(*spectra, geometry, xp)[:, 1:]
 
 
 def _windowed(boxes, weights):
@@ -359,16 +346,6 @@ def _windowed(boxes, weights):
     axes = tuple(range(1, boxes.ndim))
     means = (boxes * weights).sum(axis=axes, keepdims=True) / weights.sum()
     return (boxes - means) * weights
-
-
-def _shell_terms(spectrum1, spectrum2, matrix, xp):
-    """Re F1 F2*, |F1|^2, |F2|^2 per shell of every box: (n, 3, n_shells), by one matrix product."""
-    n = spectrum1.shape[0]
-    terms = []
-    for x, y in ((spectrum1, spectrum2), (spectrum1, spectrum1), (spectrum2, spectrum2)):
-        product = x.real * y.real + x.imag * y.imag
-        terms.append(fold_mirrored(product, xp, first_axis=1).reshape(n, -1))
-    return xp.stack(terms, axis=1) @ matrix
 
 
 def _merge(values, centres, shape, reference: float, inside, dtype=np.float64) -> np.ndarray:

@@ -118,17 +118,21 @@ def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.nda
 
     The array path (GPU, or CPU without numba): each per-voxel term is folded
     over mirrored rows (same shells), weighted by its Hermitian multiplicity
-    and scattered into shells.
+    and scattered into shells. Spectra with a leading batch axis (B, ...)
+    (e.g. boxes of a local FSC) give (B, 4, n_shells), in one bincount.
     """
+    batched = spectrum1.ndim > len(geometry.shape)
     columns = xp.asarray(hermitian_weights(geometry.shape[-1]), dtype=spectrum1.real.dtype)
     index, counts = folded_shells(geometry)
     terms = []
     for x, y in ((spectrum1, spectrum2), (spectrum1, spectrum1), (spectrum2, spectrum2)):
-        values = fold_mirrored(_real_product(x, y), xp)
+        values = fold_mirrored(_real_product(x, y), xp, first_axis=int(batched))
         values *= columns
-        terms.append(values.reshape(-1))
-    sums = binned_sums(index, xp.stack(terms), geometry.n_shells, xp)
-    return np.concatenate([counts.astype(np.float64)[None], sums])
+        terms.append(values.reshape(-1, index.size))
+    n_shells = geometry.n_shells
+    sums = binned_sums(index, xp.concatenate(terms), n_shells, xp).reshape(3, -1, n_shells)
+    full = np.concatenate([np.broadcast_to(counts.astype(np.float64), (1, sums.shape[1], n_shells)), sums])
+    return np.moveaxis(full, 1, 0) if batched else full[:, 0]
 
 
 def _report(progress, fraction: float) -> None:
