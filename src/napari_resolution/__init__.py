@@ -25,6 +25,7 @@ from .core.mtf import EdgeMTFResult, MTFResult, PointMTFResult, mtf_edge, mtf_po
 from .core.randomization import PhaseRandomizedResult, phase_randomized_fsc, randomize_phases
 from .core.results import STATUSES
 from .core.simulate import phantom_pair
+from .core.single_map import SingleMapResult, local_resolution
 from .core.thresholds import CRITERIA, threshold_curve
 
 __version__ = "0.1.0"
@@ -40,11 +41,13 @@ __all__ = [
     "PhaseRandomizedResult",
     "PointMTFResult",
     "STATUSES",
+    "SingleMapResult",
     "decorrelation",
     "fourier_correlation",
     "frc",
     "fsc",
     "local_fsc",
+    "local_resolution",
     "make_mask",
     "mask_from_half_maps",
     "mtf_edge",

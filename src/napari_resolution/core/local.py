@@ -126,6 +126,14 @@ class LocalResolutionResult(Result):
                                    resolution_half=None,
                                    warnings=(*curve.warnings, NOISE_CROSSING.format(periods=MIN_PERIODS)))
 
+    def window_at(self, index: int) -> int:
+        """Side (pixels) of the region that decided box ``index``'s value: the box."""
+        return self.box
+
+    def described(self) -> str:
+        """``box 32 px, 2197 boxes``: what the map was computed from."""
+        return f"box {self.box} px, {len(self.values)} boxes"
+
     def summary(self, unit: str = "") -> str:
         """``median 4.2 Å local resolution (0.143; 5-95 %: 3.8-6.1 Å) · box 32 px, 2197 boxes · status …``."""
         spaced = f" {unit}" if unit else ""
@@ -133,7 +141,7 @@ class LocalResolutionResult(Result):
         head = "no local resolution" if stats["median"] is None else (
             f"median {stats['median']:.3g}{spaced} local resolution ({self.criterion}; 5-95 %: "
             f"{stats['p5']:.3g}-{stats['p95']:.3g}{spaced})")
-        return f"{head} · box {self.box} px, {len(self.values)} boxes · status {self.status}"
+        return f"{head} · {self.described()} · status {self.status}"
 
     def plots(self, unit: str = "") -> tuple:
         """The histogram of the map inside the mask, with the median marked."""
