@@ -447,6 +447,40 @@ def test_local_fsc_writes_a_map_placed_on_the_first_half_map(tmp_path, capsys):
     assert (tmp_path / "hist.png").stat().st_size > 0
 
 
+def test_local_res_of_a_half_map_pair_writes_a_placed_map(tmp_path, capsys):
+    from napari_resolution.core.simulate import two_region_pair
+
+    half1, half2, _ = two_region_pair((48, 64, 64), noise=0.3, seed=2)
+    for name, half in (("h1.mrc", half1), ("h2.mrc", half2)):
+        io.write_mrc(tmp_path / name, half, 1.1, placement={"origin": (5.0, 6.0, 7.0), "start": (0, 0, 0)})
+    out, table = tmp_path / "locres.mrc", tmp_path / "stats.json"
+    assert main(["local-res", str(tmp_path / "h1.mrc"), "--half2", str(tmp_path / "h2.mrc"), "--significance", "0.01",
+                 "--out", str(out), "--json", str(table)]) == 0
+    assert "Å local resolution (p < 0.01" in capsys.readouterr().out
+    written = io.read_image(out)
+    assert written.data.shape == (48, 64, 64) and io.mrc_placement(out)["origin"] == (5.0, 6.0, 7.0)
+    stats = json.loads(table.read_text())
+    assert stats["parameters"]["noise_source"] == "difference" and stats["parameters"]["significance"] == 0.01
+    assert stats["statistics"]["median"] == pytest.approx(float(np.median(written.data[written.data > 0])), rel=1e-5)
+
+
+def test_local_res_noise_options_and_bad_input(tmp_path, capsys):
+    from napari_resolution.core.simulate import two_region_pair
+
+    half1, _, _ = two_region_pair((64, 80), noise=0.3, seed=3)
+    io.write_tiff(tmp_path / "a.tif", half1, (0.1, 0.1), unit="µm")
+    out = tmp_path / "map.tif"
+    assert main(["local-res", str(tmp_path / "a.tif"), "--noise", "0.3", "--window", "0.5", "--out", str(out)]) == 0
+    assert "white noise of std 0.3" in capsys.readouterr().out
+    assert io.read_image(out).pixel_size == pytest.approx((0.1, 0.1))
+    assert main(["local-res", str(tmp_path / "a.tif"), "--noise", "difference", "--out", str(out)]) == 2
+    assert "needs half2" in capsys.readouterr().err
+    assert main(["local-res", str(tmp_path / "a.tif"), "--noise", "elsewhere", "--out", str(out)]) == 2
+    assert "noise must be one of" in capsys.readouterr().err
+    assert main(["local-res", str(tmp_path / "a.tif"), "--significance", "1", "--out", str(out)]) == 2
+    assert "significance must be a number in (0, 1)" in capsys.readouterr().err
+
+
 def test_local_fsc_of_images_writes_a_calibrated_tiff_and_names_bad_input(tmp_path, capsys):
     from napari_resolution.core.simulate import two_region_pair
 

@@ -31,6 +31,7 @@ from .core.mtf import mtf_edge, mtf_point
 from .core.randomization import phase_randomized_fsc
 from .core.results import resolution_summary
 from .core.simulate import phantom_pair
+from .core.single_map import local_resolution
 from .core.thresholds import resolution_from_crossing
 from .core.validation import renamed
 from .gui import launch
@@ -334,6 +335,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_mask_command(commands)
     _add_decorrelation_command(commands)
     _add_local_command(commands)
+    _add_single_map_command(commands)
     _add_mtf_command(commands)
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128),
@@ -364,6 +366,41 @@ def _add_local_command(commands) -> None:
     _add_gpu(local)
     _add_outputs(local, plot="the histogram of the map")
     local.set_defaults(handler=_run_local)
+
+
+def _add_single_map_command(commands) -> None:
+    """``local-res``: a local resolution map of one map by a calibrated significance test."""
+    local = commands.add_parser(
+        "local-res", help="local resolution map of one map (calibrated test of local band power against noise)",
+        description="Local resolution map of one 3-D map or 2-D image: each voxel's finest band whose local power "
+                    "is significantly above noise, testing bands coarse to fine (full period, pixel-size units).")
+    local.add_argument("volume", metavar="MAP", help="the map or image (.mrc .map .rec .tif .npy)")
+    local.add_argument("--out", required=True,
+                       help="the map: .mrc (voxel size and origin of MAP; 0 where not significant or outside the "
+                            "mask) or .tif / .npy (NaN)")
+    local.add_argument("--half2", help="second half-map: MAP and it are averaged, and their difference is the noise")
+    local.add_argument("--mask", help="mask with values in [0, 1]: the map is computed inside (> 0.5)")
+    local.add_argument("--noise", type=_noise_source, default="auto",
+                       help="where the noise comes from: auto (default: the difference with --half2, else outside "
+                            "--mask, else the corners), corners, outside-mask, difference, or the noise's standard "
+                            "deviation")
+    local.add_argument("--significance", type=float, default=0.05,
+                       help="chance per voxel of a resolution on noise alone (default 0.05)")
+    local.add_argument("--window", type=float,
+                       help="Gaussian window's standard deviation in periods of each band (default 0.3; 1 reads finer, "
+                            "about at the local FSC's 0.143; 0: none)")
+    _add_pixel_size(local, "Z,Y,X or Y,X")
+    _add_gpu(local)
+    _add_outputs(local, plot="the histogram of the map")
+    local.set_defaults(handler=_run_single_map)
+
+
+def _noise_source(text: str):
+    """``--noise``: a source name or a number (the noise's standard deviation)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _add_view_command(commands) -> None:
@@ -452,6 +489,19 @@ def _run_local(args) -> int:
     result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,
                        pixel_size=pixel_size, device=device)
     _write_map(args.out, result.map, args.a, result.pixel_size, unit)
+    return _report(result, args, unit)
+
+
+def _run_single_map(args) -> int:
+    """``local-res``: write the single-map local resolution map, print its statistics."""
+    device = _device(args)
+    volume = _load(args.volume, "volume", None)
+    half2 = None if args.half2 is None else _load(args.half2, "half2", None).data
+    mask = None if args.mask is None else io.read_image(args.mask).data
+    pixel_size, unit = _pixel_size_and_unit(args, volume)
+    result = local_resolution(volume.data, half2=half2, mask=mask, noise=args.noise, significance=args.significance,
+                              window=args.window, pixel_size=pixel_size, device=device)
+    _write_map(args.out, result.map, args.volume, result.pixel_size, unit)
     return _report(result, args, unit)
 
 
@@ -673,7 +723,7 @@ def main(argv=None) -> int:
 
 def _file_names(args) -> dict:
     """The core's argument names -> the files the user gave for them (for error messages)."""
-    files = {name: getattr(args, name, None) for name in ("a", "b", "mask", "image")}
+    files = {name: getattr(args, name, None) for name in ("a", "b", "mask", "image", "volume", "half2")}
     maps = getattr(args, "maps", None) or []
     files.update(zip(("half1", "half2"), maps) if len(maps) == 2 else zip(("volume",), maps))
     return {name: str(path) for name, path in files.items() if path is not None}

@@ -9,7 +9,13 @@ from napari.utils.interactions import mouse_move_callbacks, mouse_press_callback
 
 from napari_resolution.core.local import local_fsc
 from napari_resolution.core.simulate import phantom_pair
-from napari_resolution.gui.widgets.local import LocalResolutionWidget, contrast_limits
+from napari_resolution.core.single_map import SingleMapResult, local_resolution
+from napari_resolution.gui.widgets.local import (
+    NOISE_LEVEL,
+    SINGLE_MAP,
+    LocalResolutionWidget,
+    contrast_limits,
+)
 
 SCALE, TRANSLATE = (1.5, 1.5, 1.5), (3.0, 0.0, -6.0)
 
@@ -235,3 +241,47 @@ def test_contrast_limits():
     assert low < 3 < high
     values = np.linspace(1, 100, 1000)
     assert contrast_limits(values) == pytest.approx(tuple(np.percentile(values, (2, 98))))
+
+
+def test_the_single_map_method_and_its_options(make_napari_viewer, wait_idle, pair2):
+    """One map: the statistical test, its options shown instead of the FSC's, the same overlay and inspection."""
+    viewer = make_napari_viewer()
+    viewer.add_image(pair2.half1, name="map", scale=(0.5, 0.5))
+    widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Local resolution")[1]
+    def shown(option):
+        return not option.native.isHidden()
+
+    assert widget.half2.value is None and not shown(widget.noise) and shown(widget.box)
+    widget.method.value = SINGLE_MAP
+    assert shown(widget.noise) and shown(widget.significance) and not shown(widget.box)
+    assert widget.half1.label == "Map (or half-map 1)"
+    widget.noise.value = NOISE_LEVEL
+    assert shown(widget.noise_level)
+    widget.noise_level.value = 0.5
+    _run(widget, wait_idle)
+    expected = local_resolution(pair2.half1, noise=0.5, pixel_size=0.5)
+    layer = viewer.layers["map local resolution"]
+    np.testing.assert_allclose(layer.data, expected.map, rtol=1e-5, equal_nan=True)
+    assert isinstance(widget.result, SingleMapResult) and "bands, white noise of std 0.5" in widget.result_line.text()
+    _mouse(layer, _world(layer, (64, 64)))
+    result = widget.result
+    index = result.box_index((64, 64))
+    curve = widget.box_panel.plot_item.listDataItems()[0].getOriginalDataset()
+    np.testing.assert_allclose(curve[1], result.curve_at((64, 64)).power)
+    assert "window at (y, x) = " in widget.result_line.text()
+    box = viewer.layers["map local box"]
+    side = box.data[0].max(axis=0) - box.data[0].min(axis=0)
+    np.testing.assert_allclose(side, result.window_at(index))
+
+
+def test_single_map_with_a_second_half_uses_their_difference(make_napari_viewer, wait_idle, pair2):
+    viewer = make_napari_viewer()
+    widget = _docked(viewer, (pair2.half1, pair2.half2))
+    widget.method.value = SINGLE_MAP
+    widget.significance.value = 0.01
+    _run(widget, wait_idle)
+    expected = local_resolution(pair2.half1, half2=pair2.half2, significance=0.01)
+    np.testing.assert_allclose(viewer.layers["half 1 local resolution"].data, expected.map, rtol=1e-5,
+                               equal_nan=True)
+    assert widget.result.parameters["noise_source"] == "difference"
+    assert "Significance: 0.01" in widget.result_line.text()

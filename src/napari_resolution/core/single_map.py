@@ -49,9 +49,9 @@ BAND_HALF_WIDTH = 0.5
 #: The coarsest default band has a period of the smallest extent divided by this; with the noise from the
 #: corners, by CORNER_DIVISOR (a corner must hold a few periods of it for its noise spectrum to be measured).
 COARSE_DIVISOR = 8
-CORNER_DIVISOR = 12
+CORNER_DIVISOR = 16
 #: Default window: Gaussian standard deviation in periods of the band.
-WINDOW_PERIODS = 1.0
+WINDOW_PERIODS = 0.3
 #: Edge taper (raised cosine) per side: this many periods of the coarsest band (at least 8 px, at most a quarter
 #: of the axis). Narrower tapers leak the strong low frequencies of coloured noise into the coarse bands.
 TAPER_PERIODS = 2
@@ -136,9 +136,11 @@ class SingleMapResult(LocalResolutionResult):
       for :meth:`curve_at`; ``values`` and ``statuses``: the map there;
     * ``box``: the window's full width at half maximum at the finest band, pixels;
     * ``frequency``: the band centres (cycles per reference pixel);
-      ``threshold``: each band's noise quantile over the noise's mean power;
+      ``threshold``: each band's noise threshold over the noise's mean power;
     * ``sums``: shape (n_points, n_bands), each kept voxel's local band power
       over the noise's mean power;
+    * bands finer than where every voxel failed are not computed: NaN in
+      ``threshold`` and ``sums``;
     * ``criterion``: ``"p < significance"``; ``global_result``: None.
     """
 
@@ -162,8 +164,10 @@ class SingleMapResult(LocalResolutionResult):
             pixel_size=self.pixel_size, warnings=(), parameters={"method": "single-map"})
 
     def described(self) -> str:
-        """``20 bands, noise from corners``: what the map was computed from."""
-        return f"{len(self.frequency)} bands, noise from {self.parameters['noise_source']}"
+        """``20 bands, noise from corners`` (or ``white noise of std 0.5``): what the map was computed from."""
+        source = self.parameters["noise_source"]
+        noise = f"white noise of std {self.parameters['noise']:.3g}" if source == "white" else f"noise from {source}"
+        return f"{len(self.frequency)} bands, {noise}"
 
 
 def default_resolutions(shape, pixel_size=1.0, n_bands: int = DEFAULT_BANDS,
@@ -208,10 +212,11 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
         Band periods (full period, ``pixel_size`` units), at least 2, each at
         least 2 reference pixels (Nyquist); sorted coarse to fine. Default:
         :func:`default_resolutions` (20 bands from an eighth of the smallest
-        extent, a twelfth with the noise from the corners, to Nyquist).
+        extent, a sixteenth with the noise from the corners, to Nyquist).
     window : float, optional
         Gaussian window's standard deviation, in periods of each band
-        (default 1): larger windows detect weaker signal but blur the map.
+        (default 0.3; 0: none): larger windows detect weaker signal (1 reads about
+        where the local FSC crosses 0.143, 0.3 nearer 0.5) but blur the map.
     device : {None, "cpu", "gpu"}
         Where to compute.
     progress : callable, optional
@@ -252,7 +257,7 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
     step = _curve_step(shape, len(frequencies))
     points = _kept_points(shape, step, inside)
     crossing, kept = _sequential_test(rfftn(_tapered(tested, taper)), bands, frequencies, window, null, taper, points,
-                                      progress)
+                                      inside, progress)
     local_map = _as_resolution(crossing, reference, inside, dtype)
     values = local_map[tuple(points.T)]
     statuses = _point_statuses(crossing[tuple(points.T)], frequencies[-1])
@@ -573,17 +578,36 @@ def _local_power(spectrum, band: _BandGrid, frequency: float, window: float, tap
 
 
 # ------------------------------------------------------------------------------------------------ noise
-class _Null:
-    """Per band: the noise's mean local power, its upper quantile at the significance level, its per-voxel variance."""
+class _NoiseModel:
+    """Per band, computed when first asked for: the noise's mean local power and the band's threshold.
 
-    def __init__(self, means, thresholds, variances):
-        self.means = np.asarray(means, dtype=np.float64)
-        self.thresholds = np.asarray(thresholds, dtype=np.float64)
-        self.variances = np.asarray(variances, dtype=np.float64)
+    ``statistics(k)`` gives band ``k``'s noise mean, upper quantile and
+    per-voxel variance; ``spread`` the relative standard deviation of the
+    whole map's noise level per band; ``samples`` the estimate's effective
+    voxels over the map's (inf for a known level). See :func:`_null_model`.
+    """
+
+    def __init__(self, statistics, spread, samples: float, significance: float, empirical: bool):
+        self._statistics, self._spread, self._samples = statistics, spread, samples
+        self._significance, self._empirical = significance, empirical
+        self.means = np.full(len(spread), np.nan)
+        self.thresholds = np.full(len(spread), np.nan)
+
+    def band(self, k: int) -> tuple[float, float]:
+        """Band ``k``'s noise mean power and threshold."""
+        if np.isnan(self.means[k]):
+            mean, quantile, variance = self._statistics(k)
+            level = (self._spread[k] * mean) ** 2  # the whole map's noise level: its variance
+            windows = variance / level  # independent windows in the map
+            density = stats.gamma.pdf(quantile, mean**2 / variance, scale=variance / mean)
+            scatter = self._significance * (1 - self._significance) / windows / density**2
+            margin = math.sqrt(level * (1 + 1 / self._samples) + scatter * (2 if self._empirical else 1))
+            self.means[k], self.thresholds[k] = mean, quantile + GLOBAL_Z * margin
+        return self.means[k], self.thresholds[k]
 
 
 def _null_model(source, noise, tested, difference, taper, inside, bands, sizes, frequencies, window, significance,
-                xp, notes) -> _Null:
+                xp, notes) -> _NoiseModel:
     """The noise distribution of the local band power, per band, from ``source``, and each band's threshold.
 
     The threshold is the statistic's upper quantile over the voxels, raised
@@ -612,19 +636,17 @@ def _null_model(source, noise, tested, difference, taper, inside, bands, sizes, 
         spectrum_power, samples = _corner_spectrum(to_host(tested), sizes, notes)
     else:
         spectrum_power, samples = _outside_spectrum(to_host(tested), inside, sizes)
-    samples /= math.prod(shape)
     if source == "difference":
-        null = _empirical_null(rfftn(_tapered(difference, taper)), bands, frequencies, window, significance,
-                               _noise_voxels(shape, inside), taper)
+        noise_spectrum, voxels = rfftn(_tapered(difference, taper)), _noise_voxels(shape, inside)
+
+        def statistics(k):
+            return _empirical_band(noise_spectrum, bands[k], frequencies[k], window, significance, voxels, taper)
     else:
-        null = _gamma_null(spectrum_power, sizes, shape, frequencies, window, significance, xp,
-                           bands[0].grid.radius.dtype)
-    level = (_level_spread(spectrum_power, shape, sizes, frequencies) * null.means) ** 2  # whole-map variance
-    windows = null.variances / level
-    density = stats.gamma.pdf(null.thresholds, null.means**2 / null.variances, scale=null.variances / null.means)
-    scatter = significance * (1 - significance) / windows / density**2
-    margin = np.sqrt(level * (1 + 1 / samples) + scatter * (2 if source == "difference" else 1))
-    return _Null(null.means, null.thresholds + GLOBAL_Z * margin, null.variances)
+        def statistics(k):
+            return _gamma_band(spectrum_power, sizes, shape, frequencies[k], window, significance, xp,
+                               bands[k].grid.radius.dtype)
+    return _NoiseModel(statistics, _level_spread(spectrum_power, shape, sizes, frequencies),
+                       samples / math.prod(shape), significance, source == "difference")
 
 
 def _level_spread(spectrum_power, shape, sizes, frequencies) -> np.ndarray:
@@ -667,49 +689,37 @@ def _noise_voxels(shape, inside) -> tuple:
     return tuple(voxels)
 
 
-def _empirical_null(noise_spectrum, bands, frequencies, window, significance, voxels, taper: _Taper) -> _Null:
-    """Mean, upper quantile and variance of the local power of the noise map itself, per band."""
-    means, thresholds, variances = [], [], []
-    for band, frequency in zip(bands, frequencies):
-        power, mean = _local_power(noise_spectrum, band, frequency, window, taper)
-        samples = to_host(power[voxels]).astype(np.float64)
-        means.append(mean)
-        thresholds.append(float(np.quantile(samples, 1 - significance)))
-        variances.append(float(samples.var()))
-    return _Null(means, thresholds, variances)
+def _empirical_band(noise_spectrum, band, frequency, window, significance, voxels, taper: _Taper) -> tuple:
+    """Mean, upper quantile and variance of one band's local power on the noise map itself."""
+    power, mean = _local_power(noise_spectrum, band, frequency, window, taper)
+    samples = to_host(power[voxels]).astype(np.float64)
+    return mean, float(np.quantile(samples, 1 - significance)), float(samples.var())
 
 
-def _gamma_null(spectrum_power, sizes, shape, frequencies, window, significance, xp, dtype) -> _Null:
-    """Mean, upper quantile and variance of the local monogenic power of Gaussian noise of spectrum ``spectrum_power``.
+def _gamma_band(spectrum_power, sizes, shape, frequency, window, significance, xp, dtype) -> tuple:
+    """Mean, upper quantile and variance of one band's local monogenic power of Gaussian noise of ``spectrum_power``.
 
     The band-passed noise and its Riesz transforms (components ``c``) have
     cross-covariances ``C_cd = irfftn(H^2 P R_c conj(R_d))``; their squares
     summed and averaged in a unit-sum window ``g`` have mean ``sum_c C_cc(0)``
     and variance ``2 sum_u (g * g)(u) sum_cd C_cd(u)^2``. The quantile is that
-    of the gamma distribution with this mean and variance. Each band is
+    of the gamma distribution with this mean and variance. The band is
     computed on its own small periodic grid (:func:`_null_grid`), scaled to
     the map's pixels.
     """
-    means, thresholds, variances = [], [], []
-    for frequency in frequencies:
-        grid, voxel_ratio = _null_grid(shape, sizes, frequency, window, xp, dtype)
-        weighted = _band_filter(grid.radius, frequency) ** 2 * spectrum_power(grid.radius) * dtype.type(
-            1 / voxel_ratio)
-        transfers = [1.0] + [-1j * component * grid.inverse_radius for component in grid.components]
-        overlap = None if window == 0 else irfftn(_window_transfer(grid.radius, frequency, window) ** 2,
-                                                  grid.shape)
-        mean = variance = 0.0
-        for c, d in itertools.combinations_with_replacement(range(len(transfers)), 2):
-            covariance = irfftn(weighted * transfers[c] * xp.conj(transfers[d]), grid.shape)
-            if c == d:
-                mean += float(covariance.reshape(-1)[0])
-            lagged = covariance.reshape(-1)[0] ** 2 if overlap is None else (overlap * covariance**2).sum(
-                dtype=np.float64)
-            variance += (1 if c == d else 2) * 2 * float(lagged)
-        means.append(mean)
-        variances.append(variance)
-        thresholds.append(float(stats.gamma.ppf(1 - significance, mean**2 / variance, scale=variance / mean)))
-    return _Null(means, thresholds, variances)
+    grid, voxel_ratio = _null_grid(shape, sizes, frequency, window, xp, dtype)
+    weighted = _band_filter(grid.radius, frequency) ** 2 * spectrum_power(grid.radius) * dtype.type(1 / voxel_ratio)
+    transfers = [1.0] + [-1j * component * grid.inverse_radius for component in grid.components]
+    overlap = None if window == 0 else irfftn(_window_transfer(grid.radius, frequency, window) ** 2, grid.shape)
+    mean = variance = 0.0
+    for c, d in itertools.combinations_with_replacement(range(len(transfers)), 2):
+        covariance = irfftn(weighted * transfers[c] * xp.conj(transfers[d]), grid.shape)
+        if c == d:
+            mean += float(covariance.reshape(-1)[0])
+        lagged = covariance.reshape(-1)[0] ** 2 if overlap is None else (overlap * covariance**2).sum(dtype=np.float64)
+        variance += (1 if c == d else 2) * 2 * float(lagged)
+    quantile = float(stats.gamma.ppf(1 - significance, mean**2 / variance, scale=variance / mean))
+    return mean, quantile, variance
 
 
 def _null_grid(shape, sizes, frequency: float, window: float, xp, dtype):
@@ -763,7 +773,9 @@ def _radial_spectrum(regions, sizes, weights=None):
     eighth of each axis tapered per side: few samples lost, little leakage),
     unless ``weights`` is given: then the regions are already windowed by it.
     The periodogram is normalised by the window's energy, so white noise of
-    variance s^2 gives s^2.
+    variance s^2 gives s^2. (Pre-whitening by first differences was tried:
+    it helps steep spectra but over-reads white noise at low frequencies up
+    to 2.8x, through the window's leakage of the differences' blue spectrum.)
 
     Returns
     -------
@@ -775,15 +787,13 @@ def _radial_spectrum(regions, sizes, weights=None):
     """
     shape = regions[0].shape
     if weights is None:
-        weights = 1.0
-        for axis, n in enumerate(shape):
-            line = tukey_window(n, n // 8)
-            weights = weights * line.reshape([-1 if a == axis else 1 for a in range(len(shape))])
+        weights = _outer([tukey_window(n, n // 8) for n in shape])
         regions = [(r - r.mean()) * weights for r in regions]
+    periodogram = sum(np.abs(np.fft.rfftn(r)) ** 2 for r in regions)
     squared = np.broadcast_to(weights, shape) ** 2
     energy = float(squared.sum())
     samples = len(regions) * energy**2 / float((squared**2).sum())
-    periodogram = sum(np.abs(np.fft.rfftn(r)) ** 2 for r in regions) / (len(regions) * energy)
+    periodogram /= len(regions) * energy
     radius = _Grid(shape, sizes, max(sizes), np, np.float64).radius
     multiplicity = np.broadcast_to(hermitian_weights(shape[-1]), radius.shape)
     spacing = 1.0 / min(shape)
@@ -806,6 +816,7 @@ def _radial_spectrum(regions, sizes, weights=None):
     return spectrum_power, samples
 
 
+
 def _curve_step(shape, n_bands: int) -> int:
     """Spacing of the voxels whose band curves are kept: about one input's worth of values in all."""
     return max(1, math.ceil(n_bands ** (1 / len(shape))))
@@ -818,31 +829,36 @@ def _kept_points(shape, step: int, inside) -> np.ndarray:
     return points if inside is None else points[inside[tuple(points.T)]]
 
 
-def _sequential_test(spectrum, bands, frequencies, window, null, taper: _Taper, points, progress):
+def _sequential_test(spectrum, bands, frequencies, window, null: _NoiseModel, taper: _Taper, points, inside,
+                     progress):
     """Crossing frequency of every voxel (NaN: not significant at the coarsest band) and the kept band curves.
 
     Bands are tested coarse to fine; a voxel stays significant while its
     power ratio (local power / noise threshold) is at least 1, and its
     crossing is interpolated linearly in frequency between the last passing
     and the first failing band. Voxels significant in every band get the
-    finest band's frequency (a bound).
+    finest band's frequency (a bound). Once no voxel (inside the mask) is
+    significant any more, the finer bands are not computed.
 
     Returns
     -------
     crossing : ndarray, the map's shape (host)
     kept : ndarray, shape (n_points, n_bands), float32
-        Local power over the noise's mean power at ``points``.
+        Local power over the noise's mean power at ``points``; NaN for bands not computed.
     """
     xp, shape = taper.xp, taper.full.shape
     where = tuple(xp.asarray(axis) for axis in points.T)
-    kept = np.empty((len(points), len(frequencies)), np.float32)
+    kept = np.full((len(points), len(frequencies)), np.nan, np.float32)
     crossing = previous = alive = None
     for k, (band, frequency) in enumerate(zip(bands, frequencies)):
-        ratio, _ = _local_power(spectrum, band, frequency, window, taper, null.means[k])
-        kept[:, k] = to_host(ratio[where]) / null.means[k]
-        ratio *= ratio.dtype.type(1 / null.thresholds[k])
+        mean, threshold = null.band(k)
+        ratio, _ = _local_power(spectrum, band, frequency, window, taper, mean)
+        kept[:, k] = to_host(ratio[where]) / mean
+        ratio *= ratio.dtype.type(1 / threshold)
         if k == 0:
             alive = ratio >= 1
+            if inside is not None:
+                alive &= xp.asarray(inside)
             crossing = xp.full(shape, np.nan, dtype=ratio.dtype)
         else:
             failing = xp.nonzero(alive & (ratio < 1))
@@ -853,6 +869,10 @@ def _sequential_test(spectrum, bands, frequencies, window, null, taper: _Taper, 
         previous = ratio
         if progress is not None:
             progress((k + 1) / len(frequencies))
+        if not bool(alive.any()):
+            break
+    if progress is not None and k + 1 < len(frequencies):
+        progress(1.0)
     crossing[alive] = frequencies[-1]
     return to_host(crossing), kept
 

@@ -1,11 +1,15 @@
-"""Dock widget "Local resolution": a block-wise FSC map of two half-maps, shown as an overlay layer.
+"""Dock widget "Local resolution": a local-resolution map, shown as an overlay layer.
 
-The map goes to the layer ``<half-map 1> local resolution`` (colormap turbo
-reversed, so finer is warmer; NaN, outside the mask, transparent), with a
-colour bar in physical units and the histogram of the map. Clicking the map
-layer (a click, not a drag, while the layer is selected) shows the FSC of the
-box there in a second panel and in the result line, and outlines the box in
-the layer ``<half-map 1> local box``.
+Two methods: the block-wise FSC of two half-maps (:func:`~napari_resolution.core.local.local_fsc`),
+or a calibrated test of one map's local band power against noise
+(:func:`~napari_resolution.core.single_map.local_resolution`). The map goes to
+the layer ``<map> local resolution`` (colormap turbo reversed, so finer is
+warmer; NaN, outside the mask or not significant, transparent), with a colour
+bar in physical units and the histogram of the map. Clicking the map layer (a
+click, not a drag, while the layer is selected) shows how the map was decided
+there (the box's FSC, or the band powers against their noise thresholds) in a
+second panel and in the result line, and outlines the box or window in the
+layer ``<map> local box``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from napari.utils.colormaps import Colormap, ensure_colormap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.local import local_fsc
+from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
 from ..layers import add_or_update_image, layer_data
 from .base import EstimatorWidget, LayerInput
@@ -29,8 +34,13 @@ ESTIMATOR = "local resolution"
 #: Percentiles of the map's finite values that set the contrast limits.
 CONTRAST_PERCENTILES = (2, 98)
 _LAYER_STYLE = {"blending": "translucent", "opacity": 0.6}
-CLICK_HELP = ("Select the map layer and click it (without dragging) to see the FSC of the box there; "
-              "in 3-D view, the first voxel of the map along the line of sight.")
+CLICK_HELP = ("Select the map layer and click it (without dragging) to see how the map was decided there (the "
+              "box's FSC, or the band powers against noise); in 3-D view, the first voxel of the map along the line "
+              "of sight.")
+#: The methods, as the widget lists them.
+HALF_MAPS, SINGLE_MAP = "Half-maps (local FSC)", "Single map (statistical test)"
+#: The noise choice standing for a known noise level.
+NOISE_LEVEL = "level (std)"
 
 
 def reversed_turbo() -> Colormap:
@@ -81,9 +91,10 @@ class ColourBar(QWidget):
 
 
 class LocalResolutionWidget(EstimatorWidget):
-    """Local resolution (block-wise FSC) of two half-maps: a map layer, its histogram, a box's FSC on click."""
+    """Local resolution of two half-maps (local FSC) or of one map (statistical test): a map layer, its histogram,
+    and on click how the map was decided there."""
 
-    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1",)),
+    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1", "volume")),
                     LayerInput("half2", "Half-map 2", arguments=("half2",)),
                     LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
     panels = (("voxels", "local resolution, full period"), ("Fourier shell correlation", None))
@@ -109,7 +120,11 @@ class LocalResolutionWidget(EstimatorWidget):
         return self.curve_panels[1]
 
     def build_options(self) -> list:
-        """Box and step (automatic or set), threshold."""
+        """The method; box and step (automatic or set) and threshold, or the noise, significance and window."""
+        self.method = ComboBox(label="Method", choices=[HALF_MAPS, SINGLE_MAP], value=HALF_MAPS)
+        self.method.tooltip = ("Half-maps: the FSC of small boxes of two independent halves. Single map: each voxel's "
+                               "finest band whose local power is significantly above noise (with a second half-map, "
+                               "their average is tested and their difference is the noise).")
         self.auto_box = CheckBox(text="Automatic box (5 × global resolution)", value=True)
         self.box = SpinBox(label="Box (px)", value=32, min=8, max=4096, step=2, enabled=False)
         self.auto_step = CheckBox(text="Automatic step (box / 4)", value=True)
@@ -119,7 +134,36 @@ class LocalResolutionWidget(EstimatorWidget):
         self.auto_box.changed.connect(lambda auto: setattr(self.box, "enabled", not auto))
         self.auto_step.changed.connect(lambda auto: setattr(self.step, "enabled", not auto))
         self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
-        return [self.auto_box, self.box, self.auto_step, self.step, self.threshold, self.custom]
+        self.noise = ComboBox(label="Noise from", choices=[*NOISE_SOURCES, NOISE_LEVEL], value="auto")
+        self.noise.tooltip = ("auto: the half-map difference with a second half-map, else outside the mask with a "
+                              "mask, else the map's corners; level: white noise of the standard deviation below")
+        self.noise_level = FloatSpinBox(label="Noise std", value=1.0, min=1e-9, max=1e9, step=0.1, visible=False)
+        self.significance = FloatSpinBox(label="Significance", value=0.05, min=0.001, max=0.5, step=0.01)
+        self.window = FloatSpinBox(label="Window (periods)", value=0.3, min=0.0, max=4.0, step=0.1)
+        self.window.tooltip = "Gaussian window's standard deviation in periods of each band (0: none)"
+        self.noise.changed.connect(lambda value: setattr(self.noise_level, "visible", value == NOISE_LEVEL))
+        self.method.changed.connect(self._method_changed)
+        self._fsc_options = [self.auto_box, self.box, self.auto_step, self.step, self.threshold]
+        self._single_options = [self.noise, self.significance, self.window]
+        for option in self._single_options:
+            option.visible = False
+        return [self.method, *self._fsc_options, self.custom, *self._single_options, self.noise_level]
+
+    @property
+    def single(self) -> bool:
+        """True when the single-map method is chosen."""
+        return self.method.value == SINGLE_MAP
+
+    def _method_changed(self, _=None) -> None:
+        """Show the chosen method's options and name the pickers after its inputs."""
+        for option in self._fsc_options:
+            option.visible = not self.single
+        for option in self._single_options:
+            option.visible = self.single
+        self.custom.visible = not self.single and self.threshold.value == "custom"
+        self.noise_level.visible = self.single and self.noise.value == NOISE_LEVEL
+        self.half1.label = "Map (or half-map 1)" if self.single else "Half-map 1"
+        self.half2.label = "Half-map 2 (optional)" if self.single else "Half-map 2"
 
     def usable_layers(self, spec: LayerInput) -> list:
         """Grey-level images, without the maps this widget made."""
@@ -132,20 +176,27 @@ class LocalResolutionWidget(EstimatorWidget):
             self.box.max = max(8, min(layer_data(layer).shape))
 
     def parameters(self) -> dict:
-        """The inputs as keyword arguments of :func:`~napari_resolution.core.local.local_fsc` (raises ValueError)."""
-        first, second, mask = self.picked("half1"), self.picked("half2"), self.mask.value
+        """The inputs as keyword arguments of the chosen method's core function (raises ValueError)."""
+        mask = self.mask.value
+        common = {"mask": None if mask is None else layer_data(mask), "pixel_size": self.pixel_size_value(),
+                  "device": self.device()}
+        if self.single:
+            second = self.half2.value
+            noise = self.noise_level.value if self.noise.value == NOISE_LEVEL else self.noise.value
+            return {"volume": layer_data(self.picked("half1")), "half2": None if second is None else layer_data(second),
+                    "noise": noise, "significance": self.significance.value, "window": self.window.value, **common}
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
-        return {"half1": layer_data(first), "half2": layer_data(second),
-                "mask": None if mask is None else layer_data(mask),
+        return {"half1": layer_data(self.picked("half1")), "half2": layer_data(self.picked("half2")),
                 "box": None if self.auto_box.value else self.box.value,
-                "step": None if self.auto_step.value else self.step.value,
-                "threshold": threshold, "pixel_size": self.pixel_size_value(), "device": self.device()}
+                "step": None if self.auto_step.value else self.step.value, "threshold": threshold, **common}
 
     def compute(self, parameters: dict, progress):
-        """:func:`~napari_resolution.core.local.local_fsc` of the half-maps."""
+        """:func:`~napari_resolution.core.local.local_fsc` of the half-maps, or
+        :func:`~napari_resolution.core.single_map.local_resolution` of the map."""
+        estimate = local_resolution if "volume" in parameters else local_fsc
         with warnings.catch_warnings():  # the result carries them; they are shown as notifications
             warnings.simplefilter("ignore", RuntimeWarning)
-            return local_fsc(**parameters, progress=progress)
+            return estimate(**parameters, progress=progress)
 
     # ----------------------------------------------------------------- result
     def summary(self, result) -> str:
@@ -157,8 +208,9 @@ class LocalResolutionWidget(EstimatorWidget):
         """The summary and histogram, the map layer with its colour bar, and the inspected box again."""
         self._box_line = None
         super().show(result, title)
-        self.box.max, self.step.max = max(self.box.max, result.box), max(self.step.max, result.step)
-        self.box.value, self.step.value = result.box, result.step  # what "automatic" chose (disabled then)
+        if not isinstance(result, SingleMapResult):
+            self.box.max, self.step.max = max(self.box.max, result.box), max(self.step.max, result.step)
+            self.box.value, self.step.value = result.box, result.step  # what "automatic" chose (disabled then)
         source = self.shown.layers[0]
         limits = contrast_limits(result.map)
         metadata = {"estimator": ESTIMATOR, "source": source.name, "unit": self.unit.value, **self.shown.settings,
@@ -227,27 +279,32 @@ class LocalResolutionWidget(EstimatorWidget):
         return tuple(position) if np.all((position >= -0.5) & (position < shape - 0.5)) else None
 
     def inspect(self, position) -> None:
-        """Show the FSC of the box nearest ``position`` (map pixel coordinates): panel, result line, outline."""
+        """Show how the map was decided nearest ``position`` (map pixel coordinates): panel, result line, outline.
+
+        The box's FSC (local FSC) or the band powers against their noise
+        thresholds at the nearest voxel whose curve was kept (single map).
+        """
         result = self.result
         index = result.box_index(position)
         centre = [int(c) for c in result.centres[index]]
         curve = result.curve_at(position)
         unit = self.unit.value
         axes = "(z, y, x)" if len(centre) == 3 else "(y, x)"
+        noun = "window" if isinstance(result, SingleMapResult) else "box"
         self._inspected = tuple(float(p) for p in position)
-        self._box_line = (f"box at {axes} = ({', '.join(map(str, centre))}), {result.box} px: "
+        self._box_line = (f"{noun} at {axes} = ({', '.join(map(str, centre))}), {result.window_at(index)} px: "
                           f"{curve.summary(unit)}")
         note = self.result_line.note
         self.result_line.show_result(self.summary(result), self.shown.description)
         self.result_line.set_note(note)
         self.box_panel.setVisible(True)
-        self.box_panel.show_run(curve.plots(unit)[0].titled(f"box at {axes} = ({', '.join(map(str, centre))})"))
+        self.box_panel.show_run(curve.plots(unit)[0].titled(f"{noun} at {axes} = ({', '.join(map(str, centre))})"))
         self.box_panel.set_stale(note)
-        self._outline(np.asarray(centre), np.asarray(self._inspected))
+        self._outline(np.asarray(centre), np.asarray(self._inspected), result.window_at(index))
 
-    def _outline(self, centre, position) -> None:
-        """Outline the box: a rectangle in the viewed plane through ``position``, layer ``<half-map 1> local box``."""
-        box = self.result.box
+    def _outline(self, centre, position, box: int) -> None:
+        """Outline the box (or window) of side ``box``: a rectangle in the viewed plane through ``position``, layer
+        ``<map> local box``."""
         low = centre - box // 2 - 0.5  # pixel edges of the box
         high = low + box
         rows, cols = self._plane_axes(len(centre))
