@@ -67,6 +67,16 @@ def test_compiled_and_array_paths_agree(monkeypatch):
     np.testing.assert_allclose(compiled.map, array.map, rtol=1e-4)
 
 
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_an_offset_and_a_scale_change_nothing(monkeypatch, path):
+    """Each box loses its own mean, so a large common offset (a camera's) and a scale leave the map as it is."""
+    monkeypatch.setattr(local, "compute_path", lambda xp: path)
+    half1, half2, _ = two_region_pair((128, 128), SIGMAS, 0.3, seed=15)
+    plain = local_fsc(half1, half2, box=32)
+    offset = local_fsc(half1 * 40 + 10000, half2 * 40 + 10000, box=32)
+    np.testing.assert_allclose(offset.map, plain.map, rtol=1e-3)
+
+
 def test_a_mask_limits_the_boxes_and_the_map():
     half1, half2, _ = two_region_pair((64, 64), SIGMAS, 0.3, seed=6)
     mask = np.zeros((64, 64), np.float32)

@@ -383,35 +383,35 @@ if numba is not None:
 
     @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
     def _gather_kernel(volume, starts, window, out):  # pragma: no cover - compiled
-        """out[i] = (box i of volume - its window-weighted mean) * window; boxes start at starts[i]."""
+        """out[i] = box i of volume times window; boxes start at starts[i]."""
         depth, height, width = window.shape
-        total = window.sum()
         for i in numba.prange(starts.shape[0]):
             z0, y0, x0 = starts[i, 0], starts[i, 1], starts[i, 2]
-            weighted = 0.0
             for z in range(depth):
                 for y in range(height):
                     for x in range(width):
-                        weighted += volume[z0 + z, y0 + y, x0 + x] * window[z, y, x]
-            mean = weighted / total
-            for z in range(depth):
-                for y in range(height):
-                    for x in range(width):
-                        out[i, z, y, x] = (volume[z0 + z, y0 + y, x0 + x] - mean) * window[z, y, x]
+                        out[i, z, y, x] = volume[z0 + z, y0 + y, x0 + x] * window[z, y, x]
 
     @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
-    def _box_sums_kernel(spectrum1, spectrum2, shells, columns, n_shells):  # pragma: no cover - compiled
-        """Per box: Re F1 F2*, |F1|^2, |F2|^2 summed into shells (rfft layout, Hermitian column weights)."""
+    def _box_sums_kernel(spectrum1, spectrum2, shells, columns, leak, n_shells):  # pragma: no cover - compiled
+        """Per box: Re F1 F2*, |F1|^2, |F2|^2 summed into shells (rfft layout, Hermitian column weights).
+
+        Each spectrum first loses its DC term's leak, ``F(0) * leak``: the
+        spectrum of the box minus its window-weighted mean, times the window.
+        """
         n, depth, height, half = spectrum1.shape
         sums = np.zeros((n, 3, n_shells))
         for i in numba.prange(n):
+            dc1, dc2 = spectrum1[i, 0, 0, 0], spectrum2[i, 0, 0, 0]
             for z in range(depth):
                 for y in range(height):
                     for x in range(half):
                         shell = shells[z, y, x]
                         if shell >= n_shells:
                             continue
-                        a, b, w = spectrum1[i, z, y, x], spectrum2[i, z, y, x], columns[x]
+                        a = spectrum1[i, z, y, x] - dc1 * leak[z, y, x]
+                        b = spectrum2[i, z, y, x] - dc2 * leak[z, y, x]
+                        w = columns[x]
                         sums[i, 0, shell] += w * (a.real * b.real + a.imag * b.imag)
                         sums[i, 1, shell] += w * (a.real * a.real + a.imag * a.imag)
                         sums[i, 2, shell] += w * (b.real * b.real + b.imag * b.imag)
@@ -419,7 +419,8 @@ if numba is not None:
 
 
 def gather_windowed_boxes(volume, starts, window) -> np.ndarray:
-    """Boxes of ``volume`` starting at ``starts``, each minus its window-weighted mean, times ``window``.
+    """Boxes of ``volume`` starting at ``starts``, times ``window`` (one pass; :func:`box_shell_sums` removes
+    each box's window-weighted mean from its spectrum).
 
     Parameters
     ----------
@@ -441,17 +442,23 @@ def gather_windowed_boxes(volume, starts, window) -> np.ndarray:
     return out
 
 
-def box_shell_sums(spectrum1, spectrum2, shells, columns, n_shells: int) -> np.ndarray:
-    """Shell sums of a batch of box spectra in one parallel pass.
+def box_shell_sums(spectrum1, spectrum2, shells, columns, window_spectrum, n_shells: int) -> np.ndarray:
+    """Shell sums of a batch of windowed box spectra, each box's window-weighted mean removed, in one parallel pass.
+
+    The spectrum of ``(box - m) w``, with ``m`` the window-weighted mean, is
+    ``F - F(0) W / W(0)`` (``F`` that of ``box w``, ``W`` the window's): the
+    mean is removed here, exactly, instead of in a second pass over the boxes.
 
     Parameters
     ----------
     spectrum1, spectrum2 : complex ndarray, shape (n, ..., X // 2 + 1)
-        rfft spectra of the boxes of each half.
+        rfft spectra of the windowed boxes of each half.
     shells : ndarray of int, shape of one spectrum
         Shell of every voxel (>= ``n_shells``: beyond Nyquist, dropped).
     columns : ndarray, shape (X // 2 + 1,)
         Hermitian multiplicity of each column.
+    window_spectrum : complex ndarray, shape of one spectrum
+        rfft spectrum of the window.
     n_shells : int
 
     Returns
@@ -461,7 +468,8 @@ def box_shell_sums(spectrum1, spectrum2, shells, columns, n_shells: int) -> np.n
     """
     batch = spectrum1.shape[0]
     as_4d = [s.reshape(batch, *_as_3d(s[0]).shape) for s in (spectrum1, spectrum2)]
-    return _run(_box_sums_kernel, *as_4d, _as_3d(shells).astype(np.int64), columns.astype(np.float64), n_shells)
+    leak = _as_3d(window_spectrum / window_spectrum.flat[0]).astype(spectrum1.dtype)
+    return _run(_box_sums_kernel, *as_4d, _as_3d(shells).astype(np.int64), columns.astype(np.float64), leak, n_shells)
 
 
 def _as_3d(array):

@@ -27,7 +27,7 @@ from .figures import COLORS, Curve, Marker, Plot
 from .frequency import folded_shells, hermitian_weights, shell_geometry, shell_index
 from .results import Result, result_dataclass
 from .spectral import compute_path, curve_from_sums, spectra_sums
-from .thresholds import STATUSES, find_crossings, parse_threshold, resolution_from_crossing, threshold_curve
+from .thresholds import STATUSES, find_crossings, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, shown, working_dtype
 
 __all__ = ["LocalResolutionResult", "default_box", "local_fsc"]
@@ -43,6 +43,8 @@ MIN_PERIODS = 1.5
 #: Peak magnitudes of a half outside which it is rescaled (its power spectrum must fit the float32 range).
 SAFE_PEAK = (2.0**-30, 2.0**30)
 NOISE_CROSSING = "the curve crosses below {periods} shells of the box: read as noise, unresolved"
+#: Boxes whose crossings are searched at once.
+CROSSING_CHUNK = 8192
 #: Fewer boxes than this get a warning.
 MIN_BOXES = 8
 #: Bins of the histogram of the map.
@@ -222,12 +224,10 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     centres = _box_centres(shape, box, step, inside)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
     sums = _box_sums(half1, half2, centres, box, window, geometry, xp, progress)
-    counts, curves = curve_from_sums(np.moveaxis(sums, 1, 0))  # every box has the same shell counts
-    curve = threshold_curve(threshold, counts[0])
-    crossings, status_index = find_crossings(geometry.frequency, curves, curve[None])
+    curve = threshold_curve(threshold, folded_shells(geometry)[1])  # every box has the same shell counts
+    crossings, status_index = _crossings(sums, geometry.frequency, curve)
     statuses = _box_statuses(crossings, status_index, box)
-    values = np.array([np.nan if r is None else r for r in (
-        resolution_from_crossing(c, s, reference) for c, s in zip(crossings, statuses))])
+    values = _box_values(crossings, statuses, reference)
     local_map = _merge(values, centres, shape, reference, inside, working_dtype(half1.dtype))
     notes = _warnings(box, global_result, len(values), inside)
     for note in notes:
@@ -315,6 +315,17 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
     return sums
 
 
+def _crossings(sums, frequency, curve) -> tuple[np.ndarray, np.ndarray]:
+    """Each box's crossing and status index (:func:`~.thresholds.find_crossings`), in chunks of
+    :data:`CROSSING_CHUNK` boxes: the float64 curves of every box at once would be several times the sums."""
+    crossings, statuses = np.empty(len(sums)), np.empty(len(sums), np.int8)
+    for first in range(0, len(sums), CROSSING_CHUNK):
+        part = slice(first, first + CROSSING_CHUNK)
+        _, curves = curve_from_sums(np.moveaxis(sums[part].astype(np.float64), 1, 0))
+        crossings[part], statuses[part] = find_crossings(frequency, curves, curve[None])
+    return crossings, statuses
+
+
 def _in_range(half):
     """``half`` scaled by a power of two (exact) to a peak near 1 when its squares would over- or underflow.
 
@@ -327,10 +338,11 @@ def _in_range(half):
 
 
 def _chunk_sums_compiled(halves, starts, weights, geometry, xp) -> np.ndarray:
-    """(n, 3, n_shells) of a chunk of boxes with the compiled gather and shell-sum kernels (one pass each)."""
+    """(n, 3, n_shells) of a chunk of boxes with the compiled gather and shell-sum kernels (one pass each; the
+    boxes' means are removed from their spectra)."""
     axes = tuple(range(1, weights.ndim + 1))
     spectra = [rfftn(kernels.gather_windowed_boxes(half, starts, weights), axes=axes) for half in halves]
-    return kernels.box_shell_sums(*spectra, *_box_shells(geometry), geometry.n_shells)
+    return kernels.box_shell_sums(*spectra, *_box_shells(geometry), np.fft.rfftn(weights), geometry.n_shells)
 
 
 @lru_cache(maxsize=8)
@@ -428,6 +440,16 @@ def _statistics(local_map) -> dict:
     return {"median": float(percentiles[2]), "mean": float(finite.mean()),
             **{f"p{p}": float(v) for p, v in zip(PERCENTILES, percentiles) if p != 50},
             "histogram": (counts.tolist(), edges.tolist())}
+
+
+def _box_values(crossings, statuses, reference: float) -> np.ndarray:
+    """Each box's full-period resolution: ``reference / crossing``, the Nyquist bound, or NaN (unresolved).
+
+    :func:`~.thresholds.resolution_from_crossing` for every box at once.
+    """
+    status = np.asarray(statuses)
+    frequency = np.where(status == "bound", 0.5, np.where(status == "resolved", crossings, np.nan))
+    return reference / frequency
 
 
 def _box_statuses(crossings, status_index, box: int) -> tuple:
