@@ -24,7 +24,8 @@ def _region_medians(result, shape, box):
 
 
 @pytest.mark.parametrize(("shape", "box", "noise", "tolerance"),
-                         [((512, 512), 48, 0.3, 0.05), ((128, 128, 128), 32, 0.5, 0.10)])
+                         [((512, 512), 48, 0.3, 0.05), ((128, 128, 128), 32, 0.5, 0.10),
+                          ((128, 128, 128), 32, 0.3, 0.10)])
 @pytest.mark.parametrize("threshold", [0.143, 0.5])
 def test_sharp_and_blurred_regions_read_their_analytic_resolution(shape, box, noise, tolerance, threshold):
     half1, half2, _ = two_region_pair(shape, SIGMAS, noise, seed=1)
