@@ -27,6 +27,7 @@ from .core.results import STATUSES
 from .core.simulate import phantom_pair
 from .core.single_map import SingleMapResult, local_resolution
 from .core.thresholds import CRITERIA, threshold_curve
+from .core.tomography import TomographyResult, split_dataset, tomography_frc
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "PointMTFResult",
     "STATUSES",
     "SingleMapResult",
+    "TomographyResult",
     "decorrelation",
     "fourier_correlation",
     "frc",
@@ -59,5 +61,7 @@ __all__ = [
     "soft_mask_outside_map",
     "soften_mask",
     "spherical_mask",
+    "split_dataset",
     "threshold_curve",
+    "tomography_frc",
 ]

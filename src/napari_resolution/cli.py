@@ -33,6 +33,8 @@ from .core.results import resolution_summary
 from .core.simulate import phantom_pair
 from .core.single_map import local_resolution
 from .core.thresholds import resolution_from_crossing
+from .core.tomography import FILTERS as TOMOGRAPHY_FILTERS
+from .core.tomography import parse_angles, reconstruction_pixel_size, tomography_frc
 from .core.validation import renamed
 from .gui import launch
 
@@ -337,6 +339,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_local_command(commands)
     _add_single_map_command(commands)
     _add_mtf_command(commands)
+    _add_tomo_command(commands)
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128),
                       help="Z,Y,X size in pixels (default 128,128,128)")
@@ -344,6 +347,78 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo)
     _add_view_command(commands)
     return parser
+
+
+def _add_tomo_command(commands) -> None:
+    """``tomo``: split-dataset tomography, the FRC/FSC of the even and odd projections' reconstructions."""
+    tomo = commands.add_parser(
+        "tomo", help="resolution of a tomogram: FRC/FSC of reconstructions from the even and odd projections",
+        description="Split the projections (sorted by angle) into even and odd halves, reconstruct each by "
+                    "filtered back-projection and correlate the two (FRC for a sinogram, FSC for a stack).")
+    tomo.add_argument("sinogram", help="2-D sinogram (detector, angles) or 3-D projection stack (angles, rows, "
+                                       "detector): .tif .mrc .npy")
+    angles = tomo.add_mutually_exclusive_group(required=True)
+    angles.add_argument("--angles", help="START:STOP:COUNT in degrees, COUNT angles from START up to STOP "
+                                         "(excluded), e.g. 0:180:720")
+    angles.add_argument("--angles-file", help="text or CSV file of the angles in degrees, one per projection")
+    tomo.add_argument("--angle-axis", type=int, help="axis of the angles (default 1 for 2-D, 0 for 3-D)")
+    tomo.add_argument("--threshold", type=_threshold, default="half-bit",
+                      help="half-bit (default), one-bit, 0.143, 0.5, 3-sigma or a number")
+    tomo.add_argument("--filter", default="ramp", choices=TOMOGRAPHY_FILTERS, help="FBP filter (default ramp)")
+    tomo.add_argument("--center", type=float, help="rotation axis on the detector in pixels (default detector // 2)")
+    tomo.add_argument("--no-circle", action="store_true",
+                      help="the object fills the square, not only the circle the detector spans")
+    tomo.add_argument("--save-reconstructions", metavar="DIR",
+                      help="write the two reconstructions as DIR/<name>_even.tif and DIR/<name>_odd.tif")
+    _add_pixel_size(tomo, "ROWS,P (detector pixel; default: file header, else 1)")
+    _add_gpu(tomo)
+    _add_outputs(tomo, plot="the FRC/FSC curve", csv="the curves")
+    tomo.set_defaults(handler=_run_tomo)
+
+
+def _angles(args) -> np.ndarray:
+    """The projection angles (degrees) of ``--angles START:STOP:COUNT`` or ``--angles-file``."""
+    if args.angles is not None:
+        parts = args.angles.split(":")
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+        except (ValueError, IndexError):
+            raise ValueError(f"--angles must be START:STOP:COUNT, e.g. 0:180:720, got {args.angles!r}") from None
+        if len(parts) != 3 or count < 1:
+            raise ValueError(f"--angles must be START:STOP:COUNT with COUNT >= 1, got {args.angles!r}")
+        return np.linspace(start, stop, count, endpoint=False)
+    return parse_angles(Path(args.angles_file).read_text(), f"--angles-file {args.angles_file}")
+
+
+def _tomo_pixel_size(args, image: io.LoadedImage):
+    """The reconstruction's pixel size and unit: ``--pixel-size``, else the header's detector (and row) pitch."""
+    pixel_size, unit = _pixel_size_and_unit(args, image)
+    if args.pixel_size is not None:
+        return pixel_size, unit
+    try:
+        return reconstruction_pixel_size(pixel_size, image.data.ndim, args.angle_axis), unit
+    except ValueError:  # a bad --angle-axis: tomography_frc says so
+        return pixel_size, unit
+
+
+def _run_tomo(args) -> int:
+    """``tomo``: split-dataset FRC/FSC; optionally write the two reconstructions."""
+    device = _device(args)
+    image = io.read_image(args.sinogram)
+    pixel_size, unit = _tomo_pixel_size(args, image)
+    result = tomography_frc(image.data, _angles(args), angle_axis=args.angle_axis, pixel_size=pixel_size,
+                            filter=args.filter, threshold=args.threshold, center=args.center,
+                            circle=not args.no_circle, device=device)
+    if args.save_reconstructions:
+        folder = Path(args.save_reconstructions)
+        folder.mkdir(parents=True, exist_ok=True)
+        for half, volume in zip(("even", "odd"), result.reconstructions):
+            io.write_image(folder / f"{Path(args.sinogram).stem}_{half}.tif", volume, result.pixel_size, unit)
+    correlation = result.correlation
+    columns = {"frequency_cycles_per_pixel": correlation.frequency, "correlation": correlation.correlation,
+               "ssnr": correlation.ssnr, "n_points": correlation.n_points}
+    columns.update({f"threshold_{name}": curve for name, curve in correlation.thresholds.items()})
+    return _report(result, args, unit, columns=columns)
 
 
 def _add_local_command(commands) -> None:
@@ -723,7 +798,7 @@ def main(argv=None) -> int:
 
 def _file_names(args) -> dict:
     """The core's argument names -> the files the user gave for them (for error messages)."""
-    files = {name: getattr(args, name, None) for name in ("a", "b", "mask", "image", "volume", "half2")}
+    files = {name: getattr(args, name, None) for name in ("a", "b", "mask", "image", "sinogram", "volume", "half2")}
     maps = getattr(args, "maps", None) or []
     files.update(zip(("half1", "half2"), maps) if len(maps) == 2 else zip(("volume",), maps))
     return {name: str(path) for name, path in files.items() if path is not None}

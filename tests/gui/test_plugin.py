@@ -9,7 +9,8 @@ from napari_resolution.gui.reader import get_reader, read_layers
 from napari_resolution.gui.widgets.base import EstimatorWidget
 from napari_resolution.gui.writer import write_image_layer
 
-WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF", "Local resolution"]
+WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF", "Local resolution",
+           "Tomography split"]
 
 
 def test_manifest_is_valid():

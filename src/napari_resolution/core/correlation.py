@@ -94,8 +94,8 @@ class CorrelationResult(ShellResultMixin):
         images by itself.
     parameters : dict
         Everything else that produced the result (shape, ring thickness,
-        apodization, taper and the tapered axes, mask use, crossing rule,
-        dtype, compute path).
+        in-plane apodization and the widths per axis, taper and the
+        tapered axes, mask use, crossing rule, dtype, compute path).
     """
 
     frequency: np.ndarray
@@ -207,17 +207,25 @@ def ssnr_from_correlation(correlation) -> np.ndarray:
         return np.where(np.isnan(c), np.nan, np.where(c < 1, 2 * c / (1 - c), np.inf))
 
 
-def _check_apodization(apodization, shape) -> int:
-    """The taper width in pixels: ``apodization``, or for None the default capped at a quarter of the smallest axis."""
+def _check_apodization(apodization, shape) -> tuple[int, ...]:
+    """The taper width in pixels per axis.
+
+    The width (None: the default, capped at a quarter of the smaller in-plane
+    axis) applies to the last two axes, which must be at least twice as long.
+    The slice axis of a 3-D stack shorter than twice the width (a thin stack)
+    gets a quarter of its length instead of an error.
+    """
+    plane = shape[-2:]
     if apodization is None:
-        return min(DEFAULT_APODIZATION, min(shape) // 4)
-    width = check_int(apodization, "apodization", minimum=0)
-    for axis, n in enumerate(shape):
+        width = min(DEFAULT_APODIZATION, min(plane) // 4)
+    else:
+        width = check_int(apodization, "apodization", minimum=0)
+    for axis, n in enumerate(plane, start=len(shape) - 2):
         if width > n // 2:
             raise ValueError(
                 f"apodization ({width} pixels) is wider than half the image along axis {axis} (size {n})"
             )
-    return width
+    return tuple(width if width <= n // 2 else n // 4 for n in shape[:-2]) + (width,) * 2
 
 
 def fourier_correlation(
@@ -254,8 +262,12 @@ def fourier_correlation(
         Shell width in Fourier sampling steps.
     apodization : int, optional
         Taper width in pixels at each border; 0 disables it. Default:
-        20 pixels, at most a quarter of the smallest axis. Ignored when
-        ``mask`` is given (the mask is the window).
+        20 pixels, at most a quarter of the smaller in-plane (last two)
+        axis. The slice axis of a thin stack, shorter than twice the
+        width, gets a quarter of its length instead (a 16-slice stack: 4
+        pixels); the widths used per axis are in
+        ``parameters["apodization_axes"]``. Ignored when ``mask`` is given
+        (the mask is the window).
     taper : {"auto", "all"}
         "auto" (default): taper only the axes whose edges do not wrap
         (:func:`~.frequency.edges_wrap`: a crop of a larger field), so
@@ -285,14 +297,15 @@ def fourier_correlation(
     ValueError
         Shape mismatch, not 2-D/3-D, NaN/Inf, constant image, unknown
         threshold or crossing rule, bad mask, apodization wider than half
-        the image, or an unknown or unavailable device.
+        the image along one of its last two axes, or an unknown or
+        unavailable device.
     """
     check_image(a, "a")
     check_image(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     criterion, _ = parse_threshold(threshold)
-    width = 0 if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces the taper
+    widths = (0,) * a.ndim if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces it
     if taper not in TAPERS:
         raise ValueError(f"taper must be one of {', '.join(TAPERS)}, got {shown(taper)}")
     check_progress(progress)
@@ -304,29 +317,33 @@ def fourier_correlation(
     dtype = np.result_type(working_dtype(a.dtype), working_dtype(b.dtype))
     a, b = (to_device(x, xp).astype(dtype, copy=False) for x in (a, b))
     mask = None if mask is None else working_mask(mask, a.shape, dtype, xp, path)
-    tapered = _tapered_axes(a, b, width, taper, xp)
-    windows = None if mask is not None else [tukey_window(n, width if on else 0) for n, on in zip(a.shape, tapered)]
+    tapered = _tapered_axes(a, b, widths, taper, xp)
+    windows = None if mask is not None else [tukey_window(n, w if on else 0)
+                                             for n, w, on in zip(a.shape, widths, tapered)]
     sums = correlation_sums(a, b, geometry, xp, path, windows=windows, mask=mask, progress=progress)
     return result_from_sums(sums, geometry, threshold, crossing_rule, {
         "shape": tuple(a.shape), "ring_thickness": geometry.ring_thickness,
-        "apodization": width, "taper": taper, "tapered_axes": tapered, "masked": mask is not None,
+        "apodization": max(widths), "apodization_axes": widths, "taper": taper, "tapered_axes": tapered,
+        "masked": mask is not None,
         "crossing_rule": crossing_rule, "dtype": str(dtype), "path": path,
     })
 
 
-def _tapered_axes(a, b, width: int, taper: str, xp) -> tuple[bool, ...]:
-    """The axes that get the edge taper: none without one, all for "all", those that do not wrap for "auto"."""
-    if width == 0:
+def _tapered_axes(a, b, widths: tuple, taper: str, xp) -> tuple[bool, ...]:
+    """The axes that get the edge taper: none of width 0, all others for "all", those that do not wrap for "auto"."""
+    if not any(widths):
         return (False,) * a.ndim
     if taper == "all":
-        return (True,) * a.ndim
-    return tuple(not wraps for wraps in edges_wrap(a, b, xp))
+        return tuple(w > 0 for w in widths)
+    return tuple(w > 0 and not wraps for w, wraps in zip(widths, edges_wrap(a, b, xp)))
 
 
 def _taper_warnings(crossing, status: str, parameters: dict) -> tuple:
     """A warning when the resolution was read where the edge taper itself correlates the two images."""
-    width = parameters.get("apodization", 0)
-    if status != "resolved" or not any(parameters.get("tapered_axes", ())) or crossing >= TAPER_REACH / width:
+    tapered = parameters.get("tapered_axes", ())
+    widths = parameters.get("apodization_axes", (parameters.get("apodization", 0),) * len(tapered))
+    width = max((w for w, on in zip(widths, tapered) if on), default=0)
+    if status != "resolved" or width == 0 or crossing >= TAPER_REACH / width:
         return ()
     return (f"the crossing ({crossing:.3f} cycles/pixel) lies below {TAPER_REACH}/apodization = "
             f"{TAPER_REACH / width:.3f} cycles/pixel, where the {width}-pixel edge taper itself correlates the "

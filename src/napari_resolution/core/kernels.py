@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
 
 __all__ = [
     "MaskRows",
+    "backproject",
     "box_shell_sums",
     "gather_windowed_boxes",
     "jit_enabled",
@@ -747,3 +748,67 @@ def packed_shell_sums(packed_spectrum, squared_coordinates, n_shells: int) -> np
     sums = partial.sum(axis=(0, 1)).T.copy()
     sums[1:] *= 0.25
     return sums
+
+
+#: Output tile side (pixels) of the back-projection: a tile of every slice stays in cache over all angles.
+BACKPROJECTION_TILE = 64
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=True)
+    def _backproject_kernel(filtered, cosines, sines, center, radius_sq, tile, out):  # pragma: no cover - compiled
+        """Add every filtered projection to the tiles of ``out``, linearly interpolated, all slices at once.
+
+        ``filtered`` is (angles, detector, slices) and ``out`` (n, n, slices):
+        the slices are the innermost loop, so one detector position and
+        weight serve the whole stack. Pixels farther than ``sqrt(radius_sq)``
+        from the centre are skipped (left at 0).
+        """
+        n_angles, n_detector, n_slices = filtered.shape
+        n = out.shape[0]
+        middle = n // 2
+        per_side = (n + tile - 1) // tile
+        for block in numba.prange(per_side * per_side):
+            row0, col0 = (block // per_side) * tile, (block % per_side) * tile
+            for a in range(n_angles):
+                projection, cos_a, sin_a = filtered[a], cosines[a], sines[a]
+                for row in range(row0, min(row0 + tile, n)):
+                    y = row - middle
+                    start = center - y * sin_a
+                    for col in range(col0, min(col0 + tile, n)):
+                        x = col - middle
+                        if x * x + y * y > radius_sq:
+                            continue
+                        position = start + x * cos_a
+                        i = int(math.floor(position))
+                        if i < 0 or i >= n_detector - 1:
+                            continue
+                        weight = np.float32(position - i)
+                        pixel, left, right = out[row, col], projection[i], projection[i + 1]
+                        for s in range(n_slices):
+                            pixel[s] += left[s] + weight * (right[s] - left[s])
+
+
+def backproject(filtered, cosines, sines, center: float, size: int, radius_sq: float) -> np.ndarray:
+    """Linear-interpolation back-projection of a stack of filtered sinograms, in one parallel pass.
+
+    Parameters
+    ----------
+    filtered : float32 ndarray, shape (angles, detector, slices)
+        Filtered, weighted projections (C order).
+    cosines, sines : float64 ndarray, shape (angles,)
+        Of each projection angle.
+    center : float
+        Detector position (pixels from its first sample) of the rotation axis.
+    size : int
+        Side of the reconstructed square, centred on the rotation axis at ``size // 2``.
+    radius_sq : float
+        Pixels farther than its square root from the centre stay 0 (``inf``: none).
+
+    Returns
+    -------
+    float32 ndarray, shape (size, size, slices)
+    """
+    out = np.zeros((size, size, filtered.shape[2]), np.float32)
+    _run(_backproject_kernel, filtered, cosines, sines, float(center), float(radius_sq), BACKPROJECTION_TILE, out)
+    return out

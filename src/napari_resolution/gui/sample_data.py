@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.simulate import band_limited_noise, bead_field, edge_chart, gaussian_mtf_answer, phantom_pair
+from ..core.simulate import (
+    band_limited_noise,
+    bead_field,
+    edge_chart,
+    gaussian_mtf_answer,
+    phantom_pair,
+    tomography_sinogram,
+)
 
-__all__ = ["band_limited_image", "bead_image", "simulated_half_maps", "simulated_image_pair", "slanted_edge_chart"]
+__all__ = ["band_limited_image", "bead_image", "simulated_half_maps",
+           "simulated_image_pair", "simulated_sinogram",
+           "slanted_edge_chart"]
 
 #: Edge directions of the slanted-edge chart (degrees), clear of 0, 45 and 90.
 CHART_ANGLES = (5.0, 30.0, 80.0, 95.0)
@@ -80,3 +89,20 @@ def band_limited_image() -> list[tuple]:
     answer = {"cutoff": cutoff, "kc": 2 * cutoff, "resolution": pixel_size / cutoff}
     image = band_limited_noise((512, 512), cutoff, seed=0, dtype=np.float32)
     return [_layer(image, "band-limited", pixel_size, "nm", answer["resolution"], "cut-off", answer)]
+
+
+def simulated_sinogram() -> list[tuple]:
+    """A sinogram (detector, angles) of a 256-px Shepp–Logan head (50 nm pixels), 806 angles over [0, 180),
+    Poisson noise at 100 photons per ray.
+
+    The angles are ``metadata["theta"]`` (degrees), which the "Tomography split"
+    widget reads. Each half of the split has 403 angles, enough for the 256-px
+    field (pi/2 * 256 = 402). There is no analytic resolution to compare with
+    (``known_answer`` describes the simulation): the measured one coarsens as the dose falls.
+    """
+    pixel_size, dose = 50.0, 100.0
+    sim = tomography_sinogram(256, phantom="shepp-logan", dose=dose, seed=0)
+    answer = {"phantom": "shepp-logan", "dose": dose, "angles": sim.theta.size, "layout": "(detector, angles)"}
+    metadata = {"pixel_size": (pixel_size, pixel_size), "unit": "nm", "theta": sim.theta.tolist(), "angle_axis": 1,
+                "known_answer": answer}
+    return [(sim.sinogram, {"name": "sinogram", "scale": (pixel_size, pixel_size), "metadata": metadata}, "image")]

@@ -1,0 +1,626 @@
+"""Split-dataset tomography: two reconstructions from the even and odd projections, and their FRC/FSC.
+
+The projections are sorted by angle and dealt alternately into two halves
+(toupy ``FSCtools.split_dataset``); each half is reconstructed by filtered
+back-projection and the two reconstructions are correlated with
+:func:`~.correlation.fourier_correlation`, with the half-bit threshold by
+default (each half carries half the dose).
+
+The back-projection filters every projection of every slice in one batched
+FFT along the detector, then back-projects the whole stack in one pass:
+a compiled kernel on the CPU (numba, every core), array code on the GPU
+(cupy) and where numba is disabled. scikit-image's ``iradon``, slice by slice
+in threads, is the reference (``backend="skimage"``); both agree to float32
+rounding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import field
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.fft
+
+from . import kernels
+from .backend import resolve_device, to_device, to_host
+from .correlation import DEFAULT_APODIZATION, CorrelationResult, fourier_correlation
+from .frequency import tukey_window
+from .masks import raised_cosine_mask
+from .results import Result, jsonable, resolution_summary, result_dataclass
+from .spectral import compute_path
+from .validation import check_image, check_progress, shown
+
+__all__ = [
+    "BACKENDS",
+    "FILTERS",
+    "TomographyResult",
+    "angular_weights",
+    "filtered_back_projection",
+    "parse_angles",
+    "reconstruction_pixel_size",
+    "split_dataset",
+    "tomography_frc",
+]
+
+#: Reconstruction filters (scikit-image's names); all radially symmetric, so they cancel in the FRC.
+FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
+#: "auto": the batched FBP (numba on the CPU, cupy on the GPU); "skimage": ``iradon`` per slice, in threads.
+BACKENDS = ("auto", "skimage")
+#: Fewest projections in all (each half gets half of them).
+MIN_ANGLES = 8
+#: An angular gap wider than this many mean gaps is a missing wedge: it weighs no more than that.
+MAX_GAP_RATIO = 4.0
+#: Slices back-projected per pass: progress (and Cancel) comes between passes.
+SLICES_PER_PASS = 32
+#: Soft edge of the circular mask, as a fraction of the reconstruction's side (at least MIN_EDGE pixels).
+EDGE_FRACTION = 1 / 16
+MIN_EDGE = 4
+
+
+@result_dataclass
+class TomographyResult(Result):
+    """Two half-dataset reconstructions and their Fourier ring (2-D) or shell (3-D) correlation.
+
+    Attributes
+    ----------
+    reconstructions : tuple of two float32 ndarray, shape (N, N) or (rows, N, N)
+        From the even and the odd projections (sorted by angle), in the
+        units of the sinogram per pixel.
+    angles : tuple of two ndarray
+        Angles of each half in degrees, sorted.
+    correlation : CorrelationResult
+        FRC (a 2-D sinogram) or FSC (a projection stack) of the two.
+    criterion : str
+        Threshold name.
+    crossing : float or None
+        Crossing in cycles/pixel (of ``correlation``).
+    status : str
+        "resolved", "bound" or "unresolved" (of ``correlation``).
+    resolution : float or None
+        Full-period resolution in the units of ``pixel_size``.
+    resolution_half : float or None
+        Half-period resolution.
+    pixel_size : tuple of float
+        Pixel size per axis of the reconstructions.
+    warnings : tuple of str
+        Angular undersampling, and the correlation's own warnings.
+    parameters : dict
+        Layout (``angle_axis``, ``shape``), ``filter``, ``center``,
+        ``circle``, ``mask_edge`` (pixels), ``n_angles`` per half,
+        ``backend`` (the path that ran: "numba", "numpy", "cupy" or
+        "skimage") and the correlation's parameters under ``frc``.
+    """
+
+    reconstructions: tuple
+    angles: tuple
+    correlation: CorrelationResult
+    criterion: str
+    crossing: float | None
+    status: str
+    resolution: float | None
+    resolution_half: float | None
+    pixel_size: tuple
+    warnings: tuple = ()
+    parameters: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        super().__post_init__()
+        for array in (*self.reconstructions, *self.angles):
+            array.flags.writeable = False
+
+    def summary(self, unit: str = "") -> str:
+        """One copyable line, e.g. ``42.1 nm (half-bit, full period, even/odd split) · ... · status resolved``."""
+        return resolution_summary(self.resolution, self.status, self.criterion, unit, qualifier="even/odd split")
+
+    def plots(self, unit: str = "", **options) -> tuple:
+        """The correlation plot of the two halves (options as :meth:`CorrelationResult.plots`)."""
+        return tuple(self._relabelled(plot) for plot in self.correlation.plots(unit, **options))
+
+    def _relabelled(self, plot):
+        """``plot`` titled as a split-dataset correlation, its measured curve labelled e.g. "FRC even/odd"."""
+        name = self.correlation.name
+        curves = tuple(dataclasses.replace(curve, label=f"{name} even/odd") if curve.label == name else curve
+                       for curve in plot.curves)
+        return dataclasses.replace(plot, title=f"split-dataset {plot.title}", curves=curves)
+
+    def to_dict(self) -> dict:
+        """Every field as JSON-ready values; the reconstructions by their shape and dtype only."""
+        out = {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "reconstructions"}
+        out["reconstructions"] = [{"shape": list(r.shape), "dtype": str(r.dtype)} for r in self.reconstructions]
+        return out
+
+
+# ----------------------------------------------------------------------------- input
+def _angle_axis(angle_axis, ndim: int) -> int:
+    """``angle_axis`` as a non-negative axis; None: 1 for a sinogram (detector, angles), 0 for a stack."""
+    if angle_axis is None:
+        return 1 if ndim == 2 else 0
+    if isinstance(angle_axis, bool) or not isinstance(angle_axis, Integral) or not -ndim <= angle_axis < ndim:
+        raise ValueError(f"angle_axis must be an integer from {-ndim} to {ndim - 1} for {ndim}-D data, "
+                         f"got {shown(angle_axis)}")
+    return int(angle_axis) % ndim
+
+
+def _check_sinogram(sinogram, theta, angle_axis):
+    """Check the data and the angles; return the angle axis and the angles (float64 degrees)."""
+    ndim = getattr(sinogram, "ndim", None)
+    if ndim not in (2, 3):
+        raise ValueError(f"sinogram must be a 2-D sinogram (detector, angles) or a 3-D projection stack "
+                         f"(angles, rows, detector), got shape {getattr(sinogram, 'shape', None)}")
+    axis = _angle_axis(angle_axis, ndim)
+    angles = _check_theta(theta)
+    if angles.size != sinogram.shape[axis]:
+        raise ValueError(f"theta has {angles.size} angles but sinogram has {sinogram.shape[axis]} projections "
+                         f"along axis {axis} (angle_axis)")
+    check_image(sinogram, "sinogram", min_size=1)
+    if min(n for i, n in enumerate(sinogram.shape) if i != axis) < MIN_ANGLES:
+        raise ValueError(f"sinogram must have at least {MIN_ANGLES} detector pixels (and rows), got shape "
+                         f"{sinogram.shape} with angles along axis {axis}")
+    return axis, angles
+
+
+def _check_theta(theta) -> np.ndarray:
+    """``theta`` as a 1-D float64 array of at least :data:`MIN_ANGLES` finite angles."""
+    try:
+        angles = np.asarray(to_host(theta), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"theta must be a 1-D sequence of angles in degrees, got {shown(theta)}") from None
+    if angles.ndim != 1:
+        raise ValueError(f"theta must be 1-D (angles in degrees), got shape {angles.shape}")
+    if angles.size < MIN_ANGLES:
+        raise ValueError(f"theta must have at least {MIN_ANGLES} angles (4 per half), got {angles.size}")
+    if not np.isfinite(angles).all():
+        raise ValueError("theta contains NaN or Inf values")
+    return angles
+
+
+def _check_center(center, n_detector: int):
+    """The rotation axis on the detector (pixels from its first sample); None: ``n_detector // 2``."""
+    if center is None:
+        return float(n_detector // 2)
+    if isinstance(center, bool) or not isinstance(center, Real) or not 0 <= center <= n_detector - 1:
+        raise ValueError(f"center must be a detector position from 0 to {n_detector - 1} (pixels), "
+                         f"got {shown(center)}")
+    return float(center)
+
+
+def _check_choice(value, name: str, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {shown(value)}")
+    return value
+
+
+def parse_angles(text: str, source: str = "angles") -> np.ndarray:
+    """Angles in degrees from the text of an angles file: numbers separated by spaces, commas, semicolons or
+    lines; lines starting with "#" are comments.
+
+    Raises
+    ------
+    ValueError
+        Naming ``source`` when a value is not a number or there is none.
+    """
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    values = [value for value in re.split(r"[\s,;]+", " ".join(lines)) if value]
+    try:
+        angles = np.array([float(value) for value in values])
+    except ValueError:
+        raise ValueError(f"{source}: expected numbers (degrees) separated by spaces, commas or lines") from None
+    if angles.size == 0:
+        raise ValueError(f"{source}: no angles found")
+    return angles
+
+
+def reconstruction_pixel_size(pixel_size, ndim: int, angle_axis=None):
+    """The reconstruction's pixel size from one of the sinogram's axes.
+
+    Parameters
+    ----------
+    pixel_size : float or sequence of float
+        One value (the detector pixel), or one per sinogram axis (e.g. from a
+        file header or a layer's scale), the angle axis included.
+    ndim : int
+        Dimensions of the sinogram (2 or 3).
+    angle_axis : int, optional
+        As in :func:`tomography_frc`.
+
+    Returns
+    -------
+    float or tuple of float
+        ``pixel_size`` as it is when it is one value or does not have
+        ``ndim`` values; else the detector pitch for both axes of a slice
+        (Y, X), and for a stack the row pitch first (rows, Y, X).
+    """
+    if isinstance(pixel_size, Real) or len(pixel_size) != ndim or ndim not in (2, 3):
+        return pixel_size
+    axis = _angle_axis(angle_axis, ndim)
+    kept = [float(p) for i, p in enumerate(pixel_size) if i != axis]
+    return (kept[0], kept[-1], kept[-1]) if ndim == 3 else kept[0]
+
+
+# ----------------------------------------------------------------------------- split
+def split_dataset(sinogram, theta, *, angle_axis=None):
+    """Split a tomographic dataset into its even and odd projections (toupy ``split_dataset``).
+
+    The angles are sorted first (stable), then projections 0, 2, 4, ... form
+    the first half and 1, 3, 5, ... the second: two interleaved sets that
+    each cover the whole angular range.
+
+    Parameters
+    ----------
+    sinogram : array, shape (detector, angles) or (angles, rows, detector)
+        A 2-D sinogram as scikit-image lays it out, or a 3-D projection
+        stack as tomography libraries do (numpy or cupy). Not modified.
+    theta : sequence of float, shape (angles,)
+        Projection angles in degrees, any order.
+    angle_axis : int, optional
+        Axis of ``sinogram`` that holds the angles (default 1 in 2-D, 0 in 3-D).
+
+    Returns
+    -------
+    sinogram1, sinogram2 : array
+        The halves, in the layout of ``sinogram`` (new arrays).
+    theta1, theta2 : ndarray of float64
+        Their angles in degrees, sorted.
+
+    Raises
+    ------
+    ValueError
+        Not 2-D/3-D, NaN/Inf, a bad ``angle_axis``, fewer than 8 angles or
+        not one angle per projection.
+    """
+    axis, angles = _check_sinogram(sinogram, theta, angle_axis)
+    return _split(sinogram, angles, axis)
+
+
+def _split(sinogram, angles: np.ndarray, axis: int):
+    """The even and odd projections (angles sorted, stable) along ``axis``, new arrays; and their angles."""
+    order = np.argsort(angles, kind="stable")
+    xp = resolve_device(None, sinogram)
+    data = np.asarray(sinogram) if xp is np else sinogram  # e.g. a dask array is read once here
+    first, second = (xp.take(data, xp.asarray(order[start::2]), axis=axis) for start in (0, 1))
+    return first, second, angles[order[0::2]], angles[order[1::2]]
+
+
+# ----------------------------------------------------------------------------- reconstruction
+def angular_weights(theta) -> np.ndarray:
+    """Angular interval of each projection in radians (the FBP quadrature weights).
+
+    Each projection weighs half the gap to each of its neighbours, the angles
+    taken modulo 180° (opposite views see the same line integrals), so the
+    weights sum to π; uniform angles weigh π / count each, as in
+    scikit-image. A gap wider than :data:`MAX_GAP_RATIO` mean gaps (a missing
+    wedge) counts as that many (the weights then sum to less than π).
+
+    Parameters
+    ----------
+    theta : ndarray, shape (angles,)
+        Angles in degrees, any order.
+
+    Returns
+    -------
+    ndarray of float64, shape (angles,)
+    """
+    folded = np.mod(np.deg2rad(np.asarray(theta, dtype=np.float64)), np.pi)
+    order = np.argsort(folded, kind="stable")
+    ordered = folded[order]
+    gaps = np.diff(np.append(ordered, ordered[0] + np.pi))  # gap after each angle, cyclic
+    gaps = np.minimum(gaps, MAX_GAP_RATIO * np.pi / gaps.size)
+    weights = np.empty_like(folded)
+    weights[order] = 0.5 * (gaps + np.roll(gaps, 1))
+    return weights
+
+
+def _fourier_filter(size: int, name: str) -> np.ndarray:
+    """The reconstruction filter on the rfft frequencies of ``size`` samples (scikit-image's definition).
+
+    The ramp is the transform of its band-limited spatial form (Kak & Slaney
+    eq. 61), which removes the DC bias of a sampled ``|f|``; the others are
+    the ramp times a window (scikit-image's windows are off by one sample
+    from even; a real projection sees their even part, kept here). Shape
+    ``(size // 2 + 1,)``.
+    """
+    odd = np.concatenate((np.arange(1, size / 2 + 1, 2, dtype=int), np.arange(size / 2 - 1, 0, -2, dtype=int)))
+    spatial = np.zeros(size)
+    spatial[0] = 0.25
+    spatial[1::2] = -1 / (np.pi * odd) ** 2
+    ramp = 2 * np.real(np.fft.fft(spatial))
+    frequency = np.fft.fftfreq(size)
+    window = {
+        "ramp": lambda: np.ones(size),
+        "shepp-logan": lambda: np.sinc(frequency),
+        "cosine": lambda: np.fft.fftshift(np.sin(np.linspace(0, np.pi, size, endpoint=False))),
+        "hamming": lambda: np.fft.fftshift(np.hamming(size)),
+        "hann": lambda: np.fft.fftshift(np.hanning(size)),
+    }[name]()
+    response = ramp * window
+    return 0.5 * (response + np.roll(response[::-1], 1))[: size // 2 + 1]  # even part: what a real input sees
+
+
+def _padded_size(n_detector: int, circle: bool) -> int:
+    """FFT length along the detector, as scikit-image's ``iradon``: at least 64, the next power of two of twice
+    the detector, or with ``circle`` of twice the diagonal of the square it spans (the filters' shape depends on
+    it slightly)."""
+    span = math.ceil(math.sqrt(2) * n_detector) if circle else n_detector
+    return max(64, 2 ** math.ceil(math.log2(2 * span)))
+
+
+def _filtered(stack, theta: np.ndarray, filter_name: str, circle: bool, xp):
+    """Filter and weight every projection: (slices, angles, detector) in, float32 of the same shape out."""
+    n_detector = stack.shape[-1]
+    size = _padded_size(n_detector, circle)
+    response = _fourier_filter(size, filter_name).astype(np.float32)
+    weights = (0.5 * angular_weights(theta)).astype(np.float32)[:, None]
+    if xp is np:
+        spectrum = scipy.fft.rfft(stack, n=size, axis=-1, workers=-1)
+        spectrum *= response
+        out = scipy.fft.irfft(spectrum, n=size, axis=-1, workers=-1)[..., :n_detector]
+    else:
+        import cupyx.scipy.fft as cufft
+
+        spectrum = cufft.rfft(stack, n=size, axis=-1)
+        spectrum *= xp.asarray(response)
+        out = cufft.irfft(spectrum, n=size, axis=-1)[..., :n_detector]
+    return out * xp.asarray(weights)
+
+
+def _backproject_array(filtered, theta: np.ndarray, center: float, size: int, circle: bool, xp):
+    """Back-projection with array code (cupy, or numpy without numba): one vectorised pass per angle.
+
+    ``filtered`` is (slices, angles, detector); returns (slices, size, size) float32.
+    """
+    n_detector = filtered.shape[-1]
+    coordinates = xp.arange(size, dtype=xp.float32) - size // 2
+    rows, cols = coordinates[:, None], coordinates[None, :]
+    out = xp.zeros((filtered.shape[0], size, size), dtype=xp.float32)
+    for a, angle in enumerate(np.deg2rad(theta)):
+        position = center + cols * np.float32(math.cos(angle)) - rows * np.float32(math.sin(angle))
+        left = xp.floor(position)
+        weight = position - left
+        left = left.astype(xp.int64)
+        inside = (left >= 0) & (left < n_detector - 1)
+        left = xp.clip(left, 0, n_detector - 2)
+        projection = filtered[:, a, :]
+        value = projection[:, left] + weight * (projection[:, left + 1] - projection[:, left])
+        out += xp.where(inside, value, 0)
+    if circle:
+        out *= (rows**2 + cols**2 <= (size // 2) ** 2)
+    return out
+
+
+def _backproject(filtered, theta: np.ndarray, center: float, size: int, circle: bool, xp, path: str):
+    """(slices, angles, detector) filtered projections -> (slices, size, size) float32 reconstructions."""
+    if path != "numba":
+        return _backproject_array(filtered, theta, center, size, circle, xp)
+    radians = np.deg2rad(theta)
+    radius_sq = (size // 2) ** 2 if circle else np.inf
+    stacked = np.ascontiguousarray(np.asarray(filtered, dtype=np.float32).transpose(1, 2, 0))
+    out = kernels.backproject(stacked, np.cos(radians), np.sin(radians), center, size, radius_sq)
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
+def _skimage_slices(stack, theta: np.ndarray, filter_name: str, center: float, size: int, circle: bool):
+    """scikit-image ``iradon`` of each slice of (slices, angles, detector), in threads; non-uniform angles weighted.
+
+    The rotation axis is shifted to the detector's middle by padding, as
+    ``iradon`` has it at ``detector // 2``.
+    """
+    from skimage.transform import iradon
+
+    scale = angular_weights(theta)[:, None] * theta.size / np.pi  # iradon weighs every projection pi / count
+    shift = int(round(center)) - stack.shape[-1] // 2
+
+    def one(sinogram):
+        columns = (np.asarray(sinogram, dtype=np.float64) * scale).T  # (detector, angles)
+        columns = np.pad(columns, ((max(0, -2 * shift), max(0, 2 * shift)), (0, 0)))
+        return iradon(columns, theta, output_size=size, filter_name=filter_name, circle=circle)
+
+    with ThreadPoolExecutor() as pool:
+        return np.stack(list(pool.map(one, stack))).astype(np.float32)
+
+
+def filtered_back_projection(stack, theta, *, filter="ramp", center=None, circle=True, backend="auto",
+                             device=None):
+    """Filtered back-projection of a stack of sinograms, all slices at once.
+
+    Parameters
+    ----------
+    stack : array, shape (slices, angles, detector)
+        Projections (line integrals), numpy or cupy. Not modified.
+    theta : sequence of float, shape (angles,)
+        Angles in degrees, any order, not necessarily uniform: each
+        projection is weighted by its angular interval
+        (:func:`angular_weights`).
+    filter : str
+        One of :data:`FILTERS`.
+    center : float, optional
+        Rotation axis on the detector in pixels (default ``detector // 2``,
+        scikit-image's convention; "skimage" rounds it to whole pixels).
+    circle : bool
+        True: the object lies within the circle the detector spans;
+        reconstruct an N × N square (N = detector) and zero it outside the
+        inscribed circle. False: the object fills the square whose diagonal
+        the detector spans, N = floor(detector / sqrt(2)).
+    backend : {"auto", "skimage"}
+        "auto": the batched FBP (:func:`~.kernels.backproject` on the CPU,
+        array code on the GPU); "skimage": ``iradon`` per slice in threads.
+    device : {None, "cpu", "gpu"}
+        Where to compute ("auto" only; see :func:`~.correlation.fourier_correlation`).
+
+    Returns
+    -------
+    reconstruction : float32 array, shape (slices, N, N)
+        On the device it was computed on.
+    path : str
+        "numba", "numpy", "cupy" or "skimage".
+    """
+    if getattr(stack, "ndim", None) != 3:
+        raise ValueError(f"stack must be 3-D (slices, angles, detector), got shape {getattr(stack, 'shape', None)}")
+    angles = _check_theta(theta)
+    if angles.size != stack.shape[1]:
+        raise ValueError(f"theta has {angles.size} angles but stack has {stack.shape[1]} projections along axis 1")
+    return _reconstruct(stack, angles, filter, _check_center(center, stack.shape[-1]), circle, backend, device)
+
+
+def _reconstruct(stack, angles, filter_name, center, circle, backend, device, progress=None, done=(0, 1)):
+    """:func:`filtered_back_projection` of checked input; ``progress`` gets ``done`` plus the passes completed."""
+    _check_choice(filter_name, "filter", FILTERS)
+    _check_choice(backend, "backend", BACKENDS)
+    size = stack.shape[-1] if circle else int(math.floor(stack.shape[-1] / math.sqrt(2)))
+    if backend == "skimage":
+        return _skimage_slices(to_host(stack), angles, filter_name, center, size, circle), "skimage"
+    xp = resolve_device(device, stack)
+    path = compute_path(xp)
+    parts = []
+    for start in range(0, stack.shape[0], SLICES_PER_PASS):
+        chunk = to_device(stack[start:start + SLICES_PER_PASS], xp).astype(xp.float32)
+        filtered = _filtered(chunk, angles, filter_name, circle, xp)
+        parts.append(_backproject(filtered, angles, center, size, circle, xp, path))
+        if progress is not None:
+            progress((done[0] + min(start + SLICES_PER_PASS, stack.shape[0]) / stack.shape[0]) / done[1])
+    return (parts[0] if len(parts) == 1 else xp.concatenate(parts)), path
+
+
+# ----------------------------------------------------------------------------- the estimator
+def _as_stack(sinogram, axis: int):
+    """The data as (slices, angles, detector): a 2-D sinogram is one slice; a stack keeps its other axes' order."""
+    if sinogram.ndim == 2:
+        return sinogram.T[None] if axis == 1 else sinogram[None]
+    xp = resolve_device(None, sinogram)
+    return xp.moveaxis(sinogram, axis, 1)
+
+
+def _undersampling_warnings(halves: tuple, size: int) -> tuple:
+    """A warning when a half has fewer distinct directions (modulo 180°) than pi/2 N for an N-pixel field."""
+    needed = math.pi / 2 * size
+    directions = min(_directions(angles) for angles in halves)
+    if directions >= needed:
+        return ()
+    return (f"each half has {directions} projection directions, fewer than pi/2 * N = {needed:.0f} for the "
+            f"{size}-pixel field: angular undersampling (streaks) limits the correlation before noise does, "
+            "so the resolution reads pessimistic; acquire more angles or reconstruct a smaller field",)
+
+
+def _directions(theta: np.ndarray) -> int:
+    """Distinct projection directions: angles modulo 180° (opposite views see the same lines), 1e-6° apart."""
+    folded = np.sort(np.mod(theta, 180.0))
+    return max(1, int(np.count_nonzero(np.diff(np.append(folded, folded[0] + 180.0)) > 1e-6)))
+
+
+def _circle_mask(shape: tuple) -> tuple:
+    """Soft disc inside the reconstruction circle (for a stack a cylinder, tapered at its end rows) and its edge.
+
+    The rows of a stack are a crop along the rotation axis: they get the
+    correlation's default edge taper (20 pixels, at most a quarter of them).
+    """
+    size = shape[-1]
+    edge = max(MIN_EDGE, int(round(size * EDGE_FRACTION)))
+    disc = raised_cosine_mask((size, size), size // 2 - edge, size // 2)
+    if len(shape) == 2:
+        return disc, edge
+    rows = tukey_window(shape[0], min(DEFAULT_APODIZATION, shape[0] // 4)).astype(np.float32)
+    return rows[:, None, None] * disc, edge
+
+
+def tomography_frc(sinogram, theta, *, angle_axis=None, pixel_size=1.0, filter="ramp", threshold="half-bit",
+                   center=None, circle=True, backend="auto", device=None, progress=None,
+                   **frc_options) -> TomographyResult:
+    """Resolution of a tomogram from two reconstructions of its even and odd projections.
+
+    The projections are split by :func:`split_dataset`, each half is
+    reconstructed by :func:`filtered_back_projection` (a stack slice by
+    slice into a (rows, N, N) volume) and the two are correlated by
+    :func:`~.correlation.fourier_correlation` (FRC in 2-D, FSC for a stack).
+
+    Parameters
+    ----------
+    sinogram : array, shape (detector, angles) or (angles, rows, detector)
+        A 2-D sinogram (scikit-image layout) or a 3-D projection stack
+        (numpy or cupy; line integrals, e.g. -log of the transmission). Not
+        modified.
+    theta : sequence of float, shape (angles,)
+        Projection angles in degrees, any order, not necessarily uniform; at
+        least 8.
+    angle_axis : int, optional
+        Axis of the angles (default 1 in 2-D, 0 in 3-D). Of a stack's other
+        two axes the first is the rows (slices), the last the detector.
+    pixel_size : float or sequence of float
+        Detector pixel size, one value or one per reconstruction axis
+        ((Y, X), or (rows, Y, X) for a stack).
+    filter : str
+        Reconstruction filter, one of :data:`FILTERS` (default "ramp").
+        Radially symmetric filters multiply both halves alike and cancel in
+        the correlation: the crossing does not depend on it.
+    threshold : str or float
+        Criterion (default "half-bit": each half carries half the dose).
+    center : float, optional
+        Rotation axis on the detector in pixels (default ``detector // 2``).
+    circle : bool
+        True (default): the object lies within the circle the detector
+        spans; the reconstructions are zero outside it and are correlated
+        inside a soft disc (raised-cosine edge of N/16 pixels, at least 4)
+        ending at the circle, so the common jump at the circle's edge does
+        not correlate the halves at high frequency (a stack: a cylinder,
+        its end rows tapered). False: the whole N/sqrt(2) square, with the
+        correlation's default edge taper.
+    backend : {"auto", "skimage"}
+        See :func:`filtered_back_projection`.
+    device : {None, "cpu", "gpu"}
+        Where to compute (reconstruction and correlation).
+    progress : callable, optional
+        Called with the completed fraction (backend "auto": after each pass
+        of up to 32 slices of each half); an exception raised inside it
+        aborts.
+    **frc_options
+        Passed to :func:`~.correlation.fourier_correlation` (e.g.
+        ``ring_thickness``, ``crossing_rule``, ``apodization``, or a
+        ``mask`` to use instead of the soft disc).
+
+    Returns
+    -------
+    TomographyResult
+
+    Raises
+    ------
+    ValueError
+        Not 2-D/3-D, NaN/Inf, a constant sinogram, fewer than 8 angles or
+        not one per projection, a bad ``angle_axis``, a ``center`` off the
+        detector, an unknown filter, backend or threshold, or a bad
+        correlation option.
+    """
+    axis, angles = _check_sinogram(sinogram, theta, angle_axis)
+    stack = _as_stack(sinogram, axis)
+    center = _check_center(center, stack.shape[-1])
+    _check_choice(filter, "filter", FILTERS)
+    _check_choice(backend, "backend", BACKENDS)
+    check_progress(progress)
+    if not isinstance(circle, (bool, np.bool_)):
+        raise ValueError(f"circle must be True or False, got {shown(circle)}")
+    first, second, *halves = _split(stack, angles, 1)
+    recons = []
+    for index, half in enumerate((first, second)):
+        volume, path = _reconstruct(half, halves[index], filter, center, circle, backend, device, progress,
+                                    (index, 2))
+        recons.append(volume[0] if sinogram.ndim == 2 else volume)
+    edge = 0
+    if circle and "mask" not in frc_options:
+        frc_options["mask"], edge = _circle_mask(recons[0].shape)
+    correlation = fourier_correlation(recons[0], recons[1], pixel_size=pixel_size, threshold=threshold,
+                                      device=device, **frc_options)
+    notes = _undersampling_warnings(tuple(halves), recons[0].shape[-1])
+    for note in notes:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    return TomographyResult(
+        reconstructions=tuple(to_host(r) for r in recons), angles=tuple(np.sort(h) for h in halves),
+        correlation=correlation, criterion=correlation.criterion, crossing=correlation.crossing,
+        status=correlation.status, resolution=correlation.resolution, resolution_half=correlation.resolution_half,
+        pixel_size=correlation.pixel_size, warnings=notes + correlation.warnings,
+        parameters={"shape": tuple(sinogram.shape), "angle_axis": axis, "filter": filter, "center": center,
+                    "circle": bool(circle), "mask_edge": edge, "n_angles": tuple(h.size for h in halves),
+                    "backend": path, "frc": correlation.parameters},
+    )
