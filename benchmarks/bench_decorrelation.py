@@ -21,20 +21,11 @@ import warnings
 
 import numpy as np
 import scipy.fft
+from bench_fsc import best_time
 from scipy import ndimage
 
 from napari_resolution.core.decorrelation import decorrelation
 from napari_resolution.core.simulate import band_limited_noise
-
-
-def best_time(function, repeats: int = 5) -> float:
-    """Smallest wall time of ``repeats`` calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def emitters_image(shape=(512, 512), sigma: float = 2.0, photons: float = 200.0, seed: int = 0) -> np.ndarray:

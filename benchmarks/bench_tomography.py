@@ -23,6 +23,7 @@ import time
 import warnings
 
 import numpy as np
+from bench_fsc import best_time
 from skimage.transform import iradon
 
 from napari_resolution import tomography_frc
@@ -31,15 +32,6 @@ from napari_resolution.core.tomography import filtered_back_projection, split_da
 
 ROWS, DETECTOR, ANGLES = 64, 512, 720
 
-
-def best_time(function, repeats: int = 3) -> float:
-    """Smallest wall time of ``repeats`` calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def halves(stack, theta):
