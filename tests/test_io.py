@@ -405,3 +405,20 @@ def test_write_image_refuses_bad_arguments_naming_the_path(tmp_path, name, data,
         io.write_image(path, data, sizes, unit)
     assert str(path) in str(caught.value)
     assert not path.exists()
+
+
+def test_map_image_maps_what_it_can_and_reads_the_rest(tmp_path):
+    movie = np.arange(4 * 6 * 8, dtype=np.uint16).reshape(4, 6, 8)
+    np.save(tmp_path / "movie.npy", movie)
+    io.write_tiff(tmp_path / "movie.tif", movie, (1.0, 0.1, 0.1), unit="µm")
+    tifffile.imwrite(tmp_path / "packed.tif", movie, compression="zlib", photometric="minisblack")
+    mapped_npy = io.map_image(tmp_path / "movie.npy")
+    mapped_tif = io.map_image(tmp_path / "movie.tif")
+    packed = io.map_image(tmp_path / "packed.tif")
+    assert isinstance(mapped_npy.data, np.memmap) and isinstance(mapped_tif.data, np.memmap)
+    assert not isinstance(packed.data, np.memmap)
+    for image in (mapped_npy, mapped_tif, packed):
+        np.testing.assert_array_equal(image.data, movie)
+    assert mapped_tif.pixel_size[-2:] == pytest.approx((0.1, 0.1)) and mapped_tif.unit == "µm"
+    with pytest.raises(ValueError, match="no such file"):
+        io.map_image(tmp_path / "missing.npy")

@@ -10,6 +10,7 @@ The public API is Qt-free: importing this package never imports Qt or napari.
 'resolved'
 """
 
+from .core.blink import BlinkPSFResult, blink_psf
 from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
 from .core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
 from .core.local import LocalResolutionResult, local_fsc
@@ -32,6 +33,7 @@ from .core.tomography import TomographyResult, split_dataset, tomography_frc
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlinkPSFResult",
     "CRITERIA",
     "CorrelationResult",
     "DecorrelationResult",
@@ -44,6 +46,7 @@ __all__ = [
     "STATUSES",
     "SingleMapResult",
     "TomographyResult",
+    "blink_psf",
     "decorrelation",
     "fourier_correlation",
     "frc",

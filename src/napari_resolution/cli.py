@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__, io
 from .core.backend import gpu_available
+from .core.blink import blink_psf
 from .core.correlation import fourier_correlation
 from .core.decorrelation import decorrelation
 from .core.local import local_fsc
@@ -339,6 +340,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_local_command(commands)
     _add_single_map_command(commands)
     _add_mtf_command(commands)
+    _add_blink_command(commands)
     _add_tomo_command(commands)
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128),
@@ -441,6 +443,115 @@ def _add_local_command(commands) -> None:
     _add_gpu(local)
     _add_outputs(local, plot="the histogram of the map")
     local.set_defaults(handler=_run_local)
+
+
+def _add_blink_command(commands) -> None:
+    """``blink-psf``: the PSF and on-time of blinking single-molecule movies, one per channel."""
+    blink = commands.add_parser(
+        "blink-psf", help="PSF and on-time from blinking single-molecule movies (one per channel)",
+        description="PSF of blinking single-molecule movies (T, Y, X) from the spatial autocorrelation of each "
+                    "pixel's fluctuations about its temporal mean: rotated Gaussian fit (sigma_x, sigma_y, theta), "
+                    "PSF image and spline; on-time from the temporal autocorrelation. Uncompressed TIFF and NPY "
+                    "stacks are memory-mapped and streamed frame chunk by chunk (MRC and compressed TIFF are read "
+                    "whole).")
+    blink.add_argument("movies", nargs="+", metavar="MOVIE", help="one movie per channel (.tif .npy .mrc)")
+    blink.add_argument("--pixel-size", type=_pixel_sizes, action="append",
+                       help="P or Y,X: once for every channel or once per channel in order (default: file "
+                            "header, else 1)")
+    blink.add_argument("--unit", help="unit of the pixel size, e.g. nm (default: the file's, with its size)")
+    blink.add_argument("--crop", type=int, help="odd side of the autocorrelation crop in pixels (default up to 41)")
+    blink.add_argument("--background", default="mean",
+                       help="mean (default), moving:N (mean of a moving window of N frames: drift, bleaching) or "
+                            "median-clip (smlmLP's clipped median, biased: for comparison)")
+    blink.add_argument("--exclude-center", default="pixel", choices=("pixel", "cross"),
+                       help="left out of the fit: the zero-lag pixel (default) or the central row and column "
+                            "(sCMOS line noise)")
+    blink.add_argument("--lags", type=int, default=20, help="temporal lags of the on-time fit (default 20)")
+    blink.add_argument("--exposure-ms", type=float, help="time per frame in ms (on-time also in ms)")
+    blink.add_argument("--psf-out", help="write the PSF image (TIFF/NPY/MRC; _c1, _c2... for several channels)")
+    blink.add_argument("--spline-out", help="write the spline knots and coefficients (.npz; _c1, _c2...)")
+    _add_gpu(blink)
+    _add_outputs(blink, plot="the radial profile and the temporal autocorrelation (_c1, _c2...)")
+    blink.set_defaults(handler=_run_blink)
+
+
+def _blink_background(text: str):
+    """``--background``: "mean", "median-clip" or "moving:N"."""
+    if text in ("mean", "median-clip"):
+        return text
+    name, _, frames = text.partition(":")
+    if name == "moving" and frames.isdigit():
+        return ("moving", int(frames))
+    raise ValueError(f"--background must be mean, moving:N or median-clip, got {text!r}")
+
+
+def _blink_pixel_sizes(args, images) -> tuple[list, str]:
+    """One pixel size per channel (``--pixel-size`` once or once per channel, else headers, else 1), and the unit."""
+    given = args.pixel_size or []
+    if len(given) not in (0, 1, len(images)):
+        raise ValueError(f"--pixel-size must be given once or once per movie ({len(images)}), got {len(given)}")
+    if given:
+        sizes = [_pixel_size(values) for values in (given * len(images))[:len(images)]]
+        unit = ""
+    else:
+        sizes = [image.pixel_size[-2:] if image.pixel_size else 1.0 for image in images]
+        unit = images[0].unit if images[0].pixel_size else ""
+    return sizes, unit if args.unit is None else args.unit
+
+
+def _run_blink(args) -> int:
+    """``blink-psf``: one result per movie; several channels get their files suffixed _c1, _c2..."""
+    device = _device(args)
+    images = [io.map_image(path) for path in args.movies]
+    sizes, unit = _blink_pixel_sizes(args, images)
+    try:
+        with warnings.catch_warnings():  # each result's warnings are reported below, with its channel
+            warnings.simplefilter("ignore", RuntimeWarning)
+            results = blink_psf([image.data for image in images], pixel_size=sizes, crop=args.crop,
+                                background=_blink_background(args.background), exclude_center=args.exclude_center,
+                                lags=args.lags, exposure_ms=args.exposure_ms, device=device)
+    except ValueError as error:
+        message = str(error)
+        for index, path in enumerate(args.movies):
+            message = message.replace(f"movie[{index}]", path)
+        raise ValueError(message) from None
+    if len(results) == 1:
+        _write_blink_files(results[0], args.psf_out, args.spline_out, unit)
+        return _report(results[0], args, unit)
+    return _report_channels(results, args, unit)
+
+
+def _write_blink_files(result, psf_out, spline_out, unit: str) -> None:
+    if psf_out:
+        io.write_image(psf_out, result.psf.astype(np.float32), result.pixel_size, unit)
+    if spline_out:
+        np.savez(spline_out, **result.spline_arrays())
+
+
+def _channel_path(path, channel: int):
+    """``path`` with ``_c<channel>`` before its suffix (None stays None)."""
+    if path is None or path == "-":
+        return path
+    path = Path(path)
+    return str(path.with_name(f"{path.stem}_c{channel}{path.suffix}"))
+
+
+def _report_channels(results, args, unit: str) -> int:
+    """Several channels: one JSON with every channel, a PNG and PSF files per channel, a summary line each."""
+    if args.json:
+        io.write_json(args.json, {"channels": [result.to_dict() for result in results]})
+    for channel, result in enumerate(results, 1):
+        summary = f"channel {channel} ({args.movies[channel - 1]}): {result.summary(unit)}"
+        if args.plot:
+            from .plotting import save_result_plot
+
+            save_result_plot(result, _channel_path(args.plot, channel), unit=unit, title=summary)
+        _write_blink_files(result, _channel_path(args.psf_out, channel), _channel_path(args.spline_out, channel),
+                           unit)
+        print(summary, file=sys.stderr if args.json == "-" else sys.stdout)
+        for note in result.warnings:
+            warnings.warn(f"channel {channel}: {note}", RuntimeWarning, stacklevel=2)
+    return 0
 
 
 def _add_single_map_command(commands) -> None:

@@ -5,6 +5,7 @@ Qt-free: used by the CLI, the napari reader and scripts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -18,8 +19,8 @@ import numpy as np
 
 from .core.results import jsonable
 
-__all__ = ["LENGTH_NAMES", "LoadedImage", "mrc_placement", "read_image", "write_csv", "write_image", "write_json",
-           "write_mrc", "write_tiff"]
+__all__ = ["LENGTH_NAMES", "LoadedImage", "map_image", "mrc_placement", "read_image", "write_csv", "write_image",
+           "write_json", "write_mrc", "write_tiff"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -102,6 +103,27 @@ def read_image(path) -> LoadedImage:
         raise ValueError(f"{path}: {err}") from None
     except Exception as err:  # corrupt files raise many types across readers
         raise ValueError(f"{path}: cannot read file ({type(err).__name__}: {err})") from None
+
+
+def map_image(path) -> LoadedImage:
+    """:func:`read_image`, but memory-mapped (read-only) where the file's layout allows: NPY and uncompressed,
+    untiled TIFF. Other files are read whole. For streaming estimators over large movies.
+    """
+    path = Path(path)
+    _check_path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        with contextlib.suppress(ValueError):  # a pickled array: read_image says why
+            return LoadedImage(np.load(path, mmap_mode="r", allow_pickle=False), None, "")
+    if suffix in TIFF_SUFFIXES:
+        import tifffile
+
+        with contextlib.suppress(ValueError, OSError, tifffile.TiffFileError):  # compressed, tiled: read whole
+            data = tifffile.memmap(path, mode="r")
+            with tifffile.TiffFile(path) as tif:
+                sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes)
+            return LoadedImage(data, sizes, unit)
+    return read_image(path)
 
 
 def _check_path(path: Path) -> None:

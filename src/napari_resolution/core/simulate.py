@@ -24,6 +24,8 @@ from .thresholds import find_crossing, parse_threshold, resolution_from_crossing
 from .validation import shown
 
 __all__ = [
+    "BlinkingMovie",
+    "blinking_movie",
     "blur_crossing",
     "two_region_pair",
     "ExpectedCorrelation",
@@ -492,6 +494,278 @@ def gaussian_mtf_answer(sigma: float, pixel_size: float = 1.0) -> dict:
     return {"sigma": float(sigma), "f50": f50, "f10": f10, "resolution_50": pixel_size / f50,
             "resolution_10": pixel_size / f10, "mtf_nyquist": math.exp(-(math.pi * min(sigma, 1e3)) ** 2 / 2),
             "fwhm": 2 * math.sqrt(2 * math.log(2)) * sigma * pixel_size}
+
+
+@dataclass(frozen=True, eq=False)
+class BlinkingMovie:
+    """A simulated blinking single-molecule movie and its truth.
+
+    Attributes
+    ----------
+    movie : ndarray, shape (T, Y, X)
+        Camera counts (ADU), uint16 or float32.
+    truth : dict
+        ``sigma_x``, ``sigma_y`` (pixel_size units; ``sigma_x`` along the
+        major axis), ``theta`` (degrees in [0, 180), from +x towards +y),
+        ``sigma`` (sqrt(sigma_x sigma_y)), ``fwhm``, ``psf`` ("gaussian" or
+        "airy"), ``on_time`` (mean frames an emitter stays on),
+        ``correlation_frames`` (``1 / (k_on + k_off)``: what a temporal
+        autocorrelation measures, ``on_time * (1 - duty_cycle)``),
+        ``duty_cycle``, ``emitters_per_frame``, ``n_emitters``,
+        ``pixel_size`` (y, x), ``positions`` (n, 2) physical (y, x).
+    """
+
+    movie: np.ndarray
+    truth: dict
+
+
+#: Gauss-Legendre nodes per axis of a pixel when a PSF is integrated over it.
+_PIXEL_NODES = 5
+#: Airy PSF: the Gaussian of the same peak curvature has sigma = 0.21 wavelength / NA (Zhang et al. 2007).
+AIRY_SIGMA = 0.21
+
+
+def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian", pixel_size=1.0,
+                   n_emitters: int = 1000, structure: str = "uniform", on_probability: float = 0.005,
+                   on_time: float = 4.0, photons: float = 1000.0, background: float = 10.0, bleach_frames=None,
+                   camera: str = "scmos", gain: float = 1.0, offset: float = 100.0, read_noise: float = 1.5,
+                   dtype=np.uint16, seed=None) -> BlinkingMovie:
+    """Simulate a blinking single-molecule movie with a known PSF and on-time.
+
+    Emitters sit at fixed positions (uniform, or along smooth random
+    filaments) and blink as two-state Markov chains, frame by frame: an off
+    emitter switches on with ``on_probability``, an on emitter switches off
+    with ``1 / on_time`` (geometric on-times of mean ``on_time`` frames);
+    chains start in their stationary state. An on emitter sends ``photons``
+    (mean) through a pixel-integrated PSF; Poisson shot noise, the camera's
+    gain (EMCCD: Gamma-distributed electron multiplication, excess noise
+    sqrt(2); sCMOS: plain gain), read noise and offset follow.
+
+    Parameters
+    ----------
+    shape : (T, Y, X)
+        Frames, rows, columns.
+    sigma : float or (float, float)
+        PSF width, pixel_size units: one value, or (sigma_x, sigma_y) with
+        sigma_x along the direction ``theta``.
+    theta : float
+        Direction of sigma_x, degrees from +x (columns) towards +y (rows).
+    psf : {"gaussian", "airy"}
+        Gaussian, or an Airy pattern whose Gaussian equivalent is ``sigma``
+        (wavelength / NA = sigma / 0.21; isotropic ``sigma`` only).
+    pixel_size : float or (float, float)
+        (y, x) pixel size.
+    n_emitters : int
+        Emitters in the field (mean on per frame: ``n_emitters * duty cycle``).
+    structure : {"uniform", "filaments"}
+        Where the emitters are: uniform over the frame (and a margin of the
+        PSF's width around it), or along 6 smooth random filaments.
+    on_probability : float
+        Per-frame probability that an off emitter switches on, in (0, 1].
+    on_time : float
+        Mean on-time in frames (>= 1).
+    photons : float
+        Mean photons of an on emitter per frame.
+    background : float
+        Photons per pixel per frame (at the first frame).
+    bleach_frames : float, optional
+        The background decays as exp(-t / bleach_frames); None: constant.
+    camera : {"scmos", "emccd"}
+        Gain model.
+    gain : float
+        ADU per photon (sCMOS) or mean EM gain (EMCCD).
+    offset : float
+        ADU added to every pixel.
+    read_noise : float
+        Gaussian read noise, ADU rms.
+    dtype : uint16 or float32
+        uint16 counts are rounded and clipped to [0, 65535].
+    seed : int or numpy Generator, optional
+
+    Returns
+    -------
+    BlinkingMovie
+    """
+    frames, rows, cols = _sizes(shape, (3,), minimum=1)
+    pixel = normalize_pixel_size(pixel_size, 2)
+    widths, angle = _psf_widths(sigma, theta, psf)
+    options = _blink_options(on_probability, on_time, photons, background, bleach_frames, camera, gain, offset,
+                             read_noise, dtype)
+    count = _positive_int(n_emitters, "n_emitters")
+    rng = _generator(seed)
+    margin = 4 * max(widths)
+    positions = _emitter_positions(structure, count, (rows * pixel[0], cols * pixel[1]), margin, rng)
+    images = _emitter_images(positions, (rows, cols), pixel, widths, angle, psf)
+    states = _telegraph(frames, count, options["on_probability"], 1 / options["on_time"], rng)
+    movie = _camera(states @ images, frames, (rows, cols), options, rng)
+    duty = options["on_probability"] / (options["on_probability"] + 1 / options["on_time"])
+    sigma_x, sigma_y = widths
+    truth = {"sigma_x": sigma_x, "sigma_y": sigma_y, "theta": angle, "sigma": math.sqrt(sigma_x * sigma_y),
+             "fwhm": 2 * math.sqrt(2 * math.log(2)) * math.sqrt(sigma_x * sigma_y), "psf": psf,
+             "on_time": options["on_time"], "correlation_frames": 1 / (options["on_probability"]
+                                                                        + 1 / options["on_time"]),
+             "duty_cycle": duty, "emitters_per_frame": count * duty, "n_emitters": count, "pixel_size": pixel,
+             "positions": positions}
+    return BlinkingMovie(movie, truth)
+
+
+def _psf_widths(sigma, theta, psf: str) -> tuple[tuple[float, float], float]:
+    """(major, minor) widths and the major axis direction in [0, 180) degrees, checked."""
+    if psf not in ("gaussian", "airy"):
+        raise ValueError(f"psf must be 'gaussian' or 'airy', got {shown(psf)}")
+    pair = sigma if isinstance(sigma, (tuple, list, np.ndarray)) else (sigma, sigma)
+    if len(pair) != 2:
+        raise ValueError(f"sigma must be one width or (sigma_x, sigma_y), got {shown(sigma)}")
+    sigma_x, sigma_y = (_number(value, "sigma", 0, above=True) for value in pair)
+    angle = _number(theta, "theta")
+    if psf == "airy" and sigma_x != sigma_y:
+        raise ValueError(f"sigma must be one width for psf='airy' (an Airy pattern is round), got {shown(sigma)}")
+    if sigma_y > sigma_x:
+        sigma_x, sigma_y, angle = sigma_y, sigma_x, angle + 90
+    return (sigma_x, sigma_y), angle % 180
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {shown(value)}")
+    return int(value)
+
+
+def _blink_options(on_probability, on_time, photons, background, bleach_frames, camera, gain, offset, read_noise,
+                   dtype) -> dict:
+    """The blinking and camera options, checked."""
+    on_probability = _number(on_probability, "on_probability", 0, above=True)
+    if on_probability > 1:
+        raise ValueError(f"on_probability must lie in (0, 1], got {shown(on_probability)}")
+    if camera not in ("scmos", "emccd"):
+        raise ValueError(f"camera must be 'scmos' or 'emccd', got {shown(camera)}")
+    chosen = np.dtype(dtype) if dtype in (np.uint16, np.float32, "uint16", "float32") else None
+    if chosen is None:
+        raise ValueError(f"dtype must be uint16 or float32, got {shown(dtype)}")
+    return {"on_probability": on_probability, "on_time": _number(on_time, "on_time", 1),
+            "photons": _number(photons, "photons", 0), "background": _number(background, "background", 0),
+            "bleach_frames": None if bleach_frames is None else _number(bleach_frames, "bleach_frames", 0, above=True),
+            "camera": camera, "gain": _number(gain, "gain", 0, above=True), "offset": _number(offset, "offset"),
+            "read_noise": _number(read_noise, "read_noise", 0), "dtype": chosen}
+
+
+def _emitter_positions(structure: str, count: int, extent, margin: float, rng) -> np.ndarray:
+    """(count, 2) physical (y, x) positions: uniform over the frame plus ``margin``, or on filaments."""
+    if structure == "uniform":
+        low, high = -margin, np.asarray(extent) + margin
+        return rng.uniform(low, high, (count, 2))
+    if structure != "filaments":
+        raise ValueError(f"structure must be 'uniform' or 'filaments', got {shown(structure)}")
+    filaments = 6
+    start = rng.uniform(0, extent, (filaments, 2))
+    angle = rng.uniform(0, np.pi, filaments)
+    direction = np.stack([np.sin(angle), np.cos(angle)], axis=1)
+    normal = np.stack([-direction[:, 1], direction[:, 0]], axis=1)
+    length = float(np.hypot(*extent))
+    which = rng.integers(0, filaments, count)
+    along = rng.uniform(-length / 2, length / 2, count)
+    wobble = 0.1 * length * np.sin(2 * np.pi * along / length + rng.uniform(0, 2 * np.pi, filaments)[which])
+    return start[which] + along[:, None] * direction[which] + wobble[:, None] * normal[which]
+
+
+def _emitter_images(positions, frame, pixel, widths, angle: float, psf: str):
+    """Sparse (n_emitters, Y * X) matrix: each emitter's PSF integrated over every pixel (sums to <= 1)."""
+    import scipy.sparse
+
+    rows, cols = frame
+    half = [int(math.ceil((8 if psf == "airy" else 4) * max(widths) / p)) + 1 for p in pixel]
+    offsets = [np.arange(-h, h + 1) for h in half]
+    centre = np.floor(positions / np.asarray(pixel)).astype(np.int64)  # pixel holding each emitter
+    iy = centre[:, 0, None, None] + offsets[0][None, :, None]
+    ix = centre[:, 1, None, None] + offsets[1][None, None, :]
+    iy, ix = np.broadcast_arrays(iy, ix)
+    values = _pixel_integrated(positions, iy, ix, pixel, widths, angle, psf)
+    inside = (iy >= 0) & (iy < rows) & (ix >= 0) & (ix < cols)
+    emitter = np.broadcast_to(np.arange(len(positions))[:, None, None], iy.shape)
+    return scipy.sparse.csr_matrix((values[inside], (emitter[inside], (iy * cols + ix)[inside])),
+                                   shape=(len(positions), rows * cols))
+
+
+def _pixel_integrated(positions, iy, ix, pixel, widths, angle: float, psf: str) -> np.ndarray:
+    """PSF of each emitter integrated over pixels (iy, ix) by Gauss-Legendre quadrature (unit total)."""
+    nodes, weights = np.polynomial.legendre.leggauss(_PIXEL_NODES)
+    nodes, weights = (nodes + 1) / 2, weights / 2  # on [0, 1]
+    total = np.zeros(iy.shape)
+    for node_y, weight_y in zip(nodes, weights):
+        dy = (iy + node_y) * pixel[0] - positions[:, 0, None, None]
+        for node_x, weight_x in zip(nodes, weights):
+            dx = (ix + node_x) * pixel[1] - positions[:, 1, None, None]
+            total += weight_y * weight_x * _psf_density(dy, dx, widths, angle, psf)
+    return total * pixel[0] * pixel[1]
+
+
+def _psf_density(dy, dx, widths, angle: float, psf: str) -> np.ndarray:
+    """PSF per unit area (integral 1) at physical offsets (dy, dx)."""
+    sigma_x, sigma_y = widths
+    if psf == "airy":
+        from scipy.special import j1
+
+        wavenumber = 2 * np.pi * AIRY_SIGMA / sigma_x  # 2 pi NA / wavelength
+        v = np.maximum(wavenumber * np.hypot(dy, dx), 1e-12)
+        return wavenumber**2 / (2 * np.pi) * (2 * j1(v) / v) ** 2
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    u, w = c * dx + s * dy, -s * dx + c * dy
+    return np.exp(-u**2 / (2 * sigma_x**2) - w**2 / (2 * sigma_y**2)) / (2 * np.pi * sigma_x * sigma_y)
+
+
+def _telegraph(frames: int, count: int, switch_on: float, switch_off: float, rng):
+    """Sparse (frames, count) 0/1 matrix of two-state Markov chains started in their stationary state.
+
+    On and off periods are drawn as alternating geometric durations per
+    emitter (no loop over frames); the matrix holds the on frames.
+    """
+    import scipy.sparse
+
+    duty = switch_on / (switch_on + switch_off)
+    cycle = 1 / switch_on + 1 / switch_off
+    periods = int(frames / cycle + 6 * math.sqrt(frames / cycle + 1) + 4)
+    while True:
+        durations = np.empty((count, 2 * periods), dtype=np.int64)
+        starts_on = rng.random(count) < duty
+        on, off = rng.geometric(switch_off, (count, periods)), rng.geometric(switch_on, (count, periods))
+        durations[:, 0::2] = np.where(starts_on[:, None], on, off)
+        durations[:, 1::2] = np.where(starts_on[:, None], off, on)
+        ends = np.cumsum(durations, axis=1)
+        if (ends[:, -1] >= frames).all():
+            break
+        periods *= 2
+    first_on = np.where(starts_on, 0, 1)  # the column of each emitter's first on period
+    columns = first_on[:, None] + 2 * np.arange(periods)[None, :]
+    stop = np.take_along_axis(ends, columns, axis=1)
+    start = stop - np.take_along_axis(durations, columns, axis=1)
+    start, stop = np.minimum(start, frames), np.minimum(stop, frames)
+    lengths = (stop - start).ravel()
+    emitter = np.repeat(np.repeat(np.arange(count), periods), lengths)
+    frame = np.repeat(start.ravel(), lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                                      lengths))
+    return scipy.sparse.csr_matrix((np.ones(frame.size), (frame, emitter)), shape=(frames, count))
+
+
+def _camera(expected, frames: int, frame, options: dict, rng) -> np.ndarray:
+    """Photon counts of ``expected`` (sparse (T, Y*X) emitter signal / photons) through the camera, per chunk."""
+    rows, cols = frame
+    movie = np.empty((frames, rows, cols), dtype=options["dtype"])
+    chunk = max(1, (1 << 22) // (rows * cols))
+    for first in range(0, frames, chunk):
+        t = np.arange(first, min(frames, first + chunk))
+        level = options["background"] * (np.ones(t.size) if options["bleach_frames"] is None
+                                         else np.exp(-t / options["bleach_frames"]))
+        mean = options["photons"] * expected[t].toarray() + level[:, None]
+        counts = rng.poisson(mean).astype(np.float64)
+        if options["camera"] == "emccd":
+            counts = np.where(counts > 0, rng.gamma(np.maximum(counts, 1), options["gain"]), 0.0)
+        else:
+            counts *= options["gain"]
+        counts += options["offset"] + options["read_noise"] * rng.standard_normal(counts.shape)
+        if options["dtype"] == np.uint16:
+            counts = np.clip(np.rint(counts), 0, 65535)
+        movie[first:first + t.size] = counts.reshape(t.size, rows, cols)
+    return movie
 
 
 def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, dtype=np.float32) -> tuple:

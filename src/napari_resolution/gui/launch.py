@@ -18,6 +18,7 @@ WIDGETS = {
     "decorr": ("Decorrelation analysis", "band_limited"),
     "mtf": ("MTF", "edge_chart"),
     "local": ("Local resolution", "half_maps"),
+    "blink": ("Blink PSF", "blinking"),
     "tomo": ("Tomography split", "sinogram"),
 }
 

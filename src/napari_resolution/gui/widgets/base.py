@@ -30,7 +30,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 from napari.layers import Layer
 from napari.utils.notifications import show_warning
 from qtpy.QtCore import QEvent, QSize, Qt
-from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
 from ...core.validation import renamed
@@ -39,7 +39,7 @@ from ..notices import show_core_notes
 from ..plots import CurvePanel, ResultLine
 from ..runner import Cancelled, Runner, checked
 
-__all__ = ["EstimatorWidget", "LayerInput", "Run"]
+__all__ = ["EstimatorWidget", "LayerInput", "Run", "results_table"]
 
 #: Widest size hint of a dock widget (pixels): room for the canvas on a 1280-pixel screen.
 MAX_WIDTH = 400
@@ -358,3 +358,14 @@ class EstimatorWidget(QWidget):
         """Draw the current result again (a display option changed)."""
         if self.result is not None and self.panel is not None and self.panel.runs:
             self.draw(self.result, self._title, replace=True)
+
+
+def results_table(columns, minimum_height: int) -> QTableWidget:
+    """An empty results table with ``columns``: no row numbers, cells wrapping, the last column stretched."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.verticalHeader().setVisible(False)
+    table.setMinimumHeight(minimum_height)
+    table.setWordWrap(True)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table

@@ -17,13 +17,13 @@ from magicgui.widgets import CheckBox, PushButton, RadioButtons, SpinBox
 from napari.layers import Points, Shapes
 from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_error
-from qtpy.QtWidgets import QTableWidget, QTableWidgetItem
+from qtpy.QtWidgets import QTableWidgetItem
 
 from ...core.figures import COLORS, PALETTE
 from ...core.mtf import mtf_edge, mtf_point
 from ..layers import layer_data
 from ..runner import checked
-from .base import EstimatorWidget, LayerInput
+from .base import EstimatorWidget, LayerInput, results_table
 
 __all__ = ["MTFWidget"]
 
@@ -48,7 +48,7 @@ class MTFWidget(EstimatorWidget):
         self.results: dict = {}  # geometry key -> MTFResult or error message
         self._pending = False
         self._cached_for = None  # the settings the cached results belong to
-        self.table = _results_table()  # before the base picks an image and fills it
+        self.table = results_table(COLUMNS, 140)  # before the base picks an image and fills it
         super().__init__(napari_viewer)
         self.body.insertWidget(2, self.table)
         self.result_line.setVisible(False)
@@ -248,17 +248,6 @@ class MTFWidget(EstimatorWidget):
         for column in range(len(COLUMNS) - 1):
             self.table.resizeColumnToContents(column)
         self.table.resizeRowsToContents()
-
-
-def _results_table() -> QTableWidget:
-    """The results table: number columns sized to their contents, the note column wrapping in the rest."""
-    table = QTableWidget(0, len(COLUMNS))
-    table.setHorizontalHeaderLabels(COLUMNS)
-    table.verticalHeader().setVisible(False)
-    table.setMinimumHeight(140)
-    table.setWordWrap(True)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 def _combined(rows, plot_of):

@@ -1,0 +1,396 @@
+"""PSF from blinking movies: known answers of the simulator, the autocorrelation model, streaming, bad input."""
+
+import json
+import math
+
+import dask.array as da
+import numpy as np
+import pytest
+from scipy import signal
+
+from napari_resolution import blink_psf
+from napari_resolution.core.blink import BlinkPSFResult, autocorrelation_model
+from napari_resolution.core.figures import Plot
+from napari_resolution.core.simulate import bead_field, blinking_movie
+
+SHAPE = (3000, 64, 64)
+
+
+def _sim(shape=SHAPE, **options):
+    options = {"n_emitters": 1000, "seed": 0, **options}
+    return blinking_movie(shape, **options)
+
+
+def _quiet(movie, **options):
+    """blink_psf when no warning is expected (pytest turns a warning into an error)."""
+    return blink_psf(movie, **options)
+
+
+def _assert_psf(result, truth, tolerance=0.03, angle=2.0):
+    assert result.status == "resolved"
+    assert result.sigma_x == pytest.approx(truth["sigma_x"], rel=tolerance)
+    assert result.sigma_y == pytest.approx(truth["sigma_y"], rel=tolerance)
+    assert result.sigma == pytest.approx(truth["sigma"], rel=tolerance)
+    if truth["sigma_x"] > 1.2 * truth["sigma_y"]:
+        difference = (result.theta - truth["theta"] + 90) % 180 - 90
+        assert abs(difference) < angle
+
+
+@pytest.fixture(scope="module")
+def movie15():
+    return _sim(sigma=1.5)
+
+
+# ----------------------------------------------------------------------------- the model
+@pytest.mark.parametrize(("sigma", "theta", "pixel"), [((1.2, 0.7), 25.0, (1.0, 0.8)), ((0.8, 0.8), 0.0, (1.0, 1.0))])
+def test_model_is_the_mean_pixelated_autocorrelation_of_a_pixel_integrated_gaussian(sigma, theta, pixel):
+    """Brute force: render the pixel-integrated PSF at a grid of sub-pixel positions, autocorrelate, average."""
+    fine, half = 12, 8  # sub-samples per pixel per axis, patch half-width (pixels)
+    c, s = math.cos(math.radians(theta)), math.sin(math.radians(theta))
+    sub = (np.arange(fine) + 0.5) / fine
+    centres = np.arange(-half, half + 1)
+    y = ((centres[:, None] + sub[None, :] - 0.5) * pixel[0]).ravel()  # sub-sample positions, (pixel, sample)
+    x = ((centres[:, None] + sub[None, :] - 0.5) * pixel[1]).ravel()
+    total = np.zeros((4 * half + 1, 4 * half + 1))
+    positions = [(a * pixel[0], b * pixel[1]) for a in sub - 0.5 for b in sub - 0.5]
+    for py, px in positions:
+        dy, dx = np.meshgrid(y - py, x - px, indexing="ij")
+        u, w = c * dx + s * dy, -s * dx + c * dy
+        density = np.exp(-u**2 / (2 * sigma[0] ** 2) - w**2 / (2 * sigma[1] ** 2))
+        image = density.reshape(2 * half + 1, fine, 2 * half + 1, fine).sum(axis=(1, 3))
+        image /= image.sum()
+        total += signal.correlate(image, image, mode="full")
+    measured = total / len(positions)
+    lags = np.arange(-2 * half, 2 * half + 1)
+    lag_y, lag_x = np.meshgrid(lags * pixel[0], lags * pixel[1], indexing="ij")
+    expected = autocorrelation_model(lag_y, lag_x, *sigma, theta, pixel)
+    assert expected.sum() == pytest.approx(1.0, rel=1e-4)
+    np.testing.assert_allclose(measured, expected, atol=2e-3 * expected.max())
+    naive = autocorrelation_model(lag_y, lag_x, *sigma, theta, (1e-6, 1e-6)) * pixel[0] * pixel[1] / 1e-12
+    assert np.abs(naive - measured).max() > 10 * np.abs(expected - measured).max()  # pixel integration matters
+
+
+# ----------------------------------------------------------------------------- known answers
+@pytest.mark.parametrize("sigma", [0.8, 1.0, 1.5, 2.0, 3.0])
+def test_isotropic_widths_are_recovered(sigma):
+    simulated = _sim(sigma=sigma, seed=1)
+    _assert_psf(_quiet(simulated.movie), simulated.truth)
+
+
+@pytest.mark.parametrize(("n_emitters", "frames"), [(100, 6000), (2500, 3000)])  # 2 and 50 emitters per frame
+def test_sparse_and_dense_blinking(n_emitters, frames):
+    simulated = _sim((frames, 64, 64), sigma=1.5, n_emitters=n_emitters, seed=2)
+    assert simulated.truth["emitters_per_frame"] == pytest.approx(n_emitters / 51, rel=1e-6)
+    _assert_psf(_quiet(simulated.movie), simulated.truth)
+
+
+@pytest.mark.parametrize("sigma", [1.5, 2.0])
+def test_dense_filament_labelling(sigma):
+    simulated = _sim((4000, 64, 64), sigma=sigma, structure="filaments", n_emitters=5000, on_probability=0.002,
+                     seed=3)
+    assert simulated.truth["emitters_per_frame"] > 35
+    _assert_psf(_quiet(simulated.movie), simulated.truth)
+
+
+def test_rotated_anisotropic_psf_with_per_axis_pixel_sizes():
+    pixel = (100.0, 80.0)
+    simulated = _sim((4000, 64, 64), sigma=(200.0, 100.0), theta=30.0, pixel_size=pixel, seed=4)
+    result = _quiet(simulated.movie, pixel_size=pixel)
+    _assert_psf(result, simulated.truth)
+    assert result.pixel_size == pixel
+    assert result.fwhm == pytest.approx(2 * math.sqrt(2 * math.log(2)) * result.sigma)
+
+
+def test_theta_convention_from_x_towards_y():
+    """A PSF elongated along the rows (+y) has theta 90; along the diagonal y = x, 45."""
+    for theta in (90.0, 45.0, 135.0):
+        simulated = _sim(sigma=(2.0, 1.0), theta=theta, seed=5)
+        result = _quiet(simulated.movie)
+        assert abs((result.theta - theta + 90) % 180 - 90) < 2
+
+
+@pytest.mark.parametrize("on_time", [3.0, 10.0])
+def test_on_time_is_recovered(on_time):
+    simulated = _sim(sigma=1.5, on_time=on_time, seed=6)
+    result = _quiet(simulated.movie, lags=40, exposure_ms=20.0)
+    assert result.on_time == pytest.approx(on_time, rel=0.10)
+    assert result.on_time == pytest.approx(simulated.truth["correlation_frames"], rel=0.05)
+    assert result.on_time_ms == pytest.approx(20.0 * result.on_time)
+    assert 0 < result.on_time_error < 0.1 * result.on_time
+
+
+def test_two_channels_with_different_pixel_sizes():
+    first = _sim((3000, 64, 64), sigma=130.0, pixel_size=100.0, seed=7)
+    second = _sim((3000, 48, 56), sigma=(160.0, 120.0), theta=60.0, pixel_size=(110.0, 105.0), seed=8)
+    results = _quiet([first.movie, second.movie], pixel_size=[100.0, (110.0, 105.0)])
+    assert isinstance(results, list) and len(results) == 2
+    _assert_psf(results[0], first.truth)
+    _assert_psf(results[1], second.truth)
+    assert results[1].pixel_size == (110.0, 105.0)
+    shared = _quiet([first.movie, first.movie], pixel_size=100.0)
+    assert shared[0].sigma == pytest.approx(shared[1].sigma) == pytest.approx(results[0].sigma)
+
+
+def test_odd_and_even_frame_sizes_give_the_same_answer():
+    simulated = _sim((4000, 65, 63), sigma=1.5, seed=9)
+    odd = _quiet(simulated.movie)
+    even = _quiet(simulated.movie[:, :64, :62])
+    assert odd.sigma == pytest.approx(even.sigma, rel=0.01)
+    assert odd.autocorrelation.shape == even.autocorrelation.shape == (41, 41)
+
+
+def test_small_frames_are_not_biased_by_the_border():
+    """Pairs that wrap around the frame are independent: dividing by the pair count at each lag is unbiased."""
+    simulated = _sim((6000, 24, 24), sigma=2.0, n_emitters=150, seed=10)
+    result = _quiet(simulated.movie, crop=23)
+    assert result.sigma == pytest.approx(2.0, abs=3 * result.sigma_error)
+    assert result.sigma == pytest.approx(2.0, rel=0.03)
+
+
+def test_airy_psf_reads_its_gaussian_equivalent():
+    simulated = _sim(sigma=1.5, psf="airy", seed=11)
+    assert simulated.truth["psf"] == "airy"
+    assert _quiet(simulated.movie).sigma == pytest.approx(1.5, rel=0.10)
+
+
+def test_emccd_movie(movie15):
+    simulated = _sim(sigma=1.5, camera="emccd", gain=30.0, read_noise=20.0, seed=12, dtype=np.float32)
+    assert simulated.movie.dtype == np.float32
+    _assert_psf(_quiet(simulated.movie), simulated.truth)
+
+
+# ----------------------------------------------------------------------------- backgrounds and noise
+def test_a_static_sample_is_unresolved_with_a_warning():
+    """Beads that do not blink, with shot noise: the mean removes them, the noise is uncorrelated."""
+    rng = np.random.default_rng(0)
+    beads = bead_field((48, 48), rng.uniform(5, 43, (20, 2)), 1.5, amplitude=500.0, background=100.0)
+    static = rng.poisson(np.broadcast_to(beads, (1000, 48, 48))).astype(np.uint16)
+    with pytest.warns(RuntimeWarning) as caught:
+        result = blink_psf(static)
+    assert any("is the sample blinking" in str(w.message) for w in caught)
+    assert any("on-time is not measured" in str(w.message) for w in caught)
+    assert result.status == "unresolved" and result.sigma is None and result.on_time is None
+    assert "status unresolved" in result.summary()
+
+
+def test_identical_frames_are_an_error():
+    frames = np.broadcast_to(np.random.default_rng(0).random((32, 32)), (50, 32, 32))
+    with pytest.raises(ValueError, match="movie has no temporal fluctuations"):
+        blink_psf(frames)
+
+
+def test_bleaching_background_needs_the_moving_mean():
+    simulated = _sim((4000, 64, 64), sigma=1.5, background=200.0, bleach_frames=1500.0, seed=13)
+    with pytest.warns(RuntimeWarning) as caught:
+        blink_psf(simulated.movie)
+    assert any("mean frame intensity changes by -" in str(w.message) for w in caught)
+    result = _quiet(simulated.movie, background=("moving", 50))
+    _assert_psf(result, simulated.truth)
+    assert result.parameters["background"] == "moving" and result.parameters["window"] == 50
+
+
+def test_cross_exclusion_removes_line_noise():
+    simulated = _sim((4000, 64, 64), sigma=1.5, seed=14, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    noisy = simulated.movie + 8.0 * rng.standard_normal((4000, 64, 1)).astype(np.float32)  # row-correlated noise
+    crossed = _quiet(noisy, exclude_center="cross")
+    _assert_psf(crossed, simulated.truth)
+    with pytest.warns(RuntimeWarning):
+        biased = blink_psf(noisy)  # the pixel exclusion keeps the line noise in the central column
+    assert abs(biased.sigma_x / simulated.truth["sigma_x"] - 1) > 0.1
+
+
+def test_median_clip_option_runs_for_comparison(movie15):
+    result = _quiet(movie15.movie, background="median-clip")
+    assert result.status == "resolved" and result.parameters["background"] == "median-clip"
+
+
+# ----------------------------------------------------------------------------- streaming inputs
+class _SliceOnly:
+    """An array that only supports slicing (as zarr arrays do)."""
+
+    def __init__(self, data):
+        self._data = data
+        self.shape, self.dtype = data.shape, data.dtype
+
+    def __getitem__(self, key):
+        return np.array(self._data[key])
+
+
+def test_memmap_dask_and_zarr_like_inputs_agree(movie15, tmp_path):
+    data = movie15.movie[:1000]
+    before = data.copy()
+    reference = _quiet(data)
+    path = tmp_path / "movie.npy"
+    np.save(path, data)
+    inputs = [np.load(path, mmap_mode="r"), da.from_array(data, chunks=(100, 64, 64)), _SliceOnly(data)]
+    for movie in inputs:
+        result = _quiet(movie)
+        assert result.sigma == pytest.approx(reference.sigma, rel=1e-6)
+        np.testing.assert_allclose(result.autocorrelation, reference.autocorrelation, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(data, before)
+
+
+def test_chunking_does_not_change_the_answer(movie15):
+    whole = _quiet(movie15.movie)
+    chunked = _quiet(movie15.movie, chunk_frames=37)
+    np.testing.assert_allclose(chunked.autocorrelation, whole.autocorrelation, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(chunked.temporal_autocorrelation, whole.temporal_autocorrelation, rtol=1e-4)
+    assert chunked.parameters["chunk_frames"] == 37
+
+
+def _direct_autocorrelation(fluctuations, crop):
+    """Mean over frames and pixel pairs of e(x) e(x + d), by brute force (np.roll), lags within ``crop``."""
+    frames, rows, cols = fluctuations.shape
+    half = crop // 2
+    out = np.empty((crop, crop))
+    for i, dy in enumerate(range(-half, half + 1)):
+        for j, dx in enumerate(range(-half, half + 1)):
+            shifted = np.roll(fluctuations, (-dy, -dx), axis=(1, 2))
+            out[i, j] = (fluctuations * shifted).sum() / (frames * (rows - abs(dy)) * (cols - abs(dx)))
+    return out
+
+
+@pytest.mark.parametrize("background", ["mean", ("moving", 5), "median-clip"])
+def test_autocorrelation_is_that_of_the_fluctuations(background):
+    """The one-pass spectral sums give the brute-force autocorrelation of what each background leaves."""
+    movie = np.random.default_rng(3).poisson(50.0, (40, 16, 18)).astype(np.float64)
+    frames = movie.shape[0]
+    if background == "mean":
+        fluctuations = movie - movie.mean(axis=0)
+    elif background == "median-clip":
+        clipped = np.maximum(movie - np.median(movie, axis=0), 0)
+        fluctuations = clipped - clipped.mean(axis=(1, 2), keepdims=True)
+    else:
+        means = [movie[max(0, t - 2):min(frames, t + 3)].mean(axis=0) for t in range(frames)]
+        fluctuations = movie - np.array(means)
+        fluctuations -= fluctuations.mean(axis=0)  # what is left of a static part goes too
+    with pytest.warns(RuntimeWarning):  # few frames, no PSF in noise
+        result = blink_psf(movie, crop=9, background=background, chunk_frames=7)
+    np.testing.assert_allclose(result.autocorrelation, _direct_autocorrelation(fluctuations, 9), rtol=1e-9,
+                               atol=1e-9 * fluctuations.var())
+
+
+def test_a_window_longer_than_the_movie_is_the_temporal_mean(movie15):
+    short = movie15.movie[:600]
+    mean = _quiet(short)
+    moving = _quiet(short, background=("moving", 1200))
+    np.testing.assert_allclose(moving.autocorrelation, mean.autocorrelation, rtol=1e-4, atol=1e-4)
+
+
+def test_progress_reaches_one_in_order(movie15):
+    fractions = []
+    _quiet(movie15.movie, chunk_frames=500, progress=fractions.append)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) == 6
+
+
+# ----------------------------------------------------------------------------- the result
+def test_psf_image_model_and_spline_agree(movie15):
+    result = _quiet(movie15.movie)
+    assert isinstance(result, BlinkPSFResult)
+    assert result.psf.shape == result.psf_model.shape == (41, 41)
+    assert result.psf.sum() == pytest.approx(1.0) and result.psf_model.sum() == pytest.approx(1.0)
+    assert np.abs(result.psf - result.psf_model).max() < 0.05 * result.psf_model.max()
+    offsets = np.arange(-20, 21)
+    grid_y, grid_x = np.meshgrid(offsets, offsets, indexing="ij")
+    np.testing.assert_allclose(result.psf_at(grid_y, grid_x), result.psf, atol=1e-9)
+    assert result.psf_at(100.0, 0.0) == 0.0
+    assert result.noise_spike > 0  # shot and read noise at zero lag
+
+
+def test_result_protocol(movie15):
+    result = _quiet(movie15.movie)
+    payload = json.loads(json.dumps(result.to_dict()))
+    assert payload["status"] == "resolved" and payload["sigma"] == pytest.approx(result.sigma)
+    assert result.summary("nm").endswith("status resolved") and "nm" in result.summary("nm")
+    plots = result.plots("nm")
+    assert len(plots) == 2 and all(isinstance(plot, Plot) for plot in plots)
+    assert [curve.label for curve in plots[0].curves] == ["PSF from autocorrelation", "Gaussian fit", "spline"]
+    assert result.parameters["path"] in ("numpy", "numba") and result.parameters["crop"] == 41
+    assert not result.autocorrelation.flags.writeable
+
+
+def test_few_frames_and_a_narrow_crop_warn(movie15):
+    with pytest.warns(RuntimeWarning) as caught:
+        result = blink_psf(movie15.movie[:300], crop=9)
+    messages = [str(w.message) for w in caught]
+    assert any("only 300 frames" in m for m in messages) and any("wider than a quarter of the crop" in m
+                                                                   for m in messages)
+    assert set(result.warnings) == set(messages)
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"movie": np.zeros((32, 32))}, "movie must be a \\(T, Y, X\\) array"),
+    ({"movie": np.zeros((1, 32, 32))}, "movie must have at least 2 frames"),
+    ({"movie": np.zeros((5, 32, 32), complex)}, "movie: expected real-valued data"),
+    ({"movie": np.full((5, 32, 32), np.nan)}, "movie contains NaN or Inf"),
+    ({"movie": np.full((5, 32, 32), 1e200)}, "movie has values of magnitude 1e\\+200: too large"),
+    ({"movie": np.full((5, 32, 32), 1e20, np.float32)}, "too large or too small to square in float32"),
+    ({"crop": 3}, "crop must be an integer >= 5"),
+    ({"crop": 20}, "crop must be odd"),
+    ({"crop": 65}, "crop must be at most 63"),
+    ({"crop": 2.5}, "crop must be an integer"),
+    ({"background": "median"}, "background must be"),
+    ({"background": ("moving", 1)}, "background must be"),
+    ({"exclude_center": "row"}, "exclude_center must be"),
+    ({"lags": 2}, "lags must be an integer >= 4"),
+    ({"exposure_ms": -1}, "exposure_ms must be"),
+    ({"pixel_size": (1.0, 2.0, 3.0)}, "pixel_size"),
+    ({"movie": [np.zeros((5, 32, 32))] * 2, "pixel_size": [1.0, 2.0, 3.0]}, "one entry .* per channel \\(2\\)"),
+    ({"movie": [np.zeros((5, 32, 32)), np.zeros((5, 32))]}, "movie\\[1\\] must be a \\(T, Y, X\\) array"),
+    ({"movie": []}, "non-empty list"),
+    ({"progress": 3}, "progress must be a callable"),
+])
+def test_bad_input_names_the_argument(kwargs, match):
+    arguments = {"movie": np.random.default_rng(0).random((5, 64, 64)), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        blink_psf(arguments.pop("movie"), **arguments)
+
+
+# ----------------------------------------------------------------------------- the simulator
+def test_simulator_is_seeded_and_carries_its_truth():
+    first = blinking_movie((50, 32, 32), sigma=(1.0, 2.0), theta=10.0, seed=3)
+    second = blinking_movie((50, 32, 32), sigma=(1.0, 2.0), theta=10.0, seed=3)
+    np.testing.assert_array_equal(first.movie, second.movie)
+    assert first.movie.dtype == np.uint16 and first.movie.shape == (50, 32, 32)
+    truth = first.truth
+    assert (truth["sigma_x"], truth["sigma_y"], truth["theta"]) == (2.0, 1.0, 100.0)  # the major axis first
+    assert truth["sigma"] == pytest.approx(math.sqrt(2.0))
+    assert truth["duty_cycle"] == pytest.approx(0.005 / (0.005 + 0.25))
+
+
+def test_simulated_blinking_is_the_asked_markov_chain():
+    """Duty cycle, mean on- and off-times of the telegraph states (a private helper: the truth's source)."""
+    from napari_resolution.core.simulate import _telegraph
+
+    states = _telegraph(20000, 60, 0.02, 0.2, np.random.default_rng(5)).toarray()
+    assert set(np.unique(states)) == {0.0, 1.0}
+    assert states.mean() == pytest.approx(0.02 / 0.22, rel=0.05)
+    padded = np.pad(states, ((1, 1), (0, 0)))
+    switches = np.diff(padded, axis=0)
+    starts, stops = np.nonzero(switches.T == 1), np.nonzero(switches.T == -1)
+    on_runs = stops[1] - starts[1]  # complete and cut runs, in emitter order
+    assert on_runs.mean() == pytest.approx(5.0, rel=0.05)
+    off_fraction = 1 - states.mean()
+    assert off_fraction * states.size / on_runs.size == pytest.approx(50.0, rel=0.08)  # mean off-time 1 / 0.02
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"shape": (10, 16)}, "shape must be 3-D"),
+    ({"sigma": -1.0}, "sigma must be a finite number > 0"),
+    ({"sigma": (1.0, 2.0, 3.0)}, "sigma must be one width or"),
+    ({"psf": "airy", "sigma": (1.0, 2.0)}, "sigma must be one width for psf='airy'"),
+    ({"psf": "moffat"}, "psf must be"),
+    ({"structure": "grid"}, "structure must be"),
+    ({"on_probability": 1.5}, "on_probability must lie in"),
+    ({"on_time": 0.5}, "on_time must be a finite number >= 1"),
+    ({"camera": "ccd"}, "camera must be"),
+    ({"dtype": np.int8}, "dtype must be uint16 or float32"),
+    ({"n_emitters": 0}, "n_emitters must be an integer >= 1"),
+    ({"seed": -1}, "seed must be"),
+])
+def test_simulator_bad_input(kwargs, match):
+    arguments = {"shape": (10, 16, 16), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        blinking_movie(arguments.pop("shape"), **arguments)
