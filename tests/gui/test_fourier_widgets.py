@@ -269,3 +269,18 @@ def test_apodization_fits_a_small_image(make_napari_viewer, qtbot, wait_idle, no
     wait_idle(widget)
     assert widget.result is not None
     assert not [text for kind, text in notifications if kind == "error"]
+
+
+def test_a_thin_stack_keeps_the_in_plane_apodization(make_napari_viewer, qtbot, wait_idle, notifications):
+    """A 16-slice stack: the taper width follows the in-plane axes; the core narrows the slice axis's own."""
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(2)
+    for number in (1, 2):
+        viewer.add_image(rng.standard_normal((16, 96, 96)).astype(np.float32), name=f"stack {number}")
+    widget = FourierCorrelationWidget(viewer)
+    qtbot.addWidget(widget)
+    assert widget.apodization.value == 20 and widget.apodization.max == 48
+    widget.run()
+    wait_idle(widget)
+    assert widget.result.parameters["apodization_axes"] == (4, 20, 20)
+    assert not [text for kind, text in notifications if kind == "error"]

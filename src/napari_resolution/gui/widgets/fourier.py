@@ -56,11 +56,12 @@ class FourierCorrelationWidget(EstimatorWidget):
         self.ring_thickness.enabled = self.apodization.enabled = self.taper.enabled = not on
 
     def layer_changed(self) -> None:
-        """Keep the apodization within the picked image: at most half its smallest axis (the default a quarter)."""
+        """Keep the apodization within the picked image: at most half its smaller in-plane (last two) axis, the
+        default a quarter (a thin stack's slice axis gets its own narrower taper in the core)."""
         layer = self.first.value
         if layer is None or not hasattr(layer.data, "shape"):
             return
-        smallest = min(layer.data.shape)
+        smallest = min(layer.data.shape[-2:])
         if self.apodization.value > smallest // 2:
             self.apodization.value = min(DEFAULT_APODIZATION, smallest // 4)
         self.apodization.max = smallest // 2
