@@ -8,7 +8,9 @@ so ``import napari_resolution`` never needs it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import inspect
 import os
 import types
 
@@ -19,8 +21,11 @@ from .validation import shown
 
 __all__ = [
     "fftn_inplace",
+    "available_memory",
     "get_namespace",
     "gpu_available",
+    "in_memory",
+    "is_lazy",
     "ifftn_inplace",
     "irfftn",
     "is_cupy",
@@ -211,3 +216,60 @@ def gpu_available() -> bool:
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # any CUDA/driver failure means no usable GPU
         return False
+
+
+def is_lazy(array) -> bool:
+    """True for arrays read on demand: dask arrays and zarr arrays."""
+    if array is None or isinstance(array, np.ndarray) or is_cupy(array):
+        return False
+    is_dask = hasattr(array, "compute") and hasattr(array, "chunks") and hasattr(array, "dask")
+    return is_dask or type(array).__module__.split(".")[0] == "zarr"
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (``MemAvailable`` on Linux, else the free pages)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")  # pragma: no cover - not Linux
+
+
+def in_memory(*names):
+    """Decorator: the estimator's arguments ``names``, when lazy (dask, zarr), are read into memory once.
+
+    Estimators that need the whole array at once (a global FFT) use it:
+    without it, each numpy operation on a dask array would compute its graph
+    (read the file) again. ValueError naming the arguments when, together,
+    they would not fit in the memory available.
+    """
+    def decorate(estimator):
+        signature = inspect.signature(estimator)
+
+        @functools.wraps(estimator)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            lazy = {name: bound.arguments[name] for name in names if is_lazy(bound.arguments.get(name))}
+            if lazy:
+                _check_fits(lazy, estimator.__name__)
+                for name, array in lazy.items():
+                    bound.arguments[name] = np.asarray(array)
+            return estimator(*bound.args, **bound.kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _check_fits(lazy: dict, estimator: str) -> None:
+    """ValueError when the lazy arrays ``lazy`` (name -> array) would not fit in memory together."""
+    needed = sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in lazy.values())
+    available = available_memory()
+    if needed > available:
+        described = ", ".join(f"{name} {tuple(a.shape)} {np.dtype(a.dtype)}" for name, a in lazy.items())
+        raise ValueError(f"{' and '.join(lazy)} ({described}: {needed / 2**30:.3g} GiB) would not fit in the "
+                         f"memory available ({available / 2**30:.3g} GiB): {estimator} needs the whole array at "
+                         "once; crop or bin it first (blink_psf streams over frames)")

@@ -12,7 +12,7 @@ from dataclasses import field
 
 import numpy as np
 
-from .backend import resolve_device, to_device
+from .backend import in_memory, resolve_device, to_device
 from .figures import COLORS, Curve, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import edges_wrap, shell_geometry, tukey_window
 from .results import ShellResultMixin, resolution_summary, result_dataclass
@@ -228,6 +228,7 @@ def _check_apodization(apodization, shape) -> tuple[int, ...]:
     return tuple(width if width <= n // 2 else n // 4 for n in shape[:-2]) + (width,) * 2
 
 
+@in_memory("a", "b", "mask")
 def fourier_correlation(
     a,
     b,

@@ -26,7 +26,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .backend import resolve_device, rfftn, to_device
+from .backend import in_memory, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
 from .results import Result, result_dataclass
@@ -429,6 +429,7 @@ def _spectra_amplitude(stack, apodization: int, xp):
     return xp.abs(rfftn(data, axes=(1, 2)))
 
 
+@in_memory("image")
 def decorrelation(
     image,
     *,

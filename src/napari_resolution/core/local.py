@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import kernels
-from .backend import get_namespace, resolve_device, rfftn, to_host
+from .backend import get_namespace, in_memory, resolve_device, rfftn, to_host
 from .correlation import fourier_correlation, result_from_sums
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import folded_shells, hermitian_weights, shell_geometry, shell_index
@@ -174,6 +174,7 @@ def default_box(resolution_pixels: float | None, shape) -> int:
     return min(box, min(shape) - min(shape) % 2)
 
 
+@in_memory("half1", "half2", "mask")
 def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None, pixel_size=1.0,
               window: str = "sine", device=None, progress=None) -> LocalResolutionResult:
     """Local resolution map of two half-maps (3-D) or images (2-D) by block-wise FSC.

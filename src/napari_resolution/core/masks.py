@@ -15,7 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import ndimage
 
-from .backend import to_host
+from .backend import in_memory, to_host
 from .frequency import normalize_pixel_size
 from .validation import check_image, shown, working_dtype
 
@@ -156,6 +156,7 @@ def soften_mask(binary, width: float, *, pixel_size=1.0) -> np.ndarray:
     return _cosine_taper(distance, width)
 
 
+@in_memory("volume")
 def make_mask(
     volume,
     *,
@@ -218,6 +219,7 @@ def make_mask(
     return (soft, binary) if return_binary else soft
 
 
+@in_memory("volume")
 def lowpass_map(volume, lowpass_sigma=None, *, pixel_size=1.0) -> np.ndarray:
     """The low-passed map :func:`make_mask` thresholds (float32, on the host).
 
@@ -265,6 +267,7 @@ def thresholded_region(smooth, level: float, *, pixel_size=1.0) -> np.ndarray:
     return above & (spherical_mask(smooth.shape, pixel_size=pixel_size) > 0)
 
 
+@in_memory("half1", "half2")
 def average_maps(half1, half2) -> np.ndarray:
     """The float32 average of two half-maps of the same shape (checked), on the host."""
     shapes = getattr(half1, "shape", None), getattr(half2, "shape", None)
@@ -275,6 +278,7 @@ def average_maps(half1, half2) -> np.ndarray:
     return (_host_float32(half1, "half1") + _host_float32(half2, "half2")) / 2
 
 
+@in_memory("half1", "half2")
 def mask_from_half_maps(half1, half2, **kwargs):
     """:func:`make_mask` of the average of two half-maps (same shape); keywords are forwarded."""
     average = average_maps(half1, half2)
@@ -282,6 +286,7 @@ def mask_from_half_maps(half1, half2, **kwargs):
     return make_mask(average, **kwargs)
 
 
+@in_memory("volume")
 def soft_mask_outside_map(volume, radius=None, width: float = 3, *, noise=None, pixel_size=1.0):
     """Replace the outside of a soft sphere by the background (RELION's softMaskOutsideMap).
 

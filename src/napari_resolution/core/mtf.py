@@ -25,7 +25,7 @@ from dataclasses import field
 import numpy as np
 from scipy import ndimage, optimize
 
-from .backend import to_host
+from .backend import in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import normalize_pixel_size
 from .results import Result, result_dataclass
@@ -593,6 +593,7 @@ def _edge_warnings(angle, extent, rows_crossed, lsf_width) -> list[str]:
     return notes
 
 
+@in_memory("image")
 def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: str = "tukey") -> MTFResult:
     """MTF from a slanted edge (ISO 12233 / Burns), any orientation, either polarity.
 
@@ -687,6 +688,7 @@ def _transition_width(positions, esf) -> float:
 
 
 # ----------------------------------------------------------------------------- point
+@in_memory("image")
 def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult:
     """MTF from a point source (bead): radially averaged |FFT2| of its box, normalised at DC.
 

@@ -21,7 +21,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from . import kernels
-from .backend import fftn_inplace, ifftn_inplace, irfftn, resolve_device, rfftn, to_device
+from .backend import fftn_inplace, ifftn_inplace, in_memory, irfftn, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import ShellGeometry, shell_geometry, shell_index
 from .results import ShellResultMixin, resolution_summary, result_dataclass
@@ -166,6 +166,7 @@ def _randomize_spectrum(spectrum, geometry: ShellGeometry, cutoff_shell: int, se
     spectrum *= xp.where(beyond, phase, 1).astype(spectrum.dtype)
 
 
+@in_memory("volume")
 def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     """Replace the Fourier phases of ``volume`` by random ones beyond a frequency.
 
@@ -229,6 +230,7 @@ def _check_randomize_at(randomize_at, reference_pixel: float) -> float:
     return float(randomize_at)
 
 
+@in_memory("h1", "h2", "mask")
 def phase_randomized_fsc(
     h1,
     h2,

@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 from scipy import ndimage, stats
 
-from .backend import get_namespace, irfftn, resolve_device, rfftn, to_host
+from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to_host
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
 from .frequency import edges_wrap, hermitian_weights, normalize_pixel_size, tukey_window
 from .local import LocalResolutionResult, _overall, _statistics
@@ -185,6 +185,7 @@ def default_resolutions(shape, pixel_size=1.0, n_bands: int = DEFAULT_BANDS,
     return reference / frequencies
 
 
+@in_memory("volume", "half2", "mask")
 def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=None, significance: float = 0.05,
                      resolutions=None, window=None, device=None, progress=None) -> SingleMapResult:
     """Local resolution of one map (3-D) or image (2-D) by a calibrated per-voxel test of local band power.

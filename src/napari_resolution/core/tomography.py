@@ -28,7 +28,7 @@ import numpy as np
 import scipy.fft
 
 from . import kernels
-from .backend import resolve_device, to_device, to_host
+from .backend import in_memory, resolve_device, to_device, to_host
 from .correlation import DEFAULT_APODIZATION, CorrelationResult, fourier_correlation
 from .frequency import tukey_window
 from .masks import raised_cosine_mask
@@ -244,6 +244,7 @@ def reconstruction_pixel_size(pixel_size, ndim: int, angle_axis=None):
 
 
 # ----------------------------------------------------------------------------- split
+@in_memory("sinogram")
 def split_dataset(sinogram, theta, *, angle_axis=None):
     """Split a tomographic dataset into its even and odd projections (toupy ``split_dataset``).
 
@@ -424,6 +425,7 @@ def _skimage_slices(stack, theta: np.ndarray, filter_name: str, center: float, s
         return np.stack(list(pool.map(one, stack))).astype(np.float32)
 
 
+@in_memory("stack")
 def filtered_back_projection(stack, theta, *, filter="ramp", center=None, circle=True, backend="auto",
                              device=None):
     """Filtered back-projection of a stack of sinograms, all slices at once.
@@ -527,6 +529,7 @@ def _circle_mask(shape: tuple) -> tuple:
     return rows[:, None, None] * disc, edge
 
 
+@in_memory("sinogram")
 def tomography_frc(sinogram, theta, *, angle_axis=None, pixel_size=1.0, filter="ramp", threshold="half-bit",
                    center=None, circle=True, backend="auto", device=None, progress=None,
                    **frc_options) -> TomographyResult:
