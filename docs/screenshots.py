@@ -18,7 +18,7 @@ from napari_resolution.core.masks import spherical_mask
 from napari_resolution.core.simulate import band_limited_noise, slanted_edge, two_region_pair
 from napari_resolution.gui.widgets.decorrelation import DecorrelationWidget
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget, SSNRWidget
-from napari_resolution.gui.widgets.local import LocalResolutionWidget
+from napari_resolution.gui.widgets.local import SINGLE_MAP, LocalResolutionWidget
 from napari_resolution.gui.widgets.mask import MaskWidget
 from napari_resolution.gui.widgets.mtf import MTFWidget
 
@@ -145,6 +145,13 @@ def local_shot() -> None:
     for _ in range(20):
         QApplication.processEvents()
     viewer.screenshot(str(IMAGES / "local_resolution.png"), canvas_only=False, flash=False)
+    widget.method.value = SINGLE_MAP  # the same halves by the single-map test (their difference is the noise)
+    widget.run()
+    wait_for(widget)
+    widget.inspect((48, 48, 20))
+    for _ in range(20):
+        QApplication.processEvents()
+    viewer.screenshot(str(IMAGES / "local_resolution_single_map.png"), canvas_only=False, flash=False)
     viewer.close()
 
 
