@@ -2,9 +2,11 @@
 
 Bad input prints one line on stderr and exits with code 2. An estimator's
 subcommand is its options, built from the shared helpers (:func:`_add_pixel_size`,
-:func:`_add_gpu`, :func:`_add_outputs`), and a handler that reads the input,
-calls the core with :func:`_pixel_size_and_unit` and :func:`_device`, and ends
-with :func:`_report`.
+:func:`_add_gpu`, :func:`_add_outputs`), and a job, ``_run_<estimator>(args)``,
+that reads the input, calls the core with :func:`_pixel_size_and_unit` and
+:func:`_device`, and ends with :func:`_report` (the output files and the summary
+it returns). :func:`run_job` runs a job: for the subcommand itself (:func:`_run`
+prints the summary line and the warnings) and for every input of ``batch``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .core.backend import gpu_available
 from .core.blink import blink_psf
 from .core.correlation import fourier_correlation
 from .core.decorrelation import decorrelation
-from .core.local import local_fsc
+from .core.local import LocalResolutionResult, local_fsc
 from .core.masks import make_mask, mask_from_half_maps
 from .core.mtf import mtf_edge, mtf_point
 from .core.randomization import phase_randomized_fsc
@@ -39,7 +41,7 @@ from .core.tomography import parse_angles, reconstruction_pixel_size, tomography
 from .core.validation import renamed
 from .gui import launch
 
-__all__ = ["main"]
+__all__ = ["main", "run_job"]
 
 #: A value that starts with "-" and that argparse would take for an option, e.g. "-10,-10,20,20".
 _NEGATIVE_VALUE = re.compile(r"-\.?\d[\d.,eE+-]*")
@@ -203,7 +205,7 @@ def _device(args):
 
 
 # ----------------------------------------------------------------------------- parser
-def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: str, ndim, handler):
+def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: str, ndim, job):
     """A subcommand on two images with the Fourier correlation options; returns its parser.
 
     Parameters
@@ -218,12 +220,20 @@ def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: s
         Per-axis form of ``--pixel-size``.
     ndim : int or None
         Required rank of both inputs (None: the estimator checks it).
-    handler : callable
-        Runs the subcommand.
+    job : callable
+        The subcommand's job (see :func:`run_job`).
     """
     parser = commands.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("a", help=f"first {noun} (.mrc .map .rec .tif .npy)")
     parser.add_argument("b", help=f"second {noun}")
+    parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
+    _add_pair_options(parser, axes)
+    parser.set_defaults(handler=_run, job=job, ndim=ndim)
+    return parser
+
+
+def _add_pair_options(parser, axes: str) -> None:
+    """The Fourier correlation options of a pair of images (``fsc``, ``frc``, ``ssnr`` and their batches)."""
     _add_pixel_size(parser, axes)
     parser.add_argument("--threshold", type=_threshold, default="half-bit",
                         help="half-bit, one-bit, 0.143, 0.5, 3-sigma or a number (default half-bit)")
@@ -232,26 +242,26 @@ def _add_pair_command(commands, name: str, help_text: str, *, noun: str, axes: s
                         help="edge taper width in pixels (0: none; default 20, at most a quarter of the smallest axis)")
     parser.add_argument("--taper", default="auto", choices=("auto", "all"),
                         help="auto: taper only the axes whose edges do not wrap (default); all: every axis")
-    parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
     parser.add_argument("--crossing-rule", default="first-below", choices=("first-below", "last-above"),
                         help="first-below: first shell under the threshold, interpolated (default); "
                              "last-above: last shell above it (toupy)")
     _add_gpu(parser)
-    parser.set_defaults(handler=handler, ndim=ndim)
-    return parser
 
 
 def _add_correlation_command(commands, name: str, help_text: str, *, noun: str, axes: str, ndim: int) -> None:
     """``fsc`` / ``frc``: the Fourier correlation of two images, optionally phase-randomisation corrected."""
-    parser = _add_pair_command(commands, name, help_text, noun=noun, axes=axes, ndim=ndim,
-                               handler=_run_correlation)
-    curve = name.upper()
+    parser = _add_pair_command(commands, name, help_text, noun=noun, axes=axes, ndim=ndim, job=_run_correlation)
+    _add_randomize_options(parser, name.upper())
+    _add_outputs(parser, plot="the curve", csv="the curves")
+
+
+def _add_randomize_options(parser, curve: str) -> None:
+    """``--randomize`` and its options, for the ``curve`` ("FSC" or "FRC") of ``fsc`` / ``frc`` and their batches."""
     parser.add_argument("--randomize", action="store_true",
                         help=f"correct the masked {curve} by phase randomisation (needs --mask)")
     parser.add_argument("--randomize-at", type=float, default=0.8,
                         help=f"{curve} level in (0, 1) (default 0.8) or a resolution >= 1 to randomise beyond")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random phases")
-    _add_outputs(parser, plot="the curve", csv="the curves")
 
 
 def _add_simulate_command(commands) -> None:
@@ -291,6 +301,13 @@ def _add_decorrelation_command(commands) -> None:
     """``decorr``: decorrelation analysis of one image (or each slice of a stack)."""
     decorr = commands.add_parser("decorr", help="resolution of one image by decorrelation analysis")
     decorr.add_argument("image", help="2-D image, or a 3-D volume / time stack analysed slice by slice")
+    _add_decorrelation_options(decorr)
+    _add_outputs(decorr, plot="the curves (or resolution per slice)")
+    decorr.set_defaults(handler=_run, job=_run_decorrelation)
+
+
+def _add_decorrelation_options(decorr) -> None:
+    """The options of ``decorr`` and ``batch decorr``."""
     _add_pixel_size(decorr, "per axis (Y,X or Z,Y,X)")
     decorr.add_argument("--axis", type=int, default=0, help="3-D input: axis to slice along (default 0)")
     decorr.add_argument("--slices", type=_shape, help="3-D input: comma-separated slice indices (default all)")
@@ -301,14 +318,19 @@ def _add_decorrelation_command(commands) -> None:
     decorr.add_argument("--apodization", type=int, default=20,
                         help="edge taper width in pixels (default 20; 0: none)")
     _add_gpu(decorr)
-    _add_outputs(decorr, plot="the curves (or resolution per slice)")
-    decorr.set_defaults(handler=_run_decorrelation)
 
 
 def _add_mtf_command(commands) -> None:
     """``mtf``: MTF from a slanted edge or a bead."""
     mtf = commands.add_parser("mtf", help="MTF from a slanted edge (--roi) or a bead (--point)")
     mtf.add_argument("image", help="2-D image")
+    _add_mtf_options(mtf)
+    _add_outputs(mtf, plot="the MTF (and ESF/LSF or PSF)")
+    mtf.set_defaults(handler=_run, job=_run_mtf)
+
+
+def _add_mtf_options(mtf) -> None:
+    """The options of ``mtf`` and ``batch mtf``: where the edge or bead is, and how to measure it."""
     where = mtf.add_mutually_exclusive_group(required=True)
     where.add_argument("--roi", type=_floats, help="ROI across one edge: ROW0,COL0,ROW1,COL1 (pixels)")
     where.add_argument("--point", type=_floats, help="approximate bead position: ROW,COL (pixels)")
@@ -317,8 +339,6 @@ def _add_mtf_command(commands) -> None:
     mtf.add_argument("--window", default="tukey", choices=("tukey", "hamming", "hann", "none"),
                      help="window on the line spread function (edge; default tukey)")
     _add_pixel_size(mtf, "Y,X")
-    _add_outputs(mtf, plot="the MTF (and ESF/LSF or PSF)")
-    mtf.set_defaults(handler=_run_mtf)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -332,7 +352,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_correlation_command(commands, "frc", "Fourier ring correlation of two 2-D images",
                              noun="image", axes="Y,X", ndim=2)
     ssnr = _add_pair_command(commands, "ssnr", "spectral SNR of two 2-D images or 3-D half-maps",
-                             noun="image / half-map", axes="per axis (Y,X or Z,Y,X)", ndim=None, handler=_run_ssnr)
+                             noun="image / half-map", axes="per axis (Y,X or Z,Y,X)", ndim=None, job=_run_ssnr)
     _add_outputs(ssnr, plot="the SSNR curve", csv="the SSNR and its threshold")
     _add_simulate_command(commands)
     _add_mask_command(commands)
@@ -342,6 +362,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_mtf_command(commands)
     _add_blink_command(commands)
     _add_tomo_command(commands)
+    _add_batch_command(commands)
     demo = commands.add_parser("demo", help="simulate half-maps with a known resolution and measure it")
     demo.add_argument("--shape", type=_shape, default=(128, 128, 128),
                       help="Z,Y,X size in pixels (default 128,128,128)")
@@ -349,6 +370,86 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo)
     _add_view_command(commands)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """``--workers``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _add_batch_command(commands) -> None:
+    """``batch <estimator>``: one estimator on many inputs (a pairs CSV or file patterns), see :mod:`.batch`."""
+    batch = commands.add_parser(
+        "batch", help="run an estimator on many inputs: a JSON (and PNG) per input and summary.csv",
+        description="Run an estimator on every pair of a CSV (--pairs) or every file matching --inputs: one JSON "
+                    "(and with --plot a PNG) per input in --out, and --out/summary.csv with one row per input. A "
+                    "bad file is an error row and the batch goes on; the exit code is 1 when some input failed. "
+                    "Serial in this process by default; --workers N: a dask LocalCluster of N processes; "
+                    "--scheduler: an existing dask cluster (needs pip install 'napari-resolution[dask]').")
+    kinds = batch.add_subparsers(dest="estimator", required=True, parser_class=_Parser, help="the estimator")
+    for name, ndim, axes in (("fsc", 3, "Z,Y,X"), ("frc", 2, "Y,X")):
+        pairs = _add_batch_kind(kinds, name, f"{name.upper()} of every pair of a CSV", "pairs", job=_run_correlation)
+        _add_pair_options(pairs, axes)
+        _add_randomize_options(pairs, name.upper())
+        pairs.set_defaults(ndim=ndim)
+    _add_local_options(_add_batch_kind(kinds, "local-fsc", "local FSC map of every pair of a CSV", "pairs",
+                                       job=_run_local))
+    _add_single_map_options(_add_batch_kind(kinds, "local-res", "single-map local resolution of every input",
+                                            "inputs", job=_run_single_map))
+    _add_decorrelation_options(_add_batch_kind(kinds, "decorr", "decorrelation analysis of every input", "inputs",
+                                               job=_run_decorrelation))
+    _add_mtf_options(_add_batch_kind(kinds, "mtf", "MTF of every input, at the same --roi or --point", "inputs",
+                                     job=_run_mtf))
+    _add_blink_options(_add_batch_kind(kinds, "blink-psf", "PSF of every blinking movie (one channel each)",
+                                       "inputs", job=_run_blink))
+
+
+def _add_batch_kind(kinds, name: str, help_text: str, table: str, *, job):
+    """``batch <name>`` with the options every batch shares; returns its parser for the estimator's options.
+
+    Parameters
+    ----------
+    kinds : argparse subparsers
+        The estimators of ``batch``.
+    name, help_text : str
+        Estimator and description.
+    table : {"pairs", "inputs"}
+        What lists the inputs: a CSV of pairs (``--pairs``) or file patterns (``--inputs``).
+    job : callable
+        The estimator's job (see :func:`run_job`).
+    """
+    parser = kinds.add_parser(name, help=help_text, description=help_text)
+    if table == "pairs":
+        parser.add_argument("--pairs", required=True,
+                            help="CSV with columns half1, half2 and optionally mask, pixel_size (P or Z,Y,X); "
+                                 "relative paths are relative to the CSV's folder")
+    else:
+        parser.add_argument("--inputs", required=True, nargs="+", metavar="PATTERN",
+                            help="files or quoted patterns, e.g. 'data/*.tif' ('**' for subfolders)")
+    parser.add_argument("--out", required=True, help="folder for one JSON (and PNG) per input and summary.csv")
+    parser.add_argument("--plot", action="store_true", help="also write a PNG per input")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int,
+                       help="run on a dask LocalCluster of this many worker processes (default: serially here)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (default: the "
+                            "DASK_SCHEDULER_ADDRESS environment variable)")
+    parser.add_argument("--progress", action="store_true", help="progress on stderr even when it is not a terminal")
+    parser.set_defaults(handler=_run_batch, job=job, table=table)
+    return parser
+
+
+def _run_batch(args) -> int:
+    """``batch``: see :func:`.batch.run_batch` (imported here: it imports this module)."""
+    from .batch import run_batch
+
+    return run_batch(args)
 
 
 def _add_tomo_command(commands) -> None:
@@ -375,7 +476,7 @@ def _add_tomo_command(commands) -> None:
     _add_pixel_size(tomo, "ROWS,P (detector pixel; default: file header, else 1)")
     _add_gpu(tomo)
     _add_outputs(tomo, plot="the FRC/FSC curve", csv="the curves")
-    tomo.set_defaults(handler=_run_tomo)
+    tomo.set_defaults(handler=_run, job=_run_tomo)
 
 
 def _angles(args) -> np.ndarray:
@@ -403,7 +504,7 @@ def _tomo_pixel_size(args, image: io.LoadedImage):
         return pixel_size, unit
 
 
-def _run_tomo(args) -> int:
+def _run_tomo(args) -> dict:
     """``tomo``: split-dataset FRC/FSC; optionally write the two reconstructions."""
     device = _device(args)
     image = io.read_image(args.sinogram)
@@ -433,16 +534,21 @@ def _add_local_command(commands) -> None:
     local.add_argument("b", metavar="H2", help="second half-map or image")
     local.add_argument("--out", required=True,
                        help="the map: .mrc (voxel size and origin of H1; 0 outside the mask) or .tif / .npy (NaN)")
+    local.add_argument("--mask", help="mask with values in [0, 1]: boxes centred inside (> 0.5) only")
+    _add_local_options(local)
+    _add_outputs(local, plot="the histogram of the map")
+    local.set_defaults(handler=_run, job=_run_local)
+
+
+def _add_local_options(local) -> None:
+    """The options of ``local-fsc`` and ``batch local-fsc``."""
     local.add_argument("--box", type=int, help="box side in pixels (default: 5x the global resolution, 16 to 64)")
     local.add_argument("--step", type=int, help="spacing of the box centres in pixels (default box / 4)")
     local.add_argument("--threshold", type=_threshold, default="0.143",
                        help="0.143 (default), half-bit, one-bit, 0.5, 3-sigma or a number; "
                             "half-bit uses each box's own shell counts")
-    local.add_argument("--mask", help="mask with values in [0, 1]: boxes centred inside (> 0.5) only")
     _add_pixel_size(local, "Z,Y,X or Y,X")
     _add_gpu(local)
-    _add_outputs(local, plot="the histogram of the map")
-    local.set_defaults(handler=_run_local)
 
 
 def _add_blink_command(commands) -> None:
@@ -455,6 +561,15 @@ def _add_blink_command(commands) -> None:
                     "stacks are memory-mapped and streamed frame chunk by chunk (MRC and compressed TIFF are read "
                     "whole).")
     blink.add_argument("movies", nargs="+", metavar="MOVIE", help="one movie per channel (.tif .npy .mrc)")
+    _add_blink_options(blink)
+    blink.add_argument("--psf-out", help="write the PSF image (TIFF/NPY/MRC; _c1, _c2... for several channels)")
+    blink.add_argument("--spline-out", help="write the spline knots and coefficients (.npz; _c1, _c2...)")
+    _add_outputs(blink, plot="the radial profile and the temporal autocorrelation (_c1, _c2...)")
+    blink.set_defaults(handler=_run_blink_channels, job=_run_blink)
+
+
+def _add_blink_options(blink) -> None:
+    """The options of ``blink-psf`` and ``batch blink-psf``."""
     blink.add_argument("--pixel-size", type=_pixel_sizes, action="append",
                        help="P or Y,X: once for every channel or once per channel in order (default: file "
                             "header, else 1)")
@@ -468,11 +583,7 @@ def _add_blink_command(commands) -> None:
                             "(sCMOS line noise)")
     blink.add_argument("--lags", type=int, default=20, help="temporal lags of the on-time fit (default 20)")
     blink.add_argument("--exposure-ms", type=float, help="time per frame in ms (on-time also in ms)")
-    blink.add_argument("--psf-out", help="write the PSF image (TIFF/NPY/MRC; _c1, _c2... for several channels)")
-    blink.add_argument("--spline-out", help="write the spline knots and coefficients (.npz; _c1, _c2...)")
     _add_gpu(blink)
-    _add_outputs(blink, plot="the radial profile and the temporal autocorrelation (_c1, _c2...)")
-    blink.set_defaults(handler=_run_blink)
 
 
 def _blink_background(text: str):
@@ -499,8 +610,23 @@ def _blink_pixel_sizes(args, images) -> tuple[list, str]:
     return sizes, unit if args.unit is None else args.unit
 
 
-def _run_blink(args) -> int:
-    """``blink-psf``: one result per movie; several channels get their files suffixed _c1, _c2..."""
+def _run_blink_channels(args) -> int:
+    """``blink-psf``: one movie is a job like the others (:func:`_run`); several channels get files suffixed _c1..."""
+    if len(args.movies) == 1:
+        return _run(args)
+    results, unit = _blink_results(args)
+    return _report_channels(results, args, unit)
+
+
+def _run_blink(args) -> dict:
+    """The job of ``blink-psf`` on one movie: PSF, spline and the outputs of :func:`_report`."""
+    (result,), unit = _blink_results(args)
+    _write_blink_files(result, args.psf_out, args.spline_out, unit)
+    return _report(result, args, unit)
+
+
+def _blink_results(args) -> tuple[list, str]:
+    """One :func:`blink_psf` result per movie of ``args.movies``, and the unit of their pixel size."""
     device = _device(args)
     images = [io.map_image(path) for path in args.movies]
     sizes, unit = _blink_pixel_sizes(args, images)
@@ -515,10 +641,7 @@ def _run_blink(args) -> int:
         for index, path in enumerate(args.movies):
             message = message.replace(f"movie[{index}]", path)
         raise ValueError(message) from None
-    if len(results) == 1:
-        _write_blink_files(results[0], args.psf_out, args.spline_out, unit)
-        return _report(results[0], args, unit)
-    return _report_channels(results, args, unit)
+    return results, unit
 
 
 def _write_blink_files(result, psf_out, spline_out, unit: str) -> None:
@@ -566,6 +689,13 @@ def _add_single_map_command(commands) -> None:
                             "mask) or .tif / .npy (NaN)")
     local.add_argument("--half2", help="second half-map: MAP and it are averaged, and their difference is the noise")
     local.add_argument("--mask", help="mask with values in [0, 1]: the map is computed inside (> 0.5)")
+    _add_single_map_options(local)
+    _add_outputs(local, plot="the histogram of the map")
+    local.set_defaults(handler=_run, job=_run_single_map)
+
+
+def _add_single_map_options(local) -> None:
+    """The options of ``local-res`` and ``batch local-res``."""
     local.add_argument("--noise", type=_noise_source, default="auto",
                        help="where the noise comes from: auto (default: the difference with --half2, else outside "
                             "--mask, else the corners), corners, outside-mask, difference, or the noise's standard "
@@ -577,8 +707,6 @@ def _add_single_map_command(commands) -> None:
                             "about at the local FSC's 0.143; 0: none)")
     _add_pixel_size(local, "Z,Y,X or Y,X")
     _add_gpu(local)
-    _add_outputs(local, plot="the histogram of the map")
-    local.set_defaults(handler=_run_single_map)
 
 
 def _noise_source(text: str):
@@ -627,7 +755,7 @@ def _correlate(args, first, second, mask, pixel_size, device):
     )
 
 
-def _run_correlation(args) -> int:
+def _run_correlation(args) -> dict:
     """``fsc`` / ``frc``: Fourier correlation, or with ``--randomize`` the phase-randomisation corrected FSC."""
     device = _device(args)
     first, second, mask = _load_pair(args)
@@ -648,7 +776,7 @@ def _run_correlation(args) -> int:
     return _report(result, args, unit, columns=columns)
 
 
-def _run_ssnr(args) -> int:
+def _run_ssnr(args) -> dict:
     """``ssnr``: the Fourier correlation read as a spectral SNR."""
     device = _device(args)
     first, second, mask = _load_pair(args)
@@ -666,8 +794,8 @@ def _ssnr_summary(result, unit: str) -> str:
                               qualifier="SSNR crossing")
 
 
-def _run_local(args) -> int:
-    """``local-fsc``: write the local resolution map, print its statistics."""
+def _run_local(args) -> dict:
+    """``local-fsc``: write the local resolution map and the outputs of :func:`_report`."""
     device = _device(args)
     first, second = _load(args.a, "a", None), _load(args.b, "b", None)
     mask = None if args.mask is None else io.read_image(args.mask).data
@@ -678,8 +806,8 @@ def _run_local(args) -> int:
     return _report(result, args, unit)
 
 
-def _run_single_map(args) -> int:
-    """``local-res``: write the single-map local resolution map, print its statistics."""
+def _run_single_map(args) -> dict:
+    """``local-res``: write the single-map local resolution map and the outputs of :func:`_report`."""
     device = _device(args)
     volume = _load(args.volume, "volume", None)
     half2 = None if args.half2 is None else _load(args.half2, "half2", None).data
@@ -730,7 +858,7 @@ def _number(text: str, name: str) -> float:
         raise ValueError(f"{name} must be 'auto' or a number, got {text!r}") from None
 
 
-def _run_decorrelation(args) -> int:
+def _run_decorrelation(args) -> dict:
     """``decorr``: decorrelation analysis of one image or stack."""
     device = _device(args)
     image = io.read_image(args.image)
@@ -741,7 +869,7 @@ def _run_decorrelation(args) -> int:
     return _report(result, args, unit)
 
 
-def _run_mtf(args) -> int:
+def _run_mtf(args) -> dict:
     """``mtf``: edge MTF in ``--roi`` or point MTF at ``--point``."""
     image = io.read_image(args.image)
     if image.data.ndim != 2:
@@ -759,8 +887,8 @@ def _run_mtf(args) -> int:
     return _report(result, args, unit)
 
 
-def _report(result, args, unit: str, *, columns=None, summary: str = "", **plot_options) -> int:
-    """Write ``--json``, ``--csv`` and ``--plot``, print the summary line and hand on the result's warnings.
+def _report(result, args, unit: str, *, columns=None, summary: str = "", **plot_options) -> dict:
+    """Write ``--json``, ``--csv`` and ``--plot``; the end of every job (see :func:`run_job`).
 
     Parameters
     ----------
@@ -779,9 +907,8 @@ def _report(result, args, unit: str, *, columns=None, summary: str = "", **plot_
 
     Returns
     -------
-    int
-        The exit code, 0. The summary goes to stdout, or to stderr when the JSON
-        does; ``result.warnings`` are issued as RuntimeWarning for :func:`main` to print.
+    dict
+        What :func:`run_job` returns, from the result.
     """
     summary = summary or result.summary(unit)
     if args.json:
@@ -792,8 +919,65 @@ def _report(result, args, unit: str, *, columns=None, summary: str = "", **plot_
         from .plotting import save_result_plot
 
         save_result_plot(result, args.plot, unit=unit, title=summary, **plot_options)
-    print(summary, file=sys.stderr if args.json == "-" else sys.stdout)
-    for note in result.warnings:
+    quantity, value = _headline(result)
+    return {"status": result.status, "quantity": quantity, "value": value, "unit": unit, "summary": summary,
+            "warnings": list(result.warnings)}
+
+
+#: The number a job reports in its summary row: the first of these attributes a result has, and what it is.
+_HEADLINES = (("resolution", "resolution"), ("median", "median resolution of the slices"),
+              ("resolution_50", "resolution at MTF50"), ("fwhm", "PSF FWHM"))
+
+
+def _headline(result) -> tuple[str, float | None]:
+    """What ``result``'s main number is (e.g. "resolution") and its value (None when there is none)."""
+    if isinstance(result, LocalResolutionResult):  # also the single-map result
+        return "median local resolution", result.statistics["median"]
+    for attribute, quantity in _HEADLINES:
+        if hasattr(result, attribute):
+            return quantity, getattr(result, attribute)
+    raise TypeError(f"no main number known for a {type(result).__name__}")  # pragma: no cover - a new estimator
+
+
+def run_job(paths: dict, options: dict) -> dict:
+    """Run one input of an estimator subcommand: read it, measure, write its outputs, return its summary.
+
+    The subcommands on one input (``fsc``, ``decorr``, ...) and every input of
+    ``batch`` (see :mod:`.batch`, also on dask workers) run through this function.
+
+    Parameters
+    ----------
+    paths : dict of str to str or None
+        The subcommand's input files by argument name, e.g. ``{"a": "h1.mrc", "b": "h2.mrc", "mask": None}``.
+    options : dict
+        Its other parsed arguments, including ``job`` (the ``_run_<estimator>`` function) and the outputs
+        ``json``, ``csv``, ``plot`` (paths or None).
+
+    Returns
+    -------
+    dict
+        ``status`` (one of :data:`~.core.results.STATUSES`), ``quantity`` (what ``value`` is, e.g.
+        "resolution"), ``value`` (float or None), ``unit``, ``summary`` (the one-line summary) and
+        ``warnings`` (list of str, the result's).
+
+    Raises
+    ------
+    ValueError, OSError
+        Bad input, named by argument (see :func:`~.core.validation.renamed`) or file.
+    """
+    args = argparse.Namespace(**{**options, **paths})
+    return args.job(args)
+
+
+def _run(args) -> int:
+    """Handler of the subcommands on one input: :func:`run_job`, its summary line, the result's warnings.
+
+    The summary goes to stdout, or to stderr when the JSON does; the warnings
+    are issued as RuntimeWarning for :func:`main` to print.
+    """
+    outcome = run_job({}, vars(args))
+    print(outcome["summary"], file=sys.stderr if args.json == "-" else sys.stdout)
+    for note in outcome["warnings"]:
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     return 0
 

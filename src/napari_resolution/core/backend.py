@@ -107,8 +107,10 @@ SLAB_ELEMENTS = 2**23
 
 
 def _workers() -> int:
-    """Threads for a CPU transform: every core."""
-    return os.cpu_count() or 1
+    """Threads for a CPU transform: every core, or ``OMP_NUM_THREADS`` when set lower (a batch worker's share)."""
+    cores = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return min(cores, int(limit)) if limit.isdigit() and int(limit) >= 1 else cores
 
 
 def rfftn(array, axes=None):
