@@ -547,6 +547,8 @@ def _add_local_options(local) -> None:
     local.add_argument("--threshold", type=_threshold, default="0.143",
                        help="0.143 (default), half-bit, one-bit, 0.5, 3-sigma or a number; "
                             "half-bit uses each box's own shell counts")
+    local.add_argument("--window", default="sine", choices=("sine", "hann", "none"),
+                       help="window of each box (default sine: the least leakage, see docs/local_resolution.md)")
     _add_pixel_size(local, "Z,Y,X or Y,X")
     _add_gpu(local)
 
@@ -801,7 +803,7 @@ def _run_local(args) -> dict:
     mask = None if args.mask is None else io.read_image(args.mask).data
     pixel_size, unit = _pixel_size_and_unit(args, first)
     result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,
-                       pixel_size=pixel_size, device=device)
+                       pixel_size=pixel_size, window=args.window, device=device)
     _write_map(args.out, result.map, args.a, result.pixel_size, unit)
     return _report(result, args, unit)
 

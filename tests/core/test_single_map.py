@@ -175,6 +175,24 @@ def test_a_finer_window_and_explicit_bands_run():
     assert result.status in ("resolved", "bound")
 
 
+def test_anisotropic_pixels_odd_axes_and_a_crop_stay_calibrated():
+    """A z-stack of 33 slices at twice the in-plane pixel: runs, and a crop of noise is not liberal at its edges."""
+    field = np.random.default_rng(31).standard_normal((41, 150, 150)).astype(np.float32)[4:37, 11:139, 7:135]
+    result = local_resolution(field, pixel_size=(2.0, 1.0, 1.0), noise=1.0)
+    edge = np.ones(field.shape, bool)
+    edge[:, 16:-16, 16:-16] = False
+    assert np.isfinite(result.map).mean() <= 0.10
+    assert np.isfinite(result.map[edge]).mean() <= 0.10
+    assert result.window_at(0)[1] == result.window_at(0)[2] >= result.window_at(0)[0]
+
+
+def test_a_wide_window_and_a_small_map():
+    half1, half2, _ = two_region_pair((64, 64), SIGMAS, 0.3, seed=8)
+    assert local_resolution(half1, half2=half2, window=4).status in ("resolved", "bound")
+    with pytest.raises(ValueError, match="volume is too small"):
+        local_resolution(half1[:24, :24])
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     ({"volume": np.zeros(10)}, "volume"),
     ({"volume": np.full((32, 32), np.nan)}, "volume"),
@@ -186,15 +204,25 @@ def test_a_finer_window_and_explicit_bands_run():
     ({"noise": -1.0}, "noise"),
     ({"noise": "difference"}, "half2"),
     ({"noise": "outside-mask"}, "mask"),
-    ({"noise": "outside-mask", "mask": np.ones((32, 32))}, "noise"),
+    ({"noise": "outside-mask", "mask": np.ones((64, 64))}, "noise"),
     ({"half2": np.ones((16, 16))}, "half2"),
     ({"resolutions": [4.0]}, "resolutions"),
     ({"resolutions": [1.0, 4.0]}, "resolutions"),
     ({"resolutions": "fine"}, "resolutions"),
     ({"window": -1}, "window"),
+    ({"mask": np.full((64, 64), 0.3)}, "mask has no voxel above 0.5"),
+    ({"half2": "volume"}, "half2 equals volume"),
+    ({"volume": "zero corners", "noise": "corners"}, "noise: a corner of the map is constant"),
+    ({"volume": "zero outside", "noise": "outside-mask", "mask": np.pad(np.ones((32, 32)), 16)},
+     "noise: the background .* is constant"),
 ])
 def test_bad_input_names_the_argument(arguments, message):
-    volume = np.random.default_rng(0).standard_normal((32, 32)).astype(np.float32)
+    volume = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
+    named = {"zero corners": np.pad(volume[16:48, 16:48], 16), "zero outside": np.pad(volume[16:48, 16:48], 16)}
     arguments = {"volume": volume, **arguments}
+    if isinstance(arguments["volume"], str):
+        arguments["volume"] = named[arguments["volume"]]
+    if isinstance(arguments.get("half2"), str):
+        arguments["half2"] = volume.copy()
     with pytest.raises(ValueError, match=message):
         local_resolution(**arguments)

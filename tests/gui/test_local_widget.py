@@ -278,6 +278,8 @@ def test_single_map_with_a_second_half_uses_their_difference(make_napari_viewer,
     viewer = make_napari_viewer()
     widget = _docked(viewer, (pair2.half1, pair2.half2))
     widget.method.value = SINGLE_MAP
+    assert widget.half2.value is None  # optional now: not filled for the user
+    widget.half2.value = viewer.layers["half 2"]
     widget.significance.value = 0.01
     _run(widget, wait_idle)
     expected = local_resolution(pair2.half1, half2=pair2.half2, significance=0.01)
@@ -285,3 +287,19 @@ def test_single_map_with_a_second_half_uses_their_difference(make_napari_viewer,
                                equal_nan=True)
     assert widget.result.parameters["noise_source"] == "difference"
     assert "Significance: 0.01" in widget.result_line.text()
+
+
+def test_single_map_keeps_the_second_half_empty_and_refuses_the_map_twice(make_napari_viewer, wait_idle,
+                                                                          notifications, pair2):
+    viewer = make_napari_viewer()
+    widget = _docked(viewer, (pair2.half1, pair2.half2))
+    widget.method.value = SINGLE_MAP
+    viewer.add_image(pair2.half1 > 0, name="a mask")  # a new layer: the optional pickers stay empty
+    assert widget.half2.value is None and widget.mask.value is None
+    widget.half2.value = viewer.layers["half 1"]
+    widget.run()
+    wait_idle(widget)
+    assert any("is the same layer as the map" in text for kind, text in notifications if kind == "error")
+    widget.half2.value = None
+    widget.method.value = "Half-maps (local FSC)"  # required again: the base fills it
+    assert widget.half2.value is viewer.layers["half 2"]

@@ -267,7 +267,12 @@ def in_memory(*names):
 
 
 def _check_fits(lazy: dict, estimator: str) -> None:
-    """ValueError when the lazy arrays ``lazy`` (name -> array) would not fit in memory together."""
+    """ValueError when the lazy arrays ``lazy`` (name -> array) would not fit in memory together.
+
+    Arrays of unknown size (dask chunks not yet known) are not checked: reading them says.
+    """
+    if any(not np.isfinite(n) for a in lazy.values() for n in a.shape):
+        return
     needed = sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in lazy.values())
     available = available_memory()
     if needed > available:

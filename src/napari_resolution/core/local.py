@@ -30,7 +30,7 @@ from .spectral import compute_path, curve_from_sums, spectra_sums
 from .thresholds import STATUSES, find_crossings, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, shown, working_dtype
 
-__all__ = ["LocalResolutionResult", "default_box", "local_fsc"]
+__all__ = ["LocalResolutionResult", "default_box", "local_fsc", "map_statistics", "overall_status"]
 
 #: Default box side: this many times the global resolution in pixels, clamped to BOX_RANGE (even).
 BOX_PER_RESOLUTION = 5
@@ -130,9 +130,9 @@ class LocalResolutionResult(Result):
                                    resolution_half=None,
                                    warnings=(*curve.warnings, NOISE_CROSSING.format(periods=MIN_PERIODS)))
 
-    def window_at(self, index: int) -> int:
-        """Side (pixels) of the region that decided box ``index``'s value: the box."""
-        return self.box
+    def window_at(self, index: int) -> tuple:
+        """Sides (pixels, per axis) of the region that decided box ``index``'s value: the box."""
+        return (self.box,) * self.centres.shape[1]
 
     def described(self) -> str:
         """``box 32 px, 2197 boxes``: what the map was computed from."""
@@ -239,7 +239,7 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
-        statistics=_statistics(local_map), global_result=global_result, status=_overall(statuses),
+        statistics=map_statistics(local_map), global_result=global_result, status=overall_status(statuses),
         pixel_size=geometry.pixel_size,
         warnings=notes,
         parameters={"threshold": threshold, "box": box, "step": step, "window": window, "shape": shape,
@@ -432,7 +432,7 @@ def _linear_weights(n: int, knots: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def _statistics(local_map) -> dict:
+def map_statistics(local_map) -> dict:
     """Median, mean, percentiles and histogram of the map's finite values."""
     finite = local_map[np.isfinite(local_map)]
     if finite.size == 0:
@@ -466,7 +466,7 @@ def _box_statuses(crossings, status_index, box: int) -> tuple:
                  for status, coarse in zip(statuses, too_coarse))
 
 
-def _overall(statuses) -> str:
+def overall_status(statuses) -> str:
     """"resolved" if any box resolves, "bound" if every box reads the Nyquist bound, else "unresolved"."""
     if "resolved" in statuses:
         return "resolved"

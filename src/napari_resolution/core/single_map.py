@@ -34,7 +34,7 @@ from scipy import ndimage, stats
 from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to_host
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
 from .frequency import edges_wrap, hermitian_weights, normalize_pixel_size, tukey_window
-from .local import LocalResolutionResult, _overall, _statistics
+from .local import LocalResolutionResult, map_statistics
 from .results import Result, resolution_summary, result_dataclass
 from .spectral import compute_path
 from .validation import check_image, check_mask, check_progress, shown, working_dtype
@@ -55,7 +55,9 @@ WINDOW_PERIODS = 0.3
 #: Edge taper (raised cosine) per side: this many periods of the coarsest band (at least 8 px, at most a quarter
 #: of the axis). Narrower tapers leak the strong low frequencies of coloured noise into the coarse bands.
 TAPER_PERIODS = 2
-#: Near the edges the local power is divided by the window's taper coverage, at least this (beyond: conservative).
+#: Near the edges the local power is divided by the window's taper coverage, at least this (beyond: conservative),
+#: and its deviation from the noise mean by the square root of the variance ratio, never below 1 (where the
+#: coverage is clamped the ratio comes out small: dividing by it would blow the deviation up).
 MIN_COVERAGE = 0.1
 #: The noise model of a band is computed on a periodic grid of this many of its periods (at most the map).
 NULL_PERIODS = 16
@@ -134,7 +136,7 @@ class SingleMapResult(LocalResolutionResult):
 
     * ``centres``: the voxels (every ``step`` pixels) whose band curves are kept
       for :meth:`curve_at`; ``values`` and ``statuses``: the map there;
-    * ``box``: the window's full width at half maximum at the finest band, pixels;
+    * ``box``: the window's full width at half maximum at the finest band, reference pixels;
     * ``frequency``: the band centres (cycles per reference pixel);
       ``threshold``: each band's noise threshold over the noise's mean power;
     * ``sums``: shape (n_points, n_bands), each kept voxel's local band power
@@ -144,11 +146,14 @@ class SingleMapResult(LocalResolutionResult):
     * ``criterion``: ``"p < significance"``; ``global_result``: None.
     """
 
-    def window_at(self, index: int) -> int:
-        """Full width at half maximum (pixels) of the window at the band where kept voxel ``index`` was decided."""
+    def window_at(self, index: int) -> tuple:
+        """Full width at half maximum of the window at the band where kept voxel ``index`` was decided, in pixels
+        of each axis."""
+        reference = self.parameters["reference_pixel"]
         decided = self.values[index]
-        frequency = self.frequency[0] if not np.isfinite(decided) else self.parameters["reference_pixel"] / decided
-        return max(1, int(round(FWHM_PER_SIGMA * self.parameters["window"] / frequency)))
+        frequency = self.frequency[0] if not np.isfinite(decided) else reference / decided
+        width = FWHM_PER_SIGMA * self.parameters["window"] / frequency  # reference pixels
+        return tuple(max(1, int(round(width * reference / p))) for p in self.pixel_size)
 
     def curve_at(self, position) -> SignificanceCurve:
         """Band power against the noise threshold at the kept voxel nearest ``position``."""
@@ -249,7 +254,8 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
                                                                        volume.dtype))
     inside = None if mask is None else to_host(mask) > 0.5
     tested, difference = _tested_and_difference(volume, half2, xp, dtype)
-    taper = _Taper(shape, 1 / frequencies[0], edges_wrap(volume, tested if half2 is None else half2, xp), xp, dtype)
+    halves = (tested, tested) if difference is None else (tested + difference, tested - difference)
+    taper = _Taper(shape, sizes, 1 / frequencies[0], edges_wrap(*halves, xp), xp, dtype)
     grids = {}
     bands = [_BandGrid(shape, sizes, frequency, window, xp, dtype, grids) for frequency in frequencies]
     notes = []
@@ -266,9 +272,10 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     return SingleMapResult(
         map=local_map, centres=points, values=values, statuses=statuses,
-        box=max(1, int(round(FWHM_PER_SIGMA * window / frequencies[-1]))), step=step,
+        box=max(1, int(round(FWHM_PER_SIGMA * window / frequencies[-1]))), step=step,  # reference pixels
         frequency=frequencies, threshold=null.thresholds / null.means, criterion=f"p < {significance:g}",
-        sums=kept, statistics=_statistics(local_map), global_result=None, status=_overall(statuses),
+        sums=kept, statistics=map_statistics(local_map), global_result=None,
+        status=_map_status(crossing, inside, frequencies[-1]),
         pixel_size=sizes, warnings=tuple(notes),
         parameters={"method": "single-map", "noise_source": source, "noise": noise if _is_number(noise) else source,
                     "significance": significance, "window": window, "resolutions": (reference / frequencies).tolist(),
@@ -287,6 +294,10 @@ def _check_inputs(volume, half2, mask, significance, progress) -> tuple:
             raise ValueError(f"volume and half2 must have the same shape, got {volume.shape} and {half2.shape}")
     if mask is not None:
         check_mask(mask, volume.shape)
+        if not bool((mask > 0.5).any()):
+            raise ValueError("mask has no voxel above 0.5: nothing to map")
+    if half2 is not None and bool((get_namespace(volume, half2).asarray(volume) == half2).all()):
+        raise ValueError("half2 equals volume: the half-map difference holds no noise to test against")
     if not _is_number(significance) or not 0 < significance < 1:
         raise ValueError(f"significance must be a number in (0, 1), got {shown(significance)}")
     check_progress(progress)
@@ -331,7 +342,12 @@ def _band_frequencies(resolutions, shape, sizes, divisor: float) -> np.ndarray:
     """Band centres in cycles per reference pixel, coarse to fine (ascending); ValueError for bad periods."""
     reference = max(sizes)
     if resolutions is None:
-        return reference / default_resolutions(shape, sizes, divisor=divisor)
+        frequencies = reference / default_resolutions(shape, sizes, divisor=divisor)
+        if frequencies[0] > 0.5 / 2**BAND_HALF_WIDTH:
+            raise ValueError(f"volume is too small ({shown(shape)}) for the default bands (the coarsest would be "
+                             f"finer than {2**BAND_HALF_WIDTH * 2:.3g} reference pixels): give resolutions, or a mask "
+                             "or a noise level instead of the corners")
+        return frequencies
     try:
         periods = np.asarray(resolutions, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -361,13 +377,16 @@ class _Taper:
     Real data does not continue across its opposite edges; a periodic map (a
     simulation, a box whose faces are flat solvent) does and needs no taper
     (:func:`~.frequency.edges_wrap` decides per axis). ``coarsest_period`` is
-    in pixels. ``lines``: the 1-D taper of each axis; ``full``: their product
-    on the device.
+    in reference pixels; an axis of pixel ``p`` counts ``reference / p`` of
+    its own pixels per reference pixel. ``lines``: the 1-D taper of each axis;
+    ``full``: their product on the device.
     """
 
-    def __init__(self, shape, coarsest_period: float, wraps, xp, dtype):
-        width = max(8, math.ceil(TAPER_PERIODS * coarsest_period))
-        self.lines = [np.ones(n) if wrap else tukey_window(n, min(width, n // 4)) for n, wrap in zip(shape, wraps)]
+    def __init__(self, shape, sizes, coarsest_period: float, wraps, xp, dtype):
+        self.scales = [max(sizes) / p for p in sizes]  # axis pixels per reference pixel
+        widths = [max(8, math.ceil(TAPER_PERIODS * coarsest_period * scale)) for scale in self.scales]
+        self.lines = [np.ones(n) if wrap else tukey_window(n, min(width, n // 4))
+                      for n, width, wrap in zip(shape, widths, wraps)]
         self.wraps = tuple(wraps)
         self.xp, self.dtype = xp, dtype
         self.full = xp.asarray(_outer(self.lines).astype(dtype))
@@ -385,18 +404,21 @@ class _Taper:
         Returns
         -------
         coverage, root_rho : arrays broadcastable to the map, or None
-            ``coverage`` at least :data:`MIN_COVERAGE`, and ``sqrt(rho)``.
+            ``coverage`` at least :data:`MIN_COVERAGE`, and ``sqrt(rho)`` at
+            least 1 (where the coverage is clamped the local power reads low:
+            conservative, not blown up).
         """
         if all(self.wraps):
             return None, None
-        sigma = window / frequency
         covered, spread = [], []
-        for line in self.lines:
+        for line, scale in zip(self.lines, self.scales):
+            sigma = window / frequency * scale  # the window's standard deviation in this axis's pixels
             kernel = np.fft.irfft(np.exp(-2 * np.pi**2 * sigma**2 * np.fft.rfftfreq(line.size) ** 2), n=line.size)
             kernel[np.abs(kernel) < 1e-12] = 0.0
             cover = np.maximum(_periodic_convolution(kernel, line**2), MIN_COVERAGE ** (1 / len(self.lines)))
             covered.append(cover)
-            spread.append(np.sqrt(_periodic_convolution(kernel**2, line**4) / (cover**2 * (kernel**2).sum())))
+            root = np.sqrt(_periodic_convolution(kernel**2, line**4) / (cover**2 * (kernel**2).sum()))
+            spread.append(np.maximum(root, 1.0))
         return (self.xp.asarray(_outer(covered, sparse=True, dtype=self.dtype)),
                 self.xp.asarray(_outer(spread, sparse=True, dtype=self.dtype)))
 
@@ -503,7 +525,12 @@ def _reach(window: float) -> float:
 
 
 def _kept_frequencies(n: int, m: int, last: bool) -> np.ndarray:
-    """Indices of an n-point FFT axis holding the frequencies of an m-point one (m even, m <= n)."""
+    """Indices of an n-point FFT axis (rfft-halved when ``last``) holding the frequencies of an m-point one.
+
+    ``m`` is even and below ``n``, or ``n`` itself (the axis kept whole, any parity).
+    """
+    if m >= n:
+        return np.arange(n if not last else n // 2 + 1)
     if last:
         return np.arange(m // 2 + 1)
     return np.concatenate([np.arange(m // 2), np.arange(n - m // 2, n)])
@@ -582,10 +609,11 @@ def _local_power(spectrum, band: _BandGrid, frequency: float, window: float, tap
 class _NoiseModel:
     """Per band, computed when first asked for: the noise's mean local power and the band's threshold.
 
-    ``statistics(k)`` gives band ``k``'s noise mean, upper quantile and
-    per-voxel variance; ``spread`` the relative standard deviation of the
-    whole map's noise level per band; ``samples`` the estimate's effective
-    voxels over the map's (inf for a known level). See :func:`_null_model`.
+    ``statistics(k)`` (a callable) gives band ``k``'s noise mean, upper
+    quantile and per-voxel variance; ``spread`` the relative standard
+    deviation of the whole map's noise level per band; ``samples`` the
+    estimate's effective voxels over the map's (inf for a known level). See
+    :func:`_null_model`.
     """
 
     def __init__(self, statistics, spread, samples: float, significance: float, empirical: bool):
@@ -726,7 +754,7 @@ def _gamma_band(spectrum_power, sizes, shape, frequency, window, significance, x
 def _null_grid(shape, sizes, frequency: float, window: float, xp, dtype):
     """A periodic grid for the noise model of one band, and its voxel volume in map voxels.
 
-    It spans :data:`NULL_PERIODS` periods of the band (at most the map) and
+    It spans :data:`NULL_PERIODS` periods of the band (8 windows if more; at most the map) and
     samples up to the band's reach (:func:`_reach`; the band itself without
     a window): the covariances and the window vanish well within it, and
     sums over its voxels are sums over the map's times the voxel ratio.
@@ -734,7 +762,8 @@ def _null_grid(shape, sizes, frequency: float, window: float, xp, dtype):
     reference = max(sizes)
     nyquist = (_reach(window) if window > 0 else 1.05 * 2.0**BAND_HALF_WIDTH) * frequency
     spacing = [max(p, reference / (2 * nyquist)) for p in sizes]
-    extent = [min(n * p, NULL_PERIODS * reference / frequency) for n, p in zip(shape, sizes)]
+    periods = max(NULL_PERIODS, 8 * window)  # the window (and its autocorrelation) must not wrap
+    extent = [min(n * p, periods * reference / frequency) for n, p in zip(shape, sizes)]
     counts = [max(8, 2 * math.ceil(e / h / 2)) for e, h in zip(extent, spacing)]
     voxel_ratio = math.prod(h / p for h, p in zip(spacing, sizes))
     return _Grid(counts, spacing, reference, xp, dtype), voxel_ratio
@@ -749,6 +778,9 @@ def _corner_spectrum(image, sizes, notes):
                                                                                                image.shape))
         corners.append(image[region])
     powers = [float(np.var(c)) for c in corners]
+    if min(powers) == 0:
+        raise ValueError("noise: a corner of the map is constant (zeros?), so it holds no noise to measure: give a "
+                         "mask, half2 or a noise level")
     if max(powers) > CORNER_SPREAD * min(powers):
         notes.append(f"the corners' noise powers differ by {max(powers) / min(powers):.3g}x: some corner may hold "
                      "signal (the test is then conservative); give a mask or the second half-map")
@@ -803,6 +835,9 @@ def _radial_spectrum(regions, sizes, weights=None):
     profile = np.bincount(bins, (periodogram * multiplicity).ravel()) / np.maximum(counts, 1)
     centres = np.arange(profile.size) * spacing
     used = (counts > 0) & (centres > 0) & (profile > 0)  # DC is removed with the mean
+    if not used.any():
+        raise ValueError("noise: the background it is read from is constant (zeros?): give a mask, half2 or a "
+                         "noise level")
     log_radius, log_power = np.log(centres[used]), np.log(profile[used])
     slope = (log_power[1] - log_power[0]) / (log_radius[1] - log_radius[0]) if log_radius.size > 1 else 0.0
 
@@ -888,6 +923,17 @@ def _read_curve(ratio, frequencies) -> tuple:
         return None, "unresolved"
     fraction = (ratio[first - 1] - 1) / max(ratio[first - 1] - ratio[first], 1e-12)
     return float(frequencies[first - 1] + fraction * (frequencies[first] - frequencies[first - 1])), "resolved"
+
+
+def _map_status(crossing, inside, finest: float) -> str:
+    """"resolved" if some voxel (inside the mask) resolves, "bound" if every one reads the finest band, else
+    "unresolved" (the rule of :func:`~.local.overall_status`, on every voxel)."""
+    values = crossing if inside is None else crossing[inside]
+    finite = np.isfinite(values)
+    bound = finite & (values >= finest * (1 - 1e-6))
+    if np.any(finite & ~bound):
+        return "resolved"
+    return "bound" if values.size and bool(bound.all()) else "unresolved"
 
 
 def _point_statuses(crossing, finest: float) -> tuple:

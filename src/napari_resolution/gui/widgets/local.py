@@ -154,8 +154,20 @@ class LocalResolutionWidget(EstimatorWidget):
         """True when the single-map method is chosen."""
         return self.method.value == SINGLE_MAP
 
+    def reset_choices(self, event=None) -> None:
+        """As the base, but with the single-map method the second half-map is optional: never filled for the user."""
+        keep_empty = self.single and self.half2.value is None
+        super().reset_choices(event)
+        if keep_empty:
+            self.half2.value = None
+
     def _method_changed(self, _=None) -> None:
-        """Show the chosen method's options and name the pickers after its inputs."""
+        """Show the chosen method's options and name the pickers after its inputs (a single map: no second half
+        unless the user picks one; the half-maps: the base fills it again)."""
+        if self.single:
+            self.half2.value = None
+        else:
+            self.reset_choices()
         for option in self._fsc_options:
             option.visible = not self.single
         for option in self._single_options:
@@ -182,6 +194,9 @@ class LocalResolutionWidget(EstimatorWidget):
                   "device": self.device()}
         if self.single:
             second = self.half2.value
+            if second is not None and second in (self.half1.value, mask):
+                raise ValueError(f"{self.half2.label} is the same layer as "
+                                 f"{'the map' if second is self.half1.value else 'the mask'}: pick another or none")
             noise = self.noise_level.value if self.noise.value == NOISE_LEVEL else self.noise.value
             return {"volume": layer_data(self.picked("half1")), "half2": None if second is None else layer_data(second),
                     "noise": noise, "significance": self.significance.value, "window": self.window.value, **common}
@@ -291,22 +306,23 @@ class LocalResolutionWidget(EstimatorWidget):
         unit = self.unit.value
         axes = "(z, y, x)" if len(centre) == 3 else "(y, x)"
         noun = "window" if isinstance(result, SingleMapResult) else "box"
+        sides = result.window_at(index)
+        size = f"{sides[0]}" if len(set(sides)) == 1 else "×".join(map(str, sides))
         self._inspected = tuple(float(p) for p in position)
-        self._box_line = (f"{noun} at {axes} = ({', '.join(map(str, centre))}), {result.window_at(index)} px: "
-                          f"{curve.summary(unit)}")
+        self._box_line = f"{noun} at {axes} = ({', '.join(map(str, centre))}), {size} px: {curve.summary(unit)}"
         note = self.result_line.note
         self.result_line.show_result(self.summary(result), self.shown.description)
         self.result_line.set_note(note)
         self.box_panel.setVisible(True)
         self.box_panel.show_run(curve.plots(unit)[0].titled(f"{noun} at {axes} = ({', '.join(map(str, centre))})"))
         self.box_panel.set_stale(note)
-        self._outline(np.asarray(centre), np.asarray(self._inspected), result.window_at(index))
+        self._outline(np.asarray(centre), np.asarray(self._inspected), np.asarray(sides))
 
-    def _outline(self, centre, position, box: int) -> None:
-        """Outline the box (or window) of side ``box``: a rectangle in the viewed plane through ``position``, layer
-        ``<map> local box``."""
-        low = centre - box // 2 - 0.5  # pixel edges of the box
-        high = low + box
+    def _outline(self, centre, position, sides) -> None:
+        """Outline the box (or window) of ``sides`` pixels per axis: a rectangle in the viewed plane through
+        ``position``, layer ``<map> local box``."""
+        low = centre - sides // 2 - 0.5  # pixel edges of the box
+        high = low + sides
         rows, cols = self._plane_axes(len(centre))
         corners = np.repeat(np.round(position)[None], 4, axis=0)
         corners[:, rows] = [low[rows], low[rows], high[rows], high[rows]]
@@ -324,7 +340,7 @@ class LocalResolutionWidget(EstimatorWidget):
             return
         active = self.viewer.layers.selection.active
         self.viewer.add_shapes([corners], shape_type="rectangle", name=name, edge_color="white",
-                               edge_width=max(1.0, box / 16), face_color="transparent",
+                               edge_width=max(1.0, float(sides.max()) / 16), face_color="transparent",
                                metadata={"estimator": "local box"}, **placement)
         if active is not None:
             self.viewer.layers.selection.active = active  # clicks keep going to the map
