@@ -69,6 +69,32 @@ def main() -> None:
     decorrelation_shot()
     mtf_shot()
     local_shot()
+    blink_shot()
+    tomography_shot()
+
+
+def _sample_shot(sample: str, widget_name: str, image: str) -> None:
+    """Open a sample, dock a widget by its display name, run it and save the viewer."""
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1500, 950)
+    viewer.open_sample("napari-resolution", sample)
+    widget = viewer.window.add_plugin_dock_widget("napari-resolution", widget_name)[1]
+    widget.run()
+    wait_for(widget)
+    for _ in range(20):
+        QApplication.processEvents()
+    viewer.screenshot(str(IMAGES / image), canvas_only=False, flash=False)
+    viewer.close()
+
+
+def blink_shot() -> None:
+    """The Blink PSF widget on the simulated blinking movie: the table, the PSF and its radial profile."""
+    _sample_shot("blinking", "Blink PSF", "blink_psf_widget.png")
+
+
+def tomography_shot() -> None:
+    """The Tomography split widget on the simulated sinogram: the even/odd reconstructions and their FRC."""
+    _sample_shot("sinogram", "Tomography split", "tomography_widget.png")
 
 
 def mtf_shot() -> None:

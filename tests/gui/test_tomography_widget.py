@@ -32,6 +32,8 @@ def test_sinogram_with_a_range_matches_the_core(make_napari_viewer, wait_idle, s
     np.testing.assert_array_equal(even.data, expected.reconstructions[0])
     np.testing.assert_array_equal(odd.data, expected.reconstructions[1])
     assert tuple(even.scale) == (2.0, 2.0) and even.metadata["estimator"] == "tomography split"
+    right_edge = viewer.layers["sino"].data.shape[-1] * viewer.layers["sino"].scale[-1]
+    assert right_edge < even.translate[-1] < odd.translate[-1] - even.data.shape[-1] * 2.0  # beside it, side by side
     names = [item.name() for item in widget.panel.plot_item.listDataItems() if item.name()]
     assert names[:2] == ["FRC even/odd", "half-bit"]
     assert f"{expected.resolution:.3g}" in widget.result_line.text()

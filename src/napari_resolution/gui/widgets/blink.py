@@ -182,17 +182,19 @@ class BlinkPSFWidget(EstimatorWidget):
                            self.shown.inputs)
 
     def _show_layers(self, layer, result) -> None:
-        """The PSF and the autocorrelation as image layers centred on the origin, in physical units."""
+        """The PSF and, under it, the autocorrelation as image layers in physical units, right of the movie."""
         metadata = {"estimator": ESTIMATOR, "source": layer.name, "unit": self.unit.value,
                     "sigma_x": result.sigma_x, "sigma_y": result.sigma_y, "theta": result.theta,
                     "on_time": result.on_time, **result.parameters}
-        half = result.psf.shape[0] // 2
-        placement = {"scale": result.pixel_size, "translate": tuple(-half * p for p in result.pixel_size)}
+        top, left = _beside(layer, result)
+        below = top + 1.1 * result.psf.shape[0] * result.pixel_size[0]
         units = getattr(layer, "units", None)
-        if units is not None:
-            placement["units"] = tuple(units)[-2:]
-        for suffix, data, colormap in (("blink PSF", result.psf, "magma"),
-                                       ("blink autocorrelation", result.autocorrelation, "viridis")):
+        new = f"{layer.name} blink PSF" not in self.viewer.layers
+        for suffix, data, colormap, row in (("blink PSF", result.psf, "magma", top),
+                                            ("blink autocorrelation", result.autocorrelation, "viridis", below)):
+            placement = {"scale": result.pixel_size, "translate": (row, left)}
+            if units is not None:
+                placement["units"] = tuple(units)[-2:]
             name = f"{layer.name} {suffix}"
             if name in self.viewer.layers:
                 shown = self.viewer.layers[name]
@@ -202,6 +204,8 @@ class BlinkPSFWidget(EstimatorWidget):
                 shown.metadata = dict(metadata)
             else:
                 self.viewer.add_image(data, name=name, colormap=colormap, metadata=dict(metadata), **placement)
+        if new:
+            self.viewer.reset_view()  # the new layers lie beside the movie: bring them into view
 
     # ---------------------------------------------------------------- export
     def export_psf(self, path) -> list[str]:
@@ -239,6 +243,14 @@ class BlinkPSFWidget(EstimatorWidget):
         for note in dict.fromkeys(str(w.message) for w in caught):
             show_warning(note)
         show_info("wrote " + ", ".join(written))
+
+
+def _beside(layer, result) -> tuple:
+    """World (y, x) of the PSF layers' first pixel: level with the movie's top, a PSF's width right of its edge."""
+    top, left = (float(t) for t in tuple(layer.translate)[-2:])
+    width = float(layer.data.shape[-1]) * float(tuple(layer.scale)[-1])
+    gap = result.psf.shape[1] * result.pixel_size[1] / 2
+    return top, left + width + gap
 
 
 def _fill_plane_pixel_size(layer, field) -> None:

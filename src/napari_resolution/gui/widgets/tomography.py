@@ -122,11 +122,18 @@ class TomographyWidget(EstimatorWidget):
             return tomography_frc(**parameters, progress=progress)
 
     def show(self, result, title: str) -> None:
-        """The result line, the curve and the two reconstructions as ``<input> even`` / ``<input> odd``."""
+        """The result line, the curve and the two reconstructions as ``<input> even`` / ``<input> odd``, side by side
+        to the right of the input (not over it)."""
         super().show(result, title)
         source = self.shown.layers[0]
         metadata = {"estimator": "tomography split", "source": source.name, **self.shown.settings,
                     "pixel_size": result.pixel_size, "unit": self.unit.value}
-        for half, volume in zip(("even", "odd"), result.reconstructions):
+        left = float(source.translate[-1]) + source.data.shape[-1] * float(source.scale[-1])  # the input's right edge
+        width = result.reconstructions[0].shape[-1] * result.pixel_size[-1]
+        new = f"{source.name} even" not in self.viewer.layers
+        for number, (half, volume) in enumerate(zip(("even", "odd"), result.reconstructions)):
+            translate = (0.0,) * (volume.ndim - 1) + (left + (number + 0.1) * 1.1 * width,)  # side by side, beside it
             add_or_update_image(self.viewer, volume, source=source, estimator=half, metadata=metadata,
-                                scale=result.pixel_size, translate=(0.0,) * volume.ndim, colormap="gray")
+                                scale=result.pixel_size, translate=translate, colormap="gray")
+        if new:
+            self.viewer.reset_view()  # the new layers lie beside the input: bring them into view
