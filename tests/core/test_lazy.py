@@ -97,3 +97,47 @@ def test_a_lazy_input_too_large_for_memory_is_refused_by_name(pair, monkeypatch)
                                          r"available .*fourier_correlation needs the whole array"):
         fourier_correlation(lazy1, lazy2)
     fourier_correlation(pair.half1, pair.half2)  # in-memory arrays are not checked: they are already there
+
+
+@pytest.fixture
+def no_room(monkeypatch):
+    """Pretend the memory available is tiny: lazy inputs of the local FSC are then streamed in slabs."""
+    monkeypatch.setattr(backend, "available_memory", lambda: 1000)
+    monkeypatch.setattr("napari_resolution.core.local_stream.SLAB_BYTES", 2**16)  # slabs of a few rows
+
+
+@pytest.mark.parametrize(("shape", "box", "step", "chunks"), [((45, 52, 38), 16, 5, (7, 52, 9)),
+                                                              ((150, 133), 32, 7, (40, 50))])
+def test_local_fsc_of_lazy_inputs_too_large_streams_the_same_map(shape, box, step, chunks, no_room, tmp_path):
+    """Odd shapes, a step that divides nothing, chunks smaller than a box: the same boxes, values and map."""
+    pair = phantom_pair(shape, sigma=1.5, noise=0.4, seed=5, dtype=np.float32)
+    eager = local_fsc(pair.half1, pair.half2, box=box, step=step)
+    out = np.lib.format.open_memmap(tmp_path / "map.npy", mode="w+", dtype=np.float32, shape=shape)
+    lazy1, counted = _lazy(pair.half1, chunks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        streamed = local_fsc(lazy1, da.from_array(pair.half2, chunks=chunks), box=box, step=step, out=out)
+    assert streamed.parameters["streamed"] and streamed.global_result is None and streamed.map is out
+    np.testing.assert_array_equal(streamed.centres, eager.centres)
+    np.testing.assert_allclose(streamed.sums, eager.sums, rtol=1e-5, atol=1e-6 * np.abs(eager.sums).max())
+    np.testing.assert_allclose(streamed.values, eager.values, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(out), eager.map, rtol=1e-5)
+    assert streamed.statistics["median"] == pytest.approx(eager.statistics["median"], rel=1e-3)
+    assert counted.reads >= lazy1.npartitions  # read in slabs (overlapping slabs read a chunk again)
+
+
+def test_streamed_local_fsc_with_a_lazy_mask_and_its_errors(no_room):
+    pair = phantom_pair((40, 44, 48), sigma=1.5, noise=0.4, seed=6, dtype=np.float32)
+    grid = np.indices(pair.half1.shape) - np.array(pair.half1.shape)[:, None, None, None] / 2
+    mask = (np.sqrt((grid**2).sum(axis=0)) < 16).astype(np.float32)
+    eager = local_fsc(pair.half1, pair.half2, box=16, step=4, mask=mask)
+    lazy = [da.from_array(a, chunks=(9, 20, 20)) for a in (pair.half1, pair.half2, mask)]
+    streamed = local_fsc(lazy[0], lazy[1], box=16, step=4, mask=lazy[2])
+    np.testing.assert_array_equal(streamed.centres, eager.centres)
+    np.testing.assert_allclose(streamed.map, eager.map, rtol=1e-5, equal_nan=True)
+    with pytest.raises(ValueError, match="box must be given for inputs larger than memory"):
+        local_fsc(lazy[0], lazy[1])
+    broken = pair.half1.copy()
+    broken[30, 5, 5] = np.nan
+    with pytest.raises(ValueError, match=r"half1 contains NaN or Inf values \(rows"):
+        local_fsc(da.from_array(broken, chunks=10), lazy[1], box=16)

@@ -22,6 +22,7 @@ from .validation import shown
 __all__ = [
     "fftn_inplace",
     "available_memory",
+    "fits_in_memory",
     "get_namespace",
     "gpu_available",
     "in_memory",
@@ -266,14 +267,24 @@ def in_memory(*names):
     return decorate
 
 
+def fits_in_memory(arrays) -> bool:
+    """True when ``arrays`` (lazy or not) would fit together in the memory available (unknown sizes: True)."""
+    return _needed_bytes(arrays) <= available_memory()
+
+
+def _needed_bytes(arrays) -> int:
+    """Bytes of ``arrays`` once in memory; 0 when a size is unknown (dask chunks not yet known)."""
+    if any(not np.isfinite(n) for a in arrays for n in a.shape):
+        return 0
+    return sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in arrays)
+
+
 def _check_fits(lazy: dict, estimator: str) -> None:
     """ValueError when the lazy arrays ``lazy`` (name -> array) would not fit in memory together.
 
     Arrays of unknown size (dask chunks not yet known) are not checked: reading them says.
     """
-    if any(not np.isfinite(n) for a in lazy.values() for n in a.shape):
-        return
-    needed = sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in lazy.values())
+    needed = _needed_bytes(lazy.values())
     available = available_memory()
     if needed > available:
         described = ", ".join(f"{name} {tuple(a.shape)} {np.dtype(a.dtype)}" for name, a in lazy.items())

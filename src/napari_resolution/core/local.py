@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import kernels
-from .backend import get_namespace, in_memory, resolve_device, rfftn, to_host
+from .backend import fits_in_memory, get_namespace, is_lazy, resolve_device, rfftn, to_host
 from .correlation import fourier_correlation, result_from_sums
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import folded_shells, hermitian_weights, shell_geometry, shell_index
@@ -174,9 +174,8 @@ def default_box(resolution_pixels: float | None, shape) -> int:
     return min(box, min(shape) - min(shape) % 2)
 
 
-@in_memory("half1", "half2", "mask")
 def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None, pixel_size=1.0,
-              window: str = "sine", device=None, progress=None) -> LocalResolutionResult:
+              window: str = "sine", device=None, progress=None, out=None) -> LocalResolutionResult:
     """Local resolution map of two half-maps (3-D) or images (2-D) by block-wise FSC.
 
     Parameters
@@ -203,6 +202,12 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         Where to compute (see :func:`~.backend.resolve_device`).
     progress : callable, optional
         Called with the fraction done; raising in it cancels.
+    out : array, optional
+        Where the map is also written (a zarr array, a memory-mapped file),
+        the inputs' shape. Lazy inputs (dask, zarr) that fit in memory are
+        read once; larger ones are streamed in slabs
+        (:func:`~.local_stream.streamed_local_fsc`: ``box`` must be given,
+        no global FSC) and the map is written to ``out``.
 
     Returns
     -------
@@ -215,7 +220,16 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         image or below 8, a step below 1, an unknown threshold or window, a
         mask of another shape.
     """
+    lazy = [a for a in (half1, half2, mask) if is_lazy(a)]
+    if lazy and not fits_in_memory(lazy):
+        from .local_stream import streamed_local_fsc
+
+        return _warned(streamed_local_fsc(half1, half2, box=box, step=step, threshold=threshold, mask=mask,
+                                          pixel_size=pixel_size, window=window, out=out, progress=progress))
+    half1, half2, mask = (np.asarray(a) if is_lazy(a) else a for a in (half1, half2, mask))
     shape = _check_inputs(half1, half2, mask, window, progress)
+    if out is not None and tuple(out.shape) != shape:
+        raise ValueError(f"out must have the data's shape {shape}, got {tuple(out.shape)}")
     criterion, _ = parse_threshold(threshold)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the global FSC is a reference: its doubts are not ours
@@ -228,15 +242,12 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     centres = _box_centres(shape, box, step, inside)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
     sums = _box_sums(half1, half2, centres, box, window, geometry, xp, progress)
-    curve = threshold_curve(threshold, folded_shells(geometry)[1])  # every box has the same shell counts
-    crossings, status_index = _crossings(sums, geometry.frequency, curve)
-    statuses = _box_statuses(crossings, status_index, box)
-    values = _box_values(crossings, statuses, reference)
+    curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = _merge(values, centres, shape, reference, inside, working_dtype(half1.dtype))
-    notes = _warnings(box, global_result, len(values), inside)
-    for note in notes:
-        warnings.warn(note, RuntimeWarning, stacklevel=2)
-    return LocalResolutionResult(
+    notes = _warnings(box, global_result, len(values), None if inside is None else float(inside.mean()))
+    if out is not None:
+        out[...] = local_map
+    return _warned(LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
         statistics=map_statistics(local_map), global_result=global_result, status=overall_status(statuses),
@@ -244,7 +255,14 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         warnings=notes,
         parameters={"threshold": threshold, "box": box, "step": step, "window": window, "shape": shape,
                     "masked": mask is not None, "n_boxes": len(values), "path": compute_path(xp)},
-    )
+    ))
+
+
+def _warned(result):
+    """``result`` after issuing its warnings as RuntimeWarnings (as every estimator does)."""
+    for note in result.warnings:
+        warnings.warn(note, RuntimeWarning, stacklevel=3)
+    return result
 
 
 def _check_inputs(half1, half2, mask, window, progress) -> tuple:
@@ -321,6 +339,22 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
     return sums
 
 
+def box_results(sums, geometry, threshold, box: int) -> tuple:
+    """The threshold curve of a box, and each box's resolution and status, from the boxes' shell sums.
+
+    Returns
+    -------
+    curve : ndarray, shape (n_shells,)
+    values : ndarray, shape (n_boxes,)
+        Full-period resolution (Nyquist bound for "bound", NaN for "unresolved").
+    statuses : tuple of str
+    """
+    curve = threshold_curve(threshold, folded_shells(geometry)[1])  # every box has the same shell counts
+    crossings, status_index = _crossings(sums, geometry.frequency, curve)
+    statuses = _box_statuses(crossings, status_index, box)
+    return curve, _box_values(crossings, statuses, geometry.reference_pixel), statuses
+
+
 def _crossings(sums, frequency, curve) -> tuple[np.ndarray, np.ndarray]:
     """Each box's crossing and status index (:func:`~.thresholds.find_crossings`), in chunks of
     :data:`CROSSING_CHUNK` boxes: the float64 curves of every box at once would be several times the sums."""
@@ -374,7 +408,7 @@ def _windowed(boxes, weights):
     return (boxes - means) * weights
 
 
-def _merge(values, centres, shape, reference: float, inside, dtype=np.float64) -> np.ndarray:
+def _merge(values, centres, shape, reference: float, inside, dtype=np.float64, rows=None) -> np.ndarray:
     """The map: 1/resolution interpolated linearly between centres (nearest beyond), back to resolution.
 
     Boxes without a value (unresolved) weigh nothing: the interpolation is
@@ -382,8 +416,11 @@ def _merge(values, centres, shape, reference: float, inside, dtype=np.float64) -
     range of the box values; where no box around has a value, the nearest
     box with one gives it. NaN outside the mask, and everywhere when no box
     has a value. Computed in ``dtype`` (float32 for float32 inputs: the map
-    is the inputs' size).
+    is the inputs' size). ``rows`` (a slice of the first axis) computes only
+    those rows (``inside`` then holds those rows), for a map made in slabs.
     """
+    rows = slice(0, shape[0]) if rows is None else rows
+    out_shape = (len(range(*rows.indices(shape[0]))), *shape[1:])
     axes = [np.unique(centres[:, axis]) for axis in range(len(shape))]
     frequency_grid = np.zeros([a.size for a in axes])
     valid_grid = np.zeros(frequency_grid.shape, bool)
@@ -393,26 +430,29 @@ def _merge(values, centres, shape, reference: float, inside, dtype=np.float64) -
     valid_grid[where] = valid
     dtype = np.dtype(dtype)
     if not valid_grid.any():
-        return np.full(shape, np.nan, dtype)
-    frequency = _interpolate(frequency_grid.astype(dtype), shape, axes)
-    weight = _interpolate(valid_grid.astype(dtype), shape, axes)
+        return np.full(out_shape, np.nan, dtype)
+    frequency = _interpolate(frequency_grid.astype(dtype), shape, axes, rows)
+    weight = _interpolate(valid_grid.astype(dtype), shape, axes, rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(weight, frequency, out=frequency)  # frequency now holds 1 / (interpolated frequency)
     frequency *= dtype.type(reference)
     isolated = weight <= 1e-6  # no box around has a value: the nearest box with one gives it
     if isolated.any():
         nearest = ndimage.distance_transform_edt(~valid_grid, return_distances=False, return_indices=True)
-        fallback = _interpolate(frequency_grid[tuple(nearest)].astype(dtype), shape, axes)
+        fallback = _interpolate(frequency_grid[tuple(nearest)].astype(dtype), shape, axes, rows)
         frequency[isolated] = reference / fallback[isolated]
     if inside is not None:
         frequency[~inside] = np.nan
     return frequency
 
 
-def _interpolate(grid, shape, axes) -> np.ndarray:
-    """Separable linear interpolation of ``grid`` (values at the ``axes`` knots) onto every pixel of ``shape``."""
+def _interpolate(grid, shape, axes, rows=slice(None)) -> np.ndarray:
+    """Separable linear interpolation of ``grid`` (values at the ``axes`` knots) onto every pixel of ``shape``
+    (of the ``rows`` of its first axis)."""
     for axis, (n, knots) in enumerate(zip(shape, axes)):
         weights = _linear_weights(n, knots).astype(grid.dtype)
+        if axis == 0:
+            weights = weights[rows]
         grid = np.moveaxis(np.tensordot(weights, grid, axes=([1], [axis])), 0, axis)
     return grid
 
@@ -473,16 +513,17 @@ def overall_status(statuses) -> str:
     return "bound" if statuses and all(s == "bound" for s in statuses) else "unresolved"
 
 
-def _warnings(box: int, global_result, n_boxes: int, inside) -> tuple:
-    """Box small next to the global resolution, too few boxes, a mask covering < 1 % of the data."""
+def _warnings(box: int, global_result, n_boxes: int, covered) -> tuple:
+    """Box small next to the global resolution (when there is one), too few boxes, a mask covering (``covered``, a
+    fraction or None without a mask) < 1 % of the data."""
     notes = []
-    if global_result.resolution is not None and global_result.status == "resolved":
+    if global_result is not None and global_result.resolution is not None and global_result.status == "resolved":
         pixels = global_result.resolution / global_result.reference_pixel_size
         if box < 2 * pixels:
             notes.append(f"box ({box} px) is smaller than twice the global resolution ({pixels:.1f} px): "
                          "a box holds too few periods for its FSC to be reliable; use a larger box")
     if n_boxes < MIN_BOXES:
         notes.append(f"too few boxes ({n_boxes}): the map is coarse; use a smaller step or box")
-    if inside is not None and inside.mean() < 0.01:
-        notes.append(f"the mask covers {100 * inside.mean():.2g} % of the data: the statistics rest on few voxels")
+    if covered is not None and covered < 0.01:
+        notes.append(f"the mask covers {100 * covered:.2g} % of the data: the statistics rest on few voxels")
     return tuple(notes)
