@@ -29,6 +29,7 @@ from .local import (
     box_results,
     overall_status,
 )
+from .spectral import compute_path
 from .thresholds import parse_threshold
 from .validation import check_int, check_progress, shown, working_dtype
 
@@ -65,13 +66,17 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
     local_map = np.empty(shape, np.float32) if out is None else out
     covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask)
     notes = _warnings(box, None, len(values), covered)
+    statistics = _streamed_statistics(local_map)
+    if progress is not None:
+        progress(1.0)
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
-        statistics=_streamed_statistics(local_map), global_result=None, status=overall_status(statuses),
+        statistics=statistics, global_result=None, status=overall_status(statuses),
         pixel_size=geometry.pixel_size, warnings=notes,
         parameters={"threshold": threshold, "box": box, "step": step, "window": window, "shape": shape,
-                    "masked": mask is not None, "n_boxes": len(values), "path": "numba", "streamed": True},
+                    "masked": mask is not None, "n_boxes": len(values), "path": compute_path(np),
+                    "streamed": True},
     )
 
 
