@@ -14,8 +14,8 @@ extrapolation), and is NaN outside the mask.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
-from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
@@ -30,7 +30,8 @@ from .spectral import compute_path, curve_from_sums, spectra_sums
 from .thresholds import STATUSES, find_crossings, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, shown, working_dtype
 
-__all__ = ["LocalResolutionResult", "default_box", "local_fsc", "map_statistics", "overall_status"]
+__all__ = ["LocalResolutionResult", "centres_inside", "default_box", "grid_centres", "local_fsc", "map_statistics",
+           "overall_status", "spread_out", "statistics_dict"]
 
 #: Default box side: this many times the global resolution in pixels, clamped to BOX_RANGE (even).
 BOX_PER_RESOLUTION = 5
@@ -299,13 +300,21 @@ def _axis_starts(n: int, box: int, step: int) -> np.ndarray:
 
 def _box_centres(shape, box: int, step: int, inside) -> np.ndarray:
     """Centres (pixel indices) of the boxes on the grid, those inside the mask when there is one."""
+    centres = grid_centres(shape, box, step)
+    return centres if inside is None else centres_inside(centres, inside[tuple(centres.T)])
+
+
+def grid_centres(shape, box: int, step: int) -> np.ndarray:
+    """Centres (pixel indices) of every box on the grid, shape (n_boxes, ndim), first axis slowest."""
     grids = np.meshgrid(*[_axis_starts(n, box, step) + box // 2 for n in shape], indexing="ij")
-    centres = np.stack([g.ravel() for g in grids], axis=1)
-    if inside is not None:
-        centres = centres[inside[tuple(centres.T)]]
-        if centres.size == 0:
-            raise ValueError("mask holds no box centre (no voxel > 0.5 where a box fits)")
-    return centres
+    return np.stack([g.ravel() for g in grids], axis=1)
+
+
+def centres_inside(centres, inside) -> np.ndarray:
+    """The ``centres`` whose ``inside`` (bool, one per centre) is true; ValueError when none is."""
+    if not inside.any():
+        raise ValueError("mask holds no box centre (no voxel > 0.5 where a box fits)")
+    return centres[inside]
 
 
 def _box_window(box: int, ndim: int, window: str, dtype) -> np.ndarray:
@@ -324,9 +333,10 @@ def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.
     ndim = centres.shape[1]
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
     starts = centres - box // 2
-    chunk_sums = _chunk_sums_compiled if compute_path(xp) == "numba" else _chunk_sums_array
     halves = [_in_range(xp.ascontiguousarray(xp.asarray(h).astype(dtype, copy=False))) for h in (half1, half2)]
     weights = _box_window(box, ndim, window, dtype)
+    chunk_sums = functools.partial(_chunk_sums_compiled, window_spectrum=np.fft.rfftn(weights)) \
+        if compute_path(xp) == "numba" else _chunk_sums_array
     budget = int(np.clip(2 * halves[0].nbytes, *CHUNK_BYTES))
     per_chunk = max(1, budget // (6 * box**ndim * np.dtype(dtype).itemsize))
     sums = np.empty((len(centres), 4, geometry.n_shells), np.float32)  # kept for curve_at: float32 is enough
@@ -377,15 +387,15 @@ def _in_range(half):
     return get_namespace(half).ldexp(half, -int(np.frexp(peak)[1])).astype(half.dtype, copy=False)
 
 
-def _chunk_sums_compiled(halves, starts, weights, geometry, xp) -> np.ndarray:
+def _chunk_sums_compiled(halves, starts, weights, geometry, xp, *, window_spectrum) -> np.ndarray:
     """(n, 3, n_shells) of a chunk of boxes with the compiled gather and shell-sum kernels (one pass each; the
     boxes' means are removed from their spectra)."""
     axes = tuple(range(1, weights.ndim + 1))
     spectra = [rfftn(kernels.gather_windowed_boxes(half, starts, weights), axes=axes) for half in halves]
-    return kernels.box_shell_sums(*spectra, *_box_shells(geometry), np.fft.rfftn(weights), geometry.n_shells)
+    return kernels.box_shell_sums(*spectra, *_box_shells(geometry), window_spectrum, geometry.n_shells)
 
 
-@lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=8)
 def _box_shells(geometry) -> tuple[np.ndarray, np.ndarray]:
     """Shell index of a box's rfft spectrum and the Hermitian weight of each column (made once per box shape)."""
     return shell_index(geometry, np, half=True), hermitian_weights(geometry.shape[-1])
@@ -476,16 +486,24 @@ def map_statistics(local_map) -> dict:
     """Median, mean, percentiles and histogram of the map's finite values."""
     finite = local_map[np.isfinite(local_map)]
     if finite.size == 0:
-        return {"median": None, "mean": None, **{f"p{p}": None for p in PERCENTILES if p != 50},
-                "histogram": ([], [])}
-    percentiles = np.percentile(finite, PERCENTILES)
+        return statistics_dict(None, None, [], [])
     low, high = float(finite.min()), float(finite.max())
-    spread = high - low > 1e-4 * max(abs(low), abs(high)) and np.isfinite(high - low)  # else one bin (float32)
-    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS) if spread else (np.array([finite.size]),
-                                                                               np.array([low, high]))
-    return {"median": float(percentiles[2]), "mean": float(finite.mean()),
-            **{f"p{p}": float(v) for p, v in zip(PERCENTILES, percentiles) if p != 50},
-            "histogram": (counts.tolist(), edges.tolist())}
+    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS) if spread_out(low, high) else (
+        np.array([finite.size]), np.array([low, high]))
+    return statistics_dict(np.percentile(finite, PERCENTILES), float(finite.mean()), counts, edges)
+
+
+def spread_out(low: float, high: float) -> bool:
+    """True when values from ``low`` to ``high`` deserve a histogram of bins (else one bin: float32-narrow)."""
+    return bool(high - low > 1e-4 * max(abs(low), abs(high)) and np.isfinite(high - low))
+
+
+def statistics_dict(percentiles, mean, counts, edges) -> dict:
+    """The statistics of a map: median and the other :data:`PERCENTILES` (None: no finite value), mean, histogram."""
+    values = [None] * len(PERCENTILES) if percentiles is None else [float(v) for v in percentiles]
+    named = dict(zip(PERCENTILES, values))
+    return {"median": named[50], "mean": mean, **{f"p{p}": v for p, v in named.items() if p != 50},
+            "histogram": (np.asarray(counts).tolist(), np.asarray(edges, dtype=float).tolist())}
 
 
 def _box_values(crossings, statuses, reference: float) -> np.ndarray:

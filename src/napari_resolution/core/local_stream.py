@@ -22,12 +22,15 @@ from .local import (
     PERCENTILES,
     WINDOWS,
     LocalResolutionResult,
-    _axis_starts,
     _box_sums,
     _merge,
     _warnings,
     box_results,
+    centres_inside,
+    grid_centres,
     overall_status,
+    spread_out,
+    statistics_dict,
 )
 from .spectral import compute_path
 from .thresholds import parse_threshold
@@ -108,15 +111,11 @@ def _read(array, rows: slice, name: str) -> np.ndarray:
 
 def _centres(shape, box: int, step: int, mask) -> np.ndarray:
     """Box centres on the grid of :func:`~.local.local_fsc`; with a mask, those inside (read at the centres)."""
-    grids = np.meshgrid(*[_axis_starts(n, box, step) + box // 2 for n in shape], indexing="ij")
-    centres = np.stack([g.ravel() for g in grids], axis=1)
+    centres = grid_centres(shape, box, step)
     if mask is None:
         return centres
-    inside = np.concatenate([_values_at(mask, rows, centres[chosen]) for rows, chosen in
-                             _row_groups(centres[:, 0], 1, shape)]) > 0.5
-    if not inside.any():
-        raise ValueError("mask holds no box centre (no voxel > 0.5 where a box fits)")
-    return centres[inside]
+    return centres_inside(centres, np.concatenate([_values_at(mask, rows, centres[chosen]) for rows, chosen in
+                                                   _row_groups(centres[:, 0], 1, shape)]) > 0.5)
 
 
 def _values_at(array, rows: slice, points) -> np.ndarray:
@@ -172,20 +171,16 @@ def _streamed_statistics(local_map) -> dict:
         total += float(finite.sum(dtype=np.float64))
         low, high = min(low, float(finite.min())), max(high, float(finite.max()))
     if count == 0:
-        return {"median": None, "mean": None, **{f"p{p}": None for p in PERCENTILES if p != 50},
-                "histogram": ([], [])}
-    if not high - low > 1e-4 * max(abs(low), abs(high)):
-        return {"median": low, "mean": total / count, **{f"p{p}": low for p in PERCENTILES if p != 50},
-                "histogram": ([count], [low, high])}
+        return statistics_dict(None, None, [], [])
+    if not spread_out(low, high):
+        return statistics_dict([low] * len(PERCENTILES), total / count, [count], [low, high])
     fine = np.zeros(FINE_BINS, np.int64)
     for finite in _finite_slabs(local_map):
         fine += np.histogram(finite, bins=FINE_BINS, range=(low, high))[0]
     cumulative = np.concatenate([[0], np.cumsum(fine)]) / count
     percentiles = np.interp(np.array(PERCENTILES) / 100, cumulative, np.linspace(low, high, FINE_BINS + 1))
-    return {"median": float(percentiles[2]), "mean": total / count,
-            **{f"p{p}": float(v) for p, v in zip(PERCENTILES, percentiles) if p != 50},
-            "histogram": (fine.reshape(HISTOGRAM_BINS, -1).sum(axis=1).tolist(),
-                          np.linspace(low, high, HISTOGRAM_BINS + 1).tolist())}
+    return statistics_dict(percentiles, total / count, fine.reshape(HISTOGRAM_BINS, -1).sum(axis=1),
+                           np.linspace(low, high, HISTOGRAM_BINS + 1))
 
 
 def _finite_slabs(local_map):

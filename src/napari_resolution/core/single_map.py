@@ -35,7 +35,7 @@ from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
 from .frequency import edges_wrap, hermitian_weights, normalize_pixel_size, tukey_window
 from .local import LocalResolutionResult, map_statistics
-from .results import Result, resolution_summary, result_dataclass
+from .results import STATUSES, Result, resolution_summary, result_dataclass
 from .spectral import compute_path
 from .validation import check_image, check_mask, check_progress, shown, working_dtype
 
@@ -939,7 +939,7 @@ def _map_status(crossing, inside, finest: float) -> str:
 def _point_statuses(crossing, finest: float) -> tuple:
     """Status of each crossing: "unresolved" (NaN), "bound" (the finest band), else "resolved"."""
     index = np.where(~np.isfinite(crossing), 2, np.where(crossing >= finest * (1 - 1e-6), 1, 0))
-    names = ("resolved", "bound", "unresolved")
+    names = tuple(STATUSES)  # "resolved", "bound", "unresolved"
     return tuple(names[i] for i in index)
 
 

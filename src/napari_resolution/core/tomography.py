@@ -283,7 +283,7 @@ def _split(sinogram, angles: np.ndarray, axis: int):
     """The even and odd projections (angles sorted, stable) along ``axis``, new arrays; and their angles."""
     order = np.argsort(angles, kind="stable")
     xp = resolve_device(None, sinogram)
-    data = np.asarray(sinogram) if xp is np else sinogram  # e.g. a dask array is read once here
+    data = np.asarray(sinogram) if xp is np else sinogram
     first, second = (xp.take(data, xp.asarray(order[start::2]), axis=axis) for start in (0, 1))
     return first, second, angles[order[0::2]], angles[order[1::2]]
 
