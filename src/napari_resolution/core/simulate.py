@@ -21,7 +21,7 @@ from .figures import COLORS, Curve
 from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
-from .validation import shown
+from .validation import check_number, shown
 
 __all__ = [
     "BlinkingMovie",
@@ -148,8 +148,8 @@ def expected_correlation(spatial_frequency, sigma: float, noise: float, mean_pow
     if k.dtype.kind not in "biuf":
         raise ValueError(f"spatial_frequency must be real numbers, got {type(spatial_frequency).__name__} "
                          f"of dtype {k.dtype}")
-    sigma, noise = _number(sigma, "sigma", 0, above=True), _number(noise, "noise", 0)
-    mean_power = _number(mean_power, "mean_power", 0, above=True)
+    sigma, noise = check_number(sigma, "sigma", 0, above=True), check_number(noise, "noise", 0)
+    mean_power = check_number(mean_power, "mean_power", 0, above=True)
     with np.errstate(over="ignore"):  # huge values: the signal vanishes, the noise power is infinite
         signal = np.exp(-4 * np.pi**2 * (np.float64(sigma) * k.astype(np.float64)) ** 2)
         noise_power = np.float64(noise) ** 2 * mean_power
@@ -167,15 +167,6 @@ def _sizes(shape, ndims=(2,), minimum: int = 1) -> tuple[int, ...]:
         axes = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"shape must be {axes} with integer sizes >= {minimum}, got {shown(shape)}")
     return tuple(int(n) for n in sizes)
-
-
-def _number(value, name: str, low: float = -math.inf, *, above: bool = False) -> float:
-    """``value`` as a finite float >= ``low`` (> with ``above``), or a ValueError naming ``name``."""
-    real = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not (real and (value > low if above else value >= low)):
-        bound = "" if low == -math.inf else f" {'>' if above else '>='} {low:g}"
-        raise ValueError(f"{name} must be a finite number{bound}, got {shown(value)}")
-    return float(value)
 
 
 def _generator(seed) -> np.random.Generator:
@@ -199,7 +190,7 @@ def _float_dtype(dtype) -> np.dtype:
 
 def _with_noise(image, noise, seed, levels: str) -> np.ndarray:
     """``image`` plus white noise of standard deviation ``noise``; a ValueError if the sum is not finite."""
-    noise = _number(noise, "noise", 0)
+    noise = check_number(noise, "noise", 0)
     with np.errstate(over="ignore", invalid="ignore"):
         if noise:
             image = image + noise * _generator(seed).standard_normal(image.shape)
@@ -248,9 +239,9 @@ def phantom_pair(
     PhantomPair
     """
     shape = _sizes(shape, (2, 3), minimum=8)
-    sigma = _number(sigma, "sigma", 0, above=True)
+    sigma = check_number(sigma, "sigma", 0, above=True)
     dtype = _float_dtype(dtype)
-    noise = _number(noise, "noise", 0)
+    noise = check_number(noise, "noise", 0)
     largest = float(np.finfo(dtype).max) / 16  # its normal deviates (up to about 6 noise) must stay finite
     if noise > largest:
         raise ValueError(f"noise must be below {largest:.3g} in {dtype}, got {noise:g}")
@@ -343,11 +334,11 @@ def slanted_edge(shape, angle: float, sigma: float, *, low: float = 0.1, high: f
     """
     from scipy.special import ndtr
 
-    sigma = _number(sigma, "sigma", 0, above=True)
+    sigma = check_number(sigma, "sigma", 0, above=True)
     rows, cols = _sizes(shape)
     center = ((rows - 1) / 2, (cols - 1) / 2) if center is None else _point(center)
-    theta = np.deg2rad(_number(angle, "angle"))
-    low, high = _number(low, "low"), _number(high, "high")
+    theta = np.deg2rad(check_number(angle, "angle"))
+    low, high = check_number(low, "low"), check_number(high, "high")
     normal = (np.cos(theta), np.sin(theta))  # (row, col): perpendicular to the direction (-sin, cos)
     with np.errstate(over="ignore", invalid="ignore"):  # far centres, tiny sigmas: ndtr(+-inf) is 0 or 1
         distance = ((np.arange(rows)[:, None] - center[0]) * normal[0]
@@ -417,9 +408,9 @@ def bead_field(shape, centers, sigma: float, *, amplitude: float = 1.0, backgrou
 
 def _spots(shape, centers, sigma, amplitude, background, noise, seed) -> np.ndarray:
     """Gaussian spots of width ``sigma`` at ``centers`` (n, 2), on a background, with noise (checked here)."""
-    sigma = _number(sigma, "sigma", 0, above=True)
+    sigma = check_number(sigma, "sigma", 0, above=True)
     shape = _sizes(shape)
-    amplitude, background = _number(amplitude, "amplitude"), _number(background, "background")
+    amplitude, background = check_number(amplitude, "amplitude"), check_number(background, "background")
     # far centres: exp(-inf) = 0; huge sigmas: exp(-0) = 1; a narrower spot is the same delta, its square is not 0
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         width = 2 * np.float64(max(sigma, 1e-150)) ** 2
@@ -462,7 +453,7 @@ def edge_chart(angles=(5.0, 30.0, 80.0, 95.0), sigma: float = 1.5, *, tile: int 
         raise ValueError(f"edge_chart needs angles, a sequence of at least one angle, got {shown(angles)}")
     if isinstance(tile, bool) or not isinstance(tile, Integral) or tile < 32:
         raise ValueError(f"edge_chart needs tile, an integer >= 32, got {shown(tile)}")
-    tiles = [slanted_edge((tile, tile), _number(angle, "angles"), sigma) for angle in angles]
+    tiles = [slanted_edge((tile, tile), check_number(angle, "angles"), sigma) for angle in angles]
     tiles += [np.full((tile, tile), 0.5)] * (len(tiles) % 2)
     image = _with_noise(np.block([[tiles[i], tiles[i + 1]] for i in range(0, len(tiles), 2)]), noise, seed,
                         "the edges")
@@ -616,8 +607,8 @@ def _psf_widths(sigma, theta, psf: str) -> tuple[tuple[float, float], float]:
     pair = sigma if isinstance(sigma, (tuple, list, np.ndarray)) else (sigma, sigma)
     if len(pair) != 2:
         raise ValueError(f"sigma must be one width or (sigma_x, sigma_y), got {shown(sigma)}")
-    sigma_x, sigma_y = (_number(value, "sigma", 0, above=True) for value in pair)
-    angle = _number(theta, "theta")
+    sigma_x, sigma_y = (check_number(value, "sigma", 0, above=True) for value in pair)
+    angle = check_number(theta, "theta")
     if psf == "airy" and sigma_x != sigma_y:
         raise ValueError(f"sigma must be one width for psf='airy' (an Airy pattern is round), got {shown(sigma)}")
     if sigma_y > sigma_x:
@@ -634,7 +625,7 @@ def _positive_int(value, name: str) -> int:
 def _blink_options(on_probability, on_time, photons, background, bleach_frames, camera, gain, offset, read_noise,
                    dtype) -> dict:
     """The blinking and camera options, checked."""
-    on_probability = _number(on_probability, "on_probability", 0, above=True)
+    on_probability = check_number(on_probability, "on_probability", 0, above=True)
     if on_probability > 1:
         raise ValueError(f"on_probability must lie in (0, 1], got {shown(on_probability)}")
     if camera not in ("scmos", "emccd"):
@@ -642,11 +633,13 @@ def _blink_options(on_probability, on_time, photons, background, bleach_frames, 
     chosen = np.dtype(dtype) if dtype in (np.uint16, np.float32, "uint16", "float32") else None
     if chosen is None:
         raise ValueError(f"dtype must be uint16 or float32, got {shown(dtype)}")
-    return {"on_probability": on_probability, "on_time": _number(on_time, "on_time", 1),
-            "photons": _number(photons, "photons", 0), "background": _number(background, "background", 0),
-            "bleach_frames": None if bleach_frames is None else _number(bleach_frames, "bleach_frames", 0, above=True),
-            "camera": camera, "gain": _number(gain, "gain", 0, above=True), "offset": _number(offset, "offset"),
-            "read_noise": _number(read_noise, "read_noise", 0), "dtype": chosen}
+    return {"on_probability": on_probability, "on_time": check_number(on_time, "on_time", 1),
+            "photons": check_number(photons, "photons", 0), "background": check_number(background, "background", 0),
+            "bleach_frames": None if bleach_frames is None else check_number(bleach_frames, "bleach_frames", 0,
+                                                                               above=True),
+            "camera": camera, "gain": check_number(gain, "gain", 0, above=True),
+            "offset": check_number(offset, "offset"),
+            "read_noise": check_number(read_noise, "read_noise", 0), "dtype": chosen}
 
 
 def _emitter_positions(structure: str, count: int, extent, margin: float, rng) -> np.ndarray:
@@ -797,8 +790,8 @@ def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, 
         1 in the sharp region, 0 in the blurred one.
     """
     shape = _sizes(shape, ndims=(2, 3), minimum=16)
-    sharp, blurred = (_number(value, "sigmas", 0.0, above=True) for value in sigmas)
-    noise = _number(noise, "noise", 0.0, above=True)
+    sharp, blurred = (check_number(value, "sigmas", 0.0, above=True) for value in sigmas)
+    noise = check_number(noise, "noise", 0.0, above=True)
     dtype = _float_dtype(dtype)
     rng = _generator(seed)
     spectrum = scipy.fft.rfftn(rng.standard_normal(shape))
@@ -907,8 +900,8 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
         rows = _sizes((rows,), ndims=(1,), minimum=1)[0]
     if phantom not in TOMOGRAPHY_PHANTOMS:
         raise ValueError(f"phantom must be one of {', '.join(TOMOGRAPHY_PHANTOMS)}, got {shown(phantom)}")
-    attenuation = _number(attenuation, "attenuation", 0, above=True)
-    dose = None if dose is None else _number(dose, "dose", 0, above=True)
+    attenuation = check_number(attenuation, "attenuation", 0, above=True)
+    dose = None if dose is None else check_number(dose, "dose", 0, above=True)
     theta = _tomography_angles(theta, size)
     rng = _generator(seed)
     volume = _tomography_phantom(phantom, size, rows, rng)

@@ -37,7 +37,7 @@ from .frequency import edges_wrap, hermitian_weights, normalize_pixel_size, tuke
 from .local import LocalResolutionResult, map_statistics
 from .results import STATUSES, Result, resolution_summary, result_dataclass
 from .spectral import compute_path
-from .validation import check_image, check_mask, check_progress, shown, working_dtype
+from .validation import check_image, check_mask, check_number, check_progress, shown, working_dtype
 
 __all__ = ["NOISE_SOURCES", "SignificanceCurve", "SingleMapResult", "default_resolutions", "local_resolution"]
 
@@ -248,7 +248,7 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
     source = _noise_source(noise, half2, mask)
     frequencies = _band_frequencies(resolutions, shape, sizes, CORNER_DIVISOR if source == "corners" else
                                     COARSE_DIVISOR)
-    window = WINDOW_PERIODS if window is None else _non_negative(window, "window")
+    window = WINDOW_PERIODS if window is None else check_number(window, "window", 0.0)
     xp = resolve_device(device, volume, half2, mask)
     dtype = np.result_type(working_dtype(volume.dtype), working_dtype(half2.dtype if half2 is not None else
                                                                        volume.dtype))
@@ -309,22 +309,10 @@ def _is_number(value) -> bool:
         math.isfinite(value)
 
 
-def _positive(value, name: str) -> float:
-    if not _is_number(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {shown(value)}")
-    return float(value)
-
-
-def _non_negative(value, name: str) -> float:
-    if not _is_number(value) or value < 0:
-        raise ValueError(f"{name} must be a number >= 0, got {shown(value)}")
-    return float(value)
-
-
 def _noise_source(noise, half2, mask) -> str:
     """The noise source ``noise`` stands for ("white" for a number); ValueError when it cannot be used."""
     if _is_number(noise):
-        _positive(noise, "noise")
+        check_number(noise, "noise", 0.0, above=True)
         return "white"
     if not isinstance(noise, str) or noise not in NOISE_SOURCES:
         raise ValueError(f"noise must be one of {', '.join(NOISE_SOURCES)} or a standard deviation, "

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 import reprlib
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["check_image", "check_int", "check_mask", "check_progress", "renamed", "shown", "working_dtype"]
+__all__ = ["check_image", "check_int", "check_mask", "check_number", "check_progress", "renamed", "shown",
+           "working_dtype"]
 
 
 
@@ -143,6 +145,15 @@ def check_int(value, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {shown(value)}")
     return int(value)
+
+
+def check_number(value, name: str, low: float = -math.inf, *, above: bool = False) -> float:
+    """``value`` as a finite float >= ``low`` (> with ``above``), or a ValueError naming ``name``."""
+    real = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not (real and (value > low if above else value >= low)):
+        bound = "" if low == -math.inf else f" {'>' if above else '>='} {low:g}"
+        raise ValueError(f"{name} must be a finite number{bound}, got {shown(value)}")
+    return float(value)
 
 
 def check_progress(progress):
