@@ -12,8 +12,9 @@ Unless the user chose otherwise, OpenMP worker threads are told to sleep as
 soon as a kernel ends (``OMP_WAIT_POLICY=PASSIVE``): spinning, they take the
 cores from the FFT that follows (6 ms of a 54 ms transform on two cores) and
 from the napari GUI. The variable is set when a kernel first runs (OpenMP
-reads it when its pool starts), never at import: importing the package
-changes nothing in the process.
+reads it when its pool starts, and anything that asks numba for its thread
+count starts the pool), never at import: importing the package changes
+nothing in the process.
 """
 
 from __future__ import annotations
@@ -81,9 +82,7 @@ class _KernelRunner:
 
     def __call__(self, kernel, *args):
         with self._lock:
-            if not self._entered:
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                self._entered = True
+            self._before_pool_starts()
             notice = None
             if _new_specialisation(kernel, args):
                 notice = threading.Timer(COMPILE_NOTICE_DELAY, self._announce)
@@ -94,6 +93,17 @@ class _KernelRunner:
             finally:
                 if notice is not None:
                     notice.cancel()
+
+    def threads(self) -> int:
+        """numba's thread count; asking for it starts the pool, so the wait policy is set first."""
+        with self._lock:
+            self._before_pool_starts()
+            return numba.get_num_threads()
+
+    def _before_pool_starts(self) -> None:
+        if not self._entered:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            self._entered = True
 
     def _announce(self) -> None:
         if time.monotonic() - self._announced_at > NOTICE_INTERVAL:
@@ -522,7 +532,7 @@ def pack_windowed(a, b, windows, complex_dtype) -> np.ndarray:
 
 def _n_chunks(n_rows: int) -> int:
     """Row chunks of a parallel reduction: a few per thread, for balance."""
-    return min(n_rows, 4 * numba.get_num_threads())
+    return min(n_rows, 4 * _run.threads())
 
 
 class MaskRows(NamedTuple):
