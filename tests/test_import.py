@@ -23,9 +23,7 @@ def test_import_changes_no_process_setting():
         "pair = phantom_pair((16, 16, 16), seed=0); fsc(pair.half1, pair.half2, apodization=2);"
         "print(os.environ.get('OMP_WAIT_POLICY', 'unset'))"
     )
-    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
-    env.pop("NAPARI_RESOLUTION_NO_JIT", None)
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    output = _run_with_kernels_and_no_policy(code)
     assert output.stdout.split() == ["unset", "PASSIVE"]  # set when a compiled kernel first runs
 
 
@@ -43,7 +41,11 @@ def test_wait_policy_is_set_before_numba_starts_its_threads():
         "local_fsc(pair.half1, pair.half2, box=16);"
         "print(seen[0] if seen else 'not started')"
     )
-    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
-    env.pop("NAPARI_RESOLUTION_NO_JIT", None)
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    output = _run_with_kernels_and_no_policy(code)
     assert output.stdout.split() == ["PASSIVE"]
+
+
+def _run_with_kernels_and_no_policy(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python with the compiled kernels enabled and no OMP_WAIT_POLICY set."""
+    env = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "NAPARI_RESOLUTION_NO_JIT")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
