@@ -47,5 +47,6 @@ def test_wait_policy_is_set_before_numba_starts_its_threads():
 
 def _run_with_kernels_and_no_policy(code: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh Python with the compiled kernels enabled and no OMP_WAIT_POLICY set."""
-    env = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "NAPARI_RESOLUTION_NO_JIT")}
+    unset = ("OMP_WAIT_POLICY", "NAPARI_RESOLUTION_NO_JIT")
+    env = {key: value for key, value in os.environ.items() if key not in unset}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
