@@ -101,9 +101,10 @@ def test_a_lazy_input_too_large_for_memory_is_refused_by_name(pair, monkeypatch)
 
 @pytest.fixture
 def no_room(monkeypatch):
-    """Pretend the memory available is tiny: lazy inputs of the local FSC are then streamed in slabs."""
+    """Pretend the memory available is tiny: lazy inputs of the local FSC are then computed block by block."""
     monkeypatch.setattr(backend, "available_memory", lambda: 1000)
-    monkeypatch.setattr("napari_resolution.core.local_stream.SLAB_BYTES", 2**16)  # slabs of a few rows
+    monkeypatch.setattr("napari_resolution.core.local_stream.BLOCK_BYTES", 2**16)  # blocks of a few boxes
+    monkeypatch.setattr("napari_resolution.core.local_stream.SLAB_BYTES", 2**16)  # map slabs of a few rows
 
 
 @pytest.mark.parametrize(("shape", "box", "step", "chunks"), [((45, 52, 38), 16, 5, (7, 52, 9)),
@@ -123,7 +124,7 @@ def test_local_fsc_of_lazy_inputs_too_large_streams_the_same_map(shape, box, ste
     np.testing.assert_allclose(streamed.values, eager.values, rtol=1e-5)
     np.testing.assert_allclose(np.asarray(out), eager.map, rtol=1e-5)
     assert streamed.statistics["median"] == pytest.approx(eager.statistics["median"], rel=1e-3)
-    assert counted.reads >= lazy1.npartitions  # read in slabs (overlapping slabs read a chunk again)
+    assert counted.reads >= lazy1.npartitions  # read block by block (grown blocks read a chunk again)
 
 
 def test_streamed_local_fsc_with_a_lazy_mask_and_its_errors(no_room):
@@ -135,9 +136,45 @@ def test_streamed_local_fsc_with_a_lazy_mask_and_its_errors(no_room):
     streamed = local_fsc(lazy[0], lazy[1], box=16, step=4, mask=lazy[2])
     np.testing.assert_array_equal(streamed.centres, eager.centres)
     np.testing.assert_allclose(streamed.map, eager.map, rtol=1e-5, equal_nan=True)
-    with pytest.raises(ValueError, match="box must be given for inputs larger than memory"):
+    with pytest.raises(ValueError, match="box must be given when lazy inputs are computed block by block"):
         local_fsc(lazy[0], lazy[1])
     broken = pair.half1.copy()
     broken[30, 5, 5] = np.nan
-    with pytest.raises(ValueError, match=r"half1 contains NaN or Inf values \(rows"):
+    with pytest.raises(ValueError, match=r"half1 contains NaN or Inf values \(in the block of pixels \d+-\d+, 0-"):
         local_fsc(da.from_array(broken, chunks=10), lazy[1], box=16)
+
+
+def test_local_fsc_into_zarr_on_a_local_cluster_equals_the_in_memory_map(tmp_path, monkeypatch):
+    """``out`` given: the blocks run on the workers of the active client; same map, progress from the futures."""
+    monkeypatch.setattr("napari_resolution.core.local_stream.BLOCK_BYTES", 2**16)  # blocks of a few boxes
+    distributed = pytest.importorskip("distributed")
+    zarr = pytest.importorskip("zarr")
+    pair = phantom_pair((44, 40, 36), sigma=1.5, noise=0.4, seed=7, dtype=np.float32)
+    eager = local_fsc(pair.half1, pair.half2, box=16, step=6)
+    out = zarr.open_array(str(tmp_path / "map.zarr"), mode="w", shape=pair.half1.shape, chunks=(16, 16, 16),
+                          dtype=np.float32)
+    fractions = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") \
+            as cluster, distributed.Client(cluster):
+        lazy = [da.from_array(h, chunks=(20, 40, 13)) for h in (pair.half1, pair.half2)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            streamed = local_fsc(*lazy, box=16, step=6, out=out, progress=fractions.append)
+    assert streamed.parameters["streamed"] and streamed.map is out
+    np.testing.assert_allclose(streamed.values, eager.values, rtol=1e-5)
+    np.testing.assert_allclose(zarr.open_array(str(tmp_path / "map.zarr"), mode="r")[...], eager.map, rtol=1e-5)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(set(fractions)) > 2
+
+
+def test_blockwise_local_fsc_reports_progress_and_cancels_on_local_threads(no_room):
+    pair = phantom_pair((40, 40, 40), sigma=1.5, noise=0.4, seed=8, dtype=np.float32)
+    lazy = [da.from_array(h, chunks=20) for h in (pair.half1, pair.half2)]
+    fractions = []
+    local_fsc(*lazy, box=16, step=8, progress=fractions.append)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(set(fractions)) > 2
+
+    def cancel(fraction):
+        raise KeyboardInterrupt("cancelled")
+
+    with pytest.raises(KeyboardInterrupt, match="cancelled"):
+        local_fsc(*lazy, box=16, step=8, progress=cancel)

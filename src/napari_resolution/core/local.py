@@ -204,11 +204,12 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     progress : callable, optional
         Called with the fraction done; raising in it cancels.
     out : array, optional
-        Where the map is also written (a zarr array, a memory-mapped file),
-        the inputs' shape. Lazy inputs (dask, zarr) that fit in memory are
-        read once; larger ones are streamed in slabs
-        (:func:`~.local_stream.streamed_local_fsc`: ``box`` must be given,
-        no global FSC) and the map is written to ``out``.
+        Where the map is written (a zarr array, a memory-mapped file), the
+        inputs' shape. Lazy inputs (dask, zarr) are computed block by block
+        through dask, on the current scheduler (a ``distributed`` cluster
+        when a client is active), when ``out`` is given or when they would
+        not fit in memory (:func:`~.local_stream.streamed_local_fsc`:
+        ``box`` must be given, no global FSC); otherwise they are read once.
 
     Returns
     -------
@@ -222,7 +223,7 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         mask of another shape.
     """
     lazy = [a for a in (half1, half2, mask) if is_lazy(a)]
-    if lazy and not fits_in_memory(lazy):
+    if lazy and (out is not None or not fits_in_memory(lazy)):
         from .local_stream import streamed_local_fsc
 
         return _warned(streamed_local_fsc(half1, half2, box=box, step=step, threshold=threshold, mask=mask,
@@ -304,9 +305,14 @@ def _box_centres(shape, box: int, step: int, inside) -> np.ndarray:
     return centres if inside is None else centres_inside(centres, inside[tuple(centres.T)])
 
 
+def axis_centres(n: int, box: int, step: int) -> np.ndarray:
+    """Box centres (pixel indices) along one axis of ``n`` pixels: the grid is their product."""
+    return _axis_starts(n, box, step) + box // 2
+
+
 def grid_centres(shape, box: int, step: int) -> np.ndarray:
     """Centres (pixel indices) of every box on the grid, shape (n_boxes, ndim), first axis slowest."""
-    grids = np.meshgrid(*[_axis_starts(n, box, step) + box // 2 for n in shape], indexing="ij")
+    grids = np.meshgrid(*[axis_centres(n, box, step) for n in shape], indexing="ij")
     return np.stack([g.ravel() for g in grids], axis=1)
 
 

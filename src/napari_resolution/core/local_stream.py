@@ -1,10 +1,13 @@
-"""The local FSC of lazy half-maps too large for memory: read, computed and written in slabs.
+"""The local FSC of lazy half-maps, block by block on dask: for maps larger than memory, and for clusters.
 
 :func:`~.local.local_fsc` comes here when its inputs are dask or zarr arrays
-that together would not fit in the memory available. The boxes are grouped by
-their first-axis start into slabs of the inputs (a box never straddles two
-slabs), each slab is read once and its boxes go through the same kernels as
-in memory, so the box values are those of the in-memory computation. The map
+and ``out`` is given, or when they would not fit in the memory available.
+The inputs are cut into blocks whose edges are multiples of the step, each
+grown by half a box into its neighbours (``dask.array.map_overlap``, nothing
+added at the array's edges); a block computes the boxes centred in it through
+the same kernels as in memory, so the box values are those of the in-memory
+computation. The blocks run on the current dask scheduler: the workers of a
+``distributed`` cluster when a client is active, else local threads. The map
 is then made slab by slab, by the same interpolation, into ``out`` (a zarr
 array or a memory-mapped file) or a new array, and its statistics are
 gathered in two passes (percentiles from a histogram of 65,550 bins: within
@@ -25,6 +28,7 @@ from .local import (
     _box_sums,
     _merge,
     _warnings,
+    axis_centres,
     box_results,
     centres_inside,
     grid_centres,
@@ -32,20 +36,23 @@ from .local import (
     spread_out,
     statistics_dict,
 )
+from .scheduling import compute_blocks
 from .spectral import compute_path
 from .thresholds import parse_threshold
 from .validation import check_int, check_progress, shown, working_dtype
 
 __all__ = ["streamed_local_fsc"]
 
-#: Bytes of one half's slab (float32) read at a time; its boxes then go through the FFT in chunks of twice that.
+#: Bytes of one half's block (float32, grown by a box) that one dask task computes the boxes of.
+BLOCK_BYTES = 16 * 2**20
+#: Bytes of the map (float32) written, or read for its statistics, at a time.
 SLAB_BYTES = 64 * 2**20
 #: Fine histogram bins for the percentiles of a streamed map (a multiple of the shown histogram's bins).
 FINE_BINS = HISTOGRAM_BINS * 1311
 
 
 def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, window, out, progress):
-    """:func:`~.local.local_fsc` of lazy inputs, in slabs (same parameters; ``out``: where the map goes).
+    """:func:`~.local.local_fsc` of lazy inputs, block by block (same parameters; ``out``: where the map goes).
 
     Returns
     -------
@@ -55,16 +62,19 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
     """
     shape = _checked_shape(half1, half2, mask, window, progress, out)
     if box is None:
-        raise ValueError("box must be given for inputs larger than memory: the default box comes from the global "
-                         "FSC, which needs the whole inputs at once")
+        raise ValueError("box must be given when lazy inputs are computed block by block (out given, or inputs "
+                         "larger than memory): the default box comes from the global FSC, which needs the whole "
+                         "inputs at once")
     box = check_int(box, "box", minimum=8)
     if box > min(shape):
         raise ValueError(f"box ({box} pixels) is larger than the image's smallest axis ({min(shape)})")
     step = max(1, box // 4) if step is None else check_int(step, "step", minimum=1)
     criterion, _ = parse_threshold(threshold)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
-    centres = _centres(shape, box, step, mask)
-    sums = _slab_sums(half1, half2, centres, box, window, geometry, progress)
+    grid = grid_centres(shape, box, step)
+    inside = np.ones(len(grid), bool) if mask is None else _mask_at(mask, grid) > 0.5
+    centres = centres_inside(grid, inside)
+    sums = _blockwise_sums(half1, half2, inside, box, step, window, geometry, progress)
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = np.empty(shape, np.float32) if out is None else out
     covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask)
@@ -100,54 +110,74 @@ def _checked_shape(half1, half2, mask, window, progress, out) -> tuple:
     return shape
 
 
-def _read(array, rows: slice, name: str) -> np.ndarray:
-    """Rows ``rows`` (first axis) of ``array`` in memory, float32/64; ValueError naming it for NaN or Inf."""
-    slab = np.asarray(array[rows])
-    slab = slab.astype(working_dtype(slab.dtype), copy=False)
-    if not np.isfinite(slab).all():
-        raise ValueError(f"{name} contains NaN or Inf values (rows {rows.start}-{rows.stop - 1})")
-    return slab
+def _mask_at(mask, centres) -> np.ndarray:
+    """Values of a lazy ``mask`` at ``centres`` (pixel indices, first axis sorted), read a plane at a time."""
+    values = np.empty(len(centres), np.float64)
+    for plane in np.unique(centres[:, 0]):
+        chosen = centres[:, 0] == plane
+        values[chosen] = np.asarray(mask[int(plane)])[tuple(centres[chosen, 1:].T)]
+    return values
 
 
-def _centres(shape, box: int, step: int, mask) -> np.ndarray:
-    """Box centres on the grid of :func:`~.local.local_fsc`; with a mask, those inside (read at the centres)."""
-    centres = grid_centres(shape, box, step)
-    if mask is None:
-        return centres
-    return centres_inside(centres, np.concatenate([_values_at(mask, rows, centres[chosen]) for rows, chosen in
-                                                   _row_groups(centres[:, 0], 1, shape)]) > 0.5)
+def _blockwise_sums(half1, half2, inside, box: int, step: int, window: str, geometry,
+                    progress) -> np.ndarray:
+    """Shell sums (n_boxes, 4, n_shells) of every box, computed block by block by ``dask.array.map_overlap``.
+
+    The inputs are cut into blocks whose edges are multiples of ``step`` (:func:`_block_edges`), each
+    grown by half a box into its neighbours (none at the array's edges): a block computes the boxes
+    centred in it, which lie wholly inside the grown block, through the in-memory kernels.
+    ``inside`` (bool, one per grid centre, first axis slowest) says which grid boxes to compute.
+    """
+    import dask.array as da
+
+    shape = tuple(int(n) for n in half1.shape)
+    positions = [axis_centres(n, box, step) for n in shape]
+    edges = [_block_edges(n, box, step, len(shape)) for n in shape]
+    counts = [tuple(np.histogram(p, bins=e)[0]) for p, e in zip(positions, edges)]  # grid centres per block
+    blocks = tuple(tuple(np.diff(e)) for e in edges)
+    halves = [da.asarray(h).rechunk(blocks) for h in (half1, half2)]
+    keep = da.from_array(inside.reshape([len(p) for p in positions]), chunks=counts)
+    ndim = len(shape)
+    grid = da.map_overlap(
+        _block_sums, *halves, keep, depth=[box // 2, box // 2, 0], boundary="none", trim=False,
+        align_arrays=False, chunks=(*counts, (4,), (geometry.n_shells,)), new_axis=[ndim, ndim + 1],
+        dtype=np.float32, meta=np.empty((0,) * (ndim + 2), np.float32),
+        edges=edges, positions=positions, box=box, window=window, geometry=geometry)
+    sums = compute_blocks(grid, progress, share=0.9).reshape(-1, 4, geometry.n_shells)
+    return sums[inside]
 
 
-def _values_at(array, rows: slice, points) -> np.ndarray:
-    """Values of ``array`` at ``points`` (pixel indices), reading only the rows ``rows`` that hold them."""
-    slab = np.asarray(array[rows])
-    return slab[tuple((points - [rows.start, *[0] * (points.shape[1] - 1)]).T)]
+def _block_edges(n: int, box: int, step: int, ndim: int) -> np.ndarray:
+    """Block edges along an axis of ``n`` pixels: every multiple of ``step`` near :data:`BLOCK_BYTES`
+    (one half's float32 block, grown by a box), and no block shorter than a box (each holds a grid centre)."""
+    side = int((BLOCK_BYTES / 4) ** (1 / ndim)) - box
+    side = max(box, side - side % step)
+    edges = list(range(0, n, side)) + [n]
+    if len(edges) > 2 and edges[-1] - edges[-2] < box:
+        del edges[-2]
+    return np.array(edges)
 
 
-def _row_groups(first: np.ndarray, height: int, shape, budget=None):
-    """Consecutive groups of the sorted first-axis positions ``first``: (rows to read, indices), each slab of
-    at most ``budget`` bytes of float32 planes (one position each without a budget)."""
-    plane = int(np.prod(shape[1:])) * 4
-    positions = np.unique(first)
-    per_group = 1 if budget is None else max(1, budget // (plane * max(1, height)))
-    for start in range(0, positions.size, per_group):
-        chosen = positions[start:start + per_group]
-        rows = slice(int(chosen[0]), int(chosen[-1]) + height)
-        yield rows, np.flatnonzero((first >= chosen[0]) & (first <= chosen[-1]))
+def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, window, geometry) -> np.ndarray:
+    """One block's grid of shell sums, shape (*keep.shape, 4, n_shells), NaN for the boxes not kept.
 
-
-def _slab_sums(half1, half2, centres, box: int, window: str, geometry, progress) -> np.ndarray:
-    """Shell sums of every box, the inputs read a slab (boxes of a few first-axis starts) at a time."""
-    starts = centres[:, 0] - box // 2
-    sums = np.empty((len(centres), 4, geometry.n_shells), np.float32)
-    done = 0
-    for rows, chosen in _row_groups(starts, box, tuple(half1.shape), SLAB_BYTES):
-        slabs = [_read(half, rows, name) for half, name in ((half1, "half1"), (half2, "half2"))]
-        shifted = centres[chosen] - [rows.start, *[0] * (centres.shape[1] - 1)]
-        sums[chosen] = _box_sums(*slabs, shifted, box, window, geometry, np, None)
-        done += len(chosen)
-        if progress is not None:
-            progress(0.9 * done / len(centres))
+    ``block1``, ``block2``: the block of each half grown by half a box (less at the array's edges);
+    ``keep``: which of the grid centres in the block to compute.
+    """
+    index = block_id[:len(edges)]
+    core = [(int(e[i]), int(e[i + 1])) for e, i in zip(edges, index)]
+    origin = np.array([max(0, start - box // 2) for start, _ in core])
+    for block, name in ((block1, "half1"), (block2, "half2")):
+        if not np.isfinite(block).all():
+            where = ", ".join(f"{start}-{start + size - 1}" for start, size in zip(origin, block.shape))
+            raise ValueError(f"{name} contains NaN or Inf values (in the block of pixels {where})")
+    inside = [p[(p >= start) & (p < stop)] for p, (start, stop) in zip(positions, core)]
+    centres = np.stack([g.ravel() for g in np.meshgrid(*inside, indexing="ij")], axis=1)[keep.ravel()]
+    sums = np.full((*keep.shape, 4, geometry.n_shells), np.nan, np.float32)
+    if len(centres):
+        dtype = working_dtype(np.result_type(block1.dtype, block2.dtype))
+        halves = [np.asarray(b, dtype) for b in (block1, block2)]
+        sums[keep] = _box_sums(*halves, centres - origin, box, window, geometry, np, None)
     return sums
 
 
