@@ -447,6 +447,42 @@ def test_local_fsc_writes_a_map_placed_on_the_first_half_map(tmp_path, capsys):
     assert (tmp_path / "hist.png").stat().st_size > 0
 
 
+def test_local_fsc_into_zarr_and_on_workers_equals_the_in_memory_map(tmp_path, capsys):
+    """A .zarr map (block by block on local threads) and --workers 2 (a LocalCluster) give the in-memory map."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("zarr")
+    from napari_resolution.core.simulate import two_region_pair
+
+    half1, half2, _ = two_region_pair((40, 44, 36), noise=0.3, seed=1)
+    for name, half in (("h1.mrc", half1), ("h2.mrc", half2)):
+        io.write_mrc(tmp_path / name, half, 1.3)
+    halves = [str(tmp_path / "h1.mrc"), str(tmp_path / "h2.mrc")]
+    options = ["--box", "16", "--step", "6"]
+    assert main(["local-fsc", *halves, *options, "--out", str(tmp_path / "memory.mrc")]) == 0
+    assert main(["local-fsc", *halves, *options, "--out", str(tmp_path / "map.zarr"), "--progress",
+                 "--json", str(tmp_path / "zarr.json")]) == 0
+    assert "100 % of the boxes" in capsys.readouterr().err
+    assert main(["local-fsc", *halves, *options, "--out", str(tmp_path / "workers.mrc"), "--workers", "2"]) == 0
+    expected = io.read_image(tmp_path / "memory.mrc").data
+    stored = io.lazy_image(tmp_path / "map.zarr")
+    assert stored.pixel_size == pytest.approx((1.3, 1.3, 1.3)) and stored.unit == "Å"
+    np.testing.assert_allclose(np.nan_to_num(stored.data.compute()), expected, rtol=1e-5)
+    np.testing.assert_allclose(io.read_image(tmp_path / "workers.mrc").data, expected, rtol=1e-5)
+    assert json.loads((tmp_path / "zarr.json").read_text())["parameters"]["streamed"]
+
+
+def test_local_fsc_block_by_block_needs_a_box_and_no_gpu(tmp_path, capsys):
+    pytest.importorskip("zarr")
+    pair = [np.random.default_rng(seed).standard_normal((32, 32, 32)).astype(np.float32) for seed in (0, 1)]
+    for name, half in zip(("h1.npy", "h2.npy"), pair):
+        np.save(tmp_path / name, half)
+    halves = [str(tmp_path / "h1.npy"), str(tmp_path / "h2.npy")]
+    assert main(["local-fsc", *halves, "--out", str(tmp_path / "map.zarr")]) == 2
+    assert "box must be given when lazy inputs are computed block by block" in capsys.readouterr().err
+    assert main(["local-fsc", *halves, "--box", "16", "--out", str(tmp_path / "map.zarr"), "--gpu"]) == 2
+    assert "--gpu computes in memory" in capsys.readouterr().err
+
+
 def test_local_res_of_a_half_map_pair_writes_a_placed_map(tmp_path, capsys):
     from napari_resolution.core.simulate import two_region_pair
 

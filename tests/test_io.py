@@ -422,3 +422,41 @@ def test_map_image_maps_what_it_can_and_reads_the_rest(tmp_path):
     assert mapped_tif.pixel_size[-2:] == pytest.approx((0.1, 0.1)) and mapped_tif.unit == "µm"
     with pytest.raises(ValueError, match="no such file"):
         io.map_image(tmp_path / "missing.npy")
+
+
+def test_lazy_image_reads_on_demand_and_sends_workers_the_path_not_the_data(tmp_path):
+    import pickle
+
+    da = pytest.importorskip("dask.array")
+    pytest.importorskip("zarr")
+    volume = np.random.default_rng(0).standard_normal((24, 20, 16)).astype(np.float32)
+    io.write_mrc(tmp_path / "map.mrc", volume, (1.5, 1.25, 1.0))
+    np.save(tmp_path / "map.npy", volume)
+    io.write_tiff(tmp_path / "map.tif", volume, (2.0, 0.5, 0.5), unit="µm")
+    stored = io.new_zarr_map(tmp_path / "map.zarr", volume.shape, (1.5, 1.25, 1.0), "Å")
+    stored[...] = volume
+    expected = {"map.mrc": ((1.5, 1.25, 1.0), "Å"), "map.npy": (None, ""), "map.tif": ((2.0, 0.5, 0.5), "µm"),
+                "map.zarr": ((1.5, 1.25, 1.0), "Å")}
+    for name, (sizes, unit) in expected.items():
+        image = io.lazy_image(tmp_path / name)
+        assert isinstance(image.data, da.Array), name
+        np.testing.assert_array_equal(image.data.compute(), volume)
+        assert (image.pixel_size is None) if sizes is None else image.pixel_size == pytest.approx(sizes), name
+        assert image.unit == unit, name
+        assert len(pickle.dumps(image.data.dask)) < volume.nbytes / 4, name  # the graph holds no copy of the data
+
+
+def test_lazy_image_and_new_zarr_map_name_bad_paths(tmp_path):
+    pytest.importorskip("zarr")
+    with pytest.raises(ValueError, match="no such zarr array"):
+        io.lazy_image(tmp_path / "missing.zarr")
+    (tmp_path / "empty.zarr").mkdir()
+    with pytest.raises(ValueError, match="empty.zarr: cannot read zarr array"):
+        io.lazy_image(tmp_path / "empty.zarr")
+    with pytest.raises(ValueError, match="map.mrc: no such file"):
+        io.lazy_image(tmp_path / "map.mrc")
+    (tmp_path / "bad.mrc").write_bytes(b"x" * 2000)
+    with pytest.raises(ValueError, match="bad.mrc: not an MRC file"):
+        io.lazy_image(tmp_path / "bad.mrc")
+    with pytest.raises(ValueError, match="must end in .zarr"):
+        io.new_zarr_map(tmp_path / "map.n5", (8, 8), 1.0, "")

@@ -35,7 +35,7 @@ from . import io
 from .cli import run_job
 from .core.validation import renamed
 
-__all__ = ["SUMMARY_NAME", "Task", "run_batch", "run_task"]
+__all__ = ["SUMMARY_NAME", "Task", "cluster_client", "run_batch", "run_task"]
 
 #: The summary table written into ``--out``.
 SUMMARY_NAME = "summary.csv"
@@ -305,7 +305,7 @@ def _row_of(future, task: Task) -> dict:
 
 
 @contextlib.contextmanager
-def _client(workers: int | None, address: str | None):
+def cluster_client(workers: int | None, address: str | None):
     """A dask client of a new LocalCluster of ``workers`` processes, or of the cluster at ``address``.
 
     Closed on exit, the client before the cluster it started.
@@ -335,7 +335,7 @@ def _execute(args, tasks, options: dict) -> list:
         if args.workers is None and not address:
             _run_serially(tasks, options, rows, progress)
         else:
-            with _client(args.workers, address) as client:
+            with cluster_client(args.workers, address) as client:
                 _run_on(client, tasks, options, rows, progress)
     except KeyboardInterrupt:
         print("\ninterrupted: the unfinished inputs were cancelled", file=sys.stderr)

@@ -434,15 +434,20 @@ def _add_batch_kind(kinds, name: str, help_text: str, table: str, *, job):
                             help="files or quoted patterns, e.g. 'data/*.tif' ('**' for subfolders)")
     parser.add_argument("--out", required=True, help="folder for one JSON (and PNG) per input and summary.csv")
     parser.add_argument("--plot", action="store_true", help="also write a PNG per input")
+    _add_cluster_options(parser, "run on a dask LocalCluster of this many worker processes (default: serially here)")
+    parser.set_defaults(handler=_run_batch, job=job, table=table)
+    return parser
+
+
+def _add_cluster_options(parser, workers_help: str) -> None:
+    """``--workers`` / ``--scheduler`` (where dask runs the work, see :func:`.batch.cluster_client`) and
+    ``--progress``."""
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive_int,
-                       help="run on a dask LocalCluster of this many worker processes (default: serially here)")
+    where.add_argument("--workers", type=_positive_int, help=workers_help)
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on the dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (default: the "
                             "DASK_SCHEDULER_ADDRESS environment variable)")
     parser.add_argument("--progress", action="store_true", help="progress on stderr even when it is not a terminal")
-    parser.set_defaults(handler=_run_batch, job=job, table=table)
-    return parser
 
 
 def _run_batch(args) -> int:
@@ -533,10 +538,13 @@ def _add_local_command(commands) -> None:
     local.add_argument("a", metavar="H1", help="first half-map or image (.mrc .map .rec .tif .npy)")
     local.add_argument("b", metavar="H2", help="second half-map or image")
     local.add_argument("--out", required=True,
-                       help="the map: .mrc (voxel size and origin of H1; 0 outside the mask) or .tif / .npy (NaN)")
+                       help="the map: .mrc (voxel size and origin of H1; 0 outside the mask), .tif / .npy (NaN), "
+                            "or .zarr (computed block by block, for maps larger than memory; needs --box)")
     local.add_argument("--mask", help="mask with values in [0, 1]: boxes centred inside (> 0.5) only")
     _add_local_options(local)
     _add_outputs(local, plot="the histogram of the map")
+    _add_cluster_options(local, "compute the boxes block by block on a dask LocalCluster of this many worker "
+                                "processes (needs --box)")
     local.set_defaults(handler=_run, job=_run_local)
 
 
@@ -798,6 +806,8 @@ def _ssnr_summary(result, unit: str) -> str:
 
 def _run_local(args) -> dict:
     """``local-fsc``: write the local resolution map and the outputs of :func:`_report`."""
+    if _block_by_block(args):
+        return _run_local_blocks(args)
     device = _device(args)
     first, second = _load(args.a, "a", None), _load(args.b, "b", None)
     mask = None if args.mask is None else io.read_image(args.mask).data
@@ -806,6 +816,56 @@ def _run_local(args) -> dict:
                        pixel_size=pixel_size, window=args.window, device=device)
     _write_map(args.out, result.map, args.a, result.pixel_size, unit)
     return _report(result, args, unit)
+
+
+def _block_by_block(args) -> bool:
+    """True when ``local-fsc`` computes on dask: a .zarr input or output, ``--workers`` or ``--scheduler``
+    (``batch local-fsc`` runs each pair whole: its workers run pairs, not blocks)."""
+    paths = (args.a, args.b, args.out)
+    return any(str(path).lower().endswith(io.ZARR_SUFFIX) for path in paths) or \
+        bool(getattr(args, "workers", None) or getattr(args, "scheduler", None))
+
+
+def _run_local_blocks(args) -> dict:
+    """``local-fsc`` on dask: the inputs read lazily, the boxes computed block by block where ``--workers`` or
+    ``--scheduler`` (or ``DASK_SCHEDULER_ADDRESS``) says, else on local threads; the map into ``--out``."""
+    from .batch import cluster_client
+
+    if args.gpu:
+        raise ValueError("--gpu computes in memory: it cannot be combined with a .zarr map, --workers or --scheduler")
+    first, second = io.lazy_image(args.a), io.lazy_image(args.b)
+    mask = None if args.mask is None else io.lazy_image(args.mask).data
+    pixel_size, unit = _pixel_size_and_unit(args, first)
+    shape = first.data.shape
+    zarr_out = args.out.lower().endswith(io.ZARR_SUFFIX)
+    out = io.new_zarr_map(args.out, shape, pixel_size, unit) if zarr_out else np.empty(shape, np.float32)
+    address = args.scheduler or (None if args.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    with cluster_client(args.workers, address) if (args.workers or address) else contextlib.nullcontext(), \
+            _progress_line(args.progress or sys.stderr.isatty()) as progress:
+        result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold,
+                           mask=mask, pixel_size=pixel_size, window=args.window, out=out, progress=progress)
+    if not zarr_out:
+        _write_map(args.out, result.map, args.a, result.pixel_size, unit)
+    return _report(result, args, unit)
+
+
+@contextlib.contextmanager
+def _progress_line(shown: bool):
+    """A progress callback redrawing "NN % of the boxes" on stderr (None when not ``shown``); ends the line."""
+    if not shown:
+        yield None
+        return
+    drawn = []
+
+    def draw(fraction: float) -> None:
+        drawn.append(fraction)
+        print(f"\r{100 * fraction:3.0f} % of the boxes", end="", file=sys.stderr, flush=True)
+
+    try:
+        yield draw
+    finally:
+        if drawn:
+            print(file=sys.stderr)
 
 
 def _run_single_map(args) -> dict:

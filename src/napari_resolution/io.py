@@ -19,10 +19,13 @@ import numpy as np
 
 from .core.results import jsonable
 
-__all__ = ["LENGTH_NAMES", "LoadedImage", "map_image", "mrc_placement", "read_image", "write_csv", "write_image",
-           "write_json", "write_mrc", "write_tiff"]
+__all__ = ["LENGTH_NAMES", "LoadedImage", "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image",
+           "write_csv", "write_image", "write_json", "write_mrc", "write_tiff"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
+ZARR_SUFFIX = ".zarr"
+#: Chunk side of the zarr maps :func:`new_zarr_map` makes (64^3 float32: 1 MiB).
+ZARR_CHUNK = 64
 TIFF_SUFFIXES = (".tif", ".tiff")
 
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, both byte orders
@@ -124,6 +127,103 @@ def map_image(path) -> LoadedImage:
                 sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes)
             return LoadedImage(data, sizes, unit)
     return read_image(path)
+
+
+def lazy_image(path) -> LoadedImage:
+    """The image at ``path`` as a dask array, read chunk by chunk by whichever process computes it.
+
+    A zarr array (a ``.zarr`` folder; pixel size and unit from its
+    ``pixel_size`` and ``unit`` attributes, as :func:`new_zarr_map` writes
+    them); an MRC, NPY or uncompressed TIFF file memory-mapped in each
+    process that reads it (the graph holds the path, never the data);
+    other files read whole. Needs dask.
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_image`, naming the path.
+    """
+    import dask.array as da
+
+    path = Path(path)
+    if path.suffix.lower() == ZARR_SUFFIX:
+        return _lazy_zarr(path)
+    image = _mrc_mapped(path) if path.suffix.lower() in MRC_SUFFIXES else map_image(path)
+    if not isinstance(image.data, np.memmap):
+        return LoadedImage(da.from_array(image.data), image.pixel_size, image.unit, image.axes)
+    mapped = _MappedFile(path, image.data.shape, image.data.dtype, image.data.offset)
+    return LoadedImage(da.from_array(mapped, asarray=True, name=f"mapped-{path}-{path.stat().st_mtime_ns}"),
+                       image.pixel_size, image.unit, image.axes)
+
+
+def _lazy_zarr(path: Path) -> LoadedImage:
+    """A zarr array folder as a dask array, with the pixel size its attributes hold."""
+    import dask.array as da
+    import zarr
+
+    if not path.is_dir():
+        raise ValueError(f"{path}: no such zarr array")
+    try:
+        array = zarr.open_array(str(path), mode="r")
+    except Exception as err:  # zarr raises several types for a folder that is not an array
+        raise ValueError(f"{path}: cannot read zarr array ({type(err).__name__}: {err})") from None
+    sizes = array.attrs.get("pixel_size")
+    sizes = None if sizes is None else tuple(float(size) for size in sizes)
+    return LoadedImage(da.from_zarr(array), sizes, str(array.attrs.get("unit", "")))
+
+
+def _mrc_mapped(path: Path) -> LoadedImage:
+    """An MRC file's data memory-mapped (read-only), with its voxel size."""
+    import mrcfile
+
+    _check_path(path)
+    try:
+        _check_mrc_header(_head(path, 1024))
+        with mrcfile.mmap(path, mode="r", permissive=True) as mrc:
+            if mrc.data is None:
+                raise _BadFile("truncated or corrupt MRC file")
+            voxel = mrc.voxel_size
+            data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape)
+    except _BadFile as err:
+        raise ValueError(f"{path}: {err}") from None
+    sizes = ((1.0,) * data.ndim + (float(voxel.z), float(voxel.y), float(voxel.x)))[-data.ndim:]
+    known = _positive(sizes)
+    return LoadedImage(data, sizes if known else None, "Å" if known else "", "QZYX"[-data.ndim:])
+
+
+class _MappedFile:
+    """An array-like over the raw data block of a file, memory-mapped on first read in each process.
+
+    Pickled (sent to dask workers) as its path and layout only.
+    """
+
+    def __init__(self, path: Path, shape: tuple, dtype, offset: int):
+        self.path, self.shape, self.dtype, self.offset = str(path), tuple(shape), np.dtype(dtype), int(offset)
+        self.ndim = len(self.shape)
+        self._data = None
+
+    def __getitem__(self, index):
+        if self._data is None:
+            self._data = np.memmap(self.path, self.dtype, "r", offset=self.offset, shape=self.shape)
+        return np.asarray(self._data[index])
+
+    def __getstate__(self):
+        return {**self.__dict__, "_data": None}
+
+
+def new_zarr_map(path, shape, pixel_size, unit: str):
+    """A new float32 zarr array at ``path`` (a ``.zarr`` folder, replaced), chunks of :data:`ZARR_CHUNK`, holding
+    ``pixel_size`` (one per axis) and ``unit`` as attributes (:func:`lazy_image` reads them back)."""
+    import zarr
+
+    path = Path(path)
+    if path.suffix.lower() != ZARR_SUFFIX:
+        raise ValueError(f"{path}: a zarr map's name must end in {ZARR_SUFFIX}")
+    sizes = [float(size) for size in np.broadcast_to(np.asarray(pixel_size, float), (len(shape),))]
+    array = zarr.open_array(str(path), mode="w", shape=tuple(shape), chunks=(ZARR_CHUNK,) * len(shape),
+                            dtype=np.float32, fill_value=np.nan)
+    array.attrs.update({"pixel_size": sizes, "unit": unit})
+    return array
 
 
 def _check_path(path: Path) -> None:
