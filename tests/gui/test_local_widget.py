@@ -303,3 +303,26 @@ def test_single_map_keeps_the_second_half_empty_and_refuses_the_map_twice(make_n
     widget.half2.value = None
     widget.method.value = "Half-maps (local FSC)"  # required again: the base fills it
     assert widget.half2.value is viewer.layers["half 2"]
+
+
+def test_lazy_half_maps_too_large_for_memory_give_a_zarr_backed_map(make_napari_viewer, wait_idle, monkeypatch,
+                                                                     pair3):
+    """Computed block by block into a zarr map that the layer reads chunk by chunk; the user's layers untouched."""
+    da = pytest.importorskip("dask.array")
+    pytest.importorskip("zarr")
+    from napari_resolution.core import backend
+
+    viewer = make_napari_viewer()
+    lazy = [da.from_array(half, chunks=(20, 48, 48)) for half in (pair3.half1, pair3.half2)]
+    widget = _docked(viewer, lazy, scale=SCALE, translate=TRANSLATE)
+    widget.auto_box.value = False
+    widget.box.value = 16
+    monkeypatch.setattr(backend, "available_memory", lambda: 1000)  # nothing fits
+    _run(widget, wait_idle)
+    layer = viewer.layers["half 1 local resolution"]
+    assert type(layer.data).__module__.split(".")[0] == "zarr" and widget.result.parameters["streamed"]
+    expected = local_fsc(pair3.half1, pair3.half2, box=16, pixel_size=1.5)
+    np.testing.assert_allclose(layer.data[...], expected.map, rtol=1e-5)
+    low, high = layer.contrast_limits
+    assert expected.values.min() <= low < high <= expected.values.max()
+    assert all(isinstance(viewer.layers[f"half {n}"].data, da.Array) for n in (1, 2))

@@ -10,11 +10,19 @@ click, not a drag, while the layer is selected) shows how the map was decided
 there (the box's FSC, or the band powers against their noise thresholds) in a
 second panel and in the result line, and outlines the box or window in the
 layer ``<map> local box``.
+
+Half-map layers that are lazy (dask, zarr) and would not fit in memory are
+computed block by block, and their map is written into a zarr array in a
+temporary folder of this session: the layer reads it chunk by chunk (never a
+dask graph that would recompute on every slice change).
 """
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 import warnings
+from pathlib import Path
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
@@ -22,6 +30,7 @@ from napari.layers import Shapes
 from napari.utils.colormaps import Colormap, ensure_colormap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ...core.backend import fits_in_memory, is_lazy
 from ...core.local import local_fsc
 from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
@@ -41,6 +50,19 @@ CLICK_HELP = ("Select the map layer and click it (without dragging) to see how t
 HALF_MAPS, SINGLE_MAP = "Half-maps (local FSC)", "Single map (statistical test)"
 #: The noise choice standing for a known noise level.
 NOISE_LEVEL = "level (std)"
+
+
+_SESSION_FOLDER: list = []  # the temporary folder of the zarr maps, made on first need, removed at exit
+
+
+def session_zarr_map(shape, pixel_size, unit: str):
+    """A new zarr map in this session's temporary folder (removed when Python exits)."""
+    from ... import io
+
+    if not _SESSION_FOLDER:
+        _SESSION_FOLDER.append(tempfile.TemporaryDirectory(prefix="napari-resolution-maps-"))
+    path = Path(_SESSION_FOLDER[0].name) / f"local-resolution-{uuid.uuid4().hex[:8]}.zarr"
+    return io.new_zarr_map(path, shape, pixel_size, unit)
 
 
 def reversed_turbo() -> Colormap:
@@ -201,9 +223,17 @@ class LocalResolutionWidget(EstimatorWidget):
             return {"volume": layer_data(self.picked("half1")), "half2": None if second is None else layer_data(second),
                     "noise": noise, "significance": self.significance.value, "window": self.window.value, **common}
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
-        return {"half1": layer_data(self.picked("half1")), "half2": layer_data(self.picked("half2")),
-                "box": None if self.auto_box.value else self.box.value,
-                "step": None if self.auto_step.value else self.step.value, "threshold": threshold, **common}
+        halves = {"half1": layer_data(self.picked("half1")), "half2": layer_data(self.picked("half2"))}
+        return {**halves, "box": None if self.auto_box.value else self.box.value,
+                "step": None if self.auto_step.value else self.step.value, "threshold": threshold,
+                "out": self._map_store(halves, common), **common}
+
+    def _map_store(self, halves: dict, common: dict):
+        """A zarr map for lazy half-maps too large for memory (computed block by block), else None."""
+        lazy = [array for array in (*halves.values(), common["mask"]) if is_lazy(array)]
+        if not lazy or fits_in_memory(lazy):
+            return None
+        return session_zarr_map(halves["half1"].shape, common["pixel_size"], self.unit.value)
 
     def compute(self, parameters: dict, progress):
         """:func:`~napari_resolution.core.local.local_fsc` of the half-maps, or
@@ -227,10 +257,12 @@ class LocalResolutionWidget(EstimatorWidget):
             self.box.max, self.step.max = max(self.box.max, result.box), max(self.step.max, result.step)
             self.box.value, self.step.value = result.box, result.step  # what "automatic" chose (disabled then)
         source = self.shown.layers[0]
-        limits = contrast_limits(result.map)
+        lazy = is_lazy(result.map)  # a zarr map, read by the layer chunk by chunk
+        limits = contrast_limits(result.values if lazy else result.map)  # the map lies within its boxes' values
         metadata = {"estimator": ESTIMATOR, "source": source.name, "unit": self.unit.value, **self.shown.settings,
                     "box": result.box, "step": result.step, "median": result.statistics["median"]}
-        layer = add_or_update_image(self.viewer, result.map.astype(np.float32), source=source, estimator=ESTIMATOR,
+        data = result.map if lazy else result.map.astype(np.float32)
+        layer = add_or_update_image(self.viewer, data, source=source, estimator=ESTIMATOR,
                                     metadata=metadata, colormap=reversed_turbo(), contrast_limits=limits,
                                     **_LAYER_STYLE)
         layer.contrast_limits = limits  # a new map, new limits (the rest of the display is the user's)
