@@ -1,5 +1,7 @@
 """Every estimator with a ``device``: the GPU (cupy) path gives the CPU's numbers; without cupy it says so.
 
+The MTF and the masks compute on the CPU (small ROIs, host morphology): they take cupy inputs as they are.
+
 The GPU tests run where cupy and a CUDA GPU are present (``pip install
 'napari-resolution[gpu]'``) and are skipped elsewhere; the same inputs go
 through ``device="gpu"`` with numpy inputs and through cupy inputs.
@@ -16,13 +18,21 @@ from napari_resolution import (
     fourier_correlation,
     local_fsc,
     local_resolution,
+    make_mask,
+    mtf_edge,
     phantom_pair,
     phase_randomized_fsc,
     tomography_frc,
 )
 from napari_resolution.core.backend import gpu_available
 from napari_resolution.core.masks import spherical_mask
-from napari_resolution.core.simulate import band_limited_noise, blinking_movie, tomography_sinogram, two_region_pair
+from napari_resolution.core.simulate import (
+    band_limited_noise,
+    blinking_movie,
+    slanted_edge,
+    tomography_sinogram,
+    two_region_pair,
+)
 
 needs_gpu = pytest.mark.skipif(not gpu_available(), reason="needs cupy and a CUDA GPU")
 
@@ -96,6 +106,15 @@ def test_gpu_gives_the_cpu_numbers(estimator, inputs):
     np.testing.assert_allclose(found, expected, rtol=tolerance, atol=tolerance * np.nanmax(np.abs(expected)),
                                equal_nan=True)
 
+
+@needs_gpu
+def test_cpu_only_estimators_take_cupy_inputs():
+    import cupy
+
+    h1, _, _ = _pair_3d()
+    edge = slanted_edge((96, 96), angle=5.0, sigma=1.2, seed=0)
+    np.testing.assert_array_equal(make_mask(cupy.asarray(h1)), make_mask(h1))
+    assert mtf_edge(cupy.asarray(edge)).f50 == pytest.approx(mtf_edge(edge).f50)
 
 def _on_host(numbers) -> np.ndarray:
     """A result's numbers (an array on either device, or a list of scalars) as a float64 numpy array."""
