@@ -30,8 +30,9 @@ from .spectral import compute_path, curve_from_sums, spectra_sums
 from .thresholds import STATUSES, find_crossings, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_mask, check_progress, shown, working_dtype
 
-__all__ = ["LocalResolutionResult", "centres_inside", "default_box", "grid_centres", "local_fsc", "map_statistics",
-           "overall_status", "spread_out", "statistics_dict"]
+__all__ = ["LocalResolutionResult", "axis_centres", "box_sums", "centres_inside", "default_box", "grid_centres",
+           "local_fsc", "map_statistics", "map_warnings", "merged_map", "overall_status", "spread_out",
+           "statistics_dict"]
 
 #: Default box side: this many times the global resolution in pixels, clamped to BOX_RANGE (even).
 BOX_PER_RESOLUTION = 5
@@ -243,10 +244,10 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     inside = None if mask is None else to_host(mask) > 0.5
     centres = _box_centres(shape, box, step, inside)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
-    sums = _box_sums(half1, half2, centres, box, window, geometry, xp, progress)
+    sums = box_sums(half1, half2, centres, box, window, geometry, xp, progress)
     curve, values, statuses = box_results(sums, geometry, threshold, box)
-    local_map = _merge(values, centres, shape, reference, inside, working_dtype(half1.dtype))
-    notes = _warnings(box, global_result, len(values), None if inside is None else float(inside.mean()))
+    local_map = merged_map(values, centres, shape, reference, inside, working_dtype(half1.dtype))
+    notes = map_warnings(box, global_result, len(values), None if inside is None else float(inside.mean()))
     if out is not None:
         out[...] = local_map
     return _warned(LocalResolutionResult(
@@ -334,8 +335,30 @@ def _box_window(box: int, ndim: int, window: str, dtype) -> np.ndarray:
     return full.astype(dtype)
 
 
-def _box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.ndarray:
-    """Shell sums (n_boxes, 4, n_shells) of every box, the boxes gathered and transformed in chunks."""
+def box_sums(half1, half2, centres, box, window, geometry, xp, progress) -> np.ndarray:
+    """Shell sums of every box, the boxes gathered and transformed in chunks (the in-memory and block paths).
+
+    Parameters
+    ----------
+    half1, half2 : array, shape (Y, X) or (Z, Y, X)
+        The halves (numpy or cupy), holding every box whole.
+    centres : ndarray of int, shape (n_boxes, ndim)
+        Box centres in pixels of the halves.
+    box : int
+    window : str
+        One of :data:`WINDOWS`.
+    geometry : ShellGeometry
+        Shells of one box (:func:`~.frequency.shell_geometry`).
+    xp : module
+        numpy or cupy.
+    progress : callable or None
+        Called with the fraction of boxes done after each chunk.
+
+    Returns
+    -------
+    ndarray, shape (n_boxes, 4, n_shells), float32
+        Per box and shell: the shell count, Re F1 F2*, |F1|^2, |F2|^2.
+    """
     ndim = centres.shape[1]
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
     starts = centres - box // 2
@@ -424,7 +447,7 @@ def _windowed(boxes, weights):
     return (boxes - means) * weights
 
 
-def _merge(values, centres, shape, reference: float, inside, dtype=np.float64, rows=None) -> np.ndarray:
+def merged_map(values, centres, shape, reference: float, inside, dtype=np.float64, rows=None) -> np.ndarray:
     """The map: 1/resolution interpolated linearly between centres (nearest beyond), back to resolution.
 
     Boxes without a value (unresolved) weigh nothing: the interpolation is
@@ -537,7 +560,7 @@ def overall_status(statuses) -> str:
     return "bound" if statuses and all(s == "bound" for s in statuses) else "unresolved"
 
 
-def _warnings(box: int, global_result, n_boxes: int, covered) -> tuple:
+def map_warnings(box: int, global_result, n_boxes: int, covered) -> tuple:
     """Box small next to the global resolution (when there is one), too few boxes, a mask covering (``covered``, a
     fraction or None without a mask) < 1 % of the data."""
     notes = []

@@ -25,13 +25,13 @@ from .local import (
     PERCENTILES,
     WINDOWS,
     LocalResolutionResult,
-    _box_sums,
-    _merge,
-    _warnings,
     axis_centres,
     box_results,
+    box_sums,
     centres_inside,
     grid_centres,
+    map_warnings,
+    merged_map,
     overall_status,
     spread_out,
     statistics_dict,
@@ -78,7 +78,7 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = np.empty(shape, np.float32) if out is None else out
     covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask)
-    notes = _warnings(box, None, len(values), covered)
+    notes = map_warnings(box, None, len(values), covered)
     statistics = _streamed_statistics(local_map)
     if progress is not None:
         progress(1.0)
@@ -177,7 +177,7 @@ def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, w
     if len(centres):
         dtype = working_dtype(np.result_type(block1.dtype, block2.dtype))
         halves = [np.asarray(b, dtype) for b in (block1, block2)]
-        sums[keep] = _box_sums(*halves, centres - origin, box, window, geometry, np, None)
+        sums[keep] = box_sums(*halves, centres - origin, box, window, geometry, np, None)
     return sums
 
 
@@ -189,7 +189,7 @@ def _write_map(local_map, values, centres, shape, reference: float, mask):
         rows = slice(first, min(shape[0], first + rows_per_slab))
         inside = None if mask is None else np.asarray(mask[rows]) > 0.5
         covered += 0 if inside is None else int(inside.sum())
-        local_map[rows] = _merge(values, centres, shape, reference, inside, np.float32, rows=rows)
+        local_map[rows] = merged_map(values, centres, shape, reference, inside, np.float32, rows=rows)
     return None if mask is None else covered / float(np.prod(shape))
 
 
