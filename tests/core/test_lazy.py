@@ -160,6 +160,12 @@ def test_local_fsc_into_zarr_on_a_local_cluster_equals_the_in_memory_map(tmp_pat
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             streamed = local_fsc(*lazy, box=16, step=6, out=out, progress=fractions.append)
+
+            def cancel(fraction):
+                raise KeyboardInterrupt("cancelled")
+
+            with pytest.raises(KeyboardInterrupt, match="cancelled"):  # the futures left are cancelled
+                local_fsc(*lazy, box=16, step=6, out=np.empty(out.shape, np.float32), progress=cancel)
     assert streamed.parameters["streamed"] and streamed.map is out
     np.testing.assert_allclose(streamed.values, eager.values, rtol=1e-5)
     np.testing.assert_allclose(zarr.open_array(str(tmp_path / "map.zarr"), mode="r")[...], eager.map, rtol=1e-5)

@@ -81,7 +81,8 @@ def _compute_on(client, blocks, progress, done: float, share: float) -> dict:
     """The blocks computed on ``client``'s cluster, one future each; block index -> ndarray."""
     from distributed import as_completed
 
-    futures = {client.compute(blocks[index]): index for index in np.ndindex(blocks.shape)}
+    indices = list(np.ndindex(blocks.shape))
+    futures = dict(zip(client.compute([blocks[index] for index in indices]), indices))  # one graph, sent once
     results = {}
     try:
         for future in as_completed(futures):
