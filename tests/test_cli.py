@@ -461,7 +461,7 @@ def test_local_fsc_into_zarr_and_on_workers_equals_the_in_memory_map(tmp_path, c
     assert main(["local-fsc", *halves, *options, "--out", str(tmp_path / "memory.mrc")]) == 0
     assert main(["local-fsc", *halves, *options, "--out", str(tmp_path / "map.zarr"), "--progress",
                  "--json", str(tmp_path / "zarr.json")]) == 0
-    assert "100 % of the boxes" in capsys.readouterr().err
+    assert "100 % done" in capsys.readouterr().err
     assert main(["local-fsc", *halves, *options, "--out", str(tmp_path / "workers.mrc"), "--workers", "2"]) == 0
     expected = io.read_image(tmp_path / "memory.mrc").data
     stored = io.lazy_image(tmp_path / "map.zarr")
@@ -481,6 +481,33 @@ def test_local_fsc_block_by_block_needs_a_box_and_no_gpu(tmp_path, capsys):
     assert "box must be given when lazy inputs are computed block by block" in capsys.readouterr().err
     assert main(["local-fsc", *halves, "--box", "16", "--out", str(tmp_path / "map.zarr"), "--gpu"]) == 2
     assert "--gpu computes in memory" in capsys.readouterr().err
+
+
+def test_local_fsc_into_zarr_keeps_inputs_and_old_maps_safe(tmp_path, capsys):
+    """An --out naming an input is refused; a failed run leaves an existing map as it was; batch takes .zarr."""
+    pytest.importorskip("zarr")
+    pair = [np.random.default_rng(seed).standard_normal((24, 24, 24)).astype(np.float32) for seed in (0, 1)]
+    for name, half in zip(("h1.zarr", "h2.zarr"), pair):
+        io.new_zarr_map(tmp_path / name, half.shape, 1.0, "Å")[...] = half
+    halves = [str(tmp_path / "h1.zarr"), str(tmp_path / "h2.zarr")]
+    assert main(["local-fsc", *halves, "--box", "16", "--out", halves[0]]) == 2
+    assert "is the input a: writing the map there would destroy it" in capsys.readouterr().err
+    np.testing.assert_array_equal(io.lazy_image(halves[0]).data.compute(), pair[0])
+    assert main(["local-fsc", *halves, "--box", "16", "--out", str(tmp_path / "map.zarr")]) == 0
+    before = io.lazy_image(tmp_path / "map.zarr").data.compute()
+    broken = pair[1].copy()
+    broken[3, 3, 3] = np.nan
+    io.new_zarr_map(tmp_path / "broken.zarr", broken.shape, 1.0, "Å")[...] = broken
+    assert main(["local-fsc", halves[0], str(tmp_path / "broken.zarr"), "--box", "16",
+                 "--out", str(tmp_path / "map.zarr")]) == 2
+    assert "half2 contains NaN or Inf values" in capsys.readouterr().err
+    np.testing.assert_array_equal(io.lazy_image(tmp_path / "map.zarr").data.compute(), before)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["broken.zarr", "h1.zarr", "h2.zarr", "map.zarr"]
+    (tmp_path / "pairs.csv").write_text("half1,half2\nh1.zarr,h2.zarr\n")
+    assert main(["batch", "local-fsc", "--pairs", str(tmp_path / "pairs.csv"), "--box", "16",
+                 "--out", str(tmp_path / "batch")]) == 0
+    summary = (tmp_path / "batch" / "summary.csv").read_text().splitlines()
+    assert len(summary) == 2 and ",error," not in summary[1]
 
 
 def test_local_res_of_a_half_map_pair_writes_a_placed_map(tmp_path, capsys):

@@ -444,6 +444,8 @@ def test_lazy_image_reads_on_demand_and_sends_workers_the_path_not_the_data(tmp_
         assert (image.pixel_size is None) if sizes is None else image.pixel_size == pytest.approx(sizes), name
         assert image.unit == unit, name
         assert len(pickle.dumps(image.data.dask)) < volume.nbytes / 4, name  # the graph holds no copy of the data
+    np.save(tmp_path / "fortran.npy", np.asfortranarray(volume))
+    np.testing.assert_array_equal(io.lazy_image(tmp_path / "fortran.npy").data.compute(), volume)
 
 
 def test_lazy_image_and_new_zarr_map_name_bad_paths(tmp_path):

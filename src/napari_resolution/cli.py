@@ -439,14 +439,14 @@ def _add_batch_kind(kinds, name: str, help_text: str, table: str, *, job):
     return parser
 
 
-def _add_cluster_options(parser, workers_help: str) -> None:
+def _add_cluster_options(parser, workers_help: str, when: str = "") -> None:
     """``--workers`` / ``--scheduler`` (where dask runs the work, see :func:`.batch.cluster_client`) and
-    ``--progress``."""
+    ``--progress``; ``when`` qualifies when DASK_SCHEDULER_ADDRESS is read."""
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, help=workers_help)
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on the dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (default: the "
-                            "DASK_SCHEDULER_ADDRESS environment variable)")
+                            f"DASK_SCHEDULER_ADDRESS environment variable{when})")
     parser.add_argument("--progress", action="store_true", help="progress on stderr even when it is not a terminal")
 
 
@@ -544,7 +544,7 @@ def _add_local_command(commands) -> None:
     _add_local_options(local)
     _add_outputs(local, plot="the histogram of the map")
     _add_cluster_options(local, "compute the boxes block by block on a dask LocalCluster of this many worker "
-                                "processes (needs --box)")
+                                "processes (needs --box)", when=", in a block-by-block run")
     local.set_defaults(handler=_run, job=_run_local)
 
 
@@ -828,30 +828,65 @@ def _block_by_block(args) -> bool:
 
 def _run_local_blocks(args) -> dict:
     """``local-fsc`` on dask: the inputs read lazily, the boxes computed block by block where ``--workers`` or
-    ``--scheduler`` (or ``DASK_SCHEDULER_ADDRESS``) says, else on local threads; the map into ``--out``."""
+    ``--scheduler`` (or ``DASK_SCHEDULER_ADDRESS``) says, else on local threads; the map into ``--out``.
+
+    A ``batch local-fsc`` job (no ``--workers`` among its arguments) computes on its own process's threads.
+    """
     from .batch import cluster_client
 
     if args.gpu:
         raise ValueError("--gpu computes in memory: it cannot be combined with a .zarr map, --workers or --scheduler")
+    _check_out_is_no_input(args.out, {"a": args.a, "b": args.b, "--mask": args.mask})
     first, second = io.lazy_image(args.a), io.lazy_image(args.b)
     mask = None if args.mask is None else io.lazy_image(args.mask).data
     pixel_size, unit = _pixel_size_and_unit(args, first)
-    shape = first.data.shape
-    zarr_out = args.out.lower().endswith(io.ZARR_SUFFIX)
-    out = io.new_zarr_map(args.out, shape, pixel_size, unit) if zarr_out else np.empty(shape, np.float32)
-    address = args.scheduler or (None if args.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
-    with cluster_client(args.workers, address) if (args.workers or address) else contextlib.nullcontext(), \
-            _progress_line(args.progress or sys.stderr.isatty()) as progress:
+    workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    in_batch = not hasattr(args, "workers")
+    address = scheduler or (None if workers or in_batch else os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    shown = getattr(args, "progress", False) or (sys.stderr.isatty() and not in_batch)
+    with _map_store(args.out, first.data.shape, pixel_size, unit) as out, \
+            cluster_client(workers, address) if (workers or address) else contextlib.nullcontext(), \
+            _progress_line(shown) as progress:
         result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold,
                            mask=mask, pixel_size=pixel_size, window=args.window, out=out, progress=progress)
-    if not zarr_out:
+    if not args.out.lower().endswith(io.ZARR_SUFFIX):
         _write_map(args.out, result.map, args.a, result.pixel_size, unit)
     return _report(result, args, unit)
 
 
+def _check_out_is_no_input(out: str, inputs: dict) -> None:
+    """ValueError when ``--out`` names one of the ``inputs`` (name -> path or None): writing would destroy it."""
+    for name, path in inputs.items():
+        if path is not None and Path(path).resolve() == Path(out).resolve():
+            raise ValueError(f"--out ({out}) is the input {name}: writing the map there would destroy it")
+
+
+@contextlib.contextmanager
+def _map_store(path: str, shape, pixel_size, unit: str):
+    """Where the streamed map goes: for a .zarr ``path``, a new zarr array beside it that replaces ``path`` only
+    once the run has succeeded (a failed run leaves an existing map as it was); else an array in memory."""
+    if not path.lower().endswith(io.ZARR_SUFFIX):
+        yield np.empty(shape, np.float32)
+        return
+    import shutil
+
+    final = Path(path)
+    partial = final.with_name(f".{final.stem}.partial{io.ZARR_SUFFIX}")  # hidden, beside it: renamed in place
+    try:
+        yield io.new_zarr_map(partial, shape, pixel_size, unit)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if final.is_dir():
+        shutil.rmtree(final)
+    elif final.exists():
+        final.unlink()
+    partial.rename(final)
+
+
 @contextlib.contextmanager
 def _progress_line(shown: bool):
-    """A progress callback redrawing "NN % of the boxes" on stderr (None when not ``shown``); ends the line."""
+    """A progress callback redrawing "NN % done" on stderr (None when not ``shown``); ends the line."""
     if not shown:
         yield None
         return
@@ -859,7 +894,7 @@ def _progress_line(shown: bool):
 
     def draw(fraction: float) -> None:
         drawn.append(fraction)
-        print(f"\r{100 * fraction:3.0f} % of the boxes", end="", file=sys.stderr, flush=True)
+        print(f"\r{100 * fraction:3.0f} % done", end="", file=sys.stderr, flush=True)
 
     try:
         yield draw

@@ -135,8 +135,9 @@ def lazy_image(path) -> LoadedImage:
     A zarr array (a ``.zarr`` folder; pixel size and unit from its
     ``pixel_size`` and ``unit`` attributes, as :func:`new_zarr_map` writes
     them); an MRC, NPY or uncompressed TIFF file memory-mapped in each
-    process that reads it (the graph holds the path, never the data);
-    other files read whole. Needs dask.
+    process that reads it (the graph holds the absolute path, never the
+    data); other files (compressed TIFF) read whole here, so their data
+    travels with the graph. Needs dask.
 
     Raises
     ------
@@ -151,7 +152,8 @@ def lazy_image(path) -> LoadedImage:
     image = _mrc_mapped(path) if path.suffix.lower() in MRC_SUFFIXES else map_image(path)
     if not isinstance(image.data, np.memmap):
         return LoadedImage(da.from_array(image.data), image.pixel_size, image.unit, image.axes)
-    mapped = _MappedFile(path, image.data.shape, image.data.dtype, image.data.offset)
+    order = "F" if image.data.flags.f_contiguous and not image.data.flags.c_contiguous else "C"
+    mapped = _MappedFile(path.resolve(), image.data.shape, image.data.dtype, image.data.offset, order)
     return LoadedImage(da.from_array(mapped, asarray=True, name=f"mapped-{path}-{path.stat().st_mtime_ns}"),
                        image.pixel_size, image.unit, image.axes)
 
@@ -194,17 +196,19 @@ def _mrc_mapped(path: Path) -> LoadedImage:
 class _MappedFile:
     """An array-like over the raw data block of a file, memory-mapped on first read in each process.
 
-    Pickled (sent to dask workers) as its path and layout only.
+    Pickled (sent to dask workers) as its absolute path and layout only (``order``: "C", or "F" for a
+    Fortran-ordered NPY file).
     """
 
-    def __init__(self, path: Path, shape: tuple, dtype, offset: int):
+    def __init__(self, path: Path, shape: tuple, dtype, offset: int, order: str = "C"):
         self.path, self.shape, self.dtype, self.offset = str(path), tuple(shape), np.dtype(dtype), int(offset)
-        self.ndim = len(self.shape)
+        self.order, self.ndim = order, len(self.shape)
         self._data = None
 
     def __getitem__(self, index):
         if self._data is None:
-            self._data = np.memmap(self.path, self.dtype, "r", offset=self.offset, shape=self.shape)
+            self._data = np.memmap(self.path, self.dtype, "r", offset=self.offset, shape=self.shape,
+                                   order=self.order)
         return np.asarray(self._data[index])
 
     def __getstate__(self):

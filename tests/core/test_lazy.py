@@ -184,3 +184,14 @@ def test_blockwise_local_fsc_reports_progress_and_cancels_on_local_threads(no_ro
 
     with pytest.raises(KeyboardInterrupt, match="cancelled"):
         local_fsc(*lazy, box=16, step=8, progress=cancel)
+
+
+def test_blockwise_local_fsc_checks_the_mask_and_refuses_the_gpu(no_room):
+    pair = phantom_pair((32, 32, 32), sigma=1.5, noise=0.4, seed=9, dtype=np.float32)
+    lazy = [da.from_array(h, chunks=16) for h in (pair.half1, pair.half2)]
+    with pytest.raises(ValueError, match=r"mask values must lie in \[0, 1\]"):
+        local_fsc(*lazy, box=16, mask=np.full(pair.half1.shape, 255, np.uint8))
+    with pytest.raises(ValueError, match=r"mask values must be finite and lie in \[0, 1\]"):
+        local_fsc(*lazy, box=16, mask=da.full(pair.half1.shape, 2.0, chunks=16))
+    with pytest.raises(ValueError, match="gpu"):
+        local_fsc(*lazy, box=16, device="gpu")

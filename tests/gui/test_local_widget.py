@@ -1,5 +1,6 @@
 """The "Local resolution" dock widget: map layer, histogram, colour bar, click-to-inspect, clean-up."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -326,3 +327,11 @@ def test_lazy_half_maps_too_large_for_memory_give_a_zarr_backed_map(make_napari_
     low, high = layer.contrast_limits
     assert expected.values.min() <= low < high <= expected.values.max()
     assert all(isinstance(viewer.layers[f"half {n}"].data, da.Array) for n in (1, 2))
+    from napari_resolution.gui.widgets.local import _SESSION_FOLDER
+
+    folder = Path(_SESSION_FOLDER[0].name)
+    first = sorted(folder.glob("*.zarr"))
+    _run(widget, wait_idle)  # a re-run: the layer shows the new map, the replaced one is removed
+    maps = sorted(folder.glob("*.zarr"))
+    assert len(maps) == len(first) and maps != first
+    np.testing.assert_allclose(viewer.layers["half 1 local resolution"].data[...], expected.map, rtol=1e-5)

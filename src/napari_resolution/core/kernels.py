@@ -96,9 +96,10 @@ class _KernelRunner:
 
     def threads(self) -> int:
         """numba's thread count; asking for it starts the pool, so the wait policy is set first."""
-        with self._lock:
-            self._before_pool_starts()
-            return numba.get_num_threads()
+        if not self._entered:
+            with self._lock:
+                self._before_pool_starts()
+        return numba.get_num_threads()
 
     def _before_pool_starts(self) -> None:
         if not self._entered:

@@ -228,7 +228,8 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         from .local_stream import streamed_local_fsc
 
         return _warned(streamed_local_fsc(half1, half2, box=box, step=step, threshold=threshold, mask=mask,
-                                          pixel_size=pixel_size, window=window, out=out, progress=progress))
+                                          pixel_size=pixel_size, window=window, device=device, out=out,
+                                          progress=progress))
     half1, half2, mask = (np.asarray(a) if is_lazy(a) else a for a in (half1, half2, mask))
     shape = _check_inputs(half1, half2, mask, window, progress)
     if out is not None and tuple(out.shape) != shape:

@@ -10,8 +10,9 @@ computation. The blocks run on the current dask scheduler: the workers of a
 ``distributed`` cluster when a client is active, else local threads. The map
 is then made slab by slab, by the same interpolation, into ``out`` (a zarr
 array or a memory-mapped file) or a new array, and its statistics are
-gathered in two passes (percentiles from a histogram of 65,550 bins: within
-1/65,550 of the map's range). There is no global FSC (it needs the whole
+gathered in two passes (percentiles interpolated in a histogram of 65,550
+bins: within a bin, 1/65,550 of the map's range, where the map's values are
+dense; across a gap between values they can differ from numpy's). There is no global FSC (it needs the whole
 inputs at once), so ``box`` must be given.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import is_lazy, resolve_device
 from .frequency import shell_geometry
 from .local import (
     HISTOGRAM_BINS,
@@ -39,7 +41,7 @@ from .local import (
 from .scheduling import compute_blocks
 from .spectral import compute_path
 from .thresholds import parse_threshold
-from .validation import check_int, check_progress, shown, working_dtype
+from .validation import check_int, check_mask, check_progress, shown, working_dtype
 
 __all__ = ["streamed_local_fsc"]
 
@@ -51,8 +53,10 @@ SLAB_BYTES = 64 * 2**20
 FINE_BINS = HISTOGRAM_BINS * 1311
 
 
-def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, window, out, progress):
+def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, window, device, out, progress):
     """:func:`~.local.local_fsc` of lazy inputs, block by block (same parameters; ``out``: where the map goes).
+
+    The blocks compute on the CPU: ``device="gpu"`` is refused.
 
     Returns
     -------
@@ -61,6 +65,9 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
         ``parameters["streamed"]`` True.
     """
     shape = _checked_shape(half1, half2, mask, window, progress, out)
+    if resolve_device(device) is not np:
+        raise ValueError("device='gpu' computes in memory: lazy inputs computed block by block (out given, or "
+                         "inputs larger than memory) compute on the CPU")
     if box is None:
         raise ValueError("box must be given when lazy inputs are computed block by block (out given, or inputs "
                          "larger than memory): the default box comes from the global FSC, which needs the whole "
@@ -72,16 +79,15 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
     criterion, _ = parse_threshold(threshold)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
     grid = grid_centres(shape, box, step)
-    inside = np.ones(len(grid), bool) if mask is None else _mask_at(mask, grid) > 0.5
+    inside = np.ones(len(grid), bool) if mask is None else _mask_at(mask, grid, shape) > 0.5
     centres = centres_inside(grid, inside)
     sums = _blockwise_sums(half1, half2, inside, box, step, window, geometry, progress)
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = np.empty(shape, np.float32) if out is None else out
-    covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask)
+    covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask,
+                         _share(progress, 0.9, 0.07))
     notes = map_warnings(box, None, len(values), covered)
-    statistics = _streamed_statistics(local_map)
-    if progress is not None:
-        progress(1.0)
+    statistics = _streamed_statistics(local_map, _share(progress, 0.97, 0.03))
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
@@ -110,12 +116,21 @@ def _checked_shape(half1, half2, mask, window, progress, out) -> tuple:
     return shape
 
 
-def _mask_at(mask, centres) -> np.ndarray:
-    """Values of a lazy ``mask`` at ``centres`` (pixel indices, first axis sorted), read a plane at a time."""
+def _mask_at(mask, centres, shape) -> np.ndarray:
+    """Values of ``mask`` at ``centres`` (pixel indices, first axis sorted), a lazy mask read a plane at a time.
+
+    An in-memory mask is checked whole (:func:`~.validation.check_mask`); a lazy one where it is read: finite,
+    in [0, 1] (ValueError naming it).
+    """
+    if not is_lazy(mask):
+        check_mask(mask, shape)
     values = np.empty(len(centres), np.float64)
     for plane in np.unique(centres[:, 0]):
         chosen = centres[:, 0] == plane
         values[chosen] = np.asarray(mask[int(plane)])[tuple(centres[chosen, 1:].T)]
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+        raise ValueError(f"mask values must be finite and lie in [0, 1], got [{values.min():g}, {values.max():g}] "
+                         "at the box centres")
     return values
 
 
@@ -149,7 +164,8 @@ def _blockwise_sums(half1, half2, inside, box: int, step: int, window: str, geom
 
 def _block_edges(n: int, box: int, step: int, ndim: int) -> np.ndarray:
     """Block edges along an axis of ``n`` pixels: every multiple of ``step`` near :data:`BLOCK_BYTES`
-    (one half's float32 block, grown by a box), and no block shorter than a box (each holds a grid centre)."""
+    (one half's float32 block, grown by a box), and no block shorter than a box (a block may hold no grid
+    centre when the step is longer than the block: it then computes nothing)."""
     side = int((BLOCK_BYTES / 4) ** (1 / ndim)) - box
     side = max(box, side - side % step)
     edges = list(range(0, n, side)) + [n]
@@ -181,8 +197,16 @@ def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, w
     return sums
 
 
-def _write_map(local_map, values, centres, shape, reference: float, mask):
-    """Fill ``local_map`` slab by slab by the in-memory interpolation; the mask's covered fraction (None without)."""
+def _share(progress, done: float, share: float):
+    """A progress callback for a part of the run that starts at ``done`` and takes ``share`` (None: None)."""
+    return None if progress is None else lambda fraction: progress(done + share * fraction)
+
+
+def _write_map(local_map, values, centres, shape, reference: float, mask, progress):
+    """Fill ``local_map`` slab by slab by the in-memory interpolation; the mask's covered fraction (None without).
+
+    ``progress`` is called with the fraction of rows written (raising in it stops the writing).
+    """
     covered = 0
     rows_per_slab = max(1, SLAB_BYTES // (int(np.prod(shape[1:])) * 4))
     for first in range(0, shape[0], rows_per_slab):
@@ -190,11 +214,24 @@ def _write_map(local_map, values, centres, shape, reference: float, mask):
         inside = None if mask is None else np.asarray(mask[rows]) > 0.5
         covered += 0 if inside is None else int(inside.sum())
         local_map[rows] = merged_map(values, centres, shape, reference, inside, np.float32, rows=rows)
+        if progress is not None:
+            progress(rows.stop / shape[0])
     return None if mask is None else covered / float(np.prod(shape))
 
 
-def _streamed_statistics(local_map) -> dict:
-    """:func:`~.local.map_statistics` in two passes over slabs of the map; percentiles from a fine histogram."""
+def _streamed_statistics(local_map, progress) -> dict:
+    """:func:`~.local.map_statistics` in two passes over slabs of the map; percentiles from a fine histogram.
+
+    ``progress`` is called with 0.5 after the first pass and 1 at the end.
+    """
+    statistics = _two_pass_statistics(local_map, progress)
+    if progress is not None:
+        progress(1.0)
+    return statistics
+
+
+def _two_pass_statistics(local_map, progress) -> dict:
+    """The statistics of :func:`_streamed_statistics` (progress called once, between the passes)."""
     count, total, low, high = 0, 0.0, np.inf, -np.inf
     for finite in _finite_slabs(local_map):
         count += finite.size
@@ -204,6 +241,8 @@ def _streamed_statistics(local_map) -> dict:
         return statistics_dict(None, None, [], [])
     if not spread_out(low, high):
         return statistics_dict([low] * len(PERCENTILES), total / count, [count], [low, high])
+    if progress is not None:
+        progress(0.5)
     fine = np.zeros(FINE_BINS, np.int64)
     for finite in _finite_slabs(local_map):
         fine += np.histogram(finite, bins=FINE_BINS, range=(low, high))[0]

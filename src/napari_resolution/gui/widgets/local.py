@@ -19,6 +19,8 @@ dask graph that would recompute on every slice change).
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import tempfile
 import uuid
 import warnings
@@ -55,14 +57,24 @@ NOISE_LEVEL = "level (std)"
 _SESSION_FOLDER: list = []  # the temporary folder of the zarr maps, made on first need, removed at exit
 
 
-def session_zarr_map(shape, pixel_size, unit: str):
-    """A new zarr map in this session's temporary folder (removed when Python exits)."""
+@dataclasses.dataclass(frozen=True)
+class ZarrMapWanted:
+    """What :meth:`LocalResolutionWidget.parameters` asks for instead of ``out``: a zarr map of this shape,
+    made by :meth:`~LocalResolutionWidget.compute` (in the run, so that a run that fails leaves none)."""
+
+    shape: tuple
+    pixel_size: object
+    unit: str
+
+
+def session_zarr_map(wanted: ZarrMapWanted) -> tuple:
+    """A new zarr map in this session's temporary folder (removed when Python exits), and its path."""
     from ... import io
 
     if not _SESSION_FOLDER:
         _SESSION_FOLDER.append(tempfile.TemporaryDirectory(prefix="napari-resolution-maps-"))
     path = Path(_SESSION_FOLDER[0].name) / f"local-resolution-{uuid.uuid4().hex[:8]}.zarr"
-    return io.new_zarr_map(path, shape, pixel_size, unit)
+    return io.new_zarr_map(path, wanted.shape, wanted.pixel_size, wanted.unit), path
 
 
 def reversed_turbo() -> Colormap:
@@ -125,6 +137,7 @@ class LocalResolutionWidget(EstimatorWidget):
     def __init__(self, napari_viewer):
         #: The map layer the shown result is drawn in (clicks on it inspect a box).
         self.map_layer = None
+        self._stores = []  # (folder, array) of the zarr maps this widget made (lazy inputs too large for memory)
         self._box_line = None  # the inspected box's line under the summary
         self._inspected = None  # data position of the inspected box
         self._followed: list = []  # layers whose mouse and display events we listen to
@@ -229,19 +242,32 @@ class LocalResolutionWidget(EstimatorWidget):
                 "out": self._map_store(halves, common), **common}
 
     def _map_store(self, halves: dict, common: dict):
-        """A zarr map for lazy half-maps too large for memory (computed block by block), else None."""
+        """A zarr map wanted for lazy half-maps too large for memory (computed block by block), else None."""
         lazy = [array for array in (*halves.values(), common["mask"]) if is_lazy(array)]
         if not lazy or fits_in_memory(lazy):
             return None
-        return session_zarr_map(halves["half1"].shape, common["pixel_size"], self.unit.value)
+        return ZarrMapWanted(tuple(halves["half1"].shape), common["pixel_size"], self.unit.value)
 
     def compute(self, parameters: dict, progress):
         """:func:`~napari_resolution.core.local.local_fsc` of the half-maps, or
-        :func:`~napari_resolution.core.single_map.local_resolution` of the map."""
+        :func:`~napari_resolution.core.single_map.local_resolution` of the map; a wanted zarr map is made
+        here and removed again if the run fails."""
         estimate = local_resolution if "volume" in parameters else local_fsc
-        with warnings.catch_warnings():  # the result carries them; they are shown as notifications
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return estimate(**parameters, progress=progress)
+        store = None
+        if isinstance(parameters.get("out"), ZarrMapWanted):
+            out, store = session_zarr_map(parameters["out"])
+            parameters = {**parameters, "out": out}
+        try:
+            with warnings.catch_warnings():  # the result carries them; they are shown as notifications
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = estimate(**parameters, progress=progress)
+        except BaseException:
+            if store is not None:
+                shutil.rmtree(store, ignore_errors=True)
+            raise
+        if store is not None:
+            self._stores.append((store, parameters["out"]))
+        return result
 
     # ----------------------------------------------------------------- result
     def summary(self, result) -> str:
@@ -266,6 +292,7 @@ class LocalResolutionWidget(EstimatorWidget):
                                     metadata=metadata, colormap=reversed_turbo(), contrast_limits=limits,
                                     **_LAYER_STYLE)
         layer.contrast_limits = limits  # a new map, new limits (the rest of the display is the user's)
+        self._drop_replaced_stores(result.map if lazy else None)
         self._follow(layer)
         self.map_layer = layer
         self._update_colour_bar()
@@ -277,6 +304,12 @@ class LocalResolutionWidget(EstimatorWidget):
             self.inspect(self._inspected)
         else:
             self.box_panel.setVisible(False)
+
+    def _drop_replaced_stores(self, shown_map) -> None:
+        """Remove this widget's zarr maps that no layer shows any more (all but ``shown_map``'s)."""
+        for made in [made for made in self._stores if made[1] is not shown_map]:
+            shutil.rmtree(made[0], ignore_errors=True)
+            self._stores.remove(made)
 
     def _follow(self, layer) -> None:
         """Listen to clicks on ``layer`` and to its display changes (once per layer; undone on close)."""
