@@ -535,7 +535,7 @@ def _add_local_command(commands) -> None:
         "local-fsc", help="local resolution map of two half-maps (block-wise FSC)",
         description="Local resolution map of two 3-D half-maps or 2-D images: the FSC of small windowed boxes, "
                     "merged into a map of the inputs' shape (full period, pixel-size units).")
-    local.add_argument("a", metavar="H1", help="first half-map or image (.mrc .map .rec .tif .npy)")
+    local.add_argument("a", metavar="H1", help="first half-map or image (.mrc .map .rec .tif .npy, or a .zarr array)")
     local.add_argument("b", metavar="H2", help="second half-map or image")
     local.add_argument("--out", required=True,
                        help="the map: .mrc (voxel size and origin of H1; 0 outside the mask), .tif / .npy (NaN), "
