@@ -40,9 +40,9 @@ import numpy as np
 import psutil
 import zarr
 from bench_fsc import interleaved_times
-from distributed import Client, LocalCluster
 
 from napari_resolution import io, local_fsc
+from napari_resolution.batch import cluster_client
 from napari_resolution.cli import main
 from napari_resolution.core.simulate import phantom_pair
 
@@ -72,12 +72,11 @@ def batch(pairs: Path, out: Path, *options: str):
 
 def batch_serial_vs_cluster(size: int = 128) -> None:
     """Print the wall times of the batch of 16 FSC pairs of ``size``³: serial, on 2 new workers, on 2 warm ones."""
-    with tempfile.TemporaryDirectory() as folder, \
-            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0",
-                         env={"NUMBA_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // 2))}) as cluster:
+    with tempfile.TemporaryDirectory() as folder, cluster(2) as client:
+        running = client.cluster
         folder = Path(folder)
         pairs = write_pairs(folder, size)
-        warm = batch(pairs, folder / "warm", "--scheduler", cluster.scheduler_address)
+        warm = batch(pairs, folder / "warm", "--scheduler", running.scheduler_address)
         print(f"batch of {PAIRS} FSC pairs {size}^3 float32, {os.cpu_count()} cores; wall seconds, best of 3, "
               f"interleaved; speed-up = serial / time")
         print(f"{'outputs':12s} {'serial':>8s} {'--workers 2':>12s} {'speed-up':>9s} {'warm 2 workers':>15s} "
@@ -87,7 +86,7 @@ def batch_serial_vs_cluster(size: int = 128) -> None:
         for label, options in (("JSON", ()), ("JSON + PNG", ("--plot",))):
             serial, cold, steady = (min(times) for times in interleaved_times(
                 [batch(pairs, folder / "serial", *options), batch(pairs, folder / "new", "--workers", "2", *options),
-                 batch(pairs, folder / "warm", "--scheduler", cluster.scheduler_address, *options)], repeats=3))
+                 batch(pairs, folder / "warm", "--scheduler", running.scheduler_address, *options)], repeats=3))
             print(f"{label:12s} {serial:8.2f} {cold:12.2f} {serial / cold:8.2f}x {steady:15.2f} "
                   f"{serial / steady:8.2f}x")
 
@@ -104,10 +103,9 @@ def write_zarr_pair(folder: Path, size: int) -> list[Path]:
 
 
 def cluster(workers: int):
-    """A LocalCluster of ``workers`` processes of one thread, their kernels sharing the cores (as ``--workers``)."""
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                        env={"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads})
+    """A client of a LocalCluster of ``workers`` processes of one thread, their kernels sharing the cores: the
+    CLI's ``--workers`` (:func:`~napari_resolution.batch.cluster_client`)."""
+    return cluster_client(workers, None)
 
 
 def local_map(paths, out: Path, box: int, step: int):
@@ -150,7 +148,7 @@ def local_fsc_on_workers(size: int, box: int = 32, step: int = 8) -> None:
         small = write_zarr_pair(folder / "small", 64)
         times = {}
         for workers in (1, 2):
-            with cluster(workers) as running, Client(running):
+            with cluster(workers):
                 local_map(small, folder / "warm.zarr", box, step)()  # the workers load the kernels once
                 times[workers] = min(interleaved_times([local_map(paths, folder / "map.zarr", box, step)], 2)[0])
         print(f"local FSC {size}^3 zarr pair -> zarr map, box {box}, step {step}, {os.cpu_count()} cores: "
@@ -162,7 +160,7 @@ def local_fsc_memory(size: int, box: int = 32, step: int = 8) -> None:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         paths = write_zarr_pair(folder, size)
-        with cluster(2) as running, Client(running) as client:
+        with cluster(2) as client:
             local_map(write_zarr_pair(folder / "small", 64), folder / "warm.zarr", box, step)()
             pids = client.run(os.getpid).values()
             start = time.perf_counter()

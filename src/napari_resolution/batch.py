@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import io
 from .cli import run_job
+from .core.scheduling import worker_spawn_config
 from .core.validation import renamed
 
 __all__ = ["SUMMARY_NAME", "Task", "cluster_client", "run_batch", "run_task"]
@@ -308,7 +309,8 @@ def _row_of(future, task: Task) -> dict:
 def cluster_client(workers: int | None, address: str | None):
     """A dask client of a new LocalCluster of ``workers`` processes, or of the cluster at ``address``.
 
-    Closed on exit, the client before the cluster it started.
+    Closed on exit, the client before the cluster it started. Its workers start without the nannies'
+    ``MALLOC_TRIM_THRESHOLD_`` (:func:`~.core.scheduling.worker_spawn_config`).
     """
     try:
         from distributed import Client, LocalCluster
@@ -319,9 +321,12 @@ def cluster_client(workers: int | None, address: str | None):
         with Client(address) as client:
             yield client
         return
+    import dask
+
     threads = max(1, (os.cpu_count() or 1) // workers)  # the kernels of all workers share the cores
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}) as cluster, \
+    with dask.config.set(worker_spawn_config()), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}) as cluster, \
             Client(cluster) as client:
         yield client
 

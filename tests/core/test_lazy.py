@@ -1,5 +1,6 @@
 """Lazy inputs (dask arrays): every whole-array estimator reads them once and gives the numpy answer."""
 
+import os
 import warnings
 
 import numpy as np
@@ -195,3 +196,16 @@ def test_blockwise_local_fsc_checks_the_mask_and_refuses_the_gpu(no_room):
         local_fsc(*lazy, box=16, mask=da.full(pair.half1.shape, 2.0, chunks=16))
     with pytest.raises(ValueError, match="gpu"):
         local_fsc(*lazy, box=16, device="gpu")
+
+
+def test_cli_clusters_start_workers_without_the_malloc_trim_setting(monkeypatch):
+    """distributed's nannies set MALLOC_TRIM_THRESHOLD_, which made the kernels page-fault (1.6x slower)."""
+    pytest.importorskip("distributed")
+    from napari_resolution.batch import cluster_client
+
+    # a nanny also sets it in the process that makes it (an earlier test's cluster did): start clean
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+
+    with cluster_client(1, None) as client:
+        environment = next(iter(client.run(lambda: dict(os.environ)).values()))
+    assert "MALLOC_TRIM_THRESHOLD_" not in environment and environment["OMP_NUM_THREADS"] == str(os.cpu_count())
