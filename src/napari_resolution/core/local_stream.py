@@ -12,8 +12,8 @@ is then made slab by slab, by the same interpolation, into ``out`` (a zarr
 array or a memory-mapped file) or a new array, and its statistics are
 gathered in two passes (percentiles interpolated in a histogram of 65,550
 bins: within a bin, 1/65,550 of the map's range, where the map's values are
-dense; across a gap between values they can differ from numpy's). There is no global FSC (it needs the whole
-inputs at once), so ``box`` must be given.
+dense; across a gap between values they can differ from numpy's). There is
+no global FSC (it needs the whole inputs at once), so ``box`` must be given.
 """
 
 from __future__ import annotations
