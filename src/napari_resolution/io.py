@@ -188,9 +188,7 @@ def _mrc_mapped(path: Path) -> LoadedImage:
             data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape)
     except _BadFile as err:
         raise ValueError(f"{path}: {err}") from None
-    sizes = ((1.0,) * data.ndim + (float(voxel.z), float(voxel.y), float(voxel.x)))[-data.ndim:]
-    known = _positive(sizes)
-    return LoadedImage(data, sizes if known else None, "Å" if known else "", "QZYX"[-data.ndim:])
+    return _mrc_image(data, (float(voxel.z), float(voxel.y), float(voxel.x)))
 
 
 class _MappedFile:
@@ -253,8 +251,12 @@ def _positive(sizes) -> bool:
 
 def _read_mrc(path: Path) -> LoadedImage:
     _check_mrc_header(_head(path, 1024))
-    data, sizes = _mrc_contents(path)
-    sizes = ((1.0,) * data.ndim + sizes)[-data.ndim:]  # a volume stack's first axis is not spatial
+    return _mrc_image(*_mrc_contents(path))
+
+
+def _mrc_image(data: np.ndarray, voxel: tuple) -> LoadedImage:
+    """An MRC file's ``data`` with its ``(Z, Y, X)`` voxel size (Å; None unless all positive)."""
+    sizes = ((1.0,) * data.ndim + voxel)[-data.ndim:]  # a volume stack's first axis is not spatial
     known = _positive(sizes)
     return LoadedImage(data, sizes if known else None, "Å" if known else "", "QZYX"[-data.ndim:])
 
