@@ -54,68 +54,65 @@ def worker_spawn_config() -> dict:
     return {f"distributed.nanny.pre-spawn-environ.{name}": None for name in SLOW_WORKER_ENVIRONMENT}
 
 
-def compute_blocks(array, progress=None, done=0.0, share=1.0) -> np.ndarray:
+def compute_blocks(array, progress=None, share=1.0) -> np.ndarray:
     """``array`` (a dask array) computed into memory, its blocks reported as they finish.
 
     Parameters
     ----------
     array : dask array
     progress : callable, optional
-        Called with ``done + share * (blocks finished / blocks)``; raising in
-        it cancels the blocks not yet computed and propagates.
-    done, share : float
-        Where this computation starts in the caller's progress, and how much
-        of it it takes.
+        Called with ``share * (blocks finished / blocks)``; raising in it
+        cancels the blocks not yet computed and propagates.
+    share : float
+        The part of the caller's progress this computation takes (from 0).
 
     Returns
     -------
     ndarray, ``array``'s shape and dtype
     """
     blocks = array.to_delayed()
+    indices = list(np.ndindex(blocks.shape))
+    report = None if progress is None else lambda finished: progress(share * finished / len(indices))
+    ordered = [blocks[index] for index in indices]
     client = active_client()
-    if client is None:
-        computed = _compute_here(blocks, progress, done, share)
-    else:
-        computed = _compute_on(client, blocks, progress, done, share)
-    return _assembled(array, computed)
+    computed = _compute_here(ordered, report) if client is None else _compute_on(client, ordered, report)
+    return _assembled(array, dict(zip(indices, computed)))
 
 
-def _compute_here(blocks, progress, done: float, share: float) -> dict:
-    """The blocks computed by dask's local scheduler; block index -> ndarray."""
+def _compute_here(blocks: list, report) -> list:
+    """The ``blocks`` (delayed) computed by dask's local scheduler, in order; ``report(n finished)``."""
     import dask
     from dask.callbacks import Callback
 
-    indices = list(np.ndindex(blocks.shape))
-    keys = {blocks[index].key for index in indices}
+    keys = {block.key for block in blocks}
     finished = []
 
     def count(key, *_):
         if key in keys:
             finished.append(key)
-            if progress is not None:
-                progress(done + share * len(finished) / len(keys))
+            if report is not None:
+                report(len(finished))
 
     with Callback(posttask=count):
-        results = dask.compute(*[blocks[index] for index in indices])
-    return dict(zip(indices, results))
+        return list(dask.compute(*blocks))
 
 
-def _compute_on(client, blocks, progress, done: float, share: float) -> dict:
-    """The blocks computed on ``client``'s cluster, one future each; block index -> ndarray."""
+def _compute_on(client, blocks: list, report) -> list:
+    """The ``blocks`` (delayed) computed on ``client``'s cluster, one future each, in order;
+    ``report(n finished)`` as they complete."""
     from distributed import as_completed
 
-    indices = list(np.ndindex(blocks.shape))
-    futures = dict(zip(client.compute([blocks[index] for index in indices]), indices))  # one graph, sent once
+    futures = client.compute(blocks)  # one graph, sent once
     results = {}
     try:
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(done + share * len(results) / len(futures))
+            results[future.key] = future.result()  # a failed block raises here, at once
+            if report is not None:
+                report(len(results))
+        return [results[future.key] for future in futures]
     except BaseException:  # a failed block, or the caller cancelling through progress: stop the others
-        client.cancel(list(futures))
+        client.cancel(futures)
         raise
-    return results
 
 
 def _assembled(array, computed: dict) -> np.ndarray:
