@@ -9,7 +9,7 @@ import pytest
 from scipy import signal
 
 from napari_resolution import blink_psf
-from napari_resolution.core.blink import BlinkPSFResult, autocorrelation_model
+from napari_resolution.core.blink import BlinkChannelsResult, BlinkPSFResult, autocorrelation_model
 from napari_resolution.core.figures import Plot
 from napari_resolution.core.simulate import bead_field, blinking_movie
 
@@ -123,7 +123,7 @@ def test_two_channels_with_different_pixel_sizes():
     first = _sim((3000, 64, 64), sigma=130.0, pixel_size=100.0, seed=7)
     second = _sim((3000, 48, 56), sigma=(160.0, 120.0), theta=60.0, pixel_size=(110.0, 105.0), seed=8)
     results = _quiet([first.movie, second.movie], pixel_size=[100.0, (110.0, 105.0)])
-    assert isinstance(results, list) and len(results) == 2
+    assert isinstance(results, BlinkChannelsResult) and len(results) == 2
     _assert_psf(results[0], first.truth)
     _assert_psf(results[1], second.truth)
     assert results[1].pixel_size == (110.0, 105.0)

@@ -16,13 +16,15 @@ from napari_resolution import (
     PointMTFResult,
     decorrelation,
     fourier_correlation,
+    io,
     mtf_edge,
     mtf_point,
     phantom_pair,
     phase_randomized_fsc,
 )
 from napari_resolution.core import kernels
-from napari_resolution.core.blink import BlinkPSFResult, blink_psf
+from napari_resolution.core import results as results_module
+from napari_resolution.core.blink import BlinkChannelsResult, BlinkPSFResult, blink_psf
 from napari_resolution.core.figures import Curve, Marker, Plot
 from napari_resolution.core.local import LocalResolutionResult, local_fsc
 from napari_resolution.core.masks import spherical_mask
@@ -91,6 +93,10 @@ def _build(name):
         return local_resolution(half1, noise=0.3, pixel_size=0.5)
     if name == "blink_psf":
         return blink_psf(blinking_movie((1500, 32, 32), sigma=1.5, n_emitters=400, seed=0).movie, pixel_size=0.1)
+    if name == "blink_channels":
+        movies = [blinking_movie(shape, sigma=1.5, n_emitters=400, seed=seed).movie
+                  for seed, shape in enumerate([(1500, 32, 32), (1500, 40, 36)])]
+        return blink_psf(movies, pixel_size=[0.1, (0.12, 0.11)])
     if name == "tomography":
         simulated = tomography_sinogram(48, phantom="random", dose=300, seed=1)
         return tomography_frc(simulated.sinogram, simulated.theta, pixel_size=0.5)
@@ -109,6 +115,7 @@ KINDS = {
     "local_fsc": (LocalResolutionResult, 3),
     "single_map": (SingleMapResult, 2),
     "blink_psf": (BlinkPSFResult, 2),
+    "blink_channels": (BlinkChannelsResult, 2),
     "tomography": (TomographyResult, 2),
 }
 NAMES = list(KINDS)
@@ -174,6 +181,83 @@ def test_shared_fields(results, name):
     assert all(type(p) is float for p in result.pixel_size)
 
 
+#: name -> the main number a result's headline() must report.
+HEADLINES = {
+    "frc": lambda r: r.resolution, "fsc": lambda r: r.resolution, "phase_randomized": lambda r: r.resolution,
+    "decorrelation": lambda r: r.resolution, "decorrelation_stack": lambda r: r.median,
+    "edge_mtf": lambda r: r.resolution_50, "point_mtf": lambda r: r.resolution_50,
+    "local_fsc": lambda r: r.statistics["median"], "single_map": lambda r: r.statistics["median"],
+    "blink_psf": lambda r: r.fwhm, "blink_channels": lambda r: r.channels[0].fwhm,
+    "tomography": lambda r: r.resolution,
+}
+
+
+def _result_classes(base=results_module.Result):
+    """Every subclass of ``base`` the package defines, at any depth."""
+    found = []
+    for kind in base.__subclasses__():
+        if kind.__module__.startswith("napari_resolution"):
+            found.append(kind)
+        found.extend(_result_classes(kind))
+    return found
+
+
+def test_protocol_fields_are_declared_once():
+    shared = {field.name for field in dataclasses.fields(results_module.Result)}
+    assert shared == {"status", "pixel_size", "warnings", "parameters"}
+    classes = _result_classes()
+    assert len(classes) >= len({kind for kind, _ in KINDS.values()})
+    for kind in classes:
+        assert not shared & set(kind.__dict__.get("__annotations__", {})), kind.__name__
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_result_records_its_compute_path(results, name):
+    assert results[name].parameters["path"] in ("numba", "numpy", "cupy", "skimage")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_headline_is_the_main_number(results, name):
+    result = results[name]
+    quantity, value = result.headline()
+    assert isinstance(quantity, str) and quantity
+    assert value == HEADLINES[name](result) and np.isfinite(value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_columns_are_one_table(results, name, tmp_path):
+    columns = results[name].columns()
+    lengths = {len(np.asarray(values)) for values in columns.values()}
+    assert len(columns) >= 2 and len(lengths) == 1 and lengths.pop() > 1
+    assert all(np.asarray(values).ndim == 1 for values in columns.values())
+    io.write_csv(tmp_path / "table.csv", columns)
+    rows = (tmp_path / "table.csv").read_text().splitlines()
+    assert rows[0].split(",") == list(columns)
+
+
+def test_specific_columns(results):
+    fsc = results["fsc"]
+    assert np.array_equal(fsc.columns()["correlation"], fsc.correlation)
+    assert list(fsc.columns(view="ssnr")) == ["frequency_cycles_per_pixel", "ssnr", "ssnr_threshold"]
+    assert "SSNR crossing" in fsc.summary("Å", view="ssnr")
+    with pytest.raises(ValueError, match="view must be one of"):
+        fsc.columns(view="ssrn")
+    assert np.array_equal(results["phase_randomized"].columns()["corrected"], results["phase_randomized"].corrected)
+    assert np.array_equal(results["tomography"].columns()["correlation"], results["tomography"].correlation.correlation)
+    histogram = results["local_fsc"].columns()
+    assert histogram["voxels"].sum() == np.isfinite(results["local_fsc"].map).sum()
+    channels = results["blink_channels"].columns()
+    assert set(channels) == {"channel1_radius", "channel1_psf", "channel2_radius", "channel2_psf"}
+
+
+def test_channels_collect_the_channels(results):
+    channels, first = results["blink_channels"], results["blink_channels"][0]
+    assert len(channels) == 2 and list(channels) == list(channels.channels)
+    assert channels.summary("nm").startswith(f"channel 1: {first.summary('nm')} | channel 2: ")
+    assert all(note.startswith("channel ") for note in channels.warnings)
+    assert len(channels.plots("nm")) == 2 * len(first.plots("nm"))
+
+
 def test_pixel_sizes_are_those_given(results):
     assert results["frc"].pixel_size == (0.5, 0.5)
     assert results["fsc"].pixel_size == (1.2, 1.0, 1.0)
@@ -185,6 +269,8 @@ def test_pixel_sizes_are_those_given(results):
     assert results["local_fsc"].pixel_size == (1.2, 1.0, 1.0)
     assert results["single_map"].pixel_size == (0.5, 0.5)
     assert results["blink_psf"].pixel_size == (0.1, 0.1)
+    assert results["blink_channels"].pixel_size == (0.1, 0.1)  # the first channel's
+    assert results["blink_channels"][1].pixel_size == (0.12, 0.11)
     assert results["tomography"].pixel_size == (0.5, 0.5)
 
 

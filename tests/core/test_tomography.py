@@ -163,7 +163,7 @@ def test_result_protocol_and_options(random_64):
     result = tomography_frc(random_64.sinogram, random_64.theta, pixel_size=0.5, threshold="one-bit",
                             ring_thickness=2, progress=seen.append)
     assert result.criterion == "one-bit" and result.parameters["frc"]["ring_thickness"] == 2
-    assert result.pixel_size == (0.5, 0.5) and result.parameters["backend"] in ("numba", "numpy")
+    assert result.pixel_size == (0.5, 0.5) and result.parameters["path"] in ("numba", "numpy")
     assert result.parameters["n_angles"] == (101, 101) and seen[-1] == 1.0 and seen == sorted(seen)
     assert result.summary("nm").endswith(f"status {result.status}") and "even/odd split" in result.summary()
     (plot,) = result.plots("nm")
@@ -276,7 +276,7 @@ def test_cpu_device_equals_the_default_and_gpu_needs_cupy(random_64):
 def test_gpu_path_agrees_with_the_cpu(random_64):
     cpu = tomography_frc(random_64.sinogram, random_64.theta)
     gpu = tomography_frc(random_64.sinogram, random_64.theta, device="gpu")
-    assert gpu.parameters["backend"] == "cupy"
+    assert gpu.parameters["path"] == "cupy"
     peak = np.abs(cpu.reconstructions[0]).max()
     np.testing.assert_allclose(gpu.reconstructions[0], cpu.reconstructions[0], atol=1e-5 * peak)
     assert gpu.crossing == pytest.approx(cpu.crossing, rel=1e-3)

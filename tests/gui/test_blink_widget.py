@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from napari_resolution import blink_psf, io
+from napari_resolution.core.blink import BlinkChannelsResult
 from napari_resolution.core.simulate import blinking_movie
 from napari_resolution.gui.widgets import blink as blink_widget
 from napari_resolution.gui.widgets.blink import BlinkPSFWidget
@@ -83,7 +84,7 @@ def test_two_channels_each_with_its_pixel_size(make_napari_viewer, wait_idle, gr
     assert picker.value is viewer.layers["red"] and field.value == "110"
     assert widget.remove_channel_button.enabled
     _run(widget, wait_idle)
-    assert isinstance(widget.result, list) and len(widget.results) == 2
+    assert isinstance(widget.result, BlinkChannelsResult) and len(widget.results) == 2
     assert widget.results[1].pixel_size == (110.0, 110.0)
     assert widget.results[1].sigma == pytest.approx(140.0, rel=0.03)
     assert widget.table.rowCount() == 2 and "red blink PSF" in viewer.layers

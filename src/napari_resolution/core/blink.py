@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import mmap
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -51,11 +51,11 @@ from scipy import interpolate, optimize
 from .backend import irfftn, resolve_device, rfftn, to_device, to_host
 from .figures import COLORS, Curve, Plot
 from .frequency import normalize_pixel_size
-from .results import Result, result_dataclass
+from .results import STATUSES, Result, result_dataclass
 from .spectral import compute_path
 from .validation import check_int, check_progress, shown, working_dtype
 
-__all__ = ["BlinkPSFResult", "autocorrelation_model", "blink_psf"]
+__all__ = ["BlinkChannelsResult", "BlinkPSFResult", "autocorrelation_model", "blink_psf"]
 
 EXCLUDE_CENTER = ("pixel", "cross")
 #: Pixels per chunk of frames (8 MiB of float32): a 256² movie streams 32 frames at a time.
@@ -164,16 +164,19 @@ class BlinkPSFResult(Result):
     on_time: float | None
     on_time_error: float | None
     frames: int
-    status: str
-    pixel_size: tuple
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
 
     @property
     def on_time_ms(self) -> float | None:
         """The on-time in ms (needs ``exposure_ms``, the time per frame)."""
         exposure = self.parameters.get("exposure_ms")
         return None if exposure is None or self.on_time is None else self.on_time * exposure
+
+    HEADLINE = ("fwhm", "PSF FWHM")
+
+    def columns(self) -> dict:
+        """The PSF's radial profile (mean over angles): radius (``pixel_size`` units) and PSF value."""
+        profile = self._radial_plot("").curves[0]
+        return {"radius": profile.x, "psf": profile.y}
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: σ (σx, σy, θ), FWHM, on-time, frames, status."""
@@ -258,6 +261,68 @@ class BlinkPSFResult(Result):
                     pixel_size=self.pixel_size[-1])
 
 
+@result_dataclass
+class BlinkChannelsResult(Result):
+    """The blink PSFs of several channels (one movie each), as one result.
+
+    It is a sequence of the channels' :class:`BlinkPSFResult` (``result[0]``,
+    ``len(result)``, iteration), and follows the protocol itself: its status is
+    the least certain channel's, its warnings are the channels' prefixed with
+    ``channel <n>:`` (counted from 1), its ``pixel_size`` is the first
+    channel's (each channel keeps its own).
+
+    Attributes
+    ----------
+    channels : tuple of BlinkPSFResult
+        One result per movie, in the order given.
+    """
+
+    HEADLINE = ("fwhm", "PSF FWHM of channel 1")
+
+    channels: tuple
+
+    @classmethod
+    def of(cls, channels) -> BlinkChannelsResult:
+        """The collection of ``channels`` (BlinkPSFResult, at least one), its shared fields derived from them."""
+        channels = tuple(channels)
+        order = list(STATUSES)
+        status = max((channel.status for channel in channels), key=order.index)
+        notes = tuple(f"channel {n}: {note}" for n, channel in enumerate(channels, 1) for note in channel.warnings)
+        return cls(channels=channels, status=status, pixel_size=channels[0].pixel_size, warnings=notes,
+                   parameters={"channels": len(channels), "path": channels[0].parameters["path"]})
+
+    def __len__(self) -> int:
+        return len(self.channels)
+
+    def __getitem__(self, index) -> BlinkPSFResult:
+        return self.channels[index]
+
+    def __iter__(self):
+        return iter(self.channels)
+
+    @property
+    def fwhm(self) -> float | None:
+        """The first channel's FWHM (the number a batch summary row reports)."""
+        return self.channels[0].fwhm
+
+    def summary(self, unit: str = "") -> str:
+        """Every channel's line, ``channel 1: … | channel 2: …``."""
+        return " | ".join(f"channel {n}: {channel.summary(unit)}" for n, channel in enumerate(self.channels, 1))
+
+    def plots(self, unit: str = "") -> tuple:
+        """Every channel's plots, titled with the channel."""
+        return tuple(plot.titled(f"channel {n}: {plot.title}")
+                     for n, channel in enumerate(self.channels, 1) for plot in channel.plots(unit))
+
+    def columns(self) -> dict:
+        """Every channel's radial profile (``channel<n>_radius``, ``channel<n>_psf``), NaN-padded to one length."""
+        tables = [channel.columns() for channel in self.channels]
+        length = max(len(column) for table in tables for column in table.values())
+        return {f"channel{n}_{name}": np.pad(np.asarray(values, dtype=float), (0, length - len(values)),
+                                             constant_values=np.nan)
+                for n, table in enumerate(tables, 1) for name, values in table.items()}
+
+
 def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_center: str = "pixel",
               lags: int = 20, exposure_ms=None, chunk_frames=None, device=None, progress=None):
     """PSF (rotated Gaussian fit, image, spline) and on-time of a blinking single-molecule movie.
@@ -293,7 +358,7 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
 
     Returns
     -------
-    BlinkPSFResult, or a list of them for a list of movies
+    BlinkPSFResult, or a BlinkChannelsResult for a list of movies
 
     Raises
     ------
@@ -313,9 +378,10 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
     for index, channel in enumerate(movie):  # every channel checked before the first is computed
         _check_movie(channel, f"movie[{index}]")
     count = len(movie)
-    return [_channel(channel, f"movie[{index}]", sizes[index], options,
-                     lambda fraction, index=index: report((index + fraction) / count))
-            for index, channel in enumerate(movie)]
+    return BlinkChannelsResult.of(
+        _channel(channel, f"movie[{index}]", sizes[index], options,
+                 lambda fraction, index=index: report((index + fraction) / count))
+        for index, channel in enumerate(movie))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ and shell counts equal those of the full spectrum.
 from __future__ import annotations
 
 import warnings
-from dataclasses import field
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_image, check_int, check_progress, shown, working_dtype
+from .validation import check_choice, check_image, check_int, check_progress, check_same_shape, working_dtype
 
 __all__ = ["TAPERS", "CorrelationResult", "fourier_correlation", "frc", "fsc", "ssnr_from_correlation", "ssnr_limit"]
 
@@ -42,6 +41,8 @@ DEFAULT_APODIZATION = 20
 #: Shells wider than this fraction of the crossing radius read the resolution optimistic by more than about
 #: 5 % (measured on simulated 64³/128³ half-maps: ratio 0.12 -> -3 %, 0.2 -> -5 %, 0.24 -> -10 %, 0.5 -> -25 %).
 RING_BIAS_RATIO = 0.15
+#: How a correlation result is read: as the correlation, or as the spectral SNR (``summary``, ``plots``, ``columns``).
+VIEWS = ("correlation", "ssnr")
 
 @result_dataclass
 class CorrelationResult(ShellResultMixin):
@@ -106,20 +107,34 @@ class CorrelationResult(ShellResultMixin):
     resolutions: dict
     criterion: str
     crossing: float | None
-    status: str
     resolution: float | None
     resolution_half: float | None
     ssnr: np.ndarray
     ssnr_threshold: np.ndarray
     ssnr_crossing: float | None
-    pixel_size: tuple
     reference_pixel_size: float
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
 
-    def summary(self, unit: str = "") -> str:
-        """One line a user can copy, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status resolved``."""
+    def summary(self, unit: str = "", *, view: str = "correlation") -> str:
+        """One line a user can copy, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status resolved``.
+
+        With ``view="ssnr"`` the resolution is read where the SSNR crosses the
+        criterion mapped to SSNR (``ssnr_crossing``).
+        """
+        _check_view(view)
+        if view == "ssnr":
+            resolution = resolution_from_crossing(self.ssnr_crossing, self.status, self.reference_pixel_size)
+            return resolution_summary(resolution, self.status, self.criterion, unit, curve="SSNR",
+                                      qualifier="SSNR crossing")
         return resolution_summary(self.resolution, self.status, self.criterion, unit)
+
+    def columns(self, *, view: str = "correlation") -> dict:
+        """The curves per shell: frequency (cycles/pixel), correlation, SSNR, voxel counts and every criterion
+        (with ``view="ssnr"``: frequency, SSNR and its threshold)."""
+        _check_view(view)
+        if view == "ssnr":
+            return {"frequency_cycles_per_pixel": self.frequency, "ssnr": self.ssnr,
+                    "ssnr_threshold": self.ssnr_threshold}
+        return self.curve_columns({"correlation": self.correlation, "ssnr": self.ssnr})
 
     @property
     def name(self) -> str:
@@ -138,6 +153,7 @@ class CorrelationResult(ShellResultMixin):
         all_thresholds : bool
             Draw every criterion, not only the chosen one, and list the resolution each gives.
         """
+        _check_view(view)
         notes = threshold_notes(self.resolutions, unit) if all_thresholds else ()
         if view == "ssnr":
             return (self._ssnr_plot(unit, all_thresholds, notes),)
@@ -161,6 +177,11 @@ class CorrelationResult(ShellResultMixin):
         markers = resolution_marker(self.ssnr_crossing, self.resolution, self.status, unit)
         return Plot(f"{self.name} SSNR", tuple(curves), markers, y_label="SSNR", log_y=True,
                     pixel_size=self.reference_pixel_size, unit=unit, notes=notes)
+
+
+def _check_view(view) -> str:
+    """``view`` when it is a view of a correlation result (:data:`VIEWS`), else a ValueError."""
+    return check_choice(view, "view", VIEWS)
 
 
 def ssnr_limit(criterion) -> float:
@@ -303,12 +324,10 @@ def fourier_correlation(
     """
     check_image(a, "a")
     check_image(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    check_same_shape(a, b, ("a", "b"))
     criterion, _ = parse_threshold(threshold)
     widths = (0,) * a.ndim if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces it
-    if taper not in TAPERS:
-        raise ValueError(f"taper must be one of {', '.join(TAPERS)}, got {shown(taper)}")
+    check_choice(taper, "taper", TAPERS)
     check_progress(progress)
     geometry = shell_geometry(a.shape, pixel_size, ring_thickness)
     check_crossing_rule(crossing_rule)

@@ -20,7 +20,6 @@ then a cumulative sum over the sorted unique radii: no mask per radius.
 
 from __future__ import annotations
 
-from dataclasses import field
 from functools import lru_cache
 from numbers import Integral, Real
 
@@ -99,15 +98,20 @@ class DecorrelationResult(Result):
     amplitude: float
     resolution: float | None
     resolution_half: float | None
-    status: str
-    pixel_size: tuple
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
 
     @property
     def cutoff(self) -> float | None:
         """kc_max in cycles/pixel (Nyquist = 0.5), None if "unresolved"."""
         return None if self.kc_max is None else self.kc_max / 2
+
+    def columns(self) -> dict:
+        """Every d(r) curve against the frequency (cycles/pixel): the unfiltered one, each high-pass
+        (``highpass_<i>``), and the refinement pass on its own radii (``refined_<i>``)."""
+        columns = {"frequency_cycles_per_pixel": self.radii / 2, "unfiltered": self.d0}
+        columns.update({f"highpass_{i}": curve for i, curve in enumerate(self.curves)})
+        columns["refined_frequency_cycles_per_pixel"] = self.refined_radii / 2
+        columns.update({f"refined_{i}": curve for i, curve in enumerate(self.refined_curves)})
+        return columns
 
     def summary(self, unit: str = "") -> str:
         """One copyable line with the resolution, the cut-off (cycles/pixel) and the amplitude."""
@@ -168,10 +172,12 @@ class DecorrelationStackResult(Result):
     std: float | None
     n_resolved: int
     axis: int
-    status: str
-    pixel_size: tuple
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
+
+    HEADLINE = ("median", "median resolution of the slices")
+
+    def columns(self) -> dict:
+        """The resolution of every slice (NaN where unresolved) by its index along ``axis``."""
+        return {"slice": self.slice_indices, "resolution": self.resolutions}
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: median and spread over the slices."""

@@ -102,10 +102,6 @@ class LocalResolutionResult(Result):
     sums: np.ndarray
     statistics: dict
     global_result: object
-    status: str
-    pixel_size: tuple
-    warnings: tuple
-    parameters: dict
 
     def box_index(self, position) -> int:
         """Index of the box whose centre is nearest ``position`` (pixel coordinates, one per axis)."""
@@ -139,6 +135,15 @@ class LocalResolutionResult(Result):
     def described(self) -> str:
         """``box 32 px, 2197 boxes``: what the map was computed from."""
         return f"box {self.box} px, {len(self.values)} boxes"
+
+    def headline(self) -> tuple[str, float | None]:
+        """The median local resolution (None when no box has one)."""
+        return "median local resolution", self.statistics["median"]
+
+    def columns(self) -> dict:
+        """The histogram of the map: each bin's low and high edge (units of ``pixel_size``) and its voxel count."""
+        counts, edges = (np.asarray(part, dtype=float) for part in self.statistics["histogram"])
+        return {"bin_low": edges[:-1], "bin_high": edges[1:], "voxels": counts}
 
     def summary(self, unit: str = "") -> str:
         """``median 4.2 Å local resolution (0.143; 5-95 %: 3.8-6.1 Å) · box 32 px, 2197 boxes · status …``."""

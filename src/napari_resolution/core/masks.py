@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from .backend import in_memory, to_host
 from .frequency import normalize_pixel_size
-from .validation import check_image, shown, working_dtype
+from .validation import check_image, check_same_shape, shown, working_dtype
 
 __all__ = [
     "average_maps",
@@ -270,9 +270,7 @@ def thresholded_region(smooth, level: float, *, pixel_size=1.0) -> np.ndarray:
 @in_memory("half1", "half2")
 def average_maps(half1, half2) -> np.ndarray:
     """The float32 average of two half-maps of the same shape (checked), on the host."""
-    shapes = getattr(half1, "shape", None), getattr(half2, "shape", None)
-    if shapes[0] != shapes[1]:
-        raise ValueError(f"half1 and half2 must have the same shape, got {shapes[0]} and {shapes[1]}")
+    check_same_shape(half1, half2, ("half1", "half2"))
     check_image(half1, "half1")
     check_image(half2, "half2")
     return (_host_float32(half1, "half1") + _host_float32(half2, "half2")) / 2

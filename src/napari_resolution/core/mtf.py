@@ -20,8 +20,6 @@ run on the CPU (a cupy image is copied to the host first).
 
 from __future__ import annotations
 
-from dataclasses import field
-
 import numpy as np
 from scipy import ndimage, optimize
 
@@ -29,10 +27,13 @@ from .backend import in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import normalize_pixel_size
 from .results import Result, result_dataclass
+from .validation import check_choice
 
 __all__ = ["EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
 
 WINDOWS = ("hamming", "hann", "tukey", "none")
+#: The compute path of both MTF estimators (``parameters["path"]``): small ROIs, numpy and scipy on the host.
+MTF_PATH = "numpy"
 #: Edge angles closer than this to a multiple of 45 degrees get a warning (too few sub-pixel phases).
 ANGLE_MARGIN = 2.0
 #: An edge needs a step this many times the noise (per pixel) to count as found.
@@ -114,10 +115,12 @@ class MTFResult(Result):
     resolution_10: float | None
     center: tuple
     roi: tuple
-    status: str
-    pixel_size: tuple
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
+
+    HEADLINE = ("resolution_50", "resolution at MTF50")
+
+    def columns(self) -> dict:
+        """The MTF and the noise's MTF per frequency (cycles/pixel)."""
+        return {"frequency_cycles_per_pixel": self.frequency, "mtf": self.mtf, "mtf_noise": self.mtf_noise}
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: MTF50 (and its period), MTF10, MTF at Nyquist, the kind's own figure, the noise floor."""
@@ -627,8 +630,7 @@ def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: st
     pixel = _square_pixel(pixel_size)
     if isinstance(oversample, bool) or not isinstance(oversample, (int, np.integer)) or not 1 <= oversample <= 16:
         raise ValueError(f"oversample must be an integer in [1, 16], got {oversample!r}")
-    if not isinstance(window, str) or window not in WINDOWS:
-        raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
+    check_choice(window, "window", WINDOWS)
     row0, col0, row1, col1 = _check_roi(roi, data.shape, MIN_ROI)
     region = data[row0:row1, col0:col1]
     noise = _noise_sigma(region)
@@ -656,7 +658,7 @@ def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: st
                    esf=np.ldexp(esf, exponent), lsf=lsf,
                    edge_angle=angle, center=(float(center[0] + row0), float(center[1] + col0)),
                    notes=notes, roi=(row0, col0, row1, col1),
-                   parameters={"oversample": int(oversample), "window": window})
+                   parameters={"oversample": int(oversample), "window": window, "path": MTF_PATH})
 
 
 def _oriented_normal(direction, previous):
@@ -745,7 +747,7 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
                    profile_radius=radius,
                    profile=profile / amplitude, center=(float(refined[0]), float(refined[1])),
                    roi=(int(origin[0]), int(origin[1]), int(origin[0]) + box, int(origin[1]) + box),
-                   parameters={"box": int(box)})
+                   parameters={"box": int(box), "path": MTF_PATH})
 
 
 def _check_peak(amplitude: float, noise: float, exponent: int) -> None:

@@ -14,7 +14,6 @@ beyond that shell (below it FSC_true = FSC_masked).
 from __future__ import annotations
 
 import warnings
-from dataclasses import field
 from functools import partial
 from numbers import Integral, Real
 
@@ -44,7 +43,7 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_image, check_progress, shown, working_dtype
+from .validation import check_image, check_progress, check_same_shape, shown, working_dtype
 
 __all__ = ["PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"]
 
@@ -106,15 +105,11 @@ class PhaseRandomizedResult(ShellResultMixin):
     randomization_shell: int
     randomization_frequency: float
     crossing: float | None
-    status: str
     resolution: float | None
     resolution_half: float | None
     masked_resolution: float | None
     unmasked_resolution: float | None
-    pixel_size: tuple
     reference_pixel_size: float
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: corrected resolution, criterion, and the uncorrected masked one beside it."""
@@ -122,6 +117,11 @@ class PhaseRandomizedResult(ShellResultMixin):
         masked = "" if self.masked_resolution is None else f" · masked {self.masked_resolution:.3g}{spaced}"
         return resolution_summary(self.resolution, self.status, self.criterion, unit, curve="corrected FSC",
                                   qualifier="phase-randomisation corrected", extra=masked)
+
+    def columns(self) -> dict:
+        """The four curves per shell, with the frequency (cycles/pixel), voxel counts and every criterion."""
+        return self.curve_columns({"unmasked": self.unmasked, "masked": self.masked, "randomized": self.randomized,
+                                   "corrected": self.corrected})
 
     def plots(self, unit: str = "", *, all_thresholds: bool = False) -> tuple:
         """The four curves, the threshold(s), the resolution and the randomisation frequency.
@@ -280,8 +280,7 @@ def phase_randomized_fsc(
     """
     check_image(h1, "h1")
     check_image(h2, "h2")
-    if h1.shape != h2.shape:
-        raise ValueError(f"h1 and h2 must have the same shape, got {h1.shape} and {h2.shape}")
+    check_same_shape(h1, h2, ("h1", "h2"))
     if mask is None:
         raise ValueError("mask is required for the phase-randomised FSC")
     criterion, _ = parse_threshold(threshold)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -76,13 +77,35 @@ class ResultMixin:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+@result_dataclass
 class Result(ResultMixin):
-    """Base of every estimator's result: the shared fields are checked when it is made.
+    """Base of every estimator's result: the shared fields, declared here once and checked when it is made.
 
-    Subclasses are :data:`result_dataclass` dataclasses declaring ``status``,
-    ``warnings``, ``parameters`` and ``pixel_size`` among their fields, and
-    implement :meth:`summary` and :meth:`plots`.
+    Subclasses are :data:`result_dataclass` dataclasses adding their own
+    fields; they implement :meth:`summary`, :meth:`plots` and
+    :meth:`columns`, and name their main number in :attr:`HEADLINE` (or
+    override :meth:`headline`).
+
+    Attributes
+    ----------
+    status : str
+        One of :data:`STATUSES`.
+    pixel_size : tuple of float
+        Pixel size per axis of the analysed data (physical units).
+    warnings : tuple of str
+        Doubts about the numbers (empty when there are none).
+    parameters : dict
+        Everything else that produced the result, including the compute
+        ``path`` ("numba", "numpy", "cupy", ...).
     """
+
+    #: (attribute holding the main number, what it is): what :meth:`headline` reports.
+    HEADLINE: ClassVar[tuple[str, str]] = ("resolution", "resolution")
+
+    status: str
+    pixel_size: tuple
+    warnings: tuple = ()
+    parameters: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         super().__post_init__()
@@ -103,6 +126,19 @@ class Result(ResultMixin):
     def plots(self, unit: str = "", **options) -> tuple:  # pragma: no cover - every subclass overrides it
         """The curves of this result as :class:`~.figures.Plot` descriptions (Qt-free)."""
         raise NotImplementedError
+
+    def columns(self, **options) -> dict:  # pragma: no cover - every subclass overrides it
+        """The result's table (what ``--csv`` writes): column name -> 1-D values, all of one length."""
+        raise NotImplementedError
+
+    def headline(self) -> tuple[str, float | None]:
+        """What the main number is (e.g. "resolution") and its value (None when there is none).
+
+        It is the number a job reports in its summary row (the CLI's
+        ``summary.csv``); :attr:`HEADLINE` names it.
+        """
+        attribute, quantity = self.HEADLINE
+        return quantity, getattr(self, attribute)
 
 
 def resolution_summary(resolution, status: str, criterion: str, unit: str = "", *, curve: str = "correlation",
@@ -137,6 +173,13 @@ def resolution_summary(resolution, status: str, criterion: str, unit: str = "", 
 
 class ShellResultMixin(Result):
     """Results on frequency shells: physical frequencies from ``frequency`` and ``reference_pixel_size``."""
+
+    def curve_columns(self, curves: dict) -> dict:
+        """Table of per-shell ``curves`` (name -> values): the frequency first, the voxel counts and every
+        criterion's curve after them."""
+        columns = {"frequency_cycles_per_pixel": self.frequency, **curves, "n_points": self.n_points}
+        columns.update({f"threshold_{name}": curve for name, curve in self.thresholds.items()})
+        return columns
 
     @property
     def spatial_frequency(self) -> np.ndarray:

@@ -21,7 +21,7 @@ from .figures import COLORS, Curve
 from .frequency import normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
-from .validation import check_number, shown
+from .validation import check_choice, check_number, shown
 
 __all__ = [
     "BlinkingMovie",
@@ -898,8 +898,7 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
     size = _sizes((size,), ndims=(1,), minimum=16)[0]
     if rows is not None:
         rows = _sizes((rows,), ndims=(1,), minimum=1)[0]
-    if phantom not in TOMOGRAPHY_PHANTOMS:
-        raise ValueError(f"phantom must be one of {', '.join(TOMOGRAPHY_PHANTOMS)}, got {shown(phantom)}")
+    check_choice(phantom, "phantom", TOMOGRAPHY_PHANTOMS)
     attenuation = check_number(attenuation, "attenuation", 0, above=True)
     dose = None if dose is None else check_number(dose, "dose", 0, above=True)
     theta = _tomography_angles(theta, size)

@@ -106,14 +106,14 @@ class SignificanceCurve(Result):
     criterion: str
     reference_pixel_size: float
     position: tuple
-    status: str
-    pixel_size: tuple
-    warnings: tuple
-    parameters: dict
 
     def summary(self, unit: str = "") -> str:
         """The resolution read at this point, e.g. ``4.1 Å (p < 0.05, full period) · … · status resolved``."""
         return resolution_summary(self.resolution, self.status, self.criterion, unit, curve="local band power")
+
+    def columns(self) -> dict:
+        """Band power and its noise threshold per band centre (cycles/pixel)."""
+        return {"frequency_cycles_per_pixel": self.frequency, "power": self.power, "threshold": self.threshold}
 
     def plots(self, unit: str = "") -> tuple:
         """Local band power and its noise threshold against frequency (log scale), the crossing marked."""
@@ -166,7 +166,7 @@ class SingleMapResult(LocalResolutionResult):
             frequency=self.frequency, power=power, threshold=self.threshold,
             crossing=crossing if status == "resolved" else None, resolution=resolution, criterion=self.criterion,
             reference_pixel_size=reference, position=tuple(int(c) for c in self.centres[index]), status=status,
-            pixel_size=self.pixel_size, warnings=(), parameters={"method": "single-map"})
+            pixel_size=self.pixel_size, parameters={"method": "single-map", "path": self.parameters["path"]})
 
     def described(self) -> str:
         """``20 bands, noise from corners`` (or ``white noise of std 0.5``): what the map was computed from."""

@@ -16,7 +16,7 @@ from numbers import Real
 import numpy as np
 
 from .results import STATUSES as _STATUS_MEANINGS
-from .validation import shown
+from .validation import check_choice, shown
 
 __all__ = [
     "CRITERIA",
@@ -105,9 +105,7 @@ def all_threshold_curves(n_points) -> dict[str, np.ndarray]:
 
 def check_crossing_rule(rule) -> str:
     """Return ``rule`` if it is a known crossing rule, else raise ValueError naming crossing_rule."""
-    if not isinstance(rule, str) or rule not in CROSSING_RULES:
-        raise ValueError(f"crossing_rule must be one of {', '.join(CROSSING_RULES)}, got {shown(rule)}")
-    return rule
+    return check_choice(rule, "crossing_rule", CROSSING_RULES)
 
 
 def decidable_shells(curve, threshold) -> np.ndarray:

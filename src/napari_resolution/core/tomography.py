@@ -21,7 +21,6 @@ import math
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import field
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,7 +33,7 @@ from .frequency import tukey_window
 from .masks import raised_cosine_mask
 from .results import Result, jsonable, resolution_summary, result_dataclass
 from .spectral import compute_path
-from .validation import check_image, check_progress, shown
+from .validation import check_choice, check_image, check_progress, shown
 
 __all__ = [
     "BACKENDS",
@@ -93,7 +92,7 @@ class TomographyResult(Result):
     parameters : dict
         Layout (``angle_axis``, ``shape``), ``filter``, ``center``,
         ``circle``, ``mask_edge`` (pixels), ``n_angles`` per half,
-        ``backend`` (the path that ran: "numba", "numpy", "cupy" or
+        ``path`` (the path that ran: "numba", "numpy", "cupy" or
         "skimage") and the correlation's parameters under ``frc``.
     """
 
@@ -102,12 +101,8 @@ class TomographyResult(Result):
     correlation: CorrelationResult
     criterion: str
     crossing: float | None
-    status: str
     resolution: float | None
     resolution_half: float | None
-    pixel_size: tuple
-    warnings: tuple = ()
-    parameters: dict = field(default_factory=dict)
 
     def __post_init__(self):
         super().__post_init__()
@@ -117,6 +112,10 @@ class TomographyResult(Result):
     def summary(self, unit: str = "") -> str:
         """One copyable line, e.g. ``42.1 nm (half-bit, full period, even/odd split) · ... · status resolved``."""
         return resolution_summary(self.resolution, self.status, self.criterion, unit, qualifier="even/odd split")
+
+    def columns(self) -> dict:
+        """The even/odd reconstructions' correlation per shell (see :meth:`CorrelationResult.columns`)."""
+        return self.correlation.columns()
 
     def plots(self, unit: str = "", **options) -> tuple:
         """The correlation plot of the two halves (options as :meth:`CorrelationResult.plots`)."""
@@ -188,12 +187,6 @@ def _check_center(center, n_detector: int):
         raise ValueError(f"center must be a detector position from 0 to {n_detector - 1} (pixels), "
                          f"got {shown(center)}")
     return float(center)
-
-
-def _check_choice(value, name: str, choices) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {shown(value)}")
-    return value
 
 
 def parse_angles(text: str, source: str = "angles") -> np.ndarray:
@@ -471,8 +464,8 @@ def filtered_back_projection(stack, theta, *, filter="ramp", center=None, circle
 
 def _reconstruct(stack, angles, filter_name, center, circle, backend, device, progress=None, done=(0, 1)):
     """:func:`filtered_back_projection` of checked input; ``progress`` gets ``done`` plus the passes completed."""
-    _check_choice(filter_name, "filter", FILTERS)
-    _check_choice(backend, "backend", BACKENDS)
+    check_choice(filter_name, "filter", FILTERS)
+    check_choice(backend, "backend", BACKENDS)
     size = stack.shape[-1] if circle else int(math.floor(stack.shape[-1] / math.sqrt(2)))
     if backend == "skimage":
         return _skimage_slices(to_host(stack), angles, filter_name, center, size, circle), "skimage"
@@ -599,8 +592,8 @@ def tomography_frc(sinogram, theta, *, angle_axis=None, pixel_size=1.0, filter="
     axis, angles = _check_sinogram(sinogram, theta, angle_axis)
     stack = _as_stack(sinogram, axis)
     center = _check_center(center, stack.shape[-1])
-    _check_choice(filter, "filter", FILTERS)
-    _check_choice(backend, "backend", BACKENDS)
+    check_choice(filter, "filter", FILTERS)
+    check_choice(backend, "backend", BACKENDS)
     check_progress(progress)
     if not isinstance(circle, (bool, np.bool_)):
         raise ValueError(f"circle must be True or False, got {shown(circle)}")
@@ -625,5 +618,5 @@ def tomography_frc(sinogram, theta, *, angle_axis=None, pixel_size=1.0, filter="
         pixel_size=correlation.pixel_size, warnings=notes + correlation.warnings,
         parameters={"shape": tuple(sinogram.shape), "angle_axis": axis, "filter": filter, "center": center,
                     "circle": bool(circle), "mask_edge": edge, "n_angles": tuple(h.size for h in halves),
-                    "backend": path, "frc": correlation.parameters},
+                    "path": path, "frc": correlation.parameters},
     )

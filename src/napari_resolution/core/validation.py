@@ -9,8 +9,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["check_image", "check_int", "check_mask", "check_number", "check_progress", "renamed", "shown",
-           "working_dtype"]
+__all__ = ["check_choice", "check_image", "check_int", "check_mask", "check_number", "check_progress",
+           "check_same_shape", "is_number", "renamed", "shown", "working_dtype"]
 
 
 
@@ -149,11 +149,30 @@ def check_int(value, name: str, minimum: int = 0) -> int:
 
 def check_number(value, name: str, low: float = -math.inf, *, above: bool = False) -> float:
     """``value`` as a finite float >= ``low`` (> with ``above``), or a ValueError naming ``name``."""
-    real = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not (real and (value > low if above else value >= low)):
+    if not (is_number(value) and (value > low if above else value >= low)):
         bound = "" if low == -math.inf else f" {'>' if above else '>='} {low:g}"
         raise ValueError(f"{name} must be a finite number{bound}, got {shown(value)}")
     return float(value)
+
+
+def is_number(value) -> bool:
+    """True for a finite real number (a Python or numpy scalar; not a bool)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """``value`` when it is one of ``choices`` (strings), else a ValueError naming ``name`` and the choices."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {shown(value)}")
+    return value
+
+
+def check_same_shape(first, second, names: tuple[str, str]) -> tuple[int, ...]:
+    """The common shape of two arrays, or a ValueError naming both arguments (``names``) and both shapes."""
+    shapes = tuple(tuple(getattr(array, "shape", ())) for array in (first, second))
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {shapes[0]} and {shapes[1]}")
+    return shapes[0]
 
 
 def check_progress(progress):

@@ -23,7 +23,7 @@ from napari.utils.notifications import show_info, show_warning
 from qtpy.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
 from ... import io
-from ...core.blink import blink_psf
+from ...core.blink import BlinkChannelsResult, blink_psf
 from ...core.figures import PALETTE
 from ..layers import format_pixel_size, layer_data, layer_pixel_size, parse_pixel_size
 from .base import EstimatorWidget, LayerInput, results_table
@@ -159,7 +159,7 @@ class BlinkPSFWidget(EstimatorWidget):
         """Layers, table, result line, panels and warnings of every channel."""
         self.result = result
         self._title = title
-        self.results = result if isinstance(result, list) else [result]
+        self.results = list(result) if isinstance(result, BlinkChannelsResult) else [result]
         layers = [picker.value for picker in self.channel_pickers()][:len(self.results)]
         unit = self.unit.value
         several = len(self.results) > 1
