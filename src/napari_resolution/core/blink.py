@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import mmap
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -51,9 +50,10 @@ from scipy import interpolate, optimize
 from .backend import irfftn, resolve_device, rfftn, to_device, to_host
 from .figures import COLORS, Curve, Plot
 from .frequency import normalize_pixel_size
-from .results import STATUSES, Result, result_dataclass
+from .progress import progress_of
+from .results import STATUSES, Result, issue_warnings, result_dataclass
 from .spectral import compute_path
-from .validation import check_int, check_progress, shown, working_dtype
+from .validation import check_int, shown, working_dtype
 
 __all__ = ["BlinkChannelsResult", "BlinkPSFResult", "autocorrelation_model", "blink_psf"]
 
@@ -367,8 +367,7 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
         (every frame the same), a bad crop, pixel sizes not matching the
         channels, bad options.
     """
-    check_progress(progress)
-    report = progress or (lambda fraction: None)
+    report = progress_of(progress)
     options = _options(crop, background, exclude_center, lags, exposure_ms, chunk_frames, device)
     if not isinstance(movie, (list, tuple)):
         return _channel(movie, "movie", normalize_pixel_size(pixel_size, 2), options, report)
@@ -377,11 +376,8 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
     sizes = _channel_pixel_sizes(pixel_size, len(movie))
     for index, channel in enumerate(movie):  # every channel checked before the first is computed
         _check_movie(channel, f"movie[{index}]")
-    count = len(movie)
-    return BlinkChannelsResult.of(
-        _channel(channel, f"movie[{index}]", sizes[index], options,
-                 lambda fraction, index=index: report((index + fraction) / count))
-        for index, channel in enumerate(movie))
+    return BlinkChannelsResult.of(_channel(channel, f"movie[{index}]", sizes[index], options, part)
+                                  for index, (channel, part) in enumerate(zip(movie, report.parts(len(movie)))))
 
 
 @dataclass(frozen=True)
@@ -1022,6 +1018,5 @@ def _result(autocorrelation, spatial: _SpatialFit, temporal: _TemporalFit, frame
         status="resolved" if resolved else "unresolved", pixel_size=tuple(float(p) for p in pixel),
         warnings=notes, parameters=parameters,
     )
-    for note in notes:
-        warnings.warn(note, RuntimeWarning, stacklevel=4)
+    issue_warnings(notes)
     return result

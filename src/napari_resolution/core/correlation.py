@@ -7,14 +7,12 @@ and shell counts equal those of the full spectrum.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .backend import in_memory, resolve_device, to_device
 from .figures import COLORS, Curve, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import edges_wrap, shell_geometry, tukey_window
-from .results import ShellResultMixin, resolution_summary, result_dataclass
+from .results import ShellResultMixin, issue_warnings, resolution_summary, result_dataclass
 from .spectral import compute_path, correlation_sums, curve_from_sums, identical_inputs_warnings, working_mask
 from .thresholds import (
     all_threshold_curves,
@@ -413,8 +411,7 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
     thresholds = all_threshold_curves(n_points)
     notes = (identical_inputs_warnings(correlation) + _taper_warnings(crossing, status, parameters)
              + _ring_warnings(crossing, status, geometry))
-    for note in notes:
-        warnings.warn(note, RuntimeWarning, stacklevel=3)
+    issue_warnings(notes)
     return CorrelationResult(
         frequency=frequency,
         correlation=correlation,

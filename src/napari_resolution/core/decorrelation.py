@@ -28,9 +28,10 @@ import numpy as np
 from .backend import in_memory, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
+from .progress import progress_of
 from .results import Result, result_dataclass
 from .spectral import binned_sums, compute_path
-from .validation import check_int, check_progress, shown, working_dtype
+from .validation import check_int, shown, working_dtype
 
 __all__ = ["DecorrelationResult", "DecorrelationStackResult", "decorrelation", "local_maximum"]
 
@@ -493,8 +494,7 @@ def decorrelation(
     except ValueError as err:
         raise ValueError(f"image: {err}") from None
     n_radii, n_highpass, r_min, r_max = _check_parameters(n_radii, n_highpass, r_min, r_max)
-    check_progress(progress)
-    report = progress or (lambda fraction: None)
+    report = progress_of(progress)
     stack, indices = _stack(image, axis, slices)
     rows, cols = stack.shape[1:]
     if min(rows, cols) < 32:
@@ -513,9 +513,8 @@ def decorrelation(
     parts = []
     for first in range(0, n_slices, per_chunk):
         chunk = stack[first:first + per_chunk]
-        done, share = first / n_slices, chunk.shape[0] / n_slices
-        parts.append(_analyse(chunk, apodization, xp, (n_radii, n_highpass, r_min, r_max),
-                              lambda fraction, done=done, share=share: report(done + share * fraction)))
+        part = report.part(first / n_slices, (first + chunk.shape[0]) / n_slices)
+        parts.append(_analyse(chunk, apodization, xp, (n_radii, n_highpass, r_min, r_max), part))
     columns = [np.concatenate(column) for column in zip(*parts)]
     parameters = {"n_radii": n_radii, "n_highpass": n_highpass, "r_min": r_min, "r_max": r_max,
                   "apodization": apodization, "shape": tuple(shape), "path": compute_path(xp)}

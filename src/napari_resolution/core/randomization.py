@@ -13,7 +13,6 @@ beyond that shell (below it FSC_true = FSC_masked).
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 from numbers import Integral, Real
 
@@ -23,7 +22,7 @@ from . import kernels
 from .backend import fftn_inplace, ifftn_inplace, in_memory, irfftn, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import ShellGeometry, shell_geometry, shell_index
-from .results import ShellResultMixin, resolution_summary, result_dataclass
+from .results import ShellResultMixin, issue_warnings, resolution_summary, result_dataclass
 from .spectral import (
     compute_path,
     correlation_sums,
@@ -404,8 +403,7 @@ def _assemble(geometry, n_points, unmasked, masked, randomized, cutoff, threshol
     thresholds = all_threshold_curves(n_points)
     notes = [*identical_inputs_warnings(unmasked), *_warnings(frequency, randomized, corrected, cutoff, crossing,
                                                               status)]
-    for note in notes:
-        warnings.warn(note, RuntimeWarning, stacklevel=3)
+    issue_warnings(notes)
     return PhaseRandomizedResult(
         frequency=frequency, n_points=n_points, unmasked=unmasked, masked=masked, randomized=randomized,
         corrected=corrected, threshold=curve, thresholds=thresholds, criterion=criterion,

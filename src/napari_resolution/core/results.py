@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
+import warnings
 from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["STATUSES", "Result", "ShellResultMixin", "jsonable", "resolution_summary", "result_dataclass"]
+__all__ = ["STATUSES", "Result", "ShellResultMixin", "issue_warnings", "jsonable", "resolution_summary",
+           "result_dataclass"]
 
 #: The one status vocabulary of every estimator, with what it means for the number it reports.
 STATUSES = {
@@ -34,6 +37,9 @@ STATUSES = {
              "(e.g. up to Nyquist), so the resolution is at least as fine as the number given",
     "unresolved": "no resolution: the curve is never above its criterion, or no valid peak exists",
 }
+
+#: The package of the estimators: warnings point at the first caller outside it.
+_CORE = __name__.rpartition(".")[0]
 
 #: Every result is a frozen, keyword-only dataclass compared by identity (it holds arrays).
 result_dataclass = dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
@@ -139,6 +145,20 @@ class Result(ResultMixin):
         """
         attribute, quantity = self.HEADLINE
         return quantity, getattr(self, attribute)
+
+
+def issue_warnings(notes, category=RuntimeWarning) -> None:
+    """Issue each of ``notes`` (a result's warnings) as a warning of ``category``.
+
+    Every estimator issues its doubts this way, so they point at the line of
+    the user's code that called the estimator, however deep inside the core
+    they are issued (the first caller outside ``napari_resolution.core``).
+    """
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_CORE):
+        level, frame = level + 1, frame.f_back
+    for note in notes:
+        warnings.warn(note, category, stacklevel=level)
 
 
 def resolution_summary(resolution, status: str, criterion: str, unit: str = "", *, curve: str = "correlation",

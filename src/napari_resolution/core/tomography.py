@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
@@ -31,9 +30,10 @@ from .backend import in_memory, resolve_device, to_device, to_host
 from .correlation import DEFAULT_APODIZATION, CorrelationResult, fourier_correlation
 from .frequency import tukey_window
 from .masks import raised_cosine_mask
-from .results import Result, jsonable, resolution_summary, result_dataclass
+from .progress import progress_of
+from .results import Result, issue_warnings, jsonable, resolution_summary, result_dataclass
 from .spectral import compute_path
-from .validation import check_choice, check_image, check_progress, shown
+from .validation import check_choice, check_image, shown
 
 __all__ = [
     "BACKENDS",
@@ -462,8 +462,8 @@ def filtered_back_projection(stack, theta, *, filter="ramp", center=None, circle
     return _reconstruct(stack, angles, filter, _check_center(center, stack.shape[-1]), circle, backend, device)
 
 
-def _reconstruct(stack, angles, filter_name, center, circle, backend, device, progress=None, done=(0, 1)):
-    """:func:`filtered_back_projection` of checked input; ``progress`` gets ``done`` plus the passes completed."""
+def _reconstruct(stack, angles, filter_name, center, circle, backend, device, progress=None):
+    """:func:`filtered_back_projection` of checked input; ``progress`` gets the fraction of slices done."""
     check_choice(filter_name, "filter", FILTERS)
     check_choice(backend, "backend", BACKENDS)
     size = stack.shape[-1] if circle else int(math.floor(stack.shape[-1] / math.sqrt(2)))
@@ -477,7 +477,7 @@ def _reconstruct(stack, angles, filter_name, center, circle, backend, device, pr
         filtered = _filtered(chunk, angles, filter_name, circle, xp)
         parts.append(_backproject(filtered, angles, center, size, circle, xp, path))
         if progress is not None:
-            progress((done[0] + min(start + SLICES_PER_PASS, stack.shape[0]) / stack.shape[0]) / done[1])
+            progress(min(start + SLICES_PER_PASS, stack.shape[0]) / stack.shape[0])
     return (parts[0] if len(parts) == 1 else xp.concatenate(parts)), path
 
 
@@ -594,14 +594,13 @@ def tomography_frc(sinogram, theta, *, angle_axis=None, pixel_size=1.0, filter="
     center = _check_center(center, stack.shape[-1])
     check_choice(filter, "filter", FILTERS)
     check_choice(backend, "backend", BACKENDS)
-    check_progress(progress)
+    report = progress_of(progress)
     if not isinstance(circle, (bool, np.bool_)):
         raise ValueError(f"circle must be True or False, got {shown(circle)}")
     first, second, *halves = _split(stack, angles, 1)
     recons = []
-    for index, half in enumerate((first, second)):
-        volume, path = _reconstruct(half, halves[index], filter, center, circle, backend, device, progress,
-                                    (index, 2))
+    for index, (half, part) in enumerate(zip((first, second), report.parts(2))):
+        volume, path = _reconstruct(half, halves[index], filter, center, circle, backend, device, part)
         recons.append(volume[0] if sinogram.ndim == 2 else volume)
     edge = 0
     if circle and "mask" not in frc_options:
@@ -609,8 +608,7 @@ def tomography_frc(sinogram, theta, *, angle_axis=None, pixel_size=1.0, filter="
     correlation = fourier_correlation(recons[0], recons[1], pixel_size=pixel_size, threshold=threshold,
                                       device=device, **frc_options)
     notes = _undersampling_warnings(tuple(halves), recons[0].shape[-1])
-    for note in notes:
-        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    issue_warnings(notes)
     return TomographyResult(
         reconstructions=tuple(to_host(r) for r in recons), angles=tuple(np.sort(h) for h in halves),
         correlation=correlation, criterion=correlation.criterion, crossing=correlation.crossing,
