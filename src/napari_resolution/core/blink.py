@@ -53,7 +53,7 @@ from .frequency import normalize_pixel_size
 from .progress import progress_of
 from .results import STATUSES, Result, issue_warnings, result_dataclass
 from .spectral import compute_path
-from .validation import check_int, shown, working_dtype
+from .validation import check_choice, check_int, check_number, shown, working_dtype
 
 __all__ = ["BlinkChannelsResult", "BlinkPSFResult", "autocorrelation_model", "blink_psf"]
 
@@ -395,13 +395,9 @@ class _Options:
 def _options(crop, background, exclude_center, lags, exposure_ms, chunk_frames, device) -> _Options:
     """The options checked (``crop`` against the frame later)."""
     mode, window = _background(background)
-    if exclude_center not in EXCLUDE_CENTER:
-        raise ValueError(f"exclude_center must be 'pixel' or 'cross', got {shown(exclude_center)}")
-    if exposure_ms is not None and not (isinstance(exposure_ms, Real) and math.isfinite(exposure_ms)
-                                        and exposure_ms > 0):
-        raise ValueError(f"exposure_ms must be a positive number (ms per frame), got {shown(exposure_ms)}")
-    return _Options(None if crop is None else check_int(crop, "crop", 5), mode, window, exclude_center,
-                    check_int(lags, "lags", 4), None if exposure_ms is None else float(exposure_ms),
+    return _Options(None if crop is None else check_int(crop, "crop", 5), mode, window,
+                    check_choice(exclude_center, "exclude_center", EXCLUDE_CENTER), check_int(lags, "lags", 4),
+                    None if exposure_ms is None else check_number(exposure_ms, "exposure_ms", 0, above=True),
                     None if chunk_frames is None else check_int(chunk_frames, "chunk_frames", 1), device)
 
 
