@@ -7,6 +7,8 @@ import pytest
 import tifffile
 
 from napari_resolution import io
+from napari_resolution.core.figures import Curve, Plot
+from napari_resolution.plotting import save_plots
 
 RNG = np.random.default_rng(0)
 
@@ -462,3 +464,55 @@ def test_lazy_image_and_new_zarr_map_name_bad_paths(tmp_path):
         io.lazy_image(tmp_path / "bad.mrc")
     with pytest.raises(ValueError, match="must end in .zarr"):
         io.new_zarr_map(tmp_path / "map.n5", (8, 8), 1.0, "")
+
+
+# ----------------------------------------------------------------------------- atomic writes
+
+_IMAGE = np.arange(64, dtype=np.float32).reshape(8, 8)
+#: Every file writer, as (file name, a call writing it).
+_WRITERS = {
+    "mrc": ("map.mrc", lambda path: io.write_mrc(path, _IMAGE, 1.5)),
+    "tiff": ("image.tif", lambda path: io.write_tiff(path, _IMAGE, 0.1)),
+    "image npy": ("image.npy", lambda path: io.write_image(path, _IMAGE, 1.0, "")),
+    "image mrc": ("image.map", lambda path: io.write_image(path, _IMAGE, 1.0, "nm")),
+    "json": ("result.json", lambda path: io.write_json(path, {"a": 1})),
+    "csv": ("table.csv", lambda path: io.write_csv(path, {"x": [1, 2]})),
+    "npz": ("spline.npz", lambda path: io.write_npz(path, {"knots": np.arange(3)})),
+    "png": ("plot.png", lambda path: save_plots((Plot("p", (Curve("c", [0, 1], [1, 0]),)),), path)),
+}
+
+
+@pytest.mark.parametrize("kind", list(_WRITERS))
+def test_writers_replace_a_file_whole_and_leave_nothing_else(kind, tmp_path):
+    name, write = _WRITERS[kind]
+    target = tmp_path / name
+    target.write_bytes(b"older file")
+    write(target)
+    assert target.read_bytes() != b"older file" and target.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+@pytest.mark.parametrize("kind", list(_WRITERS))
+def test_an_interrupted_write_keeps_the_older_file(kind, tmp_path, monkeypatch):
+    name, write = _WRITERS[kind]
+    target = tmp_path / name
+    target.write_bytes(b"older file")
+
+    def interrupted(source, destination):
+        assert source != target and str(destination) == str(target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write(target)
+    assert target.read_bytes() == b"older file"
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # the partial file is removed
+
+
+def test_a_failed_first_write_leaves_no_file(tmp_path):
+    with pytest.raises(ValueError, match="1-D columns"):
+        io.write_csv(tmp_path / "t.csv", {"x": [1, 2], "y": [1]})
+    with pytest.raises(RuntimeError), io.written_aside(tmp_path / "t.bin") as temporary:
+        temporary.write_bytes(b"half")
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,9 @@ import contextlib
 import csv
 import json
 import math
+import os
 import re
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,8 @@ import numpy as np
 from .core.results import jsonable
 
 __all__ = ["LENGTH_NAMES", "LoadedImage", "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image",
-           "write_csv", "write_image", "write_json", "write_mrc", "write_tiff"]
+           "write_csv", "write_image", "write_json", "write_mrc", "write_npz", "write_tiff",
+           "written_aside"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 ZARR_SUFFIX = ".zarr"
@@ -405,6 +408,35 @@ def _npy_header(handle) -> tuple[tuple, np.dtype]:
 _READERS = {**dict.fromkeys(MRC_SUFFIXES, _read_mrc), **dict.fromkeys(TIFF_SUFFIXES, _read_tiff), ".npy": _read_npy}
 
 
+@contextlib.contextmanager
+def written_aside(path):
+    """A temporary file beside ``path`` to write; it takes the place of ``path`` only when the block succeeds.
+
+    Every writer of this module (and the PNG writer) writes this way, so an
+    interrupt or a failure never leaves a partial or empty file and never
+    destroys an older file at ``path``: the temporary file is removed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        A hidden file in the same folder with the same suffix (writers that pick
+        the format from the suffix pick the same one).
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
 def write_mrc(path, data: np.ndarray, pixel_size=1.0, placement: dict | None = None) -> None:
     """Write ``data`` as float32 to an MRC file.
 
@@ -425,7 +457,7 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0, placement: dict | None = N
 
     data = np.asarray(data, dtype=np.float32)
     sizes = np.broadcast_to(np.asarray(pixel_size, dtype=float), (data.ndim,))
-    with mrcfile.new(path, overwrite=True) as mrc:
+    with written_aside(path) as temporary, mrcfile.new(temporary, overwrite=True) as mrc:
         mrc.set_data(data)
         xyz = list(sizes[::-1]) + [1.0] * (3 - data.ndim)
         mrc.voxel_size = tuple(xyz)
@@ -479,7 +511,8 @@ def write_tiff(path, data: np.ndarray, pixel_size=None, unit: str = "µm") -> No
         if data.ndim == 3:
             metadata["spacing"] = sizes[0]
         options["resolution"] = (1 / sizes[-1], 1 / sizes[-2])
-    tifffile.imwrite(path, data, imagej=True, metadata=metadata, **options)
+    with written_aside(path) as temporary:
+        tifffile.imwrite(temporary, data, imagej=True, metadata=metadata, **options)
 
 
 def _calibration(pixel_size, unit: str, ndim: int) -> tuple[list, str]:
@@ -547,7 +580,8 @@ def _write_tiff_in(path: Path, data: np.ndarray, sizes: list, unit: str) -> None
 
 def _write_npy(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
     """``np.save`` (no pixel size: .npy has no header for it)."""
-    np.save(path, data, allow_pickle=False)
+    with written_aside(path) as temporary, open(temporary, "wb") as handle:
+        np.save(handle, data, allow_pickle=False)
 
 
 _WRITERS = {**dict.fromkeys(MRC_SUFFIXES, _write_mrc_in), **dict.fromkeys(TIFF_SUFFIXES, _write_tiff_in),
@@ -568,7 +602,22 @@ def write_json(path, payload: dict) -> None:
     if str(path) == "-":
         print(text)
     else:
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        with written_aside(path) as temporary:
+            temporary.write_text(text + "\n", encoding="utf-8")
+
+
+def write_npz(path, arrays: dict) -> None:
+    """Write named arrays as an uncompressed ``.npz`` archive (``np.savez``), written aside and renamed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, overwritten if it exists (no ``.npz`` is appended).
+    arrays : dict of str to array_like
+        Name -> array.
+    """
+    with written_aside(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def write_csv(path, columns: dict) -> None:
@@ -591,7 +640,7 @@ def write_csv(path, columns: dict) -> None:
     if any(v.ndim != 1 for v in values) or len({len(v) for v in values}) > 1:
         shapes = ", ".join(f"{name} {v.shape}" for name, v in zip(names, values))
         raise ValueError(f"write_csv needs 1-D columns of one length, got {shapes}")
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with written_aside(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(names)
         writer.writerows(zip(*(v.tolist() for v in values)))

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .core.figures import COLORS, ROLES, Plot, resolution_ticks
+from .io import written_aside
 
 __all__ = ["plot_figure", "save_plots", "save_result_plot"]
 
@@ -52,8 +53,10 @@ def save_result_plot(result, path, *, unit: str = "", expected=None, title: str 
 
 
 def save_plots(plots, path, *, title: str = "") -> None:
-    """Draw ``plots`` in one row of axes (:func:`plot_figure`) and save them as a PNG."""
-    plot_figure(plots, title=title).savefig(path)
+    """Draw ``plots`` in one row of axes (:func:`plot_figure`) and save them as a PNG (written aside and renamed:
+    see :func:`~.io.written_aside`)."""
+    with written_aside(path) as temporary:
+        plot_figure(plots, title=title).savefig(temporary)
 
 
 def plot_figure(plots, *, title: str = "") -> Figure:
