@@ -280,3 +280,20 @@ def test_gpu_path_agrees_with_the_cpu(random_64):
     peak = np.abs(cpu.reconstructions[0]).max()
     np.testing.assert_allclose(gpu.reconstructions[0], cpu.reconstructions[0], atol=1e-5 * peak)
     assert gpu.crossing == pytest.approx(cpu.crossing, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("theta", "message"),
+    [
+        (np.full(60, 30.0), "every angle is 30°"),
+        (np.r_[np.linspace(0, 179, 59), 179.0], "repeats angles"),
+        (np.deg2rad(np.linspace(0, 180, 60, endpoint=False)), "look like radians"),
+        (np.deg2rad(np.linspace(-60, 60, 60)), "numpy.degrees"),
+    ],
+)
+def test_angles_that_cannot_be_degrees_of_a_tilt_series_are_refused(theta, message):
+    simulated = tomography_sinogram(48, theta=np.linspace(0, 180, theta.size, endpoint=False), seed=0)
+    with pytest.raises(ValueError, match=message):
+        tomography_frc(simulated.sinogram, theta)
+    with pytest.raises(ValueError, match=message):
+        split_dataset(simulated.sinogram, theta)

@@ -176,7 +176,28 @@ def _check_theta(theta) -> np.ndarray:
         raise ValueError(f"theta must have at least {MIN_ANGLES} angles (4 per half), got {angles.size}")
     if not np.isfinite(angles).all():
         raise ValueError("theta contains NaN or Inf values")
+    _check_angle_values(angles)
     return angles
+
+
+def _check_angle_values(angles: np.ndarray) -> None:
+    """ValueError for angles that cannot be a tilt series in degrees: all equal, repeated, or radians."""
+    low, high = float(angles.min()), float(angles.max())
+    if low == high:
+        raise ValueError(f"theta: every angle is {low:g}°: the projections need angles that differ")
+    values, counts = np.unique(angles, return_counts=True)
+    if counts.max() > 1:
+        repeated = values[counts > 1]
+        raise ValueError(f"theta repeats angles ({', '.join(f'{a:g}°' for a in repeated[:3])}"
+                         f"{', ...' if repeated.size > 3 else ''}): each projection needs its own angle; "
+                         "remove the repeats, or check the angles file")
+    if high - low <= RADIAN_SPAN:
+        raise ValueError(f"theta spans only {high - low:.3g}° ({low:.3g} to {high:.3g}): these look like radians; "
+                         "give the angles in degrees (numpy.degrees(theta))")
+
+
+#: Angles that span at most this (degrees) are taken for radians: a tilt series spans tens of degrees or more.
+RADIAN_SPAN = 2 * math.pi + 1e-6
 
 
 def _check_center(center, n_detector: int):
