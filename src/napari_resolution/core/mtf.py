@@ -27,7 +27,7 @@ from .backend import in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import normalize_pixel_size
 from .results import Result, result_dataclass
-from .validation import check_choice
+from .validation import check_choice, working_dtype
 
 __all__ = ["EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
 
@@ -276,6 +276,10 @@ def _image_2d(image, min_size: int, name: str = "image") -> tuple[np.ndarray, in
         raise ValueError(f"{name} must be a 2-D array, got shape {getattr(image, 'shape', None)}")
     if data.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be real-valued, got {data.dtype}")
+    try:
+        working_dtype(data.dtype)  # refuses booleans
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
     if min(data.shape) < min_size:
         raise ValueError(f"{name} is too small: at least {min_size} x {min_size} pixels needed, got shape "
                          f"{data.shape}")

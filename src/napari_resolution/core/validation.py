@@ -70,13 +70,16 @@ def shown(value) -> str:
 def working_dtype(dtype) -> np.dtype:
     """Floating dtype used for computing on data of ``dtype``.
 
-    float32 and float64 are kept; small integers and booleans become float32,
-    other real types float64.
+    float32 and float64 are kept; small integers become float32, other real
+    types float64. Booleans are refused: a True/False array is a mask, not
+    data (a thresholded image has lost what every estimator measures).
     """
     dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        raise ValueError("got a boolean (True/False) array: that is a mask, not an image to measure")
     if dtype.kind == "f":
         return np.dtype(np.float32) if dtype.itemsize <= 4 else np.dtype(np.float64)
-    if dtype.kind in "biu":
+    if dtype.kind in "iu":
         return np.dtype(np.float32) if dtype.itemsize <= 2 else np.dtype(np.float64)
     raise ValueError(f"expected real-valued data, got dtype {dtype}")
 

@@ -85,3 +85,30 @@ def test_choice_and_shape_checks_name_the_arguments():
     assert check_same_shape(np.zeros((2, 3)), np.ones((2, 3)), ("half1", "half2")) == (2, 3)
     with pytest.raises(ValueError, match=r"half1 and half2 must have the same shape, got \(2, 3\) and \(3, 2\)"):
         check_same_shape(np.zeros((2, 3)), np.zeros((3, 2)), ("half1", "half2"))
+
+
+def _estimator_calls(image):
+    """Each estimator called on ``image`` (2-D) or a stack of it, with the argument that must be named."""
+    from napari_resolution import local_fsc, local_resolution, make_mask, mtf_edge, phase_randomized_fsc
+
+    cube = np.repeat(image[None, :32, :32], 32, axis=0)
+    ones = np.ones((32, 32, 32))
+    return {
+        "fourier_correlation": (lambda: fourier_correlation(image, image.astype(float)), "a"),
+        "phase_randomized_fsc": (lambda: phase_randomized_fsc(cube, ones, ones), "h1"),
+        "decorrelation": (lambda: decorrelation(image), "image"),
+        "mtf_edge": (lambda: mtf_edge(image), "image"),
+        "local_fsc": (lambda: local_fsc(cube, ones, box=16), "half1"),
+        "local_resolution": (lambda: local_resolution(cube, noise=1.0), "volume"),
+        "make_mask": (lambda: make_mask(cube), "volume"),
+        "blink_psf": (lambda: blink_psf(cube), "movie"),
+        "tomography_frc": (lambda: tomography_frc(image, np.linspace(0, 180, 64, endpoint=False)), "sinogram"),
+    }
+
+
+@pytest.mark.parametrize("estimator", list(_estimator_calls(np.zeros((2, 2)))))
+def test_boolean_images_are_refused_naming_the_argument(estimator):
+    image = np.random.default_rng(0).random((64, 64)) > 0.5
+    call, argument = _estimator_calls(image)[estimator]
+    with pytest.raises(ValueError, match=rf"^{argument}\b.*boolean .*mask, not an image"):
+        call()
