@@ -138,6 +138,20 @@ def test_bad_input_is_a_notification_naming_the_layer(make_napari_viewer, wait_i
         widget.parameters()
 
 
+def test_bad_input_in_a_second_channel_names_its_layer(make_napari_viewer, wait_idle, messages):
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    viewer.add_image(rng.random((20, 32, 32)), name="fine")
+    broken = rng.random((20, 32, 32))
+    broken[3, 4, 5] = np.nan
+    viewer.add_image(broken, name="broken")
+    widget = _docked(viewer)
+    widget.add_channel()
+    assert widget.channels[0][0].value is viewer.layers["broken"]
+    _run(widget, wait_idle)
+    assert ("error", "layer 'broken' contains NaN or Inf values") in messages
+
+
 def test_warnings_become_notifications(make_napari_viewer, wait_idle, green, messages):
     viewer = make_napari_viewer()
     viewer.add_image(green.movie[:300], name="short")

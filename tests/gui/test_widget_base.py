@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from napari_resolution.core.figures import Curve, Marker, Plot
-from napari_resolution.gui.layers import add_or_update_image, layer_data
+from napari_resolution.gui.layers import add_or_update_layer, layer_data
 
 WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF", "Local resolution"]
 RNG = np.random.default_rng(0)
@@ -69,13 +69,77 @@ def test_use_gpu_maps_to_the_core_device(make_napari_viewer, monkeypatch, notifi
 def test_add_or_update_image_takes_and_refreshes_placement(make_napari_viewer):
     viewer = make_napari_viewer()
     source = viewer.add_image(RNG.random((32, 32)), name="map", scale=(2.0, 2.0), translate=(5.0, 5.0))
-    layer = add_or_update_image(viewer, np.zeros((16, 16)), source=source, estimator="local", metadata={"a": 1},
+    layer = add_or_update_layer(viewer, np.zeros((16, 16)), source=source, estimator="local", metadata={"a": 1},
                                 scale=(4.0, 4.0))
     assert tuple(layer.scale) == (4.0, 4.0) and tuple(layer.translate) == (5.0, 5.0)
-    again = add_or_update_image(viewer, np.ones((32, 32)), source=source, estimator="local", metadata={"a": 2})
+    again = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="local", metadata={"a": 2})
     assert again is layer and len(viewer.layers) == 2
     assert tuple(layer.scale) == (2.0, 2.0) and layer.metadata == {"a": 2} and layer.data.shape == (32, 32)
     assert source.data.shape == (32, 32)  # the source layer is untouched
+
+
+def test_a_result_layer_beside_its_source_is_updated_in_place(make_napari_viewer):
+    from napari_resolution.gui.layers import beside
+
+    viewer = make_napari_viewer()
+    movie = viewer.add_image(RNG.random((4, 32, 40)), name="movie", scale=(1.0, 2.0, 3.0), translate=(0.0, 5.0, 7.0),
+                             units=("s", "nm", "nm"))
+    place = beside(movie, 10.0, 2)
+    assert place == (5.0, 7.0 + 40 * 3.0 + 10.0)  # level with its top, right of its right edge
+    layer = add_or_update_layer(viewer, np.zeros((9, 9)), source=movie, estimator="psf", metadata={"run": 1},
+                                scale=(2.0, 3.0), translate=place, colormap="magma")
+    assert layer.name == "movie psf" and tuple(layer.translate) == place
+    assert tuple(str(unit) for unit in layer.units) == ("nanometer", "nanometer")  # the source's, for its axes
+    again = add_or_update_layer(viewer, np.ones((11, 11)), source=movie, estimator="psf", metadata={"run": 2},
+                                scale=(2.0, 3.0), translate=beside(movie, 20.0, 2), colormap="gray")
+    assert again is layer and len(viewer.layers) == 2 and layer.data.shape == (11, 11)
+    assert layer.metadata == {"run": 2} and layer.translate[1] == place[1] + 10.0
+    assert layer.colormap.name == "magma"  # display keywords only when created: the rest is the user's
+
+
+def test_a_shapes_result_is_updated_in_place_and_a_foreign_layer_is_left_alone(make_napari_viewer):
+    viewer = make_napari_viewer()
+    source = viewer.add_image(RNG.random((32, 32)), name="map", scale=(2.0, 2.0))
+    corners = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 4.0], [4.0, 0.0]])
+    box = add_or_update_layer(viewer, [(corners, "rectangle")], source=source, estimator="box", layer_type="shapes")
+    moved = add_or_update_layer(viewer, [(corners + 1, "rectangle")], source=source, estimator="box",
+                                layer_type="shapes")
+    assert moved is box and len(viewer.layers) == 2 and tuple(box.scale) == (2.0, 2.0)
+    np.testing.assert_allclose(box.data[0], corners + 1)
+    users = viewer.add_points(np.zeros((1, 2)), name="map mask")
+    mask = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="mask")
+    assert mask is not users and len(users.data) == 1 and len(viewer.layers) == 4
+
+
+def test_results_table_fills_texts_tooltips_and_colours(qtbot):
+    from napari_resolution.gui.widgets.base import ResultsTable
+
+    table = ResultsTable(("ROI", "value", "note"), 90)
+    qtbot.addWidget(table)
+    table.fill([("1", "0.25", "fine"), ("2", "n/a", "no edge\nfound")], tips=[("1", "0.25 ± 0.01", "fine"),
+                                                                           ("2", "n/a", "no edge\nfound")],
+               colors=["#2f8fff", "#f0a000"])
+    assert table.rowCount() == 2 and not table.verticalHeader().isVisible()
+    assert table.item(1, 2).text() == "no edge\nfound" and table.item(0, 1).toolTip() == "0.25 ± 0.01"
+    assert table.item(1, 0).foreground().color().name() == "#f0a000"
+    table.fill([("3", "0.5", "")])  # refilled: fewer rows; the tooltip is the text
+    assert table.rowCount() == 1 and table.item(0, 1).toolTip() == "0.5"
+
+
+def test_core_warnings_are_silenced_or_notified_once(monkeypatch):
+    import warnings
+
+    import napari_resolution.gui.widgets.base as base
+
+    shown = []
+    monkeypatch.setattr(base, "show_warning", shown.append)
+    with base.core_warnings():  # the result carries them (pytest turns an escaping warning into an error)
+        warnings.warn("few frames", RuntimeWarning, stacklevel=1)
+    assert shown == []
+    with base.core_warnings(show=True):
+        for text in ("unit unknown", "no pixel size", "unit unknown"):
+            warnings.warn(text, RuntimeWarning, stacklevel=1)
+    assert shown == ["unit unknown", "no pixel size"]
 
 
 def test_layer_data_stays_lazy(make_napari_viewer):

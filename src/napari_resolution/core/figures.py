@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "resolution_marker",
-           "resolution_ticks", "threshold_curves", "threshold_notes"]
+__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "overlay", "overlay_runs",
+           "resolution_marker", "resolution_ticks", "threshold_curves", "threshold_notes"]
 
 #: How each role is drawn: line style ("solid", "dashed", "dotted" or None for symbols only) and width.
 ROLES = {
@@ -203,6 +203,79 @@ def threshold_notes(resolutions: dict, unit: str = "") -> tuple:
         value = "none" if resolution is None else f"{'≤ ' if status == 'bound' else ''}{resolution:.3g}{spaced}"
         lines.append(f"{name}: {value} ({status})")
     return tuple(lines)
+
+
+
+def overlay(plots, names, colors=PALETTE, *, curve_label: str = "{name}: {label}",
+            marker_label: str = "{name}: {label}") -> Plot:
+    """One plot of several things measured together (channels, ROIs), each in its own colour.
+
+    Every curve and every marker of its own takes its plot's colour and a
+    label naming it; markers in the neutral guide colour (e.g. Nyquist) are
+    shared and kept once. Axes, ranges and notes are the first plot's.
+
+    Parameters
+    ----------
+    plots : sequence of Plot
+        One plot per thing, alike (the same kind of result).
+    names : sequence of str
+        Per plot, its name (e.g. "ch 1", "2").
+    colors : sequence of str
+        Hex colours, used in turn.
+    curve_label, marker_label : str
+        Labels of curves and own markers, formatted with ``name`` and the
+        curve's or marker's ``label``.
+
+    Returns
+    -------
+    Plot
+    """
+    tinted = [(name, colors[index % len(colors)], plot) for index, (name, plot) in enumerate(zip(names, plots))]
+    curves = [replace(curve, label=curve_label.format(name=name, label=curve.label), color=color)
+              for name, color, plot in tinted for curve in plot.curves]
+    markers = {}
+    for name, color, plot in tinted:
+        for marker in plot.markers:
+            own = marker.color != COLORS["marker"]
+            shown = replace(marker, label=marker_label.format(name=name, label=marker.label), color=color) \
+                if own else marker
+            markers.setdefault((shown.x, shown.label), shown)
+    return replace(plots[0], curves=tuple(curves), markers=tuple(markers.values()))
+
+
+def overlay_runs(plots, names) -> Plot:
+    """Runs of one estimator drawn together for comparison (the latest last).
+
+    Every run's measured curves (:attr:`Curve.is_data`) take the run's
+    palette colour and its name in their label (``"<label> — <name>"``),
+    those of earlier runs thinner (role "secondary"); the latest run's other
+    curves (thresholds, guides), its markers, axes and notes are kept as they
+    are. One run: its plot unchanged.
+
+    Parameters
+    ----------
+    plots : sequence of Plot
+        The runs, oldest first.
+    names : sequence of str
+        Per run, what tells it from the others (e.g. "Threshold: 0.143").
+
+    Returns
+    -------
+    Plot
+    """
+    if len(plots) == 1:
+        return plots[0]
+    curves = []
+    for index, (plot, name) in enumerate(zip(plots, names)):
+        latest = index == len(plots) - 1
+        for curve in plot.curves:
+            if curve.is_data:
+                label = f"{curve.label} — {name}" if curve.label else ""
+                curves.append(replace(curve, label=label, color=PALETTE[index % len(PALETTE)],
+                                      role=curve.role if latest else "secondary"))
+            elif latest:
+                curves.append(curve)
+    return replace(plots[-1], curves=tuple(curves))
 
 
 #: Mantissas of the resolution values a second axis may be ticked at.

@@ -10,7 +10,8 @@ import numpy as np
 
 __all__ = [
     "EventConnections",
-    "add_or_update_image",
+    "add_or_update_layer",
+    "beside",
     "fill_pixel_size",
     "format_pixel_size",
     "grey_images",
@@ -90,41 +91,90 @@ def layer_data(layer):
     return layer.data[0] if getattr(layer, "multiscale", False) else layer.data
 
 
-def add_or_update_image(viewer, data, *, source, estimator: str, metadata: dict, scale=None, translate=None,
-                        **kwargs):
-    """Show ``data`` as the layer ``"<source name> <estimator>"``, updating it if present.
+def add_or_update_layer(viewer, data, *, source, estimator: str, metadata: dict | None = None,
+                        layer_type: str = "image", scale=None, translate=None, into_view: bool = False, **kwargs):
+    """Show ``data`` as the layer ``"<source name> <estimator>"``, updated in place on later runs.
 
     The layer takes ``scale`` and ``translate`` when given, else the source
-    layer's, and the source's units (so napari does not warn of inconsistent
-    units); ``metadata`` (the parameters of the run) goes to
-    ``layer.metadata``. An existing layer gets the new data, placement and
-    metadata; display keywords (``kwargs``) apply when it is created.
+    layer's, and the source's units of its axes (so napari does not warn of
+    inconsistent units); ``metadata`` (the parameters of the run) goes to
+    ``layer.metadata``. A layer of that name, type and dimensionality gets
+    the new data, placement and metadata; display keywords (``kwargs``) apply
+    when the layer is created. The source layer is only read.
+
+    Parameters
+    ----------
+    viewer : napari.Viewer
+    data : array or list
+        What ``viewer.add_<layer_type>`` takes (e.g. ``[(corners, "rectangle")]`` for shapes).
+    source : napari.layers.Layer
+        The input layer the result belongs to.
+    estimator : str
+        End of the layer's name, e.g. "local resolution".
+    metadata : dict, optional
+        The run's parameters.
+    layer_type : str
+        "image", "shapes", "points"...
+    scale, translate : sequence of float, optional
+        Placement in world units, one per axis of the layer (e.g. :func:`beside` the source).
+    into_view : bool
+        Reset the view when the layer is created (one placed beside the source may lie off screen).
+    **kwargs
+        Display keywords of ``viewer.add_<layer_type>`` (colormap, opacity...).
 
     Returns
     -------
-    napari.layers.Image
+    napari.layers.Layer
     """
+    import napari.layers
+
     name = f"{source.name} {estimator}"
-    placement = {"scale": source.scale if scale is None else scale,
-                 "translate": source.translate if translate is None else translate}
+    placement = {"scale": tuple(source.scale if scale is None else scale),
+                 "translate": tuple(source.translate if translate is None else translate)}
     if getattr(source, "units", None) is not None:  # napari >= 0.5.5
-        placement["units"] = source.units
-    if name not in viewer.layers:
-        return viewer.add_image(data, name=name, metadata=dict(metadata), **placement, **kwargs)
-    layer = viewer.layers[name]
-    layer.data = data
-    for attribute, value in placement.items():
-        setattr(layer, attribute, value)
-    layer.metadata = dict(metadata)
+        placement["units"] = tuple(source.units)[-len(placement["scale"]):]
+    layer = viewer.layers[name] if name in viewer.layers else None
+    if isinstance(layer, getattr(napari.layers, layer_type.capitalize())) and layer.ndim == len(placement["scale"]):
+        layer.data = data
+        for attribute, value in placement.items():
+            setattr(layer, attribute, value)
+        layer.metadata = dict(metadata or {})
+        return layer
+    layer = getattr(viewer, f"add_{layer_type}")(data, name=name, metadata=dict(metadata or {}), **placement,
+                                                 **kwargs)
+    if into_view:
+        viewer.reset_view()
     return layer
 
 
-def fill_pixel_size(layer, pixel_size_field, unit_field=None) -> None:
-    """Put the layer's pixel size (and unit) into a widget's editable fields; nothing for None."""
+def beside(source, offset: float, ndim: int) -> tuple:
+    """World translate of a layer of ``ndim`` axes ``offset`` right of ``source``'s right edge, level with its top.
+
+    Parameters
+    ----------
+    source : napari.layers.Layer
+        The input layer.
+    offset : float
+        Gap between the source's right edge and the layer's origin, world units.
+    ndim : int
+        Axes of the placed layer (the source's last ``ndim``).
+
+    Returns
+    -------
+    tuple of float
+    """
+    top = tuple(float(t) for t in tuple(source.translate)[-ndim:-1])
+    edge = float(source.translate[-1]) + layer_data(source).shape[-1] * float(source.scale[-1])
+    return (*top, edge + offset)
+
+
+def fill_pixel_size(layer, pixel_size_field, unit_field=None, axes: int | None = None) -> None:
+    """Put the layer's pixel size (of its last ``axes``, default all) and unit into a widget's editable fields;
+    nothing for None."""
     if layer is None:
         return
     sizes, unit = layer_pixel_size(layer)
-    pixel_size_field.value = format_pixel_size(sizes)
+    pixel_size_field.value = format_pixel_size(sizes[-axes:] if axes else sizes)
     if unit_field is not None:
         unit_field.value = unit
 

@@ -20,7 +20,7 @@ from pyqtgraph.exporters import ImageExporter
 from qtpy.QtCore import QSize, Qt
 from qtpy.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.figures import COLORS, FREQUENCY_LABEL, PALETTE, ROLES, Curve, Plot, resolution_ticks
+from ..core.figures import COLORS, FREQUENCY_LABEL, ROLES, Curve, Plot, overlay_runs, resolution_ticks
 from .layers import EventConnections
 
 __all__ = ["CurvePanel", "ResultLine", "run_names"]
@@ -240,13 +240,10 @@ class CurvePanel(QWidget):
         self.plot_item.setLabel("bottom", latest.x_label)
         self.plot_item.setLabel("left", latest.y_label)
         self.plot_item.setLogMode(y=latest.log_y)
-        titles = self.run_titles()
-        for index, (plot, title) in enumerate(zip(self.runs, titles)):
-            is_latest = index == len(self.runs) - 1
-            for curve in plot.curves:
-                if curve.is_data or is_latest:
-                    self._draw_curve(curve, plot, title, index, is_latest)
-        for marker in latest.markers:
+        shown = overlay_runs(self.runs, self.run_titles())
+        for curve in shown.curves:
+            self._draw_curve(curve, shown.log_y)
+        for marker in shown.markers:
             self._draw_marker(marker)
         if latest.x_range is not None:
             self.plot_item.setXRange(*latest.x_range, padding=0.02)
@@ -289,22 +286,19 @@ class CurvePanel(QWidget):
             low, high = latest.y_range
             self.plot_item.setYRange(min(low, values.min() - 0.05), max(high, values.max() + 0.05), padding=0)
 
-    def _draw_curve(self, curve: Curve, plot: Plot, title: str, run_index: int, is_latest: bool) -> None:
-        overlaid = len(self.runs) > 1
-        color = PALETTE[run_index % len(PALETTE)] if overlaid and curve.is_data else curve.color
+    def _draw_curve(self, curve: Curve, log_y: bool) -> None:
         x, y = np.asarray(curve.x, float), np.asarray(curve.y, float)
-        if plot.log_y:
+        if log_y:
             y = np.where(y > 0, y, np.nan)
-        name = f"{curve.label} — {title}" if overlaid and curve.is_data and curve.label else curve.label
         style, width = ROLES[curve.role]
         if style is None:
-            item = self.plot_item.plot(x, y, pen=None, symbol="x", symbolPen=pg.mkPen(color, width=2), symbolSize=9,
-                                       name=name or None)
+            item = self.plot_item.plot(x, y, pen=None, symbol="x", symbolPen=pg.mkPen(curve.color, width=2),
+                                       symbolSize=9, name=curve.label or None)
         else:
-            pen = pg.mkPen(color, width=width if is_latest else 1.2, style=_PEN_STYLES[style])
-            item = self.plot_item.plot(x, y, pen=pen, name=name or None, connect="finite")
-        if name:  # unnamed: not in the legend
-            self.legend.addItem(item, name)
+            pen = pg.mkPen(curve.color, width=width, style=_PEN_STYLES[style])
+            item = self.plot_item.plot(x, y, pen=pen, name=curve.label or None, connect="finite")
+        if curve.label:  # unnamed: not in the legend
+            self.legend.addItem(item, curve.label)
 
     def _draw_marker(self, marker) -> None:
         color = self._text_color if marker.color == COLORS["marker"] else marker.color

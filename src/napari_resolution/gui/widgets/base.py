@@ -7,13 +7,17 @@ A dock widget for an estimator is a subclass that declares
 * :meth:`~EstimatorWidget.parameters`: the inputs as the core function's keywords;
 * :meth:`~EstimatorWidget.compute`: the call into the core (runs in a worker thread);
 
-and, when the default is not enough, :meth:`~EstimatorWidget.show` for the
-result, :meth:`~EstimatorWidget.summary` for its line and
+and, when the default is not enough, :meth:`~EstimatorWidget.summary` for the
+result line, :meth:`~EstimatorWidget.show_views` for its own views (result
+layers through :func:`~..layers.add_or_update_layer`, a :class:`ResultsTable`),
+:meth:`~EstimatorWidget.plots` and :meth:`~EstimatorWidget.result_warnings`
+for what the panels and the notifications show, and
 :meth:`~EstimatorWidget.display_options` for the options that only change the
 plot. Everything else is here: pickers that follow the layer list and pick
 a usable layer whenever none is picked, the pixel size and unit read from the
 first layer, a "Use GPU" option mapped to the core's ``device``, the Run
-button, the runner (progress, Cancel, errors as notifications), the result
+button, the runner (progress, Cancel, errors as notifications naming the
+layers, the core's RuntimeWarnings left to the result: :func:`core_warnings`), the result
 line with what the result was computed from, the curve panels (overlaid runs
 named by the inputs that differ), marking the shown result stale when the
 inputs change or a run is cancelled or fails, a narrow layout that scrolls
@@ -24,13 +28,17 @@ dock (napari's close button) or destroyed.
 
 from __future__ import annotations
 
+import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 from napari.layers import Layer
 from napari.utils.notifications import show_warning
 from qtpy.QtCore import QEvent, QSize, Qt
-from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QVBoxLayout, QWidget
+from qtpy.QtGui import QColor
+from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
 from ...core.validation import renamed
@@ -39,7 +47,7 @@ from ..notices import show_core_notes
 from ..plots import CurvePanel, ResultLine
 from ..runner import Cancelled, Runner, checked
 
-__all__ = ["EstimatorWidget", "LayerInput", "Run", "results_table"]
+__all__ = ["EstimatorWidget", "LayerInput", "ResultsTable", "Run", "core_warnings"]
 
 #: Widest size hint of a dock widget (pixels): room for the canvas on a 1280-pixel screen.
 MAX_WIDTH = 400
@@ -61,8 +69,8 @@ class LayerInput:
     optional : bool
         Optional pickers start empty and are never filled automatically.
     arguments : tuple of str
-        The core's arguments the layer feeds (e.g. ("a",)): its errors about
-        them then name the layer instead.
+        The core's arguments the layer feeds (e.g. ("a",), or ("movie[1]",)
+        for an item of a list): its errors about them then name the layer instead.
     """
 
     attribute: str
@@ -238,9 +246,13 @@ class EstimatorWidget(QWidget):
         return " vs ".join(picker.value.name for picker in self.pickers()[:2] if picker.value is not None)
 
     # --------------------------------------------------------------- layers
+    def layer_pickers(self) -> list:
+        """(:class:`LayerInput`, picker) of every layer picker: those of :attr:`layer_inputs` (a subclass may add)."""
+        return [(spec, getattr(self, spec.attribute)) for spec in self.layer_inputs]
+
     def pickers(self) -> list:
-        """The layer pickers, in the order of :attr:`layer_inputs`."""
-        return [getattr(self, spec.attribute) for spec in self.layer_inputs]
+        """The layer pickers, in the order of :meth:`layer_pickers`."""
+        return [picker for _, picker in self.layer_pickers()]
 
     def usable_layers(self, spec: LayerInput) -> list:
         """Layers a picker offers: grey-level images of an accepted dimensionality."""
@@ -253,7 +265,7 @@ class EstimatorWidget(QWidget):
         """Refresh the pickers (layers came or went) and fill every empty required one."""
         self.inputs.reset_choices()
         taken = [picker.value for picker in self.pickers() if picker.value is not None]
-        for spec, picker in zip(self.layer_inputs, self.pickers()):
+        for spec, picker in self.layer_pickers():
             if picker.value is not None or spec.optional:
                 continue
             free = [layer for layer in self.usable_layers(spec) if layer not in taken]
@@ -318,16 +330,18 @@ class EstimatorWidget(QWidget):
                           lambda result: self._succeeded(result, run), on_error=self._run_failed)
 
     def _compute_named(self, parameters: dict, progress, names: dict):
-        """:meth:`compute`, its errors naming the layers instead of the core's arguments."""
+        """:meth:`compute` under :func:`core_warnings`, its errors naming the layers instead of the core's
+        arguments."""
         try:
-            return self.compute(parameters, progress)
+            with core_warnings():
+                return self.compute(parameters, progress)
         except ValueError as error:
-            raise ValueError(renamed(str(error), names)) from None
+            raise ValueError(_named(str(error), names)) from None
 
     def argument_names(self) -> dict:
         """The core's argument names -> "layer 'name'" of the layer picked for each."""
         names = {}
-        for spec, picker in zip(self.layer_inputs, self.pickers()):
+        for spec, picker in self.layer_pickers():
             if picker.value is not None:
                 names.update(dict.fromkeys(spec.arguments, f"layer '{picker.value.name}'"))
         return names
@@ -337,18 +351,31 @@ class EstimatorWidget(QWidget):
         self.show(result, run.title)
 
     def show(self, result, title: str) -> None:
-        """Show a result: its summary line, its plots in the panels, its warnings as notifications."""
+        """Show a result: its line, its plots in the panels, its own views, its warnings as notifications."""
         self.result = result
         self._title = title
         self.result_line.show_result(self.summary(result), self.shown.description)
         self.draw(result, title)
-        for note in result.warnings:
+        self.show_views(result)
+        for note in self.result_warnings(result):
             show_warning(note)
 
+    def show_views(self, result) -> None:
+        """Hook: show ``result`` in the widget's own views (result layers, a results table)."""
+
+    def result_warnings(self, result) -> tuple:
+        """The notes shown as warning notifications: the result's warnings."""
+        return result.warnings
+
+    def plots(self, result) -> tuple:
+        """What the panels show, top to bottom: ``result.plots`` with :meth:`plot_options`."""
+        return result.plots(self.unit.value, **self.plot_options())
+
     def draw(self, result, title: str, *, replace: bool = False) -> None:
-        """Draw ``result.plots`` into the panels (the latest run replaced when ``replace``)."""
-        plots = result.plots(self.unit.value, **self.plot_options())
-        for panel, plot in zip(self.curve_panels, plots):
+        """Draw :meth:`plots` into the panels (the latest run replaced when ``replace``; none without panels)."""
+        if not self.curve_panels:
+            return
+        for panel, plot in zip(self.curve_panels, self.plots(result)):
             if replace:
                 panel.replace_latest(plot.titled(title))
             else:
@@ -360,12 +387,73 @@ class EstimatorWidget(QWidget):
             self.draw(self.result, self._title, replace=True)
 
 
-def results_table(columns, minimum_height: int) -> QTableWidget:
-    """An empty results table with ``columns``: no row numbers, cells wrapping, the last column stretched."""
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.verticalHeader().setVisible(False)
-    table.setMinimumHeight(minimum_height)
-    table.setWordWrap(True)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+def _named(message: str, names: dict) -> str:
+    """The core's error ``message`` with the argument it starts with named as in ``names``.
+
+    As :func:`~...core.validation.renamed`, and an item of a list argument
+    too ("movie[1] contains NaN" when ``names`` has "movie[1]").
+    """
+    item = re.match(r"\w+\[\d+\]", message)
+    if item is not None and item.group() in names:
+        return names[item.group()] + message[item.end():]
+    return renamed(message, names)
+
+
+@contextmanager
+def core_warnings(show: bool = False):
+    """Run core code with its RuntimeWarnings silenced, or shown as napari warning notifications.
+
+    Silenced (the default) where the result carries them (its ``warnings``,
+    shown by :meth:`EstimatorWidget.show`); with ``show``, every warning
+    caught in the block is notified once, after it (e.g. a writer's "pixel
+    size not stored").
+    """
+    with warnings.catch_warnings(record=show) as caught:
+        warnings.simplefilter("always" if show else "ignore", RuntimeWarning)
+        yield
+    for note in dict.fromkeys(str(warning.message) for warning in caught or ()):
+        show_warning(note)
+
+
+class ResultsTable(QTableWidget):
+    """A table of results, a row per thing (channel, ROI): no row numbers, cells wrapping, the last column stretched.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column headers.
+    minimum_height : int
+        Pixels.
+    """
+
+    def __init__(self, columns, minimum_height: int):
+        super().__init__(0, len(columns))
+        self.setHorizontalHeaderLabels(list(columns))
+        self.verticalHeader().setVisible(False)
+        self.setMinimumHeight(minimum_height)
+        self.setWordWrap(True)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def fill(self, rows, tips=None, colors=None) -> None:
+        """Show ``rows``; the columns but the last fit their text, the rows their wrapped text.
+
+        Parameters
+        ----------
+        rows : sequence of sequence of str
+            Per row, a text per column.
+        tips : sequence of sequence of str, optional
+            Per row, each cell's tooltip (default: its text).
+        colors : sequence of str, optional
+            Per row, the hex colour of its first cell's text.
+        """
+        self.setRowCount(len(rows))
+        for row, texts in enumerate(rows):
+            for column, (text, tip) in enumerate(zip(texts, texts if tips is None else tips[row])):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(tip)
+                self.setItem(row, column, cell)
+            if colors is not None:
+                self.item(row, 0).setForeground(QColor(colors[row]))
+        for column in range(self.columnCount() - 1):
+            self.resizeColumnToContents(column)
+        self.resizeRowsToContents()

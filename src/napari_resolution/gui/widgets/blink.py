@@ -13,20 +13,18 @@ the panels (channels in their own colours). The PSF (TIFF) and its spline
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
 from pathlib import Path
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, PushButton, SpinBox
-from napari.utils.notifications import show_info, show_warning
-from qtpy.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QTableWidget, QTableWidgetItem, QWidget
+from napari.utils.notifications import show_info
+from qtpy.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from ... import io
 from ...core.blink import BlinkChannelsResult, blink_psf
-from ...core.figures import PALETTE
-from ..layers import format_pixel_size, layer_data, layer_pixel_size, parse_pixel_size
-from .base import EstimatorWidget, LayerInput, results_table
+from ...core.figures import overlay
+from ..layers import add_or_update_layer, beside, fill_pixel_size, layer_data, parse_pixel_size
+from .base import EstimatorWidget, LayerInput, ResultsTable, core_warnings
 
 __all__ = ["BlinkPSFWidget"]
 
@@ -38,17 +36,16 @@ COLUMNS = ("channel", "σx", "σy", "θ (°)", "σ", "FWHM", "on-time (frames)",
 class BlinkPSFWidget(EstimatorWidget):
     """PSF (rotated Gaussian, image, spline) and on-time of one blinking movie layer per channel."""
 
-    layer_inputs = (LayerInput("movie", "Channel 1", ndims=(3,), arguments=("movie",)),)
+    layer_inputs = (LayerInput("movie", "Channel 1", ndims=(3,), arguments=("movie", "movie[0]")),)
     panels = (("PSF (pixel values sum to 1)", "radius"), ("autocovariance / lag 1", "lag (frames)"))
     supports_gpu = True
 
     def __init__(self, napari_viewer):
         #: Channels 2, 3...: (layer picker, its pixel size field).
         self.channels: list = []
-        self.results: list = []
         super().__init__(napari_viewer)
         self.pixel_size.label = "Channel 1 pixel (y, x)"
-        self.table = results_table(COLUMNS, 90)
+        self.table = ResultsTable(COLUMNS, 90)
         self.body.insertWidget(3, self.table)  # under the result line
         self.body.insertWidget(4, self._export_buttons())
         self._background_changed()
@@ -88,23 +85,21 @@ class BlinkPSFWidget(EstimatorWidget):
 
     def layer_changed(self) -> None:
         """Channel 1's pixel size is the picked movie's (y, x)."""
-        _fill_plane_pixel_size(self.movie.value, self.pixel_size)
+        fill_pixel_size(self.movie.value, self.pixel_size, axes=2)
 
     def add_channel(self, _=None) -> None:
-        """A picker and a pixel size field for one more channel (the first movie not picked yet)."""
+        """A picker and a pixel size field for one more channel (the base fills it with a movie not picked yet)."""
         number = len(self.channels) + 2
-        spec = LayerInput(f"channel{number}", f"Channel {number}", ndims=(3,))
-        picker = ComboBox(label=spec.label, choices=self._choices_for(spec), nullable=True, value=None)
+        picker = ComboBox(label=f"Channel {number}", choices=self._choices_for(_channel_input(number)), nullable=True,
+                          value=None)
         field = LineEdit(label=f"Channel {number} pixel (y, x)", value="1")
-        picker.changed.connect(lambda layer: _fill_plane_pixel_size(layer, field))
-        taken = [p.value for p in self.channel_pickers()]
-        free = [layer for layer in self.usable_layers(spec) if layer not in taken]
+        picker.changed.connect(lambda layer: fill_pixel_size(layer, field, axes=2))
         position = self.inputs.index(self.add_channel_button)
         self.inputs.insert(position, field)
         self.inputs.insert(position, picker)
-        picker.value = free[0] if free else None
         self.channels.append((picker, field))
         self.remove_channel_button.enabled = True
+        self.reset_choices()
         self._inputs_changed()
 
     def remove_channel(self, _=None) -> None:
@@ -117,13 +112,14 @@ class BlinkPSFWidget(EstimatorWidget):
         self.remove_channel_button.enabled = bool(self.channels)
         self._inputs_changed()
 
-    def channel_pickers(self) -> list:
-        """Every channel's layer picker, channel 1 first."""
-        return [self.movie, *(picker for picker, _ in self.channels)]
+    def layer_pickers(self) -> list:
+        """Channel 1's picker, then those of the added channels."""
+        return [*super().layer_pickers(),
+                *((_channel_input(number), picker) for number, (picker, _) in enumerate(self.channels, 2))]
 
     def title(self) -> str:
         """The picked movies, e.g. ``green + red``."""
-        return " + ".join(picker.value.name for picker in self.channel_pickers() if picker.value is not None)
+        return " + ".join(picker.value.name for picker in self.pickers() if picker.value is not None)
 
     def parameters(self) -> dict:
         """The inputs as keyword arguments of :func:`~napari_resolution.core.blink.blink_psf` (raises ValueError)."""
@@ -142,70 +138,47 @@ class BlinkPSFWidget(EstimatorWidget):
                 "exposure_ms": self.exposure.value or None, "device": self.device()}
 
     def compute(self, parameters: dict, progress):
-        """:func:`~napari_resolution.core.blink.blink_psf` of every channel (errors name the channel's layer)."""
-        names = [picker.value.name for picker in self.channel_pickers() if picker.value is not None]
-        try:
-            with warnings.catch_warnings():  # the results carry them; they are shown as notifications
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return blink_psf(**parameters, progress=progress)
-        except ValueError as error:
-            message = str(error)
-            for index, name in enumerate(names):
-                message = message.replace(f"movie[{index}]", f"layer '{name}'")
-            raise ValueError(message) from None
+        """:func:`~napari_resolution.core.blink.blink_psf` of every channel."""
+        return blink_psf(**parameters, progress=progress)
 
     # ---------------------------------------------------------------- results
-    def show(self, result, title: str) -> None:
-        """Layers, table, result line, panels and warnings of every channel."""
-        self.result = result
-        self._title = title
-        self.results = list(result) if isinstance(result, BlinkChannelsResult) else [result]
-        layers = [picker.value for picker in self.channel_pickers()][:len(self.results)]
-        unit = self.unit.value
-        several = len(self.results) > 1
-        lines = [f"channel {n}: {r.summary(unit)}" if several else r.summary(unit)
-                 for n, r in enumerate(self.results, 1)]
-        self.result_line.show_result("\n".join(lines), self.shown.description)
-        for layer, channel in zip(layers, self.results):
-            self._show_layers(layer, channel)
-        _fill_table(self.table, self.results)
-        self.draw(result, title)
-        for number, channel in enumerate(self.results, 1):
-            for note in channel.warnings:
-                show_warning(f"channel {number}: {note}" if several else note)
+    @property
+    def results(self) -> list:
+        """The shown result of each channel (none before the first run)."""
+        return _channels(self.result)
 
-    def draw(self, result, title: str, *, replace: bool = False) -> None:
-        """The channels' radial profiles in the first panel, their temporal autocorrelations in the second."""
-        plots = [channel.plots(self.unit.value) for channel in self.results]
-        for index, panel in enumerate(self.curve_panels):
-            panel.show_run(_combined([channel_plots[index] for channel_plots in plots]).titled(title),
-                           self.shown.inputs)
+    def summary(self, result) -> str:
+        """Each channel's summary on its line (``channel n:`` before it when there are several)."""
+        if not isinstance(result, BlinkChannelsResult):
+            return result.summary(self.unit.value)
+        return "\n".join(f"channel {number}: {channel.summary(self.unit.value)}"
+                         for number, channel in enumerate(result, 1))
 
-    def _show_layers(self, layer, result) -> None:
+    def plots(self, result) -> tuple:
+        """The channels' radial profiles, then their temporal autocorrelations, each channel in its colour."""
+        plots = [channel.plots(self.unit.value) for channel in _channels(result)]
+        if len(plots) == 1:
+            return plots[0]
+        names = [f"ch {number}" for number in range(1, len(plots) + 1)]
+        return tuple(overlay(panel, names) for panel in zip(*plots))
+
+    def show_views(self, result) -> None:
+        """Every channel's layers beside its movie and its row of the table."""
+        for movie, channel in zip(self.shown.layers, _channels(result)):
+            self._show_layers(movie, channel)
+        self.table.fill(*_table_rows(_channels(result)))
+
+    def _show_layers(self, movie, result) -> None:
         """The PSF and, under it, the autocorrelation as image layers in physical units, right of the movie."""
-        metadata = {"estimator": ESTIMATOR, "source": layer.name, "unit": self.unit.value,
+        metadata = {"estimator": ESTIMATOR, "source": movie.name, "unit": self.unit.value,
                     "sigma_x": result.sigma_x, "sigma_y": result.sigma_y, "theta": result.theta,
                     "on_time": result.on_time, **result.parameters}
-        top, left = _beside(layer, result)
+        top, left = beside(movie, result.psf.shape[1] * result.pixel_size[1] / 2, 2)
         below = top + 1.1 * result.psf.shape[0] * result.pixel_size[0]
-        units = getattr(layer, "units", None)
-        new = f"{layer.name} blink PSF" not in self.viewer.layers
         for suffix, data, colormap, row in (("blink PSF", result.psf, "magma", top),
                                             ("blink autocorrelation", result.autocorrelation, "viridis", below)):
-            placement = {"scale": result.pixel_size, "translate": (row, left)}
-            if units is not None:
-                placement["units"] = tuple(units)[-2:]
-            name = f"{layer.name} {suffix}"
-            if name in self.viewer.layers:
-                shown = self.viewer.layers[name]
-                shown.data = data
-                for attribute, value in placement.items():
-                    setattr(shown, attribute, value)
-                shown.metadata = dict(metadata)
-            else:
-                self.viewer.add_image(data, name=name, colormap=colormap, metadata=dict(metadata), **placement)
-        if new:
-            self.viewer.reset_view()  # the new layers lie beside the movie: bring them into view
+            add_or_update_layer(self.viewer, data, source=movie, estimator=suffix, metadata=metadata,
+                                scale=result.pixel_size, translate=(row, left), into_view=True, colormap=colormap)
 
     # ---------------------------------------------------------------- export
     def export_psf(self, path) -> list[str]:
@@ -220,7 +193,7 @@ class BlinkPSFWidget(EstimatorWidget):
         """Write each channel's spline (knots, coefficients, degree, pixel size, PSF) as .npz; the paths."""
         written = []
         for path_k, result in zip(_channel_paths(path, len(self.results)), self.results):
-            np.savez(path_k, **result.spline_arrays())
+            io.write_npz(path_k, result.spline_arrays())
             written.append(path_k)
         return written
 
@@ -237,26 +210,21 @@ class BlinkPSFWidget(EstimatorWidget):
         path, _ = QFileDialog.getSaveFileName(self, caption, default, pattern)
         if not path:
             return
-        with warnings.catch_warnings(record=True) as caught:  # e.g. "pixel size not stored: unit unknown"
-            warnings.simplefilter("always", RuntimeWarning)
+        with core_warnings(show=True):  # e.g. "pixel size not stored: unit unknown"
             written = writer(path)
-        for note in dict.fromkeys(str(w.message) for w in caught):
-            show_warning(note)
         show_info("wrote " + ", ".join(written))
 
 
-def _beside(layer, result) -> tuple:
-    """World (y, x) of the PSF layers' first pixel: level with the movie's top, a PSF's width right of its edge."""
-    top, left = (float(t) for t in tuple(layer.translate)[-2:])
-    width = float(layer.data.shape[-1]) * float(tuple(layer.scale)[-1])
-    gap = result.psf.shape[1] * result.pixel_size[1] / 2
-    return top, left + width + gap
+def _channel_input(number: int) -> LayerInput:
+    """The picker of channel ``number`` (2, 3...): the core's ``movie[number - 1]``."""
+    return LayerInput(f"channel{number}", f"Channel {number}", ndims=(3,), arguments=(f"movie[{number - 1}]",))
 
 
-def _fill_plane_pixel_size(layer, field) -> None:
-    """Put the (y, x) pixel size of a movie layer into ``field`` (nothing without a layer)."""
-    if layer is not None:
-        field.value = format_pixel_size(layer_pixel_size(layer)[0][-2:])
+def _channels(result) -> list:
+    """The result of each channel: the channels of several, the one result for one, none for None."""
+    if result is None:
+        return []
+    return list(result) if isinstance(result, BlinkChannelsResult) else [result]
 
 
 def _channel_paths(path, count: int) -> list[str]:
@@ -267,32 +235,16 @@ def _channel_paths(path, count: int) -> list[str]:
     return [str(path.with_name(f"{path.stem}_c{n}{path.suffix}")) for n in range(1, count + 1)]
 
 
-def _combined(plots):
-    """One plot of every channel's: curves in the channel's colour, labelled by channel (one channel as it is)."""
-    if len(plots) == 1:
-        return plots[0]
-    curves = [dataclasses.replace(curve, label=f"ch {number}: {curve.label}",
-                                  color=PALETTE[(number - 1) % len(PALETTE)])
-              for number, plot in enumerate(plots, 1) for curve in plot.curves]
-    return dataclasses.replace(plots[0], curves=tuple(curves))
-
-
-def _fill_table(table: QTableWidget, results) -> None:
-    """One row per channel: σx, σy, θ, σ, FWHM, on-time (± errors in the tooltips), warnings in the note."""
-    table.setRowCount(len(results))
-    for row, result in enumerate(results):
+def _table_rows(results) -> tuple[list, list]:
+    """Per channel, the table's texts (σx, σy, θ, σ, FWHM, on-time, warnings) and their tooltips (± errors)."""
+    rows, tips = [], []
+    for number, result in enumerate(results, 1):
         numbers = [(result.sigma_x, result.sigma_x_error), (result.sigma_y, result.sigma_y_error),
                    (result.theta, result.theta_error), (result.sigma, result.sigma_error), (result.fwhm, None),
                    (result.on_time, result.on_time_error)]
-        cells = [str(row + 1), *(_number(value) for value, _ in numbers), "\n".join(result.warnings)]
-        tips = [cells[0], *(_number(value, error) for value, error in numbers), cells[-1]]
-        for column, (text, tip) in enumerate(zip(cells, tips)):
-            cell = QTableWidgetItem(text)
-            cell.setToolTip(tip)
-            table.setItem(row, column, cell)
-    for column in range(len(COLUMNS) - 1):
-        table.resizeColumnToContents(column)
-    table.resizeRowsToContents()
+        rows.append([str(number), *(_number(value) for value, _ in numbers), "\n".join(result.warnings)])
+        tips.append([str(number), *(_number(value, error) for value, error in numbers), rows[-1][-1]])
+    return rows, tips
 
 
 def _number(value, error=None) -> str:

@@ -127,7 +127,7 @@ class DecorrelationWidget(EstimatorWidget):
 
     def draw(self, result, title: str, *, replace: bool = False) -> None:
         """The curves in the first panel; for several slices, the resolution per slice in the second."""
-        *per_slice, curves = result.plots(self.unit.value)
+        *per_slice, curves = self.plots(result)
         stack = isinstance(result, DecorrelationStackResult)
         self.panel.show_run(curves.titled(f"{title}, {curves.title}" if stack else title), self.shown.inputs)
         self.slice_panel.setVisible(bool(per_slice))

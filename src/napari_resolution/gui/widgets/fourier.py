@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
 from napari.utils.notifications import show_info
 
@@ -106,11 +104,9 @@ class FourierCorrelationWidget(EstimatorWidget):
 
     def compute(self, parameters: dict, progress):
         """The phase-randomised FSC when randomising, else the plain FRC/FSC."""
-        with warnings.catch_warnings():  # the result carries them; they are shown as notifications
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if "h1" in parameters:
-                return phase_randomized_fsc(**parameters, progress=progress)
-            return fourier_correlation(**parameters, progress=progress)
+        if "h1" in parameters:
+            return phase_randomized_fsc(**parameters, progress=progress)
+        return fourier_correlation(**parameters, progress=progress)
 
 
 class SSNRWidget(FourierCorrelationWidget):

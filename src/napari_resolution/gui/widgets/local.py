@@ -23,12 +23,10 @@ import dataclasses
 import shutil
 import tempfile
 import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
-from napari.layers import Shapes
 from napari.utils.colormaps import Colormap, ensure_colormap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -36,7 +34,7 @@ from ...core.backend import fits_in_memory, is_lazy
 from ...core.local import local_fsc
 from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
-from ..layers import add_or_update_image, layer_data
+from ..layers import add_or_update_layer, layer_data
 from .base import EstimatorWidget, LayerInput
 
 __all__ = ["ColourBar", "LocalResolutionWidget"]
@@ -258,9 +256,7 @@ class LocalResolutionWidget(EstimatorWidget):
             out, store = session_zarr_map(parameters["out"])
             parameters = {**parameters, "out": out}
         try:
-            with warnings.catch_warnings():  # the result carries them; they are shown as notifications
-                warnings.simplefilter("ignore", RuntimeWarning)
-                result = estimate(**parameters, progress=progress)
+            result = estimate(**parameters, progress=progress)
         except BaseException:
             if store is not None:
                 shutil.rmtree(store, ignore_errors=True)
@@ -276,9 +272,12 @@ class LocalResolutionWidget(EstimatorWidget):
         return head if self._box_line is None else f"{head}\n{self._box_line}"
 
     def show(self, result, title: str) -> None:
-        """The summary and histogram, the map layer with its colour bar, and the inspected box again."""
+        """As the base, the inspected box's line left out until :meth:`show_views` inspects the box again."""
         self._box_line = None
         super().show(result, title)
+
+    def show_views(self, result) -> None:
+        """The map layer with its colour bar, what "automatic" chose, and the inspected box again."""
         if not isinstance(result, SingleMapResult):
             self.box.max, self.step.max = max(self.box.max, result.box), max(self.step.max, result.step)
             self.box.value, self.step.value = result.box, result.step  # what "automatic" chose (disabled then)
@@ -288,7 +287,7 @@ class LocalResolutionWidget(EstimatorWidget):
         metadata = {"estimator": ESTIMATOR, "source": source.name, "unit": self.unit.value, **self.shown.settings,
                     "box": result.box, "step": result.step, "median": result.statistics["median"]}
         data = result.map if lazy else result.map.astype(np.float32)
-        layer = add_or_update_image(self.viewer, data, source=source, estimator=ESTIMATOR,
+        layer = add_or_update_layer(self.viewer, data, source=source, estimator=ESTIMATOR,
                                     metadata=metadata, colormap=reversed_turbo(), contrast_limits=limits,
                                     **_LAYER_STYLE)
         layer.contrast_limits = limits  # a new map, new limits (the rest of the display is the user's)
@@ -392,21 +391,10 @@ class LocalResolutionWidget(EstimatorWidget):
         corners = np.repeat(np.round(position)[None], 4, axis=0)
         corners[:, rows] = [low[rows], low[rows], high[rows], high[rows]]
         corners[:, cols] = [low[cols], high[cols], high[cols], low[cols]]
-        source = self.shown.layers[0]
-        name = f"{source.name} local box"
-        placement = {"scale": source.scale, "translate": source.translate}
-        if getattr(source, "units", None) is not None:
-            placement["units"] = source.units
-        existing = self.viewer.layers[name] if name in self.viewer.layers else None
-        if isinstance(existing, Shapes) and existing.ndim == len(centre):
-            existing.data = [(corners, "rectangle")]
-            for attribute, value in placement.items():
-                setattr(existing, attribute, value)
-            return
         active = self.viewer.layers.selection.active
-        self.viewer.add_shapes([corners], shape_type="rectangle", name=name, edge_color="white",
-                               edge_width=max(1.0, float(sides.max()) / 16), face_color="transparent",
-                               metadata={"estimator": "local box"}, **placement)
+        add_or_update_layer(self.viewer, [(corners, "rectangle")], source=self.shown.layers[0], estimator="local box",
+                            metadata={"estimator": "local box"}, layer_type="shapes", edge_color="white",
+                            edge_width=max(1.0, float(sides.max()) / 16), face_color="transparent")
         if active is not None:
             self.viewer.layers.selection.active = active  # clicks keep going to the map
 

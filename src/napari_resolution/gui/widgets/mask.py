@@ -8,7 +8,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, FloatSpinBox
 
 from ...core.masks import average_maps, lowpass_map, make_mask, mask_threshold, thresholded_region
-from ..layers import add_or_update_image, layer_data
+from ..layers import add_or_update_layer, layer_data
 from ..runner import checked
 from .base import EstimatorWidget, LayerInput
 
@@ -102,13 +102,19 @@ class MaskWidget(EstimatorWidget):
         """:func:`make_mask` of the map."""
         return make_mask(**parameters)
 
-    def show(self, mask, title: str) -> None:
-        """Show the mask as the layer ``<map> mask`` and the share of the box it holds."""
+    def summary(self, mask) -> str:
+        """The share of the box the mask holds."""
+        return f"Mask: {100 * float((mask > 0.5).mean()):.1f} % of the box inside (value > 0.5)."
+
+    def show_views(self, mask) -> None:
+        """The mask as the layer ``<map> mask``."""
         source = self.shown.layers[0]
         metadata = {"estimator": "mask", "source": source.name, **self.shown.settings}
-        add_or_update_image(self.viewer, mask, source=source, estimator="mask", metadata=metadata, **_LAYER_STYLE)
-        inside = 100 * float((mask > 0.5).mean())
-        self.result_line.show_result(f"Mask: {inside:.1f} % of the box inside (value > 0.5).", self.shown.description)
+        add_or_update_layer(self.viewer, mask, source=source, estimator="mask", metadata=metadata, **_LAYER_STYLE)
+
+    def result_warnings(self, mask) -> tuple:
+        """None: a mask is an array."""
+        return ()
 
     def _show_preview(self, _=None) -> None:
         if not self.preview.value or self.auto_threshold.value or self.map.value is None:
@@ -120,7 +126,7 @@ class MaskWidget(EstimatorWidget):
         if region is None:
             return
         preview = region.astype(np.float32)
-        add_or_update_image(self.viewer, preview, source=self.map.value, estimator="mask",
+        add_or_update_layer(self.viewer, preview, source=self.map.value, estimator="mask",
                             metadata={"estimator": "mask preview", "threshold": float(self.threshold.value)},
                             **_LAYER_STYLE)
 

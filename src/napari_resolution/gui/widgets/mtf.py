@@ -10,20 +10,17 @@ that ROI only, and a failing ROI is notified once, when it is computed.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from magicgui.widgets import CheckBox, PushButton, RadioButtons, SpinBox
 from napari.layers import Points, Shapes
 from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_error
-from qtpy.QtWidgets import QTableWidgetItem
 
-from ...core.figures import COLORS, PALETTE
+from ...core.figures import PALETTE, overlay
 from ...core.mtf import mtf_edge, mtf_point
-from ..layers import layer_data
+from ..layers import add_or_update_layer, layer_data
 from ..runner import checked
-from .base import EstimatorWidget, LayerInput, results_table
+from .base import EstimatorWidget, LayerInput, ResultsTable
 
 __all__ = ["MTFWidget"]
 
@@ -31,6 +28,10 @@ COLUMNS = ("ROI", "MTF50 (c/px)", "MTF10 (c/px)", "MTF @ Nyquist", "angle / FWHM
 #: Profile panel per mode: check box text, then the empty panel's (y, x) axis labels.
 PROFILES = {"Edge": ("Show ESF / LSF", "ESF / LSF", "distance from the edge (pixels)"),
             "Point": ("Show bead profile", "PSF (normalised)", "distance from the bead centre (pixels)")}
+#: ROI layer per mode: end of its name, layer type, display keywords.
+ROI_LAYERS = {"Edge": ("MTF edges", "shapes", {"shape_type": "rectangle", "edge_width": 2, "edge_color": PALETTE[0],
+                                                "face_color": "transparent"}),
+              "Point": ("MTF beads", "points", {"size": 6, "face_color": "transparent", "border_color": "#ffb000"})}
 
 
 class MTFWidget(EstimatorWidget):
@@ -48,7 +49,7 @@ class MTFWidget(EstimatorWidget):
         self.results: dict = {}  # geometry key -> MTFResult or error message
         self._pending = False
         self._cached_for = None  # the settings the cached results belong to
-        self.table = results_table(COLUMNS, 140)  # before the base picks an image and fills it
+        self.table = ResultsTable(COLUMNS, 140)  # before the base picks an image and fills it
         super().__init__(napari_viewer)
         self.body.insertWidget(2, self.table)
         self.result_line.setVisible(False)
@@ -103,8 +104,7 @@ class MTFWidget(EstimatorWidget):
     def roi_layer_name(self) -> str:
         """Name of the layer holding the ROIs for the current image and mode."""
         image = self.image.value
-        suffix = "MTF beads" if self.mode.value == "Point" else "MTF edges"
-        return f"{image.name if image is not None else 'image'} {suffix}"
+        return f"{image.name if image is not None else 'image'} {ROI_LAYERS[self.mode.value][0]}"
 
     def roi_layer(self, create: bool = False):
         """The Shapes (edge) or Points (bead) layer of ROIs, created on request."""
@@ -113,14 +113,9 @@ class MTFWidget(EstimatorWidget):
             return self.viewer.layers[name]
         if not create:
             return None
-        image = self.image.value
-        placement = {"scale": image.scale, "translate": image.translate}
-        if self.mode.value == "Point":
-            layer = self.viewer.add_points(np.empty((0, 2)), name=name, size=6, face_color="transparent",
-                                           border_color="#ffb000", **placement)
-        else:
-            layer = self.viewer.add_shapes(name=name, shape_type="rectangle", edge_width=2,
-                                           edge_color=PALETTE[0], face_color="transparent", **placement)
+        suffix, layer_type, style = ROI_LAYERS[self.mode.value]
+        layer = add_or_update_layer(self.viewer, None, source=self.image.value, estimator=suffix,
+                                    layer_type=layer_type, **style)
         self.connections.connect(layer.events.data, self.recompute)
         return layer
 
@@ -219,9 +214,9 @@ class MTFWidget(EstimatorWidget):
         if not valid:
             return
         unit = self.unit.value
-        self.panel.show_run(_combined(valid, lambda result: result.mtf_plot(unit)))
+        self.panel.show_run(_overlay(valid, lambda result: result.mtf_plot(unit)))
         if self.show_profile.value:
-            self.profile_panel.show_run(_combined(valid, lambda result: result.profile_plot(unit)))
+            self.profile_panel.show_run(_overlay(valid, lambda result: result.profile_plot(unit)))
 
     def _colour_layer(self, count: int) -> None:
         layer = self.roi_layer()
@@ -231,49 +226,28 @@ class MTFWidget(EstimatorWidget):
                 layer.edge_color = colours
 
     def _fill_table(self, rows) -> None:
-        """One row per ROI; notes (warnings, errors) wrap in the last column, each cell's full text is its tooltip."""
-        self.table.setRowCount(len(rows))
-        for row, (number, colour, result) in enumerate(rows):
+        """One row per ROI: its number in its colour, MTF50, MTF10, MTF at Nyquist, angle or FWHM, notes (warnings,
+        errors)."""
+        cells = []
+        for number, _, result in rows:
             if isinstance(result, str):
                 values, note = ("—", "—", "—", "—"), result
             else:
                 detail = f"{result.edge_angle:.2f}°" if result.kind == "edge" else f"FWHM {result.fwhm:.3g}"
                 values = (_fmt(result.f50), _fmt(result.f10), f"{result.mtf_nyquist:.3f}", detail)
                 note = "\n".join(result.warnings)
-            for column, text in enumerate((f"● {number}", *values, note)):
-                cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
-                self.table.setItem(row, column, cell)
-            self.table.item(row, 0).setForeground(_qcolor(colour))
-        for column in range(len(COLUMNS) - 1):
-            self.table.resizeColumnToContents(column)
-        self.table.resizeRowsToContents()
+            cells.append((f"● {number}", *values, note))
+        self.table.fill(cells, colors=[colour for _, colour, _ in rows])
 
 
-def _combined(rows, plot_of):
-    """One plot of every ROI's ``plot_of(result)``: curves and markers in the ROI's colour, numbered.
+def _overlay(rows, plot_of):
+    """One plot of every ROI's ``plot_of(result)`` (:func:`~...core.figures.overlay`): in the ROI's colour, numbered.
 
     ``rows`` are (number, colour, result) of the ROIs with a result.
-
-    Markers in the neutral guide colour (Nyquist) are shared and drawn once.
     """
-    plots = [(number, colour, plot_of(result)) for number, colour, result in rows]
-    curves = [replace(curve, label=f"{curve.label} {number}", color=colour)
-              for number, colour, plot in plots for curve in plot.curves]
-    markers = {}
-    for number, colour, plot in plots:
-        for marker in plot.markers:
-            own = marker.color != COLORS["marker"]
-            shown = replace(marker, label=f"{number}: {marker.label}", color=colour) if own else marker
-            markers.setdefault((shown.x, shown.label), shown)
-    return replace(plots[0][2], curves=tuple(curves), markers=tuple(markers.values()))
+    return overlay([plot_of(result) for _, _, result in rows], [str(number) for number, _, _ in rows],
+                   [colour for _, colour, _ in rows], curve_label="{label} {name}")
 
 
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
-
-
-def _qcolor(hex_colour: str):
-    from qtpy.QtGui import QColor
-
-    return QColor(hex_colour)

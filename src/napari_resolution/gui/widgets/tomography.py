@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,7 @@ from magicgui.widgets import CheckBox, ComboBox, FileEdit, FloatSpinBox, LineEdi
 
 from ...core.thresholds import CRITERIA
 from ...core.tomography import FILTERS, parse_angles, reconstruction_pixel_size, tomography_frc
-from ..layers import add_or_update_image, format_pixel_size, layer_data, layer_pixel_size
+from ..layers import add_or_update_layer, beside, format_pixel_size, layer_data, layer_pixel_size
 from .base import EstimatorWidget, LayerInput
 
 __all__ = ["TomographyWidget"]
@@ -117,23 +116,16 @@ class TomographyWidget(EstimatorWidget):
 
     def compute(self, parameters: dict, progress):
         """:func:`tomography_frc` (progress after each pass of slices of each half)."""
-        with warnings.catch_warnings():  # the result carries them; they are shown as notifications
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return tomography_frc(**parameters, progress=progress)
+        return tomography_frc(**parameters, progress=progress)
 
-    def show(self, result, title: str) -> None:
-        """The result line, the curve and the two reconstructions as ``<input> even`` / ``<input> odd``, side by side
-        to the right of the input (not over it)."""
-        super().show(result, title)
+    def show_views(self, result) -> None:
+        """The two reconstructions as ``<input> even`` / ``<input> odd``, side by side to the right of the input
+        (not over it)."""
         source = self.shown.layers[0]
         metadata = {"estimator": "tomography split", "source": source.name, **self.shown.settings,
                     "pixel_size": result.pixel_size, "unit": self.unit.value}
-        left = float(source.translate[-1]) + source.data.shape[-1] * float(source.scale[-1])  # the input's right edge
         width = result.reconstructions[0].shape[-1] * result.pixel_size[-1]
-        new = f"{source.name} even" not in self.viewer.layers
         for number, (half, volume) in enumerate(zip(("even", "odd"), result.reconstructions)):
-            translate = (0.0,) * (volume.ndim - 1) + (left + (number + 0.1) * 1.1 * width,)  # side by side, beside it
-            add_or_update_image(self.viewer, volume, source=source, estimator=half, metadata=metadata,
-                                scale=result.pixel_size, translate=translate, colormap="gray")
-        if new:
-            self.viewer.reset_view()  # the new layers lie beside the input: bring them into view
+            place = beside(source, (number + 0.1) * 1.1 * width, volume.ndim)  # side by side, right of the input
+            add_or_update_layer(self.viewer, volume, source=source, estimator=half, metadata=metadata,
+                                scale=result.pixel_size, translate=place, into_view=True, colormap="gray")
