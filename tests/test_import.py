@@ -50,3 +50,19 @@ def _run_with_kernels_and_no_policy(code: str) -> subprocess.CompletedProcess:
     unset = ("OMP_WAIT_POLICY", "NAPARI_RESOLUTION_NO_JIT")
     env = {key: value for key, value in os.environ.items() if key not in unset}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+
+
+def test_public_names_are_imported_on_first_use():
+    code = (
+        "import sys, napari_resolution as package;"
+        "assert 'napari_resolution.core.correlation' not in sys.modules;"
+        "assert set(package.__all__) <= set(dir(package));"
+        "missing = [name for name in package.__all__ if getattr(package, name, None) is None];"
+        "from napari_resolution import fsc, local_fsc;"
+        "from napari_resolution.core.correlation import fsc as defined;"
+        "assert fsc is defined and callable(local_fsc);"
+        "print(','.join(missing))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == ""
+
