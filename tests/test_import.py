@@ -2,6 +2,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def test_import_needs_no_qt_or_napari():
     code = (
@@ -66,3 +68,23 @@ def test_public_names_are_imported_on_first_use():
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == ""
 
+
+#: The core modules the command line's parser may import: the light ones its help text comes from.
+PARSER_CORE_MODULES = {"napari_resolution.core", "napari_resolution.core.results", "napari_resolution.core.thresholds",
+                       "napari_resolution.core.validation"}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["fsc", "--help"], ["batch", "blink-psf", "--help"]])
+def test_the_cli_help_imports_no_estimator(argv):
+    """``--help`` builds every subcommand's parser; the estimators (and numba, scipy, matplotlib, dask, the GUI)
+    are imported only when a subcommand runs."""
+    code = "\n".join((
+        "import contextlib, io, sys",
+        "from napari_resolution.cli import main",
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):",
+        f"    main({argv!r})",
+        "heavy = ('numba', 'scipy', 'matplotlib', 'dask', 'distributed', 'napari_resolution.gui')",
+        "print(*sorted(m for m in sys.modules if m.startswith(('napari_resolution.core', *heavy))))",
+    ))
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(output.stdout.split()) <= PARSER_CORE_MODULES
