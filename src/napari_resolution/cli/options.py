@@ -28,12 +28,12 @@ class Parser(argparse.ArgumentParser):
         raise ValueError(message)
 
     def parse_known_args(self, args=None, namespace=None):
-        """Parse ``args`` (default ``sys.argv[1:]``) after :func:`attach_negative_values`."""
+        """Parse ``args`` (default ``sys.argv[1:]``) after :func:`_attach_negative_values`."""
         args = sys.argv[1:] if args is None else args
-        return super().parse_known_args(attach_negative_values(args), namespace)
+        return super().parse_known_args(_attach_negative_values(args), namespace)
 
 
-def attach_negative_values(argv) -> list[str]:
+def _attach_negative_values(argv) -> list[str]:
     """Join ``--option -1,2`` into ``--option=-1,2``, so argparse reads ``-1,2`` as the option's value.
 
     Parameters
