@@ -42,8 +42,8 @@ import zarr
 from bench_fsc import interleaved_times
 
 from napari_resolution import io, local_fsc
-from napari_resolution.batch import cluster_client
 from napari_resolution.cli import main
+from napari_resolution.cli.cluster import cluster_client
 from napari_resolution.core.simulate import phantom_pair
 
 PAIRS = 16
@@ -104,7 +104,7 @@ def write_zarr_pair(folder: Path, size: int) -> list[Path]:
 
 def cluster(workers: int):
     """A client of a LocalCluster of ``workers`` processes of one thread, their kernels sharing the cores: the
-    CLI's ``--workers`` (:func:`~napari_resolution.batch.cluster_client`)."""
+    CLI's ``--workers`` (:func:`~napari_resolution.cli.cluster.cluster_client`)."""
     return cluster_client(workers, None)
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from napari_resolution import io
-from napari_resolution.batch import _output_names
 from napari_resolution.cli import main
+from napari_resolution.cli.batch import _output_names
 from napari_resolution.core.masks import spherical_mask
 from napari_resolution.core.simulate import blinking_movie, phantom_pair, slanted_edge
 
@@ -228,6 +228,6 @@ def test_output_names_are_told_apart_by_their_folders():
 
 
 def test_importing_the_package_and_its_cli_does_not_import_dask_distributed():
-    code = ("import sys, napari_resolution, napari_resolution.cli, napari_resolution.batch; "
+    code = ("import sys, napari_resolution, napari_resolution.cli, napari_resolution.cli.batch; "
             "sys.exit('distributed' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

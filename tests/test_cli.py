@@ -11,6 +11,7 @@ import pytest
 import napari_resolution
 from napari_resolution import cli, fourier_correlation, io
 from napari_resolution.cli import main
+from napari_resolution.core import backend, correlation, decorrelation, randomization
 
 
 @pytest.fixture
@@ -273,7 +274,7 @@ def test_negative_roi_reaches_the_roi_check(tmp_path, capsys, roi):
 
 @pytest.mark.parametrize("command", ["fsc", "frc", "ssnr", "decorr"])
 def test_gpu_without_a_gpu_is_one_line(monkeypatch, simulated, images_2d, capsys, command):
-    monkeypatch.setattr(cli, "gpu_available", lambda: False)
+    monkeypatch.setattr(backend, "gpu_available", lambda: False)
     half = str(simulated / "half1.mrc")
     inputs = {"fsc": [half, half], "frc": images_2d, "ssnr": images_2d, "decorr": images_2d[:1]}[command]
     assert main([command, *inputs, "--gpu"]) == 2
@@ -281,18 +282,19 @@ def test_gpu_without_a_gpu_is_one_line(monkeypatch, simulated, images_2d, capsys
     assert err.startswith("napari-resolution: error: --gpu needs cupy and a CUDA GPU") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("command, function", [("frc", "fourier_correlation"), ("ssnr", "fourier_correlation"),
-                                               ("decorr", "decorrelation")])
-def test_gpu_flag_selects_the_gpu_device(monkeypatch, images_2d, capsys, command, function):
+@pytest.mark.parametrize("command, module, function", [("frc", correlation, "fourier_correlation"),
+                                                       ("ssnr", correlation, "fourier_correlation"),
+                                                       ("decorr", decorrelation, "decorrelation")])
+def test_gpu_flag_selects_the_gpu_device(monkeypatch, images_2d, capsys, command, module, function):
     devices = []
-    real = getattr(cli, function)
+    real = getattr(module, function)
 
     def recording(*args, device, **kwargs):
         devices.append(device)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "gpu_available", lambda: True)
-    monkeypatch.setattr(cli, function, recording)
+    monkeypatch.setattr(backend, "gpu_available", lambda: True)
+    monkeypatch.setattr(module, function, recording)
     inputs = images_2d[:1] if command == "decorr" else images_2d
     assert main([command, *inputs, "--gpu"]) == 0
     assert main([command, *inputs]) == 0
@@ -301,14 +303,14 @@ def test_gpu_flag_selects_the_gpu_device(monkeypatch, images_2d, capsys, command
 
 def test_gpu_flag_reaches_phase_randomisation(monkeypatch, simulated, mask_path, capsys):
     devices = []
-    real = cli.phase_randomized_fsc
+    real = randomization.phase_randomized_fsc
 
     def recording(*args, device, **kwargs):
         devices.append(device)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "gpu_available", lambda: True)
-    monkeypatch.setattr(cli, "phase_randomized_fsc", recording)
+    monkeypatch.setattr(backend, "gpu_available", lambda: True)
+    monkeypatch.setattr(randomization, "phase_randomized_fsc", recording)
     assert main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--mask", str(mask_path),
                  "--randomize", "--gpu"]) == 0
     assert devices == ["gpu"]
@@ -359,7 +361,7 @@ def _parsers(parser, name="napari-resolution"):
 
 
 def test_every_option_has_help():
-    missing = [f"{name} {action.dest}" for name, parser in _parsers(cli._build_parser())
+    missing = [f"{name} {action.dest}" for name, parser in _parsers(cli.build_parser())
                for action in parser._actions if not action.help]
     assert missing == []
 
@@ -375,7 +377,7 @@ def test_compiling_is_a_note_on_stderr(monkeypatch, simulated, capsys):
         kernels.logger.info(kernels.COMPILING_MESSAGE)
         return fourier_correlation(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "fourier_correlation", compiling_fsc)
+    monkeypatch.setattr(correlation, "fourier_correlation", compiling_fsc)
     assert main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc")]) == 0
     captured = capsys.readouterr()
     assert f"note: {kernels.COMPILING_MESSAGE}" in captured.err
@@ -556,3 +558,26 @@ def test_local_fsc_of_images_writes_a_calibrated_tiff_and_names_bad_input(tmp_pa
     assert io.read_image(out).pixel_size == pytest.approx((0.1, 0.1))
     assert main(["local-fsc", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), "--box", "4", "--out", str(out)]) == 2
     assert "box must be an integer >= 8" in capsys.readouterr().err
+
+
+def test_the_widget_choices_are_the_launchers():
+    from napari_resolution.cli import view
+    from napari_resolution.gui import launch
+
+    assert view.WIDGETS == tuple(launch.WIDGETS)
+
+
+@pytest.mark.parametrize(("command", "options", "first_column"), [
+    ("decorr", [], "frequency_cycles_per_pixel"),
+    ("mtf", ["--roi", "30,40,170,160"], "frequency_cycles_per_pixel"),
+    ("local-res", ["--out", "map.tif"], "bin_low"),
+])
+def test_every_estimator_writes_its_table(tmp_path, monkeypatch, capsys, command, options, first_column):
+    from napari_resolution.core.simulate import slanted_edge
+
+    monkeypatch.chdir(tmp_path)
+    np.save("edge.npy", slanted_edge((200, 200), 80, 1.2, noise=0.004, seed=0))
+    assert main([command, "edge.npy", *options, "--csv", "table.csv"]) == 0
+    header, *rows = (tmp_path / "table.csv").read_text().splitlines()
+    assert header.split(",")[0] == first_column
+    assert rows and all(len(row.split(",")) == len(header.split(",")) for row in rows)

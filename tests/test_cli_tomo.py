@@ -106,3 +106,10 @@ def test_pixel_size_from_the_header_drops_the_angle_axis(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["pixel_size"] == [1.5, 1.5, 1.5] and payload["correlation"]["pixel_size"] == [1.5, 1.5, 1.5]
     assert payload["parameters"]["frc"]["shape"] == [8, 48, 48]
+
+
+def test_the_filter_choices_are_the_estimators():
+    from napari_resolution.cli import tomography as command
+    from napari_resolution.core import tomography
+
+    assert command.FILTERS == tomography.FILTERS

@@ -2,6 +2,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def test_import_needs_no_qt_or_napari():
     code = (
@@ -50,3 +52,39 @@ def _run_with_kernels_and_no_policy(code: str) -> subprocess.CompletedProcess:
     unset = ("OMP_WAIT_POLICY", "NAPARI_RESOLUTION_NO_JIT")
     env = {key: value for key, value in os.environ.items() if key not in unset}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+
+
+def test_public_names_are_imported_on_first_use():
+    code = (
+        "import sys, napari_resolution as package;"
+        "assert 'napari_resolution.core.correlation' not in sys.modules;"
+        "assert set(package.__all__) <= set(dir(package));"
+        "missing = [name for name in package.__all__ if getattr(package, name, None) is None];"
+        "from napari_resolution import fsc, local_fsc;"
+        "from napari_resolution.core.correlation import fsc as defined;"
+        "assert fsc is defined and callable(local_fsc);"
+        "print(','.join(missing))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == ""
+
+
+#: The core modules the command line's parser may import: the light ones its help text comes from.
+PARSER_CORE_MODULES = {"napari_resolution.core", "napari_resolution.core.results", "napari_resolution.core.thresholds",
+                       "napari_resolution.core.validation"}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["fsc", "--help"], ["batch", "blink-psf", "--help"]])
+def test_the_cli_help_imports_no_estimator(argv):
+    """``--help`` builds every subcommand's parser; the estimators (and numba, scipy, matplotlib, dask, the GUI)
+    are imported only when a subcommand runs."""
+    code = "\n".join((
+        "import contextlib, io, sys",
+        "from napari_resolution.cli import main",
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):",
+        f"    main({argv!r})",
+        "heavy = ('numba', 'scipy', 'matplotlib', 'dask', 'distributed', 'napari_resolution.gui')",
+        "print(*sorted(m for m in sys.modules if m.startswith(('napari_resolution.core', *heavy))))",
+    ))
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(output.stdout.split()) <= PARSER_CORE_MODULES

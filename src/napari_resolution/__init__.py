@@ -1,6 +1,9 @@
 """napari-resolution: how sharp is your data?
 
 The public API is Qt-free: importing this package never imports Qt or napari.
+Its names are imported on first use (``from napari_resolution import fsc``
+imports the Fourier correlation, not every estimator), so that importing the
+package, or starting the command line, stays fast.
 
 >>> from napari_resolution import fourier_correlation
 >>> from napari_resolution.core.simulate import phantom_pair
@@ -10,61 +13,45 @@ The public API is Qt-free: importing this package never imports Qt or napari.
 'resolved'
 """
 
-from .core.blink import BlinkPSFResult, blink_psf
-from .core.correlation import CorrelationResult, fourier_correlation, frc, fsc
-from .core.decorrelation import DecorrelationResult, DecorrelationStackResult, decorrelation
-from .core.local import LocalResolutionResult, local_fsc
-from .core.masks import (
-    make_mask,
-    mask_from_half_maps,
-    raised_cosine_mask,
-    soft_mask_outside_map,
-    soften_mask,
-    spherical_mask,
-)
-from .core.mtf import EdgeMTFResult, MTFResult, PointMTFResult, mtf_edge, mtf_point
-from .core.randomization import PhaseRandomizedResult, phase_randomized_fsc, randomize_phases
-from .core.results import STATUSES
-from .core.simulate import phantom_pair
-from .core.single_map import SingleMapResult, local_resolution
-from .core.thresholds import CRITERIA, threshold_curve
-from .core.tomography import TomographyResult, split_dataset, tomography_frc
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BlinkPSFResult",
-    "CRITERIA",
-    "CorrelationResult",
-    "DecorrelationResult",
-    "DecorrelationStackResult",
-    "EdgeMTFResult",
-    "LocalResolutionResult",
-    "MTFResult",
-    "PhaseRandomizedResult",
-    "PointMTFResult",
-    "STATUSES",
-    "SingleMapResult",
-    "TomographyResult",
-    "blink_psf",
-    "decorrelation",
-    "fourier_correlation",
-    "frc",
-    "fsc",
-    "local_fsc",
-    "local_resolution",
-    "make_mask",
-    "mask_from_half_maps",
-    "mtf_edge",
-    "mtf_point",
-    "phantom_pair",
-    "phase_randomized_fsc",
-    "raised_cosine_mask",
-    "randomize_phases",
-    "soft_mask_outside_map",
-    "soften_mask",
-    "spherical_mask",
-    "split_dataset",
-    "threshold_curve",
-    "tomography_frc",
-]
+#: Public name -> the module (relative to this package) that defines it.
+_SOURCES = {
+    **dict.fromkeys(("BlinkPSFResult", "blink_psf"), ".core.blink"),
+    **dict.fromkeys(("CorrelationResult", "fourier_correlation", "frc", "fsc"), ".core.correlation"),
+    **dict.fromkeys(("DecorrelationResult", "DecorrelationStackResult", "decorrelation"), ".core.decorrelation"),
+    **dict.fromkeys(("LocalResolutionResult", "local_fsc"), ".core.local"),
+    **dict.fromkeys(("make_mask", "mask_from_half_maps", "raised_cosine_mask", "soft_mask_outside_map",
+                     "soften_mask", "spherical_mask"), ".core.masks"),
+    **dict.fromkeys(("EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"), ".core.mtf"),
+    **dict.fromkeys(("PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"), ".core.randomization"),
+    "STATUSES": ".core.results",
+    "phantom_pair": ".core.simulate",
+    **dict.fromkeys(("SingleMapResult", "local_resolution"), ".core.single_map"),
+    **dict.fromkeys(("CRITERIA", "threshold_curve"), ".core.thresholds"),
+    **dict.fromkeys(("TomographyResult", "split_dataset", "tomography_frc"), ".core.tomography"),
+}
+
+__all__ = sorted(_SOURCES)
+
+
+def __getattr__(name: str):
+    """A public name, imported from its core module on first use (and kept here after that).
+
+    Raises
+    ------
+    AttributeError
+        ``name`` is not a public name of the package.
+    """
+    if name not in _SOURCES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_SOURCES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's attributes and every public name, imported or not."""
+    return sorted({*globals(), *__all__})

@@ -201,7 +201,7 @@ def test_blockwise_local_fsc_checks_the_mask_and_refuses_the_gpu(no_room):
 def test_cli_clusters_start_workers_without_the_malloc_trim_setting(monkeypatch):
     """distributed's nannies set MALLOC_TRIM_THRESHOLD_, which made the kernels page-fault (1.6x slower)."""
     pytest.importorskip("distributed")
-    from napari_resolution.batch import cluster_client
+    from napari_resolution.cli.cluster import cluster_client
 
     # a nanny also sets it in the process that makes it (an earlier test's cluster did): start clean
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)

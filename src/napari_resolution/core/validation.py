@@ -24,8 +24,8 @@ def _short_repr() -> reprlib.Repr:
 
 _SHORT = _short_repr()
 
-#: The argument names an error message starts with: "a must ...", "a and b must ...".
-_LEADING_ARGUMENTS = re.compile(r"^(\w+)(?: and (\w+))?\b")
+#: The argument names an error message starts with: "a must ...", "a and b must ...", "movie[1] must ...".
+_LEADING_ARGUMENTS = re.compile(r"^(\w+(?:\[\d+\])?)(?: and (\w+(?:\[\d+\])?))?(?!\w)")
 
 
 def _plain(value):

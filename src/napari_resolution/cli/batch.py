@@ -2,7 +2,7 @@
 
 The inputs come from a CSV of pairs (``--pairs``: columns half1, half2 and
 optionally mask, pixel_size) or from file patterns (``--inputs``). Each input is
-one task, :func:`run_task`: the estimator's job (:func:`~.cli.run_job`, the
+one task, :func:`run_task`: the estimator's job (:func:`.jobs.run_job`, the
 same function the one-input subcommands run) writing ``<name>.json`` (and with
 ``--plot`` ``<name>.png``) into ``--out``, and returning one row of
 ``--out/summary.csv``. A failing input is an error row, never the end of the
@@ -20,7 +20,6 @@ this module does not import dask.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import glob
 import math
@@ -31,12 +30,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import io
-from .cli import run_job
-from .core.scheduling import worker_spawn_config
-from .core.validation import renamed
+from .. import io
+from ..core.validation import renamed
+from . import blink, correlation, decorrelation, local_fsc, local_res, mtf
+from .cluster import cluster_client
+from .jobs import file_names, run_job
+from .options import Parser, add_cluster_options
 
-__all__ = ["SUMMARY_NAME", "Task", "cluster_client", "run_batch", "run_task"]
+__all__ = ["SUMMARY_NAME", "Task", "register", "run_batch", "run_task"]
 
 #: The summary table written into ``--out``.
 SUMMARY_NAME = "summary.csv"
@@ -61,7 +62,7 @@ class Task:
     inputs : dict of str to str
         Its summary columns naming the input, as the user wrote them (e.g. half1, half2).
     paths : dict of str to str or None
-        The job's file arguments (absolute paths), see :func:`~.cli.run_job`.
+        The job's file arguments (absolute paths), see :func:`.jobs.run_job`.
     options : dict
         The job's options for this input (output files, a per-pair pixel size).
     """
@@ -72,6 +73,63 @@ class Task:
     options: dict = field(default_factory=dict)
 
 
+# ----------------------------------------------------------------------------- the subcommand
+def register(commands) -> None:
+    """Add ``batch <estimator>`` to ``commands`` (argparse subparsers): one estimator on many inputs."""
+    batch = commands.add_parser(
+        "batch", help="run an estimator on many inputs: a JSON (and PNG) per input and summary.csv",
+        description="Run an estimator on every pair of a CSV (--pairs) or every file matching --inputs: one JSON "
+                    "(and with --plot a PNG) per input in --out, and --out/summary.csv with one row per input. A "
+                    "bad file is an error row and the batch goes on; the exit code is 1 when some input failed. "
+                    "Serial in this process by default; --workers N: a dask LocalCluster of N processes; "
+                    "--scheduler: an existing dask cluster (needs pip install 'napari-resolution[dask]').")
+    kinds = batch.add_subparsers(dest="estimator", required=True, parser_class=Parser, help="the estimator")
+    for name, ndim, axes in (("fsc", 3, "Z,Y,X"), ("frc", 2, "Y,X")):
+        pairs = _add_kind(kinds, name, f"{name.upper()} of every pair of a CSV", "pairs",
+                          job=correlation.run_correlation)
+        correlation.add_correlation_options(pairs, name.upper(), axes, ndim)
+    local_fsc.add_local_fsc_options(_add_kind(kinds, "local-fsc", "local FSC map of every pair of a CSV", "pairs",
+                                              job=local_fsc.run_local_fsc))
+    local_res.add_local_res_options(_add_kind(kinds, "local-res", "single-map local resolution of every input",
+                                              "inputs", job=local_res.run_local_res))
+    decorrelation.add_decorrelation_options(_add_kind(kinds, "decorr", "decorrelation analysis of every input",
+                                                      "inputs", job=decorrelation.run_decorrelation))
+    mtf.add_mtf_options(_add_kind(kinds, "mtf", "MTF of every input, at the same --roi or --point", "inputs",
+                                  job=mtf.run_mtf))
+    blink.add_blink_options(_add_kind(kinds, "blink-psf", "PSF of every blinking movie (one channel each)",
+                                      "inputs", job=blink.run_blink))
+
+
+def _add_kind(kinds, name: str, help_text: str, table: str, *, job):
+    """``batch <name>`` with the options every batch shares; returns its parser for the estimator's options.
+
+    Parameters
+    ----------
+    kinds : argparse subparsers
+        The estimators of ``batch``.
+    name, help_text : str
+        Estimator and description.
+    table : {"pairs", "inputs"}
+        What lists the inputs: a CSV of pairs (``--pairs``) or file patterns (``--inputs``).
+    job : callable
+        The estimator's job (see :func:`.jobs.run_job`).
+    """
+    parser = kinds.add_parser(name, help=help_text, description=help_text)
+    if table == "pairs":
+        parser.add_argument("--pairs", required=True,
+                            help="CSV with columns half1, half2 and optionally mask, pixel_size (P or Z,Y,X); "
+                                 "relative paths are relative to the CSV's folder")
+    else:
+        parser.add_argument("--inputs", required=True, nargs="+", metavar="PATTERN",
+                            help="files or quoted patterns, e.g. 'data/*.tif' ('**' for subfolders)")
+    parser.add_argument("--out", required=True, help="folder for one JSON (and PNG) per input and summary.csv")
+    parser.add_argument("--plot", action="store_true", help="also write a PNG per input")
+    add_cluster_options(parser, "run on a dask LocalCluster of this many worker processes (default: serially here)")
+    parser.set_defaults(handler=run_batch, job=job, table=table)
+    return parser
+
+
+# ----------------------------------------------------------------------------- one input
 def run_task(task: Task, options: dict) -> dict:
     """Run one input's job and return its summary row; any failure is recorded in the row, never raised.
 
@@ -80,7 +138,7 @@ def run_task(task: Task, options: dict) -> dict:
     task : Task
         The input.
     options : dict
-        The estimator's options shared by every input (:func:`~.cli.run_job`).
+        The estimator's options shared by every input (:func:`.jobs.run_job`).
 
     Returns
     -------
@@ -106,8 +164,7 @@ def run_task(task: Task, options: dict) -> dict:
 
 def _message(error: Exception, paths: dict) -> str:
     """The error of one input in one line: the core's argument names replaced by the files."""
-    names = {name: path for name, path in paths.items() if isinstance(path, str)}
-    text = renamed(str(error), names)
+    text = renamed(str(error), file_names(paths))
     if isinstance(error, (ValueError, OSError)):
         return text
     return f"{type(error).__name__}: {text}"
@@ -305,32 +362,6 @@ def _row_of(future, task: Task) -> dict:
             "error": f"dask: {reason}"}
 
 
-@contextlib.contextmanager
-def cluster_client(workers: int | None, address: str | None):
-    """A dask client of a new LocalCluster of ``workers`` processes, or of the cluster at ``address``.
-
-    Closed on exit, the client before the cluster it started. Its workers start without the nannies'
-    ``MALLOC_TRIM_THRESHOLD_`` (:func:`~.core.scheduling.worker_spawn_config`).
-    """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ValueError("--workers and --scheduler need dask.distributed: "
-                         "pip install 'napari-resolution[dask]'") from None
-    if address:
-        with Client(address) as client:
-            yield client
-        return
-    import dask
-
-    threads = max(1, (os.cpu_count() or 1) // workers)  # the kernels of all workers share the cores
-    with dask.config.set(worker_spawn_config()), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                         env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}) as cluster, \
-            Client(cluster) as client:
-        yield client
-
-
 def _execute(args, tasks, options: dict) -> list:
     """Run ``tasks`` where ``args`` says; returns their rows in input order (None for those never run)."""
     rows = [None] * len(tasks)
@@ -366,7 +397,7 @@ def run_batch(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed ``batch`` arguments (see ``cli._add_batch_kind``) and the estimator's options.
+        The parsed ``batch`` arguments (see :func:`register`) and the estimator's options.
 
     Returns
     -------
@@ -378,7 +409,7 @@ def run_batch(args: argparse.Namespace) -> int:
     ------
     ValueError
         Bad batch arguments (an unreadable or malformed CSV, a pattern without
-        a match): nothing has run (exit code 2 from :func:`~.cli.main`).
+        a match): nothing has run (exit code 2 from :func:`.main.main`).
     """
     tasks = _tasks(args)
     out = Path(args.out)

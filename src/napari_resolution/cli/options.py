@@ -1,0 +1,175 @@
+"""The options every subcommand builds from: the parser, the value types and the shared option groups.
+
+Importing this module imports no estimator (the criteria come from the light
+:mod:`~napari_resolution.core.thresholds`), so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+
+from ..core.thresholds import CRITERIA
+
+__all__ = ["Parser", "add_cluster_options", "add_gpu", "add_outputs", "add_pixel_size", "add_threshold", "floats",
+           "integers", "pixel_sizes", "positive_int", "threshold"]
+
+#: A value that starts with "-" and that argparse would take for an option, e.g. "-10,-10,20,20".
+_NEGATIVE_VALUE = re.compile(r"-\.?\d[\d.,eE+-]*")
+
+
+class Parser(argparse.ArgumentParser):
+    """Raises ValueError on bad input (``main`` prints it) and takes negative option values."""
+
+    def error(self, message):
+        """Raise ``message`` as ValueError instead of printing the usage and exiting."""
+        raise ValueError(message)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Parse ``args`` (default ``sys.argv[1:]``) after :func:`_attach_negative_values`."""
+        args = sys.argv[1:] if args is None else args
+        return super().parse_known_args(_attach_negative_values(args), namespace)
+
+
+def _attach_negative_values(argv) -> list[str]:
+    """Join ``--option -1,2`` into ``--option=-1,2``, so argparse reads ``-1,2`` as the option's value.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        Command-line arguments.
+
+    Returns
+    -------
+    list of str
+        ``argv`` with every number list starting with "-" attached to the long option before it.
+    """
+    joined = []
+    for arg in argv:
+        before = joined[-1] if joined else ""
+        if _NEGATIVE_VALUE.fullmatch(arg) and before.startswith("--") and before != "--" and "=" not in before:
+            joined[-1] = f"{before}={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
+# ----------------------------------------------------------------------------- value types
+def floats(text: str) -> tuple[float, ...]:
+    """One or more comma-separated numbers."""
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or comma-separated numbers, got {text!r}") from None
+
+
+def pixel_sizes(text: str) -> tuple[float, ...]:
+    """``--pixel-size``: one or more finite, positive numbers."""
+    values = floats(text)
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"pixel sizes must be finite and positive, got {text!r}")
+    return values
+
+
+def integers(text: str) -> tuple[int, ...]:
+    """Comma-separated integers (a shape, slice indices)."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def threshold(text: str):
+    """A criterion name, or a number for a fixed threshold ("0.143" and "0.5" keep their names)."""
+    if text in CRITERIA:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        return text  # the core names the criteria it knows
+
+
+# ----------------------------------------------------------------------------- option groups
+def add_pixel_size(parser, axes: str, *, per: str = "") -> None:
+    """Add ``--pixel-size`` and ``--unit`` (read by :func:`.jobs.pixel_size_and_unit`).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand.
+    axes : str
+        The per-axis form for its data, e.g. "Z,Y,X" or "Y,X".
+    per : str
+        For a subcommand on several inputs that may each have their own pixel
+        size, what one input is (e.g. "movie"): ``--pixel-size`` is then given
+        once for every input or once per input, and holds a list.
+    """
+    if per:
+        parser.add_argument("--pixel-size", type=pixel_sizes, action="append",
+                            help=f"P or {axes}: once for every {per} or once per {per} in order (default: file "
+                                 "header, else 1)")
+    else:
+        parser.add_argument("--pixel-size", type=pixel_sizes, help=f"P or {axes} (default: file header, else 1)")
+    parser.add_argument("--unit", help="unit of the pixel size, e.g. Å, nm, µm (default: the file's, with its size)")
+
+
+def add_threshold(parser, *, default: str = "half-bit", note: str = "") -> None:
+    """Add ``--threshold``: a resolution criterion or a fixed number.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand.
+    default : str
+        The criterion used without the option.
+    note : str
+        Appended to the help, e.g. what the criterion is of.
+    """
+    parser.add_argument("--threshold", type=threshold, default=default,
+                        help=f"{', '.join(CRITERIA)} or a number (default {default}){note}")
+
+
+def add_gpu(parser) -> None:
+    """Add ``--gpu`` (read by :func:`.jobs.device`) to an estimator that can compute on the GPU."""
+    parser.add_argument("--gpu", action="store_true", help="compute on the GPU with cupy")
+
+
+def add_outputs(parser, *, plot: str, table: str) -> None:
+    """Add ``--json``, ``--csv`` and ``--plot`` (written by :func:`.jobs.report`).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand.
+    plot : str
+        What the PNG shows, e.g. "the curve".
+    table : str
+        What the CSV holds (the result's ``columns()``), e.g. "the curves".
+    """
+    parser.add_argument("--json", help="write the result as JSON (- for stdout)")
+    parser.add_argument("--csv", help=f"write {table} as CSV")
+    parser.add_argument("--plot", help=f"write {plot} as PNG")
+
+
+def add_cluster_options(parser, workers_help: str, when: str = "") -> None:
+    """Add ``--workers`` / ``--scheduler`` (where dask runs the work, see :func:`.cluster.cluster_client`) and
+    ``--progress``; ``when`` qualifies when DASK_SCHEDULER_ADDRESS is read."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, help=workers_help)
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (default: the "
+                            f"DASK_SCHEDULER_ADDRESS environment variable{when})")
+    parser.add_argument("--progress", action="store_true", help="progress on stderr even when it is not a terminal")

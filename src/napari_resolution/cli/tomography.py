@@ -1,0 +1,91 @@
+"""``tomo``: split-dataset tomography, the FRC/FSC of the even and odd projections' reconstructions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import io
+from .jobs import device_of, pixel_size_and_unit, report, run_subcommand
+from .options import add_gpu, add_outputs, add_pixel_size, add_threshold
+
+__all__ = ["FILTERS", "register", "run_tomography"]
+
+#: The reconstruction filters of ``--filter``: :data:`~..core.tomography.FILTERS`, written out so that ``--help``
+#: does not import the estimator (a test checks that the two agree).
+FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
+
+
+def register(commands) -> None:
+    """Add ``tomo`` to ``commands`` (argparse subparsers)."""
+    tomo = commands.add_parser(
+        "tomo", help="resolution of a tomogram: FRC/FSC of reconstructions from the even and odd projections",
+        description="Split the projections (sorted by angle) into even and odd halves, reconstruct each by "
+                    "filtered back-projection and correlate the two (FRC for a sinogram, FSC for a stack).")
+    tomo.add_argument("sinogram", help="2-D sinogram (detector, angles) or 3-D projection stack (angles, rows, "
+                                       "detector): .tif .mrc .npy")
+    angles = tomo.add_mutually_exclusive_group(required=True)
+    angles.add_argument("--angles", help="START:STOP:COUNT in degrees, COUNT angles from START up to STOP "
+                                         "(excluded), e.g. 0:180:720")
+    angles.add_argument("--angles-file", help="text or CSV file of the angles in degrees, one per projection")
+    tomo.add_argument("--angle-axis", type=int, help="axis of the angles (default 1 for 2-D, 0 for 3-D)")
+    add_threshold(tomo)
+    tomo.add_argument("--filter", default="ramp", choices=FILTERS, help="FBP filter (default ramp)")
+    tomo.add_argument("--center", type=float, help="rotation axis on the detector in pixels (default detector // 2)")
+    tomo.add_argument("--no-circle", action="store_true",
+                      help="the object fills the square, not only the circle the detector spans")
+    tomo.add_argument("--save-reconstructions", metavar="DIR",
+                      help="write the two reconstructions as DIR/<name>_even.tif and DIR/<name>_odd.tif")
+    add_pixel_size(tomo, "ROWS,P (detector pixel; default: file header, else 1)")
+    add_gpu(tomo)
+    add_outputs(tomo, plot="the FRC/FSC curve", table="the curves")
+    tomo.set_defaults(handler=run_subcommand, job=run_tomography)
+
+
+# ----------------------------------------------------------------------------- job
+def run_tomography(args) -> dict:
+    """``tomo``: split-dataset FRC/FSC; optionally write the two reconstructions."""
+    from ..core.tomography import tomography_frc
+
+    device = device_of(args)
+    image = io.read_image(args.sinogram)
+    pixel_size, unit = _reconstruction_pixel_size(args, image)
+    result = tomography_frc(image.data, _angles(args), angle_axis=args.angle_axis, pixel_size=pixel_size,
+                            filter=args.filter, threshold=args.threshold, center=args.center,
+                            circle=not args.no_circle, device=device)
+    if args.save_reconstructions:
+        folder = Path(args.save_reconstructions)
+        folder.mkdir(parents=True, exist_ok=True)
+        for half, volume in zip(("even", "odd"), result.reconstructions):
+            io.write_image(folder / f"{Path(args.sinogram).stem}_{half}.tif", volume, result.pixel_size, unit)
+    return report(result, args, unit)
+
+
+def _angles(args) -> np.ndarray:
+    """The projection angles (degrees) of ``--angles START:STOP:COUNT`` or ``--angles-file``."""
+    if args.angles is None:
+        from ..core.tomography import parse_angles
+
+        return parse_angles(Path(args.angles_file).read_text(), f"--angles-file {args.angles_file}")
+    parts = args.angles.split(":")
+    try:
+        start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+    except (ValueError, IndexError):
+        raise ValueError(f"--angles must be START:STOP:COUNT, e.g. 0:180:720, got {args.angles!r}") from None
+    if len(parts) != 3 or count < 1:
+        raise ValueError(f"--angles must be START:STOP:COUNT with COUNT >= 1, got {args.angles!r}")
+    return np.linspace(start, stop, count, endpoint=False)
+
+
+def _reconstruction_pixel_size(args, image: io.LoadedImage):
+    """The reconstruction's pixel size and unit: ``--pixel-size``, else the header's detector (and row) pitch."""
+    from ..core.tomography import reconstruction_pixel_size
+
+    pixel_size, unit = pixel_size_and_unit(args, image)
+    if args.pixel_size is not None:
+        return pixel_size, unit
+    try:
+        return reconstruction_pixel_size(pixel_size, image.data.ndim, args.angle_axis), unit
+    except ValueError:  # a bad --angle-axis: tomography_frc says so
+        return pixel_size, unit
