@@ -112,7 +112,7 @@ def _write_psf_files(result, psf_out, spline_out, unit: str) -> None:
     if psf_out:
         io.write_image(psf_out, result.psf.astype(np.float32), result.pixel_size, unit)
     if spline_out:
-        np.savez(spline_out, **result.spline_arrays())
+        io.write_npz(spline_out, result.spline_arrays())
 
 
 def _suffixed(path, channel: int):
