@@ -493,7 +493,7 @@ def test_local_fsc_into_zarr_keeps_inputs_and_old_maps_safe(tmp_path, capsys):
         io.new_zarr_map(tmp_path / name, half.shape, 1.0, "Å")[...] = half
     halves = [str(tmp_path / "h1.zarr"), str(tmp_path / "h2.zarr")]
     assert main(["local-fsc", *halves, "--box", "16", "--out", halves[0]]) == 2
-    assert "is the input a: writing the map there would destroy it" in capsys.readouterr().err
+    assert "is the input H1: writing the map there would destroy it" in capsys.readouterr().err
     np.testing.assert_array_equal(io.lazy_image(halves[0]).data.compute(), pair[0])
     assert main(["local-fsc", *halves, "--box", "16", "--out", str(tmp_path / "map.zarr")]) == 0
     before = io.lazy_image(tmp_path / "map.zarr").data.compute()
@@ -502,7 +502,7 @@ def test_local_fsc_into_zarr_keeps_inputs_and_old_maps_safe(tmp_path, capsys):
     io.new_zarr_map(tmp_path / "broken.zarr", broken.shape, 1.0, "Å")[...] = broken
     assert main(["local-fsc", halves[0], str(tmp_path / "broken.zarr"), "--box", "16",
                  "--out", str(tmp_path / "map.zarr")]) == 2
-    assert "half2 contains NaN or Inf values" in capsys.readouterr().err
+    assert "broken.zarr contains NaN or Inf values" in capsys.readouterr().err  # the file, not the argument
     np.testing.assert_array_equal(io.lazy_image(tmp_path / "map.zarr").data.compute(), before)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["broken.zarr", "h1.zarr", "h2.zarr", "map.zarr"]
     (tmp_path / "pairs.csv").write_text("half1,half2\nh1.zarr,h2.zarr\n")

@@ -244,11 +244,11 @@ def test_result_is_frozen_and_json_ready():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"b": np.random.default_rng(1).standard_normal((64, 65))}, "same shape"),
-        ({"a": np.zeros((4, 64, 64, 2)), "b": np.zeros((4, 64, 64, 2))}, "2-D or 3-D"),
-        ({"a": np.full((64, 64), np.nan)}, "a contains NaN"),
-        ({"b": np.r_[np.zeros((63, 64)), np.full((1, 64), np.inf)]}, "b contains NaN or Inf"),
-        ({"a": np.ones((64, 64))}, "a is constant"),
+        ({"half2": np.random.default_rng(1).standard_normal((64, 65))}, "same shape"),
+        ({"half1": np.zeros((4, 64, 64, 2)), "half2": np.zeros((4, 64, 64, 2))}, "2-D or 3-D"),
+        ({"half1": np.full((64, 64), np.nan)}, "half1 contains NaN"),
+        ({"half2": np.r_[np.zeros((63, 64)), np.full((1, 64), np.inf)]}, "half2 contains NaN or Inf"),
+        ({"half1": np.ones((64, 64))}, "half1 is constant"),
         ({"threshold": "quarter-bit"}, "threshold"),
         ({"mask": np.ones((32, 32))}, "mask must have"),
         ({"mask": np.full((64, 64), 2.0)}, r"mask values must lie in \[0, 1\]"),
@@ -261,15 +261,15 @@ def test_result_is_frozen_and_json_ready():
         ({"pixel_size": (1, 2, 3)}, "pixel_size"),
         ({"crossing_rule": "median"}, "crossing_rule"),
         ({"progress": 3}, "progress"),
-        ({"a": np.zeros((4, 64)), "b": np.zeros((4, 64))}, "at least 8 pixels"),
-        ({"a": np.ones((64, 64), complex)}, "real-valued"),
+        ({"half1": np.zeros((4, 64)), "half2": np.zeros((4, 64))}, "at least 8 pixels"),
+        ({"half1": np.ones((64, 64), complex)}, "real-valued"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, match):
     rng = np.random.default_rng(0)
-    arguments = {"a": rng.standard_normal((64, 64)), "b": rng.standard_normal((64, 64))}
+    arguments = {"half1": rng.standard_normal((64, 64)), "half2": rng.standard_normal((64, 64))}
     arguments.update(kwargs)
-    a, b = arguments.pop("a"), arguments.pop("b")
+    a, b = arguments.pop("half1"), arguments.pop("half2")
     with pytest.raises(ValueError, match=match):
         fourier_correlation(a, b, **arguments)
 

@@ -94,7 +94,8 @@ def test_tomography_takes_a_dask_sinogram():
 def test_a_lazy_input_too_large_for_memory_is_refused_by_name(pair, monkeypatch):
     monkeypatch.setattr(backend, "available_memory", lambda: 1000)
     lazy1, lazy2 = da.from_array(pair.half1, chunks=10), da.from_array(pair.half2, chunks=10)
-    with pytest.raises(ValueError, match=r"a and b \(a \(30, 34, 38\) float32, b .*would not fit in the memory "
+    with pytest.raises(ValueError, match=r"half1 and half2 \(half1 \(30, 34, 38\) float32, half2 .*would not fit in "
+                                         r"the memory "
                                          r"available .*fourier_correlation needs the whole array"):
         fourier_correlation(lazy1, lazy2)
     fourier_correlation(pair.half1, pair.half2)  # in-memory arrays are not checked: they are already there

@@ -94,8 +94,8 @@ def _estimator_calls(image):
     cube = np.repeat(image[None, :32, :32], 32, axis=0)
     ones = np.ones((32, 32, 32))
     return {
-        "fourier_correlation": (lambda: fourier_correlation(image, image.astype(float)), "a"),
-        "phase_randomized_fsc": (lambda: phase_randomized_fsc(cube, ones, ones), "h1"),
+        "fourier_correlation": (lambda: fourier_correlation(image, image.astype(float)), "half1"),
+        "phase_randomized_fsc": (lambda: phase_randomized_fsc(cube, ones, ones), "half1"),
         "decorrelation": (lambda: decorrelation(image), "image"),
         "mtf_edge": (lambda: mtf_edge(image), "image"),
         "local_fsc": (lambda: local_fsc(cube, ones, box=16), "half1"),
@@ -112,3 +112,26 @@ def test_boolean_images_are_refused_naming_the_argument(estimator):
     call, argument = _estimator_calls(image)[estimator]
     with pytest.raises(ValueError, match=rf"^{argument}\b.*boolean .*mask, not an image"):
         call()
+
+
+def test_old_pair_keywords_still_work_with_a_deprecation_warning():
+    from napari_resolution import frc, phase_randomized_fsc
+
+    rng = np.random.default_rng(3)
+    first, second = (band_limited_noise((64, 64), 0.2, seed=0) + 0.3 * rng.standard_normal((64, 64))
+                     for _ in range(2))
+    expected = fourier_correlation(first, second)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = fourier_correlation(a=first, b=second)
+    assert [str(w.message) for w in caught] == ["fourier_correlation(a=...) is deprecated: call it half1=",
+                                                "fourier_correlation(b=...) is deprecated: call it half2="]
+    assert np.array_equal(old.correlation, expected.correlation)
+    with pytest.warns(DeprecationWarning, match=r"frc\(b=\.\.\.\)"):
+        assert np.array_equal(frc(first, b=second).correlation, expected.correlation)
+    with pytest.raises(TypeError, match="got both a= .* and half1="):
+        fourier_correlation(a=first, half1=first, half2=second)
+    cube = rng.standard_normal((16, 16, 16))
+    mask = np.ones_like(cube)
+    with pytest.warns(DeprecationWarning, match=r"phase_randomized_fsc\(h1=\.\.\.\)"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a mask of ones is no solvent mask: not the point here
+        phase_randomized_fsc(h1=cube, half2=cube + rng.standard_normal(cube.shape), mask=mask, seed=0)

@@ -118,9 +118,9 @@ def test_randomize_at_a_resolution_and_json(path):
 )
 def test_bad_input(kwargs, match):
     rng = np.random.default_rng(0)
-    arguments = {"h1": rng.standard_normal((16, 16, 16)), "h2": rng.standard_normal((16, 16, 16)),
+    arguments = {"half1": rng.standard_normal((16, 16, 16)), "half2": rng.standard_normal((16, 16, 16)),
                  "mask": np.ones((16, 16, 16))} | kwargs
-    h1, h2, mask = arguments.pop("h1"), arguments.pop("h2"), arguments.pop("mask")
+    h1, h2, mask = arguments.pop("half1"), arguments.pop("half2"), arguments.pop("mask")
     with pytest.raises(ValueError, match=match):
         phase_randomized_fsc(h1, h2, mask, **arguments)
 

@@ -390,7 +390,7 @@ def _check_correlation(result) -> None:
        name=st.sampled_from(sorted(FOURIER)), path=PATHS)
 def test_fourier_correlation_any_arrays(pair, apodization, name, path):
     with compute_path(path):
-        outcome(FOURIER[name], *pair, apodization=apodization, names={"a", "b", "apodization"},
+        outcome(FOURIER[name], *pair, apodization=apodization, names={"half1", "half2", "apodization"},
                 check=_check_correlation)
 
 
@@ -407,7 +407,8 @@ def test_fourier_correlation_any_parameters(pair, data, path):
     if data.draw(st.booleans()) and hasattr(a, "shape"):
         kwargs["mask"] = data.draw(masks_for(a.shape))
     with compute_path(path):
-        outcome(correlation.fourier_correlation, a, b, names={"a", "b", *kwargs}, check=_check_correlation, **kwargs)
+        outcome(correlation.fourier_correlation, a, b, names={"half1", "half2", *kwargs}, check=_check_correlation,
+                **kwargs)
 
 
 @budget(0.2)
@@ -470,7 +471,7 @@ def test_phase_randomized_fsc_any_arrays(pair, data, path):
     h1, h2 = pair
     mask = data.draw(masks_for(getattr(h1, "shape", (8, 8))))
     with compute_path(path):
-        outcome(randomization.phase_randomized_fsc, h1, h2, mask, seed=0, names={"h1", "h2", "mask"},
+        outcome(randomization.phase_randomized_fsc, h1, h2, mask, seed=0, names={"half1", "half2", "mask"},
                 check=_check_randomized)
 
 
@@ -485,7 +486,7 @@ def test_phase_randomized_fsc_any_parameters(pair, data, path):
                                 device=device_values(), progress=progress_values()))
     mask = data.draw(masks_for(getattr(h1, "shape", (8, 8))))
     with compute_path(path):
-        outcome(randomization.phase_randomized_fsc, h1, h2, mask, names={"h1", "h2", "mask", *kwargs},
+        outcome(randomization.phase_randomized_fsc, h1, h2, mask, names={"half1", "half2", "mask", *kwargs},
                 check=_check_randomized, **kwargs)
 
 

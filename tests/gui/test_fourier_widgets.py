@@ -142,7 +142,7 @@ def _slow_compute(parameters, progress):
     for step in range(200):
         progress(step / 200)
         time.sleep(0.02)
-    return fourier_correlation(parameters["a"], parameters["b"])
+    return fourier_correlation(parameters["half1"], parameters["half2"])
 
 
 def test_cancel_stops_a_long_run(make_napari_viewer, notifications, wait_idle, monkeypatch, qtbot):

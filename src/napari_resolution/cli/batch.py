@@ -175,7 +175,7 @@ def _tasks(args) -> list[Task]:
     """The batch's inputs, from ``--pairs`` or ``--inputs``, with their output files in ``--out``."""
     if args.table == "pairs":
         listed = _read_pairs(Path(args.pairs))
-        firsts = [paths["a"] for paths, _, _ in listed]
+        firsts = [paths["half1"] for paths, _, _ in listed]
     else:
         listed = [({_input_argument(args): path}, {"input": shown}, {}) for shown, path in _expand(args.inputs)]
         firsts = [next(iter(paths.values())) for paths, _, _ in listed]
@@ -247,7 +247,7 @@ def _pair(path: Path, number: int, header: list, values: list) -> tuple[dict, di
     for name in PAIR_COLUMNS:
         if not row[name]:
             raise ValueError(f"{where}: empty {name}")
-    paths = {"a": _beside(path, row["half1"]), "b": _beside(path, row["half2"]),
+    paths = {"half1": _beside(path, row["half1"]), "half2": _beside(path, row["half2"]),
              "mask": _beside(path, row["mask"]) if row["mask"] else None}
     options = {"pixel_size": _pixel_size(row["pixel_size"], f"{where}, pixel_size")} if row["pixel_size"] else {}
     return paths, {"half1": row["half1"], "half2": row["half2"]}, options

@@ -32,8 +32,8 @@ def register(commands) -> None:
 def _add_pair_command(commands, name: str, help_text: str, *, noun: str):
     """A subcommand on two images and an optional mask; returns its parser for the options."""
     parser = commands.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("a", help=f"first {noun} (.mrc .map .rec .tif .npy)")
-    parser.add_argument("b", help=f"second {noun}")
+    parser.add_argument("half1", metavar="a", help=f"first {noun} (.mrc .map .rec .tif .npy)")
+    parser.add_argument("half2", metavar="b", help=f"second {noun}")
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
     parser.set_defaults(handler=run_subcommand)
     return parser
@@ -104,8 +104,8 @@ def run_ssnr(args) -> dict:
 
 def _load_pair(args):
     """The two images of a pair command, and its ``--mask`` data (None without one)."""
-    first = load(args.a, "a", args.ndim)
-    second = load(args.b, "b", args.ndim)
+    first = load(args.half1, "half1", args.ndim)
+    second = load(args.half2, "half2", args.ndim)
     mask = None if args.mask is None else io.read_image(args.mask).data
     return first, second, mask
 

@@ -24,7 +24,7 @@ __all__ = ["device_of", "file_names", "load", "one_or_all", "pixel_size_and_unit
            "run_subcommand", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
-_FILE_ARGUMENTS = ("a", "b", "mask", "image", "sinogram", "volume", "half2")
+_FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume")
 
 
 def run_job(paths: dict, options: dict) -> dict:
@@ -33,7 +33,7 @@ def run_job(paths: dict, options: dict) -> dict:
     Parameters
     ----------
     paths : dict of str to str or None
-        The subcommand's input files by argument name, e.g. ``{"a": "h1.mrc", "b": "h2.mrc", "mask": None}``.
+        The subcommand's input files by argument name, e.g. ``{"half1": "h1.mrc", "half2": "h2.mrc", "mask": None}``.
     options : dict
         Its other parsed arguments, including ``job`` (the estimator's ``run``) and the outputs
         ``json``, ``csv``, ``plot`` (paths or None).
@@ -187,7 +187,7 @@ def file_names(arguments: dict) -> dict:
     Returns
     -------
     dict of str to str
-        E.g. ``{"a": "h1.mrc", "b": "h2.mrc"}``; ``mask``'s maps are ``half1``,
+        E.g. ``{"half1": "h1.mrc", "half2": "h2.mrc"}``; ``mask``'s maps are ``half1``,
         ``half2`` (two) or ``volume`` (one); ``blink-psf``'s movies ``movie[0]``, ...
     """
     files = {name: arguments.get(name) for name in _FILE_ARGUMENTS}

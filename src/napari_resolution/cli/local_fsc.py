@@ -23,8 +23,9 @@ def register(commands) -> None:
         "local-fsc", help="local resolution map of two half-maps (block-wise FSC)",
         description="Local resolution map of two 3-D half-maps or 2-D images: the FSC of small windowed boxes, "
                     "merged into a map of the inputs' shape (full period, pixel-size units).")
-    local.add_argument("a", metavar="H1", help="first half-map or image (.mrc .map .rec .tif .npy, or a .zarr array)")
-    local.add_argument("b", metavar="H2", help="second half-map or image")
+    local.add_argument("half1", metavar="H1",
+                       help="first half-map or image (.mrc .map .rec .tif .npy, or a .zarr array)")
+    local.add_argument("half2", metavar="H2", help="second half-map or image")
     local.add_argument("--out", required=True,
                        help="the map: .mrc (voxel size and origin of H1; 0 outside the mask), .tif / .npy (NaN), "
                             "or .zarr (computed block by block, for maps larger than memory; needs --box)")
@@ -55,19 +56,19 @@ def run_local_fsc(args) -> dict:
     from ..core.local import local_fsc
 
     device = device_of(args)
-    first, second = load(args.a, "a"), load(args.b, "b")
+    first, second = load(args.half1, "half1"), load(args.half2, "half2")
     mask = None if args.mask is None else io.read_image(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, first)
     result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,
                        pixel_size=pixel_size, window=args.window, device=device)
-    write_map(args.out, result.map, args.a, result.pixel_size, unit)
+    write_map(args.out, result.map, args.half1, result.pixel_size, unit)
     return report(result, args, unit)
 
 
 def _block_by_block(args) -> bool:
     """True when ``local-fsc`` computes on dask: a .zarr input or output, ``--workers`` or ``--scheduler``
     (``batch local-fsc`` runs each pair whole: its workers run pairs, not blocks)."""
-    paths = (args.a, args.b, args.out)
+    paths = (args.half1, args.half2, args.out)
     return any(str(path).lower().endswith(io.ZARR_SUFFIX) for path in paths) or \
         bool(getattr(args, "workers", None) or getattr(args, "scheduler", None))
 
@@ -83,8 +84,8 @@ def _run_blocks(args) -> dict:
 
     if args.gpu:
         raise ValueError("--gpu computes in memory: it cannot be combined with a .zarr map, --workers or --scheduler")
-    _check_out_is_no_input(args.out, {"a": args.a, "b": args.b, "--mask": args.mask})
-    first, second = io.lazy_image(args.a), io.lazy_image(args.b)
+    _check_out_is_no_input(args.out, {"H1": args.half1, "H2": args.half2, "--mask": args.mask})
+    first, second = io.lazy_image(args.half1), io.lazy_image(args.half2)
     mask = None if args.mask is None else io.lazy_image(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, first)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
@@ -97,7 +98,7 @@ def _run_blocks(args) -> dict:
         result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold,
                            mask=mask, pixel_size=pixel_size, window=args.window, out=out, progress=progress)
     if not args.out.lower().endswith(io.ZARR_SUFFIX):
-        write_map(args.out, result.map, args.a, result.pixel_size, unit)
+        write_map(args.out, result.map, args.half1, result.pixel_size, unit)
     return report(result, args, unit)
 
 

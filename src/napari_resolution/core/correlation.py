@@ -24,7 +24,15 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_choice, check_image, check_int, check_progress, check_same_shape, working_dtype
+from .validation import (
+    check_choice,
+    check_image,
+    check_int,
+    check_progress,
+    check_same_shape,
+    renamed_keywords,
+    working_dtype,
+)
 
 __all__ = ["TAPERS", "CorrelationResult", "fourier_correlation", "frc", "fsc", "ssnr_from_correlation", "ssnr_limit"]
 
@@ -247,10 +255,11 @@ def _check_apodization(apodization, shape) -> tuple[int, ...]:
     return tuple(width if width <= n // 2 else n // 4 for n in shape[:-2]) + (width,) * 2
 
 
-@in_memory("a", "b", "mask")
+@renamed_keywords(a="half1", b="half2")
+@in_memory("half1", "half2", "mask")
 def fourier_correlation(
-    a,
-    b,
+    half1,
+    half2,
     *,
     pixel_size=1.0,
     threshold="half-bit",
@@ -270,7 +279,7 @@ def fourier_correlation(
 
     Parameters
     ----------
-    a, b : array, shape (Y, X) or (Z, Y, X)
+    half1, half2 : array, shape (Y, X) or (Z, Y, X)
         The two images or half-maps (numpy or cupy, any real dtype; float32
         is computed in float32). Not modified.
     pixel_size : float or sequence of float
@@ -296,7 +305,7 @@ def fourier_correlation(
         itself below about 2 / apodization cycles/pixel: a crossing there
         comes with a warning.
     mask : array, optional
-        Real-space weights in [0, 1], same shape as ``a``.
+        Real-space weights in [0, 1], same shape as ``half1``.
     crossing_rule : {"first-below", "last-above"}
         "first-below" (default): first shell below the threshold, linearly
         interpolated. "last-above": toupy-compatible, not interpolated.
@@ -320,27 +329,28 @@ def fourier_correlation(
         the image along one of its last two axes, or an unknown or
         unavailable device.
     """
-    check_image(a, "a")
-    check_image(b, "b")
-    check_same_shape(a, b, ("a", "b"))
+    check_image(half1, "half1")
+    check_image(half2, "half2")
+    check_same_shape(half1, half2, ("half1", "half2"))
     criterion, _ = parse_threshold(threshold)
-    widths = (0,) * a.ndim if mask is not None else _check_apodization(apodization, a.shape)  # a mask replaces it
+    # a mask replaces the taper
+    widths = (0,) * half1.ndim if mask is not None else _check_apodization(apodization, half1.shape)
     check_choice(taper, "taper", TAPERS)
     check_progress(progress)
-    geometry = shell_geometry(a.shape, pixel_size, ring_thickness)
+    geometry = shell_geometry(half1.shape, pixel_size, ring_thickness)
     check_crossing_rule(crossing_rule)
-    xp = resolve_device(device, a, b, mask)
+    xp = resolve_device(device, half1, half2, mask)
     path = compute_path(xp)
 
-    dtype = np.result_type(working_dtype(a.dtype), working_dtype(b.dtype))
-    a, b = (to_device(x, xp).astype(dtype, copy=False) for x in (a, b))
-    mask = None if mask is None else working_mask(mask, a.shape, dtype, xp, path)
-    tapered = _tapered_axes(a, b, widths, taper, xp)
+    dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
+    half1, half2 = (to_device(x, xp).astype(dtype, copy=False) for x in (half1, half2))
+    mask = None if mask is None else working_mask(mask, half1.shape, dtype, xp, path)
+    tapered = _tapered_axes(half1, half2, widths, taper, xp)
     windows = None if mask is not None else [tukey_window(n, w if on else 0)
-                                             for n, w, on in zip(a.shape, widths, tapered)]
-    sums = correlation_sums(a, b, geometry, xp, path, windows=windows, mask=mask, progress=progress)
+                                             for n, w, on in zip(half1.shape, widths, tapered)]
+    sums = correlation_sums(half1, half2, geometry, xp, path, windows=windows, mask=mask, progress=progress)
     return result_from_sums(sums, geometry, threshold, crossing_rule, {
-        "shape": tuple(a.shape), "ring_thickness": geometry.ring_thickness,
+        "shape": tuple(half1.shape), "ring_thickness": geometry.ring_thickness,
         "apodization": max(widths), "apodization_axes": widths, "taper": taper, "tapered_axes": tapered,
         "masked": mask is not None,
         "crossing_rule": crossing_rule, "dtype": str(dtype), "path": path,
@@ -435,20 +445,22 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
     )
 
 
-def _require_rank(ndim: int, a, b, alias: str, other: str) -> None:
-    for name, image in (("a", a), ("b", b)):
+def _require_rank(ndim: int, half1, half2, alias: str, other: str) -> None:
+    for name, image in (("half1", half1), ("half2", half2)):
         if getattr(image, "ndim", None) != ndim:
             shape = getattr(image, "shape", None)
             raise ValueError(f"{alias} needs {ndim}-D data: {name} has shape {shape}; use {other} instead")
 
 
-def frc(a, b, **kwargs) -> CorrelationResult:
+@renamed_keywords(a="half1", b="half2")
+def frc(half1, half2, **kwargs) -> CorrelationResult:
     """Fourier ring correlation of two 2-D images; see :func:`fourier_correlation`."""
-    _require_rank(2, a, b, "frc", "fsc")
-    return fourier_correlation(a, b, **kwargs)
+    _require_rank(2, half1, half2, "frc", "fsc")
+    return fourier_correlation(half1, half2, **kwargs)
 
 
-def fsc(a, b, **kwargs) -> CorrelationResult:
+@renamed_keywords(a="half1", b="half2")
+def fsc(half1, half2, **kwargs) -> CorrelationResult:
     """Fourier shell correlation of two 3-D volumes; see :func:`fourier_correlation`."""
-    _require_rank(3, a, b, "fsc", "frc")
-    return fourier_correlation(a, b, **kwargs)
+    _require_rank(3, half1, half2, "fsc", "frc")
+    return fourier_correlation(half1, half2, **kwargs)

@@ -42,7 +42,7 @@ from .thresholds import (
     resolution_from_crossing,
     threshold_curve,
 )
-from .validation import check_image, check_progress, check_same_shape, shown, working_dtype
+from .validation import check_image, check_progress, check_same_shape, renamed_keywords, shown, working_dtype
 
 __all__ = ["PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"]
 
@@ -229,10 +229,11 @@ def _check_randomize_at(randomize_at, reference_pixel: float) -> float:
     return float(randomize_at)
 
 
-@in_memory("h1", "h2", "mask")
+@renamed_keywords(h1="half1", h2="half2")
+@in_memory("half1", "half2", "mask")
 def phase_randomized_fsc(
-    h1,
-    h2,
+    half1,
+    half2,
     mask,
     *,
     randomize_at=0.8,
@@ -246,7 +247,7 @@ def phase_randomized_fsc(
 
     Parameters
     ----------
-    h1, h2 : array, shape (Y, X) or (Z, Y, X)
+    half1, half2 : array, shape (Y, X) or (Z, Y, X)
         Half-maps (numpy or cupy, not modified).
     mask : array, same shape
         Soft real-space mask in [0, 1].
@@ -277,30 +278,30 @@ def phase_randomized_fsc(
     ValueError
         Bad maps, mask, threshold, randomize_at or pixel size.
     """
-    check_image(h1, "h1")
-    check_image(h2, "h2")
-    check_same_shape(h1, h2, ("h1", "h2"))
+    check_image(half1, "half1")
+    check_image(half2, "half2")
+    check_same_shape(half1, half2, ("half1", "half2"))
     if mask is None:
         raise ValueError("mask is required for the phase-randomised FSC")
     criterion, _ = parse_threshold(threshold)
     check_progress(progress)
-    geometry = shell_geometry(h1.shape, pixel_size)
+    geometry = shell_geometry(half1.shape, pixel_size)
     randomize_at = _check_randomize_at(randomize_at, geometry.reference_pixel)
-    xp = resolve_device(device, h1, h2, mask)
+    xp = resolve_device(device, half1, half2, mask)
     path = compute_path(xp)
-    dtype = np.result_type(working_dtype(h1.dtype), working_dtype(h2.dtype))
-    h1, h2 = (to_device(x, xp).astype(dtype, copy=False) for x in (h1, h2))
-    mask = working_mask(mask, h1.shape, dtype, xp, path)
+    dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
+    half1, half2 = (to_device(x, xp).astype(dtype, copy=False) for x in (half1, half2))
+    mask = working_mask(mask, half1.shape, dtype, xp, path)
     report = progress or (lambda fraction: None)
     cutoff_for = partial(_randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
                          reference_pixel=geometry.reference_pixel)
-    unmasked_sums, masked_sums, randomized_sums, cutoff = _all_sums(h1, h2, mask, geometry, cutoff_for,
+    unmasked_sums, masked_sums, randomized_sums, cutoff = _all_sums(half1, half2, mask, geometry, cutoff_for,
                                                                     _seeds(seed, 2), xp, path, report)
     n_points, unmasked = curve_from_sums(unmasked_sums)
     report(1.0)
     return _assemble(geometry, n_points, unmasked, curve_from_sums(masked_sums)[1],
                      curve_from_sums(randomized_sums)[1], cutoff, threshold, criterion,
-                     {"randomize_at": randomize_at, "seed": seed, "shape": tuple(h1.shape), "dtype": str(dtype),
+                     {"randomize_at": randomize_at, "seed": seed, "shape": tuple(half1.shape), "dtype": str(dtype),
                       "path": path})
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import reprlib
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
 __all__ = ["check_choice", "check_image", "check_int", "check_mask", "check_number", "check_progress",
-           "check_same_shape", "is_number", "renamed", "shown", "working_dtype"]
+           "check_same_shape", "is_number", "renamed", "renamed_keywords", "shown", "working_dtype"]
 
 
 
@@ -176,6 +178,30 @@ def check_same_shape(first, second, names: tuple[str, str]) -> tuple[int, ...]:
     if shapes[0] != shapes[1]:
         raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {shapes[0]} and {shapes[1]}")
     return shapes[0]
+
+
+def renamed_keywords(**renames):
+    """Decorator: keyword arguments renamed in this release (``old="new"``) still work, with a DeprecationWarning.
+
+    The pair arguments of every estimator are ``half1`` and ``half2``
+    (docs/conventions.md); the old names (``a``/``b``, ``h1``/``h2``,
+    ``volume``) are accepted for one release.
+    """
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{function.__name__}() got both {old}= (its old name) and {new}=")
+                    warnings.warn(f"{function.__name__}({old}=...) is deprecated: call it {new}=", DeprecationWarning,
+                                  stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def check_progress(progress):

@@ -69,7 +69,7 @@ class LayerInput:
     optional : bool
         Optional pickers start empty and are never filled automatically.
     arguments : tuple of str
-        The core's arguments the layer feeds (e.g. ("a",), or ("movie[1]",)
+        The core's arguments the layer feeds (e.g. ("half1",), or ("movie[1]",)
         for an item of a list): its errors about them then name the layer instead.
     """
 

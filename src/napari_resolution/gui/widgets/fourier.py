@@ -17,8 +17,8 @@ __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
 class FourierCorrelationWidget(EstimatorWidget):
     """FRC (2-D) / FSC (3-D) of two image layers, with thresholds, crossing and a copyable result line."""
 
-    layer_inputs = (LayerInput("first", "Image 1", arguments=("a", "h1")),
-                    LayerInput("second", "Image 2", arguments=("b", "h2")),
+    layer_inputs = (LayerInput("first", "Image 1", arguments=("half1",)),
+                    LayerInput("second", "Image 2", arguments=("half2",)),
                     LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
     panels = (("Fourier correlation", None),)
     supports_gpu = True
@@ -96,15 +96,15 @@ class FourierCorrelationWidget(EstimatorWidget):
         if self.randomize.value and self.supports_randomization:
             if mask is None:
                 raise ValueError("phase randomisation needs a mask: choose a mask layer (e.g. from the Mask widget)")
-            return {"h1": a, "h2": b, "mask": layer_data(mask), "randomize_at": float(self.randomize_at.value),
+            return {"half1": a, "half2": b, "mask": layer_data(mask), "randomize_at": float(self.randomize_at.value),
                     "seed": 0, **common}
-        return {"a": a, "b": b, "mask": None if mask is None else layer_data(mask), **common,
+        return {"half1": a, "half2": b, "mask": None if mask is None else layer_data(mask), **common,
                 "ring_thickness": self.ring_thickness.value, "apodization": self.apodization.value,
                 "taper": self.taper.value}
 
     def compute(self, parameters: dict, progress):
         """The phase-randomised FSC when randomising, else the plain FRC/FSC."""
-        if "h1" in parameters:
+        if "randomize_at" in parameters:
             return phase_randomized_fsc(**parameters, progress=progress)
         return fourier_correlation(**parameters, progress=progress)
 
