@@ -34,7 +34,7 @@ from scipy import ndimage, stats
 from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to_host
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
 from .frequency import FourierGrid, edges_wrap, normalize_pixel_size, tukey_window
-from .local import LocalResolutionResult, map_statistics
+from .local.maps import LocalResolutionResult, map_statistics
 from .results import STATUSES, Result, resolution_summary, result_dataclass
 from .spectral import compute_path, radial_profile
 from .validation import check_image, check_mask, check_number, check_progress, shown, working_dtype
@@ -132,7 +132,7 @@ class SignificanceCurve(Result):
 class SingleMapResult(LocalResolutionResult):
     """A local-resolution map of one map by a per-voxel significance test (:func:`local_resolution`).
 
-    The fields are those of :class:`~.local.LocalResolutionResult`, read for this method:
+    The fields are those of :class:`~.local.maps.LocalResolutionResult`, read for this method:
 
     * ``centres``: the voxels (every ``step`` pixels) whose band curves are kept
       for :meth:`curve_at`; ``values`` and ``statuses``: the map there;
@@ -879,7 +879,7 @@ def _read_curve(ratio, frequencies) -> tuple:
 
 def _map_status(crossing, inside, finest: float) -> str:
     """"resolved" if some voxel (inside the mask) resolves, "bound" if every one reads the finest band, else
-    "unresolved" (the rule of :func:`~.local.overall_status`, on every voxel)."""
+    "unresolved" (the rule of :func:`~.local.maps.overall_status`, on every voxel)."""
     values = crossing if inside is None else crossing[inside]
     finite = np.isfinite(values)
     bound = finite & (values >= finest * (1 - 1e-6))
