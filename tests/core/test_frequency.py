@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 
 from napari_resolution.core.frequency import (
+    FourierGrid,
+    frequency_axes,
     hermitian_weights,
     normalize_pixel_size,
     shell_counts,
@@ -90,3 +92,48 @@ def test_edges_wrap_per_axis():
     assert edges_wrap(noise[0], noise[1]) == (True, True)
     ramp = np.add.outer(np.arange(64.0), np.zeros(64))  # a common gradient jumps at the wrap of axis 0
     assert edges_wrap(ramp + noise[0], ramp + noise[1]) == (False, True)
+
+
+# ----------------------------------------------------------------------------- the Fourier grid
+@pytest.mark.parametrize(("shape", "spacing"), [((8, 7), 1.0), ((5, 6, 9), (0.5, 2.0, 1.5)), ((10,), 0.25)])
+def test_frequency_axes_are_the_sampled_frequencies(shape, spacing):
+    spacings = np.broadcast_to(spacing, len(shape))
+    for half in (True, False):
+        axes = frequency_axes(shape, spacing, half)
+        for axis, (k, n, h) in enumerate(zip(axes, shape, spacings)):
+            indices = np.arange(n // 2 + 1) if half and axis == len(shape) - 1 else \
+                np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])  # FFT order
+            np.testing.assert_allclose(k, indices / (n * h), rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match="spacing has 1 values but the data has 2 axes"):
+        frequency_axes((4, 4), (1.0,))
+
+
+@pytest.mark.parametrize(("shape", "spacing", "scale"), [((6, 9), (1.0, 1.0), 1.0), ((5, 4, 7), (0.5, 2.0, 1.5), 2.0),
+                                                          ((12, 12), (3.0, 3.0), 12.0)])
+def test_fourier_grid_radius_is_the_frequency_of_every_rfft_sample(shape, spacing, scale):
+    grid = FourierGrid(shape, spacing, scale)
+    spectrum_shape = (*shape[:-1], shape[-1] // 2 + 1)
+    assert grid.radius.shape == spectrum_shape and grid.size == np.prod(shape)
+    for index in np.ndindex(*spectrum_shape):  # brute force: the signed index of each sample over the extent
+        signed = [i if i <= n // 2 or axis == len(shape) - 1 else i - n for axis, (i, n) in enumerate(zip(index,
+                                                                                                           shape))]
+        expected = scale * np.sqrt(sum((k / (n * h)) ** 2 for k, n, h in zip(signed, shape, spacing)))
+        assert grid.radius[index] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        inverse = 0.0 if expected == 0 else 1 / expected
+        assert grid.inverse_radius[index] == pytest.approx(inverse, rel=1e-12)
+    np.testing.assert_allclose(grid.squared_radius(), grid.radius**2, rtol=1e-12)
+    np.testing.assert_array_equal(grid.weights, hermitian_weights(shape[-1]))
+
+
+def test_a_cropped_grid_samples_the_low_frequencies_of_the_full_one():
+    """A grid over the same extent with a coarser spacing holds exactly the full grid's frequencies up to its
+    Nyquist: the crop of a spectrum."""
+    full, cropped = FourierGrid((32, 24), (1.0, 1.5)), FourierGrid((8, 6), (4.0, 6.0))
+    rows = np.r_[0:4, 28:32]
+    np.testing.assert_allclose(cropped.radius, full.radius[rows][:, :4], rtol=1e-15)
+
+
+def test_fourier_grid_dtype():
+    grid = FourierGrid((8, 8, 8), 0.7, dtype=np.float32)
+    assert grid.radius.dtype == grid.inverse_radius.dtype == grid.components[0].dtype == np.float32
+    assert [c.shape for c in grid.components] == [(8, 1, 1), (1, 8, 1), (1, 1, 5)]

@@ -17,6 +17,7 @@ from napari_resolution import (
     tomography_frc,
 )
 from napari_resolution.core import backend
+from napari_resolution.core.local import streams
 from napari_resolution.core.simulate import gaussian_spot, phantom_pair, tomography_sinogram
 
 da = pytest.importorskip("dask.array")
@@ -105,8 +106,21 @@ def test_a_lazy_input_too_large_for_memory_is_refused_by_name(pair, monkeypatch)
 def no_room(monkeypatch):
     """Pretend the memory available is tiny: lazy inputs of the local FSC are then computed block by block."""
     monkeypatch.setattr(backend, "available_memory", lambda: 1000)
-    monkeypatch.setattr("napari_resolution.core.local_stream.BLOCK_BYTES", 2**16)  # blocks of a few boxes
-    monkeypatch.setattr("napari_resolution.core.local_stream.SLAB_BYTES", 2**16)  # map slabs of a few rows
+    monkeypatch.setattr("napari_resolution.core.local.streamed.BLOCK_BYTES", 2**16)  # blocks of a few boxes
+    monkeypatch.setattr("napari_resolution.core.local.streamed.SLAB_BYTES", 2**16)  # map slabs of a few rows
+
+
+def test_streams_when_some_input_is_lazy_and_out_is_given_or_memory_is_short(pair, monkeypatch):
+    """The one decision of the local FSC between reading lazy inputs once and computing them block by block."""
+    lazy = da.from_array(pair.half1, chunks=(15, 34, 38))
+    out = np.empty(pair.half1.shape, np.float32)
+    assert not streams((pair.half1, pair.half2, None))
+    assert not streams((pair.half1, pair.half2, None), out)  # in memory: out is only where the map goes
+    assert not streams((lazy, pair.half2, None))  # fits: read once
+    assert streams((lazy, pair.half2, None), out)
+    monkeypatch.setattr(backend, "available_memory", lambda: lazy.nbytes - 1)
+    assert streams((lazy, pair.half2, None)) and streams((pair.half1, None, lazy))
+    assert not streams((pair.half1, pair.half2, None))
 
 
 @pytest.mark.parametrize(("shape", "box", "step", "chunks"), [((45, 52, 38), 16, 5, (7, 52, 9)),
@@ -148,7 +162,7 @@ def test_streamed_local_fsc_with_a_lazy_mask_and_its_errors(no_room):
 
 def test_local_fsc_into_zarr_on_a_local_cluster_equals_the_in_memory_map(tmp_path, monkeypatch):
     """``out`` given: the blocks run on the workers of the active client; same map, progress from the futures."""
-    monkeypatch.setattr("napari_resolution.core.local_stream.BLOCK_BYTES", 2**16)  # blocks of a few boxes
+    monkeypatch.setattr("napari_resolution.core.local.streamed.BLOCK_BYTES", 2**16)  # blocks of a few boxes
     distributed = pytest.importorskip("distributed")
     zarr = pytest.importorskip("zarr")
     pair = phantom_pair((44, 40, 36), sigma=1.5, noise=0.4, seed=7, dtype=np.float32)

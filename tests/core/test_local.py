@@ -61,7 +61,7 @@ def test_independent_noise_has_no_crossing_in_almost_every_box():
 def test_compiled_and_array_paths_agree(monkeypatch):
     half1, half2, _ = two_region_pair((40, 48, 56), SIGMAS, 0.5, seed=5)
     compiled = local_fsc(half1, half2, box=24, step=6)
-    monkeypatch.setattr(local, "compute_path", lambda xp: "numpy")
+    monkeypatch.setattr(local.fsc, "compute_path", lambda xp: "numpy")
     array = local_fsc(half1, half2, box=24, step=6)
     assert compiled.parameters["path"] == "numba" and array.parameters["path"] == "numpy"
     np.testing.assert_allclose(compiled.sums, array.sums, rtol=1e-4, atol=1e-3 * np.abs(array.sums).max())
@@ -71,7 +71,7 @@ def test_compiled_and_array_paths_agree(monkeypatch):
 @pytest.mark.parametrize("path", ["numba", "numpy"])
 def test_an_offset_and_a_scale_change_nothing(monkeypatch, path):
     """Each box loses its own mean, so a large common offset (a camera's) and a scale leave the map as it is."""
-    monkeypatch.setattr(local, "compute_path", lambda xp: path)
+    monkeypatch.setattr(local.fsc, "compute_path", lambda xp: path)
     half1, half2, _ = two_region_pair((128, 128), SIGMAS, 0.3, seed=15)
     plain = local_fsc(half1, half2, box=32)
     offset = local_fsc(half1 * 40 + 10000, half2 * 40 + 10000, box=32)
@@ -125,7 +125,7 @@ def test_default_box_follows_the_global_resolution():
 
 
 def test_progress_is_reported_chunk_by_chunk(monkeypatch):
-    monkeypatch.setattr(local, "CHUNK_BYTES", (6 * 16**2 * 4 * 10,) * 2)  # ten 16x16 float32 boxes per chunk
+    monkeypatch.setattr(local.boxes, "CHUNK_BYTES", (6 * 16**2 * 4 * 10,) * 2)  # ten 16x16 float32 boxes per chunk
     half1, half2, _ = two_region_pair((64, 64), SIGMAS, 0.3, seed=10)
     fractions = []
     local_fsc(half1, half2, box=16, step=4, progress=fractions.append)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from napari_resolution import fsc
-from napari_resolution.core.frequency import shell_geometry
+from napari_resolution.core.frequency import FourierGrid, shell_geometry
 from napari_resolution.core.simulate import phantom_pair
-from napari_resolution.core.spectral import binned_sums, curve_from_sums, spectra_sums
+from napari_resolution.core.spectral import binned_sums, curve_from_sums, radial_profile, spectra_sums
 from napari_resolution.core.thresholds import STATUSES, find_crossing, find_crossings
 
 # ----------------------------------------------------------------------------- crossings
@@ -187,6 +187,56 @@ def test_binned_sums_float32_terms_and_empty_bins():
     result = binned_sums(index, terms, 6)
     assert result.dtype == np.float64
     np.testing.assert_allclose(result, [[1, 0, 11, 0, 0, 4], [0.5, 0, 1.5, 0, 0, 0.5]])
+
+
+# ----------------------------------------------------------------------------- radial profile
+
+
+@pytest.mark.parametrize("centred", [True, False])
+def test_radial_profile_equals_a_loop(centred):
+    rng = np.random.default_rng(3)
+    radius = rng.uniform(0, 5, (7, 9))
+    values = rng.standard_normal((2, 7, 9))
+    weights = rng.uniform(0.5, 2, 9)
+    width, reach = 0.7, 4.2
+    counts, means, centres = radial_profile(radius, values, width, weights=weights, centred=centred, reach=reach)
+    offset = 0.5 if centred else 0.0
+    n_bins = int(np.floor(radius[radius <= reach].max() / width + offset)) + 1
+    expected_counts, expected_sums = np.zeros(n_bins), np.zeros((2, n_bins))
+    for (row, col), r in np.ndenumerate(radius):
+        if r <= reach:
+            k = int(np.floor(r / width + offset))
+            expected_counts[k] += weights[col]
+            expected_sums[:, k] += weights[col] * values[:, row, col]
+    filled = expected_counts > 0
+    np.testing.assert_allclose(counts, expected_counts, rtol=1e-12)
+    np.testing.assert_allclose(means[:, filled], expected_sums[:, filled] / expected_counts[filled], rtol=1e-12)
+    assert np.isnan(means[:, ~filled]).all() and means.shape == (2, n_bins)
+    np.testing.assert_allclose(centres, (np.arange(n_bins) + (0 if centred else 0.5)) * width)
+
+
+def test_radial_profile_of_a_known_ring_image():
+    """Rings of a radial function give its values at their mean radii; counts without weights are sample numbers,
+    ``n_bins`` drops the farther samples, and no values give counts only."""
+    offsets = np.arange(-20, 21)
+    radius = np.hypot(*np.meshgrid(offsets, offsets, indexing="ij"))
+    counts, (mean_radius, mean_value), _ = radial_profile(radius, np.stack([radius, 3 * radius + 1]), 1.0)
+    filled = counts > 0
+    np.testing.assert_allclose(mean_value[filled], 3 * mean_radius[filled] + 1, rtol=1e-12)
+    assert counts.sum() == radius.size
+    assert radial_profile(radius, n_bins=3).means is None
+    assert radial_profile(radius, n_bins=3).counts.tolist() == [1, 8, 12]  # DC; 4 (1) + 4 (sqrt 2); 4 (2) + 8 (sqrt 5)
+
+
+def test_radial_profile_of_an_rfft_spectrum_with_hermitian_weights_is_the_full_spectrum_profile():
+    image = np.random.default_rng(4).standard_normal((12, 15))
+    half = FourierGrid((12, 15))
+    full_radius = np.hypot(np.fft.fftfreq(12)[:, None], np.fft.fftfreq(15)[None, :])
+    power_half, power_full = np.abs(np.fft.rfft2(image)) ** 2, np.abs(np.fft.fft2(image)) ** 2
+    weighted = radial_profile(half.radius, power_half, 1 / 15, weights=half.weights)
+    expected = radial_profile(full_radius, power_full, 1 / 15)
+    np.testing.assert_allclose(weighted.counts, expected.counts)
+    np.testing.assert_allclose(weighted.means, expected.means, rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------- spectra sums

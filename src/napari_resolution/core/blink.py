@@ -49,10 +49,10 @@ from scipy import interpolate, optimize
 
 from .backend import irfftn, resolve_device, rfftn, to_device, to_host
 from .figures import COLORS, Curve, Plot
-from .frequency import normalize_pixel_size
+from .frequency import frequency_axes, normalize_pixel_size
 from .progress import progress_of
 from .results import STATUSES, Result, issue_warnings, result_dataclass
-from .spectral import compute_path
+from .spectral import compute_path, radial_profile
 from .validation import check_choice, check_int, check_number, shown, working_dtype
 
 __all__ = ["BlinkChannelsResult", "BlinkPSFResult", "autocorrelation_model", "blink_psf"]
@@ -232,7 +232,7 @@ class BlinkPSFResult(Result):
         reach = self.psf.shape[0] // 2 * min(self.pixel_size)
         if self.status == "resolved":
             reach = min(reach, 2.5 * self.fwhm)
-        radius, data = _radial_profile(self.psf, self.pixel_size, reach)
+        radius, data = _rings(self.psf, self.pixel_size, reach)
         curves = [Curve("PSF from autocorrelation", radius, data, "points", COLORS["measured"])]
         if self.status == "resolved":
             fine = np.linspace(0, reach, 200)
@@ -639,8 +639,7 @@ def _low_frequencies(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
     every emitter's temporal statistics), without the kx = 0 column, hence without the DC term (global
     intensity changes).
     """
-    ky = np.fft.fftfreq(rows)
-    kx = np.fft.rfftfreq(cols)
+    ky, kx = frequency_axes((rows, cols))
     keep_y = np.flatnonzero(np.abs(ky) <= LOW_PASS)
     keep_x = np.flatnonzero((kx > 0) & (kx <= LOW_PASS))
     return keep_y[:, None], keep_x[None, :]
@@ -902,18 +901,15 @@ def _spline(psf: np.ndarray, pixel: tuple) -> tuple[np.ndarray, np.ndarray, np.n
     return knots_y, knots_x, coefficients
 
 
-def _radial_profile(image: np.ndarray, pixel: tuple, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of ``image`` in rings of a quarter of the smaller pixel around its centre, out to ``reach``."""
+def _rings(image: np.ndarray, pixel: tuple, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean radius and mean of ``image`` (square, odd side) in rings of a quarter of the smaller pixel around its
+    centre, out to ``reach``: one value per ring that holds a pixel."""
     half = image.shape[0] // 2
     offsets = np.arange(-half, half + 1)
-    radius = np.hypot(*np.meshgrid(offsets * pixel[0], offsets * pixel[1], indexing="ij")).ravel()
-    step = min(pixel) / 4
-    inside = radius <= reach
-    ring = np.rint(radius[inside] / step).astype(int)
-    counts = np.bincount(ring)
+    radius = np.hypot(*np.meshgrid(offsets * pixel[0], offsets * pixel[1], indexing="ij"))
+    counts, (radii, values), _ = radial_profile(radius, np.stack([radius, image]), min(pixel) / 4, reach=reach)
     filled = counts > 0
-    return (np.bincount(ring, weights=radius[inside])[filled] / counts[filled],
-            np.bincount(ring, weights=image.ravel()[inside])[filled] / counts[filled])
+    return radii[filled], values[filled]
 
 
 # ----------------------------------------------------------------------------- temporal fit

@@ -1,4 +1,4 @@
-"""Frequency grids, shell indices, windows and half-spectrum weights.
+"""Frequency grids, shell indices, windows and half-spectrum weights: the one Fourier grid of the package.
 
 Conventions (see ``docs/conventions.md``):
 
@@ -15,8 +15,9 @@ Conventions (see ``docs/conventions.md``):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from numbers import Real
 
 import numpy as np
@@ -26,10 +27,12 @@ from .validation import shown
 __all__ = [
     "PIXEL_SIZE_RANGE",
     "WRAP_Z",
+    "FourierGrid",
     "ShellGeometry",
     "edges_wrap",
     "fold_mirrored",
     "folded_shells",
+    "frequency_axes",
     "hermitian_weights",
     "normalize_pixel_size",
     "shell_geometry",
@@ -124,9 +127,7 @@ class ShellGeometry:
         Nyquist, and their squares cannot overflow a shell index.
         """
         coords = []
-        for axis, (n, p) in enumerate(zip(self.shape, self.pixel_size)):
-            last = axis == len(self.shape) - 1
-            freqs = np.fft.rfftfreq(n, d=p) if (half and last) else np.fft.fftfreq(n, d=p)
+        for freqs in frequency_axes(self.shape, self.pixel_size, half):
             with np.errstate(over="ignore"):
                 coords.append(np.clip(freqs / self.spacing, -self.n_shells, self.n_shells))
         return coords
@@ -142,6 +143,97 @@ class ShellGeometry:
         if layout == "packed":
             coords[-1] = coords[-1][: self.shape[-1] // 2 + 1]
         return [c * c for c in coords]
+
+
+def frequency_axes(shape, spacing=1.0, half: bool = True) -> list[np.ndarray]:
+    """The sampled frequencies of each axis of a grid's spectrum, in FFT order.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Real-space shape, any number of axes.
+    spacing : float or sequence of float
+        Sample spacing, one value or one per axis (physical units).
+    half : bool
+        True for the rfft layout: the last axis holds its non-negative
+        frequencies only, ``shape[-1] // 2 + 1`` of them.
+
+    Returns
+    -------
+    list of ndarray, float64
+        Per axis, shape ``(n,)`` (the halved last axis ``(n // 2 + 1,)``),
+        cycles per ``spacing`` unit: ``np.fft.fftfreq(n, d=spacing)``.
+    """
+    spacings = normalize_pixel_size(spacing, len(shape), "spacing")
+    last = len(shape) - 1
+    return [np.fft.rfftfreq(n, d=h) if half and axis == last else np.fft.fftfreq(n, d=h)
+            for axis, (n, h) in enumerate(zip(shape, spacings))]
+
+
+class FourierGrid:
+    """The rfft spectrum of a periodic grid: per-axis frequencies, radius and Hermitian weights.
+
+    Any spacing per axis, so the same class serves a map (its pixel
+    sizes), a crop of its spectrum (a coarser spacing over the same extent)
+    and a rescaled grid.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Real-space shape, any number of axes.
+    spacing : float or sequence of float
+        Sample spacing, one value or one per axis (physical units).
+    scale : float
+        Factor applied to every frequency: 1 gives cycles per ``spacing``
+        unit; the reference pixel gives cycles per reference pixel; ``n``
+        gives frequency samples of an ``n``-point axis of spacing 1.
+    xp : module
+        numpy or cupy: where the arrays live.
+    dtype : dtype
+        Real dtype of the arrays (float32 or float64).
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Real-space shape.
+    components : list of array
+        Per axis, its frequencies (times ``scale``) shaped to broadcast
+        against the spectrum, shape ``(1, ..., n_axis, ..., 1)`` (the last
+        axis ``n // 2 + 1`` long).
+    radius : array, shape of the rfft spectrum
+        ``sqrt(sum of squared components)``, same units.
+    """
+
+    def __init__(self, shape, spacing=1.0, scale: float = 1.0, xp=np, dtype=np.float64):
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        ndim = len(self.shape)
+        self.components = [xp.asarray((freqs * scale).astype(self.dtype).reshape([-1 if a == axis else 1
+                                                                                  for a in range(ndim)]))
+                           for axis, freqs in enumerate(frequency_axes(self.shape, spacing))]
+        self.xp = xp
+        self.radius = xp.sqrt(self.squared_radius())
+
+    @property
+    def size(self) -> int:
+        """Number of real-space samples."""
+        return math.prod(self.shape)
+
+    def squared_radius(self):
+        """The squared radius, a new array of the rfft spectrum's shape (the sum of the squared components)."""
+        return sum(c * c for c in self.components)
+
+    @cached_property
+    def inverse_radius(self):
+        """``1 / radius``, 0 at DC; the rfft spectrum's shape, made on first use."""
+        xp, tiny = self.xp, self.radius.dtype.type(1e-30)
+        return xp.where(self.radius > 0, 1 / xp.maximum(self.radius, tiny), 0).astype(self.dtype)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Hermitian multiplicity of each rfft column (:func:`hermitian_weights`), shape ``(n_last // 2 + 1,)``:
+        broadcasts against :attr:`radius` to weigh every sample by the full-spectrum voxels it stands for."""
+        return hermitian_weights(self.shape[-1])
 
 
 def shell_geometry(shape, pixel_size=1.0, ring_thickness: int = 1) -> ShellGeometry:

@@ -25,8 +25,9 @@ from scipy import ndimage, optimize
 
 from .backend import in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
-from .frequency import normalize_pixel_size
+from .frequency import FourierGrid, normalize_pixel_size
 from .results import Result, result_dataclass
+from .spectral import radial_profile
 from .validation import check_choice, working_dtype
 
 __all__ = ["EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
@@ -746,7 +747,7 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
     psf = patch - background
     frequency, mtf, mtf_noise = _radial_mtf(psf * window, noise**2, float(np.sum(window**2)))
     fwhm = float(2 * np.sqrt(2 * np.log(2)) * sigma * pixel)
-    radius, profile = _radial_profile(psf, refined - origin)
+    radius, profile = _rings(psf, refined - origin)
     return _finish(PointMTFResult, frequency, mtf, mtf_noise, pixel, psf=np.ldexp(psf, exponent), fwhm=fwhm,
                    profile_radius=radius,
                    profile=profile / amplitude, center=(float(refined[0]), float(refined[1])),
@@ -845,16 +846,11 @@ def _radial_mtf(psf, noise_variance: float, window_power: float, padding: int = 
     """
     size = padding * max(psf.shape)
     power = np.abs(np.fft.rfft2(psf, s=(size, size))) ** 2
-    radius = np.hypot(np.fft.fftfreq(size)[:, None], np.fft.rfftfreq(size)[None, :]) * size
-    shell = np.rint(radius).astype(int)
-    columns = np.full(power.shape[1], 2.0)
-    columns[0] = columns[-1] = 1.0
-    weights = np.broadcast_to(columns, power.shape)
+    grid = FourierGrid((size, size), scale=size)  # radius in Fourier samples: shells one sample wide
     n_shells = size // 2 + 1
-    sums = np.bincount(shell.ravel(), weights=(power * weights).ravel(), minlength=n_shells)[:n_shells]
-    counts = np.bincount(shell.ravel(), weights=weights.ravel(), minlength=n_shells)[:n_shells]
+    mean_power = radial_profile(grid.radius, power, weights=grid.weights, n_bins=n_shells).means
     noise_power = noise_variance * window_power
-    amplitude = np.sqrt(np.clip(sums / counts - noise_power, 0, None))
+    amplitude = np.sqrt(np.clip(mean_power - noise_power, 0, None))
     frequency = np.arange(n_shells) / size
     independent = np.maximum(1.0, 2 * frequency * np.sqrt(np.pi * window_power))
     noise = np.sqrt(noise_power / np.sqrt(independent))
@@ -863,19 +859,17 @@ def _radial_mtf(psf, noise_variance: float, window_power: float, padding: int = 
     return frequency, amplitude / amplitude[0], noise / amplitude[0]
 
 
-def _radial_profile(psf, center) -> tuple[np.ndarray, np.ndarray]:
+def _rings(psf, center) -> tuple[np.ndarray, np.ndarray]:
     """Mean of ``psf`` in :data:`RADIAL_BIN`-pixel rings around ``center`` (row, col), out to the box's half side.
 
     Returns the mean radius (pixels) and the mean value of every ring that holds a pixel.
     """
     rows, cols = np.indices(psf.shape, dtype=float)
-    radius = np.hypot(rows - center[0], cols - center[1]).ravel()
-    inside = radius <= min(psf.shape) / 2
-    ring = (radius[inside] / RADIAL_BIN).astype(int)
-    counts = np.bincount(ring)
+    radius = np.hypot(rows - center[0], cols - center[1])
+    counts, (radii, values), _ = radial_profile(radius, np.stack([radius, psf]), RADIAL_BIN, centred=False,
+                                                reach=min(psf.shape) / 2)
     filled = counts > 0
-    radii = np.bincount(ring, weights=radius[inside])[filled] / counts[filled]
-    return radii, np.bincount(ring, weights=psf.ravel()[inside])[filled] / counts[filled]
+    return radii[filled], values[filled]
 
 
 def _gaussian_fit(psf, start) -> tuple[float, float]:

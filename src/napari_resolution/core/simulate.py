@@ -18,7 +18,7 @@ import scipy.fft
 
 from .backend import rfftn
 from .figures import COLORS, Curve
-from .frequency import normalize_pixel_size, shell_counts, shell_geometry
+from .frequency import FourierGrid, frequency_axes, normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
 from .validation import check_choice, check_number, shown
@@ -113,13 +113,8 @@ class PhantomPair:
 
 def _gaussian_factors(shape, pixel_size, sigma, half):
     """Per-axis transfer ``exp(-2 pi^2 sigma^2 k_i^2)`` (FFT order; last axis halved if ``half``)."""
-    factors = []
-    for axis, (n, p) in enumerate(zip(shape, pixel_size)):
-        last = axis == len(shape) - 1
-        k = np.fft.rfftfreq(n, d=p) if (half and last) else np.fft.fftfreq(n, d=p)
-        with np.errstate(over="ignore"):  # a huge sigma: exp(-inf) = 0
-            factors.append(np.exp(-2 * np.pi**2 * (np.float64(sigma) * k) ** 2))
-    return factors
+    with np.errstate(over="ignore"):  # a huge sigma: exp(-inf) = 0
+        return [np.exp(-2 * np.pi**2 * (np.float64(sigma) * k) ** 2) for k in frequency_axes(shape, pixel_size, half)]
 
 
 def _mean_power(shape, pixel_size, sigma) -> float:
@@ -301,7 +296,8 @@ def band_limited_noise(shape, cutoff: float, *, seed=None, dtype=np.float64) -> 
         raise ValueError(f"cutoff must lie in (0, 0.5] cycles/pixel, got {shown(cutoff)}")
     dtype = _float_dtype(dtype)
     spectrum = scipy.fft.rfft2(_generator(seed).standard_normal(shape))
-    radius = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :])
+    rows, cols = frequency_axes(shape)
+    radius = np.hypot(rows[:, None], cols[None, :])
     spectrum[radius > cutoff] = 0
     return scipy.fft.irfft2(spectrum, s=shape).astype(dtype, copy=False)
 
@@ -795,8 +791,7 @@ def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, 
     dtype = _float_dtype(dtype)
     rng = _generator(seed)
     spectrum = scipy.fft.rfftn(rng.standard_normal(shape))
-    squared = sum(np.meshgrid(*[np.fft.fftfreq(n) ** 2 for n in shape[:-1]], np.fft.rfftfreq(shape[-1]) ** 2,
-                              indexing="ij"))
+    squared = FourierGrid(shape).squared_radius()
     signals = [scipy.fft.irfftn(spectrum * np.exp(-2 * np.pi**2 * sigma**2 * squared), s=shape)
                for sigma in (sharp, blurred)]
     sharpness = 0.5 * (1 + np.tanh(8 * np.cos(2 * np.pi * np.arange(shape[-1]) / shape[-1])))

@@ -33,10 +33,10 @@ from scipy import ndimage, stats
 
 from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to_host
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
-from .frequency import edges_wrap, hermitian_weights, normalize_pixel_size, tukey_window
-from .local import LocalResolutionResult, map_statistics
+from .frequency import FourierGrid, edges_wrap, normalize_pixel_size, tukey_window
+from .local.maps import LocalResolutionResult, map_statistics
 from .results import STATUSES, Result, resolution_summary, result_dataclass
-from .spectral import compute_path
+from .spectral import compute_path, radial_profile
 from .validation import check_image, check_mask, check_number, check_progress, shown, working_dtype
 
 __all__ = ["NOISE_SOURCES", "SignificanceCurve", "SingleMapResult", "default_resolutions", "local_resolution"]
@@ -132,7 +132,7 @@ class SignificanceCurve(Result):
 class SingleMapResult(LocalResolutionResult):
     """A local-resolution map of one map by a per-voxel significance test (:func:`local_resolution`).
 
-    The fields are those of :class:`~.local.LocalResolutionResult`, read for this method:
+    The fields are those of :class:`~.local.maps.LocalResolutionResult`, read for this method:
 
     * ``centres``: the voxels (every ``step`` pixels) whose band curves are kept
       for :meth:`curve_at`; ``values`` and ``statuses``: the map there;
@@ -430,36 +430,6 @@ def _tapered(image, taper: _Taper):
 
 
 # ------------------------------------------------------------------------------------------------ grids
-class _Grid:
-    """The rfft spectrum of a periodic grid: frequencies in cycles per reference pixel.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Real-space shape.
-    spacing : tuple of float
-        Sample spacing per axis, physical units.
-    reference : float
-        The reference pixel (the map's largest pixel size).
-    """
-
-    def __init__(self, shape, spacing, reference: float, xp, dtype):
-        self.shape = tuple(int(n) for n in shape)
-        self.components = []
-        for axis, (n, h) in enumerate(zip(self.shape, spacing)):
-            last = axis == len(self.shape) - 1
-            freqs = (np.fft.rfftfreq(n, d=h) if last else np.fft.fftfreq(n, d=h)) * reference
-            self.components.append(xp.asarray(freqs.astype(dtype).reshape([-1 if a == axis else 1
-                                                                            for a in range(len(self.shape))])))
-        self.radius = xp.sqrt(sum(c * c for c in self.components))
-        tiny = self.radius.dtype.type(1e-30)
-        self.inverse_radius = xp.where(self.radius > 0, 1 / xp.maximum(self.radius, tiny), 0).astype(dtype)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-
 class _BandGrid:
     """Where band ``frequency`` is computed: the map's spectrum cropped to what the band and its window need.
 
@@ -479,7 +449,7 @@ class _BandGrid:
         self.full = self.shape == tuple(shape)
         spacing = tuple(p * n / m for p, n, m in zip(sizes, shape, self.shape))
         if self.shape not in grids:  # bands on the full grid share it
-            grids[self.shape] = _Grid(self.shape, spacing, reference, xp, dtype)
+            grids[self.shape] = FourierGrid(self.shape, spacing, reference, xp, dtype)
         self.grid = grids[self.shape]
         self.index = None if self.full else np.ix_(*[_kept_frequencies(n, m, last=axis == len(shape) - 1)
                                                      for axis, (n, m) in enumerate(zip(shape, self.shape))])
@@ -543,7 +513,7 @@ def _window_transfer(radius, frequency: float, window: float):
     return get_namespace(radius).exp(radius.dtype.type(-2 * np.pi**2 * sigma**2) * radius * radius)
 
 
-def _monogenic_power(band_spectrum, grid: _Grid, scale: float):
+def _monogenic_power(band_spectrum, grid: FourierGrid, scale: float):
     """Squared band-passed map plus its squared Riesz transforms (the monogenic amplitude squared), every sample.
 
     ``band_spectrum`` is the band-passed rfft spectrum on ``grid``; ``scale``
@@ -646,7 +616,7 @@ def _null_model(source, noise, tested, difference, taper, inside, bands, sizes, 
     """
     shape = tested.shape
     if source == "difference":
-        spectrum_power, samples = _radial_spectrum([to_host(difference)], sizes)
+        spectrum_power, samples = _noise_power([to_host(difference)], sizes)
     elif source == "white":
         spectrum_power, samples = (lambda r: get_namespace(r).full(r.shape, r.dtype.type(float(noise) ** 2))), math.inf
     elif source == "corners":
@@ -672,26 +642,19 @@ def _level_spread(spectrum_power, shape, sizes, frequencies) -> np.ndarray:
     The band power sums ``|H|^2 |F|^2`` over the spectrum; each ``|F|^2`` is
     exponential, paired with its Hermitian mirror, so its relative variance
     is ``2 sum |H|^4 P^2 / (sum |H|^2 P)^2`` (sums over the full spectrum),
-    computed from the spectrum's radial histogram.
+    computed from the spectrum's radial histogram (bins of a quarter of the finest Fourier step).
     """
-    radii, counts = _radial_histogram(shape, sizes)
+    grid = FourierGrid(shape, sizes, max(sizes))
+    counts, _, centres = radial_profile(grid.radius, width=1.0 / (4 * max(shape)), weights=grid.weights,
+                                        centred=False)
+    used = counts > 0
+    radii, counts = centres[used].astype(np.float32), counts[used]
     power = to_host(spectrum_power(radii)).astype(np.float64)
     spread = []
     for frequency in frequencies:
         weighted = to_host(_band_filter(radii, frequency)).astype(np.float64) ** 2 * power
         spread.append(math.sqrt(2 * (counts * weighted**2).sum()) / (counts * weighted).sum())
     return np.asarray(spread)
-
-
-def _radial_histogram(shape, sizes, bins_per_step: int = 4):
-    """Radii (cycles per reference pixel, float32) and Fourier voxel counts of the map's full spectrum."""
-    grid = _Grid(shape, sizes, max(sizes), np, np.float64)
-    width = 1.0 / (bins_per_step * max(shape))
-    index = np.floor(grid.radius / width).astype(np.int64)
-    counts = np.bincount(index.ravel(), np.broadcast_to(hermitian_weights(shape[-1]), index.shape).ravel())
-    radii = (np.arange(counts.size) + 0.5) * width
-    used = counts > 0
-    return radii[used].astype(np.float32), counts[used]
 
 
 def _noise_voxels(shape, inside) -> tuple:
@@ -754,7 +717,7 @@ def _null_grid(shape, sizes, frequency: float, window: float, xp, dtype):
     extent = [min(n * p, periods * reference / frequency) for n, p in zip(shape, sizes)]
     counts = [max(8, 2 * math.ceil(e / h / 2)) for e, h in zip(extent, spacing)]
     voxel_ratio = math.prod(h / p for h, p in zip(spacing, sizes))
-    return _Grid(counts, spacing, reference, xp, dtype), voxel_ratio
+    return FourierGrid(counts, spacing, reference, xp, dtype), voxel_ratio
 
 
 def _corner_spectrum(image, sizes, notes):
@@ -772,7 +735,7 @@ def _corner_spectrum(image, sizes, notes):
     if max(powers) > CORNER_SPREAD * min(powers):
         notes.append(f"the corners' noise powers differ by {max(powers) / min(powers):.3g}x: some corner may hold "
                      "signal (the test is then conservative); give a mask or the second half-map")
-    return _radial_spectrum(corners, sizes)
+    return _noise_power(corners, sizes)
 
 
 def _outside_spectrum(image, inside, sizes):
@@ -784,10 +747,10 @@ def _outside_spectrum(image, inside, sizes):
     distance = ndimage.distance_transform_edt(outside)
     weights = np.sin(0.5 * np.pi * np.clip(distance / 4, 0, 1)) ** 2
     mean = (image * weights).sum() / weights.sum()
-    return _radial_spectrum([(image - mean) * weights], sizes, weights=weights)
+    return _noise_power([(image - mean) * weights], sizes, weights=weights)
 
 
-def _radial_spectrum(regions, sizes, weights=None):
+def _noise_power(regions, sizes, weights=None):
     """The regions' mean periodogram, radially averaged, as a function of the frequency radius.
 
     Each region is mean-subtracted and windowed by a Tukey window (flat, an
@@ -815,29 +778,30 @@ def _radial_spectrum(regions, sizes, weights=None):
     energy = float(squared.sum())
     samples = len(regions) * energy**2 / float((squared**2).sum())
     periodogram /= len(regions) * energy
-    radius = _Grid(shape, sizes, max(sizes), np, np.float64).radius
-    multiplicity = np.broadcast_to(hermitian_weights(shape[-1]), radius.shape)
-    spacing = 1.0 / min(shape)
-    bins = np.floor(radius / spacing + 0.5).astype(int).ravel()
-    counts = np.bincount(bins, multiplicity.ravel())
-    profile = np.bincount(bins, (periodogram * multiplicity).ravel()) / np.maximum(counts, 1)
-    centres = np.arange(profile.size) * spacing
+    grid = FourierGrid(shape, sizes, max(sizes))
+    counts, profile, centres = radial_profile(grid.radius, periodogram, 1.0 / min(shape), weights=grid.weights)
     used = (counts > 0) & (centres > 0) & (profile > 0)  # DC is removed with the mean
     if not used.any():
         raise ValueError("noise: the background it is read from is constant (zeros?): give a mask, half2 or a "
                          "noise level")
-    log_radius, log_power = np.log(centres[used]), np.log(profile[used])
+    return _log_interpolant(centres[used], profile[used]), samples
+
+
+def _log_interpolant(radii, power):
+    """Power at any radii from samples at ``radii`` (ascending): log-log interpolation, extended below the first
+    along the slope of the first two."""
+    log_radius, log_power = np.log(radii), np.log(power)
     slope = (log_power[1] - log_power[0]) / (log_radius[1] - log_radius[0]) if log_radius.size > 1 else 0.0
 
     def spectrum_power(r):
-        """Power at radii ``r``: log-log interpolation, extended below the first bin along its slope."""
+        """Power at radii ``r`` (array, same shape and device)."""
         host = np.log(np.maximum(to_host(r), 1e-12))
         values = np.interp(host, log_radius, log_power)
         below = host < log_radius[0]
         values[below] = log_power[0] + slope * (host[below] - log_radius[0])
         return get_namespace(r).asarray(np.exp(values).astype(to_host(r).dtype))
 
-    return spectrum_power, samples
+    return spectrum_power
 
 
 
@@ -915,7 +879,7 @@ def _read_curve(ratio, frequencies) -> tuple:
 
 def _map_status(crossing, inside, finest: float) -> str:
     """"resolved" if some voxel (inside the mask) resolves, "bound" if every one reads the finest band, else
-    "unresolved" (the rule of :func:`~.local.overall_status`, on every voxel)."""
+    "unresolved" (the rule of :func:`~.local.maps.overall_status`, on every voxel)."""
     values = crossing if inside is None else crossing[inside]
     finite = np.isfinite(values)
     bound = finite & (values >= finest * (1 - 1e-6))

@@ -17,6 +17,8 @@ paths: each path's phases are independent uniform draws.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import kernels
@@ -25,12 +27,14 @@ from .frequency import ShellGeometry, fold_mirrored, folded_shells, hermitian_we
 from .validation import check_mask
 
 __all__ = [
+    "RadialProfile",
     "binned_sums",
     "compute_path",
     "correlation_sums",
     "curve_from_sums",
     "identical_inputs_warnings",
     "packed_mask_rows",
+    "radial_profile",
     "spectra_sums",
     "sums_in_range",
     "unit_peak",
@@ -104,6 +108,77 @@ def binned_sums(index, terms, n_bins: int, xp=np) -> np.ndarray:
     batched = (xp.asarray(index)[None, :] + width * xp.arange(n_terms)[:, None]).ravel()
     total = xp.bincount(batched, weights=terms.reshape(-1), minlength=n_terms * width)
     return to_host(total).reshape(n_terms, width)[:, :n_bins].astype(np.float64, copy=False)
+
+
+class RadialProfile(NamedTuple):
+    """Weighted means of values in bins of radius (:func:`radial_profile`).
+
+    Attributes
+    ----------
+    counts : ndarray of float64, shape (n_bins,)
+        Summed weight of the samples in each bin (their number without weights).
+    means : ndarray of float64, shape (..., n_bins), or None
+        Weighted mean of each row of values in each bin, NaN in an empty bin;
+        None when no values were given.
+    centres : ndarray, shape (n_bins,)
+        Radius at the centre of each bin.
+    """
+
+    counts: np.ndarray
+    means: np.ndarray | None
+    centres: np.ndarray
+
+
+def radial_profile(radius, values=None, width: float = 1.0, *, weights=None, centred: bool = True, reach=None,
+                   n_bins=None) -> RadialProfile:
+    """Radial average: the weighted mean of ``values`` in bins of ``radius``, every row of a batch in one bincount.
+
+    Parameters
+    ----------
+    radius : ndarray, any shape
+        Radius of every sample, any unit (e.g. :attr:`~.frequency.FourierGrid.radius`,
+        or distances to a centre in real space), non-negative.
+    values : ndarray, shape (..., *radius.shape), optional
+        Values to average, one row per leading index (e.g. a power spectrum,
+        or an image and the radius itself for the rings' mean radii).
+    width : float
+        Bin width, ``radius`` units.
+    weights : ndarray, broadcastable to ``radius.shape``, optional
+        Weight of every sample, e.g. the Hermitian multiplicity of an rfft
+        column (:attr:`~.frequency.FourierGrid.weights`); default 1.
+    centred : bool
+        True: bin ``k`` holds radii in ``[(k - 1/2) width, (k + 1/2) width)``
+        (centred on ``k width``, DC alone in bin 0); False: in ``[k width,
+        (k + 1) width)``.
+    reach : float, optional
+        Samples farther than this (``radius > reach``) are left out.
+    n_bins : int, optional
+        Bins kept (samples beyond are left out); default up to the farthest sample's.
+
+    Returns
+    -------
+    RadialProfile
+        ``counts`` and ``centres`` of shape (n_bins,), ``means`` of shape (..., n_bins).
+    """
+    radius = np.asarray(radius)
+    batch = () if values is None else np.shape(values)[: np.ndim(values) - radius.ndim]
+    rows = [np.ones((1, radius.size)) if weights is None else
+            np.broadcast_to(np.asarray(weights, dtype=np.float64), radius.shape).reshape(1, -1)]
+    if values is not None:
+        rows.append(np.asarray(values).reshape(-1, radius.size) * rows[0])
+    index = np.floor(radius.reshape(-1) / width + (0.5 if centred else 0.0)).astype(np.intp)
+    terms = np.concatenate(rows) if len(rows) > 1 else rows[0]
+    if reach is not None:
+        kept = radius.reshape(-1) <= reach
+        index, terms = index[kept], terms[:, kept]
+    n_bins = (int(index.max()) + 1 if index.size else 0) if n_bins is None else int(n_bins)
+    sums = binned_sums(index, terms, n_bins)
+    counts = sums[0]
+    means = None
+    if values is not None:
+        means = np.divide(sums[1:], counts, out=np.full(sums[1:].shape, np.nan), where=counts > 0)
+        means = means.reshape(*batch, n_bins)
+    return RadialProfile(counts, means, (np.arange(n_bins) + (0 if centred else 0.5)) * width)
 
 
 def _real_product(x, y):

@@ -1,7 +1,8 @@
 """The local FSC of lazy half-maps, block by block on dask: for maps larger than memory, and for clusters.
 
-:func:`~.local.local_fsc` comes here when its inputs are dask or zarr arrays
-and ``out`` is given, or when they would not fit in the memory available.
+:func:`~.fsc.local_fsc` comes here when its inputs are dask or zarr arrays
+and ``out`` is given, or when they would not fit in the memory available
+(:func:`streams` decides).
 The inputs are cut into blocks whose edges are multiples of the step, each
 grown by half a box into its neighbours (``dask.array.map_overlap``, nothing
 added at the array's edges); a block computes the boxes centred in it through
@@ -20,30 +21,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import is_lazy, resolve_device
-from .frequency import shell_geometry
-from .local import (
-    HISTOGRAM_BINS,
-    PERCENTILES,
-    WINDOWS,
-    LocalResolutionResult,
+from ..backend import fits_in_memory, is_lazy, resolve_device
+from ..frequency import shell_geometry
+from ..scheduling import compute_blocks
+from ..spectral import compute_path
+from ..thresholds import parse_threshold
+from ..validation import check_mask, check_progress, working_dtype
+from .boxes import (
     axis_centres,
     box_results,
     box_sums,
     centres_inside,
+    check_box,
+    check_step,
+    check_window,
     grid_centres,
+)
+from .maps import (
+    HISTOGRAM_BINS,
+    PERCENTILES,
+    LocalResolutionResult,
     map_warnings,
     merged_map,
     overall_status,
     spread_out,
     statistics_dict,
 )
-from .scheduling import compute_blocks
-from .spectral import compute_path
-from .thresholds import parse_threshold
-from .validation import check_int, check_mask, check_progress, shown, working_dtype
 
-__all__ = ["streamed_local_fsc"]
+__all__ = ["streamed_local_fsc", "streams"]
 
 #: Bytes of one half's block (float32, grown by a box) that one dask task computes the boxes of.
 BLOCK_BYTES = 16 * 2**20
@@ -53,8 +58,29 @@ SLAB_BYTES = 64 * 2**20
 FINE_BINS = HISTOGRAM_BINS * 1311
 
 
+def streams(arrays, out=None) -> bool:
+    """True when :func:`~.fsc.local_fsc` computes block by block: some array is lazy, and ``out`` is given or
+    the lazy arrays would not fit in memory together.
+
+    Parameters
+    ----------
+    arrays : sequence of array or None
+        The inputs (half-maps and mask; None for one not given).
+    out : array, optional
+        Where the map is to be written (a zarr array, a memory-mapped file).
+
+    Returns
+    -------
+    bool
+        False when every array is in memory (numpy, cupy) or the lazy ones
+        (dask, zarr) are read into memory once.
+    """
+    lazy = [a for a in arrays if is_lazy(a)]
+    return bool(lazy) and (out is not None or not fits_in_memory(lazy))
+
+
 def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, window, device, out, progress):
-    """:func:`~.local.local_fsc` of lazy inputs, block by block (same parameters; ``out``: where the map goes).
+    """:func:`~.fsc.local_fsc` of lazy inputs, block by block (same parameters; ``out``: where the map goes).
 
     The blocks compute on the CPU: ``device="gpu"`` is refused.
 
@@ -72,16 +98,15 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
         raise ValueError("box must be given when lazy inputs are computed block by block (out given, or inputs "
                          "larger than memory): the default box comes from the global FSC, which needs the whole "
                          "inputs at once")
-    box = check_int(box, "box", minimum=8)
-    if box > min(shape):
-        raise ValueError(f"box ({box} pixels) is larger than the image's smallest axis ({min(shape)})")
-    step = max(1, box // 4) if step is None else check_int(step, "step", minimum=1)
+    box = check_box(box, shape)
+    step = check_step(step, box)
     criterion, _ = parse_threshold(threshold)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
     grid = grid_centres(shape, box, step)
     inside = np.ones(len(grid), bool) if mask is None else _mask_at(mask, grid, shape) > 0.5
     centres = centres_inside(grid, inside)
-    sums = _blockwise_sums(half1, half2, inside, box, step, window, geometry, progress)
+    path = compute_path(np)
+    sums = _blockwise_sums(half1, half2, inside, box, step, window, geometry, path, progress)
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = np.empty(shape, np.float32) if out is None else out
     covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask,
@@ -94,7 +119,7 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
         statistics=statistics, global_result=None, status=overall_status(statuses),
         pixel_size=geometry.pixel_size, warnings=notes,
         parameters={"threshold": threshold, "box": box, "step": step, "window": window, "shape": shape,
-                    "masked": mask is not None, "n_boxes": len(values), "path": compute_path(np),
+                    "masked": mask is not None, "n_boxes": len(values), "path": path,
                     "streamed": True},
     )
 
@@ -110,8 +135,7 @@ def _checked_shape(half1, half2, mask, window, progress, out) -> tuple:
         raise ValueError(f"mask must have the data's shape {shape}, got {tuple(mask.shape)}")
     if out is not None and tuple(out.shape) != shape:
         raise ValueError(f"out must have the data's shape {shape}, got {tuple(out.shape)}")
-    if not isinstance(window, str) or window not in WINDOWS:
-        raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {shown(window)}")
+    check_window(window)
     check_progress(progress)
     return shape
 
@@ -134,14 +158,15 @@ def _mask_at(mask, centres, shape) -> np.ndarray:
     return values
 
 
-def _blockwise_sums(half1, half2, inside, box: int, step: int, window: str, geometry,
+def _blockwise_sums(half1, half2, inside, box: int, step: int, window: str, geometry, path: str,
                     progress) -> np.ndarray:
     """Shell sums (n_boxes, 4, n_shells) of every box, computed block by block by ``dask.array.map_overlap``.
 
     The inputs are cut into blocks whose edges are multiples of ``step`` (:func:`_block_edges`), each
     grown by half a box into its neighbours (none at the array's edges): a block computes the boxes
     centred in it, which lie wholly inside the grown block, through the in-memory kernels.
-    ``inside`` (bool, one per grid centre, first axis slowest) says which grid boxes to compute.
+    ``inside`` (bool, one per grid centre, first axis slowest) says which grid boxes to compute; ``path``
+    is the compute path of their kernels (:func:`~napari_resolution.core.spectral.compute_path`).
     """
     import dask.array as da
 
@@ -157,7 +182,7 @@ def _blockwise_sums(half1, half2, inside, box: int, step: int, window: str, geom
         _block_sums, *halves, keep, depth=[box // 2, box // 2, 0], boundary="none", trim=False,
         align_arrays=False, chunks=(*counts, (4,), (geometry.n_shells,)), new_axis=[ndim, ndim + 1],
         dtype=np.float32, meta=np.empty((0,) * (ndim + 2), np.float32),
-        edges=edges, positions=positions, box=box, window=window, geometry=geometry)
+        edges=edges, positions=positions, box=box, window=window, geometry=geometry, path=path)
     sums = compute_blocks(grid, progress, share=0.9).reshape(-1, 4, geometry.n_shells)
     return sums[inside]
 
@@ -174,7 +199,8 @@ def _block_edges(n: int, box: int, step: int, ndim: int) -> np.ndarray:
     return np.array(edges)
 
 
-def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, window, geometry) -> np.ndarray:
+def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, window, geometry,
+                path) -> np.ndarray:
     """One block's grid of shell sums, shape (*keep.shape, 4, n_shells), NaN for the boxes not kept.
 
     ``block1``, ``block2``: the block of each half grown by half a box (less at the array's edges);
@@ -193,7 +219,7 @@ def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, w
     if len(centres):
         dtype = working_dtype(np.result_type(block1.dtype, block2.dtype))
         halves = [np.asarray(b, dtype) for b in (block1, block2)]
-        sums[keep] = box_sums(*halves, centres - origin, box, window, geometry, np, None)
+        sums[keep] = box_sums(*halves, centres - origin, box, window, geometry, np, path, None)
     return sums
 
 
@@ -220,7 +246,7 @@ def _write_map(local_map, values, centres, shape, reference: float, mask, progre
 
 
 def _streamed_statistics(local_map, progress) -> dict:
-    """:func:`~.local.map_statistics` in two passes over slabs of the map; percentiles from a fine histogram.
+    """:func:`~.maps.map_statistics` in two passes over slabs of the map; percentiles from a fine histogram.
 
     ``progress`` is called with 0.5 after the first pass and 1 at the end.
     """
