@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from napari_resolution import blink_psf, decorrelation, fourier_correlation, tomography_frc
+from napari_resolution import STATUSES, blink_psf, decorrelation, fourier_correlation, local_resolution, tomography_frc
 from napari_resolution.core.progress import Progress, progress_of
 from napari_resolution.core.results import issue_warnings
 from napari_resolution.core.simulate import band_limited_noise, blinking_movie, tomography_sinogram
@@ -89,7 +89,7 @@ def test_choice_and_shape_checks_name_the_arguments():
 
 def _estimator_calls(image):
     """Each estimator called on ``image`` (2-D) or a stack of it, with the argument that must be named."""
-    from napari_resolution import local_fsc, local_resolution, make_mask, mtf_edge, phase_randomized_fsc
+    from napari_resolution import local_fsc, make_mask, mtf_edge, phase_randomized_fsc
 
     cube = np.repeat(image[None, :32, :32], 32, axis=0)
     ones = np.ones((32, 32, 32))
@@ -99,7 +99,7 @@ def _estimator_calls(image):
         "decorrelation": (lambda: decorrelation(image), "image"),
         "mtf_edge": (lambda: mtf_edge(image), "image"),
         "local_fsc": (lambda: local_fsc(cube, ones, box=16), "half1"),
-        "local_resolution": (lambda: local_resolution(cube, noise=1.0), "volume"),
+        "local_resolution": (lambda: local_resolution(cube, noise=1.0), "half1"),
         "make_mask": (lambda: make_mask(cube), "volume"),
         "blink_psf": (lambda: blink_psf(cube), "movie"),
         "tomography_frc": (lambda: tomography_frc(image, np.linspace(0, 180, 64, endpoint=False)), "sinogram"),
@@ -135,3 +135,5 @@ def test_old_pair_keywords_still_work_with_a_deprecation_warning():
     with pytest.warns(DeprecationWarning, match=r"phase_randomized_fsc\(h1=\.\.\.\)"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a mask of ones is no solvent mask: not the point here
         phase_randomized_fsc(h1=cube, half2=cube + rng.standard_normal(cube.shape), mask=mask, seed=0)
+    with pytest.warns(DeprecationWarning, match=r"local_resolution\(volume=\.\.\.\) is deprecated: call it half1="):
+        assert local_resolution(volume=np.pad(cube, 8), noise=1.0).status in STATUSES

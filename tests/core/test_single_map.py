@@ -189,13 +189,13 @@ def test_anisotropic_pixels_odd_axes_and_a_crop_stay_calibrated():
 def test_a_wide_window_and_a_small_map():
     half1, half2, _ = two_region_pair((64, 64), SIGMAS, 0.3, seed=8)
     assert local_resolution(half1, half2=half2, window=4).status in ("resolved", "bound")
-    with pytest.raises(ValueError, match="volume is too small"):
+    with pytest.raises(ValueError, match="half1 is too small"):
         local_resolution(half1[:24, :24])
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    ({"volume": np.zeros(10)}, "volume"),
-    ({"volume": np.full((32, 32), np.nan)}, "volume"),
+    ({"half1": np.zeros(10)}, "half1"),
+    ({"half1": np.full((32, 32), np.nan)}, "half1"),
     ({"significance": 0}, "significance"),
     ({"significance": 1.5}, "significance"),
     ({"significance": "0.05"}, "significance"),
@@ -211,17 +211,17 @@ def test_a_wide_window_and_a_small_map():
     ({"resolutions": "fine"}, "resolutions"),
     ({"window": -1}, "window"),
     ({"mask": np.full((64, 64), 0.3)}, "mask has no voxel above 0.5"),
-    ({"half2": "volume"}, "half2 equals volume"),
-    ({"volume": "zero corners", "noise": "corners"}, "noise: a corner of the map is constant"),
-    ({"volume": "zero outside", "noise": "outside-mask", "mask": np.pad(np.ones((32, 32)), 16)},
+    ({"half2": "half1"}, "half2 equals half1"),
+    ({"half1": "zero corners", "noise": "corners"}, "noise: a corner of the map is constant"),
+    ({"half1": "zero outside", "noise": "outside-mask", "mask": np.pad(np.ones((32, 32)), 16)},
      "noise: the background .* is constant"),
 ])
 def test_bad_input_names_the_argument(arguments, message):
     volume = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
     named = {"zero corners": np.pad(volume[16:48, 16:48], 16), "zero outside": np.pad(volume[16:48, 16:48], 16)}
-    arguments = {"volume": volume, **arguments}
-    if isinstance(arguments["volume"], str):
-        arguments["volume"] = named[arguments["volume"]]
+    arguments = {"half1": volume, **arguments}
+    if isinstance(arguments["half1"], str):
+        arguments["half1"] = named[arguments["half1"]]
     if isinstance(arguments.get("half2"), str):
         arguments["half2"] = volume.copy()
     with pytest.raises(ValueError, match=message):

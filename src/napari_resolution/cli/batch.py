@@ -186,7 +186,7 @@ def _tasks(args) -> list[Task]:
 
 def _input_argument(args) -> str:
     """The job's argument for one input file of ``--inputs``."""
-    return {"local-res": "volume", "blink-psf": "movies"}.get(args.estimator, "image")
+    return {"local-res": "half1", "blink-psf": "movies"}.get(args.estimator, "image")
 
 
 def _job_paths(args, paths: dict) -> dict:

@@ -15,7 +15,7 @@ def register(commands) -> None:
         "local-res", help="local resolution map of one map (calibrated test of local band power against noise)",
         description="Local resolution map of one 3-D map or 2-D image: each voxel's finest band whose local power "
                     "is significantly above noise, testing bands coarse to fine (full period, pixel-size units).")
-    local.add_argument("volume", metavar="MAP", help="the map or image (.mrc .map .rec .tif .npy)")
+    local.add_argument("half1", metavar="MAP", help="the map or image (.mrc .map .rec .tif .npy)")
     local.add_argument("--out", required=True,
                        help="the map: .mrc (voxel size and origin of MAP; 0 where not significant or outside the "
                             "mask) or .tif / .npy (NaN)")
@@ -54,11 +54,11 @@ def run_local_res(args) -> dict:
     from ..core.single_map import local_resolution
 
     device = device_of(args)
-    volume = load(args.volume, "volume")
+    volume = load(args.half1, "half1")
     half2 = None if args.half2 is None else load(args.half2, "half2").data
     mask = None if args.mask is None else io.read_image(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, volume)
     result = local_resolution(volume.data, half2=half2, mask=mask, noise=args.noise, significance=args.significance,
                               window=args.window, pixel_size=pixel_size, device=device)
-    write_map(args.out, result.map, args.volume, result.pixel_size, unit)
+    write_map(args.out, result.map, args.half1, result.pixel_size, unit)
     return report(result, args, unit)

@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from .progress import progress_of
+
 __all__ = ["active_client", "compute_blocks", "worker_spawn_config"]
 
 #: What distributed's nannies set in a new worker's environment and the kernels must not get (see
@@ -54,17 +56,15 @@ def worker_spawn_config() -> dict:
     return {f"distributed.nanny.pre-spawn-environ.{name}": None for name in SLOW_WORKER_ENVIRONMENT}
 
 
-def compute_blocks(array, progress=None, share=1.0) -> np.ndarray:
+def compute_blocks(array, progress=None) -> np.ndarray:
     """``array`` (a dask array) computed into memory, its blocks reported as they finish.
 
     Parameters
     ----------
     array : dask array
-    progress : callable, optional
-        Called with ``share * (blocks finished / blocks)``; raising in it
-        cancels the blocks not yet computed and propagates.
-    share : float
-        The part of the caller's progress this computation takes (from 0).
+    progress : callable or Progress, optional
+        Called with the fraction of blocks finished (a :meth:`~.progress.Progress.part`
+        for a part of a run); raising in it cancels the blocks not yet computed and propagates.
 
     Returns
     -------
@@ -72,7 +72,7 @@ def compute_blocks(array, progress=None, share=1.0) -> np.ndarray:
     """
     blocks = array.to_delayed()
     indices = list(np.ndindex(blocks.shape))
-    report = None if progress is None else lambda finished: progress(share * finished / len(indices))
+    report = progress_of(progress).counter(len(indices))
     ordered = [blocks[index] for index in indices]
     client = active_client()
     computed = _compute_here(ordered, report) if client is None else _compute_on(client, ordered, report)
@@ -90,8 +90,7 @@ def _compute_here(blocks: list, report) -> list:
     def count(key, *_):
         if key in keys:
             finished.append(key)
-            if report is not None:
-                report(len(finished))
+            report(len(finished))
 
     with Callback(posttask=count):
         return list(dask.compute(*blocks))
@@ -107,8 +106,7 @@ def _compute_on(client, blocks: list, report) -> list:
     try:
         for future in as_completed(futures):
             results[future.key] = future.result()  # a failed block raises here, at once
-            if report is not None:
-                report(len(results))
+            report(len(results))
         return [results[future.key] for future in futures]
     except BaseException:  # a failed block, or the caller cancelling through progress: stop the others
         client.cancel(futures)

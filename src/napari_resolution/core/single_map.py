@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 
 import numpy as np
 from scipy import ndimage, stats
@@ -35,9 +34,19 @@ from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
 from .frequency import FourierGrid, edges_wrap, normalize_pixel_size, tukey_window
 from .local.maps import LocalResolutionResult, map_statistics
-from .results import STATUSES, Result, resolution_summary, result_dataclass
+from .progress import progress_of
+from .results import STATUSES, Result, issue_warnings, resolution_summary, result_dataclass
 from .spectral import compute_path, radial_profile
-from .validation import check_image, check_mask, check_number, check_progress, shown, working_dtype
+from .validation import (
+    check_image,
+    check_mask,
+    check_number,
+    check_same_shape,
+    is_number,
+    renamed_keywords,
+    shown,
+    working_dtype,
+)
 
 __all__ = ["NOISE_SOURCES", "SignificanceCurve", "SingleMapResult", "default_resolutions", "local_resolution"]
 
@@ -190,16 +199,18 @@ def default_resolutions(shape, pixel_size=1.0, n_bands: int = DEFAULT_BANDS,
     return reference / frequencies
 
 
-@in_memory("volume", "half2", "mask")
-def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=None, significance: float = 0.05,
+@renamed_keywords(volume="half1")
+@in_memory("half1", "half2", "mask")
+def local_resolution(half1, *, pixel_size=1.0, mask=None, noise="auto", half2=None, significance: float = 0.05,
                      resolutions=None, window=None, device=None, progress=None) -> SingleMapResult:
     """Local resolution of one map (3-D) or image (2-D) by a calibrated per-voxel test of local band power.
 
     Parameters
     ----------
-    volume : array, shape (Y, X) or (Z, Y, X)
+    half1 : array, shape (Y, X) or (Z, Y, X)
         The map (numpy or cupy). With ``half2``, the first half-map: the map
-        tested is then the average of the halves. Not modified.
+        tested is then the average of the halves. Not modified. (``volume``,
+        its old name, still works for one release.)
     pixel_size : float or sequence of float
         Pixel size, one value or one per axis.
     mask : array, optional
@@ -211,7 +222,7 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
         (of the map tested). "auto": the difference with ``half2``, else
         outside the mask with ``mask``, else the corners.
     half2 : array, optional
-        The second half-map, ``volume``'s shape.
+        The second half-map, ``half1``'s shape.
     significance : float
         Chance, per voxel, of claiming a resolution on noise alone, in (0, 1).
     resolutions : sequence of float, optional
@@ -242,18 +253,19 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
         (0, 1), a mask of another shape, an unknown noise source, no
         background to estimate the noise from, bad resolutions or window.
     """
-    shape = _check_inputs(volume, half2, mask, significance, progress)
+    shape = _check_inputs(half1, half2, mask, significance)
+    report = progress_of(progress)
     sizes = normalize_pixel_size(pixel_size, len(shape))
     reference = max(sizes)
     source = _noise_source(noise, half2, mask)
     frequencies = _band_frequencies(resolutions, shape, sizes, CORNER_DIVISOR if source == "corners" else
                                     COARSE_DIVISOR)
     window = WINDOW_PERIODS if window is None else check_number(window, "window", 0.0)
-    xp = resolve_device(device, volume, half2, mask)
-    dtype = np.result_type(working_dtype(volume.dtype), working_dtype(half2.dtype if half2 is not None else
-                                                                       volume.dtype))
+    xp = resolve_device(device, half1, half2, mask)
+    dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype if half2 is not None else
+                                                                       half1.dtype))
     inside = None if mask is None else to_host(mask) > 0.5
-    tested, difference = _tested_and_difference(volume, half2, xp, dtype)
+    tested, difference = _tested_and_difference(half1, half2, xp, dtype)
     halves = (tested, tested) if difference is None else (tested + difference, tested - difference)
     taper = _Taper(shape, sizes, 1 / frequencies[0], edges_wrap(*halves, xp), xp, dtype)
     grids = {}
@@ -264,12 +276,11 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
     step = _curve_step(shape, len(frequencies))
     points = _kept_points(shape, step, inside)
     crossing, kept = _sequential_test(rfftn(_tapered(tested, taper)), bands, frequencies, window, null, taper, points,
-                                      inside, progress)
+                                      inside, report)
     local_map = _as_resolution(crossing, reference, inside, dtype)
     values = local_map[tuple(points.T)]
     statuses = _point_statuses(crossing[tuple(points.T)], frequencies[-1])
-    for note in notes:
-        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    issue_warnings(notes)
     return SingleMapResult(
         map=local_map, centres=points, values=values, statuses=statuses,
         box=max(1, int(round(FWHM_PER_SIGMA * window / frequencies[-1]))), step=step,  # reference pixels
@@ -277,7 +288,7 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
         sums=kept, statistics=map_statistics(local_map), global_result=None,
         status=_map_status(crossing, inside, frequencies[-1]),
         pixel_size=sizes, warnings=tuple(notes),
-        parameters={"method": "single-map", "noise_source": source, "noise": noise if _is_number(noise) else source,
+        parameters={"method": "single-map", "noise_source": source, "noise": noise if is_number(noise) else source,
                     "significance": significance, "window": window, "resolutions": (reference / frequencies).tolist(),
                     "reference_pixel": reference, "tapered_axes": tuple(not w for w in taper.wraps), "shape": shape,
                     "masked": mask is not None, "half2": half2 is not None, "path": compute_path(xp)},
@@ -285,33 +296,26 @@ def local_resolution(volume, *, pixel_size=1.0, mask=None, noise="auto", half2=N
 
 
 # ------------------------------------------------------------------------------------------------ checks
-def _check_inputs(volume, half2, mask, significance, progress) -> tuple:
+def _check_inputs(half1, half2, mask, significance) -> tuple:
     """The map's shape; ValueError naming what is wrong."""
-    check_image(volume, "volume")
+    check_image(half1, "half1")
     if half2 is not None:
         check_image(half2, "half2")
-        if half2.shape != volume.shape:
-            raise ValueError(f"volume and half2 must have the same shape, got {volume.shape} and {half2.shape}")
+        check_same_shape(half1, half2, ("half1", "half2"))
     if mask is not None:
-        check_mask(mask, volume.shape)
+        check_mask(mask, half1.shape)
         if not bool((mask > 0.5).any()):
             raise ValueError("mask has no voxel above 0.5: nothing to map")
-    if half2 is not None and bool((get_namespace(volume, half2).asarray(volume) == half2).all()):
-        raise ValueError("half2 equals volume: the half-map difference holds no noise to test against")
-    if not _is_number(significance) or not 0 < significance < 1:
+    if half2 is not None and bool((get_namespace(half1, half2).asarray(half1) == half2).all()):
+        raise ValueError("half2 equals half1: the half-map difference holds no noise to test against")
+    if not is_number(significance) or not 0 < significance < 1:
         raise ValueError(f"significance must be a number in (0, 1), got {shown(significance)}")
-    check_progress(progress)
-    return tuple(int(n) for n in volume.shape)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and \
-        math.isfinite(value)
+    return tuple(int(n) for n in half1.shape)
 
 
 def _noise_source(noise, half2, mask) -> str:
     """The noise source ``noise`` stands for ("white" for a number); ValueError when it cannot be used."""
-    if _is_number(noise):
+    if is_number(noise):
         check_number(noise, "noise", 0.0, above=True)
         return "white"
     if not isinstance(noise, str) or noise not in NOISE_SOURCES:
@@ -332,7 +336,7 @@ def _band_frequencies(resolutions, shape, sizes, divisor: float) -> np.ndarray:
     if resolutions is None:
         frequencies = reference / default_resolutions(shape, sizes, divisor=divisor)
         if frequencies[0] > 0.5 / 2**BAND_HALF_WIDTH:
-            raise ValueError(f"volume is too small ({shown(shape)}) for the default bands (the coarsest would be "
+            raise ValueError(f"half1 is too small ({shown(shape)}) for the default bands (the coarsest would be "
                              f"finer than {2**BAND_HALF_WIDTH * 2:.3g} reference pixels): give resolutions, or a mask "
                              "or a noise level instead of the corners")
         return frequencies
@@ -855,11 +859,10 @@ def _sequential_test(spectrum, bands, frequencies, window, null: _NoiseModel, ta
             crossing[failing] = frequencies[k - 1] + fraction * ratio.dtype.type(frequencies[k] - frequencies[k - 1])
             alive[failing] = False
         previous = ratio
-        if progress is not None:
-            progress((k + 1) / len(frequencies))
+        progress((k + 1) / len(frequencies))
         if not bool(alive.any()):
             break
-    if progress is not None and k + 1 < len(frequencies):
+    if k + 1 < len(frequencies):
         progress(1.0)
     crossing[alive] = frequencies[-1]
     return to_host(crossing), kept

@@ -15,9 +15,10 @@ import numpy as np
 from ..backend import is_lazy, resolve_device, to_host
 from ..correlation import fourier_correlation
 from ..frequency import shell_geometry
+from ..results import issue_warnings
 from ..spectral import compute_path
 from ..thresholds import parse_threshold
-from ..validation import check_image, check_mask, check_progress, working_dtype
+from ..validation import check_image, check_mask, check_progress, check_same_shape, working_dtype
 from .boxes import box_results, box_sums, centres_inside, check_box, check_step, check_window, default_box, grid_centres
 from .maps import LocalResolutionResult, map_statistics, map_warnings, merged_map, overall_status
 from .streamed import streamed_local_fsc, streams
@@ -110,9 +111,8 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
 
 
 def _warned(result):
-    """``result`` after issuing its warnings as RuntimeWarnings (as every estimator does)."""
-    for note in result.warnings:
-        warnings.warn(note, RuntimeWarning, stacklevel=3)
+    """``result`` after issuing its warnings (:func:`~..results.issue_warnings`, as every estimator does)."""
+    issue_warnings(result.warnings)
     return result
 
 
@@ -120,8 +120,7 @@ def _check_inputs(half1, half2, mask, window, progress) -> tuple:
     """The inputs' shape; ValueError naming what is wrong."""
     check_image(half1, "half1")
     check_image(half2, "half2")
-    if half1.shape != half2.shape:
-        raise ValueError(f"half1 and half2 must have the same shape, got {half1.shape} and {half2.shape}")
+    check_same_shape(half1, half2, ("half1", "half2"))
     if mask is not None:
         check_mask(mask, half1.shape)
     check_window(window)

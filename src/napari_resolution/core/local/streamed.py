@@ -23,10 +23,11 @@ import numpy as np
 
 from ..backend import fits_in_memory, is_lazy, resolve_device
 from ..frequency import shell_geometry
+from ..progress import progress_of
 from ..scheduling import compute_blocks
 from ..spectral import compute_path
 from ..thresholds import parse_threshold
-from ..validation import check_mask, check_progress, working_dtype
+from ..validation import check_mask, check_same_shape, working_dtype
 from .boxes import (
     axis_centres,
     box_results,
@@ -106,13 +107,13 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
     inside = np.ones(len(grid), bool) if mask is None else _mask_at(mask, grid, shape) > 0.5
     centres = centres_inside(grid, inside)
     path = compute_path(np)
-    sums = _blockwise_sums(half1, half2, inside, box, step, window, geometry, path, progress)
+    report = progress_of(progress)
+    sums = _blockwise_sums(half1, half2, inside, box, step, window, geometry, path, report.part(0.0, 0.9))
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = np.empty(shape, np.float32) if out is None else out
-    covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask,
-                         _share(progress, 0.9, 0.07))
+    covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask, report.part(0.9, 0.97))
     notes = map_warnings(box, None, len(values), covered)
-    statistics = _streamed_statistics(local_map, _share(progress, 0.97, 0.03))
+    statistics = _streamed_statistics(local_map, report.part(0.97, 1.0))
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
         frequency=geometry.frequency, threshold=curve, criterion=criterion, sums=sums,
@@ -129,14 +130,12 @@ def _checked_shape(half1, half2, mask, window, progress, out) -> tuple:
     shape = tuple(int(n) for n in half1.shape)
     if len(shape) not in (2, 3) or min(shape) < 8:
         raise ValueError(f"half1 must be 2-D or 3-D with every axis >= 8, got shape {shape}")
-    if tuple(half2.shape) != shape:
-        raise ValueError(f"half1 and half2 must have the same shape, got {shape} and {tuple(half2.shape)}")
+    check_same_shape(half1, half2, ("half1", "half2"))
     if mask is not None and tuple(mask.shape) != shape:
         raise ValueError(f"mask must have the data's shape {shape}, got {tuple(mask.shape)}")
     if out is not None and tuple(out.shape) != shape:
         raise ValueError(f"out must have the data's shape {shape}, got {tuple(out.shape)}")
     check_window(window)
-    check_progress(progress)
     return shape
 
 
@@ -183,7 +182,7 @@ def _blockwise_sums(half1, half2, inside, box: int, step: int, window: str, geom
         align_arrays=False, chunks=(*counts, (4,), (geometry.n_shells,)), new_axis=[ndim, ndim + 1],
         dtype=np.float32, meta=np.empty((0,) * (ndim + 2), np.float32),
         edges=edges, positions=positions, box=box, window=window, geometry=geometry, path=path)
-    sums = compute_blocks(grid, progress, share=0.9).reshape(-1, 4, geometry.n_shells)
+    sums = compute_blocks(grid, progress).reshape(-1, 4, geometry.n_shells)
     return sums[inside]
 
 
@@ -223,11 +222,6 @@ def _block_sums(block1, block2, keep, block_id=None, *, edges, positions, box, w
     return sums
 
 
-def _share(progress, done: float, share: float):
-    """A progress callback for a part of the run that starts at ``done`` and takes ``share`` (None: None)."""
-    return None if progress is None else lambda fraction: progress(done + share * fraction)
-
-
 def _write_map(local_map, values, centres, shape, reference: float, mask, progress):
     """Fill ``local_map`` slab by slab by the in-memory interpolation; the mask's covered fraction (None without).
 
@@ -240,8 +234,7 @@ def _write_map(local_map, values, centres, shape, reference: float, mask, progre
         inside = None if mask is None else np.asarray(mask[rows]) > 0.5
         covered += 0 if inside is None else int(inside.sum())
         local_map[rows] = merged_map(values, centres, shape, reference, inside, np.float32, rows=rows)
-        if progress is not None:
-            progress(rows.stop / shape[0])
+        progress(rows.stop / shape[0])
     return None if mask is None else covered / float(np.prod(shape))
 
 
@@ -251,8 +244,7 @@ def _streamed_statistics(local_map, progress) -> dict:
     ``progress`` is called with 0.5 after the first pass and 1 at the end.
     """
     statistics = _two_pass_statistics(local_map, progress)
-    if progress is not None:
-        progress(1.0)
+    progress(1.0)
     return statistics
 
 
@@ -267,8 +259,7 @@ def _two_pass_statistics(local_map, progress) -> dict:
         return statistics_dict(None, None, [], [])
     if not spread_out(low, high):
         return statistics_dict([low] * len(PERCENTILES), total / count, [count], [low, high])
-    if progress is not None:
-        progress(0.5)
+    progress(0.5)
     fine = np.zeros(FINE_BINS, np.int64)
     for finite in _finite_slabs(local_map):
         fine += np.histogram(finite, bins=FINE_BINS, range=(low, high))[0]

@@ -126,7 +126,7 @@ class LocalResolutionWidget(EstimatorWidget):
     """Local resolution of two half-maps (local FSC) or of one map (statistical test): a map layer, its histogram,
     and on click how the map was decided there."""
 
-    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1", "volume")),
+    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1",)),
                     LayerInput("half2", "Half-map 2", arguments=("half2",)),
                     LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
     panels = (("voxels", "local resolution, full period"), ("Fourier shell correlation", None))
@@ -231,7 +231,7 @@ class LocalResolutionWidget(EstimatorWidget):
                 raise ValueError(f"{self.half2.label} is the same layer as "
                                  f"{'the map' if second is self.half1.value else 'the mask'}: pick another or none")
             noise = self.noise_level.value if self.noise.value == NOISE_LEVEL else self.noise.value
-            return {"volume": layer_data(self.picked("half1")), "half2": None if second is None else layer_data(second),
+            return {"half1": layer_data(self.picked("half1")), "half2": None if second is None else layer_data(second),
                     "noise": noise, "significance": self.significance.value, "window": self.window.value, **common}
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         halves = {"half1": layer_data(self.picked("half1")), "half2": layer_data(self.picked("half2"))}
@@ -250,7 +250,7 @@ class LocalResolutionWidget(EstimatorWidget):
         """:func:`~napari_resolution.core.local.local_fsc` of the half-maps, or
         :func:`~napari_resolution.core.single_map.local_resolution` of the map; a wanted zarr map is made
         here and removed again if the run fails."""
-        estimate = local_resolution if "volume" in parameters else local_fsc
+        estimate = local_resolution if "significance" in parameters else local_fsc
         store = None
         if isinstance(parameters.get("out"), ZarrMapWanted):
             out, store = session_zarr_map(parameters["out"])
