@@ -8,6 +8,7 @@ from napari.utils.notifications import show_info
 from ...core.correlation import DEFAULT_APODIZATION, fourier_correlation
 from ...core.randomization import phase_randomized_fsc
 from ...core.thresholds import CRITERIA
+from ...core.validation import check_same_shape
 from ..layers import layer_data
 from .base import EstimatorWidget, LayerInput
 
@@ -87,9 +88,7 @@ class FourierCorrelationWidget(EstimatorWidget):
         """
         first, second, mask = self.picked("first"), self.picked("second"), self.mask.value
         a, b = layer_data(first), layer_data(second)
-        if a.shape != b.shape:
-            raise ValueError(f"'{first.name}' has shape {a.shape} but '{second.name}' has shape {b.shape}: "
-                             "the two images must have the same shape")
+        check_same_shape(a, b, (f"layer '{first.name}'", f"layer '{second.name}'"))
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         common = {"pixel_size": self.pixel_size_value(), "threshold": threshold, "device": self.device()}
         self._running_layers = tuple(layer for layer in (first, second, mask) if layer is not None)

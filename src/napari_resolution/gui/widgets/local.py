@@ -30,8 +30,8 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
 from napari.utils.colormaps import Colormap, ensure_colormap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.backend import fits_in_memory, is_lazy
-from ...core.local import local_fsc
+from ...core.backend import is_lazy
+from ...core.local import local_fsc, streams
 from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
 from ..layers import add_or_update_layer, layer_data
@@ -241,8 +241,7 @@ class LocalResolutionWidget(EstimatorWidget):
 
     def _map_store(self, halves: dict, common: dict):
         """A zarr map wanted for lazy half-maps too large for memory (computed block by block), else None."""
-        lazy = [array for array in (*halves.values(), common["mask"]) if is_lazy(array)]
-        if not lazy or fits_in_memory(lazy):
+        if not streams((*halves.values(), common["mask"])):
             return None
         return ZarrMapWanted(tuple(halves["half1"].shape), common["pixel_size"], self.unit.value)
 

@@ -8,6 +8,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, FloatSpinBox
 
 from ...core.masks import average_maps, lowpass_map, make_mask, mask_threshold, thresholded_region
+from ...core.validation import check_same_shape
 from ..layers import add_or_update_layer, layer_data
 from ..runner import checked
 from .base import EstimatorWidget, LayerInput
@@ -90,8 +91,7 @@ class MaskWidget(EstimatorWidget):
         if second is None:
             return layer_data(first)
         data, other = layer_data(first), layer_data(second)
-        if other.shape != data.shape:
-            raise ValueError(f"'{first.name}' has shape {data.shape} but '{second.name}' has shape {other.shape}")
+        check_same_shape(data, other, (f"layer '{first.name}'", f"layer '{second.name}'"))
         return average_maps(data, other)
 
     def parameters(self) -> dict:
