@@ -24,6 +24,7 @@ import numpy as np
 from . import kernels
 from .backend import fftn_inplace, rfftn, to_device, to_host
 from .frequency import ShellGeometry, fold_mirrored, folded_shells, hermitian_weights
+from .progress import progress_of
 from .validation import check_mask
 
 __all__ = [
@@ -210,11 +211,6 @@ def spectra_sums(spectrum1, spectrum2, geometry: ShellGeometry, xp=np) -> np.nda
     return np.moveaxis(full, 1, 0) if batched else full[:, 0]
 
 
-def _report(progress, fraction: float) -> None:
-    if progress is not None:
-        progress(fraction)
-
-
 def correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, *, windows=None, mask=None,
                      progress=None) -> np.ndarray:
     """Per-shell sums of two images after mean subtraction and a window or mask.
@@ -248,6 +244,7 @@ def correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, *, windows=No
     are then scaled to a peak of 1 (:func:`unit_peak`) and summed again: the
     correlation does not depend on their scales.
     """
+    progress = progress_of(progress)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         sums = _correlation_sums(a, b, geometry, xp, path, windows, mask, progress)
     if sums_in_range(sums, a.dtype):
@@ -281,10 +278,10 @@ def _correlation_sums(a, b, geometry: ShellGeometry, xp, path: str, windows, mas
     else:
         rows = packed_mask_rows(a, b, mask)
         packed, support = kernels.pack_masked(a, b, mask, rows, complex_dtype), rows.support
-    _report(progress, 0.2)
-    spectrum = fftn_inplace(packed, support, None if progress is None else lambda done: progress(0.2 + 0.6 * done))
+    progress(0.2)
+    spectrum = fftn_inplace(packed, support, progress.part(0.2, 0.8) if progress.reports else None)
     sums = kernels.packed_shell_sums(spectrum, geometry.squared_coordinates("packed"), geometry.n_shells)
-    _report(progress, 1.0)
+    progress(1.0)
     return sums
 
 
@@ -323,9 +320,9 @@ def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
     for image in (a, b):
         mean = _weighted_mean(image, windows, mask)
         spectra.append(rfftn(_windowed(image, mean, xp, windows, mask)))  # the windowed copy dies here
-        _report(progress, 0.4 * len(spectra))
+        progress(0.4 * len(spectra))
     sums = spectra_sums(*spectra, geometry, xp)
-    _report(progress, 1.0)
+    progress(1.0)
     return sums
 
 

@@ -487,6 +487,7 @@ def _reconstruct(stack, angles, filter_name, center, circle, backend, device, pr
     """:func:`filtered_back_projection` of checked input; ``progress`` gets the fraction of slices done."""
     check_choice(filter_name, "filter", FILTERS)
     check_choice(backend, "backend", BACKENDS)
+    progress = progress_of(progress)
     size = stack.shape[-1] if circle else int(math.floor(stack.shape[-1] / math.sqrt(2)))
     if backend == "skimage":
         return _skimage_slices(to_host(stack), angles, filter_name, center, size, circle), "skimage"
@@ -497,8 +498,7 @@ def _reconstruct(stack, angles, filter_name, center, circle, backend, device, pr
         chunk = to_device(stack[start:start + SLICES_PER_PASS], xp).astype(xp.float32)
         filtered = _filtered(chunk, angles, filter_name, circle, xp)
         parts.append(_backproject(filtered, angles, center, size, circle, xp, path))
-        if progress is not None:
-            progress(min(start + SLICES_PER_PASS, stack.shape[0]) / stack.shape[0])
+        progress(min(start + SLICES_PER_PASS, stack.shape[0]) / stack.shape[0])
     return (parts[0] if len(parts) == 1 else xp.concatenate(parts)), path
 
 

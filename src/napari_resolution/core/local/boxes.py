@@ -20,6 +20,7 @@ import numpy as np
 from .. import kernels
 from ..backend import get_namespace, rfftn
 from ..frequency import folded_shells, hermitian_weights, shell_index
+from ..progress import progress_of
 from ..spectral import curve_from_sums, spectra_sums
 from ..thresholds import STATUSES, find_crossings, threshold_curve
 from ..validation import check_int, shown, working_dtype
@@ -133,6 +134,7 @@ def box_sums(half1, half2, centres, box, window, geometry, xp, path, progress) -
     """
     ndim = centres.shape[1]
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
+    progress = progress_of(progress)
     starts = centres - box // 2
     halves = [_in_range(xp.ascontiguousarray(xp.asarray(h).astype(dtype, copy=False))) for h in (half1, half2)]
     weights = _box_window(box, ndim, window, dtype)
@@ -145,8 +147,7 @@ def box_sums(half1, half2, centres, box, window, geometry, xp, path, progress) -
     for first in range(0, len(centres), per_chunk):
         part = slice(first, first + per_chunk)
         sums[part, 1:] = chunk_sums(halves, starts[part], weights, geometry, xp)
-        if progress is not None:
-            progress(min(1.0, (first + per_chunk) / len(centres)))
+        progress(min(1.0, (first + per_chunk) / len(centres)))
     return sums
 
 
