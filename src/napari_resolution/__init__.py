@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 #: Public name -> the module (relative to this package) that defines it.
 _SOURCES = {
-    **dict.fromkeys(("BlinkPSFResult", "blink_psf"), ".core.blink"),
+    **dict.fromkeys(("BlinkChannelsResult", "BlinkPSFResult", "blink_psf"), ".core.blink"),
     **dict.fromkeys(("CorrelationResult", "fourier_correlation", "frc", "fsc"), ".core.correlation"),
     **dict.fromkeys(("DecorrelationResult", "DecorrelationStackResult", "decorrelation"), ".core.decorrelation"),
     **dict.fromkeys(("LocalResolutionResult", "local_fsc"), ".core.local"),
