@@ -123,10 +123,42 @@ def test_a_stack_reports_progress_after_each_chunk_and_chunking_changes_nothing(
     from napari_resolution.core import decorrelation as module
 
     stack = np.random.default_rng(0).standard_normal((12, 48, 48))
-    whole = decorrelation(stack)
+    with pytest.warns(RuntimeWarning, match="11 of 12 slices"):  # white noise: one slice has a chance peak
+        whole = decorrelation(stack)
     monkeypatch.setattr(module, "CHUNK_PIXELS", 48 * 48 * 5)  # chunks of 5, 5 and 2 slices
     fractions = []
-    chunked = decorrelation(stack, progress=fractions.append)
+    with pytest.warns(RuntimeWarning, match="11 of 12 slices"):
+        chunked = decorrelation(stack, progress=fractions.append)
     np.testing.assert_array_equal(chunked.resolutions, whole.resolutions)
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert len(fractions) == 3 * 3 + 1  # three reports per chunk, then done
+
+
+def _sharp(cutoff, shape=(256, 256), seed=1):
+    """Band-limited noise up to ``cutoff`` (cycles/pixel) with a little white noise: a peak near the cutoff."""
+    image = band_limited_noise(shape, cutoff, seed=seed)
+    return image / image.std() + 0.05 * np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.mark.parametrize(("cutoff", "r_max"), [(0.49, 1.0), (0.485, 1.0), (0.39, 0.8)])
+def test_a_peak_at_the_end_of_the_range_is_only_a_bound(cutoff, r_max):
+    with pytest.warns(RuntimeWarning, match="peak lies at the end of the searched range") as caught:
+        result = decorrelation(_sharp(cutoff), pixel_size=0.1, r_max=r_max)
+    assert result.status == "bound" and result.kc_max == r_max
+    assert result.resolution == pytest.approx(2 * 0.1 / r_max)
+    assert result.summary("µm").startswith("≤ ") and "status bound" in result.summary("µm")
+    assert ("raise r_max" in str(caught[0].message)) == (r_max < 1)
+
+
+def test_a_peak_inside_the_range_stays_resolved():
+    result = decorrelation(_sharp(0.45), pixel_size=0.1)
+    assert result.status == "resolved" and result.warnings == ()
+    assert result.resolution == pytest.approx(0.2 / 0.9, rel=0.05)
+
+
+def test_a_stack_of_bounds_is_a_bound():
+    stack = np.stack([_sharp(0.49, (96, 96), seed) for seed in range(3)])
+    with pytest.warns(RuntimeWarning, match="end of the searched range"):
+        result = decorrelation(stack)
+    assert result.status == "bound" and result.n_resolved == 0 and result.median == pytest.approx(2.0)
+    assert result.summary().startswith("≤ 2 ") and "status bound" in result.summary()

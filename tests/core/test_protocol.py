@@ -80,7 +80,8 @@ def _build(name):
         # three band-limited slices and one of white noise (no resolution: a warning)
         slices = [band_limited_noise((64, 64), cutoff, seed=s) for s, cutoff in enumerate((0.15, 0.2, 0.25))]
         slices.insert(1, np.random.default_rng(9).standard_normal((64, 64)))
-        return decorrelation(np.stack(slices), pixel_size=(0.3, 0.1, 0.1), apodization=8)
+        with pytest.warns(RuntimeWarning, match="1 of 4 slices"):
+            return decorrelation(np.stack(slices), pixel_size=(0.3, 0.1, 0.1), apodization=8)
     if name == "edge_mtf":
         return mtf_edge(slanted_edge((128, 128), 5, 1.5, noise=0.005, seed=0), pixel_size=0.2)
     if name == "point_mtf":

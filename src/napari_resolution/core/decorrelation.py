@@ -29,7 +29,7 @@ from .backend import in_memory, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
 from .progress import progress_of
-from .results import Result, result_dataclass
+from .results import Result, issue_warnings, result_dataclass
 from .spectral import binned_sums, compute_path
 from .validation import check_int, shown, working_dtype
 
@@ -79,7 +79,10 @@ class DecorrelationResult(Result):
     resolution_half : float or None
         Half period.
     status : str
-        "resolved", or "unresolved" when no peak reaches amplitude 0.05.
+        "resolved"; "bound" when the highest peak lies within a radius step
+        of the searched range's end (``kc_max`` is then ``r_max`` and the
+        resolution only a bound, with a warning); "unresolved" when no peak
+        reaches amplitude 0.05.
     pixel_size : tuple of float
         Pixel size of the analysed plane's two axes (equal).
     warnings : tuple of str
@@ -119,8 +122,10 @@ class DecorrelationResult(Result):
         if self.status == "unresolved":
             return "no resolution: no significant decorrelation peak · status unresolved"
         unit = f" {unit}" if unit else ""
-        return (f"{self.resolution:.3g}{unit} (decorrelation, full period) · {self.resolution_half:.3g}{unit} "
-                f"half period · cut-off {self.cutoff:.4f} cycles/pixel · A0 {self.amplitude:.2f} · status resolved")
+        bound = "≤ " if self.status == "bound" else ""
+        return (f"{bound}{self.resolution:.3g}{unit} (decorrelation, full period) · {bound}{self.resolution_half:.3g}"
+                f"{unit} half period · cut-off {self.cutoff:.4f} cycles/pixel · A0 {self.amplitude:.2f} · "
+                f"status {self.status}")
 
     def plots(self, unit: str = "") -> tuple:
         """Every d(r) curve against cycles/pixel (unfiltered emphasised), the valid peaks and the cut-off."""
@@ -132,7 +137,8 @@ class DecorrelationResult(Result):
         valid = self.peaks[self.peaks[:, 1] > 0]
         curves.append(Curve("peaks (amplitude ≥ 0.05)", valid[:, 0] / 2, valid[:, 1], "points", COLORS["peaks"]))
         spaced = f" {unit}" if unit else ""
-        markers = () if self.kc_max is None else (Marker(self.cutoff, f"{self.resolution:.3g}{spaced}"),)
+        bound = "≤ " if self.status == "bound" else ""
+        markers = () if self.kc_max is None else (Marker(self.cutoff, f"{bound}{self.resolution:.3g}{spaced}"),)
         return (Plot("decorrelation", tuple(curves), markers, y_label="decorrelation d(r)", y_range=(0.0, 1.02),
                      pixel_size=self.pixel_size[-1], unit=unit),)
 
@@ -148,15 +154,17 @@ class DecorrelationStackResult(Result):
     slice_indices : ndarray of int
         Index of each analysed slice along ``axis``.
     resolutions : ndarray
-        Full-period resolution per slice (NaN where "unresolved").
+        Full-period resolution per resolved slice (NaN for the others); when
+        no slice is resolved, the bound of each "bound" slice.
     median, mean, std : float or None
-        Over the resolved slices (None if none is).
+        Over those values (None if there are none).
     n_resolved : int
         Slices with a resolution.
     axis : int
         Axis sliced.
     status : str
-        "resolved" if any slice is, else "unresolved".
+        "resolved" if any slice is, else "bound" if any slice reads a bound,
+        else "unresolved".
     pixel_size : tuple of float
         Pixel size of the analysed plane's two axes.
     warnings : tuple of str
@@ -185,6 +193,9 @@ class DecorrelationStackResult(Result):
         if self.status == "unresolved":
             return f"no resolution in any of {len(self.slices)} slices · status unresolved"
         unit = f" {unit}" if unit else ""
+        if self.status == "bound":
+            return (f"≤ {self.median:.3g}{unit} (decorrelation, full period, a bound: every peak at the end of the "
+                    f"range) · 0/{len(self.slices)} slices resolved · status bound")
         return (f"{self.median:.3g}{unit} median (decorrelation, full period) · mean {self.mean:.3g} ± "
                 f"{self.std:.3g}{unit} · {self.n_resolved}/{len(self.slices)} slices resolved · status {self.status}")
 
@@ -520,7 +531,9 @@ def decorrelation(
                   "apodization": apodization, "shape": tuple(shape), "path": compute_path(xp)}
     results = tuple(_result(*(column[s] for column in columns), pixel, parameters) for s in range(n_slices))
     report(1.0)
-    return results[0] if len(shape) == 2 else _stack_result(results, indices, axis % 3, parameters)
+    result = results[0] if len(shape) == 2 else _stack_result(results, indices, axis % 3, parameters)
+    issue_warnings(result.warnings)
+    return result
 
 
 def _analyse(stack, apodization: int, xp, options: tuple, report):
@@ -559,34 +572,66 @@ def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pix
     valid = peaks[:, 1] >= MIN_AMPLITUDE
     peaks = np.where(valid[:, None], peaks, 0.0)
     kc_max = float(peaks[:, 0].max()) if valid.any() else 0.0
-    resolved = kc_max > 0
-    resolution = 2 * pixel / kc_max if resolved else None
+    status = _status(kc_max, parameters)
+    if status == "bound":
+        kc_max = parameters["r_max"]
+    resolution = 2 * pixel / kc_max if status != "unresolved" else None
     return DecorrelationResult(
         radii=np.array(radii), d0=np.array(d0), curves=np.array(curves), refined_radii=np.array(refined_radii),
         refined_curves=np.array(refined_curves), highpass_widths=np.array(widths), peaks=np.array(peaks),
-        kc_max=kc_max if resolved else None, amplitude=float(peaks[-1, 1]), resolution=resolution,
+        kc_max=kc_max if status != "unresolved" else None, amplitude=float(peaks[-1, 1]), resolution=resolution,
         resolution_half=None if resolution is None else resolution / 2,
-        status="resolved" if resolved else "unresolved", pixel_size=(float(pixel), float(pixel)),
-        parameters=dict(parameters),
+        status=status, pixel_size=(float(pixel), float(pixel)),
+        warnings=_edge_warnings(status, parameters), parameters=dict(parameters),
     )
 
 
+def _status(kc_max: float, parameters: dict) -> str:
+    """"resolved" for a peak inside the searched range; "bound" for one within a first-pass radius step of its
+    end ``r_max`` (the curves still rise there: the image holds information, or non-white noise, up to the
+    range's end, so the peak is not a resolution); "unresolved" for no valid peak."""
+    if kc_max <= 0:
+        return "unresolved"
+    step = (parameters["r_max"] - parameters["r_min"]) / (parameters["n_radii"] - 1)
+    return "bound" if kc_max >= parameters["r_max"] - step * (1 + 1e-9) else "resolved"
+
+
+def _edge_warnings(status: str, parameters: dict) -> tuple:
+    """The warning of a peak at the end of the searched range (status "bound"), naming the ways out."""
+    if status != "bound":
+        return ()
+    end = "Nyquist" if parameters["r_max"] == 1 else f"r_max = {parameters['r_max']:g} (x Nyquist)"
+    return (f"the decorrelation peak lies at the end of the searched range ({end}): the curves still rise there, "
+            "so the number is only a bound, not a resolution; this happens when the image holds sharp isolated "
+            "features (sparse spots, hot pixels) or noise that is not white (camera pattern, compression). "
+            "Measure a two-image FRC where a second image exists, or check the spot width (MTF of a bead)"
+            + ("" if parameters["r_max"] == 1 else ", or raise r_max"),)
+
+
 def _stack_result(results, indices, axis: int, parameters: dict) -> DecorrelationStackResult:
-    resolutions = np.array([np.nan if r.resolution is None else r.resolution for r in results])
+    """The statistics of the resolved slices; with none resolved, a bound if some slice reads one."""
+    statuses = [r.status for r in results]
+    counted = "resolved" if "resolved" in statuses else "bound" if "bound" in statuses else "unresolved"
+    resolutions = np.array([r.resolution if r.status == counted else np.nan for r in results], dtype=float)
     resolved = resolutions[np.isfinite(resolutions)]
     statistics = (float(np.median(resolved)), float(np.mean(resolved)), float(np.std(resolved))) \
         if resolved.size else (None, None, None)
     return DecorrelationStackResult(
         slices=results, slice_indices=np.asarray(indices), resolutions=resolutions, median=statistics[0],
-        mean=statistics[1], std=statistics[2], n_resolved=int(resolved.size), axis=axis,
-        status="resolved" if resolved.size else "unresolved", pixel_size=results[0].pixel_size,
-        warnings=_stack_warnings(len(results), int(resolved.size)), parameters={**parameters, "axis": axis},
+        mean=statistics[1], std=statistics[2], n_resolved=statuses.count("resolved"), axis=axis,
+        status=counted, pixel_size=results[0].pixel_size,
+        warnings=_stack_warnings(statuses, results), parameters={**parameters, "axis": axis},
     )
 
 
-def _stack_warnings(n_slices: int, n_resolved: int) -> tuple:
-    """A warning when some, but not all, slices have no resolution (the statistics cover fewer slices)."""
+def _stack_warnings(statuses: list, results) -> tuple:
+    """Warnings when some slices have no resolution or only a bound (the statistics cover the resolved
+    slices only), and the bound's own warning when that is all there is."""
+    n_slices, n_resolved, n_bound = len(statuses), statuses.count("resolved"), statuses.count("bound")
+    notes = []
     if 0 < n_resolved < n_slices:
-        return (f"{n_slices - n_resolved} of {n_slices} slices have no significant peak: "
-                "the statistics cover the resolved slices only",)
-    return ()
+        notes.append(f"{n_slices - n_resolved} of {n_slices} slices have no significant peak or only a bound at "
+                     "the end of the range: the statistics cover the resolved slices only")
+    if n_bound and not n_resolved:
+        notes.extend(next(r for r in results if r.status == "bound").warnings)
+    return tuple(notes)
