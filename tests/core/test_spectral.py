@@ -8,7 +8,7 @@ import pytest
 from napari_resolution import fsc
 from napari_resolution.core.frequency import FourierGrid, shell_geometry
 from napari_resolution.core.simulate import phantom_pair
-from napari_resolution.core.spectral import binned_sums, curve_from_sums, radial_profile, spectra_sums
+from napari_resolution.core.spectral import binned_sums, curve_from_sums, radial_profile, ring_means, spectra_sums
 from napari_resolution.core.thresholds import STATUSES, find_crossing, find_crossings
 
 # ----------------------------------------------------------------------------- crossings
@@ -226,6 +226,23 @@ def test_radial_profile_of_a_known_ring_image():
     assert counts.sum() == radius.size
     assert radial_profile(radius, n_bins=3).means is None
     assert radial_profile(radius, n_bins=3).counts.tolist() == [1, 8, 12]  # DC; 4 (1) + 4 (sqrt 2); 4 (2) + 8 (sqrt 5)
+
+
+@pytest.mark.parametrize(("centre", "pixel_size", "centred"), [((7.0, 7.0), 1.0, True),
+                                                               ((6.3, 8.6), (0.5, 1.5), False)])
+def test_ring_means_equal_a_loop_over_pixels(centre, pixel_size, centred):
+    image = np.random.default_rng(5).standard_normal((15, 17))
+    sizes = np.broadcast_to(pixel_size, 2)
+    width, reach = 0.4, 6.0
+    rings = {}
+    for (row, col), value in np.ndenumerate(image):
+        r = np.hypot((row - centre[0]) * sizes[0], (col - centre[1]) * sizes[1])
+        if r <= reach:
+            rings.setdefault(int(np.floor(r / width + (0.5 if centred else 0))), []).append((r, value))
+    expected = np.array([np.mean(rings[k], axis=0) for k in sorted(rings)])
+    radii, means = ring_means(image, centre, width, pixel_size=pixel_size, centred=centred, reach=reach)
+    np.testing.assert_allclose(radii, expected[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(means, expected[:, 1], rtol=1e-12)
 
 
 def test_radial_profile_of_an_rfft_spectrum_with_hermitian_weights_is_the_full_spectrum_profile():

@@ -52,7 +52,7 @@ from .figures import COLORS, Curve, Plot
 from .frequency import frequency_axes, normalize_pixel_size
 from .progress import progress_of
 from .results import STATUSES, Result, issue_warnings, result_dataclass
-from .spectral import compute_path, radial_profile
+from .spectral import compute_path, ring_means
 from .validation import check_choice, check_int, check_number, shown, working_dtype
 
 __all__ = ["BlinkChannelsResult", "BlinkPSFResult", "autocorrelation_model", "blink_psf"]
@@ -232,7 +232,8 @@ class BlinkPSFResult(Result):
         reach = self.psf.shape[0] // 2 * min(self.pixel_size)
         if self.status == "resolved":
             reach = min(reach, 2.5 * self.fwhm)
-        radius, data = _rings(self.psf, self.pixel_size, reach)
+        centre = [n // 2 for n in self.psf.shape]
+        radius, data = ring_means(self.psf, centre, min(self.pixel_size) / 4, pixel_size=self.pixel_size, reach=reach)
         curves = [Curve("PSF from autocorrelation", radius, data, "points", COLORS["measured"])]
         if self.status == "resolved":
             fine = np.linspace(0, reach, 200)
@@ -899,17 +900,6 @@ def _spline(psf: np.ndarray, pixel: tuple) -> tuple[np.ndarray, np.ndarray, np.n
     knots_y, knots_x = spline.get_knots()
     coefficients = spline.get_coeffs().reshape(knots_y.size - 4, knots_x.size - 4)
     return knots_y, knots_x, coefficients
-
-
-def _rings(image: np.ndarray, pixel: tuple, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean radius and mean of ``image`` (square, odd side) in rings of a quarter of the smaller pixel around its
-    centre, out to ``reach``: one value per ring that holds a pixel."""
-    half = image.shape[0] // 2
-    offsets = np.arange(-half, half + 1)
-    radius = np.hypot(*np.meshgrid(offsets * pixel[0], offsets * pixel[1], indexing="ij"))
-    counts, (radii, values), _ = radial_profile(radius, np.stack([radius, image]), min(pixel) / 4, reach=reach)
-    filled = counts > 0
-    return radii[filled], values[filled]
 
 
 # ----------------------------------------------------------------------------- temporal fit

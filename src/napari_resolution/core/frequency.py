@@ -207,11 +207,11 @@ class FourierGrid:
     def __init__(self, shape, spacing=1.0, scale: float = 1.0, xp=np, dtype=np.float64):
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
-        ndim = len(self.shape)
-        self.components = [xp.asarray((freqs * scale).astype(self.dtype).reshape([-1 if a == axis else 1
-                                                                                  for a in range(ndim)]))
-                           for axis, freqs in enumerate(frequency_axes(self.shape, spacing))]
         self.xp = xp
+        self.components = []
+        for axis, freqs in enumerate(frequency_axes(self.shape, spacing)):
+            view = [-1 if a == axis else 1 for a in range(len(self.shape))]
+            self.components.append(xp.asarray((freqs * scale).astype(self.dtype).reshape(view)))
         self.radius = xp.sqrt(self.squared_radius())
 
     @property

@@ -27,7 +27,7 @@ from .backend import in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import FourierGrid, normalize_pixel_size
 from .results import Result, result_dataclass
-from .spectral import radial_profile
+from .spectral import radial_profile, ring_means
 from .validation import check_choice, working_dtype
 
 __all__ = ["EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
@@ -747,7 +747,7 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
     psf = patch - background
     frequency, mtf, mtf_noise = _radial_mtf(psf * window, noise**2, float(np.sum(window**2)))
     fwhm = float(2 * np.sqrt(2 * np.log(2)) * sigma * pixel)
-    radius, profile = _rings(psf, refined - origin)
+    radius, profile = ring_means(psf, refined - origin, RADIAL_BIN, centred=False, reach=min(psf.shape) / 2)
     return _finish(PointMTFResult, frequency, mtf, mtf_noise, pixel, psf=np.ldexp(psf, exponent), fwhm=fwhm,
                    profile_radius=radius,
                    profile=profile / amplitude, center=(float(refined[0]), float(refined[1])),
@@ -857,19 +857,6 @@ def _radial_mtf(psf, noise_variance: float, window_power: float, padding: int = 
     if amplitude[0] <= noise[0]:
         raise ValueError("no bead found: the box's total signal (its DC term) is not above its noise")
     return frequency, amplitude / amplitude[0], noise / amplitude[0]
-
-
-def _rings(psf, center) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of ``psf`` in :data:`RADIAL_BIN`-pixel rings around ``center`` (row, col), out to the box's half side.
-
-    Returns the mean radius (pixels) and the mean value of every ring that holds a pixel.
-    """
-    rows, cols = np.indices(psf.shape, dtype=float)
-    radius = np.hypot(rows - center[0], cols - center[1])
-    counts, (radii, values), _ = radial_profile(radius, np.stack([radius, psf]), RADIAL_BIN, centred=False,
-                                                reach=min(psf.shape) / 2)
-    filled = counts > 0
-    return radii[filled], values[filled]
 
 
 def _gaussian_fit(psf, start) -> tuple[float, float]:

@@ -17,6 +17,7 @@ paths: each path's phases are independent uniform draws.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "identical_inputs_warnings",
     "packed_mask_rows",
     "radial_profile",
+    "ring_means",
     "spectra_sums",
     "sums_in_range",
     "unit_peak",
@@ -180,6 +182,37 @@ def radial_profile(radius, values=None, width: float = 1.0, *, weights=None, cen
         means = np.divide(sums[1:], counts, out=np.full(sums[1:].shape, np.nan), where=counts > 0)
         means = means.reshape(*batch, n_bins)
     return RadialProfile(counts, means, (np.arange(n_bins) + (0 if centred else 0.5)) * width)
+
+
+def ring_means(image, centre, width: float, *, pixel_size=1.0, centred: bool = True,
+               reach=None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean distance and mean value of an image's pixels in rings around a point (:func:`radial_profile`).
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X) (any number of axes)
+        The values.
+    centre : sequence of float
+        The point, pixel indices per axis (any real values).
+    width : float
+        Ring width, ``pixel_size`` units.
+    pixel_size : float or sequence of float
+        Pixel size, one value or one per axis.
+    centred, reach
+        As in :func:`radial_profile`; ``reach`` in ``pixel_size`` units.
+
+    Returns
+    -------
+    radii, means : ndarray, shape (n_rings,)
+        Mean distance (``pixel_size`` units) and mean value of every ring
+        that holds a pixel, inner to outer.
+    """
+    sizes = np.broadcast_to(np.asarray(pixel_size, dtype=np.float64), (image.ndim,))
+    offsets = [(index - c) * p for index, c, p in zip(np.indices(image.shape, dtype=float), centre, sizes)]
+    radius = functools.reduce(np.hypot, offsets)
+    counts, (radii, means), _ = radial_profile(radius, np.stack([radius, image]), width, centred=centred, reach=reach)
+    filled = counts > 0
+    return radii[filled], means[filled]
 
 
 def _real_product(x, y):
