@@ -516,3 +516,64 @@ def test_a_failed_first_write_leaves_no_file(tmp_path):
         temporary.write_bytes(b"half")
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- files from old instruments
+
+def _fei_counts_mrc(path, *, legacy=False, pixel_size=1.0):
+    """An MRC file as some FEI programs write it: uint16 counts in int16 (mode 1), an FEI extended header, a
+    header pixel size of 1 Å; ``legacy`` removes the 'MAP' ID and the machine stamp (pre-2000 header)."""
+    counts = np.random.default_rng(0).integers(30000, 45000, (64, 64)).astype(np.uint16)
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(counts.view(np.int16))
+        mrc.set_extended_header(np.zeros(128, dtype=np.uint8))
+        mrc.header.exttyp = b"FEI1"
+        mrc.voxel_size = pixel_size
+    if legacy:
+        raw = bytearray(path.read_bytes())
+        raw[208:216] = bytes(8)
+        path.write_bytes(bytes(raw))
+    return counts
+
+
+def test_a_legacy_mrc_header_is_read_permissively_with_a_warning(tmp_path):
+    counts = _fei_counts_mrc(tmp_path / "old.mrc", legacy=True, pixel_size=3.36)
+    with pytest.warns(RuntimeWarning, match="legacy MRC header without the 'MAP' ID") as caught:
+        image = io.read_image(tmp_path / "old.mrc", unsigned=True)
+    assert np.array_equal(image.data, counts) and image.pixel_size == pytest.approx((3.36, 3.36))
+    assert str(tmp_path / "old.mrc") in str(caught[0].message)
+    with pytest.warns(RuntimeWarning, match="legacy MRC header"):
+        assert np.array_equal(io.map_image(tmp_path / "old.mrc", unsigned=True).data, counts)
+
+
+def test_a_file_without_the_map_id_whose_header_does_not_fit_is_refused(tmp_path):
+    path = tmp_path / "noise.mrc"
+    path.write_bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError, match="not an MRC file .*do not describe this file"):
+        io.read_image(path)
+
+
+def test_wrapped_int16_counts_are_flagged_and_read_unsigned_on_request(tmp_path):
+    counts = _fei_counts_mrc(tmp_path / "counts.mrc", pixel_size=2.0)
+    with pytest.warns(RuntimeWarning, match=r"int16 data with \d+ % negative values looks like unsigned counts"):
+        signed = io.read_image(tmp_path / "counts.mrc")
+    assert signed.data.dtype == np.int16 and (signed.data < 0).mean() > 0.5
+    unsigned = io.read_image(tmp_path / "counts.mrc", unsigned=True)
+    assert unsigned.data.dtype == np.uint16 and np.array_equal(unsigned.data, counts)
+
+
+@pytest.mark.parametrize("values", [np.random.default_rng(2).normal(0, 3000, 10000),  # a signed map
+                                    np.random.default_rng(3).integers(100, 20000, 10000)])  # counts that fit
+def test_real_signed_or_small_int16_data_is_not_flagged(values):
+    assert io.wrapped_int16(np.clip(values, -32768, 32767).astype(np.int16)) is None
+
+
+def test_a_pixel_size_of_exactly_one_angstrom_with_an_fei_header_is_probably_unset(tmp_path):
+    _fei_counts_mrc(tmp_path / "fei.mrc")
+    with pytest.warns(RuntimeWarning) as caught:
+        io.read_image(tmp_path / "fei.mrc", unsigned=True)
+    assert [str(w.message) for w in caught] == [f"{tmp_path / 'fei.mrc'}: the header's pixel size is exactly 1 Å on a "
+                                                "file with an extended (FEI) header: probably unset; give the real "
+                                                "one (pixel_size, CLI --pixel-size)"]
+    io.write_mrc(tmp_path / "plain.mrc", np.ones((8, 8), np.float32) + np.eye(8, dtype=np.float32), 1.0)
+    io.read_image(tmp_path / "plain.mrc")  # 1 Å without an extended header: no warning (errors are raised here)

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import struct
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -22,11 +23,14 @@ import numpy as np
 from .core.results import jsonable
 
 __all__ = ["LENGTH_NAMES", "LoadedImage", "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image",
-           "write_csv", "write_image", "write_json", "write_mrc", "write_npz", "write_tiff",
+           "wrapped_int16", "write_csv", "write_image", "write_json", "write_mrc", "write_npz", "write_tiff",
            "written_aside"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 ZARR_SUFFIX = ".zarr"
+#: Bytes per value of the MRC data modes (int8, int16, float32, complex int16, complex float32, uint16,
+#: float16).
+_MRC_MODE_BYTES = {0: 1, 1: 2, 2: 4, 3: 4, 4: 8, 6: 2, 12: 2}
 #: Chunk side of the zarr maps :func:`new_zarr_map` makes (64^3 float32: 1 MiB).
 ZARR_CHUNK = 64
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -78,13 +82,21 @@ class _BadFile(ValueError):
     """A file the readers recognise as wrong; :func:`read_image` prefixes its path."""
 
 
-def read_image(path) -> LoadedImage:
+def read_image(path, *, unsigned: bool = False) -> LoadedImage:
     """Read an image or volume from ``.mrc/.mrcs/.map/.rec``, ``.tif/.tiff`` or ``.npy``.
+
+    Legacy MRC files without the 'MAP' ID (old FEI, IMOD) are read
+    permissively, with a RuntimeWarning. int16 data that looks like unsigned
+    counts that wrapped past 32767 (:func:`wrapped_int16`) gets a
+    RuntimeWarning naming ``unsigned``.
 
     Parameters
     ----------
     path : str or Path
         The file; its suffix (any case) chooses the reader.
+    unsigned : bool
+        Read int16 data as the uint16 it holds (cameras' counts stored in a
+        signed type: MRC mode 1 of some acquisition programs).
 
     Returns
     -------
@@ -104,14 +116,48 @@ def read_image(path) -> LoadedImage:
         supported = ", ".join(_READERS)
         raise ValueError(f"{path}: unsupported file type {path.suffix!r} (supported: {supported})")
     try:
-        return reader(path)
+        image = reader(path)
     except _BadFile as err:
         raise ValueError(f"{path}: {err}") from None
     except Exception as err:  # corrupt files raise many types across readers
         raise ValueError(f"{path}: cannot read file ({type(err).__name__}: {err})") from None
+    return _signedness(image, path, unsigned)
 
 
-def map_image(path) -> LoadedImage:
+def wrapped_int16(data) -> float | None:
+    """The fraction of negative values when int16 ``data`` looks like wrapped unsigned counts, else None.
+
+    Unsigned counts above 32767 stored as int16 turn negative: the values then
+    sit on both sides of the wrap (near +32767 and below 0) and are far more
+    spread out than the same bits read as uint16. Real signed data (centred on
+    0) is the other way round. Decided on at most about 10^6 values.
+    """
+    if np.dtype(getattr(data, "dtype", object)) != np.int16 or data.size == 0:
+        return None
+    flat = np.asarray(data).reshape(-1)
+    sample = np.asarray(flat[::max(1, flat.size // 1_000_000)])
+    negative = float((sample < 0).mean())
+    if negative < 0.01:
+        return None
+    signed_spread, unsigned_spread = float(sample.std()), float(sample.view(np.uint16).std())
+    return negative if unsigned_spread < 0.5 * signed_spread else None
+
+
+def _signedness(image: LoadedImage, path: Path, unsigned: bool) -> LoadedImage:
+    """``image`` with int16 data read as uint16 when ``unsigned``; else a warning when it looks wrapped."""
+    if np.dtype(image.data.dtype) != np.int16:
+        return image
+    if unsigned:
+        return LoadedImage(image.data.view(np.uint16), image.pixel_size, image.unit, image.axes)
+    negative = wrapped_int16(image.data)
+    if negative is not None:
+        warnings.warn(f"{path}: int16 data with {100 * negative:.0f} % negative values looks like unsigned counts "
+                      "that wrapped past 32767; read it as unsigned (unsigned=True, CLI --unsigned)",
+                      RuntimeWarning, stacklevel=3)
+    return image
+
+
+def map_image(path, *, unsigned: bool = False) -> LoadedImage:
     """:func:`read_image`, but memory-mapped (read-only) where the file's layout allows: NPY and uncompressed,
     untiled TIFF. Other files are read whole. For streaming estimators over large movies.
     """
@@ -120,7 +166,8 @@ def map_image(path) -> LoadedImage:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         with contextlib.suppress(ValueError):  # a pickled array: read_image says why
-            return LoadedImage(np.load(path, mmap_mode="r", allow_pickle=False), None, "")
+            return _signedness(LoadedImage(np.load(path, mmap_mode="r", allow_pickle=False), None, ""), path,
+                               unsigned)
     if suffix in TIFF_SUFFIXES:
         import tifffile
 
@@ -128,8 +175,8 @@ def map_image(path) -> LoadedImage:
             data = tifffile.memmap(path, mode="r")
             with tifffile.TiffFile(path) as tif:
                 sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes)
-            return LoadedImage(data, sizes, unit)
-    return read_image(path)
+            return _signedness(LoadedImage(data, sizes, unit), path, unsigned)
+    return read_image(path, unsigned=unsigned)
 
 
 def lazy_image(path) -> LoadedImage:
@@ -183,15 +230,16 @@ def _mrc_mapped(path: Path) -> LoadedImage:
 
     _check_path(path)
     try:
-        _check_mrc_header(_head(path, 1024))
+        _check_mrc_header(path)
         with mrcfile.mmap(path, mode="r", permissive=True) as mrc:
             if mrc.data is None:
                 raise _BadFile("truncated or corrupt MRC file")
-            voxel = mrc.voxel_size
+            voxel, unset = _mrc_voxel(mrc)
             data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape)
     except _BadFile as err:
         raise ValueError(f"{path}: {err}") from None
-    return _mrc_image(data, (float(voxel.z), float(voxel.y), float(voxel.x)))
+    _warn_unset_voxel(path, unset)
+    return _mrc_image(data, voxel)
 
 
 class _MappedFile:
@@ -253,7 +301,7 @@ def _positive(sizes) -> bool:
 
 
 def _read_mrc(path: Path) -> LoadedImage:
-    _check_mrc_header(_head(path, 1024))
+    _check_mrc_header(path)
     return _mrc_image(*_mrc_contents(path))
 
 
@@ -264,12 +312,36 @@ def _mrc_image(data: np.ndarray, voxel: tuple) -> LoadedImage:
     return LoadedImage(data, sizes if known else None, "Å" if known else "", "QZYX"[-data.ndim:])
 
 
-def _check_mrc_header(head: bytes) -> None:
-    """Raise unless ``head`` (a file's first 1024 bytes) is a whole MRC header."""
-    if head[208:211] != b"MAP":
-        raise _BadFile("not an MRC file (no 'MAP' ID at byte 208)")
+def _check_mrc_header(path: Path) -> None:
+    """Raise unless the file at ``path`` starts with a whole MRC header.
+
+    A header without the 'MAP' ID (legacy files: old FEI, IMOD) is accepted,
+    with a RuntimeWarning, when its sizes and mode describe the file.
+    """
+    head = _head(path, 1024)
+    legacy = head[208:211] != b"MAP"
+    if legacy and not _legacy_mrc_header(head, path.stat().st_size):
+        raise _BadFile("not an MRC file (no 'MAP' ID at byte 208, and the header's sizes and mode do not "
+                       "describe this file)")
     if len(head) < 1024:
         raise _BadFile(f"truncated MRC file (header cut at {len(head)} of 1024 bytes)")
+    if legacy:
+        warnings.warn(f"{path}: legacy MRC header without the 'MAP' ID (old FEI or IMOD file): read permissively; "
+                      "check the pixel size", RuntimeWarning, stacklevel=4)
+
+
+def _legacy_mrc_header(head: bytes, size: int) -> bool:
+    """Whether ``head`` (no 'MAP' ID) holds sizes, a data mode and an extended header length that fit a file of
+    ``size`` bytes, in either byte order."""
+    if len(head) < 1024:
+        return False
+    for order in "<>":
+        nx, ny, nz, mode = struct.unpack(f"{order}4i", head[:16])
+        extended = struct.unpack(f"{order}i", head[92:96])[0]
+        if mode in _MRC_MODE_BYTES and all(0 < n <= 1 << 20 for n in (nx, ny, nz)) and extended >= 0 \
+                and 1024 + extended + nx * ny * nz * _MRC_MODE_BYTES[mode] <= size:
+            return True
+    return False
 
 
 def _mrc_contents(path: Path) -> tuple[np.ndarray, tuple]:
@@ -282,8 +354,26 @@ def _mrc_contents(path: Path) -> tuple[np.ndarray, tuple]:
             if mrc.data is None:
                 reasons = "; ".join(str(w.message) for w in caught)
                 raise _BadFile(f"truncated or corrupt MRC file ({reasons})")
-            voxel = mrc.voxel_size
-            return np.array(mrc.data), (float(voxel.z), float(voxel.y), float(voxel.x))
+            voxel, unset = _mrc_voxel(mrc)
+            data = np.array(mrc.data)
+    _warn_unset_voxel(path, unset)
+    return data, voxel
+
+
+def _mrc_voxel(mrc) -> tuple[tuple, bool]:
+    """An open MRC file's ``(Z, Y, X)`` voxel size (Å), and whether it is probably unset: exactly 1 Å on a file
+    with an extended header (FEI, SerialEM), whose writers leave 1 Å when they know no pixel size."""
+    voxel = mrc.voxel_size
+    sizes = (float(voxel.z), float(voxel.y), float(voxel.x))
+    extended = int(mrc.header.nsymbt) > 0 or bytes(mrc.header.exttyp).startswith(b"FEI")
+    return sizes, extended and all(size == 1.0 for size in sizes)
+
+
+def _warn_unset_voxel(path: Path, unset: bool) -> None:
+    if unset:
+        warnings.warn(f"{path}: the header's pixel size is exactly 1 Å on a file with an extended (FEI) header: "
+                      "probably unset; give the real one (pixel_size, CLI --pixel-size)", RuntimeWarning,
+                      stacklevel=4)
 
 
 def _read_tiff(path: Path) -> LoadedImage:
@@ -471,7 +561,7 @@ def mrc_placement(path) -> dict:
     import mrcfile
 
     path = Path(path)
-    _check_mrc_header(_head(path, 1024))
+    _check_mrc_header(path)
     with mrcfile.open(path, mode="r", permissive=True, header_only=True) as mrc:
         header = mrc.header
         return {"origin": tuple(float(header.origin[axis]) for axis in ("x", "y", "z")),
