@@ -581,3 +581,14 @@ def test_every_estimator_writes_its_table(tmp_path, monkeypatch, capsys, command
     header, *rows = (tmp_path / "table.csv").read_text().splitlines()
     assert header.split(",")[0] == first_column
     assert rows and all(len(row.split(",")) == len(header.split(",")) for row in rows)
+
+
+def test_numbers_without_a_known_pixel_size_say_px(tmp_path, capsys):
+    from napari_resolution.core.simulate import band_limited_noise
+
+    path = tmp_path / "image.npy"  # NPY: no pixel size in the file
+    np.save(path, band_limited_noise((128, 128), 0.2, seed=0).astype(np.float32))
+    assert cli.main(["decorr", str(path)]) == 0
+    assert " px (decorrelation, full period) · " in capsys.readouterr().out
+    assert cli.main(["decorr", str(path), "--pixel-size", "0.1", "--unit", "µm"]) == 0
+    assert " µm (decorrelation" in capsys.readouterr().out

@@ -28,6 +28,8 @@ __all__ = ["LENGTH_NAMES", "LoadedImage", "lazy_image", "map_image", "mrc_placem
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 ZARR_SUFFIX = ".zarr"
+#: The unit of sizes in pixels (no physical pixel size known): printed with numbers, written as no unit.
+PIXEL_UNIT = "px"
 #: Bytes per value of the MRC data modes (int8, int16, float32, complex int16, complex float32, uint16,
 #: float16).
 _MRC_MODE_BYTES = {0: 1, 1: 2, 2: 4, 3: 4, 4: 8, 6: 2, 12: 2}
@@ -634,7 +636,8 @@ def write_image(path, data: np.ndarray, pixel_size, unit: str) -> None:
     pixel_size : float or sequence of float
         Pixel size in ``unit``, one value or one per axis of ``data``.
     unit : str
-        "µm", "nm", "Å"... (or "micrometer", "angstrom", "micron"...); "" if unknown.
+        "µm", "nm", "Å"... (or "micrometer", "angstrom", "micron"...); "" or "px" (:data:`PIXEL_UNIT`) if
+        unknown.
 
     Raises
     ------
@@ -643,6 +646,7 @@ def write_image(path, data: np.ndarray, pixel_size, unit: str) -> None:
         pixel size not positive, or a unit that is not a length.
     """
     path = Path(path)
+    unit = "" if unit == PIXEL_UNIT else unit
     writer = _WRITERS.get(path.suffix.lower())
     if writer is None:
         raise ValueError(f"{path}: cannot write {path.suffix!r} files (supported: {', '.join(_WRITERS)})")

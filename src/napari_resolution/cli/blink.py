@@ -93,7 +93,7 @@ def _channel_pixel_sizes(args, images) -> tuple[list, str]:
         unit = ""
     else:
         sizes = [image.pixel_size[-2:] if image.pixel_size else 1.0 for image in images]
-        unit = images[0].unit if images[0].pixel_size else ""
+        unit = images[0].unit if images[0].pixel_size else io.PIXEL_UNIT
     return sizes, unit if args.unit is None else args.unit
 
 

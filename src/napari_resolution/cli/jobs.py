@@ -131,14 +131,15 @@ def pixel_size_and_unit(args, image: io.LoadedImage):
     pixel_size : float or tuple of float
         One value, or one per axis.
     unit : str
-        ``--unit``, else the header's unit when the pixel size came from the header, else "".
+        ``--unit``; else the header's unit when the pixel size came from the header; else "px" when no pixel
+        size is known (the numbers are in pixels, and say so); else "" (a ``--pixel-size`` without ``--unit``).
     """
     if args.pixel_size is not None:
         pixel_size, unit = one_or_all(args.pixel_size), ""
     elif image.pixel_size:
         pixel_size, unit = image.pixel_size, image.unit
     else:
-        pixel_size, unit = 1.0, ""
+        pixel_size, unit = 1.0, io.PIXEL_UNIT
     return pixel_size, unit if args.unit is None else args.unit
 
 

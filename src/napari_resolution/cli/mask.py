@@ -38,7 +38,7 @@ def run_mask(args) -> int:
         mask = mask_from_half_maps(images[0].data, images[1].data, **options)
     else:
         mask = make_mask(images[0].data, **options)
-    io.write_image(args.out, mask, pixel_size, unit or "Å")  # maps without a unit: Å, the MRC convention
+    io.write_image(args.out, mask, pixel_size, unit if unit not in ("", io.PIXEL_UNIT) else "Å")  # Å: MRC's convention
     fraction = 100 * float((mask > 0.5).mean())
     print(f"wrote {args.out}: {fraction:.1f} % of the box inside (mask > 0.5)")
     return 0
