@@ -592,3 +592,18 @@ def test_numbers_without_a_known_pixel_size_say_px(tmp_path, capsys):
     assert " px (decorrelation, full period) · " in capsys.readouterr().out
     assert cli.main(["decorr", str(path), "--pixel-size", "0.1", "--unit", "µm"]) == 0
     assert " µm (decorrelation" in capsys.readouterr().out
+
+
+def test_mtf_of_a_bead_z_stack(tmp_path, capsys):
+    from napari_resolution.core.simulate import bead_stack
+
+    stack = bead_stack((31, 48, 48), (15.2, 23.6, 24.2), (3.0, 1.5, 1.5), amplitude=1000, background=100, noise=3,
+                       seed=0).astype(np.float32)
+    io.write_tiff(tmp_path / "bead.tif", stack, (0.3, 0.1, 0.1), "µm")
+    assert cli.main(["mtf", str(tmp_path / "bead.tif"), "--point", "15,24,24", "--csv", str(tmp_path / "z.csv"),
+                     "--plot", str(tmp_path / "bead.png")]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("lateral FWHM 0.353 µm · axial FWHM 2.12 µm")
+    assert (tmp_path / "z.csv").read_text().startswith("z,axial_profile")
+    assert cli.main(["mtf", str(tmp_path / "bead.tif"), "--point", "24,24"]) == 2
+    assert "or a z-stack with --point Z,ROW,COL" in capsys.readouterr().err

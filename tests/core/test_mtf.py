@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from napari_resolution.core.mtf import mtf_edge, mtf_point
-from napari_resolution.core.simulate import gaussian_spot, slanted_edge
+from napari_resolution.core.mtf import BeadStackResult, mtf_edge, mtf_point
+from napari_resolution.core.simulate import bead_stack, gaussian_spot, slanted_edge
 
 
 def gaussian_mtf(frequency, sigma):
@@ -279,3 +279,46 @@ def test_point_center_must_be_a_pair_and_sparse_boxes_have_no_bead():
         sparse[row, col] = value
     with pytest.raises(ValueError, match="no bead found"):
         mtf_point(sparse, box=8)
+
+
+# ----------------------------------------------------------------------------- bead z-stacks
+
+@pytest.mark.parametrize(("sigma", "pixel_size"), [((3.0, 1.5, 1.5), (0.3, 0.1, 0.1)),
+                                                   ((2.0, 1.2, 1.2), (0.2, 0.065, 0.065)),
+                                                   ((4.0, 2.0, 2.0), (0.25, 0.1, 0.1))])
+def test_a_bead_stack_reads_its_lateral_and_axial_fwhm(sigma, pixel_size):
+    stack = bead_stack((41, 64, 64), (20.3, 31.6, 32.2), sigma, amplitude=1000, background=100, noise=5, seed=0)
+    result = mtf_point(stack, pixel_size=pixel_size)
+    fwhm = [2 * np.sqrt(2 * np.log(2)) * s * p for s, p in zip(sigma, pixel_size)]
+    assert isinstance(result, BeadStackResult) and result.status == "resolved" and result.warnings == ()
+    assert result.lateral_fwhm == pytest.approx(fwhm[1], rel=0.01)
+    assert result.axial_fwhm == pytest.approx(fwhm[0], rel=0.01)
+    assert result.center == pytest.approx((20.3, 31.6, 32.2), abs=0.05)
+    assert result.pixel_size == pixel_size and result.anisotropy == pytest.approx(fwhm[0] / fwhm[1], rel=0.02)
+    assert "lateral FWHM" in result.summary("µm") and "axial FWHM" in result.summary("µm")
+    # the axial MTF of a Gaussian profile: exp(-2 pi^2 sigma_z^2 f^2) (cycles per plane), at MTF ~ 0.5
+    f50 = np.sqrt(np.log(2) / (2 * np.pi**2)) / sigma[0]
+    assert np.interp(f50, result.axial_frequency, result.axial_mtf) == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_bead_cut_by_the_end_of_the_stack_has_no_axial_fwhm():
+    stack = bead_stack((15, 48, 48), (2.0, 24.0, 24.0), (4.0, 1.5, 1.5), amplitude=1000, background=100, noise=5,
+                       seed=1)
+    with pytest.warns(RuntimeWarning, match="no Gaussian fits the axial profile"):
+        result = mtf_point(stack, pixel_size=(0.3, 0.1, 0.1))
+    assert result.axial_fwhm is None and result.lateral_fwhm == pytest.approx(2.3548 * 0.15, rel=0.02)
+    assert "axial FWHM n/a" in result.summary("µm")
+
+
+@pytest.mark.parametrize(("stack", "kwargs", "message"), [
+    (np.zeros((5, 48, 48)), {}, "at least 7 planes"),
+    ("bead", {"center": (3.0, 4.0)}, r"center must be \(z, row, col\)"),
+    ("bead", {"center": (99.0, 4.0, 4.0)}, "outside the stack"),
+    ("bead", {"pixel_size": (0.3, 0.1)}, "pixel_size"),
+    ("bead", {"pixel_size": (0.3, 0.1, 0.12)}, "square pixels"),
+])
+def test_bad_bead_stacks_are_named(stack, kwargs, message):
+    if isinstance(stack, str):
+        stack = bead_stack((21, 48, 48), (10.0, 24.0, 24.0), (3.0, 1.5, 1.5), amplitude=100, noise=1, seed=0)
+    with pytest.raises(ValueError, match=message):
+        mtf_point(stack, **kwargs)

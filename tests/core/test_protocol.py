@@ -28,8 +28,10 @@ from napari_resolution.core.blink import BlinkChannelsResult, BlinkPSFResult, bl
 from napari_resolution.core.figures import Curve, Marker, Plot
 from napari_resolution.core.local import LocalResolutionResult, local_fsc
 from napari_resolution.core.masks import spherical_mask
+from napari_resolution.core.mtf import BeadStackResult
 from napari_resolution.core.simulate import (
     band_limited_noise,
+    bead_stack,
     blinking_movie,
     gaussian_spot,
     slanted_edge,
@@ -86,6 +88,10 @@ def _build(name):
         return mtf_edge(slanted_edge((128, 128), 5, 1.5, noise=0.005, seed=0), pixel_size=0.2)
     if name == "point_mtf":
         return mtf_point(gaussian_spot((64, 64), (31.3, 32.6), 2.0, noise=0.01, seed=0), pixel_size=0.2)
+    if name == "bead_stack":
+        stack = bead_stack((25, 48, 48), (12.3, 23.6, 24.2), (2.5, 1.5, 1.5), amplitude=500, background=50, noise=2,
+                           seed=0)
+        return mtf_point(stack, pixel_size=(0.3, 0.1, 0.1))
     if name == "local_fsc":
         half1, half2, _ = two_region_pair((48, 48, 48), noise=0.3, seed=0)
         return local_fsc(half1, half2, box=16, pixel_size=(1.2, 1.0, 1.0))
@@ -113,6 +119,7 @@ KINDS = {
     "decorrelation_stack": (DecorrelationStackResult, 2),
     "edge_mtf": (EdgeMTFResult, 2),
     "point_mtf": (PointMTFResult, 2),
+    "bead_stack": (BeadStackResult, 3),
     "local_fsc": (LocalResolutionResult, 3),
     "single_map": (SingleMapResult, 2),
     "blink_psf": (BlinkPSFResult, 2),
@@ -187,6 +194,7 @@ HEADLINES = {
     "frc": lambda r: r.resolution, "fsc": lambda r: r.resolution, "phase_randomized": lambda r: r.resolution,
     "decorrelation": lambda r: r.resolution, "decorrelation_stack": lambda r: r.median,
     "edge_mtf": lambda r: r.resolution_50, "point_mtf": lambda r: r.resolution_50,
+    "bead_stack": lambda r: r.lateral_fwhm,
     "local_fsc": lambda r: r.statistics["median"], "single_map": lambda r: r.statistics["median"],
     "blink_psf": lambda r: r.fwhm, "blink_channels": lambda r: r.channels[0].fwhm,
     "tomography": lambda r: r.resolution,
@@ -268,6 +276,7 @@ def test_pixel_sizes_are_those_given(results):
     assert results["edge_mtf"].pixel_size == (0.2, 0.2)
     assert results["point_mtf"].pixel_size == (0.2, 0.2)
     assert results["local_fsc"].pixel_size == (1.2, 1.0, 1.0)
+    assert results["bead_stack"].pixel_size == (0.3, 0.1, 0.1)
     assert results["single_map"].pixel_size == (0.5, 0.5)
     assert results["blink_psf"].pixel_size == (0.1, 0.1)
     assert results["blink_channels"].pixel_size == (0.1, 0.1)  # the first channel's

@@ -20,17 +20,19 @@ run on the CPU (a cupy image is copied to the host first).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import ndimage, optimize
 
 from .backend import in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
-from .frequency import FourierGrid, normalize_pixel_size
-from .results import Result, result_dataclass
+from .frequency import FourierGrid, normalize_pixel_size, tukey_window
+from .results import Result, issue_warnings, result_dataclass
 from .spectral import radial_profile, ring_means
-from .validation import check_choice, working_dtype
+from .validation import check_choice, check_image, working_dtype
 
-__all__ = ["EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
+__all__ = ["BeadStackResult", "EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"]
 
 WINDOWS = ("hamming", "hann", "tukey", "none")
 #: The compute path of both MTF estimators (``parameters["path"]``): small ROIs, numpy and scipy on the host.
@@ -696,23 +698,27 @@ def _transition_width(positions, esf) -> float:
 
 # ----------------------------------------------------------------------------- point
 @in_memory("image")
-def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult:
+def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0):
     """MTF from a point source (bead): radially averaged |FFT2| of its box, normalised at DC.
+
+    A bead z-stack (Z, Y, X) gives the lateral MTF and FWHM of its in-focus
+    plane and the axial profile, FWHM and MTF through its centre
+    (:class:`BeadStackResult`).
 
     Parameters
     ----------
-    image : array, shape (Y, X)
-        Image with an isolated bead (not modified).
-    center : (row, col), optional
+    image : array, shape (Y, X) or (Z, Y, X)
+        Image or z-stack with an isolated bead (not modified).
+    center : (row, col) or (z, row, col), optional
         Approximate bead position; default the brightest spot (after a light blur).
     box : int
         Side of the square box analysed (pixels, >= 8).
-    pixel_size : float
-        Pixel size (square pixels).
+    pixel_size : float, or (y, x) / (z, y, x)
+        Pixel size (square pixels in the plane; a z-stack's z step may differ).
 
     Returns
     -------
-    PointMTFResult
+    PointMTFResult, or BeadStackResult for a z-stack
         With ``psf`` (the background-subtracted box), ``fwhm``, the radial
         profile and the refined ``center``.
 
@@ -723,6 +729,8 @@ def mtf_point(image, *, center=None, box: int = 32, pixel_size=1.0) -> MTFResult
         float64 range, centre not (row, col) or outside the image, box too
         small or not fitting in the image, or no bead above the background.
     """
+    if getattr(image, "ndim", None) == 3:
+        return _bead_stack(image, center, box, pixel_size)
     data, exponent = _image_2d(image, MIN_BOX)
     pixel = _square_pixel(pixel_size)
     if isinstance(box, bool) or not isinstance(box, (int, np.integer)) or box < MIN_BOX:
@@ -875,3 +883,173 @@ def _gaussian_fit(psf, start) -> tuple[float, float]:
                                  bounds=([0, 0, 0, 0.1, -np.inf], [np.inf, psf.shape[0], psf.shape[1], psf.shape[0],
                                                                    np.inf]))
     return float(fit.x[0]), float(abs(fit.x[3]))
+
+
+# ----------------------------------------------------------------------------------------------- bead z-stacks
+#: A bead z-stack needs this many planes (the axial Gaussian fit has four parameters and needs its tails).
+MIN_PLANES = 7
+
+
+@result_dataclass
+class BeadStackResult(Result):
+    """Lateral and axial resolution of a bead z-stack (Z, Y, X).
+
+    Attributes
+    ----------
+    lateral : PointMTFResult
+        The point MTF of the in-focus plane (the plane of the bead's centre).
+    lateral_fwhm : float
+        Lateral FWHM (Gaussian fit), ``pixel_size`` units.
+    axial_fwhm : float or None
+        Axial FWHM (Gaussian fit of the axial profile), ``pixel_size`` units; None when the fit fails.
+    axial_position : ndarray, shape (planes,)
+        Plane positions relative to the bead centre, ``pixel_size`` units.
+    axial_profile : ndarray, shape (planes,)
+        Background-subtracted light through a disc around the bead axis, per plane, normalised by the fit's
+        peak.
+    axial_frequency, axial_mtf : ndarray, shape (planes // 2 + 1,)
+        The axial profile's MTF (|FFT|, 1 at DC) against cycles per z step.
+    center : tuple of float
+        Refined (z, row, col) of the bead, pixels.
+    """
+
+    HEADLINE = ("lateral_fwhm", "lateral PSF FWHM")
+
+    lateral: PointMTFResult
+    lateral_fwhm: float
+    axial_fwhm: float | None
+    axial_position: np.ndarray
+    axial_profile: np.ndarray
+    axial_frequency: np.ndarray
+    axial_mtf: np.ndarray
+    center: tuple
+
+    @property
+    def anisotropy(self) -> float | None:
+        """Axial over lateral FWHM (None without an axial FWHM)."""
+        return None if self.axial_fwhm is None else self.axial_fwhm / self.lateral_fwhm
+
+    def summary(self, unit: str = "") -> str:
+        """``lateral FWHM 0.25 µm · axial FWHM 0.8 µm (3.2x) · lateral MTF50 … · status resolved``."""
+        spaced = f" {unit}" if unit else ""
+        axial = "axial FWHM n/a" if self.axial_fwhm is None else \
+            f"axial FWHM {self.axial_fwhm:.3g}{spaced} ({self.anisotropy:.2g}x lateral)"
+        return f"lateral FWHM {self.lateral_fwhm:.3g}{spaced} · {axial} · {self.lateral.summary(unit)}"
+
+    def plots(self, unit: str = "") -> tuple:
+        """The lateral MTF, the axial profile with its Gaussian fit, and the axial MTF."""
+        spaced = f" {unit}" if unit else ""
+        curves = [Curve("axial profile", self.axial_position, self.axial_profile, "points", COLORS["measured"])]
+        if self.axial_fwhm is not None:
+            fine = np.linspace(self.axial_position[0], self.axial_position[-1], 200)
+            sigma = self.axial_fwhm / FWHM_PER_SIGMA
+            curves.append(Curve(f"Gaussian fit, FWHM {self.axial_fwhm:.3g}{spaced}", fine,
+                                np.exp(-fine**2 / (2 * sigma**2)), "reference", COLORS["threshold"]))
+        profile = Plot("axial profile", tuple(curves), x_label=f"z from the bead centre ({unit or 'pixel_size units'})",
+                       y_label="light through the bead axis (normalised)", frequency_axis=False, x_range=None,
+                       pixel_size=self.pixel_size[0], unit=unit)
+        axial_mtf = Plot("axial MTF", (Curve("axial MTF", self.axial_frequency, self.axial_mtf),),
+                         y_label="MTF", y_range=(0.0, 1.05), pixel_size=self.pixel_size[0], unit=unit)
+        return self.lateral.mtf_plot(unit), profile, axial_mtf
+
+    def columns(self) -> dict:
+        """The axial profile: z from the bead centre (``pixel_size`` units) and the normalised light."""
+        return {"z": self.axial_position, "axial_profile": self.axial_profile}
+
+
+#: FWHM of a Gaussian over its standard deviation.
+FWHM_PER_SIGMA = 2 * np.sqrt(2 * np.log(2))
+
+
+def _bead_stack(stack, center, box: int, pixel_size) -> BeadStackResult:
+    """:func:`mtf_point` of a bead z-stack: the in-focus plane's point MTF and the axial profile's fit."""
+    data, exponent = _stack_3d(stack)
+    sizes = normalize_pixel_size(pixel_size, 3)
+    if center is None:
+        center = np.unravel_index(np.argmax(ndimage.gaussian_filter(data, 1.0)), data.shape)
+    plane = _stack_center(center, data.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the stack's result carries the plane's warnings
+        lateral = mtf_point(data[plane[0]], center=plane[1:], box=box, pixel_size=sizes[1:])
+    position, profile = _axial_profile(data, lateral)
+    fit = _axial_fit(position, profile)
+    notes = list(lateral.warnings)
+    if fit is None:
+        notes.append("no Gaussian fits the axial profile (the bead is cut by the stack's ends, or too faint): "
+                     "take a stack that spans the bead's whole axial extent")
+    amplitude, z0, sigma = fit if fit is not None else (float(profile.max()), float(position[np.argmax(profile)]),
+                                                         None)
+    frequency, axial_mtf = _axial_mtf(profile)
+    issue_warnings(tuple(notes))
+    return BeadStackResult(
+        lateral=lateral, lateral_fwhm=lateral.fwhm,
+        axial_fwhm=None if sigma is None else float(FWHM_PER_SIGMA * sigma * sizes[0]),
+        axial_position=(position - z0) * sizes[0], axial_profile=np.ldexp(profile, exponent) /
+        np.ldexp(amplitude, exponent), axial_frequency=frequency, axial_mtf=axial_mtf,
+        center=(float(z0), *lateral.center), status=lateral.status, pixel_size=tuple(float(s) for s in sizes),
+        warnings=tuple(notes), parameters={"box": int(box), "path": MTF_PATH, "planes": int(data.shape[0])},
+    )
+
+
+def _stack_3d(stack) -> tuple[np.ndarray, int]:
+    """A bead z-stack as float64 divided by ``2**exponent``, and ``exponent`` (see :func:`_image_2d`);
+    ValueError naming ``image`` for too few planes, small planes, a non-real dtype or NaN/Inf."""
+    if stack.shape[0] < MIN_PLANES or min(stack.shape[1:]) < MIN_BOX:
+        raise ValueError(f"image must have at least {MIN_PLANES} planes of at least {MIN_BOX} x {MIN_BOX} pixels "
+                         f"for a bead's axial profile, got shape {stack.shape}")
+    check_image(stack, "image", ndims=(3,), min_size=1)
+    values = to_host(stack).astype(np.float64)
+    exponent = int(np.frexp(max(float(np.max(np.abs(values))), 1e-300))[1])
+    return np.ldexp(values, -exponent), exponent
+
+
+def _stack_center(center, shape) -> tuple[int, float, float]:
+    """The bead's approximate (plane, row, col) in a stack of ``shape``; ValueError naming ``center``."""
+    try:
+        point = [float(value) for value in center]
+    except (TypeError, ValueError):
+        point = []
+    if len(point) != 3:
+        raise ValueError(f"center must be (z, row, col) for a z-stack, got {center!r}")
+    if not all(0 <= p < n for p, n in zip(point, shape)):
+        raise ValueError(f"center {tuple(point)} lies outside the stack of shape {shape}")
+    return int(round(point[0])), point[1], point[2]
+
+
+def _axial_profile(data, lateral: PointMTFResult) -> tuple[np.ndarray, np.ndarray]:
+    """Plane indices and the background-subtracted light through a disc of 1.5 lateral FWHM around the bead's
+    axis, each plane's background from the box's border (median)."""
+    row0, col0, row1, col1 = lateral.roi
+    boxes = data[:, row0:row1, col0:col1]
+    rows, cols = np.indices(boxes.shape[1:], dtype=float)
+    radius = max(2.0, 1.5 * lateral.fwhm / lateral.pixel_size[-1])
+    disc = np.hypot(rows - (lateral.center[0] - row0), cols - (lateral.center[1] - col0)) <= radius
+    border = np.ones(boxes.shape[1:], bool)
+    border[2:-2, 2:-2] = False
+    background = np.median(boxes[:, border], axis=1)
+    profile = (boxes[:, disc] - background[:, None]).sum(axis=1)
+    return np.arange(data.shape[0], dtype=float), profile
+
+
+def _axial_fit(position, profile) -> tuple[float, float, float] | None:
+    """(amplitude, centre, sigma) of a Gaussian plus offset fitted to the axial profile (planes), or None when
+    the fit fails or its centre or width leaves the stack."""
+    peak = int(np.argmax(profile))
+
+    def residual(params):
+        amplitude, centre, sigma, offset = params
+        return offset + amplitude * np.exp(-(position - centre) ** 2 / (2 * sigma**2)) - profile
+
+    start = [float(profile[peak]), float(position[peak]), 2.0, 0.0]
+    fit = optimize.least_squares(residual, start, x_scale="jac")
+    amplitude, centre, sigma = fit.x[0], fit.x[1], abs(fit.x[2])
+    inside = position[0] + sigma <= centre <= position[-1] - sigma and sigma < (position[-1] - position[0]) / 2
+    return (float(amplitude), float(centre), float(sigma)) if fit.success and amplitude > 0 and inside else None
+
+
+def _axial_mtf(profile) -> tuple[np.ndarray, np.ndarray]:
+    """|FFT| of the axial profile (a Tukey taper over the outer eighth at each end, against the cut at the stack's
+    ends), 1 at DC, against cycles per z step."""
+    window = tukey_window(profile.size, max(1, profile.size // 8))
+    spectrum = np.abs(np.fft.rfft(profile * window))
+    return np.fft.rfftfreq(profile.size), spectrum / max(spectrum[0], 1e-300)

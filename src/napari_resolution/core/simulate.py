@@ -25,6 +25,7 @@ from .validation import check_choice, check_number, shown
 
 __all__ = [
     "BlinkingMovie",
+    "bead_stack",
     "blinking_movie",
     "blur_crossing",
     "two_region_pair",
@@ -371,6 +372,35 @@ def gaussian_spot(shape, center, sigma: float, *, amplitude: float = 1.0, backgr
         Random seed of the noise.
     """
     return _spots(shape, np.asarray([_point(center)]), sigma, amplitude, background, noise, seed)
+
+
+def bead_stack(shape, center, sigma, *, amplitude: float = 1.0, background: float = 0.0, noise: float = 0.0,
+               seed=None) -> np.ndarray:
+    """A bead z-stack: an anisotropic Gaussian sampled at voxel centres (the lateral and axial PSF of a
+    microscope, known exactly: FWHM = 2 sqrt(2 ln 2) sigma along each axis).
+
+    Parameters
+    ----------
+    shape : (planes, rows, cols)
+        Stack shape.
+    center : (z, row, col)
+        Sub-voxel centre.
+    sigma : float or (z, row, col)
+        Widths in voxels (one for all axes, or one per axis).
+    amplitude, background, noise, seed
+        As :func:`gaussian_spot`.
+    """
+    shape = _sizes(shape, ndims=(3,))
+    widths = np.broadcast_to(np.asarray(sigma, dtype=float), (3,))
+    for index, width in enumerate(widths):
+        check_number(float(width), f"sigma[{index}]", 0, above=True)
+    amplitude, background = check_number(amplitude, "amplitude"), check_number(background, "background")
+    point = np.asarray(center, dtype=float)
+    if point.shape != (3,):
+        raise ValueError(f"center must be (z, row, col), got {center!r}")
+    factors = [np.exp(-(np.arange(n) - c) ** 2 / (2 * w**2)) for n, c, w in zip(shape, point, widths)]
+    image = background + amplitude * factors[0][:, None, None] * factors[1][None, :, None] * factors[2][None, None, :]
+    return _with_noise(image, noise, seed, "amplitude, background")
 
 
 def bead_field(shape, centers, sigma: float, *, amplitude: float = 1.0, background: float = 0.0,
