@@ -34,6 +34,11 @@ class _Bridge(QObject):
     progressed = Signal(float)
 
 
+#: The workers still running, with their progress bridges: kept alive here until they finish, so that a worker
+#: whose runner (dock, viewer) is gone still has its signals to end on (else Qt aborts the process).
+_LIVE: set = set()
+
+
 class Runner(QWidget):
     """A progress bar and a Cancel button that run one computation at a time.
 
@@ -45,6 +50,11 @@ class Runner(QWidget):
 
     Signals of the underlying napari worker are not exposed: use the
     ``on_done`` callback of :meth:`start` and :attr:`busy`.
+
+    The runner owns its lifetime: when it is destroyed (its dock closed, the
+    viewer closed), the running computation is cancelled at its next
+    progress report, and the worker's signals no longer reach any widget
+    (every connection goes to a slot of the runner, which Qt removes with it).
     """
 
     def __init__(self, parent=None):
@@ -59,10 +69,12 @@ class Runner(QWidget):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.cancel_button)
         self._bridge = _Bridge()
-        self._bridge.progressed.connect(lambda f: self.progress_bar.setValue(int(1000 * f)))
+        self._bridge.progressed.connect(self._show_progress)
         self._cancel = threading.Event()
+        self.destroyed.connect(self._cancel.set)  # a plain callable: it runs when every widget is gone
         self.worker = None
         self._controls = []
+        self._callbacks = (None, None, None)
         self._set_busy(False)
 
     @property
@@ -88,12 +100,14 @@ class Runner(QWidget):
         def task():
             return function(self._report)
 
-        worker = create_worker(task, _ignore_errors=True)  # errors are shown by _show_error
-        worker.returned.connect(on_done)
-        worker.errored.connect(self._show_error)
-        if on_error is not None:
-            worker.errored.connect(on_error)
-        worker.finished.connect(lambda: self._finished(on_finish))
+        worker = create_worker(task, _ignore_errors=True)  # errors are shown by _errored
+        self._callbacks = (on_done, on_error, on_finish)
+        worker.returned.connect(self._returned)
+        worker.errored.connect(self._errored)
+        worker.finished.connect(self._finished)
+        live = (worker, self._bridge)
+        _LIVE.add(live)
+        worker.finished.connect(lambda: _LIVE.discard(live))
         self.worker = worker
         self._set_busy(True)
         worker.start()
@@ -107,16 +121,26 @@ class Runner(QWidget):
             raise Cancelled
         self._bridge.progressed.emit(float(fraction))
 
-    def _show_error(self, error: Exception) -> None:
+    def _show_progress(self, fraction: float) -> None:
+        self.progress_bar.setValue(int(1000 * fraction))
+
+    def _returned(self, result) -> None:
+        self._callbacks[0](result)
+
+    def _errored(self, error: Exception) -> None:
         if isinstance(error, Cancelled):
             show_info("Computation cancelled.")
         elif isinstance(error, ValueError):
             show_error(str(error))
         else:
             show_error(f"{type(error).__name__}: {error}")
+        if self._callbacks[1] is not None:
+            self._callbacks[1](error)
 
-    def _finished(self, on_finish) -> None:
+    def _finished(self) -> None:
+        on_finish = self._callbacks[2]
         self.worker = None
+        self._callbacks = (None, None, None)
         self._set_busy(False)
         if on_finish is not None:
             on_finish()
