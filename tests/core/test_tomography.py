@@ -271,6 +271,13 @@ def test_parse_angles_and_reconstruction_pixel_size():
     assert reconstruction_pixel_size(0.5, 3) == 0.5 and reconstruction_pixel_size((0.5, 0.5, 0.5), 2) == (0.5,) * 3
     with pytest.raises(ValueError, match="angle_axis"):
         reconstruction_pixel_size((1.0, 1.0), 2, angle_axis=3)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis="x") == (2.0, 3.0, 3.0)  # rows along x
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis=100.0) == (2.0, 3.0, 3.0)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis=30.0) == (3.0, 2.0, 2.0)
+    stack = tomography_sinogram(32, np.linspace(0, 180, 60, endpoint=False), phantom="random", rows=8, seed=0)
+    along_x = np.swapaxes(stack.sinogram, 1, 2)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis="auto", sinogram=along_x) == (2.0, 3.0, 3.0)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis="auto") == (3.0, 2.0, 2.0)
 
 
 def test_cpu_device_equals_the_default_and_gpu_needs_cupy(random_64):

@@ -260,7 +260,7 @@ def parse_angles(text: str, source: str = "angles") -> np.ndarray:
     return angles
 
 
-def reconstruction_pixel_size(pixel_size, ndim: int, angle_axis=None):
+def reconstruction_pixel_size(pixel_size, ndim: int, angle_axis=None, tilt_axis="y", sinogram=None):
     """The reconstruction's pixel size from one of the sinogram's axes.
 
     Parameters
@@ -272,19 +272,34 @@ def reconstruction_pixel_size(pixel_size, ndim: int, angle_axis=None):
         Dimensions of the sinogram (2 or 3).
     angle_axis : int, optional
         As in :func:`tomography_frc`.
+    tilt_axis : {"y", "x", "auto"} or float
+        As in :func:`tomography_frc`: the rows of the reconstruction run
+        along it (an angle counts as the nearer of y and x). "auto": the
+        axis :func:`detect_tilt_axis` finds in ``sinogram`` when the
+        projections' two pitches differ (else both give the same).
+    sinogram : array, optional
+        The data, for ``tilt_axis="auto"`` (without it: "y").
 
     Returns
     -------
     float or tuple of float
         ``pixel_size`` as it is when it is one value or does not have
         ``ndim`` values; else the detector pitch for both axes of a slice
-        (Y, X), and for a stack the row pitch first (rows, Y, X).
+        (Y, X), and for a stack the pitch along the tilt axis first
+        (rows, Y, X).
     """
     if isinstance(pixel_size, Real) or len(pixel_size) != ndim or ndim not in (2, 3):
         return pixel_size
     axis = _angle_axis(angle_axis, ndim)
     kept = [float(p) for i, p in enumerate(pixel_size) if i != axis]
-    return (kept[0], kept[-1], kept[-1]) if ndim == 3 else kept[0]
+    if ndim == 2:
+        return kept[0]
+    tilt_axis = _check_tilt_axis(tilt_axis, ndim)
+    if tilt_axis == "auto" and kept[0] != kept[-1] and sinogram is not None:
+        tilt_axis = detect_tilt_axis(sinogram, angle_axis=angle_axis)["tilt_axis"]
+    if tilt_axis == "x" or (is_number(tilt_axis) and (tilt_axis + 45.0) % 180.0 - 45.0 > 45.0):
+        kept.reverse()
+    return kept[0], kept[-1], kept[-1]
 
 
 # ----------------------------------------------------------------------------- tilt axis
