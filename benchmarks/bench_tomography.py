@@ -97,7 +97,7 @@ def main() -> None:
         result = tomography_frc(stack, theta)  # warm-up (compiles the kernel on a first run)
         ours = best_time(lambda: tomography_frc(stack, theta))
     fbp = best_time(lambda: [filtered_back_projection(s, t) for s, t in parts])
-    print(f"tomography_frc: {ours:7.2f} s   ({result.parameters['backend']}; {result.summary()})")
+    print(f"tomography_frc: {ours:7.2f} s   ({result.parameters['path']}; {result.summary()})")
     print(f"FBP alone     : {fbp:7.2f} s   -> estimator / FBP = {ours / fbp:.2f}")
     n = max(1, min(args.skimage_slices, ROWS))
     serial = skimage_serial(parts, n) * ROWS / n

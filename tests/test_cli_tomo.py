@@ -113,3 +113,59 @@ def test_the_filter_choices_are_the_estimators():
     from napari_resolution.core import tomography
 
     assert command.FILTERS == tomography.FILTERS
+
+
+@pytest.fixture(scope="module")
+def stack_along_x(tmp_path_factory):
+    """A projection stack (angles, Y, X) whose tilt axis runs along x, as MRC with pitches Y 3, X 2 (header)."""
+    sim = tomography_sinogram(48, np.linspace(0, 180, 160, endpoint=False), phantom="random", dose=300, rows=12,
+                              seed=3)
+    path = tmp_path_factory.mktemp("tomo") / "along_x.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(np.ascontiguousarray(np.swapaxes(sim.sinogram, 1, 2)))
+        mrc.voxel_size = (2.0, 3.0, 1.0)  # x, y, z
+    return path, sim
+
+
+def test_the_tilt_axis_is_detected_and_a_wrong_one_is_a_warning_line(stack_along_x, capsys):
+    path, sim = stack_along_x
+    assert main(["tomo", str(path), "--angles", "0:180:160", "--json", "-"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["parameters"]["tilt_axis"] == "x" and payload["parameters"]["tilt_axis_from"] == "detected"
+    assert payload["pixel_size"] == [2.0, 3.0, 3.0]  # rows along the tilt axis (x), slices across it (y)
+    direct = tomography_frc(sim.sinogram, sim.theta, pixel_size=(2.0, 3.0, 3.0))
+    assert payload["resolution"] == pytest.approx(direct.resolution)
+    assert main(["tomo", str(path), "--angles", "0:180:160", "--tilt-axis", "y", "--pixel-size", "1"]) == 0
+    assert "warning: tilt_axis='y' disagrees with the data" in capsys.readouterr().err
+    assert main(["tomo", str(path), "--angles", "0:180:160", "--tilt-axis", "90", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["resolution"] == pytest.approx(payload["resolution"])
+
+
+def test_a_wedge_is_a_warning_line_and_the_weighting_an_option(tmp_path, capsys):
+    theta = np.arange(-60, 60.5, 1.0)
+    sim = tomography_sinogram(48, theta, phantom="random", dose=300, seed=0)
+    path = tmp_path / "wedge.npy"
+    np.save(path, sim.sinogram)
+    angles = tmp_path / "wedge.tlt"
+    angles.write_text("\n".join(f"{a:g}" for a in theta))
+    assert main(["tomo", str(path), "--angles-file", str(angles), "--weighting", "gaps", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: angles span ±60°: a 60° missing wedge" in captured.err
+    payload = json.loads(captured.out)
+    assert payload["parameters"]["missing_wedge"] == 60 and payload["parameters"]["weighting"] == "gaps"
+
+
+@pytest.mark.parametrize(("argv_tail", "match"), [(["--tilt-axis", "z"], "tilt_axis must be 'auto', 'y', 'x'"),
+                                                  (["--tilt-axis", "x"], "tilt_axis 'x' applies to a 3-D"),
+                                                  (["--weighting", "cosine"], "invalid choice")])
+def test_bad_tilt_axis_or_weighting_is_one_line(sinogram_file, capsys, argv_tail, match):
+    path, _ = sinogram_file
+    assert main(["tomo", str(path), "--angles", "0:180:202", *argv_tail]) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_the_weighting_choices_are_the_estimators():
+    from napari_resolution.cli import tomography as command
+    from napari_resolution.core import tomography
+
+    assert command.WEIGHTINGS == tomography.WEIGHTINGS

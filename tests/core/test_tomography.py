@@ -1,5 +1,6 @@
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +10,9 @@ from napari_resolution import TomographyResult, fourier_correlation, split_datas
 from napari_resolution.core.backend import gpu_available
 from napari_resolution.core.simulate import tomography_sinogram
 from napari_resolution.core.tomography import (
+    AXIS_EVIDENCE,
     angular_weights,
+    detect_tilt_axis,
     filtered_back_projection,
     parse_angles,
     reconstruction_pixel_size,
@@ -76,13 +79,20 @@ def test_array_path_agrees_with_the_compiled_one(monkeypatch):
     np.testing.assert_allclose(array, compiled, atol=1e-5 * np.abs(compiled).max())
 
 
-def test_non_uniform_angles_are_weighted():
+def test_uniform_weights_by_default_and_gaps_for_uneven_angles():
     theta = np.r_[np.linspace(0, 90, 240, endpoint=False), np.linspace(90, 180, 60, endpoint=False)]
     sim = tomography_sinogram(64, theta, phantom="shepp-logan")
-    ours, _ = filtered_back_projection(sim.sinogram.T[None], theta)
     plain = iradon(sim.sinogram.astype(np.float64), theta)  # every projection weighs pi / count
+    uniform, _ = filtered_back_projection(sim.sinogram.T[None], theta)
+    gaps, _ = filtered_back_projection(sim.sinogram.T[None], theta, weighting="gaps")
     inner = _inner(64, 4)
-    assert np.abs(ours[0] - sim.phantom)[inner].mean() < 0.6 * np.abs(plain - sim.phantom)[inner].mean()
+    np.testing.assert_allclose(uniform[0][inner], plain[inner], atol=1e-5 * np.abs(plain).max())
+    assert np.abs(gaps[0] - sim.phantom)[inner].mean() < 0.6 * np.abs(plain - sim.phantom)[inner].mean()
+    skimage, _ = filtered_back_projection(sim.sinogram.T[None], theta, weighting="gaps", backend="skimage")
+    np.testing.assert_allclose(skimage[0][inner], gaps[0][inner], atol=1e-5 * np.abs(gaps).max())
+    result = tomography_frc(sim.sinogram, theta, weighting="gaps")
+    assert result.parameters["weighting"] == "gaps"
+    assert tomography_frc(sim.sinogram, theta).parameters["weighting"] == "uniform"
 
 
 def test_noise_free_with_enough_angles_correlates_up_to_nyquist():
@@ -228,7 +238,7 @@ def test_simulator_dose_and_layouts():
     assert stack.sinogram.shape == (clean.theta.size, 3, 32) and stack.phantom.shape == (3, 32, 32)
     np.testing.assert_allclose(stack.sinogram[:, 1].T, clean.sinogram, rtol=1e-6)
     for bad, match in (({"size": 8}, "shape"), ({"dose": -1}, "dose"), ({"phantom": "cat"}, "phantom"),
-                       ({"theta": [0, 1]}, "theta")):
+                       ({"theta": [0, 1]}, "theta"), ({"tilt_axis": "z"}, "tilt_axis")):
         with pytest.raises(ValueError, match=match):
             tomography_sinogram(**{"size": 32, **bad})
 
@@ -261,6 +271,13 @@ def test_parse_angles_and_reconstruction_pixel_size():
     assert reconstruction_pixel_size(0.5, 3) == 0.5 and reconstruction_pixel_size((0.5, 0.5, 0.5), 2) == (0.5,) * 3
     with pytest.raises(ValueError, match="angle_axis"):
         reconstruction_pixel_size((1.0, 1.0), 2, angle_axis=3)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis="x") == (2.0, 3.0, 3.0)  # rows along x
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis=100.0) == (2.0, 3.0, 3.0)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis=30.0) == (3.0, 2.0, 2.0)
+    stack = tomography_sinogram(32, np.linspace(0, 180, 60, endpoint=False), phantom="random", rows=8, seed=0)
+    along_x = np.swapaxes(stack.sinogram, 1, 2)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis="auto", sinogram=along_x) == (2.0, 3.0, 3.0)
+    assert reconstruction_pixel_size((1.0, 3.0, 2.0), 3, tilt_axis="auto") == (3.0, 2.0, 2.0)
 
 
 def test_cpu_device_equals_the_default_and_gpu_needs_cupy(random_64):
@@ -297,3 +314,126 @@ def test_angles_that_cannot_be_degrees_of_a_tilt_series_are_refused(theta, messa
         tomography_frc(simulated.sinogram, theta)
     with pytest.raises(ValueError, match=message):
         split_dataset(simulated.sinogram, theta)
+
+
+# ----------------------------------------------------------------------------- real data: tilt axis, wedge
+DISAGREES = "disagrees with the data"
+
+
+@pytest.fixture(scope="module")
+def random_stack():
+    """A 3-D random texture, 48 px, 16 rows, 160 angles over [0, 180): (angles, rows, detector), tilt axis along y."""
+    return tomography_sinogram(48, np.linspace(0, 180, 160, endpoint=False), phantom="random", dose=300, rows=16,
+                               seed=5)
+
+
+def test_a_tilt_axis_along_x_is_detected_and_gives_the_y_stacks_answer(random_stack):
+    along_y = tomography_frc(random_stack.sinogram, random_stack.theta)
+    assert along_y.parameters["tilt_axis"] == "y" and along_y.parameters["tilt_axis_from"] == "detected"
+    along_x = tomography_sinogram(48, random_stack.theta, phantom="random", dose=300, rows=16, seed=5,
+                                  tilt_axis="x").sinogram  # the same projections, the tilt axis along x
+    np.testing.assert_array_equal(along_x, np.swapaxes(random_stack.sinogram, 1, 2))
+    detected = tomography_frc(along_x, random_stack.theta)
+    assert detected.parameters["tilt_axis"] == "x" and detected.parameters["tilt_axis_evidence"] > 2
+    assert not any(DISAGREES in note for note in detected.warnings)
+    np.testing.assert_array_equal(detected.correlation.correlation, along_y.correlation.correlation)
+    np.testing.assert_array_equal(detected.reconstructions[0], along_y.reconstructions[0])
+    given = tomography_frc(along_x, random_stack.theta, tilt_axis="x")
+    assert given.parameters["tilt_axis_from"] == "given" and given.warnings == detected.warnings
+    np.testing.assert_array_equal(given.correlation.correlation, along_y.correlation.correlation)
+    right = tomography_frc(along_x, random_stack.theta, tilt_axis=90)  # an angle: 90° from y is x
+    np.testing.assert_array_equal(right.correlation.correlation, along_y.correlation.correlation)
+
+
+def test_a_given_tilt_axis_that_disagrees_warns_and_reconstructs_rings(random_stack):
+    along_x = np.swapaxes(random_stack.sinogram, 1, 2)
+    with pytest.warns(RuntimeWarning, match="tilt_axis='y' disagrees with the data.*pass tilt_axis='x' or 'auto'"):
+        wrong = tomography_frc(along_x, random_stack.theta, tilt_axis="y")
+    assert wrong.parameters["tilt_axis_from"] == "given" and wrong.parameters["tilt_axis_evidence"] < 0.5
+    assert any(DISAGREES in note for note in wrong.warnings)
+    # as before the tilt axis was known: 48 slices of 16 pixels across the wrong axis, still an FSC and a number
+    assert wrong.reconstructions[0].shape == (48, 16, 16) and wrong.crossing is not None
+
+
+def test_an_in_plane_tilt_axis_angle_rotates_the_projections(random_stack):
+    from scipy.ndimage import rotate
+
+    stack = random_stack.sinogram
+    turned = rotate(stack, 10, axes=(1, 2), reshape=False, order=1, mode="nearest")  # the axis 10° from y towards x
+    along_y = tomography_frc(stack, random_stack.theta)
+    given = tomography_frc(turned, random_stack.theta, tilt_axis=10.0)
+    assert given.parameters["tilt_axis"] == 10.0 and given.parameters["tilt_axis_evidence"] > 2
+    assert given.warnings == along_y.warnings
+    inner = _inner(48, 6)
+    middle = slice(5, 11)  # rows away from the corners the rotation brings in
+    recon, truth = given.reconstructions[0][middle], along_y.reconstructions[0][middle]
+    assert np.corrcoef(recon[:, inner].ravel(), truth[:, inner].ravel())[0, 1] > 0.9
+    with pytest.warns(RuntimeWarning, match="tilt_axis=100.0 disagrees.*looks at 10°.*pass tilt_axis=10"):
+        tomography_frc(turned, random_stack.theta, tilt_axis=100.0)
+
+
+def test_when_the_data_cannot_tell_y_is_assumed_with_a_warning():
+    noise = np.random.default_rng(0).standard_normal((120, 32, 32)).astype(np.float32)  # no object: no evidence
+    found = detect_tilt_axis(noise)
+    assert found["tilt_axis"] == "y" and found["tilt_axis_from"] == "assumed"
+    assert 1 / AXIS_EVIDENCE < found["tilt_axis_evidence"] < AXIS_EVIDENCE
+    with pytest.warns(RuntimeWarning, match="the data do not tell the tilt axis.*pass tilt_axis='x'"):
+        result = tomography_frc(noise, np.linspace(0, 180, 120, endpoint=False))
+    assert result.parameters["tilt_axis_from"] == "assumed"
+
+
+def test_detect_tilt_axis_on_both_phantoms_and_layouts():
+    theta = np.linspace(-60, 60, 41)
+    for phantom in ("shepp-logan", "random"):
+        stack = tomography_sinogram(32, theta, phantom=phantom, dose=100, rows=12, seed=3).sinogram
+        assert detect_tilt_axis(stack)["tilt_axis"] == "y"
+        assert detect_tilt_axis(np.swapaxes(stack, 1, 2))["tilt_axis"] == "x"
+        assert detect_tilt_axis(np.moveaxis(stack, 0, 2), angle_axis=2)["tilt_axis"] == "y"
+    with pytest.raises(ValueError, match="sinogram must be a 3-D projection stack"):
+        detect_tilt_axis(stack[:, 0])
+
+
+def test_a_sinogram_has_no_tilt_axis(random_64):
+    result = tomography_frc(random_64.sinogram, random_64.theta, tilt_axis="y")
+    assert result.parameters["tilt_axis"] is None
+    for bad, match in (("x", "tilt_axis 'x' applies to a 3-D projection stack"), ("z", "tilt_axis must be 'auto'"),
+                       (np.nan, "tilt_axis must be"), (True, "tilt_axis must be")):
+        with pytest.raises(ValueError, match=match):
+            tomography_frc(random_64.sinogram, random_64.theta, tilt_axis=bad)
+
+
+@pytest.mark.parametrize(
+    ("theta", "message", "wedge"),
+    [
+        (np.arange(-76, 76.5, 2.0), "angles span ±76°: a 28° missing wedge", 28.0),
+        (np.arange(-60, 60.5, 2.0), "angles span ±60°: a 60° missing wedge", 60.0),
+        (np.arange(0, 120.5, 1.5), "angles span 0° to 120°: a 60° missing wedge.*middle tilt, 60°", 60.0),
+    ],
+)
+def test_a_missing_wedge_is_named(theta, message, wedge):
+    sim = tomography_sinogram(48, theta, phantom="random", dose=300, seed=0)
+    with pytest.warns(RuntimeWarning) as caught:
+        result = tomography_frc(sim.sinogram, theta)
+    assert re.match(message, str(caught[0].message)) and re.match(message, result.warnings[0])
+    assert result.parameters["missing_wedge"] == pytest.approx(wedge)
+    assert result.parameters["angle_span"] == pytest.approx(180 - wedge)
+    assert "worse along the beam" in result.warnings[0]
+
+
+def test_full_range_and_full_turn_have_no_wedge(random_64):
+    assert tomography_frc(random_64.sinogram, random_64.theta).parameters["missing_wedge"] == 0
+    sim = tomography_sinogram(32, np.arange(0, 360, 1.5), phantom="random", seed=0)  # 120 directions, twice each
+    result = tomography_frc(sim.sinogram, sim.theta)
+    assert result.parameters["missing_wedge"] == 0 and result.parameters["angle_span"] == 180
+    assert not any("missing wedge" in note for note in result.warnings)
+
+
+def test_with_a_wedge_undersampling_counts_the_step_within_the_span():
+    fine = tomography_sinogram(48, np.arange(-60, 60.5, 1.0), phantom="random", seed=0)  # 61 per half >= 50
+    with pytest.warns(RuntimeWarning, match="missing wedge"):
+        assert len(tomography_frc(fine.sinogram, fine.theta).warnings) == 1
+    coarse = tomography_sinogram(48, np.arange(-60, 60.5, 2.0), phantom="random", seed=0)  # 30 and 31 per half
+    with pytest.warns(RuntimeWarning) as caught:
+        result = tomography_frc(coarse.sinogram, coarse.theta)
+    assert [str(w.message) for w in caught] == list(result.warnings) and "missing wedge" in result.warnings[0]
+    assert "30 projection directions, fewer than pi/2 * N * 120/180 = 50" in result.warnings[1]

@@ -118,3 +118,34 @@ def test_sample_sinogram_opens_with_its_angles(make_napari_viewer, wait_idle):
     widget = _widget(viewer)
     assert widget.angle_source.value == "from the layer" and widget.pixel_size.value == "50"
     assert widget.unit.value == "nm"
+
+
+def test_a_stack_with_the_tilt_axis_along_x(make_napari_viewer, notifications, wait_idle):
+    stack = tomography_sinogram(48, np.linspace(0, 180, 160, endpoint=False), phantom="random", dose=300,
+                                rows=12, seed=3)
+    viewer = make_napari_viewer()
+    viewer.add_image(np.swapaxes(stack.sinogram, 1, 2), name="along x", metadata={"theta": stack.theta.tolist()},
+                     scale=(1.0, 3.0, 2.0))
+    widget = _widget(viewer)
+    assert not widget.tilt_axis.native.isHidden() and widget.tilt_angle.native.isHidden()
+    assert widget.tilt_axis.value == "auto"
+    assert widget.pixel_size.value == "2, 3, 3"  # rows along the detected tilt axis (x), slices across it
+    widget.weighting.value = "gaps"
+    widget.run()
+    wait_idle(widget)
+    expected = tomography_frc(stack.sinogram, stack.theta, pixel_size=(2.0, 3.0, 3.0), weighting="gaps")
+    assert widget.result.parameters["tilt_axis"] == "x" and widget.result.parameters["weighting"] == "gaps"
+    assert widget.result.resolution == pytest.approx(expected.resolution)
+    assert viewer.layers["along x even"].data.shape == (12, 48, 48)
+    widget.tilt_axis.value = "angle"
+    assert not widget.tilt_angle.native.isHidden()
+    widget.tilt_angle.value = 90.0
+    assert widget.parameters()["tilt_axis"] == 90.0
+    widget.tilt_axis.value = "y"
+    widget.run()
+    wait_idle(widget)
+    assert any("tilt_axis='y' disagrees with the data" in text for kind, text in notifications if kind == "warning")
+    viewer.layers.selection.clear()
+    viewer.add_image(stack.sinogram[:, 0].T, name="sinogram", metadata={"theta": stack.theta.tolist()})
+    widget.sinogram.value = viewer.layers["sinogram"]
+    assert widget.tilt_axis.native.isHidden() and widget.parameters()["tilt_axis"] == "auto"

@@ -15,6 +15,8 @@ __all__ = ["FILTERS", "register", "run_tomography"]
 #: The reconstruction filters of ``--filter``: :data:`~..core.tomography.FILTERS`, written out so that ``--help``
 #: does not import the estimator (a test checks that the two agree).
 FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
+#: The projection weightings of ``--weighting`` (:data:`~..core.tomography.WEIGHTINGS`, written out likewise).
+WEIGHTINGS = ("uniform", "gaps")
 
 
 def register(commands) -> None:
@@ -30,9 +32,14 @@ def register(commands) -> None:
                                          "(excluded), e.g. 0:180:720")
     angles.add_argument("--angles-file", help="text or CSV file of the angles in degrees, one per projection")
     tomo.add_argument("--angle-axis", type=int, help="axis of the angles (default 1 for 2-D, 0 for 3-D)")
+    tomo.add_argument("--tilt-axis", default="auto", metavar="y|x|auto|ANGLE",
+                      help="axis of a stack's projections the tilt axis runs along: y (each row a sinogram), x, an "
+                           "in-plane angle in degrees from y towards x, or auto (default: detected from the data)")
     add_threshold(tomo)
     tomo.add_argument("--filter", default="ramp", choices=FILTERS, help="FBP filter (default ramp)")
     tomo.add_argument("--center", type=float, help="rotation axis on the detector in pixels (default detector // 2)")
+    tomo.add_argument("--weighting", default="uniform", choices=WEIGHTINGS,
+                      help="weight of each projection: uniform (default, as iradon/ASTRA/toupy) or its angular gap")
     tomo.add_argument("--no-circle", action="store_true",
                       help="the object fills the square, not only the circle the detector spans")
     tomo.add_argument("--save-reconstructions", metavar="DIR",
@@ -51,9 +58,9 @@ def run_tomography(args) -> dict:
     device = device_of(args)
     image = io.read_image(args.sinogram)
     pixel_size, unit = _reconstruction_pixel_size(args, image)
-    result = tomography_frc(image.data, _angles(args), angle_axis=args.angle_axis, pixel_size=pixel_size,
-                            filter=args.filter, threshold=args.threshold, center=args.center,
-                            circle=not args.no_circle, device=device)
+    result = tomography_frc(image.data, _angles(args), angle_axis=args.angle_axis, tilt_axis=_tilt_axis(args),
+                            pixel_size=pixel_size, filter=args.filter, threshold=args.threshold, center=args.center,
+                            circle=not args.no_circle, weighting=args.weighting, device=device)
     if args.save_reconstructions:
         folder = Path(args.save_reconstructions)
         folder.mkdir(parents=True, exist_ok=True)
@@ -78,6 +85,14 @@ def _angles(args) -> np.ndarray:
     return np.linspace(start, stop, count, endpoint=False)
 
 
+def _tilt_axis(args):
+    """``--tilt-axis``: y, x or auto as given, a number as an angle in degrees (anything else: the core says so)."""
+    try:
+        return float(args.tilt_axis)
+    except ValueError:
+        return args.tilt_axis
+
+
 def _reconstruction_pixel_size(args, image: io.LoadedImage):
     """The reconstruction's pixel size and unit: ``--pixel-size``, else the header's detector (and row) pitch."""
     from ..core.tomography import reconstruction_pixel_size
@@ -86,6 +101,7 @@ def _reconstruction_pixel_size(args, image: io.LoadedImage):
     if args.pixel_size is not None:
         return pixel_size, unit
     try:
-        return reconstruction_pixel_size(pixel_size, image.data.ndim, args.angle_axis), unit
-    except ValueError:  # a bad --angle-axis: tomography_frc says so
+        return reconstruction_pixel_size(pixel_size, image.data.ndim, args.angle_axis, _tilt_axis(args),
+                                         image.data), unit
+    except ValueError:  # a bad --angle-axis or --tilt-axis: tomography_frc says so
         return pixel_size, unit

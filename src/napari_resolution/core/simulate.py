@@ -847,9 +847,10 @@ class SimulatedSinogram:
 
     Attributes
     ----------
-    sinogram : float32 ndarray, shape (size, angles) or (angles, rows, size)
+    sinogram : float32 ndarray, shape (size, angles), (angles, rows, size) or (angles, size, rows)
         Line integrals (``-log`` of the transmitted fraction): a 2-D sinogram
-        in scikit-image's layout, or a projection stack.
+        in scikit-image's layout, or a projection stack (the last with its
+        tilt axis along x).
     theta : ndarray of float64, shape (angles,)
         Projection angles in degrees.
     phantom : float32 ndarray, shape (size, size) or (rows, size, size)
@@ -885,7 +886,7 @@ def _tomography_phantom(kind: str, size: int, rows, rng) -> np.ndarray:
 
 
 def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-logan", dose=None, rows=None,
-                        attenuation: float = 2.0, seed=None) -> SimulatedSinogram:
+                        attenuation: float = 2.0, tilt_axis: str = "y", seed=None) -> SimulatedSinogram:
     """Parallel-beam projections of a phantom with Poisson noise at a dose, for split-dataset tomography.
 
     Parameters
@@ -908,6 +909,10 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
         (Shepp–Logan repeated along the rows; the random texture is 3-D).
     attenuation : float
         The largest line integral of the noise-free data (2: 14 % transmitted).
+    tilt_axis : {"y", "x"}
+        Along which axis of each projection of a stack the tilt axis runs:
+        "y" gives (angles, rows, size), "x" the same projections transposed,
+        (angles, size, rows), as many real tilt series are stored.
     seed : int, optional
         Seed of the noise and of the random phantom.
 
@@ -918,12 +923,13 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
     Raises
     ------
     ValueError
-        A bad size, rows, dose, attenuation, phantom name, seed or angles.
+        A bad size, rows, dose, attenuation, phantom name, tilt axis, seed or angles.
     """
     size = _sizes((size,), ndims=(1,), minimum=16)[0]
     if rows is not None:
         rows = _sizes((rows,), ndims=(1,), minimum=1)[0]
     check_choice(phantom, "phantom", TOMOGRAPHY_PHANTOMS)
+    check_choice(tilt_axis, "tilt_axis", ("y", "x"))
     attenuation = check_number(attenuation, "attenuation", 0, above=True)
     dose = None if dose is None else check_number(dose, "dose", 0, above=True)
     theta = _tomography_angles(theta, size)
@@ -939,6 +945,8 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
         counts = rng.poisson(dose * np.exp(-projections))
         projections = -np.log(np.maximum(counts, 0.5) / dose)
     sinogram = projections[:, 0].T if rows is None else projections
+    if rows is not None and tilt_axis == "x":
+        sinogram = sinogram.transpose(0, 2, 1)
     return SimulatedSinogram(np.ascontiguousarray(sinogram, dtype=np.float32), theta,
                              (volume * scale).astype(np.float32), dose)
 

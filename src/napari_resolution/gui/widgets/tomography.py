@@ -8,7 +8,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FileEdit, FloatSpinBox, LineEdit, SpinBox
 
 from ...core.thresholds import CRITERIA
-from ...core.tomography import FILTERS, parse_angles, reconstruction_pixel_size, tomography_frc
+from ...core.tomography import FILTERS, TILT_AXES, WEIGHTINGS, parse_angles, reconstruction_pixel_size, tomography_frc
 from ..layers import add_or_update_layer, beside, format_pixel_size, layer_data, layer_pixel_size
 from .base import EstimatorWidget, LayerInput
 
@@ -16,6 +16,7 @@ __all__ = ["TomographyWidget"]
 
 _FROM_LAYER, _RANGE, _FILE = "from the layer", "start / stop / count", "file"
 _DEFAULT_AXIS = "default"
+_ANGLE = "angle"
 
 
 class TomographyWidget(EstimatorWidget):
@@ -23,8 +24,10 @@ class TomographyWidget(EstimatorWidget):
 
     The angles come from the layer (``metadata["theta"]``, as the sample
     data has them), from start/stop/count (stop excluded) or from a text/CSV
-    file. The two reconstructions are shown as the layers ``<input> even``
-    and ``<input> odd``, the FRC (FSC for a stack) in the panel.
+    file. The tilt axis of a stack is detected from the data or chosen (y,
+    x, or an in-plane angle). The two reconstructions are shown as the
+    layers ``<input> even`` and ``<input> odd``, the FRC (FSC for a stack) in
+    the panel.
     """
 
     layer_inputs = (LayerInput("sinogram", "Sinogram", arguments=("sinogram",)),)
@@ -32,7 +35,7 @@ class TomographyWidget(EstimatorWidget):
     supports_gpu = True
 
     def build_options(self) -> list:
-        """Angles (source, range or file), angle axis, filter, threshold, centre and circle."""
+        """Angles (source, range or file), angle axis, tilt axis, filter, threshold, centre, weighting and circle."""
         self.angle_source = ComboBox(label="Angles", choices=[_FROM_LAYER, _RANGE, _FILE], value=_RANGE)
         self.start = FloatSpinBox(label="Start (°)", value=0.0, min=-36000, max=36000, step=1)
         self.stop = FloatSpinBox(label="Stop (°, excluded)", value=180.0, min=-36000, max=36000, step=1)
@@ -40,33 +43,55 @@ class TomographyWidget(EstimatorWidget):
         self.angles_file = FileEdit(label="Angles file", mode="r", filter="*.txt *.csv *.tlt *.rawtlt")
         self.angle_axis = ComboBox(label="Angle axis", choices=[_DEFAULT_AXIS, "0", "1", "2"], value=_DEFAULT_AXIS)
         self.angle_axis.tooltip = "default: 1 for a sinogram (detector, angles), 0 for a stack (angles, rows, detector)"
+        self.tilt_axis = ComboBox(label="Tilt axis", choices=[*TILT_AXES, _ANGLE], value="auto")
+        self.tilt_axis.tooltip = ("axis of a stack's projections the tilt axis runs along: auto (detected from the "
+                                  "data), y (each row a sinogram), x, or an in-plane angle")
+        self.tilt_angle = FloatSpinBox(label="Tilt axis angle (°)", value=0.0, min=-180, max=180, step=0.5)
+        self.tilt_angle.tooltip = "in-plane angle of the tilt axis, degrees from y towards x"
+        self.tilt_angle.visible = False
         self.filter = ComboBox(label="Filter", choices=list(FILTERS), value="ramp")
+        self.weighting = ComboBox(label="Weighting", choices=list(WEIGHTINGS), value="uniform")
+        self.weighting.tooltip = ("weight of each projection: uniform (as iradon, ASTRA, toupy) or its angular "
+                                  "interval (gaps: for unevenly spaced angles)")
         self.threshold = ComboBox(label="Threshold", choices=list(CRITERIA), value="half-bit")
         self.center = LineEdit(label="Rotation axis (px)", value="auto")
         self.center.tooltip = "detector position of the rotation axis in pixels; auto (or empty): detector // 2"
         self.circle = CheckBox(text="Object inside the detector's circle", value=True)
         self.angle_source.changed.connect(self._update_angles)
         self.angle_axis.changed.connect(self.layer_changed)
+        self.tilt_axis.changed.connect(self.layer_changed)
         self._update_angles()
         return [self.angle_source, self.start, self.stop, self.count, self.angles_file, self.angle_axis,
-                self.filter, self.threshold, self.center, self.circle]
+                self.tilt_axis, self.tilt_angle, self.filter, self.threshold, self.center, self.weighting,
+                self.circle]
 
     def layer_changed(self) -> None:
-        """Angles from the layer when it has them, else a count that fits; the reconstruction's pixel size."""
+        """Angles from the layer when it has them, else a count that fits; the tilt axis's choice for a stack; the
+        reconstruction's pixel size."""
         layer = self.sinogram.value
+        stack = layer is not None and layer.ndim == 3
+        self.tilt_axis.visible = stack
+        self.tilt_angle.visible = stack and self.tilt_axis.value == _ANGLE
         if layer is None:
             return
         if "theta" in layer.metadata:
             self.angle_source.value = _FROM_LAYER
         sizes, _ = layer_pixel_size(layer)
-        self.pixel_size.value = format_pixel_size(np.atleast_1d(self._recon_pixel_size(sizes, layer.ndim)))
+        self.pixel_size.value = format_pixel_size(np.atleast_1d(self._recon_pixel_size(sizes, layer)))
         self._update_angles()
 
-    def _recon_pixel_size(self, sizes, ndim: int):
+    def _recon_pixel_size(self, sizes, layer):
+        data = layer.data if isinstance(layer.data, np.ndarray) else None  # a lazy stack is not read to detect
         try:
-            return reconstruction_pixel_size(sizes, ndim, self._angle_axis())
+            return reconstruction_pixel_size(sizes, layer.ndim, self._angle_axis(), self._tilt_axis(layer), data)
         except ValueError:
             return sizes
+
+    def _tilt_axis(self, layer):
+        """The tilt axis for the core: "auto" for a sinogram (it has none), the angle when one is chosen."""
+        if layer.ndim == 2:
+            return "auto"
+        return self.tilt_angle.value if self.tilt_axis.value == _ANGLE else self.tilt_axis.value
 
     def _angle_axis(self):
         return None if self.angle_axis.value == _DEFAULT_AXIS else int(self.angle_axis.value)
@@ -110,9 +135,9 @@ class TomographyWidget(EstimatorWidget):
         """The inputs as keyword arguments of :func:`tomography_frc` (raises ValueError)."""
         layer = self.picked("sinogram")
         return {"sinogram": layer_data(layer), "theta": self._angles(layer), "angle_axis": self._angle_axis(),
-                "pixel_size": self.pixel_size_value(), "filter": self.filter.value,
-                "threshold": self.threshold.value, "center": self._center(), "circle": self.circle.value,
-                "device": self.device()}
+                "tilt_axis": self._tilt_axis(layer), "pixel_size": self.pixel_size_value(),
+                "filter": self.filter.value, "threshold": self.threshold.value, "center": self._center(),
+                "circle": self.circle.value, "weighting": self.weighting.value, "device": self.device()}
 
     def compute(self, parameters: dict, progress):
         """:func:`tomography_frc` (progress after each pass of slices of each half)."""
