@@ -31,7 +31,7 @@ _SOURCES = {
     "phantom_pair": ".core.simulate",
     **dict.fromkeys(("SingleMapResult", "local_resolution"), ".core.single_map"),
     **dict.fromkeys(("CRITERIA", "threshold_curve"), ".core.thresholds"),
-    **dict.fromkeys(("TomographyResult", "split_dataset", "tomography_frc"), ".core.tomography"),
+    **dict.fromkeys(("TomographyResult", "detect_tilt_axis", "split_dataset", "tomography_frc"), ".core.tomography"),
 }
 
 __all__ = sorted(_SOURCES)
