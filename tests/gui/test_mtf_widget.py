@@ -204,3 +204,25 @@ def test_mtf50_mtf10_and_noise_floor_markers_in_the_panel(make_napari_viewer, wa
     assert len(lines) == len(markers) == 7
     assert [curve.label for curve in widget.panel.latest.curves] == ["MTF 1", "noise level 1", "MTF 2",
                                                                      "noise level 2"]
+
+
+def test_point_mode_measures_a_bead_in_a_z_stack(make_napari_viewer, wait_idle):
+    from napari_resolution.core.mtf import BeadStackResult
+    from napari_resolution.core.simulate import bead_stack
+
+    viewer = make_napari_viewer()
+    stack = bead_stack((31, 64, 64), (15.2, 30.4, 33.6), (3.0, 1.5, 1.5), amplitude=1000, background=100, noise=3,
+                       seed=0)
+    viewer.add_image(stack, name="bead", scale=(0.3, 0.1, 0.1))
+    widget = MTFWidget(viewer)
+    assert widget.image.value is viewer.layers["bead"] and widget.pixel_size.value == "0.3, 0.1, 0.1"
+    widget.mode.value = "Point"
+    widget.start_picking()
+    layer = viewer.layers["bead MTF beads"]
+    layer.add([[15, 30, 34]])  # the bead, clicked in its z plane (the points layer has the image's scale)
+    wait_idle(widget)
+    (result,) = [widget.results[widget.key(roi)] for roi in widget.rois()]
+    assert isinstance(result, BeadStackResult)
+    assert result.lateral_fwhm == pytest.approx(2.3548 * 0.15, rel=0.02)
+    assert result.axial_fwhm == pytest.approx(2.3548 * 0.9, rel=0.02)
+    assert widget.table.item(0, 4).text().startswith("FWHM 0.35") and " / z 2.1" in widget.table.item(0, 4).text()

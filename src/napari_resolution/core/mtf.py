@@ -938,6 +938,16 @@ class BeadStackResult(Result):
 
     def plots(self, unit: str = "") -> tuple:
         """The lateral MTF, the axial profile with its Gaussian fit, and the axial MTF."""
+        axial_mtf = Plot("axial MTF", (Curve("axial MTF", self.axial_frequency, self.axial_mtf),),
+                         y_label="MTF", y_range=(0.0, 1.05), pixel_size=self.pixel_size[0], unit=unit)
+        return self.mtf_plot(unit), self.profile_plot(unit), axial_mtf
+
+    def mtf_plot(self, unit: str = "") -> Plot:
+        """The lateral MTF (of the in-focus plane)."""
+        return self.lateral.mtf_plot(unit)
+
+    def profile_plot(self, unit: str = "") -> Plot:
+        """The axial profile through the bead with its Gaussian fit."""
         spaced = f" {unit}" if unit else ""
         curves = [Curve("axial profile", self.axial_position, self.axial_profile, "points", COLORS["measured"])]
         if self.axial_fwhm is not None:
@@ -945,12 +955,9 @@ class BeadStackResult(Result):
             sigma = self.axial_fwhm / FWHM_PER_SIGMA
             curves.append(Curve(f"Gaussian fit, FWHM {self.axial_fwhm:.3g}{spaced}", fine,
                                 np.exp(-fine**2 / (2 * sigma**2)), "reference", COLORS["threshold"]))
-        profile = Plot("axial profile", tuple(curves), x_label=f"z from the bead centre ({unit or 'pixel_size units'})",
-                       y_label="light through the bead axis (normalised)", frequency_axis=False, x_range=None,
-                       pixel_size=self.pixel_size[0], unit=unit)
-        axial_mtf = Plot("axial MTF", (Curve("axial MTF", self.axial_frequency, self.axial_mtf),),
-                         y_label="MTF", y_range=(0.0, 1.05), pixel_size=self.pixel_size[0], unit=unit)
-        return self.lateral.mtf_plot(unit), profile, axial_mtf
+        return Plot("axial profile", tuple(curves), x_label=f"z from the bead centre ({unit or 'pixel_size units'})",
+                    y_label="light through the bead axis (normalised)", frequency_axis=False, x_range=None,
+                    pixel_size=self.pixel_size[0], unit=unit)
 
     def columns(self) -> dict:
         """The axial profile: z from the bead centre (``pixel_size`` units) and the normalised light."""

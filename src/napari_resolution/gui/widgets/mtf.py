@@ -17,7 +17,7 @@ from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_error
 
 from ...core.figures import PALETTE, overlay
-from ...core.mtf import mtf_edge, mtf_point
+from ...core.mtf import BeadStackResult, mtf_edge, mtf_point
 from ..layers import add_or_update_layer, layer_data
 from ..runner import checked
 from .base import EstimatorWidget, LayerInput, ResultsTable
@@ -35,13 +35,13 @@ ROI_LAYERS = {"Edge": ("MTF edges", "shapes", {"shape_type": "rectangle", "edge_
 
 
 class MTFWidget(EstimatorWidget):
-    """MTF of the edges (rectangles) or beads (points) the user picks on a 2-D image layer.
+    """MTF of the edges (rectangles) or beads (points) the user picks on a 2-D image layer (beads also in a z-stack).
 
     There is no Run button: drawing, moving or deleting an ROI recomputes
     what changed.
     """
 
-    layer_inputs = (LayerInput("image", "Image", ndims=(2,), arguments=("image",)),)
+    layer_inputs = (LayerInput("image", "Image", ndims=(2, 3), arguments=("image",)),)
     panels = (("MTF", None), PROFILES["Edge"][1:])
     run_text = ""
 
@@ -122,7 +122,7 @@ class MTFWidget(EstimatorWidget):
     def start_picking(self, _=None) -> None:
         """Create (or reuse) the ROI layer, select it and switch it to drawing mode."""
         if self.image.value is None:
-            show_error("choose a 2-D image layer first")
+            show_error("choose an image layer first (2-D, or a z-stack for beads)")
             return
         layer = self.roi_layer(create=True)
         self.viewer.layers.selection.active = layer
@@ -139,8 +139,8 @@ class MTFWidget(EstimatorWidget):
         layer, image = self.roi_layer(), self.image.value
         if layer is None or image is None:
             return []
-        if isinstance(layer, Points):
-            return [tuple(image.world_to_data(layer.data_to_world(p))[-2:]) for p in layer.data]
+        if isinstance(layer, Points):  # a bead in a z-stack: (z, row, col)
+            return [tuple(image.world_to_data(layer.data_to_world(p))[-image.ndim:]) for p in layer.data]
         boxes = []
         for shape in layer.data:
             corners = np.array([image.world_to_data(layer.data_to_world(v))[-2:] for v in shape])
@@ -233,8 +233,8 @@ class MTFWidget(EstimatorWidget):
             if isinstance(result, str):
                 values, note = ("—", "—", "—", "—"), result
             else:
-                detail = f"{result.edge_angle:.2f}°" if result.kind == "edge" else f"FWHM {result.fwhm:.3g}"
-                values = (_fmt(result.f50), _fmt(result.f10), f"{result.mtf_nyquist:.3f}", detail)
+                lateral = result.lateral if isinstance(result, BeadStackResult) else result
+                values = (_fmt(lateral.f50), _fmt(lateral.f10), f"{lateral.mtf_nyquist:.3f}", _detail(result))
                 note = "\n".join(result.warnings)
             cells.append((f"● {number}", *values, note))
         self.table.fill(cells, colors=[colour for _, colour, _ in rows])
@@ -247,6 +247,14 @@ def _overlay(rows, plot_of):
     """
     return overlay([plot_of(result) for _, _, result in rows], [str(number) for number, _, _ in rows],
                    [colour for _, colour, _ in rows], curve_label="{label} {name}")
+
+
+def _detail(result) -> str:
+    """The table's last number: the edge angle, the bead's FWHM, or a z-stack bead's lateral / axial FWHM."""
+    if isinstance(result, BeadStackResult):
+        axial = "n/a" if result.axial_fwhm is None else f"{result.axial_fwhm:.3g}"
+        return f"FWHM {result.lateral_fwhm:.3g} / z {axial}"
+    return f"{result.edge_angle:.2f}°" if result.kind == "edge" else f"FWHM {result.fwhm:.3g}"
 
 
 def _fmt(value) -> str:
