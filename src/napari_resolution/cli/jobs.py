@@ -6,12 +6,16 @@ A job, ``run_<estimator>(args)`` in the estimator's module, reads its input with
 building the parser imports no estimator) with ``device=device_of(args)``, and
 ends with :func:`report`: the output files and the summary it returns.
 :func:`run_job` runs a job for the subcommand itself (:func:`run_subcommand`
-prints its summary and warnings) and for every input of ``batch``.
+prints its summary and warnings) and for every input of ``batch``. Before any
+job runs, :func:`refuse_overwrites` refuses an output that would replace an
+input (:func:`check_outputs` for a subcommand; ``batch`` checks all its inputs
+at once).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -20,11 +24,15 @@ import numpy as np
 
 from .. import io
 
-__all__ = ["device_of", "file_names", "load", "one_or_all", "pixel_size_and_unit", "report", "run_job",
-           "run_subcommand", "write_map"]
+__all__ = ["check_outputs", "device_of", "file_names", "input_files", "load", "one_or_all", "option_outputs",
+           "output_files", "pixel_size_and_unit", "refuse_overwrites", "report", "run_job", "run_subcommand",
+           "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
 _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume")
+#: The options naming one file a job writes: (attribute, option).
+_OUTPUT_OPTIONS = (("json", "--json"), ("csv", "--csv"), ("plot", "--plot"), ("out", "--out"),
+                   ("psf_out", "--psf-out"), ("spline_out", "--spline-out"))
 
 
 def run_job(paths: dict, options: dict) -> dict:
@@ -58,11 +66,93 @@ def run_subcommand(args) -> int:
     The summary goes to stdout, or to stderr when the JSON does; the warnings
     are issued as RuntimeWarning for ``main`` to print once each.
     """
+    check_outputs(args)
     outcome = run_job({}, vars(args))
     print(outcome["summary"], file=sys.stderr if args.json == "-" else sys.stdout)
     for note in outcome["warnings"]:
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     return 0
+
+
+def check_outputs(args) -> None:
+    """:func:`refuse_overwrites` for a subcommand's arguments: its :func:`output_files` and :func:`input_files`."""
+    refuse_overwrites(output_files(args), input_files(args))
+
+
+def output_files(args) -> list[tuple[str, str]]:
+    """The files a job will write, as (option, path): what its ``written`` default lists (a subcommand that
+    writes more than its options name, e.g. per-channel files), else :func:`option_outputs`."""
+    written = getattr(args, "written", None)
+    return option_outputs(args) if written is None else written(args)
+
+
+def option_outputs(args) -> list[tuple[str, str]]:
+    """The files named by a job's ``--json`` (not "-", stdout), ``--csv``, ``--plot``, ``--out``, ``--psf-out``
+    and ``--spline-out``, as (option, path)."""
+    return [(option, getattr(args, name)) for name, option in _OUTPUT_OPTIONS
+            if getattr(args, name, None) and getattr(args, name) != "-"]
+
+
+def input_files(args) -> list[tuple[str, str]]:
+    """The files a job reads, as (what the user calls them, path): its positional files, ``--mask``,
+    ``--half2``, ``--angles-file``."""
+    listed = [("--mask" if name == "mask" else name, path) for name, path in file_names(vars(args)).items()]
+    if getattr(args, "angles_file", None):
+        listed.append(("--angles-file", args.angles_file))
+    return listed
+
+
+def refuse_overwrites(outputs, inputs) -> None:
+    """Refuse, before anything is computed, an output that would replace an input.
+
+    An output is refused when it is an input (the same path once symlinks
+    are resolved, or the same file: a hard link), lies inside an input
+    folder (a zarr array), or is a folder holding an input.
+
+    Parameters
+    ----------
+    outputs, inputs : iterable of (str, str)
+        (option or name, path) of every file written and read; empty paths are left out.
+
+    Raises
+    ------
+    ValueError
+        Naming both, e.g. ``--json a.mrc is the input a.mrc (half1): choose another file``.
+    """
+    read, holders = _index(inputs)
+    for option, path in outputs:
+        real = Path(os.path.realpath(path))
+        hit = next((read[key] for key in _identities(path) if key in read), None)
+        if hit:
+            raise ValueError(f"{option} {path} is the input {hit[1]} ({hit[0]}): choose another file")
+        if str(real) in holders:
+            name, held = holders[str(real)]
+            raise ValueError(f"{option} {path} is the folder of the input {held} ({name}): choose another path")
+        inside = next((read[str(folder)] for folder in real.parents if str(folder) in read), None)
+        if inside:
+            raise ValueError(f"{option} {path} is inside the input {inside[1]} ({inside[0]}): choose another path")
+
+
+def _index(inputs) -> tuple[dict, dict]:
+    """The inputs (name, path) by each of their :func:`_identities`, and by every folder above them."""
+    read, holders = {}, {}
+    for name, path in inputs:
+        if path:
+            for key in _identities(path):
+                read.setdefault(key, (name, path))
+            for folder in Path(os.path.realpath(path)).parents:
+                holders.setdefault(str(folder), (name, path))
+    return read, holders
+
+
+def _identities(path) -> list:
+    """What makes ``path`` one file: its resolved path, and its device and inode when it exists."""
+    keys = [os.path.realpath(path)]
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):  # missing, or a name the system refuses (e.g. with a NUL)
+        return keys
+    return [*keys, (status.st_dev, status.st_ino)]
 
 
 def report(result, args, unit: str, *, summary: str = "", figures=None, **view) -> dict:
