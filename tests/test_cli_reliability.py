@@ -121,6 +121,32 @@ def test_batch_out_naming_a_file_is_refused(files, tmp_path, capsys):
              f"--out {files['angles']} is a file: batch writes its results into a folder")
 
 
+@pytest.mark.parametrize(("command", "expected"), [
+    ("fsc {v1} {v2} --plot {dir}/r.mrc", "--plot {dir}/r.mrc: cannot write '.mrc' files (supported: .eps, "),
+    ("fsc {v1} {v2} --json {rec}", "--json {rec} is a folder: name a file"),
+    ("fsc {v1} {v2} --csv {dir}/nowhere/r.csv", "--csv {dir}/nowhere/r.csv: there is no folder {dir}/nowhere to "
+                                                "write it into"),
+    ("local-res {v1} --out {dir}/map.zarr", "--out {dir}/map.zarr: cannot write '.zarr' files (supported: .mrc, "),
+    ("mask {v1} --out -", "--out -: cannot write 'a name without suffix' files (supported: .mrc, "),
+], ids=["plot suffix", "folder", "no folder", "map suffix", "no suffix"])
+def test_an_output_that_cannot_be_written_is_refused_before_anything_runs(files, tmp_path, capsys, monkeypatch,
+                                                                          command, expected):
+    names = {**files, "dir": str(tmp_path), "rec": str(tmp_path / "rec")}
+    monkeypatch.setattr(io, "read_image", _never_called)
+    assert main(command.format(**names).split()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{ERROR}{expected.format(**names)}") and err.count("\n") == 1, err
+
+
+def test_the_angles_are_named_by_the_option_that_gave_them(files, tmp_path, capsys):
+    assert main(["tomo", files["sino"], "--angles", "0:3.14:90"]) == 2
+    assert capsys.readouterr().err.startswith(f"{ERROR}--angles 0:3.14:90 spans only 3.11° (0 to 3.11): these look "
+                                              "like radians")
+    assert main(["tomo", files["sino"], "--angles-file", files["movie"]]) == 2
+    assert capsys.readouterr().err == f"{ERROR}--angles-file {files['movie']}: not a text file of angles (invalid " \
+                                      "start byte)\n"
+
+
 # ----------------------------------------------------------------------------- Ctrl-C
 def _interrupt(*args, **kwargs):
     raise KeyboardInterrupt

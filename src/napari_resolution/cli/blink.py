@@ -79,7 +79,7 @@ def _written(args) -> list[tuple[str, str]]:
                    for option, path in (("--psf-out", args.psf_out), ("--spline-out", args.spline_out),
                                         ("--plot", args.plot)) if path for channel in channels]
     return [(option, path) for option, path in [("--json", args.json), ("--csv", args.csv), *per_channel]
-            if path and path != "-"]
+            if path and (option, path) != ("--json", "-")]
 
 
 def _measure(args):

@@ -24,15 +24,18 @@ import numpy as np
 
 from .. import io
 
-__all__ = ["check_outputs", "device_of", "file_names", "input_files", "load", "one_or_all", "option_outputs",
-           "output_files", "pixel_size_and_unit", "refuse_overwrites", "report", "run_job", "run_subcommand",
-           "write_map"]
+__all__ = ["MAP_SUFFIXES", "check_outputs", "device_of", "file_names", "input_files", "load", "one_or_all",
+           "option_outputs", "output_files", "pixel_size_and_unit", "refuse_overwrites", "report", "run_job",
+           "run_subcommand", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
 _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume")
 #: The options naming one file a job writes: (attribute, option).
 _OUTPUT_OPTIONS = (("json", "--json"), ("csv", "--csv"), ("plot", "--plot"), ("out", "--out"),
                    ("psf_out", "--psf-out"), ("spline_out", "--spline-out"))
+_OPTION_NAMES = {option for _, option in _OUTPUT_OPTIONS}
+#: The suffixes of the image files a job writes (``io.write_image``: maps, PSF images).
+MAP_SUFFIXES = (*io.MRC_SUFFIXES, *io.TIFF_SUFFIXES, ".npy")
 
 
 def run_job(paths: dict, options: dict) -> dict:
@@ -75,8 +78,34 @@ def run_subcommand(args) -> int:
 
 
 def check_outputs(args) -> None:
-    """:func:`refuse_overwrites` for a subcommand's arguments: its :func:`output_files` and :func:`input_files`."""
-    refuse_overwrites(output_files(args), input_files(args))
+    """Refuse, before anything is computed, an output of a subcommand that could not be written or would replace an
+    input: each of its :func:`output_files` must name a file in a folder that exists, not a folder, with a suffix
+    its writer knows (``--plot``: a matplotlib format; ``--out``, ``--psf-out``: an image format, or the
+    subcommand's ``map_suffixes``), then :func:`refuse_overwrites`."""
+    outputs = output_files(args)
+    for option, path in outputs:
+        if option in _OPTION_NAMES:
+            _check_writable(option, Path(path), getattr(args, "map_suffixes", MAP_SUFFIXES))
+    refuse_overwrites(outputs, input_files(args))
+
+
+def _check_writable(option: str, path: Path, map_suffixes) -> None:
+    """ValueError naming ``option`` when ``path`` is a folder, is in no folder, or has a suffix its writer lacks."""
+    if path.is_dir() and not (option == "--out" and path.suffix.lower() == io.ZARR_SUFFIX in map_suffixes):
+        raise ValueError(f"{option} {path} is a folder: name a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"{option} {path}: there is no folder {path.parent} to write it into")
+    suffixes = map_suffixes if option in ("--out", "--psf-out") else _plot_suffixes() if option == "--plot" else None
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{option} {path}: cannot write {path.suffix or 'a name without suffix'!r} files "
+                         f"(supported: {', '.join(suffixes)})")
+
+
+def _plot_suffixes() -> tuple[str, ...]:
+    """The suffixes of the image formats matplotlib writes (``--plot``)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(f".{name}" for name in FigureCanvasBase.get_supported_filetypes())
 
 
 def output_files(args) -> list[tuple[str, str]]:
@@ -87,10 +116,10 @@ def output_files(args) -> list[tuple[str, str]]:
 
 
 def option_outputs(args) -> list[tuple[str, str]]:
-    """The files named by a job's ``--json`` (not "-", stdout), ``--csv``, ``--plot``, ``--out``, ``--psf-out``
+    """The files named by a job's ``--json`` (but "-", stdout), ``--csv``, ``--plot``, ``--out``, ``--psf-out``
     and ``--spline-out``, as (option, path)."""
     return [(option, getattr(args, name)) for name, option in _OUTPUT_OPTIONS
-            if getattr(args, name, None) and getattr(args, name) != "-"]
+            if getattr(args, name, None) and (option, getattr(args, name)) != ("--json", "-")]
 
 
 def input_files(args) -> list[tuple[str, str]]:
@@ -285,3 +314,14 @@ def file_names(arguments: dict) -> dict:
     files.update(zip(("half1", "half2"), maps) if len(maps) == 2 else zip(("volume",), maps))
     files.update((f"movie[{index}]", path) for index, path in enumerate(arguments.get("movies") or []))
     return {name: str(path) for name, path in files.items() if path is not None}
+
+
+def user_names(arguments: dict) -> dict:
+    """:func:`file_names`, and the options that stand for a core argument: ``theta`` (the projection angles) is
+    ``--angles-file FILE`` or ``--angles START:STOP:COUNT``."""
+    names = file_names(arguments)
+    if arguments.get("angles_file"):
+        names["theta"] = f"--angles-file {arguments['angles_file']}"
+    elif arguments.get("angles"):
+        names["theta"] = f"--angles {arguments['angles']}"
+    return names

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import io
-from .jobs import device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
+from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
 from .options import add_cluster_options, add_gpu, add_outputs, add_pixel_size, add_threshold, whole_number
 
 __all__ = ["add_local_fsc_options", "register", "run_local_fsc"]
@@ -34,7 +34,7 @@ def register(commands) -> None:
     add_outputs(local, plot="the histogram of the map", table="the histogram of the map")
     add_cluster_options(local, "compute the boxes block by block on a dask LocalCluster of this many worker "
                                "processes (needs --box)", when=", in a block-by-block run")
-    local.set_defaults(handler=run_subcommand, job=run_local_fsc)
+    local.set_defaults(handler=run_subcommand, job=run_local_fsc, map_suffixes=(*MAP_SUFFIXES, io.ZARR_SUFFIX))
 
 
 def add_local_fsc_options(local) -> None:

@@ -31,7 +31,7 @@ from . import (
     tomography,
     view,
 )
-from .jobs import file_names
+from .jobs import user_names
 from .options import Parser
 
 __all__ = ["build_parser", "main"]
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         print("napari-resolution: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as err:
-        names = file_names(vars(args)) if args is not None else {}
+        names = user_names(vars(args)) if args is not None else {}
         print(f"napari-resolution: error: {renamed(str(err), names)}", file=sys.stderr)
         return 2
 

@@ -81,7 +81,12 @@ def _angles(args, most: int) -> np.ndarray:
     if args.angles is None:
         from ..core.tomography import parse_angles
 
-        return parse_angles(Path(args.angles_file).read_text(), f"--angles-file {args.angles_file}")
+        try:
+            text = Path(args.angles_file).read_text()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"--angles-file {args.angles_file}: not a text file of angles "
+                             f"({getattr(err, 'strerror', None) or err.reason})") from None
+        return parse_angles(text, f"--angles-file {args.angles_file}")
     parts = args.angles.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
