@@ -245,6 +245,20 @@ def test_sigint_in_a_real_process_is_one_line_and_exit_code_130(files):
         assert _interrupted(process.stderr.read())
 
 
+def test_a_memory_error_is_one_line_and_exit_code_2(files, monkeypatch, capsys):
+    """The core refuses what would not fit before allocating (#24 item 4); a MemoryError that still happens is no
+    traceback."""
+    from napari_resolution.core import decorrelation
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 3.55 PiB for an array with shape (100000, 100000, 100000)")
+
+    monkeypatch.setattr(decorrelation, "decorrelation", too_big)
+    assert main(["decorr", files["i1"]]) == 2
+    assert capsys.readouterr().err == (f"{ERROR}not enough memory (Unable to allocate 3.55 PiB for an array with "
+                                       "shape (100000, 100000, 100000))\n")
+
+
 # ----------------------------------------------------------------------------- view
 def _bad_files(folder: Path) -> dict:
     """A file of every kind ``view`` refuses before Qt starts: path -> what the message says."""

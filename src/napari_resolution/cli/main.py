@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input (one line on stderr), 1 when stdout is
+        0 on success, 2 on bad input or too little memory (one line on stderr), 1 when stdout is
         closed early (``... --json - | head``; nothing printed), 130 on Ctrl-C
         (``napari-resolution: interrupted`` on stderr, no traceback, no file
         half written); a subcommand may return others (``batch``: 1 when an
@@ -84,6 +84,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: the writers have removed their temporary files on the way out
         print("napari-resolution: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as err:  # the core refuses what would not fit before allocating; this is the last net
+        print(f"napari-resolution: error: not enough memory ({err or 'MemoryError'})", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as err:
         names = user_names(vars(args)) if args is not None else {}
         print(f"napari-resolution: error: {renamed(str(err), names)}", file=sys.stderr)
