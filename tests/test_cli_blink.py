@@ -87,10 +87,10 @@ def test_background_option(tmp_path, simulated, capsys):
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    (["--crop", "40"], "crop must be odd"),
-    (["--background", "moving"], "--background must be mean, moving:N or median-clip"),
+    (["--crop", "40"], "argument --crop: expected an odd whole number >= 5, got '40'"),
+    (["--background", "moving"], "argument --background: expected mean, moving:N \\(N >= 3 frames\\) or median-clip"),
     (["--pixel-size", "1", "--pixel-size", "2"], "--pixel-size must be given once or once per movie \\(1\\)"),
-    (["--lags", "2"], "lags must be an integer >= 4"),
+    (["--lags", "2"], "argument --lags: expected a whole number >= 4, got '2'"),
 ])
 def test_bad_options_are_one_line_and_exit_code_2(tmp_path, simulated, capsys, extra, message):
     path = tmp_path / "movie.npy"

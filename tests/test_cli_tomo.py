@@ -65,7 +65,7 @@ def test_undersampling_is_a_warning_line(sinogram_file, tmp_path, capsys):
     ("argv_tail", "match"),
     [
         (["--angles", "0:180"], "--angles must be START:STOP:COUNT"),
-        (["--angles", "0:180:100"], "theta has 100 angles"),
+        (["--angles", "0:180:100"], "--angles 0:180:100 has 100 angles"),
         (["--angles", "0:180:202", "--center", "99"], "center"),
         (["--angles", "0:180:202", "--angle-axis", "3"], "angle_axis"),
         (["--angles", "0:180:202", "--filter", "ram-lak"], "filter"),

@@ -34,7 +34,7 @@ from .. import io
 from ..core.validation import renamed
 from . import blink, correlation, decorrelation, local_fsc, local_res, mtf
 from .cluster import cluster_client
-from .jobs import file_names, run_job
+from .jobs import device_of, file_names, input_files, option_outputs, refuse_overwrites, run_job
 from .options import Parser, add_cluster_options
 
 __all__ = ["SUMMARY_NAME", "Task", "register", "run_batch", "run_task"]
@@ -374,16 +374,40 @@ def _execute(args, tasks, options: dict) -> list:
             with cluster_client(args.workers, address) as client:
                 _run_on(client, tasks, options, rows, progress)
     except KeyboardInterrupt:
-        print("\ninterrupted: the unfinished inputs were cancelled", file=sys.stderr)
+        pass  # Ctrl-C: the inputs not run are "cancelled" rows of the summary
     finally:
         progress.close()
     return rows
 
 
+def _check_shared_options(args, tasks) -> None:
+    """Refuse, once for every input, the shared options that the inputs cannot change: ``--gpu`` without a GPU,
+    ``--randomize`` with a pair without a mask (the other options are checked as they are parsed)."""
+    if getattr(args, "gpu", False):
+        device_of(args)
+    unmasked = [task.name for task in tasks if getattr(args, "randomize", False) and not task.paths.get("mask")]
+    if unmasked:
+        raise ValueError(f"--randomize needs a mask for every pair: {', '.join(unmasked[:3])}"
+                         f"{', ...' if len(unmasked) > 3 else ''} has none (the mask column of {args.pairs})")
+
+
+def _check_outputs(args, tasks, out: Path) -> None:
+    """Refuse a ``--out`` that is a file, or whose files (every input's JSON, PNG and map, and the summary) would
+    replace an input of the batch (:func:`.jobs.refuse_overwrites`)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: batch writes its results into a folder")
+    inputs = [("--pairs", args.pairs)] if args.table == "pairs" else []
+    outputs = [("--out", str(out / SUMMARY_NAME))]
+    for task in tasks:
+        inputs += input_files(argparse.Namespace(**task.paths))
+        outputs += [("--out", path) for _, path in option_outputs(argparse.Namespace(**task.options))]
+    refuse_overwrites(outputs, inputs)
+
+
 def _write_summary(path: Path, tasks, rows: list) -> None:
     """``summary.csv``: one row per input, in input order; an input never run has status "cancelled"."""
     columns = ["name", *tasks[0].inputs, *RESULT_COLUMNS]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with io.written_aside(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for task, row in zip(tasks, rows):
@@ -409,10 +433,15 @@ def run_batch(args: argparse.Namespace) -> int:
     ------
     ValueError
         Bad batch arguments (an unreadable or malformed CSV, a pattern without
-        a match): nothing has run (exit code 2 from :func:`.main.main`).
+        a match, ``--gpu`` without a GPU, ``--randomize`` without masks,
+        ``--out`` a file or an output that would replace an input): nothing
+        has run (exit code 2 from :func:`.main.main`). The estimator's options
+        are checked as they are parsed, once for every input.
     """
     tasks = _tasks(args)
+    _check_shared_options(args, tasks)
     out = Path(args.out)
+    _check_outputs(args, tasks, out)
     out.mkdir(parents=True, exist_ok=True)
     options = {key: value for key, value in vars(args).items() if key not in _BATCH_ARGUMENTS}
     start = time.perf_counter()
@@ -427,5 +456,7 @@ def run_batch(args: argparse.Namespace) -> int:
               f"{', ...' if len(failed) > 5 else ''}): see the error column of {out / SUMMARY_NAME}",
               file=sys.stderr)
     if len(done) < len(tasks):
+        print(f"napari-resolution: interrupted: {len(tasks) - len(done)} of {len(tasks)} inputs not run "
+              f"(status cancelled in {out / SUMMARY_NAME})", file=sys.stderr)
         return 130
     return 1 if failed else 0

@@ -7,6 +7,7 @@ channel, suffixed ``_c1``, ``_c2``...
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .. import io
 from .jobs import device_of, one_or_all, report, run_subcommand
-from .options import add_gpu, add_outputs, add_pixel_size
+from .options import add_gpu, add_outputs, add_pixel_size, number, whole_number
 
 __all__ = ["add_blink_options", "register", "run_blink"]
 
@@ -34,21 +35,23 @@ def register(commands) -> None:
     blink.add_argument("--spline-out", help="write the spline knots and coefficients (.npz; _c1, _c2...)")
     add_outputs(blink, plot="the radial profile and the temporal autocorrelation (_c1, _c2...)",
                 table="the radial profile of the PSF (of every channel)")
-    blink.set_defaults(handler=run_subcommand, job=run_blink)
+    blink.set_defaults(handler=run_subcommand, job=run_blink, written=_written)
 
 
 def add_blink_options(blink) -> None:
     """The options of ``blink-psf`` and ``batch blink-psf``."""
     add_pixel_size(blink, "Y,X", per="movie")
-    blink.add_argument("--crop", type=int, help="odd side of the autocorrelation crop in pixels (default up to 41)")
-    blink.add_argument("--background", default="mean",
+    blink.add_argument("--crop", type=_crop, help="odd side of the autocorrelation crop in pixels (default up to 41)")
+    blink.add_argument("--background", type=_background, default="mean",
                        help="mean (default), moving:N (mean of a moving window of N frames: drift, bleaching) or "
                             "median-clip (smlmLP's clipped median, biased: for comparison)")
     blink.add_argument("--exclude-center", default="pixel", choices=("pixel", "cross"),
                        help="left out of the fit: the zero-lag pixel (default) or the central row and column "
                             "(sCMOS line noise)")
-    blink.add_argument("--lags", type=int, default=20, help="temporal lags of the on-time fit (default 20)")
-    blink.add_argument("--exposure-ms", type=float, help="time per frame in ms (on-time also in ms)")
+    blink.add_argument("--lags", type=whole_number(4), default=20,
+                       help="temporal lags of the on-time fit (at least 4; default 20)")
+    blink.add_argument("--exposure-ms", type=number(0, exclusive=True),
+                       help="time per frame in ms (on-time also in ms)")
     add_gpu(blink)
 
 
@@ -68,6 +71,17 @@ def run_blink(args) -> dict:
     return report(result, args, unit, summary="\n".join(lines), figures=figures)
 
 
+def _written(args) -> list[tuple[str, str]]:
+    """The files ``blink-psf`` writes, as (option, path): with several movies, one PSF image, spline and PNG per
+    channel (``_c1``, ``_c2``...) and one JSON and CSV."""
+    channels = range(1, len(args.movies) + 1) if len(args.movies) > 1 else (None,)
+    per_channel = [(option, path if channel is None else _suffixed(path, channel))
+                   for option, path in (("--psf-out", args.psf_out), ("--spline-out", args.spline_out),
+                                        ("--plot", args.plot)) if path for channel in channels]
+    return [(option, path) for option, path in [("--json", args.json), ("--csv", args.csv), *per_channel]
+            if path and (option, path) != ("--json", "-")]
+
+
 def _measure(args):
     """The PSF of ``args.movies``: a BlinkPSFResult for one movie, else a BlinkChannelsResult; and the unit."""
     from ..core.blink import blink_psf
@@ -78,7 +92,7 @@ def _measure(args):
     with warnings.catch_warnings():  # the result's warnings are reported, each with its channel
         warnings.simplefilter("ignore", RuntimeWarning)
         result = blink_psf([image.data for image in images], pixel_size=sizes, crop=args.crop,
-                           background=_background(args.background), exclude_center=args.exclude_center,
+                           background=args.background, exclude_center=args.exclude_center,
                            lags=args.lags, exposure_ms=args.exposure_ms, device=device)
     return (result[0] if len(result) == 1 else result), unit
 
@@ -102,9 +116,17 @@ def _background(text: str):
     if text in ("mean", "median-clip"):
         return text
     name, _, frames = text.partition(":")
-    if name == "moving" and frames.isdigit():
+    if name == "moving" and frames.isdigit() and int(frames) >= 3:
         return ("moving", int(frames))
-    raise ValueError(f"--background must be mean, moving:N or median-clip, got {text!r}")
+    raise argparse.ArgumentTypeError(f"expected mean, moving:N (N >= 3 frames) or median-clip, got {text!r}")
+
+
+def _crop(text: str) -> int:
+    """``--crop``: an odd whole number >= 5 (the zero lag at the centre pixel)."""
+    value = whole_number(5)(text)
+    if value % 2 == 0:
+        raise argparse.ArgumentTypeError(f"expected an odd whole number >= 5, got {text!r}")
+    return value
 
 
 def _write_psf_files(result, psf_out, spline_out, unit: str) -> None:

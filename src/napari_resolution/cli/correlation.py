@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import io
 from .jobs import device_of, load, pixel_size_and_unit, report, run_subcommand
-from .options import add_gpu, add_outputs, add_pixel_size, add_threshold
+from .options import add_gpu, add_outputs, add_pixel_size, add_threshold, number, whole_number
 
 __all__ = ["add_correlation_options", "register", "run_correlation", "run_ssnr"]
 
@@ -56,9 +56,9 @@ def add_correlation_options(parser, curve: str, axes: str, ndim: int) -> None:
     _add_pair_options(parser, axes)
     parser.add_argument("--randomize", action="store_true",
                         help=f"correct the masked {curve} by phase randomisation (needs --mask)")
-    parser.add_argument("--randomize-at", type=float, default=0.8,
+    parser.add_argument("--randomize-at", type=number(0, exclusive=True), default=0.8,
                         help=f"{curve} level in (0, 1) (default 0.8) or a resolution >= 1 to randomise beyond")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random phases")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the random phases")
     parser.set_defaults(ndim=ndim)
 
 
@@ -66,8 +66,8 @@ def _add_pair_options(parser, axes: str) -> None:
     """The Fourier correlation options of a pair of images (``fsc``, ``frc``, ``ssnr`` and their batches)."""
     add_pixel_size(parser, axes)
     add_threshold(parser)
-    parser.add_argument("--ring-thickness", type=int, default=1, help="shell width in Fourier steps")
-    parser.add_argument("--apodization", type=int,
+    parser.add_argument("--ring-thickness", type=whole_number(1), default=1, help="shell width in Fourier steps")
+    parser.add_argument("--apodization", type=whole_number(0),
                         help="edge taper width in pixels (0: none; default 20, at most a quarter of the smallest axis)")
     parser.add_argument("--taper", default="auto", choices=("auto", "all"),
                         help="auto: taper only the axes whose edges do not wrap (default); all: every axis")

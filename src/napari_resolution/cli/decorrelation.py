@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import io
 from .jobs import device_of, pixel_size_and_unit, report, run_subcommand
-from .options import add_gpu, add_outputs, add_pixel_size, integers
+from .options import add_gpu, add_outputs, add_pixel_size, integers, whole_number
 
 __all__ = ["add_decorrelation_options", "register", "run_decorrelation"]
 
@@ -22,13 +22,13 @@ def register(commands) -> None:
 def add_decorrelation_options(decorr) -> None:
     """The options of ``decorr`` and ``batch decorr``."""
     add_pixel_size(decorr, "per axis (Y,X or Z,Y,X)")
-    decorr.add_argument("--axis", type=int, default=0, help="3-D input: axis to slice along (default 0)")
+    decorr.add_argument("--axis", type=int, choices=(0, 1, 2), help="3-D input: axis to slice along (default 0)")
     decorr.add_argument("--slices", type=integers, help="3-D input: comma-separated slice indices (default all)")
-    decorr.add_argument("--n-radii", type=int, default=50,
+    decorr.add_argument("--n-radii", type=whole_number(10), default=50,
                         help="disc radii sampled from 0 to Nyquist (at least 10; default 50)")
-    decorr.add_argument("--n-highpass", type=int, default=10,
-                        help="Gaussian high-pass filters per pass (default 10)")
-    decorr.add_argument("--apodization", type=int, default=20,
+    decorr.add_argument("--n-highpass", type=whole_number(2), default=10,
+                        help="Gaussian high-pass filters per pass (at least 2; default 10)")
+    decorr.add_argument("--apodization", type=whole_number(0), default=20,
                         help="edge taper width in pixels (default 20; 0: none)")
     add_gpu(decorr)
 
@@ -39,8 +39,18 @@ def run_decorrelation(args) -> dict:
 
     device = device_of(args)
     image = io.read_image(args.image)
+    if image.data.ndim == 2:
+        _refuse_stack_options(args)
     pixel_size, unit = pixel_size_and_unit(args, image)
-    result = decorrelation(image.data, pixel_size=pixel_size, axis=args.axis, slices=args.slices,
+    axis = 0 if args.axis is None else args.axis
+    result = decorrelation(image.data, pixel_size=pixel_size, axis=axis, slices=args.slices,
                            n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization,
                            device=device)
     return report(result, args, unit)
+
+
+def _refuse_stack_options(args) -> None:
+    """ValueError for ``--axis`` or ``--slices`` on a 2-D image (the core would ignore them)."""
+    for option, value in (("--slices", args.slices), ("--axis", args.axis)):
+        if value is not None:
+            raise ValueError(f"{option} selects slices of a 3-D stack; {args.image} is 2-D: leave {option} out")

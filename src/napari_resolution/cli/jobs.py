@@ -6,12 +6,16 @@ A job, ``run_<estimator>(args)`` in the estimator's module, reads its input with
 building the parser imports no estimator) with ``device=device_of(args)``, and
 ends with :func:`report`: the output files and the summary it returns.
 :func:`run_job` runs a job for the subcommand itself (:func:`run_subcommand`
-prints its summary and warnings) and for every input of ``batch``.
+prints its summary and warnings) and for every input of ``batch``. Before any
+job runs, :func:`refuse_overwrites` refuses an output that would replace an
+input (:func:`check_outputs` for a subcommand; ``batch`` checks all its inputs
+at once).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -20,11 +24,18 @@ import numpy as np
 
 from .. import io
 
-__all__ = ["device_of", "file_names", "load", "one_or_all", "pixel_size_and_unit", "report", "run_job",
-           "run_subcommand", "write_map"]
+__all__ = ["MAP_SUFFIXES", "check_outputs", "device_of", "file_names", "input_files", "load", "one_or_all",
+           "option_outputs", "output_files", "pixel_size_and_unit", "refuse_overwrites", "report", "run_job",
+           "run_subcommand", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
 _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume")
+#: The options naming one file a job writes: (attribute, option).
+_OUTPUT_OPTIONS = (("json", "--json"), ("csv", "--csv"), ("plot", "--plot"), ("out", "--out"),
+                   ("psf_out", "--psf-out"), ("spline_out", "--spline-out"))
+_OPTION_NAMES = {option for _, option in _OUTPUT_OPTIONS}
+#: The suffixes of the image files a job writes (``io.write_image``: maps, PSF images).
+MAP_SUFFIXES = (*io.MRC_SUFFIXES, *io.TIFF_SUFFIXES, ".npy")
 
 
 def run_job(paths: dict, options: dict) -> dict:
@@ -58,11 +69,119 @@ def run_subcommand(args) -> int:
     The summary goes to stdout, or to stderr when the JSON does; the warnings
     are issued as RuntimeWarning for ``main`` to print once each.
     """
+    check_outputs(args)
     outcome = run_job({}, vars(args))
     print(outcome["summary"], file=sys.stderr if args.json == "-" else sys.stdout)
     for note in outcome["warnings"]:
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     return 0
+
+
+def check_outputs(args) -> None:
+    """Refuse, before anything is computed, an output of a subcommand that could not be written or would replace an
+    input: each of its :func:`output_files` must name a file in a folder that exists, not a folder, with a suffix
+    its writer knows (``--plot``: a matplotlib format; ``--out``, ``--psf-out``: an image format, or the
+    subcommand's ``map_suffixes``), then :func:`refuse_overwrites`."""
+    outputs = output_files(args)
+    for option, path in outputs:
+        if option in _OPTION_NAMES:
+            _check_writable(option, Path(path), getattr(args, "map_suffixes", MAP_SUFFIXES))
+    refuse_overwrites(outputs, input_files(args))
+
+
+def _check_writable(option: str, path: Path, map_suffixes) -> None:
+    """ValueError naming ``option`` when ``path`` is a folder, is in no folder, or has a suffix its writer lacks."""
+    if path.is_dir() and not (option == "--out" and path.suffix.lower() == io.ZARR_SUFFIX in map_suffixes):
+        raise ValueError(f"{option} {path} is a folder: name a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"{option} {path}: there is no folder {path.parent} to write it into")
+    suffixes = map_suffixes if option in ("--out", "--psf-out") else _plot_suffixes() if option == "--plot" else None
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{option} {path}: cannot write {path.suffix or 'a name without suffix'!r} files "
+                         f"(supported: {', '.join(suffixes)})")
+
+
+def _plot_suffixes() -> tuple[str, ...]:
+    """The suffixes of the image formats matplotlib writes (``--plot``)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(f".{name}" for name in FigureCanvasBase.get_supported_filetypes())
+
+
+def output_files(args) -> list[tuple[str, str]]:
+    """The files a job will write, as (option, path): what its ``written`` default lists (a subcommand that
+    writes more than its options name, e.g. per-channel files), else :func:`option_outputs`."""
+    written = getattr(args, "written", None)
+    return option_outputs(args) if written is None else written(args)
+
+
+def option_outputs(args) -> list[tuple[str, str]]:
+    """The files named by a job's ``--json`` (but "-", stdout), ``--csv``, ``--plot``, ``--out``, ``--psf-out``
+    and ``--spline-out``, as (option, path)."""
+    return [(option, getattr(args, name)) for name, option in _OUTPUT_OPTIONS
+            if getattr(args, name, None) and (option, getattr(args, name)) != ("--json", "-")]
+
+
+def input_files(args) -> list[tuple[str, str]]:
+    """The files a job reads, as (what the user calls them, path): its positional files, ``--mask``,
+    ``--half2``, ``--angles-file``."""
+    listed = [("--mask" if name == "mask" else name, path) for name, path in file_names(vars(args)).items()]
+    if getattr(args, "angles_file", None):
+        listed.append(("--angles-file", args.angles_file))
+    return listed
+
+
+def refuse_overwrites(outputs, inputs) -> None:
+    """Refuse, before anything is computed, an output that would replace an input.
+
+    An output is refused when it is an input (the same path once symlinks
+    are resolved, or the same file: a hard link), lies inside an input
+    folder (a zarr array), or is a folder holding an input.
+
+    Parameters
+    ----------
+    outputs, inputs : iterable of (str, str)
+        (option or name, path) of every file written and read; empty paths are left out.
+
+    Raises
+    ------
+    ValueError
+        Naming both, e.g. ``--json a.mrc is the input a.mrc (half1): choose another file``.
+    """
+    read, holders = _index(inputs)
+    for option, path in outputs:
+        real = Path(os.path.realpath(path))
+        hit = next((read[key] for key in _identities(path) if key in read), None)
+        if hit:
+            raise ValueError(f"{option} {path} is the input {hit[1]} ({hit[0]}): choose another file")
+        if str(real) in holders:
+            name, held = holders[str(real)]
+            raise ValueError(f"{option} {path} is the folder of the input {held} ({name}): choose another path")
+        inside = next((read[str(folder)] for folder in real.parents if str(folder) in read), None)
+        if inside:
+            raise ValueError(f"{option} {path} is inside the input {inside[1]} ({inside[0]}): choose another path")
+
+
+def _index(inputs) -> tuple[dict, dict]:
+    """The inputs (name, path) by each of their :func:`_identities`, and by every folder above them."""
+    read, holders = {}, {}
+    for name, path in inputs:
+        if path:
+            for key in _identities(path):
+                read.setdefault(key, (name, path))
+            for folder in Path(os.path.realpath(path)).parents:
+                holders.setdefault(str(folder), (name, path))
+    return read, holders
+
+
+def _identities(path) -> list:
+    """What makes ``path`` one file: its resolved path, and its device and inode when it exists."""
+    keys = [os.path.realpath(path)]
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):  # missing, or a name the system refuses (e.g. with a NUL)
+        return keys
+    return [*keys, (status.st_dev, status.st_ino)]
 
 
 def report(result, args, unit: str, *, summary: str = "", figures=None, **view) -> dict:
@@ -196,3 +315,14 @@ def file_names(arguments: dict) -> dict:
     files.update(zip(("half1", "half2"), maps) if len(maps) == 2 else zip(("volume",), maps))
     files.update((f"movie[{index}]", path) for index, path in enumerate(arguments.get("movies") or []))
     return {name: str(path) for name, path in files.items() if path is not None}
+
+
+def user_names(arguments: dict) -> dict:
+    """:func:`file_names`, and the options that stand for a core argument: ``theta`` (the projection angles) is
+    ``--angles-file FILE`` or ``--angles START:STOP:COUNT``."""
+    names = file_names(arguments)
+    if arguments.get("angles_file"):
+        names["theta"] = f"--angles-file {arguments['angles_file']}"
+    elif arguments.get("angles"):
+        names["theta"] = f"--angles {arguments['angles']}"
+    return names

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import io
-from .jobs import device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
-from .options import add_cluster_options, add_gpu, add_outputs, add_pixel_size, add_threshold
+from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
+from .options import add_cluster_options, add_gpu, add_outputs, add_pixel_size, add_threshold, whole_number
 
 __all__ = ["add_local_fsc_options", "register", "run_local_fsc"]
 
@@ -34,13 +34,14 @@ def register(commands) -> None:
     add_outputs(local, plot="the histogram of the map", table="the histogram of the map")
     add_cluster_options(local, "compute the boxes block by block on a dask LocalCluster of this many worker "
                                "processes (needs --box)", when=", in a block-by-block run")
-    local.set_defaults(handler=run_subcommand, job=run_local_fsc)
+    local.set_defaults(handler=run_subcommand, job=run_local_fsc, map_suffixes=(*MAP_SUFFIXES, io.ZARR_SUFFIX))
 
 
 def add_local_fsc_options(local) -> None:
     """The options of ``local-fsc`` and ``batch local-fsc``."""
-    local.add_argument("--box", type=int, help="box side in pixels (default: 5x the global resolution, 16 to 64)")
-    local.add_argument("--step", type=int, help="spacing of the box centres in pixels (default box / 4)")
+    local.add_argument("--box", type=whole_number(8),
+                       help="box side in pixels, at least 8 (default: 5x the global resolution, 16 to 64)")
+    local.add_argument("--step", type=whole_number(1), help="spacing of the box centres in pixels (default box / 4)")
     add_threshold(local, default="0.143", note="; half-bit uses each box's own shell counts")
     local.add_argument("--window", default="sine", choices=("sine", "hann", "none"),
                        help="window of each box (default sine: the least leakage, see docs/local_resolution.md)")
@@ -84,7 +85,6 @@ def _run_blocks(args) -> dict:
 
     if args.gpu:
         raise ValueError("--gpu computes in memory: it cannot be combined with a .zarr map, --workers or --scheduler")
-    _check_out_is_no_input(args.out, {"H1": args.half1, "H2": args.half2, "--mask": args.mask})
     first, second = io.lazy_image(args.half1), io.lazy_image(args.half2)
     mask = None if args.mask is None else io.lazy_image(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, first)
@@ -100,13 +100,6 @@ def _run_blocks(args) -> dict:
     if not args.out.lower().endswith(io.ZARR_SUFFIX):
         write_map(args.out, result.map, args.half1, result.pixel_size, unit)
     return report(result, args, unit)
-
-
-def _check_out_is_no_input(out: str, inputs: dict) -> None:
-    """ValueError when ``--out`` names one of the ``inputs`` (name -> path or None): writing would destroy it."""
-    for name, path in inputs.items():
-        if path is not None and Path(path).resolve() == Path(out).resolve():
-            raise ValueError(f"--out ({out}) is the input {name}: writing the map there would destroy it")
 
 
 @contextlib.contextmanager
@@ -125,11 +118,16 @@ def _map_store(path: str, shape, pixel_size, unit: str):
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    if final.is_dir():
-        shutil.rmtree(final)
-    elif final.exists():
-        final.unlink()
+    if not (final.exists() or final.is_symlink()):
+        partial.rename(final)
+        return
+    old = final.with_name(f".{final.stem}.old-{os.getpid()}{io.ZARR_SUFFIX}")  # the old map goes only once
+    final.rename(old)                                                        # the new one is in place
     partial.rename(final)
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old)
+    else:
+        old.unlink()
 
 
 @contextlib.contextmanager

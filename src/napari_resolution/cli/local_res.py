@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+
 from .. import io
 from .jobs import device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
-from .options import add_gpu, add_outputs, add_pixel_size
+from .options import add_gpu, add_outputs, add_pixel_size, number
 
-__all__ = ["add_local_res_options", "register", "run_local_res"]
+__all__ = ["NOISE_SOURCES", "add_local_res_options", "register", "run_local_res"]
+
+#: The noise sources of ``--noise``: :data:`~..core.single_map.NOISE_SOURCES`, written out so that ``--help`` does
+#: not import the estimator (a test checks that the two agree).
+NOISE_SOURCES = ("auto", "corners", "outside-mask", "difference")
 
 
 def register(commands) -> None:
@@ -32,9 +38,9 @@ def add_local_res_options(local) -> None:
                        help="where the noise comes from: auto (default: the difference with --half2, else outside "
                             "--mask, else the corners), corners, outside-mask, difference, or the noise's standard "
                             "deviation")
-    local.add_argument("--significance", type=float, default=0.05,
+    local.add_argument("--significance", type=number(0, 1, exclusive=True), default=0.05,
                        help="chance per voxel of a resolution on noise alone (default 0.05)")
-    local.add_argument("--window", type=float,
+    local.add_argument("--window", type=number(0),
                        help="Gaussian window's standard deviation in periods of each band (default 0.3; 1 reads finer, "
                             "about at the local FSC's 0.143; 0: none)")
     add_pixel_size(local, "Z,Y,X or Y,X")
@@ -42,11 +48,14 @@ def add_local_res_options(local) -> None:
 
 
 def _noise_source(text: str):
-    """``--noise``: a source name or a number (the noise's standard deviation)."""
-    try:
-        return float(text)
-    except ValueError:
+    """``--noise``: a source name or a finite number > 0 (the noise's standard deviation)."""
+    if text in NOISE_SOURCES:
         return text
+    try:
+        return number(0, exclusive=True)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected {', '.join(NOISE_SOURCES)} or a standard deviation > 0, "
+                                         f"got {text!r}") from None
 
 
 def run_local_res(args) -> dict:

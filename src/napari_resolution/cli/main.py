@@ -1,8 +1,9 @@
 """The entry point of ``napari-resolution``: the parser of every subcommand, and how a run ends.
 
-Bad input prints one line on stderr and exits with code 2; the estimators'
-warnings are printed once each as ``warning: ...`` and the package's INFO log
-lines as ``note: ...``, both on stderr.
+Bad input prints one line on stderr and exits with code 2, Ctrl-C one line
+and code 130; the estimators' warnings are printed once each as
+``warning: ...`` and the package's INFO log lines as ``note: ...``, all on
+stderr (docs/reliability.md lists what each bad input gets).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from . import (
     tomography,
     view,
 )
-from .jobs import file_names
+from .jobs import user_names
 from .options import Parser
 
 __all__ = ["build_parser", "main"]
@@ -62,9 +63,11 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input (one line on stderr), 1 when stdout is
-        closed early (``... --json - | head``; nothing printed); a subcommand
-        may return others (``batch``: 1 when an input failed).
+        0 on success, 2 on bad input or too little memory (one line on stderr), 1 when stdout is
+        closed early (``... --json - | head``; nothing printed), 130 on Ctrl-C
+        (``napari-resolution: interrupted`` on stderr, no traceback, no file
+        half written); a subcommand may return others (``batch``: 1 when an
+        input failed).
     """
     args = None
     try:
@@ -78,8 +81,14 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the writers have removed their temporary files on the way out
+        print("napari-resolution: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError as err:  # the core refuses what would not fit before allocating; this is the last net
+        print(f"napari-resolution: error: not enough memory ({err or 'MemoryError'})", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as err:
-        names = file_names(vars(args)) if args is not None else {}
+        names = user_names(vars(args)) if args is not None else {}
         print(f"napari-resolution: error: {renamed(str(err), names)}", file=sys.stderr)
         return 2
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import io
 from .jobs import pixel_size_and_unit, report, run_subcommand
-from .options import add_outputs, add_pixel_size, floats
+from .options import add_outputs, add_pixel_size, numbers, whole_number
 
 __all__ = ["add_mtf_options", "register", "run_mtf"]
 
@@ -21,11 +21,12 @@ def register(commands) -> None:
 def add_mtf_options(mtf) -> None:
     """The options of ``mtf`` and ``batch mtf``: where the edge or bead is, and how to measure it."""
     where = mtf.add_mutually_exclusive_group(required=True)
-    where.add_argument("--roi", type=floats, help="ROI across one edge: ROW0,COL0,ROW1,COL1 (pixels)")
-    where.add_argument("--point", type=floats,
+    where.add_argument("--roi", type=numbers(4, "ROW0,COL0,ROW1,COL1"),
+                       help="ROI across one edge: ROW0,COL0,ROW1,COL1 (pixels)")
+    where.add_argument("--point", type=numbers((2, 3), "ROW,COL or Z,ROW,COL"),
                        help="approximate bead position: ROW,COL, or Z,ROW,COL in a z-stack (pixels)")
-    mtf.add_argument("--box", type=int, default=32, help="bead box size (pixels)")
-    mtf.add_argument("--oversample", type=int, default=4, help="ESF bins per pixel")
+    mtf.add_argument("--box", type=whole_number(8), default=32, help="bead box size (pixels, at least 8)")
+    mtf.add_argument("--oversample", type=whole_number(1, 16), default=4, help="ESF bins per pixel (1 to 16)")
     mtf.add_argument("--window", default="tukey", choices=("tukey", "hamming", "hann", "none"),
                      help="window on the line spread function (edge; default tukey)")
     add_pixel_size(mtf, "Y,X or Z,Y,X")
@@ -41,12 +42,8 @@ def run_mtf(args) -> dict:
                          f"{image.data.shape}{'' if args.point is None else f' and --point {args.point}'}")
     pixel_size, unit = pixel_size_and_unit(args, image)
     if args.roi is not None:
-        if len(args.roi) != 4:
-            raise ValueError(f"--roi needs four numbers ROW0,COL0,ROW1,COL1, got {args.roi}")
         result = mtf_edge(image.data, roi=args.roi, pixel_size=pixel_size, oversample=args.oversample,
                           window=args.window)
     else:
-        if len(args.point) not in (2, 3):
-            raise ValueError(f"--point needs ROW,COL (or Z,ROW,COL in a z-stack), got {args.point}")
         result = mtf_point(image.data, center=args.point, box=args.box, pixel_size=pixel_size)
     return report(result, args, unit)

@@ -11,10 +11,10 @@ import math
 import re
 import sys
 
-from ..core.thresholds import CRITERIA
+from ..core.thresholds import CRITERIA, parse_threshold
 
 __all__ = ["Parser", "add_cluster_options", "add_gpu", "add_outputs", "add_pixel_size", "add_threshold", "floats",
-           "integers", "pixel_sizes", "positive_int", "threshold"]
+           "integers", "number", "numbers", "pixel_sizes", "positive_int", "threshold", "whole_number"]
 
 #: A value that starts with "-" and that argparse would take for an option, e.g. "-10,-10,20,20".
 _NEGATIVE_VALUE = re.compile(r"-\.?\d[\d.,eE+-]*")
@@ -81,25 +81,75 @@ def integers(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1 (``--workers``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+def whole_number(minimum: int, maximum: float = math.inf):
+    """The value type of an integer option in [``minimum``, ``maximum``]: checked as the arguments are parsed,
+    so that ``batch`` refuses it once, before any input (the core checks the same bounds)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if not minimum <= value <= maximum:
+            bound = f">= {minimum}" if maximum == math.inf else f"in [{minimum}, {maximum}]"
+            raise argparse.ArgumentTypeError(f"expected a whole number {bound}, got {text!r}")
+        return value
+
+    return parse
+
+
+def number(low: float = -math.inf, high: float = math.inf, *, exclusive: bool = False):
+    """The value type of a number option in [``low``, ``high``] (``exclusive``: in (``low``, ``high``)), finite;
+    checked as the arguments are parsed, like :func:`whole_number`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        inside = low < value < high if exclusive else low <= value <= high
+        if not (math.isfinite(value) and inside):
+            if high == math.inf:
+                bound = f"{'>' if exclusive else '>='} {low:g}"
+            else:
+                bound = f"in ({low:g}, {high:g})" if exclusive else f"in [{low:g}, {high:g}]"
+            raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text!r}")
+        return value
+
+    return parse
+
+
+def numbers(count, form: str):
+    """The value type of an option of ``count`` (an int, or a tuple of the allowed ints) comma-separated finite
+    numbers, e.g. ``form`` "ROW,COL"."""
+    counts = (count,) if isinstance(count, int) else tuple(count)
+
+    def parse(text: str) -> tuple[float, ...]:
+        values = floats(text)
+        if len(values) not in counts or not all(math.isfinite(v) for v in values):
+            expected = " or ".join(str(n) for n in counts)
+            raise argparse.ArgumentTypeError(f"expected {expected} numbers {form}, got {text!r}")
+        return values
+
+    return parse
+
+
+#: ``--workers``: an integer >= 1.
+positive_int = whole_number(1)
 
 
 def threshold(text: str):
-    """A criterion name, or a number for a fixed threshold ("0.143" and "0.5" keep their names)."""
+    """A criterion name, or a number for a fixed threshold ("0.143" and "0.5" keep their names); checked as it is
+    parsed by the core's :func:`~..core.thresholds.parse_threshold`."""
     if text in CRITERIA:
         return text
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        return text  # the core names the criteria it knows
+        value = text  # an alias of a criterion, e.g. "1/7"
+    try:
+        parse_threshold(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("threshold ")) from None
+    return value
 
 
 # ----------------------------------------------------------------------------- option groups

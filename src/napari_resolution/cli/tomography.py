@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import io
-from .jobs import device_of, pixel_size_and_unit, report, run_subcommand
+from .jobs import device_of, option_outputs, pixel_size_and_unit, report, run_subcommand
 from .options import add_gpu, add_outputs, add_pixel_size, add_threshold
 
 __all__ = ["FILTERS", "register", "run_tomography"]
@@ -47,7 +47,7 @@ def register(commands) -> None:
     add_pixel_size(tomo, "ROWS,P (detector pixel; default: file header, else 1)")
     add_gpu(tomo)
     add_outputs(tomo, plot="the FRC/FSC curve", table="the curves")
-    tomo.set_defaults(handler=run_subcommand, job=run_tomography)
+    tomo.set_defaults(handler=run_subcommand, job=run_tomography, written=_written)
 
 
 # ----------------------------------------------------------------------------- job
@@ -58,23 +58,42 @@ def run_tomography(args) -> dict:
     device = device_of(args)
     image = io.read_image(args.sinogram)
     pixel_size, unit = _reconstruction_pixel_size(args, image)
-    result = tomography_frc(image.data, _angles(args), angle_axis=args.angle_axis, tilt_axis=_tilt_axis(args),
+    angles = _angles(args, max(image.data.shape))
+    if args.save_reconstructions:
+        Path(args.save_reconstructions).mkdir(parents=True, exist_ok=True)
+    result = tomography_frc(image.data, angles, angle_axis=args.angle_axis, tilt_axis=_tilt_axis(args),
                             pixel_size=pixel_size, filter=args.filter, threshold=args.threshold, center=args.center,
                             circle=not args.no_circle, weighting=args.weighting, device=device)
-    if args.save_reconstructions:
-        folder = Path(args.save_reconstructions)
-        folder.mkdir(parents=True, exist_ok=True)
-        for half, volume in zip(("even", "odd"), result.reconstructions):
-            io.write_image(folder / f"{Path(args.sinogram).stem}_{half}.tif", volume, result.pixel_size, unit)
+    for path, volume in zip(_reconstruction_files(args), result.reconstructions):
+        io.write_image(path, volume, result.pixel_size, unit)
     return report(result, args, unit)
 
 
-def _angles(args) -> np.ndarray:
-    """The projection angles (degrees) of ``--angles START:STOP:COUNT`` or ``--angles-file``."""
+def _written(args) -> list[tuple[str, str]]:
+    """The files ``tomo`` writes, as (option, path): :func:`.jobs.option_outputs` and the two reconstructions."""
+    return [*option_outputs(args), *(("--save-reconstructions", path) for path in _reconstruction_files(args))]
+
+
+def _reconstruction_files(args) -> list[str]:
+    """``--save-reconstructions DIR``: DIR/<name>_even.tif and DIR/<name>_odd.tif (none without the option)."""
+    if not args.save_reconstructions:
+        return []
+    folder = Path(args.save_reconstructions)
+    return [str(folder / f"{Path(args.sinogram).stem}_{half}.tif") for half in ("even", "odd")]
+
+
+def _angles(args, most: int) -> np.ndarray:
+    """The projection angles (degrees) of ``--angles START:STOP:COUNT`` (COUNT at most ``most``, the sinogram's
+    longest axis) or ``--angles-file``."""
     if args.angles is None:
         from ..core.tomography import parse_angles
 
-        return parse_angles(Path(args.angles_file).read_text(), f"--angles-file {args.angles_file}")
+        try:
+            text = Path(args.angles_file).read_text()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"--angles-file {args.angles_file}: not a text file of angles "
+                             f"({getattr(err, 'strerror', None) or err.reason})") from None
+        return parse_angles(text, f"--angles-file {args.angles_file}")
     parts = args.angles.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
@@ -82,6 +101,8 @@ def _angles(args) -> np.ndarray:
         raise ValueError(f"--angles must be START:STOP:COUNT, e.g. 0:180:720, got {args.angles!r}") from None
     if len(parts) != 3 or count < 1:
         raise ValueError(f"--angles must be START:STOP:COUNT with COUNT >= 1, got {args.angles!r}")
+    if count > most:
+        raise ValueError(f"--angles gives {count} angles, more than the sinogram has projections (at most {most})")
     return np.linspace(start, stop, count, endpoint=False)
 
 

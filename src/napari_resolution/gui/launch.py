@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import io
+from ..core.validation import working_dtype
 
 __all__ = ["WIDGETS", "default_widget", "open_viewer"]
 
@@ -29,12 +30,37 @@ def default_widget(n_files: int) -> str:
 
 
 def _checked_paths(paths) -> list[Path]:
-    """``paths`` as Paths; ValueError naming the first that is not a file."""
+    """``paths`` as Paths, checked before napari and Qt start (a bad file could abort Qt).
+
+    Every file must exist; an MRC, TIFF or NPY file is read through :mod:`..io`'s readers (memory-mapped where
+    it can be) and must hold a non-empty 2-D or 3-D real image (colour samples aside), not booleans.
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad file and what is wrong with it.
+    """
     checked = [Path(path) for path in paths]
     for path in checked:
         if not path.is_file():
             raise ValueError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}")
+        if path.suffix.lower() in io.MRC_SUFFIXES + io.TIFF_SUFFIXES + (".npy",):
+            _check_viewable(io.map_image(path), path)
     return checked
+
+
+def _check_viewable(image: io.LoadedImage, path: Path) -> None:
+    """ValueError naming ``path`` unless ``image`` is a non-empty 2-D or 3-D real image (RGB samples aside)."""
+    data = image.data
+    rank = data.ndim - image.axes.endswith("S")
+    if data.size == 0:
+        raise ValueError(f"{path}: is empty (shape {data.shape})")
+    try:
+        working_dtype(data.dtype)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    if rank not in (2, 3):
+        raise ValueError(f"{path}: is {rank}-D (shape {data.shape}); view opens 2-D images and 3-D maps or stacks")
 
 
 def _open_file(viewer, path: Path) -> None:
@@ -62,7 +88,7 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
     Raises
     ------
     ValueError
-        An unknown widget or a missing file.
+        An unknown widget, or a missing or bad file (see :func:`_checked_paths`), before napari is imported.
     ImportError
         napari is not installed (``pip install "napari-resolution[napari]"``).
     """
