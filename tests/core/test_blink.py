@@ -322,11 +322,12 @@ def test_few_frames_and_a_narrow_crop_warn(movie15):
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"movie": np.zeros((32, 32))}, "movie must be a \\(T, Y, X\\) array"),
-    ({"movie": np.zeros((1, 32, 32))}, "movie must have at least 2 frames"),
-    ({"movie": np.zeros((5, 32, 32), complex)}, "movie: expected real-valued data"),
-    ({"movie": np.full((5, 32, 32), np.nan)}, "movie contains NaN or Inf"),
-    ({"movie": np.full((5, 32, 32), 1e200)}, "movie has values of magnitude 1e\\+200: too large"),
-    ({"movie": np.full((5, 32, 32), 1e20, np.float32)}, "too large or too small to square in float32"),
+    ({"movie": np.zeros((15, 32, 32))}, "movie must have at least 16 frames \\(the PSF's errors come from 8 "
+                                        "blocks"),
+    ({"movie": np.zeros((16, 32, 32), complex)}, "movie: expected real-valued data"),
+    ({"movie": np.full((16, 32, 32), np.nan)}, "movie contains NaN or Inf"),
+    ({"movie": np.full((16, 32, 32), 1e200)}, "movie has values of magnitude 1e\\+200: too large"),
+    ({"movie": np.full((16, 32, 32), 1e20, np.float32)}, "too large or too small to square in float32"),
     ({"crop": 3}, "crop must be an integer >= 5"),
     ({"crop": 20}, "crop must be odd"),
     ({"crop": 65}, "crop must be at most 63"),
@@ -337,13 +338,13 @@ def test_few_frames_and_a_narrow_crop_warn(movie15):
     ({"lags": 2}, "lags must be an integer >= 4"),
     ({"exposure_ms": -1}, "exposure_ms must be"),
     ({"pixel_size": (1.0, 2.0, 3.0)}, "pixel_size"),
-    ({"movie": [np.zeros((5, 32, 32))] * 2, "pixel_size": [1.0, 2.0, 3.0]}, "one entry .* per channel \\(2\\)"),
-    ({"movie": [np.zeros((5, 32, 32)), np.zeros((5, 32))]}, "movie\\[1\\] must be a \\(T, Y, X\\) array"),
+    ({"movie": [np.zeros((16, 32, 32))] * 2, "pixel_size": [1.0, 2.0, 3.0]}, "one entry .* per channel \\(2\\)"),
+    ({"movie": [np.zeros((16, 32, 32)), np.zeros((16, 32))]}, "movie\\[1\\] must be a \\(T, Y, X\\) array"),
     ({"movie": []}, "non-empty list"),
     ({"progress": 3}, "progress must be a callable"),
 ])
 def test_bad_input_names_the_argument(kwargs, match):
-    arguments = {"movie": np.random.default_rng(0).random((5, 64, 64)), **kwargs}
+    arguments = {"movie": np.random.default_rng(0).random((16, 64, 64)), **kwargs}
     with pytest.raises(ValueError, match=match):
         blink_psf(arguments.pop("movie"), **arguments)
 

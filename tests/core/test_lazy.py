@@ -99,13 +99,15 @@ def test_a_lazy_input_too_large_for_memory_is_refused_by_name(pair, monkeypatch)
                                          r"the memory "
                                          r"available .*fourier_correlation needs the whole array"):
         fourier_correlation(lazy1, lazy2)
-    fourier_correlation(pair.half1, pair.half2)  # in-memory arrays are not checked: they are already there
+    with pytest.raises(ValueError, match=r"half1 and half2 \(\(30, 34, 38\) voxels, computed in float32\) needs "
+                                         r"[\d.]+ KiB, more than the 1e\+03 B of memory available"):
+        fourier_correlation(pair.half1, pair.half2)  # in memory: only the memory the correlation adds is counted
 
 
 @pytest.fixture
 def no_room(monkeypatch):
-    """Pretend the memory available is tiny: lazy inputs of the local FSC are then computed block by block."""
-    monkeypatch.setattr(backend, "available_memory", lambda: 1000)
+    """Pretend lazy inputs never fit in memory: those of the local FSC are then computed block by block."""
+    monkeypatch.setattr("napari_resolution.core.local.streamed.fits_in_memory", lambda arrays: False)
     monkeypatch.setattr("napari_resolution.core.local.streamed.BLOCK_BYTES", 2**16)  # blocks of a few boxes
     monkeypatch.setattr("napari_resolution.core.local.streamed.SLAB_BYTES", 2**16)  # map slabs of a few rows
 

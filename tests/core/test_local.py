@@ -162,12 +162,13 @@ def test_doubtful_settings_are_warned_and_recorded():
     with pytest.warns(RuntimeWarning, match=r"box \(16 px\) is smaller than twice the global resolution"):
         small = local_fsc(half1, half2, box=16)
     assert any("smaller than twice" in note for note in small.warnings)
-    with pytest.warns(RuntimeWarning, match=r"too few boxes \(1\)"):
+    with pytest.warns(RuntimeWarning, match=r"too few boxes \(1, fewer than 20\)"):
         local_fsc(half1, half2, box=64, step=64)
     half1, half2, _ = two_region_pair((128, 128), (3.0, 3.0), 0.3, seed=14)
     mask = np.zeros((128, 128))
     mask[63:66, 63:66] = 1  # 9 box centres at step 1
-    with pytest.warns(RuntimeWarning, match="the mask covers 0.055 %"):
+    with pytest.warns(RuntimeWarning, match="the mask covers 0.055 %"), \
+            pytest.warns(RuntimeWarning, match=r"too few boxes \(9, fewer than 20\)"):
         local_fsc(half1, half2, box=32, step=1, mask=mask)
 
 

@@ -311,14 +311,12 @@ def test_lazy_half_maps_too_large_for_memory_give_a_zarr_backed_map(make_napari_
     """Computed block by block into a zarr map that the layer reads chunk by chunk; the user's layers untouched."""
     da = pytest.importorskip("dask.array")
     pytest.importorskip("zarr")
-    from napari_resolution.core import backend
-
     viewer = make_napari_viewer()
     lazy = [da.from_array(half, chunks=(20, 48, 48)) for half in (pair3.half1, pair3.half2)]
     widget = _docked(viewer, lazy, scale=SCALE, translate=TRANSLATE)
     widget.auto_box.value = False
     widget.box.value = 16
-    monkeypatch.setattr(backend, "available_memory", lambda: 1000)  # nothing fits
+    monkeypatch.setattr("napari_resolution.core.local.streamed.fits_in_memory", lambda arrays: False)  # none fits
     _run(widget, wait_idle)
     layer = viewer.layers["half 1 local resolution"]
     assert type(layer.data).__module__.split(".")[0] == "zarr" and widget.result.parameters["streamed"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
+import math
 import os
 import types
 
@@ -22,7 +23,9 @@ from .validation import shown
 __all__ = [
     "fftn_inplace",
     "available_memory",
+    "check_allocation",
     "fits_in_memory",
+    "format_bytes",
     "get_namespace",
     "gpu_available",
     "in_memory",
@@ -267,6 +270,48 @@ def in_memory(*names):
     return decorate
 
 
+def check_allocation(n_bytes, what: str, advice: str = "") -> None:
+    """ValueError, before anything is allocated, when ``n_bytes`` would not fit in the memory available.
+
+    The rule of the lazy inputs (:func:`in_memory`): what is needed must not
+    exceed :func:`available_memory`. Every entry point whose arguments decide
+    how much it allocates (a shape, a count, a box) asks this first, so that a
+    huge value gets one clear line instead of a MemoryError or the kernel's
+    out-of-memory kill.
+
+    Parameters
+    ----------
+    n_bytes : int or float
+        The memory needed: the largest arrays the arguments imply, held at once.
+    what : str
+        What needs it, starting with the argument at fault, e.g.
+        ``"shape (100000, 100000, 100000)"`` (the error message starts with it).
+    advice : str, optional
+        How to need less, appended to the message.
+
+    Raises
+    ------
+    ValueError
+        ``"<what> needs 7.1 PiB, more than the 12.3 GiB of memory available: <advice>"``.
+    """
+    available = available_memory()
+    if not n_bytes <= available:  # (NaN: an overflowed estimate, refused too)
+        raise ValueError(f"{what} needs {format_bytes(n_bytes)}, more than the {format_bytes(available)} of memory "
+                         f"available{': ' + advice if advice else ''}")
+
+
+def format_bytes(n_bytes) -> str:
+    """``n_bytes`` in binary units for a message: ``512 B``, ``1.5 KiB`` ... ``7.11 PiB``, ``8.67e+03 EiB``."""
+    value, unit = float(n_bytes) if n_bytes < 2.0**1000 else math.inf, "B"  # (a Python int may pass float's range)
+    if not math.isfinite(value):
+        return "more than 1e308 bytes"
+    for larger in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.3g} {unit}"
+
+
 def fits_in_memory(arrays) -> bool:
     """True when ``arrays`` (lazy or not) would fit together in the memory available (unknown sizes: True)."""
     return _needed_bytes(arrays) <= available_memory()
@@ -288,6 +333,6 @@ def _check_fits(lazy: dict, estimator: str) -> None:
     available = available_memory()
     if needed > available:
         described = ", ".join(f"{name} {tuple(a.shape)} {np.dtype(a.dtype)}" for name, a in lazy.items())
-        raise ValueError(f"{' and '.join(lazy)} ({described}: {needed / 2**30:.3g} GiB) would not fit in the "
-                         f"memory available ({available / 2**30:.3g} GiB): {estimator} needs the whole array at "
+        raise ValueError(f"{' and '.join(lazy)} ({described}: {format_bytes(needed)}) would not fit in the "
+                         f"memory available ({format_bytes(available)}): {estimator} needs the whole array at "
                          "once; crop or bin it first (blink_psf streams over frames)")

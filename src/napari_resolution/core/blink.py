@@ -47,7 +47,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import interpolate, optimize
 
-from .backend import irfftn, resolve_device, rfftn, to_device, to_host
+from .backend import check_allocation, irfftn, resolve_device, rfftn, to_device, to_host
 from .figures import COLORS, Curve, Plot
 from .frequency import frequency_axes, normalize_pixel_size
 from .progress import progress_of
@@ -76,6 +76,16 @@ _TENT_NODES = 3
 NOISE_SPECTRUM = 1e-3
 #: Contiguous blocks of frames of the delete-a-block jackknife that gives the PSF parameters' errors.
 JACKKNIFE_BLOCKS = 8
+#: Fewest frames: two per jackknife block. Without the jackknife the errors (from the fit's Jacobian, several
+#: times too small) let noise pass as a PSF: 2-frame movies of an isotropic σ 1.5 px read "resolved" at
+#: σ 1.37-1.67 px with axis ratios up to 1.45.
+MIN_FRAMES = 2 * JACKKNIFE_BLOCKS
+#: Bytes per pixel of a frame held once for the whole movie: per jackknife block, the sums of |F|^2 and F.
+SUMS_BYTES = JACKKNIFE_BLOCKS * 12
+#: Bytes per pixel of each frame of a chunk in flight (as stored, in the working precision, its spectrum).
+CHUNK_BYTES = 40
+#: Bytes per lag of the autocorrelation crop that its fits hold (the model at 6 x 6 quadrature nodes).
+FIT_BYTES = 2500
 #: Largest magnitude of a float movie's values in each working precision: sums of squared spectra stay finite.
 MAGNITUDE = {np.dtype(np.float32): 1e12, np.dtype(np.float64): 1e140}
 #: Relative change of the mean frame intensity between the first and last tenth that gets a warning.
@@ -98,7 +108,7 @@ class BlinkPSFResult(Result):
         sqrt(sigma_x * sigma_y).
     sigma_x_error, sigma_y_error, theta_error, sigma_error : float or None
         Standard errors: delete-a-block jackknife over 8 contiguous blocks of frames (the spread a
-        repeated acquisition of the same emitters would show); from the fit's Jacobian below 16 frames.
+        repeated acquisition of the same emitters would show).
     fwhm : float or None
         2 sqrt(2 ln 2) sigma.
     amplitude, offset : float or None
@@ -364,7 +374,7 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
     Raises
     ------
     ValueError
-        Not (T, Y, X), fewer than 2 frames, NaN/Inf, no fluctuations at all
+        Not (T, Y, X), fewer than 16 frames, NaN/Inf, no fluctuations at all
         (every frame the same), a bad crop, pixel sizes not matching the
         channels, bad options.
     """
@@ -431,11 +441,36 @@ def _check_movie(movie, name: str) -> tuple[int, int, int]:
     except ValueError as err:
         raise ValueError(f"{name}: {err}") from None
     frames, rows, cols = (int(n) for n in shape)
-    if frames < 2:
-        raise ValueError(f"{name} must have at least 2 frames, got shape {tuple(shape)}")
+    if frames < MIN_FRAMES:
+        raise ValueError(f"{name} must have at least {MIN_FRAMES} frames (the PSF's errors come from "
+                         f"{JACKKNIFE_BLOCKS} blocks of at least 2 frames; fewer give noise as a PSF), got shape "
+                         f"{tuple(shape)}")
     if min(rows, cols) < 8:
         raise ValueError(f"{name} frames must be at least 8 pixels on each side, got shape {tuple(shape)}")
     return frames, rows, cols
+
+
+def _check_memory(name: str, shape: tuple, crop: int, chunk: int, options: _Options) -> None:
+    """ValueError naming the argument whose value would not fit in the memory available.
+
+    The pass holds the sums (:data:`SUMS_BYTES` per pixel) and each frame's total; a chunk of frames
+    (and the moving window around it) in flight; the low frequencies of the last ``lags`` frames; the
+    fits, :data:`FIT_BYTES` per lag of the crop.
+    """
+    frames, rows, cols = shape
+    pixels = rows * cols
+    check_allocation(SUMS_BYTES * pixels + 8 * frames, f"{name} ({frames} frames of {rows} x {cols} pixels)",
+                     "crop or bin the frames")
+    cause = "chunk_frames" if options.chunk_frames is not None else "background" if options.window else name
+    window = min(options.window or 0, frames)
+    check_allocation(CHUNK_BYTES * pixels * (chunk + window),
+                     f"{cause} ({chunk} frames at a time{f', a moving window of {window}' if window else ''}, "
+                     f"{rows} x {cols} pixels each)", "use fewer frames per chunk")
+    low = math.prod(index.size for index in _low_frequencies(rows, cols))
+    lags = min(options.lags, frames - 1)
+    check_allocation(16 * low * (3 * lags + chunk), f"lags ({lags} frames of {low} low frequencies)",
+                     "use fewer lags")
+    check_allocation(FIT_BYTES * crop**2, f"crop ({crop} px)", f"use a smaller crop (the default: {DEFAULT_CROP})")
 
 
 def _crop(crop, rows: int, cols: int) -> int:
@@ -456,15 +491,15 @@ def _channel(movie, name: str, pixel: tuple, options: _Options, report) -> Blink
     crop = _crop(options.crop, rows, cols)
     xp = resolve_device(options.device, movie)
     chunk = options.chunk_frames or max(1, CHUNK_PIXELS // (rows * cols), options.window or 0)
+    _check_memory(name, (frames, rows, cols), crop, min(chunk, frames), options)
     sums = _Accumulator(movie, name, xp, options, chunk).run(report)
     power, spectrum = sums.power.sum(axis=0), sums.spectrum.sum(axis=0)
     autocorrelation = _cropped_autocorrelation(power, spectrum, frames, (rows, cols), crop, options.background)
     if not autocorrelation[crop // 2, crop // 2] > 1e-9 * max(sums.mean_level**2, np.finfo(float).tiny):
         raise ValueError(f"{name} has no temporal fluctuations (every frame is the same): nothing blinks")
     spatial = _fit_psf(autocorrelation, pixel, options.exclude_center)
-    if sums.blocks.size > 1:
-        spatial = _with_jackknife_errors(spatial, _replicates(sums, crop, options.background), pixel,
-                                         options.exclude_center)
+    spatial = _with_jackknife_errors(spatial, _replicates(sums, crop, options.background), pixel,
+                                     options.exclude_center)
     temporal = _fit_temporal(sums.temporal(options.lags))
     parameters = {"crop": crop, "background": options.background, "window": options.window,
                   "exclude_center": options.exclude_center, "lags": options.lags, "exposure_ms": options.exposure_ms,
@@ -541,10 +576,9 @@ class _Accumulator:
         self.movie, self.name, self.xp, self.options, self.chunk = movie, name, xp, options, chunk
         self.frames, self.rows, self.cols = (int(n) for n in movie.shape)
         self.dtype = working_dtype(movie.dtype)
-        blocks = JACKKNIFE_BLOCKS if self.frames >= 2 * JACKKNIFE_BLOCKS else 1
-        self.blocks = np.zeros(blocks, dtype=np.int64)  # frames per jackknife block
-        self.power = xp.zeros((blocks, self.rows, self.cols // 2 + 1))  # per block: sum |F|^2
-        self.spectrum = xp.zeros((blocks, self.rows, self.cols // 2 + 1), dtype=complex)  # per block: sum F
+        self.blocks = np.zeros(JACKKNIFE_BLOCKS, dtype=np.int64)  # frames per jackknife block
+        self.power = xp.zeros((JACKKNIFE_BLOCKS, self.rows, self.cols // 2 + 1))  # per block: sum |F|^2
+        self.spectrum = xp.zeros((JACKKNIFE_BLOCKS, self.rows, self.cols // 2 + 1), dtype=complex)  # per block: sum F
         self.totals = np.empty(self.frames)
         self.lags = _LagSums(min(options.lags, self.frames - 1))
         self.low = tuple(xp.asarray(index) for index in _low_frequencies(self.rows, self.cols))

@@ -13,7 +13,14 @@ from .backend import in_memory, resolve_device, to_device
 from .figures import COLORS, Curve, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import edges_wrap, shell_geometry, tukey_window
 from .results import ShellResultMixin, issue_warnings, resolution_summary, result_dataclass
-from .spectral import compute_path, correlation_sums, curve_from_sums, identical_inputs_warnings, working_mask
+from .spectral import (
+    check_work,
+    compute_path,
+    correlation_sums,
+    curve_from_sums,
+    identical_inputs_warnings,
+    working_mask,
+)
 from .thresholds import (
     all_threshold_curves,
     check_crossing_rule,
@@ -343,6 +350,7 @@ def fourier_correlation(
     path = compute_path(xp)
 
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
+    check_work({"half1": half1, "half2": half2, "mask": mask}, dtype, path)
     half1, half2 = (to_device(x, xp).astype(dtype, copy=False) for x in (half1, half2))
     mask = None if mask is None else working_mask(mask, half1.shape, dtype, xp, path)
     tapered = _tapered_axes(half1, half2, widths, taper, xp)

@@ -25,7 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .backend import in_memory, resolve_device, rfftn, to_device
+from .backend import check_allocation, in_memory, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
 from .progress import progress_of
@@ -43,6 +43,10 @@ PEAK_SIGNIFICANCE = 0.001
 _BATCH_ELEMENTS = 1 << 23
 #: Pixels of a stack analysed in one batch (about 0.4 s on two cores): progress is reported after each.
 CHUNK_PIXELS = 1 << 22
+#: n_radii may reach one radius per Fourier ring of the analysed plane (max(Y, X) // 2 rings from DC to Nyquist),
+#: or ImDecorr's default of 50 on smaller images. Finer radii find peaks in the noise of d(r): on band-limited
+#: noise of 512 x 512 (cut-off 0.2 cycles/pixel, truth 5 px), 256 radii read 4.99 px, 512 radii 2.0-2.85 px.
+MAX_RADII = 50
 
 
 @result_dataclass
@@ -411,7 +415,7 @@ def _check_parameters(n_radii, n_highpass, r_min, r_max) -> tuple[int, int, floa
 
 
 def _stack(image, axis: int, slices):
-    """The 2-D images to analyse as a (S, Y, X) view, and their indices along ``axis``."""
+    """A (Z, Y, X) view of ``image`` with the slices along ``axis`` first, and the indices of those to analyse."""
     if image.ndim == 2:
         return image[None], np.array([0])
     if isinstance(axis, bool) or not isinstance(axis, Integral) or axis not in (0, 1, 2, -1, -2, -3):
@@ -424,7 +428,28 @@ def _stack(image, axis: int, slices):
     if indices.size == 0 or indices.dtype.kind not in "iu" or indices.min() < -moved.shape[0] \
             or indices.max() >= moved.shape[0]:
         raise ValueError(f"slices must be indices along axis {axis} (size {moved.shape[0]}), got {shown(slices)}")
-    return moved[indices], indices % moved.shape[0]
+    return moved, indices % moved.shape[0]
+
+
+def _check_counts(n_radii: int, n_highpass: int, indices, plane: tuple, itemsize: int) -> None:
+    """ValueError for more radii or filters than the plane supports, or curves that would not fit in memory.
+
+    At most one radius per Fourier ring (or :data:`MAX_RADII`), and no more filters than radii (each
+    filter's peak lies on one of them). The memory: the analysed slices (a copy), and each slice's curves
+    (first pass, refined pass, and the result's copies).
+    """
+    rings = max(plane) // 2
+    most = max(MAX_RADII, rings)
+    if n_radii > most:
+        raise ValueError(f"n_radii must be at most {most} for a {plane[0]} x {plane[1]} plane ({rings} Fourier "
+                         f"rings from DC to Nyquist: finer radii find peaks in the noise of d(r)), got {n_radii}")
+    if n_highpass > n_radii:
+        raise ValueError(f"n_highpass must be at most n_radii ({n_radii}): each filter's peak lies on one of the "
+                         f"radii, got {n_highpass}")
+    curves = 24 * (2 * n_highpass + 2) * n_radii
+    check_allocation(len(indices) * (plane[0] * plane[1] * (itemsize + 1) + curves),
+                     f"image ({len(indices)} slices of {plane[0]} x {plane[1]}, each {2 * n_highpass + 2} curves of "
+                     f"{n_radii} radii)", "analyse fewer slices (slices=) or use fewer radii")
 
 
 def _in_plane_pixel(pixel_size, ndim: int, axis: int) -> float:
@@ -471,9 +496,11 @@ def decorrelation(
     pixel_size : float or sequence of float
         Pixel size (per axis allowed); the analysed plane must have square pixels.
     n_radii : int
-        Disc radii sampled between ``r_min`` and ``r_max`` (>= 10; ImDecorr uses 50).
+        Disc radii sampled between ``r_min`` and ``r_max`` (>= 10; ImDecorr uses 50); at most one per
+        Fourier ring of the analysed plane, ``max(Y, X) // 2`` (or 50 on smaller planes): finer radii
+        find peaks in the noise of d(r).
     n_highpass : int
-        Gaussian high-pass filters per pass (ImDecorr: 10).
+        Gaussian high-pass filters per pass (ImDecorr: 10), at most ``n_radii``.
     r_min, r_max : float
         Radius range, normalised frequency (1 = Nyquist).
     apodization : int
@@ -495,7 +522,8 @@ def decorrelation(
     Raises
     ------
     ValueError
-        Not 2-D/3-D, smaller than 32 pixels in the plane, NaN/Inf, bad parameters.
+        Not 2-D/3-D, smaller than 32 pixels in the plane, NaN/Inf, bad parameters, more radii or
+        filters than the plane supports, or curves that would not fit in the memory available.
     """
     shape = getattr(image, "shape", None)
     if shape is None or len(shape) not in (2, 3):
@@ -510,6 +538,8 @@ def decorrelation(
     rows, cols = stack.shape[1:]
     if min(rows, cols) < 32:
         raise ValueError(f"image must be at least 32 pixels on each side of the analysed plane, got {(rows, cols)}")
+    _check_counts(n_radii, n_highpass, indices, (rows, cols), np.dtype(image.dtype).itemsize)
+    stack = stack[indices] if len(shape) == 3 else stack
     apodization = check_int(apodization, "apodization", minimum=0)
     if apodization > min(rows, cols) // 2:
         raise ValueError(f"apodization ({apodization} pixels) is wider than half the image ({(rows, cols)})")

@@ -15,9 +15,14 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import ndimage
 
-from .backend import in_memory, to_host
+from .backend import check_allocation, in_memory, to_host
 from .frequency import normalize_pixel_size
 from .validation import check_image, check_same_shape, shown, working_dtype
+
+#: Bytes per voxel a spherical mask holds at its peak (its float64 distances and taper; measured with tracemalloc).
+SPHERE_BYTES = 32
+#: Bytes per voxel :func:`make_mask` holds at its peak (low-passed map, distance transforms; measured 55 to 59).
+MASK_BYTES = 64
 
 __all__ = [
     "average_maps",
@@ -114,6 +119,7 @@ def raised_cosine_mask(shape, radius: float, radius_p: float, *, center=None, pi
     sizes = normalize_pixel_size(pixel_size, len(shape))
     radius = _real(radius, "radius")
     radius_p = _real(radius_p, "radius_p", minimum=radius)
+    check_allocation(SPHERE_BYTES * math.prod(shape), f"shape {shape}", "make a smaller mask")
     distance = _distance_from_center(shape, center, sizes)
     return _cosine_taper(distance - radius, radius_p - radius)
 
@@ -152,6 +158,7 @@ def soften_mask(binary, width: float, *, pixel_size=1.0) -> np.ndarray:
         raise ValueError("binary mask is empty: nothing to soften")
     width = _real(width, "width")
     sizes = normalize_pixel_size(pixel_size, binary.ndim)
+    _check_within_box(("width", width), shape=binary.shape, sizes=sizes)
     distance = ndimage.distance_transform_edt(~binary, sampling=sizes)
     return _cosine_taper(distance, width)
 
@@ -202,10 +209,13 @@ def make_mask(
         Constant, empty or non-finite input, or a threshold that selects no voxel.
     """
     check_image(volume, "volume")
+    check_allocation(MASK_BYTES * math.prod(volume.shape), f"volume ({shown(tuple(volume.shape))} voxels)",
+                     "crop or bin it")
     data = _host_float32(volume)
     sizes = normalize_pixel_size(pixel_size, data.ndim)
     grow = np.ceil(6 * max(data.shape) / 128) * min(sizes) if extend is None else _real(extend, "extend")
     soft_edge = _real(soft_edge, "soft_edge")
+    _check_within_box(("extend", grow), ("soft_edge", soft_edge), shape=data.shape, sizes=sizes)
     smooth = lowpass_map(data, lowpass_sigma, pixel_size=sizes)
     level = mask_threshold(smooth, threshold, pixel_size=sizes)
     binary = thresholded_region(smooth, level, pixel_size=sizes)
@@ -320,6 +330,20 @@ def soft_mask_outside_map(volume, radius=None, width: float = 3, *, noise=None, 
     elif not abs(_real(noise, "noise", minimum=-math.inf)) <= float(np.finfo(np.float32).max):
         raise ValueError(f"noise must lie in the float32 range, got {shown(noise)}")
     return data * mask + np.float32(noise) * outside, mask
+
+
+def _check_within_box(*distances, shape, sizes) -> None:
+    """ValueError naming the first of ``distances`` ((name, value) pairs, pixel_size units) longer than the box.
+
+    A solvent mask extended, or softened, by more than the box's largest extent covers (nearly) the whole box:
+    it masks nothing, and the FSC that uses it is the unmasked one with a taper.
+    """
+    extent = max(n * p for n, p in zip(shape, sizes))
+    for name, value in distances:
+        if value > extent:
+            raise ValueError(f"{name} ({value:g}) is larger than the box ({shown(tuple(shape))} voxels of "
+                             f"{shown(tuple(sizes))}: {extent:g} along its longest axis): the mask would cover the "
+                             "whole box")
 
 
 def _check_shape(shape) -> tuple[int, ...]:

@@ -24,6 +24,7 @@ from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_c
 from .frequency import ShellGeometry, shell_geometry, shell_index
 from .results import ShellResultMixin, issue_warnings, resolution_summary, result_dataclass
 from .spectral import (
+    check_work,
     compute_path,
     correlation_sums,
     curve_from_sums,
@@ -200,6 +201,7 @@ def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     geometry = shell_geometry(volume.shape, pixel_size)
     xp = resolve_device(None, volume)
     phase_seed = _seeds(seed, 1)[0]
+    check_work({"volume": volume}, working_dtype(volume.dtype), compute_path(xp))
     data = to_device(volume, xp).astype(working_dtype(volume.dtype), copy=False)
     peak = data.dtype.type(max(float(data.max()), -float(data.min())))  # > 0: the volume is not constant
     spectrum = rfftn(data / peak)  # at a peak of 1, the transform of huge values cannot overflow
@@ -290,6 +292,7 @@ def phase_randomized_fsc(
     xp = resolve_device(device, half1, half2, mask)
     path = compute_path(xp)
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
+    check_work({"half1": half1, "half2": half2, "mask": mask}, dtype, path)
     half1, half2 = (to_device(x, xp).astype(dtype, copy=False) for x in (half1, half2))
     mask = working_mask(mask, half1.shape, dtype, xp, path)
     report = progress or (lambda fraction: None)

@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.fft
 
-from .backend import rfftn
+from .backend import check_allocation, rfftn
 from .figures import COLORS, Curve
 from .frequency import FourierGrid, frequency_axes, normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
@@ -165,6 +165,15 @@ def _sizes(shape, ndims=(2,), minimum: int = 1) -> tuple[int, ...]:
     return tuple(int(n) for n in sizes)
 
 
+def _check_memory(shape, per_voxel: float, extra: float = 0.0) -> None:
+    """ValueError naming ``shape`` when a simulation of ``shape`` would not fit in the memory available.
+
+    ``per_voxel``: the bytes per voxel the simulator holds at its peak (measured with tracemalloc, rounded
+    up); ``extra``: bytes that do not scale with the voxels.
+    """
+    check_allocation(math.prod(shape) * per_voxel + extra, f"shape {shape}", "simulate a smaller shape")
+
+
 def _generator(seed) -> np.random.Generator:
     """``np.random.default_rng(seed)`` for None, an integer >= 0 or a Generator; else a ValueError naming seed."""
     if seed is not None and not isinstance(seed, np.random.Generator) and (
@@ -243,6 +252,7 @@ def phantom_pair(
         raise ValueError(f"noise must be below {largest:.3g} in {dtype}, got {noise:g}")
     sizes = normalize_pixel_size(pixel_size, len(shape))
     rng = _generator(seed)
+    _check_memory(shape, 16 + 6 * dtype.itemsize)
     mean_power = _mean_power(shape, sizes, sigma)
 
     spectrum = rfftn(rng.standard_normal(shape, dtype=dtype))
@@ -296,7 +306,9 @@ def band_limited_noise(shape, cutoff: float, *, seed=None, dtype=np.float64) -> 
     if not (isinstance(cutoff, Real) and 0 < cutoff <= 0.5):
         raise ValueError(f"cutoff must lie in (0, 0.5] cycles/pixel, got {shown(cutoff)}")
     dtype = _float_dtype(dtype)
-    spectrum = scipy.fft.rfft2(_generator(seed).standard_normal(shape))
+    rng = _generator(seed)
+    _check_memory(shape, 24)
+    spectrum = scipy.fft.rfft2(rng.standard_normal(shape))
     rows, cols = frequency_axes(shape)
     radius = np.hypot(rows[:, None], cols[None, :])
     spectrum[radius > cutoff] = 0
@@ -333,6 +345,7 @@ def slanted_edge(shape, angle: float, sigma: float, *, low: float = 0.1, high: f
 
     sigma = check_number(sigma, "sigma", 0, above=True)
     rows, cols = _sizes(shape)
+    _check_memory((rows, cols), 32)
     center = ((rows - 1) / 2, (cols - 1) / 2) if center is None else _point(center)
     theta = np.deg2rad(check_number(angle, "angle"))
     low, high = check_number(low, "low"), check_number(high, "high")
@@ -436,6 +449,9 @@ def _spots(shape, centers, sigma, amplitude, background, noise, seed) -> np.ndar
     """Gaussian spots of width ``sigma`` at ``centers`` (n, 2), on a background, with noise (checked here)."""
     sigma = check_number(sigma, "sigma", 0, above=True)
     shape = _sizes(shape)
+    _check_memory(shape, 24)
+    check_allocation(16 * len(centers) * sum(shape), f"centers ({len(centers)} spots on a {shape} image)",
+                     "give fewer centers")
     amplitude, background = check_number(amplitude, "amplitude"), check_number(background, "background")
     # far centres: exp(-inf) = 0; huge sigmas: exp(-0) = 1; a narrower spot is the same delta, its square is not 0
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -479,6 +495,8 @@ def edge_chart(angles=(5.0, 30.0, 80.0, 95.0), sigma: float = 1.5, *, tile: int 
         raise ValueError(f"edge_chart needs angles, a sequence of at least one angle, got {shown(angles)}")
     if isinstance(tile, bool) or not isinstance(tile, Integral) or tile < 32:
         raise ValueError(f"edge_chart needs tile, an integer >= 32, got {shown(tile)}")
+    check_allocation(24 * tile**2 * (len(angles) + len(angles) % 2), f"tile ({tile} pixels, {len(angles)} edges)",
+                     "use a smaller tile or fewer angles")
     tiles = [slanted_edge((tile, tile), check_number(angle, "angles"), sigma) for angle in angles]
     tiles += [np.full((tile, tile), 0.5)] * (len(tiles) % 2)
     image = _with_noise(np.block([[tiles[i], tiles[i + 1]] for i in range(0, len(tiles), 2)]), noise, seed,
@@ -610,6 +628,7 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
                              read_noise, dtype)
     count = _positive_int(n_emitters, "n_emitters")
     rng = _generator(seed)
+    _check_movie_memory((frames, rows, cols), count, pixel, widths, psf, options)
     margin = 4 * max(widths)
     positions = _emitter_positions(structure, count, (rows * pixel[0], cols * pixel[1]), margin, rng)
     images = _emitter_images(positions, (rows, cols), pixel, widths, angle, psf)
@@ -687,12 +706,37 @@ def _emitter_positions(structure: str, count: int, extent, margin: float, rng) -
     return start[which] + along[:, None] * direction[which] + wobble[:, None] * normal[which]
 
 
+def _check_movie_memory(shape, count: int, pixel, widths, psf: str, options: dict) -> None:
+    """ValueError naming n_emitters (their PSFs and blinking) or shape (the movie) when they would not fit in memory.
+
+    The emitters' pixel-integrated PSFs hold about 64 bytes per pixel of each, their on and off periods 96
+    bytes per period; the movie its samples, plus the emitters' signal in every frame (24 bytes per value).
+    """
+    frames, rows, cols = shape
+    side = [2 * reach + 1 for reach in _psf_reach(pixel, widths, psf)]
+    cycle = 1 / options["on_probability"] + options["on_time"]
+    periods = frames / cycle + 6 * math.sqrt(frames / cycle + 1) + 4
+    check_allocation(count * (64 * side[0] * side[1] + 96 * periods),
+                     f"n_emitters ({count} emitters, PSFs of {side[0]:.0f} x {side[1]:.0f} pixels, {frames} frames)",
+                     "simulate fewer emitters, or a narrower PSF")
+    duty = options["on_probability"] * options["on_time"] / (options["on_probability"] * options["on_time"] + 1)
+    signal = min(frames * rows * cols, math.ceil(frames * count * duty) * side[0] * side[1])
+    check_allocation(frames * rows * cols * options["dtype"].itemsize + 24 * signal, f"shape {tuple(shape)}",
+                     "simulate fewer frames or smaller ones")
+
+
+def _psf_reach(pixel, widths, psf: str) -> list[float]:
+    """Half-width in whole pixels (y, x) of the region each emitter's PSF is integrated over (inf when huge)."""
+    with np.errstate(over="ignore"):
+        return [float(np.ceil((8 if psf == "airy" else 4) * np.float64(max(widths)) / p)) + 1 for p in pixel]
+
+
 def _emitter_images(positions, frame, pixel, widths, angle: float, psf: str):
     """Sparse (n_emitters, Y * X) matrix: each emitter's PSF integrated over every pixel (sums to <= 1)."""
     import scipy.sparse
 
     rows, cols = frame
-    half = [int(math.ceil((8 if psf == "airy" else 4) * max(widths) / p)) + 1 for p in pixel]
+    half = [int(reach) for reach in _psf_reach(pixel, widths, psf)]
     offsets = [np.arange(-h, h + 1) for h in half]
     centre = np.floor(positions / np.asarray(pixel)).astype(np.int64)  # pixel holding each emitter
     iy = centre[:, 0, None, None] + offsets[0][None, :, None]
@@ -820,6 +864,7 @@ def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, 
     noise = check_number(noise, "noise", 0.0, above=True)
     dtype = _float_dtype(dtype)
     rng = _generator(seed)
+    _check_memory(shape, 64)
     spectrum = scipy.fft.rfftn(rng.standard_normal(shape))
     squared = FourierGrid(shape).squared_radius()
     signals = [scipy.fft.irfftn(spectrum * np.exp(-2 * np.pi**2 * sigma**2 * squared), s=shape)
@@ -932,7 +977,13 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
     check_choice(tilt_axis, "tilt_axis", ("y", "x"))
     attenuation = check_number(attenuation, "attenuation", 0, above=True)
     dose = None if dose is None else check_number(dose, "dose", 0, above=True)
-    theta = _tomography_angles(theta, size)
+    theta = None if theta is None else _tomography_angles(theta)
+    angles = 2 * math.ceil(math.pi / 2 * size) if theta is None else theta.size  # the default: enough for each half
+    planes = (rows or 1) if phantom == "random" else 1
+    check_allocation(8 * size**2 * (4 + 3 * planes) + 40 * angles * (rows or 1) * size,
+                     f"size {size} ({angles} angles, {rows or 1} rows)", "simulate a smaller size or fewer rows")
+    if theta is None:
+        theta = np.linspace(0.0, 180.0, angles, endpoint=False)
     rng = _generator(seed)
     volume = _tomography_phantom(phantom, size, rows, rng)
     from skimage.transform import radon
@@ -951,10 +1002,8 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
                              (volume * scale).astype(np.float32), dose)
 
 
-def _tomography_angles(theta, size: int) -> np.ndarray:
-    """``theta`` as float64 degrees (at least 8, finite), or the default for ``size``."""
-    if theta is None:
-        return np.linspace(0.0, 180.0, 2 * math.ceil(math.pi / 2 * size), endpoint=False)
+def _tomography_angles(theta) -> np.ndarray:
+    """``theta`` as float64 degrees (at least 8, finite), or a ValueError naming it."""
     try:
         angles = np.asarray(theta, dtype=np.float64)
     except (TypeError, ValueError):

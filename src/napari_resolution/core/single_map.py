@@ -30,7 +30,7 @@ import math
 import numpy as np
 from scipy import ndimage, stats
 
-from .backend import get_namespace, in_memory, irfftn, resolve_device, rfftn, to_host
+from .backend import check_allocation, get_namespace, in_memory, irfftn, resolve_device, rfftn, to_host
 from .figures import COLORS, FREQUENCY_LABEL, Curve, Plot, resolution_marker
 from .frequency import FourierGrid, edges_wrap, normalize_pixel_size, tukey_window
 from .local.maps import LocalResolutionResult, map_statistics
@@ -81,6 +81,8 @@ MIN_BACKGROUND = 512
 QUANTILE_SAMPLES = 2**20
 #: Corners whose noise powers differ by more than this factor get a warning (one may hold signal).
 CORNER_SPREAD = 2.0
+#: Words (of the working precision) per voxel of the map the test holds at once (measured 24 to 30).
+MAP_WORDS = 32
 #: Full width at half maximum of a Gaussian, in standard deviations.
 FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 
@@ -264,6 +266,7 @@ def local_resolution(half1, *, pixel_size=1.0, mask=None, noise="auto", half2=No
     xp = resolve_device(device, half1, half2, mask)
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype if half2 is not None else
                                                                        half1.dtype))
+    _check_memory(shape, sizes, frequencies, window, dtype)
     inside = None if mask is None else to_host(mask) > 0.5
     tested, difference = _tested_and_difference(half1, half2, xp, dtype)
     halves = (tested, tested) if difference is None else (tested + difference, tested - difference)
@@ -347,6 +350,11 @@ def _band_frequencies(resolutions, shape, sizes, divisor: float) -> np.ndarray:
     largest = max(n * p for n, p in zip(shape, sizes))
     if periods.size < 2 or not np.all(np.isfinite(periods)) or np.unique(periods).size != periods.size:
         raise ValueError(f"resolutions must hold at least 2 distinct finite periods, got {shown(resolutions)}")
+    most = max(DEFAULT_BANDS, math.ceil(largest / (2 * reference)))
+    if periods.size > most:
+        raise ValueError(f"resolutions must hold at most {most} periods for a map of {shown(tuple(shape))} (one band "
+                         f"per Fourier shell from DC to Nyquist: closer bands measure the same frequencies), got "
+                         f"{periods.size}")
     if periods.min() < 2 * reference * (1 - 1e-9) or periods.max() > largest:
         raise ValueError(f"resolutions must lie between Nyquist ({2 * reference:g}) and the largest extent "
                          f"({largest:g}), got {shown(resolutions)}")
@@ -447,9 +455,7 @@ class _BandGrid:
 
     def __init__(self, shape, sizes, frequency: float, window: float, xp, dtype, grids: dict):
         reference = max(sizes)
-        nyquist = _reach(window) * frequency  # cycles per reference pixel
-        self.shape = tuple(n if window == 0 else min(n, 2 * math.ceil(nyquist * (p / reference) * n))
-                           for n, p in zip(shape, sizes))
+        self.shape = _band_shape(shape, sizes, frequency, window)
         self.full = self.shape == tuple(shape)
         spacing = tuple(p * n / m for p, n, m in zip(sizes, shape, self.shape))
         if self.shape not in grids:  # bands on the full grid share it
@@ -471,6 +477,27 @@ class _BandGrid:
         padded = xp.zeros((*shape[:-1], shape[-1] // 2 + 1), dtype=spectrum.dtype)
         padded[self.index] = spectrum
         return padded
+
+
+def _band_shape(shape, sizes, frequency: float, window: float) -> tuple:
+    """The shape of the grid where band ``frequency`` is computed (:class:`_BandGrid`): the map's, or smaller."""
+    reference = max(sizes)
+    nyquist = _reach(window) * frequency  # cycles per reference pixel
+    return tuple(n if window == 0 else min(n, 2 * math.ceil(nyquist * (p / reference) * n))
+                 for n, p in zip(shape, sizes))
+
+
+def _check_memory(shape, sizes, frequencies, window: float, dtype) -> None:
+    """ValueError naming half1 when the test would not fit in the memory available.
+
+    It holds :data:`MAP_WORDS` words per voxel of the map, and the Fourier grid of every band grid
+    (:func:`_band_shape`; its radii, squared and inverse: three words per half-spectrum sample).
+    """
+    grids = {_band_shape(shape, sizes, frequency, window) for frequency in frequencies}
+    samples = sum(math.prod(grid[:-1]) * (grid[-1] // 2 + 1) for grid in grids)
+    check_allocation(np.dtype(dtype).itemsize * (MAP_WORDS * math.prod(shape) + 3 * samples),
+                     f"half1 ({shown(tuple(shape))} voxels, {len(frequencies)} bands on {len(grids)} grids)",
+                     "crop or bin the map, or give fewer resolutions")
 
 
 def _reach(window: float) -> float:

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.fft
 
 from . import kernels
-from .backend import in_memory, resolve_device, to_device, to_host
+from .backend import check_allocation, in_memory, resolve_device, to_device, to_host
 from .correlation import DEFAULT_APODIZATION, CorrelationResult, fourier_correlation
 from .frequency import tukey_window
 from .masks import raised_cosine_mask
@@ -79,6 +79,8 @@ MIN_ANGLES = 8
 MAX_GAP_RATIO = 4.0
 #: Slices back-projected per pass: progress (and Cancel) comes between passes.
 SLICES_PER_PASS = 32
+#: Bytes per voxel of the two reconstructions' correlation and its mask (float32; measured at most 28).
+CORRELATION_BYTES = 32
 #: Soft edge of the circular mask, as a fraction of the reconstruction's side (at least MIN_EDGE pixels).
 EDGE_FRACTION = 1 / 16
 MIN_EDGE = 4
@@ -673,6 +675,21 @@ def _backproject(filtered, theta: np.ndarray, center: float, size: int, circle: 
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
 
+def _reconstruction_side(n_detector: int, circle: bool) -> int:
+    """Side of the square reconstructed from ``n_detector`` samples: the detector, or the square of that diagonal."""
+    return n_detector if circle else int(math.floor(n_detector / math.sqrt(2)))
+
+
+def _reconstruction_bytes(shape: tuple, circle: bool) -> int:
+    """Bytes the reconstruction of (slices, angles, detector) projections holds: the (slices, N, N) float32
+    volume (twice, its passes joined at the end) and one pass's filtered projections and output."""
+    slices, angles, n_detector = shape
+    side = _reconstruction_side(n_detector, circle)
+    padded = _padded_size(n_detector, circle)
+    per_pass = min(SLICES_PER_PASS, slices) * (angles * (12 * padded + 12 * n_detector) + 8 * side**2)
+    return 8 * slices * side**2 + per_pass
+
+
 def _skimage_slices(stack, theta: np.ndarray, filter_name: str, center: float, size: int, circle: bool,
                     weighting: str):
     """scikit-image ``iradon`` of each slice of (slices, angles, detector), in threads, weighted by ``weighting``.
@@ -738,6 +755,7 @@ def filtered_back_projection(stack, theta, *, filter="ramp", center=None, circle
     angles = _check_theta(theta)
     if angles.size != stack.shape[1]:
         raise ValueError(f"theta has {angles.size} angles but stack has {stack.shape[1]} projections along axis 1")
+    _check_memory("stack", tuple(stack.shape), circle)
     return _reconstruct(stack, angles, filter, _check_center(center, stack.shape[-1]), circle, weighting, backend,
                         device)
 
@@ -748,7 +766,7 @@ def _reconstruct(stack, angles, filter_name, center, circle, weighting, backend,
     check_choice(weighting, "weighting", WEIGHTINGS)
     check_choice(backend, "backend", BACKENDS)
     progress = progress_of(progress)
-    size = stack.shape[-1] if circle else int(math.floor(stack.shape[-1] / math.sqrt(2)))
+    size = _reconstruction_side(stack.shape[-1], circle)
     if backend == "skimage":
         return _skimage_slices(to_host(stack), angles, filter_name, center, size, circle, weighting), "skimage"
     xp = resolve_device(device, stack)
@@ -763,6 +781,19 @@ def _reconstruct(stack, angles, filter_name, center, circle, weighting, backend,
 
 
 # ----------------------------------------------------------------------------- the estimator
+def _check_memory(name: str, shape: tuple, circle, per_voxel: float = 0.0, extra: float = 0.0) -> None:
+    """ValueError naming ``name`` when reconstructing (slices, angles, detector) projections would not fit in memory.
+
+    Beside the reconstruction, ``per_voxel`` bytes per voxel of it (the other half's, the correlation's)
+    and ``extra`` bytes (the split projections) are needed.
+    """
+    slices, angles, n_detector = shape
+    side = _reconstruction_side(n_detector, bool(circle))
+    check_allocation(_reconstruction_bytes(shape, bool(circle)) + per_voxel * slices * side**2 + extra,
+                     f"{name} ({slices} slices of {angles} angles x {n_detector} detector pixels: reconstructions of "
+                     f"{slices} x {side} x {side})", "crop the detector or the rows, or bin them")
+
+
 def _as_stack(sinogram, axis: int):
     """The data as (slices, angles, detector): a 2-D sinogram is one slice; a stack keeps its other axes' order."""
     if sinogram.ndim == 2:
@@ -913,6 +944,8 @@ def tomography_frc(sinogram, theta, *, angle_axis=None, tilt_axis="auto", pixel_
     else:
         stack, orientation, axis_notes = _oriented(stack, tilt_axis)
     center = _check_center(center, stack.shape[-1])
+    _check_memory("sinogram", (stack.shape[0], math.ceil(stack.shape[1] / 2), stack.shape[2]), circle,
+                  4 + CORRELATION_BYTES, extra=stack.size * np.dtype(stack.dtype).itemsize)
     wedge, middle = _missing_wedge(angles)
     first, second, *halves = _split(stack, angles, 1)
     recons = []

@@ -14,19 +14,20 @@ boxes share them).
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
 from .. import kernels
-from ..backend import get_namespace, rfftn
+from ..backend import check_allocation, get_namespace, rfftn
 from ..frequency import folded_shells, hermitian_weights, shell_index
 from ..progress import progress_of
 from ..spectral import curve_from_sums, spectra_sums
 from ..thresholds import STATUSES, find_crossings, threshold_curve
 from ..validation import check_int, shown, working_dtype
 
-__all__ = ["WINDOWS", "axis_centres", "box_results", "box_sums", "centres_inside", "check_box", "check_step",
-           "check_window", "default_box", "grid_centres"]
+__all__ = ["MIN_BOXES", "WINDOWS", "axis_centres", "box_results", "box_sums", "centres_inside", "check_box",
+           "check_step", "check_window", "default_box", "grid_centres", "grid_size"]
 
 #: Default box side: this many times the global resolution in pixels, clamped to BOX_RANGE (even).
 BOX_PER_RESOLUTION = 5
@@ -42,6 +43,13 @@ MIN_PERIODS = 1.5
 SAFE_PEAK = (2.0**-30, 2.0**30)
 #: Boxes whose crossings are searched at once.
 CROSSING_CHUNK = 8192
+#: Fewest boxes for the map's statistics: its 5-95 % range then rests on at least one box at each end (1 in 20).
+#: A step that leaves fewer, where a smaller one would not, is refused; fewer for another reason (a small
+#: image, a mask) get a warning.
+MIN_BOXES = 20
+#: Bytes a box holds besides its shell sums (16 bytes per shell): its centre (ndim int64, and the grid's
+#: copies), value, crossing, status.
+BOX_BYTES = 64
 
 
 def default_box(resolution_pixels: float | None, shape) -> int:
@@ -59,9 +67,40 @@ def check_box(box, shape) -> int:
     return box
 
 
-def check_step(step, box: int) -> int:
-    """``step`` checked (an integer >= 1), or the default: a quarter of the box."""
-    return max(1, box // 4) if step is None else check_int(step, "step", minimum=1)
+def check_step(step, box: int, shape) -> int:
+    """``step`` checked, or the default (a quarter of the box); ValueError naming step.
+
+    A step must be an integer >= 1 that leaves at least :data:`MIN_BOXES` boxes on the grid when a
+    smaller one would, and whose boxes fit in the memory available.
+    """
+    if step is None:
+        step = max(1, box // 4)
+    else:
+        step = check_int(step, "step", minimum=1)
+        if grid_size(shape, box, step) < MIN_BOXES <= grid_size(shape, box, 1):
+            raise ValueError(f"step ({step} px) leaves {grid_size(shape, box, step)} boxes of {box} px in a "
+                             f"{shown(tuple(shape))} map: its statistics need at least {MIN_BOXES} (its 5-95 % "
+                             f"range then rests on a box at each end); use step <= {_largest_step(shape, box)}")
+    count = grid_size(shape, box, step)
+    n_shells = box // 2 + 1
+    check_allocation(count * (16 * n_shells + 24 * len(shape) + BOX_BYTES),
+                     f"step ({step} px: {count} boxes of {box} px in a {shown(tuple(shape))} map)",
+                     "use a larger step, or a mask")
+    return step
+
+
+def grid_size(shape, box: int, step: int) -> int:
+    """Boxes on the grid of ``shape`` (no mask): the product of :func:`axis_centres`' lengths, counted."""
+    return math.prod((n - box) // step + 1 + ((n - box) % step > 0) for n in shape)
+
+
+def _largest_step(shape, box: int) -> int:
+    """The largest step whose grid holds at least :data:`MIN_BOXES` boxes (the grid at step 1 does)."""
+    low, high = 1, max(shape)  # grid_size(low) >= MIN_BOXES > grid_size(high): a step beyond the map gives 2**ndim
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if grid_size(shape, box, middle) >= MIN_BOXES else (low, middle)
+    return low
 
 
 def check_window(window) -> None:

@@ -38,7 +38,9 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         Box side in pixels (>= 8, at most the smallest axis). Default:
         :func:`~.boxes.default_box` of the global resolution.
     step : int, optional
-        Spacing of the box centres in pixels (default ``box // 4``).
+        Spacing of the box centres in pixels (default ``box // 4``). A step that leaves fewer than
+        :data:`~.boxes.MIN_BOXES` (20) boxes, where a smaller step would not, is refused: the map's
+        statistics (its 5-95 % range) need them; a step longer than the box gets a warning.
     threshold : str or float
         Criterion (as :func:`~napari_resolution.core.correlation.fourier_correlation`), applied
         with the shell counts of a box.
@@ -70,7 +72,8 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     ------
     ValueError
         Shapes that differ, not 2-D/3-D, NaN/Inf, a box larger than the
-        image or below 8, a step below 1, an unknown threshold or window, a
+        image or below 8, a step below 1 or leaving too few boxes, boxes that
+        would not fit in the memory available, an unknown threshold or window, a
         mask of another shape.
     """
     if streams((half1, half2, mask), out):
@@ -87,7 +90,7 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
         global_result = fourier_correlation(half1, half2, pixel_size=pixel_size, threshold=threshold, device=device)
     reference = global_result.reference_pixel_size
     box = _check_box(box, global_result, shape)
-    step = check_step(step, box)
+    step = check_step(step, box, shape)
     xp = resolve_device(device, half1, half2, mask)
     path = compute_path(xp)
     inside = None if mask is None else to_host(mask) > 0.5
@@ -96,7 +99,7 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     sums = box_sums(half1, half2, centres, box, window, geometry, xp, path, progress)
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = merged_map(values, centres, shape, reference, inside, working_dtype(half1.dtype))
-    notes = map_warnings(box, global_result, len(values), None if inside is None else float(inside.mean()))
+    notes = map_warnings(box, step, global_result, len(values), None if inside is None else float(inside.mean()))
     if out is not None:
         out[...] = local_map
     return _warned(LocalResolutionResult(

@@ -20,14 +20,12 @@ from ..figures import COLORS, Curve, Marker, Plot
 from ..frequency import shell_geometry
 from ..results import Result, result_dataclass
 from ..validation import shown
-from .boxes import MIN_PERIODS
+from .boxes import MIN_BOXES, MIN_PERIODS
 
 __all__ = ["HISTOGRAM_BINS", "PERCENTILES", "LocalResolutionResult", "map_statistics", "map_warnings", "merged_map",
            "overall_status", "spread_out", "statistics_dict"]
 
 NOISE_CROSSING = "the curve crosses below {periods} shells of the box: read as noise, unresolved"
-#: Fewer boxes than this get a warning.
-MIN_BOXES = 8
 #: Bins of the histogram of the map.
 HISTOGRAM_BINS = 50
 #: Percentiles reported inside the mask.
@@ -246,17 +244,22 @@ def overall_status(statuses) -> str:
     return "bound" if statuses and all(s == "bound" for s in statuses) else "unresolved"
 
 
-def map_warnings(box: int, global_result, n_boxes: int, covered) -> tuple:
-    """Box small next to the global resolution (when there is one), too few boxes, a mask covering (``covered``, a
-    fraction or None without a mask) < 1 % of the data."""
+def map_warnings(box: int, step: int, global_result, n_boxes: int, covered) -> tuple:
+    """Box small next to the global resolution (when there is one), a step longer than the box, too few boxes
+    (:data:`~.boxes.MIN_BOXES`), a mask covering (``covered``, a fraction or None without a mask) < 1 % of the
+    data."""
     notes = []
     if global_result is not None and global_result.resolution is not None and global_result.status == "resolved":
         pixels = global_result.resolution / global_result.reference_pixel_size
         if box < 2 * pixels:
             notes.append(f"box ({box} px) is smaller than twice the global resolution ({pixels:.1f} px): "
                          "a box holds too few periods for its FSC to be reliable; use a larger box")
+    if step > box:
+        notes.append(f"step ({step} px) is longer than the box ({box} px): the boxes leave gaps, where the map is "
+                     "interpolated from boxes that do not see them; use step <= box")
     if n_boxes < MIN_BOXES:
-        notes.append(f"too few boxes ({n_boxes}): the map is coarse; use a smaller step or box")
+        notes.append(f"too few boxes ({n_boxes}, fewer than {MIN_BOXES}): the map is coarse and its statistics "
+                     "rest on few boxes; use a smaller step or box")
     if covered is not None and covered < 0.01:
         notes.append(f"the mask covers {100 * covered:.2g} % of the data: the statistics rest on few voxels")
     return tuple(notes)

@@ -100,7 +100,7 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
                          "larger than memory): the default box comes from the global FSC, which needs the whole "
                          "inputs at once")
     box = check_box(box, shape)
-    step = check_step(step, box)
+    step = check_step(step, box, shape)
     criterion, _ = parse_threshold(threshold)
     geometry = shell_geometry((box,) * len(shape), pixel_size)
     grid = grid_centres(shape, box, step)
@@ -112,7 +112,7 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
     curve, values, statuses = box_results(sums, geometry, threshold, box)
     local_map = np.empty(shape, np.float32) if out is None else out
     covered = _write_map(local_map, values, centres, shape, geometry.reference_pixel, mask, report.part(0.9, 0.97))
-    notes = map_warnings(box, None, len(values), covered)
+    notes = map_warnings(box, step, None, len(values), covered)
     statistics = _streamed_statistics(local_map, report.part(0.97, 1.0))
     return LocalResolutionResult(
         map=local_map, centres=centres, values=values, statuses=statuses, box=box, step=step,
