@@ -607,3 +607,19 @@ def test_mtf_of_a_bead_z_stack(tmp_path, capsys):
     assert (tmp_path / "z.csv").read_text().startswith("z,axial_profile")
     assert cli.main(["mtf", str(tmp_path / "bead.tif"), "--point", "24,24"]) == 2
     assert "or a z-stack with --point Z,ROW,COL" in capsys.readouterr().err
+
+
+def test_wrapped_int16_counts_are_warned_and_read_unsigned_with_the_flag(tmp_path, capsys):
+    from napari_resolution.core.simulate import band_limited_noise
+
+    counts = (40000 + 3000 * band_limited_noise((128, 128), 0.2, seed=0)).astype(np.uint16)
+    import mrcfile
+
+    with mrcfile.new(tmp_path / "counts.mrc", overwrite=True) as mrc:
+        mrc.set_data(counts.view(np.int16))
+        mrc.voxel_size = 2.0
+    assert cli.main(["decorr", str(tmp_path / "counts.mrc")]) == 0
+    assert "looks like unsigned counts" in capsys.readouterr().err
+    assert cli.main(["decorr", str(tmp_path / "counts.mrc"), "--unsigned"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err and "status resolved" in captured.out

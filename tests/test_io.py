@@ -568,6 +568,12 @@ def test_real_signed_or_small_int16_data_is_not_flagged(values):
     assert io.wrapped_int16(np.clip(values, -32768, 32767).astype(np.int16)) is None
 
 
+def test_int16_counts_that_all_wrapped_are_flagged():
+    """Every value negative: counts all above 32767, or a signed image without a positive value (both doubtful)."""
+    counts = np.random.default_rng(5).integers(40000, 45000, 10000).astype(np.uint16)
+    assert io.wrapped_int16(counts.view(np.int16)) == 1.0
+
+
 def test_a_pixel_size_of_exactly_one_angstrom_with_an_fei_header_is_probably_unset(tmp_path):
     _fei_counts_mrc(tmp_path / "fei.mrc")
     with pytest.warns(RuntimeWarning) as caught:

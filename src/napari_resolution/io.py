@@ -131,8 +131,9 @@ def wrapped_int16(data) -> float | None:
 
     Unsigned counts above 32767 stored as int16 turn negative: the values then
     sit on both sides of the wrap (near +32767 and below 0) and are far more
-    spread out than the same bits read as uint16. Real signed data (centred on
-    0) is the other way round. Decided on at most about 10^6 values.
+    spread out than the same bits read as uint16; or, when every count is
+    above 32767, every value is negative. Real signed data (centred on 0) is
+    neither. Decided on at most about 10^6 values.
     """
     if np.dtype(getattr(data, "dtype", object)) != np.int16 or data.size == 0:
         return None
@@ -141,6 +142,8 @@ def wrapped_int16(data) -> float | None:
     negative = float((sample < 0).mean())
     if negative < 0.01:
         return None
+    if negative == 1.0:
+        return negative
     signed_spread, unsigned_spread = float(sample.std()), float(sample.view(np.uint16).std())
     return negative if unsigned_spread < 0.5 * signed_spread else None
 

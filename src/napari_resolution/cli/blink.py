@@ -87,7 +87,7 @@ def _measure(args):
     from ..core.blink import blink_psf
 
     device = device_of(args)
-    images = [io.map_image(path) for path in args.movies]
+    images = [io.map_image(path, unsigned=args.unsigned) for path in args.movies]
     sizes, unit = _channel_pixel_sizes(args, images)
     with warnings.catch_warnings():  # the result's warnings are reported, each with its channel
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -104,8 +104,8 @@ def run_ssnr(args) -> dict:
 
 def _load_pair(args):
     """The two images of a pair command, and its ``--mask`` data (None without one)."""
-    first = load(args.half1, "half1", args.ndim)
-    second = load(args.half2, "half2", args.ndim)
+    first = load(args.half1, "half1", args.ndim, unsigned=args.unsigned)
+    second = load(args.half2, "half2", args.ndim, unsigned=args.unsigned)
     mask = None if args.mask is None else io.read_image(args.mask).data
     return first, second, mask
 

@@ -38,7 +38,7 @@ def run_decorrelation(args) -> dict:
     from ..core.decorrelation import decorrelation
 
     device = device_of(args)
-    image = io.read_image(args.image)
+    image = io.read_image(args.image, unsigned=args.unsigned)
     if image.data.ndim == 2:
         _refuse_stack_options(args)
     pixel_size, unit = pixel_size_and_unit(args, image)

@@ -227,9 +227,10 @@ def report(result, args, unit: str, *, summary: str = "", figures=None, **view) 
             "warnings": list(result.warnings)}
 
 
-def load(path: str, name: str, ndim=None) -> io.LoadedImage:
-    """Read ``path``, checking its rank against ``ndim`` (None: any); errors name the argument ``name``."""
-    image = io.read_image(path)
+def load(path: str, name: str, ndim=None, *, unsigned: bool = False) -> io.LoadedImage:
+    """Read ``path`` (int16 as uint16 with ``unsigned``: ``--unsigned``), checking its rank against ``ndim``
+    (None: any); errors name the argument ``name``."""
+    image = io.read_image(path, unsigned=unsigned)
     if ndim is not None and image.data.ndim != ndim:
         raise ValueError(f"{name} ({path}) is {image.data.ndim}-D; expected {ndim}-D")
     return image

@@ -57,7 +57,8 @@ def run_local_fsc(args) -> dict:
     from ..core.local import local_fsc
 
     device = device_of(args)
-    first, second = load(args.half1, "half1"), load(args.half2, "half2")
+    first, second = (load(path, name, unsigned=args.unsigned) for path, name in ((args.half1, "half1"),
+                                                                                  (args.half2, "half2")))
     mask = None if args.mask is None else io.read_image(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, first)
     result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,

@@ -63,8 +63,8 @@ def run_local_res(args) -> dict:
     from ..core.single_map import local_resolution
 
     device = device_of(args)
-    volume = load(args.half1, "half1")
-    half2 = None if args.half2 is None else load(args.half2, "half2").data
+    volume = load(args.half1, "half1", unsigned=args.unsigned)
+    half2 = None if args.half2 is None else load(args.half2, "half2", unsigned=args.unsigned).data
     mask = None if args.mask is None else io.read_image(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, volume)
     result = local_resolution(volume.data, half2=half2, mask=mask, noise=args.noise, significance=args.significance,

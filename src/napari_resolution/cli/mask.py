@@ -30,7 +30,7 @@ def run_mask(args) -> int:
     if len(args.maps) > 2:
         raise ValueError(f"mask takes one map or two half-maps, got {len(args.maps)} files")
     check_outputs(args)
-    images = [io.read_image(path) for path in args.maps]
+    images = [io.read_image(path, unsigned=args.unsigned) for path in args.maps]
     pixel_size, unit = pixel_size_and_unit(args, images[0])
     threshold = args.threshold if args.threshold == "auto" else _number(args.threshold, "--threshold")
     options = {"threshold": threshold, "lowpass_sigma": args.lowpass_sigma, "extend": args.extend,

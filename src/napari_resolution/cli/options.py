@@ -154,7 +154,8 @@ def threshold(text: str):
 
 # ----------------------------------------------------------------------------- option groups
 def add_pixel_size(parser, axes: str, *, per: str = "") -> None:
-    """Add ``--pixel-size`` and ``--unit`` (read by :func:`.jobs.pixel_size_and_unit`).
+    """Add ``--pixel-size`` and ``--unit`` (read by :func:`.jobs.pixel_size_and_unit`), and ``--unsigned`` (how
+    the inputs are read: :func:`.jobs.load`).
 
     Parameters
     ----------
@@ -174,6 +175,9 @@ def add_pixel_size(parser, axes: str, *, per: str = "") -> None:
     else:
         parser.add_argument("--pixel-size", type=pixel_sizes, help=f"P or {axes} (default: file header, else 1)")
     parser.add_argument("--unit", help="unit of the pixel size, e.g. Å, nm, µm (default: the file's, with its size)")
+    parser.add_argument("--unsigned", action="store_true",
+                        help="read int16 data as the unsigned counts it holds (cameras that store uint16 in int16; a "
+                             "warning says when the data look like that)")
 
 
 def add_threshold(parser, *, default: str = "half-bit", note: str = "") -> None:

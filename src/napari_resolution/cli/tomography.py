@@ -56,7 +56,7 @@ def run_tomography(args) -> dict:
     from ..core.tomography import tomography_frc
 
     device = device_of(args)
-    image = io.read_image(args.sinogram)
+    image = io.read_image(args.sinogram, unsigned=args.unsigned)
     pixel_size, unit = _reconstruction_pixel_size(args, image)
     angles = _angles(args, max(image.data.shape))
     if args.save_reconstructions:
