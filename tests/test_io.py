@@ -583,3 +583,54 @@ def test_a_pixel_size_of_exactly_one_angstrom_with_an_fei_header_is_probably_uns
                                                 "one (pixel_size, CLI --pixel-size)"]
     io.write_mrc(tmp_path / "plain.mrc", np.ones((8, 8), np.float32) + np.eye(8, dtype=np.float32), 1.0)
     io.read_image(tmp_path / "plain.mrc")  # 1 Å without an extended header: no warning (errors are raised here)
+
+
+# --- found by the fuzz tests (#24) ----------------------------------------------------------------
+@pytest.mark.parametrize(("name", "data", "pixel_size", "unit", "match"), [
+    ("complex.mrc", np.ones((4, 4), complex), 1.0, "Å", "data must hold real numbers, got dtype complex128"),
+    ("huge.mrc", np.full((4, 4), 1e300), 1.0, "Å", "data has values beyond the float32 range"),
+    ("huge.tif", np.full((4, 4), -1e300), 1.0, "nm", "data has values beyond the float32 range"),
+    ("tiny.mrc", np.ones((4, 4)), 1e-300, "m", r"pixel_size \[1e-290, 1e-290\] Å cannot be stored in an MRC header"),
+    ("wide.tif", np.ones((4, 4)), 1e10, "nm", r"pixel_size \[10000000000.0, 10000000000.0\] nm cannot be stored"),
+    ("listed.tif", np.ones((4, 4)), 1.0, ["nm"], "unknown length unit"),
+])
+def test_write_image_refuses_what_would_not_read_back(name, data, pixel_size, unit, match, tmp_path):
+    """Complex data (ComplexWarning, imaginary part dropped), values or pixel sizes beyond what the file holds
+    (written as Inf, or read back as no pixel size), a unit that is not text (TypeError): no file is written."""
+    path = tmp_path / name
+    with pytest.raises(ValueError, match=f"^{path}: {match}"):
+        io.write_image(path, data, pixel_size, unit)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_json_takes_0d_arrays_and_refuses_what_json_cannot_hold(tmp_path):
+    io.write_json(tmp_path / "scalar.json", {"a": np.array(2.0), "b": np.array(np.nan)})  # was a TypeError
+    assert json.loads((tmp_path / "scalar.json").read_text()) == {"a": 2.0, "b": None}
+    for value in (1j, {1, 2}, b"bytes"):
+        with pytest.raises(ValueError, match="^payload cannot be written as JSON"):
+            io.write_json(tmp_path / "bad.json", {"a": value})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scalar.json"]
+
+
+def test_write_npz_refuses_python_objects(tmp_path):
+    """np.savez pickled them: the file could not be read without unpickling."""
+    with pytest.raises(ValueError, match=r"arrays\['a'\] holds Python objects"):
+        io.write_npz(tmp_path / "a.npz", {"a": None})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "field", "content"), [("empty.npy", None, b""), ("magic.tif", None, b"II*\0"),
+                                                        ("mode.mrc", 12, 99), ("columns.mrc", 0, -5)])
+def test_the_streaming_readers_name_a_corrupt_file(name, field, content, tmp_path):
+    """np.load's EOFError, tifffile's struct.error, mrcfile's warnings escaped map_image and lazy_image."""
+    path = tmp_path / name
+    if field is None:
+        path.write_bytes(content)
+    else:  # a valid MRC file with one header field overwritten
+        io.write_mrc(path, np.ones((4, 4), np.float32))
+        data = bytearray(path.read_bytes())
+        data[field:field + 4] = np.int32(content).tobytes()
+        path.write_bytes(bytes(data))
+    for read in (io.map_image, io.lazy_image):
+        with pytest.raises(ValueError, match=str(path)):
+            read(path)

@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from .core.results import jsonable
+from .core.validation import shown
 
 __all__ = ["LENGTH_NAMES", "LoadedImage", "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image",
            "wrapped_int16", "write_csv", "write_image", "write_json", "write_mrc", "write_npz", "write_tiff",
@@ -36,6 +37,8 @@ _MRC_MODE_BYTES = {0: 1, 1: 2, 2: 4, 3: 4, 4: 8, 6: 2, 12: 2}
 #: Chunk side of the zarr maps :func:`new_zarr_map` makes (64^3 float32: 1 MiB).
 ZARR_CHUNK = 64
 TIFF_SUFFIXES = (".tif", ".tiff")
+#: Pixel sizes a TIFF's resolution tags (pixels per unit, a ratio of 32-bit integers) hold, exclusive.
+TIFF_SIZES = (2.0**-32, 2.0**32)
 
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, both byte orders
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
@@ -170,13 +173,13 @@ def map_image(path, *, unsigned: bool = False) -> LoadedImage:
     _check_path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        with contextlib.suppress(ValueError):  # a pickled array: read_image says why
+        with contextlib.suppress(Exception):  # pickled, empty, cut, corrupt: read_image says why
             return _signedness(LoadedImage(np.load(path, mmap_mode="r", allow_pickle=False), None, ""), path,
                                unsigned)
     if suffix in TIFF_SUFFIXES:
         import tifffile
 
-        with contextlib.suppress(ValueError, OSError, tifffile.TiffFileError):  # compressed, tiled: read whole
+        with contextlib.suppress(Exception):  # compressed, tiled: read whole (corrupt: read_image says why)
             data = tifffile.memmap(path, mode="r")
             with tifffile.TiffFile(path) as tif:
                 sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes)
@@ -236,13 +239,18 @@ def _mrc_mapped(path: Path) -> LoadedImage:
     _check_path(path)
     try:
         _check_mrc_header(path)
-        with mrcfile.mmap(path, mode="r", permissive=True) as mrc:
-            if mrc.data is None:
-                raise _BadFile("truncated or corrupt MRC file")
-            voxel, unset = _mrc_voxel(mrc)
-            data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with mrcfile.mmap(path, mode="r", permissive=True) as mrc:
+                if mrc.data is None:
+                    reasons = "; ".join(str(w.message) for w in caught)
+                    raise _BadFile(f"truncated or corrupt MRC file ({reasons})")
+                voxel, unset = _mrc_voxel(mrc)
+                data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape)
     except _BadFile as err:
         raise ValueError(f"{path}: {err}") from None
+    except Exception as err:  # corrupt files raise many types, as in read_image
+        raise ValueError(f"{path}: cannot read file ({type(err).__name__}: {err})") from None
     _warn_unset_voxel(path, unset)
     return _mrc_image(data, voxel)
 
@@ -465,6 +473,8 @@ def _ome_pixels(xml: str):
 
 def _short_unit(name: str) -> str | None:
     """"µm", "nm", "Å"... for a unit name (ImageJ ``\\uXXXX`` escapes decoded); None if not a known length."""
+    if not isinstance(name, str):
+        return None
     name = re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), name)
     return _UNIT_NAMES.get(name.strip().lower())
 
@@ -550,8 +560,12 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0, placement: dict | None = N
     """
     import mrcfile
 
-    data = np.asarray(data, dtype=np.float32)
+    data = _float32(data)
     sizes = np.broadcast_to(np.asarray(pixel_size, dtype=float), (data.ndim,))
+    cells = (sizes * data.shape).astype(np.float32)  # the header holds each axis' length, in float32
+    if not (np.all(cells > 0) and np.allclose(cells.astype(float) / data.shape, sizes, rtol=1e-3)):
+        raise ValueError(f"pixel_size {shown(sizes.tolist())} Å cannot be stored in an MRC header (float32 cell "
+                         f"lengths of {shown(data.shape)} voxels)")
     with written_aside(path) as temporary, mrcfile.new(temporary, overwrite=True) as mrc:
         mrc.set_data(data)
         xyz = list(sizes[::-1]) + [1.0] * (3 - data.ndim)
@@ -559,6 +573,18 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0, placement: dict | None = N
         if placement is not None:
             mrc.header.origin = tuple(placement["origin"])
             mrc.header.nxstart, mrc.header.nystart, mrc.header.nzstart = placement["start"]
+
+
+def _float32(data) -> np.ndarray:
+    """``data`` as float32, or a ValueError naming data when it is not real or its values exceed float32."""
+    data = np.asarray(data)
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"data must hold real numbers, got dtype {data.dtype}")
+    with np.errstate(over="ignore"):
+        single = data.astype(np.float32)
+    if not np.array_equal(np.isfinite(single), np.isfinite(data)):
+        raise ValueError("data has values beyond the float32 range (about 3.4e38): rescale it")
+    return single
 
 
 def mrc_placement(path) -> dict:
@@ -598,10 +624,13 @@ def write_tiff(path, data: np.ndarray, pixel_size=None, unit: str = "µm") -> No
     if data.ndim not in (2, 3):
         raise ValueError(f"write_tiff needs a 2-D or 3-D array, got shape {data.shape}")
     if data.dtype not in (np.uint8, np.uint16):
-        data = data.astype(np.float32)
+        data = _float32(data)
     metadata, options = {"axes": "ZYX"[-data.ndim:]}, {}
     if pixel_size is not None:
         sizes, short = _calibration(pixel_size, unit, data.ndim)
+        if not all(TIFF_SIZES[0] < size < TIFF_SIZES[1] for size in sizes[-2:]):
+            raise ValueError(f"pixel_size {shown(sizes)} {short} cannot be stored in TIFF resolution tags (pixels per "
+                             f"unit as a ratio of 32-bit integers): give it in another unit")
         metadata["unit"] = _IMAGEJ_UNITS.get(short, short)
         if data.ndim == 3:
             metadata["spacing"] = sizes[0]
@@ -694,8 +723,16 @@ def write_json(path, payload: dict) -> None:
         The file, or "-" to print to stdout.
     payload : dict
         JSON-able values; arrays and NumPy scalars are converted, NaN and +/-Inf written as null.
+
+    Raises
+    ------
+    ValueError
+        A value JSON has no place for (a complex number, a set, bytes...): nothing is written.
     """
-    text = json.dumps(jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False)
+    try:
+        text = json.dumps(jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as err:  # a complex number, a set, bytes, a circular reference...
+        raise ValueError(f"payload cannot be written as JSON ({err})") from None
     if str(path) == "-":
         print(text)
     else:
@@ -711,10 +748,20 @@ def write_npz(path, arrays: dict) -> None:
     path : str or Path
         The file, overwritten if it exists (no ``.npz`` is appended).
     arrays : dict of str to array_like
-        Name -> array.
+        Name -> array of numbers or text (read back without unpickling).
+
+    Raises
+    ------
+    ValueError
+        An array of Python objects, which only pickling could store (nothing is written).
     """
+    values = {name: np.asarray(value) for name, value in arrays.items()}
+    for name, value in values.items():
+        if value.dtype.hasobject:
+            raise ValueError(f"arrays[{name!r}] holds Python objects (dtype object): only numbers and text are "
+                             "written")
     with written_aside(path) as temporary, open(temporary, "wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, **values)
 
 
 def write_csv(path, columns: dict) -> None:

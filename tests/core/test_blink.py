@@ -395,3 +395,28 @@ def test_simulator_bad_input(kwargs, match):
     arguments = {"shape": (10, 16, 16), **kwargs}
     with pytest.raises(ValueError, match=match):
         blinking_movie(arguments.pop("shape"), **arguments)
+
+
+# ----------------------------------------------------------------------------- found by the fuzz tests (#24)
+@pytest.mark.parametrize("pixel", [1e15, 1e-30, (1e-20, 2e-20)])
+def test_the_fit_does_not_depend_on_the_unit_of_the_pixel_size(pixel):
+    """It ran in physical units: at 1e15 (or 1e-30) per pixel it read noise as a PSF, and its PSF image was 0/0."""
+    movies = [_sim((32, 16, 24), sigma=(2.0, 1.2), theta=30.0, n_emitters=40, on_probability=0.1, seed=2).movie,
+              _sim((400, 32, 32), sigma=(2.0, 1.2), theta=30.0, n_emitters=80, on_probability=0.05, seed=2).movie]
+    scale = max(np.atleast_1d(pixel))
+    for movie in movies:
+        with pytest.warns(RuntimeWarning):  # few frames
+            unit, scaled = blink_psf(movie, pixel_size=np.asarray(pixel) / scale), blink_psf(movie, pixel_size=pixel)
+        assert scaled.status == unit.status and np.isfinite(scaled.psf).all()
+        if unit.status == "resolved":
+            assert scaled.sigma == pytest.approx(unit.sigma * scale, rel=1e-6)
+            assert scaled.theta == pytest.approx(unit.theta, abs=1e-6)
+
+
+def test_the_warnings_of_several_channels_say_which_channel():
+    """Each channel issued its own warnings, without saying which channel they were about."""
+    movie = _sim((32, 16, 16), n_emitters=30, seed=4).movie
+    with pytest.warns(RuntimeWarning) as caught:
+        result = blink_psf([movie, movie[::-1]])
+    issued = {str(w.message) for w in caught}
+    assert issued == set(result.warnings) and all(note.startswith(("channel 1: ", "channel 2: ")) for note in issued)

@@ -237,8 +237,10 @@ def test_simulator_dose_and_layouts():
     stack = tomography_sinogram(32, clean.theta, rows=3)
     assert stack.sinogram.shape == (clean.theta.size, 3, 32) and stack.phantom.shape == (3, 32, 32)
     np.testing.assert_allclose(stack.sinogram[:, 1].T, clean.sinogram, rtol=1e-6)
-    for bad, match in (({"size": 8}, "shape"), ({"dose": -1}, "dose"), ({"phantom": "cat"}, "phantom"),
-                       ({"theta": [0, 1]}, "theta"), ({"tilt_axis": "z"}, "tilt_axis")):
+    for bad, match in (({"size": 8}, "size must be an integer >= 16, got 8"), ({"dose": -1}, "dose"),
+                       ({"dose": 1e19}, "dose must lie from 1e-300 to 1e"), ({"phantom": "cat"}, "phantom"),
+                       ({"theta": [0, 1]}, "theta"), ({"rows": 0}, "rows must be an integer >= 1, got 0"),
+                       ({"tilt_axis": "z"}, "tilt_axis")):
         with pytest.raises(ValueError, match=match):
             tomography_sinogram(**{"size": 32, **bad})
 

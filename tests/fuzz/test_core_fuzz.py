@@ -22,6 +22,7 @@ import re
 import warnings
 from typing import NamedTuple
 
+import dask.array as da
 import numpy as np
 import pytest
 from hang import no_hang
@@ -29,7 +30,19 @@ from hypothesis import currently_in_test_context, event, example, given, setting
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from napari_resolution.core import correlation, decorrelation, local, masks, mtf, randomization, simulate, thresholds
+from napari_resolution.core import (
+    blink,
+    correlation,
+    decorrelation,
+    local,
+    masks,
+    mtf,
+    randomization,
+    simulate,
+    single_map,
+    thresholds,
+    tomography,
+)
 from napari_resolution.core.results import STATUSES, jsonable
 
 #: A call that has not returned after this many seconds is a hang.
@@ -650,6 +663,10 @@ MTF_SIZES = (1, 7, 8, 12, 16, 17, 24, 33, 40)
 
 
 def _check_mtf(result) -> None:
+    if isinstance(result, mtf.BeadStackResult):  # a z-stack: the in-focus plane's MTF and the axial profile
+        assert np.isfinite(result.axial_mtf).all() and np.isfinite(result.axial_profile).all()
+        assert result.axial_fwhm is None or (math.isfinite(result.axial_fwhm) and result.axial_fwhm > 0)
+        result = result.lateral
     assert np.isfinite(result.mtf).all() and np.isfinite(result.mtf_nyquist)
     for value in (result.f50, result.f10):
         assert value is None or (math.isfinite(value) and value > 0)
@@ -882,6 +899,19 @@ _BIG = _RNG.standard_normal((40, 40))
 _SOFT = masks.spherical_mask((16, 16), soft_edge=3)
 _ONE_PIXEL = _dots((16, 16), {(8, 8): 1.0})
 _V3D = _RNG.standard_normal((3, 32, 32))
+_ANGLES = np.linspace(0.0, 180.0, 16, endpoint=False)
+_SINOGRAM = _RNG.random((16, 16))
+_ONE_RAY = np.zeros((16, 16))
+_ONE_RAY[0, ::2] = 1  # the even projections reconstruct to zero inside the circle
+_REGIONS = simulate.two_region_pair((48, 40), (1.0, 3.0), 0.3, seed=5)[0]
+_LAZY_REGIONS = da.from_array(_REGIONS, chunks=16)
+_READ_ONLY_MAP = np.empty(_REGIONS.shape, np.float32)
+_READ_ONLY_MAP.flags.writeable = False
+_COMPLEX_LAZY_MASK = da.ones(_REGIONS.shape, dtype=complex, chunks=16)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    _MOVIE = simulate.blinking_movie((32, 16, 24), sigma=(2.0, 1.2), theta=30.0, n_emitters=40, on_probability=0.1,
+                                     dtype=np.float32, seed=2).movie
 
 def _on_numpy_path(function):
     """``function`` run on the "numpy" compute path (:func:`compute_path`)."""
@@ -986,6 +1016,42 @@ FIXED = [
     ("beads at {} (TypeError)", simulate.bead_field, ((16, 16), {}, 1.0), {}, ("centers",)),
     ("chart of one angle, not a list (TypeError)", simulate.edge_chart, (5.0,), {"tile": 32}, ("angles",)),
     ("MTF answer of sigma 1e200 (OverflowError)", simulate.gaussian_mtf_answer, (1e200,), {}, ("sigma",)),
+    # found by test_estimators_fuzz.py (#24)
+    ("angles as complex numbers (ComplexWarning, imaginary parts dropped)", tomography.tomography_frc,
+     (_SINOGRAM, _ANGLES * 1j), {}, ("theta",)),
+    ("back-projection of an object stack (TypeError)", tomography.filtered_back_projection,
+     (_SINOGRAM.T[None].astype(object), _ANGLES), {}, ("stack",)),
+    ("a reconstruction that is constant (named half1, not an argument)", tomography.tomography_frc,
+     (_ONE_RAY, _ANGLES), {}, ("sinogram",)),
+    ("angles file holding 1e400 (Inf angles accepted)", tomography.parse_angles, ("0 1e400",), {}, ("angles",)),
+    ("tomography phantom of size 0 (named shape)", simulate.tomography_sinogram, (0,), {}, ("size",)),
+    ("dose of a denormal (Inf line integrals)", simulate.tomography_sinogram, (16,), {"dose": 2.2e-309}, ("dose",)),
+    ("dose of 9.2e18 (numpy's unnamed 'lam value too large')", simulate.tomography_sinogram, (16,), {"dose": 9.2e18},
+     ("dose",)),
+    ("two regions of sigmas None (TypeError)", simulate.two_region_pair, ((16, 16),), {"sigmas": None}, ("sigmas",)),
+    ("two regions of no sigmas (unnamed unpacking error)", simulate.two_region_pair, ((16, 16),), {"sigmas": []},
+     ("sigmas",)),
+    ("camera given as an array (ambiguous truth value)", simulate.blinking_movie, ((2, 8, 8),),
+     {"camera": np.array([1.0, 2.0])}, ("camera",)),
+    ("a PSF of 1.5 at pixels of 1e-30 (memory refused, named n_emitters)", simulate.blinking_movie, ((2, 8, 8),),
+     {"pixel_size": 1e-30}, ("sigma", "pixel_size")),
+    ("single-map window of a denormal (OverflowError)", single_map.local_resolution, (_REGIONS,),
+     {"noise": 0.5, "window": 5e-324}, ("window",)),
+    ("single-map window of 3.8e307 (overflow in cast)", single_map.local_resolution, (_REGIONS,),
+     {"noise": 0.5, "window": 3.8e307}, ("window",)),
+    ("local FSC into out=3.0 (AttributeError)", local.local_fsc, (_REGIONS, _REGIONS + _X.mean()), {"out": 3.0},
+     ("out",)),
+    ("local FSC into a read-only out (unnamed 'assignment destination is read-only')", local.local_fsc,
+     (_LAZY_REGIONS, _LAZY_REGIONS + 1.0), {"box": 16, "out": _READ_ONLY_MAP}, ("out",)),
+    ("local FSC block by block with mask=3.0 (AttributeError)", local.local_fsc,
+     (_LAZY_REGIONS, _LAZY_REGIONS + 1.0), {"box": 16, "mask": 3.0, "out": np.empty(_REGIONS.shape, np.float32)},
+     ("mask",)),
+    ("local FSC block by block with a complex lazy mask (ComplexWarning)", local.local_fsc,
+     (_LAZY_REGIONS, _LAZY_REGIONS + 1.0), {"box": 16, "mask": _COMPLEX_LAZY_MASK,
+                                            "out": np.empty(_REGIONS.shape, np.float32)}, ("mask",)),
+    ("local FSC block by block of boolean halves (unnamed 'got a boolean array')", local.local_fsc,
+     (_LAZY_REGIONS > 0, _LAZY_REGIONS < 0), {"box": 16, "out": np.empty(_REGIONS.shape, np.float32)}, ("half1",)),
+    ("blink PSF at a pixel size of 1e30 (0/0 in the PSF image)", blink.blink_psf, (_MOVIE,), {"pixel_size": 1e30}, ()),
 ]
 
 

@@ -1,7 +1,8 @@
 """Property-based tests of the readers with corrupt, truncated, mislabelled and random files.
 
-``napari_resolution.io.read_image`` (MRC, TIFF, NPY) and the napari reader built on it
-(``gui.reader.read_layers``, Qt-free) must, for any file, either return an image that keeps its
+``napari_resolution.io.read_image`` (MRC, TIFF, NPY), the napari reader built on it
+(``gui.reader.read_layers``, Qt-free), and the streaming readers ``io.map_image`` (memory-mapped) and
+``io.lazy_image`` (dask, computed here) must, for any file, either return an image that keeps its
 contract (an array; a pixel size that is None or one positive number per axis; axis letters that
 match the array) or raise a ``ValueError`` whose message names the file: never another exception
 type, never a warning, never a hang. The corrupt files start from valid ones of every kind the
@@ -11,6 +12,7 @@ bytes overwritten, zeroed or inserted, or carry another format's extension.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -163,6 +165,20 @@ def check_read(path) -> None:
             _check_layers(layers)
 
 
+def _lazy_read(path):
+    """:func:`io.lazy_image` with its dask array computed (the file is read then)."""
+    image = io.lazy_image(path)
+    return dataclasses.replace(image, data=np.asarray(image.data))
+
+
+def check_streamed(path) -> None:
+    """The property for the streaming readers: map_image and lazy_image, computed."""
+    for read in (io.map_image, _lazy_read):
+        image = outcome(read, path)
+        if image is not None:
+            _check_image(image)
+
+
 # ----------------------------------------------------------------------------- corruptions
 #: Where a change goes: ("header", byte) within the first 1100 bytes, or ("anywhere", fraction of the length).
 WHERE = st.one_of(st.tuples(st.just("header"), st.integers(0, 1099)),
@@ -230,16 +246,46 @@ def test_random_bytes(magic, body, suffix, folder):
     check_read(_file(folder, magic + body, suffix))
 
 
+@pytest.mark.parametrize("name", list(VALID))
+def test_valid_files_stream_back(name, folder, originals):
+    """The starting points, memory-mapped and lazily: each reads back as read_image reads it."""
+    path = _file(folder, originals[name], VALID[name][0])
+    whole = io.read_image(path)
+    for read in (io.map_image, _lazy_read):
+        image = outcome(read, path)
+        _check_image(image)
+        np.testing.assert_array_equal(image.data, whole.data)
+        assert image.pixel_size == whole.pixel_size and image.unit == whole.unit
+
+
+@budget(0.5)
+@given(name=st.sampled_from(tuple(VALID)), changes=st.lists(CHANGES, min_size=1, max_size=3),
+       cut=st.booleans(), magic=st.sampled_from(MAGICS), body=st.binary(max_size=512))
+def test_damaged_and_random_files_stream(name, changes, cut, magic, body, folder, originals):
+    """map_image and lazy_image of a damaged valid file (its header whole, its data cut, when ``cut``), and of
+    random bytes behind a format's magic."""
+    content = originals[name]
+    for change in changes:
+        content = corrupted(content, change)
+    if cut:
+        header = {".npy": 128}.get(VALID[name][0], 1024 if VALID[name][0] in io.MRC_SUFFIXES else 8)
+        content = originals[name][:max(header, len(originals[name]) - len(body) - 1)]
+    check_streamed(_file(folder, content, VALID[name][0]))
+    check_streamed(_file(folder, magic + body, VALID[name][0]))
+
+
 @budget(0.3)
 @given(name=st.sampled_from(tuple(VALID)), suffix=st.sampled_from(SUFFIXES))
 def test_wrong_extensions(name, suffix, folder, originals):
     check_read(_file(folder, originals[name], suffix))
 
 
-@pytest.mark.parametrize("suffix", SUFFIXES)
+@pytest.mark.parametrize("suffix", (*SUFFIXES, ".zarr"))
 def test_empty_missing_and_directory_paths(suffix, folder):
-    check_read(_file(folder, b"", suffix))
-    check_read(folder / f"missing{suffix}")
+    for path in (_file(folder, b"", suffix), folder / f"missing{suffix}"):
+        check_read(path)
+        check_streamed(path)
     directory = folder / f"directory{next(_NUMBERS)}{suffix}"
     directory.mkdir()
     check_read(directory)
+    check_streamed(directory)

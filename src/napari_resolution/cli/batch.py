@@ -247,15 +247,19 @@ def _pair(path: Path, number: int, header: list, values: list) -> tuple[dict, di
     for name in PAIR_COLUMNS:
         if not row[name]:
             raise ValueError(f"{where}: empty {name}")
-    paths = {"half1": _beside(path, row["half1"]), "half2": _beside(path, row["half2"]),
-             "mask": _beside(path, row["mask"]) if row["mask"] else None}
+    paths = {name: _beside(path, row[name], f"{where}, {name}") if row[name] else None
+             for name in ("half1", "half2", "mask")}
     options = {"pixel_size": _pixel_size(row["pixel_size"], f"{where}, pixel_size")} if row["pixel_size"] else {}
     return paths, {"half1": row["half1"], "half2": row["half2"]}, options
 
 
-def _beside(table: Path, path: str) -> str:
-    """``path`` as an absolute path; a relative one is relative to the folder of ``table``."""
-    return str((table.parent / Path(path).expanduser()).resolve())
+def _beside(table: Path, path: str, where: str) -> str:
+    """``path`` as an absolute path; a relative one is relative to the folder of ``table``; ValueError naming
+    ``where`` (the table's cell) for a path the system cannot hold (e.g. a NUL byte)."""
+    try:
+        return str((table.parent / Path(path).expanduser()).resolve())
+    except (ValueError, OSError) as err:
+        raise ValueError(f"{where}: not a usable path {path!r} ({err})") from None
 
 
 def _pixel_size(text: str, where: str) -> tuple[float, ...]:

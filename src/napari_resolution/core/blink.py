@@ -112,7 +112,8 @@ class BlinkPSFResult(Result):
     fwhm : float or None
         2 sqrt(2 ln 2) sigma.
     amplitude, offset : float or None
-        Fitted volume of the autocorrelation peak (intensity² · area) and its constant offset (intensity²).
+        Fitted volume of the autocorrelation peak (its sum over the lags, intensity²) and its constant offset
+        (intensity²).
     autocorrelation : ndarray, shape (crop, crop)
         Mean autocovariance of the fluctuations per pixel pair (intensity²), zero lag at the centre, raw
         (the zero-lag pixel holds the noise spike).
@@ -381,14 +382,21 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
     report = progress_of(progress)
     options = _options(crop, background, exclude_center, lags, exposure_ms, chunk_frames, device)
     if not isinstance(movie, (list, tuple)):
-        return _channel(movie, "movie", normalize_pixel_size(pixel_size, 2), options, report)
+        return _warned(_channel(movie, "movie", normalize_pixel_size(pixel_size, 2), options, report))
     if not movie:
         raise ValueError("movie must be an array (T, Y, X) or a non-empty list of them, got an empty list")
     sizes = _channel_pixel_sizes(pixel_size, len(movie))
     for index, channel in enumerate(movie):  # every channel checked before the first is computed
         _check_movie(channel, f"movie[{index}]")
-    return BlinkChannelsResult.of(_channel(channel, f"movie[{index}]", sizes[index], options, part)
-                                  for index, (channel, part) in enumerate(zip(movie, report.parts(len(movie)))))
+    channels = [_channel(channel, f"movie[{index}]", sizes[index], options, part)
+                for index, (channel, part) in enumerate(zip(movie, report.parts(len(movie))))]
+    return _warned(BlinkChannelsResult.of(channels))
+
+
+def _warned(result):
+    """``result`` after issuing its warnings (a list of movies: each prefixed with its channel)."""
+    issue_warnings(result.warnings)
+    return result
 
 
 @dataclass(frozen=True)
@@ -789,8 +797,12 @@ def _fit_psf(autocorrelation: np.ndarray, pixel: tuple, exclude: str, start=None
     """Least-squares fit of the pixel-integrated Gaussian autocorrelation model (no bound on the amplitude).
 
     Errors come from the Jacobian (lags taken as independent) until :func:`_with_jackknife_errors`
-    replaces them.
+    replaces them. The fit runs in units of the larger pixel (widths scaled back at the end), so that
+    it does not depend on the unit of the pixel size (at 1e15 nm it read noise as a PSF).
     """
+    scale = max(pixel)
+    lengths = np.array([scale, scale, 1.0, 1.0, 1.0])  # what each parameter is in units of the larger pixel
+    pixel = (pixel[0] / scale, pixel[1] / scale)
     half = autocorrelation.shape[0] // 2
     offsets = np.arange(-half, half + 1)
     lag_y, lag_x = np.meshgrid(offsets * pixel[0], offsets * pixel[1], indexing="ij")
@@ -807,15 +819,15 @@ def _fit_psf(autocorrelation: np.ndarray, pixel: tuple, exclude: str, start=None
         return model(params, lag_y[used], lag_x[used]) - autocorrelation[used]
 
     low, high = 0.05 * min(pixel), autocorrelation.shape[0] * max(pixel)
-    start = _initial_guess(autocorrelation, used, lag_y, lag_x, pixel) if start is None else np.array(start)
+    start = _initial_guess(autocorrelation, used, lag_y, lag_x, pixel) if start is None else np.array(start) / lengths
     start[:2] = np.clip(start[:2], low * 1.01, high * 0.99)
     bounds = ([low, low, -np.inf, -np.inf, -np.inf], [high, high, np.inf, np.inf, np.inf])
     fit = optimize.least_squares(residuals, start, bounds=bounds, x_scale="jac")
     errors = _standard_errors(fit, int(used.sum()))
     sigma = math.sqrt(fit.x[0] * fit.x[1])
-    errors = np.append(errors, sigma / 2 * math.hypot(errors[0] / fit.x[0], errors[1] / fit.x[1]))
+    errors = np.append(errors * lengths, scale * sigma / 2 * math.hypot(errors[0] / fit.x[0], errors[1] / fit.x[1]))
     at_bound = bool(np.any(np.isclose(fit.x[:2], low, rtol=1e-3)) or np.any(np.isclose(fit.x[:2], high, rtol=1e-3)))
-    return _SpatialFit(fit.x, errors, model(fit.x, lag_y, lag_x), at_bound, bool(fit.success), errors)
+    return _SpatialFit(fit.x * lengths, errors, model(fit.x, lag_y, lag_x), at_bound, bool(fit.success), errors)
 
 
 def _replicates(sums, crop: int, background: str) -> list:
@@ -1023,7 +1035,7 @@ def _result(autocorrelation, spatial: _SpatialFit, temporal: _TemporalFit, frame
     psf_model = _psf_model(autocorrelation.shape[0], spatial, pixel)
     knots_y, knots_x, coefficients = _spline(psf, pixel)
     centre = autocorrelation.shape[0] // 2
-    result = BlinkPSFResult(
+    return BlinkPSFResult(
         **numbers, amplitude=float(spatial.values[3]) if resolved else None,
         offset=float(spatial.values[4]) if resolved else None, autocorrelation=autocorrelation,
         autocorrelation_model=spatial.model, psf=psf, psf_model=psf_model, spline_knots_y=knots_y,
@@ -1034,5 +1046,3 @@ def _result(autocorrelation, spatial: _SpatialFit, temporal: _TemporalFit, frame
         status="resolved" if resolved else "unresolved", pixel_size=tuple(float(p) for p in pixel),
         warnings=notes, parameters=parameters,
     )
-    issue_warnings(notes)
-    return result

@@ -48,7 +48,7 @@ result_dataclass = dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
 def jsonable(value):
     """Convert ``value`` to plain JSON types; NaN and +/-Inf become None."""
     if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
+        return jsonable(value.tolist())  # a list, or a scalar for a 0-d array
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, dict):

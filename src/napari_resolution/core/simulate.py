@@ -154,14 +154,15 @@ def expected_correlation(spatial_frequency, sigma: float, noise: float, mean_pow
     return signal / (signal + noise_power)
 
 
-def _sizes(shape, ndims=(2,), minimum: int = 1) -> tuple[int, ...]:
-    """``shape`` as ``ndims`` integer sizes >= ``minimum``, or a ValueError naming shape."""
+def _sizes(shape, ndims=(2,), minimum: int = 1, name: str = "shape") -> tuple[int, ...]:
+    """``shape`` as ``ndims`` integer sizes >= ``minimum``, or a ValueError naming ``name``."""
     sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else ()
     whole = all(isinstance(n, Real) and not isinstance(n, bool) and math.isfinite(n) and n == int(n) and n >= minimum
                 for n in sizes)
     if len(sizes) not in ndims or not whole:
         axes = " or ".join(f"{d}-D" for d in ndims)
-        raise ValueError(f"shape must be {axes} with integer sizes >= {minimum}, got {shown(shape)}")
+        what = f"an integer >= {minimum}" if name != "shape" else f"{axes} with integer sizes >= {minimum}"
+        raise ValueError(f"{name} must be {what}, got {shown(shape[0] if name != 'shape' else shape)}")
     return tuple(int(n) for n in sizes)
 
 
@@ -647,8 +648,7 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
 
 def _psf_widths(sigma, theta, psf: str) -> tuple[tuple[float, float], float]:
     """(major, minor) widths and the major axis direction in [0, 180) degrees, checked."""
-    if psf not in ("gaussian", "airy"):
-        raise ValueError(f"psf must be 'gaussian' or 'airy', got {shown(psf)}")
+    check_choice(psf, "psf", ("gaussian", "airy"))
     pair = sigma if isinstance(sigma, (tuple, list, np.ndarray)) else (sigma, sigma)
     if len(pair) != 2:
         raise ValueError(f"sigma must be one width or (sigma_x, sigma_y), got {shown(sigma)}")
@@ -673,9 +673,9 @@ def _blink_options(on_probability, on_time, photons, background, bleach_frames, 
     on_probability = check_number(on_probability, "on_probability", 0, above=True)
     if on_probability > 1:
         raise ValueError(f"on_probability must lie in (0, 1], got {shown(on_probability)}")
-    if camera not in ("scmos", "emccd"):
-        raise ValueError(f"camera must be 'scmos' or 'emccd', got {shown(camera)}")
-    chosen = np.dtype(dtype) if dtype in (np.uint16, np.float32, "uint16", "float32") else None
+    check_choice(camera, "camera", ("scmos", "emccd"))
+    chosen = np.dtype(dtype) if any(dtype is kind or isinstance(dtype, str) and dtype == kind
+                                    for kind in (np.uint16, np.float32, "uint16", "float32")) else None
     if chosen is None:
         raise ValueError(f"dtype must be uint16 or float32, got {shown(dtype)}")
     return {"on_probability": on_probability, "on_time": check_number(on_time, "on_time", 1),
@@ -689,11 +689,9 @@ def _blink_options(on_probability, on_time, photons, background, bleach_frames, 
 
 def _emitter_positions(structure: str, count: int, extent, margin: float, rng) -> np.ndarray:
     """(count, 2) physical (y, x) positions: uniform over the frame plus ``margin``, or on filaments."""
-    if structure == "uniform":
+    if check_choice(structure, "structure", ("uniform", "filaments")) == "uniform":
         low, high = -margin, np.asarray(extent) + margin
         return rng.uniform(low, high, (count, 2))
-    if structure != "filaments":
-        raise ValueError(f"structure must be 'uniform' or 'filaments', got {shown(structure)}")
     filaments = 6
     start = rng.uniform(0, extent, (filaments, 2))
     angle = rng.uniform(0, np.pi, filaments)
@@ -716,8 +714,9 @@ def _check_movie_memory(shape, count: int, pixel, widths, psf: str, options: dic
     side = [2 * reach + 1 for reach in _psf_reach(pixel, widths, psf)]
     cycle = 1 / options["on_probability"] + options["on_time"]
     periods = frames / cycle + 6 * math.sqrt(frames / cycle + 1) + 4
+    cause = "sigma and pixel_size" if side[0] * side[1] > rows * cols else "n_emitters"  # a PSF wider than the frame
     check_allocation(count * (64 * side[0] * side[1] + 96 * periods),
-                     f"n_emitters ({count} emitters, PSFs of {side[0]:.0f} x {side[1]:.0f} pixels, {frames} frames)",
+                     f"{cause} ({count} emitters, PSFs of {side[0]:.3g} x {side[1]:.3g} pixels, {frames} frames)",
                      "simulate fewer emitters, or a narrower PSF")
     duty = options["on_probability"] * options["on_time"] / (options["on_probability"] * options["on_time"] + 1)
     signal = min(frames * rows * cols, math.ceil(frames * count * duty) * side[0] * side[1])
@@ -860,6 +859,8 @@ def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, 
         1 in the sharp region, 0 in the blurred one.
     """
     shape = _sizes(shape, ndims=(2, 3), minimum=16)
+    if not _sequence(sigmas) or len(sigmas) != 2:
+        raise ValueError(f"sigmas must be two blurs (sharp, blurred) in pixels, got {shown(sigmas)}")
     sharp, blurred = (check_number(value, "sigmas", 0.0, above=True) for value in sigmas)
     noise = check_number(noise, "noise", 0.0, above=True)
     dtype = _float_dtype(dtype)
@@ -910,6 +911,9 @@ class SimulatedSinogram:
     dose: float | None
 
 
+#: Doses of :func:`tomography_sinogram` (photons per ray): beyond, numpy's Poisson draws fail (about 9e18), and
+#: below, the line integrals of a ray that counts nothing, log(dose / 0.5), overflow.
+DOSES = (1e-300, 1e18)
 #: Phantoms of :func:`tomography_sinogram`.
 TOMOGRAPHY_PHANTOMS = ("shepp-logan", "random")
 
@@ -970,13 +974,15 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
     ValueError
         A bad size, rows, dose, attenuation, phantom name, tilt axis, seed or angles.
     """
-    size = _sizes((size,), ndims=(1,), minimum=16)[0]
+    size = _sizes((size,), ndims=(1,), minimum=16, name="size")[0]
     if rows is not None:
-        rows = _sizes((rows,), ndims=(1,), minimum=1)[0]
+        rows = _sizes((rows,), ndims=(1,), minimum=1, name="rows")[0]
     check_choice(phantom, "phantom", TOMOGRAPHY_PHANTOMS)
     check_choice(tilt_axis, "tilt_axis", ("y", "x"))
     attenuation = check_number(attenuation, "attenuation", 0, above=True)
     dose = None if dose is None else check_number(dose, "dose", 0, above=True)
+    if dose is not None and not DOSES[0] <= dose <= DOSES[1]:
+        raise ValueError(f"dose must lie from {DOSES[0]:g} to {DOSES[1]:g} photons per ray, got {dose:g}")
     theta = None if theta is None else _tomography_angles(theta)
     angles = 2 * math.ceil(math.pi / 2 * size) if theta is None else theta.size  # the default: enough for each half
     planes = (rows or 1) if phantom == "random" else 1

@@ -61,6 +61,8 @@ COARSE_DIVISOR = 8
 CORNER_DIVISOR = 16
 #: Default window: Gaussian standard deviation in periods of the band.
 WINDOW_PERIODS = 0.3
+#: Narrowest window (periods) other than none: a hundredth of a period averages nothing at any band.
+MIN_WINDOW = 0.01
 #: Edge taper (raised cosine) per side: this many periods of the coarsest band (at least 8 px, at most a quarter
 #: of the axis). Narrower tapers leak the strong low frequencies of coloured noise into the coarse bands.
 TAPER_PERIODS = 2
@@ -234,7 +236,8 @@ def local_resolution(half1, *, pixel_size=1.0, mask=None, noise="auto", half2=No
         extent, a sixteenth with the noise from the corners, to Nyquist).
     window : float, optional
         Gaussian window's standard deviation, in periods of each band
-        (default 0.3; 0: none): larger windows detect weaker signal (1 reads about
+        (default 0.3; 0: none; else at least 0.01 and no wider than the map at the
+        coarsest band): larger windows detect weaker signal (1 reads about
         where the local FSC crosses 0.143, 0.3 nearer 0.5) but blur the map.
     device : {None, "cpu", "gpu"}
         Where to compute.
@@ -262,7 +265,7 @@ def local_resolution(half1, *, pixel_size=1.0, mask=None, noise="auto", half2=No
     source = _noise_source(noise, half2, mask)
     frequencies = _band_frequencies(resolutions, shape, sizes, CORNER_DIVISOR if source == "corners" else
                                     COARSE_DIVISOR)
-    window = WINDOW_PERIODS if window is None else check_number(window, "window", 0.0)
+    window = WINDOW_PERIODS if window is None else _check_window(window, frequencies[0], shape, sizes)
     xp = resolve_device(device, half1, half2, mask)
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype if half2 is not None else
                                                                        half1.dtype))
@@ -314,6 +317,16 @@ def _check_inputs(half1, half2, mask, significance) -> tuple:
     if not is_number(significance) or not 0 < significance < 1:
         raise ValueError(f"significance must be a number in (0, 1), got {shown(significance)}")
     return tuple(int(n) for n in half1.shape)
+
+
+def _check_window(window, coarsest: float, shape, sizes) -> float:
+    """``window`` (periods): 0, or from :data:`MIN_WINDOW` to as wide as the map at the ``coarsest`` band."""
+    window = check_number(window, "window", 0.0)
+    widest = coarsest * max(n * p for n, p in zip(shape, sizes)) / max(sizes)  # the map's extent, in periods
+    if window != 0 and not MIN_WINDOW <= window <= widest:
+        raise ValueError(f"window must be 0 (none) or from {MIN_WINDOW:g} to {widest:.3g} periods (wider, it spans "
+                         f"more than the map at the coarsest band), got {window:g}")
+    return window
 
 
 def _noise_source(noise, half2, mask) -> str:

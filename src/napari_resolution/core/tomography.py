@@ -38,7 +38,7 @@ from .masks import raised_cosine_mask
 from .progress import progress_of
 from .results import Result, issue_warnings, jsonable, resolution_summary, result_dataclass
 from .spectral import compute_path
-from .validation import check_choice, check_image, is_number, shown
+from .validation import check_choice, check_image, is_number, renamed, shown, working_dtype
 
 __all__ = [
     "BACKENDS",
@@ -79,6 +79,9 @@ MIN_ANGLES = 8
 MAX_GAP_RATIO = 4.0
 #: Slices back-projected per pass: progress (and Cancel) comes between passes.
 SLICES_PER_PASS = 32
+#: How the correlation's errors about its inputs name them: by the sinogram they come from.
+RECONSTRUCTIONS = {"half1": "sinogram (the reconstruction of its even projections)",
+                   "half2": "sinogram (the reconstruction of its odd projections)"}
 #: Bytes per voxel of the two reconstructions' correlation and its mask (float32; measured at most 28).
 CORRELATION_BYTES = 32
 #: Soft edge of the circular mask, as a fraction of the reconstruction's side (at least MIN_EDGE pixels).
@@ -196,12 +199,30 @@ def _check_sinogram(sinogram, theta, angle_axis):
     return axis, angles
 
 
+def _check_stack(stack) -> None:
+    """ValueError naming stack unless it is a 3-D real array of finite values with a detector of 8 pixels or more."""
+    if getattr(stack, "ndim", None) != 3 or not hasattr(stack, "dtype"):
+        raise ValueError(f"stack must be 3-D (slices, angles, detector), got shape {getattr(stack, 'shape', None)}")
+    try:
+        working_dtype(stack.dtype)
+    except ValueError as err:
+        raise ValueError(f"stack: {err}") from None
+    if min(stack.shape[:2]) < 1 or stack.shape[-1] < MIN_ANGLES:
+        raise ValueError(f"stack must hold projections of at least {MIN_ANGLES} detector pixels, got shape "
+                         f"{stack.shape}")
+    if not bool(resolve_device(None, stack).isfinite(stack).all()):
+        raise ValueError("stack contains NaN or Inf values")
+
+
 def _check_theta(theta) -> np.ndarray:
     """``theta`` as a 1-D float64 array of at least :data:`MIN_ANGLES` finite angles."""
     try:
-        angles = np.asarray(to_host(theta), dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"theta must be a 1-D sequence of angles in degrees, got {shown(theta)}") from None
+        angles = np.asarray(to_host(theta))
+    except ValueError:  # a ragged sequence
+        angles = np.asarray(None)
+    if angles.dtype.kind not in "iuf":
+        raise ValueError(f"theta must be a 1-D sequence of angles in degrees, got {shown(theta)}")
+    angles = angles.astype(np.float64)
     if angles.ndim != 1:
         raise ValueError(f"theta must be 1-D (angles in degrees), got shape {angles.shape}")
     if angles.size < MIN_ANGLES:
@@ -249,16 +270,19 @@ def parse_angles(text: str, source: str = "angles") -> np.ndarray:
     Raises
     ------
     ValueError
-        Naming ``source`` when a value is not a number or there is none.
+        Naming ``source`` when a value is not a finite number or there is none.
     """
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     values = [value for value in re.split(r"[\s,;]+", " ".join(lines)) if value]
     try:
-        angles = np.array([float(value) for value in values])
+        angles = np.array([float(value) for value in values], dtype=np.float64)
     except ValueError:
         raise ValueError(f"{source}: expected numbers (degrees) separated by spaces, commas or lines") from None
     if angles.size == 0:
         raise ValueError(f"{source}: no angles found")
+    if not np.isfinite(angles).all():
+        raise ValueError(f"{source}: expected finite numbers (degrees), got "
+                         f"{shown(values[int(np.argmin(np.isfinite(angles)))])}")
     return angles
 
 
@@ -750,8 +774,7 @@ def filtered_back_projection(stack, theta, *, filter="ramp", center=None, circle
     path : str
         "numba", "numpy", "cupy" or "skimage".
     """
-    if getattr(stack, "ndim", None) != 3:
-        raise ValueError(f"stack must be 3-D (slices, angles, detector), got shape {getattr(stack, 'shape', None)}")
+    _check_stack(stack)
     angles = _check_theta(theta)
     if angles.size != stack.shape[1]:
         raise ValueError(f"theta has {angles.size} angles but stack has {stack.shape[1]} projections along axis 1")
@@ -955,8 +978,11 @@ def tomography_frc(sinogram, theta, *, angle_axis=None, tilt_axis="auto", pixel_
     edge = 0
     if circle and "mask" not in frc_options:
         frc_options["mask"], edge = _circle_mask(recons[0].shape)
-    correlation = fourier_correlation(recons[0], recons[1], pixel_size=pixel_size, threshold=threshold,
-                                      device=device, **frc_options)
+    try:
+        correlation = fourier_correlation(recons[0], recons[1], pixel_size=pixel_size, threshold=threshold,
+                                          device=device, **frc_options)
+    except ValueError as err:  # about a reconstruction (e.g. constant): the user's argument is the sinogram
+        raise ValueError(renamed(str(err), RECONSTRUCTIONS)) from None
     notes = (axis_notes + _wedge_notes(angles, wedge, middle)
              + _undersampling_warnings(tuple(halves), recons[0].shape[-1], 180.0 - wedge))
     issue_warnings(notes)

@@ -20,7 +20,7 @@ from ..spectral import compute_path
 from ..thresholds import parse_threshold
 from ..validation import check_image, check_mask, check_progress, check_same_shape, working_dtype
 from .boxes import box_results, box_sums, centres_inside, check_box, check_step, check_window, default_box, grid_centres
-from .maps import LocalResolutionResult, map_statistics, map_warnings, merged_map, overall_status
+from .maps import LocalResolutionResult, check_out, map_statistics, map_warnings, merged_map, overall_status
 from .streamed import streamed_local_fsc, streams
 
 __all__ = ["local_fsc"]
@@ -82,8 +82,7 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
                                           progress=progress))
     half1, half2, mask = (np.asarray(a) if is_lazy(a) else a for a in (half1, half2, mask))
     shape = _check_inputs(half1, half2, mask, window, progress)
-    if out is not None and tuple(out.shape) != shape:
-        raise ValueError(f"out must have the data's shape {shape}, got {tuple(out.shape)}")
+    check_out(out, shape)
     criterion, _ = parse_threshold(threshold)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the global FSC is a reference: its doubts are not ours

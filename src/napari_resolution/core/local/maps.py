@@ -22,7 +22,8 @@ from ..results import Result, result_dataclass
 from ..validation import shown
 from .boxes import MIN_BOXES, MIN_PERIODS
 
-__all__ = ["HISTOGRAM_BINS", "PERCENTILES", "LocalResolutionResult", "map_statistics", "map_warnings", "merged_map",
+__all__ = ["HISTOGRAM_BINS", "PERCENTILES", "LocalResolutionResult", "check_out", "map_statistics", "map_warnings",
+           "merged_map",
            "overall_status", "spread_out", "statistics_dict"]
 
 NOISE_CROSSING = "the curve crosses below {periods} shells of the box: read as noise, unresolved"
@@ -147,6 +148,19 @@ class LocalResolutionResult(Result):
         full["global_result"] = {key: full["global_result"][key] for key in ("resolution", "status", "criterion")} \
             if isinstance(full["global_result"], dict) else None
         return full
+
+
+def check_out(out, shape) -> None:
+    """ValueError naming out unless it is None or a writable array of ``shape`` (numpy, memory-mapped, zarr)."""
+    if out is None:
+        return
+    found = getattr(out, "shape", None)
+    if found is None or not hasattr(out, "__setitem__") or tuple(found) != tuple(shape):
+        raise ValueError(f"out must be an array of the data's shape {tuple(shape)}, got {type(out).__name__} of shape "
+                         f"{found}")
+    flags = getattr(out, "flags", None)
+    if getattr(out, "read_only", False) or (flags is not None and not getattr(flags, "writeable", True)):
+        raise ValueError("out is read-only: the map cannot be written into it")
 
 
 def merged_map(values, centres, shape, reference: float, inside, dtype=np.float64, rows=None) -> np.ndarray:

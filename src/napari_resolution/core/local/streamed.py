@@ -42,6 +42,7 @@ from .maps import (
     HISTOGRAM_BINS,
     PERCENTILES,
     LocalResolutionResult,
+    check_out,
     map_warnings,
     merged_map,
     overall_status,
@@ -126,17 +127,22 @@ def streamed_local_fsc(half1, half2, *, box, step, threshold, mask, pixel_size, 
 
 
 def _checked_shape(half1, half2, mask, window, progress, out) -> tuple:
-    """The inputs' shape; ValueError naming what is wrong (values are checked slab by slab)."""
-    shape = tuple(int(n) for n in half1.shape)
-    if len(shape) not in (2, 3) or min(shape) < 8:
-        raise ValueError(f"half1 must be 2-D or 3-D with every axis >= 8, got shape {shape}")
-    check_same_shape(half1, half2, ("half1", "half2"))
-    if mask is not None and tuple(mask.shape) != shape:
-        raise ValueError(f"mask must have the data's shape {shape}, got {tuple(mask.shape)}")
-    if out is not None and tuple(out.shape) != shape:
-        raise ValueError(f"out must have the data's shape {shape}, got {tuple(out.shape)}")
+    """The inputs' shape; ValueError naming what is wrong (values are checked block by block)."""
+    for half, name in ((half1, "half1"), (half2, "half2")):
+        shape = tuple(getattr(half, "shape", ()))
+        if len(shape) not in (2, 3) or min(shape) < 8 or not hasattr(half, "dtype"):
+            raise ValueError(f"{name} must be a 2-D or 3-D array with every axis >= 8, got {type(half).__name__} of "
+                             f"shape {shape}")
+        try:
+            working_dtype(half.dtype)
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}") from None
+    shape = check_same_shape(half1, half2, ("half1", "half2"))
+    if mask is not None:
+        check_mask(mask, shape, values=False)  # its values are checked where they are read
+    check_out(out, shape)
     check_window(window)
-    return shape
+    return tuple(int(n) for n in shape)
 
 
 def _mask_at(mask, centres, shape) -> np.ndarray:
