@@ -562,7 +562,8 @@ def write_mrc(path, data: np.ndarray, pixel_size=1.0, placement: dict | None = N
 
     data = _float32(data)
     sizes = np.broadcast_to(np.asarray(pixel_size, dtype=float), (data.ndim,))
-    cells = (sizes * data.shape).astype(np.float32)  # the header holds each axis' length, in float32
+    with np.errstate(over="ignore"):
+        cells = (sizes * data.shape).astype(np.float32)  # the header holds each axis' length, in float32
     if not (np.all(cells > 0) and np.allclose(cells.astype(float) / data.shape, sizes, rtol=1e-3)):
         raise ValueError(f"pixel_size {shown(sizes.tolist())} Å cannot be stored in an MRC header (float32 cell "
                          f"lengths of {shown(data.shape)} voxels)")
@@ -641,7 +642,10 @@ def write_tiff(path, data: np.ndarray, pixel_size=None, unit: str = "µm") -> No
 
 def _calibration(pixel_size, unit: str, ndim: int) -> tuple[list, str]:
     """Checked per-axis pixel sizes and the short unit name for :func:`write_tiff`."""
-    sizes = np.broadcast_to(np.asarray(pixel_size, dtype=float), (ndim,)).tolist()
+    try:
+        sizes = np.broadcast_to(np.asarray(pixel_size, dtype=float), (ndim,)).tolist()
+    except (TypeError, ValueError):  # not numbers, or a count that matches no axis
+        sizes = [math.nan]
     if not _positive(sizes):
         raise ValueError(f"pixel sizes must be positive and finite, got {pixel_size}")
     short = _short_unit(unit)

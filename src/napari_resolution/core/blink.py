@@ -120,7 +120,8 @@ class BlinkPSFResult(Result):
     autocorrelation_model : ndarray, shape (crop, crop)
         The fitted model of ``autocorrelation`` (no noise spike).
     psf : ndarray, shape (crop, crop)
-        Zero-phase PSF from the autocorrelation (offset removed, excluded pixels from the model), sum 1.
+        Zero-phase PSF from the autocorrelation (offset removed, excluded pixels from the model), sum 1 (zero
+        where the autocorrelation's spectrum is noise at every frequency: "unresolved").
     psf_model : ndarray, shape (crop, crop)
         The fitted Gaussian integrated over each pixel, sum 1.
     spline_knots_y, spline_knots_x : ndarray
@@ -924,7 +925,8 @@ def _psf_image(autocorrelation, fit: _SpatialFit, exclude: str) -> np.ndarray:
     floor = float(np.median(spectrum[noise])) if noise.sum() >= 16 else 0.0
     amplitude = np.where(noise, 0.0, np.sqrt(np.clip(spectrum - floor, 0, None)))
     psf = np.fft.fftshift(np.fft.ifft2(amplitude).real)
-    return psf / psf.sum()
+    total = psf.sum()  # the amplitude at zero frequency: 0 when even that is noise (no PSF to normalise)
+    return psf / total if total > 0 else np.zeros_like(psf)
 
 
 def _psf_model(shape: int, fit: _SpatialFit, pixel: tuple) -> np.ndarray:

@@ -555,6 +555,9 @@ class BlinkingMovie:
     truth: dict
 
 
+#: Longest mean on or off time (frames) of the telegraph blinking: the sums of the geometric durations stay within
+#: int64 (at 1e18 frames they overflowed, and the simulation never ended).
+LONGEST_STATE = 1e12
 #: Gauss-Legendre nodes per axis of a pixel when a PSF is integrated over it.
 _PIXEL_NODES = 5
 #: Airy PSF: the Gaussian of the same peak curvature has sigma = 0.21 wavelength / NA (Zhang et al. 2007).
@@ -671,14 +674,16 @@ def _blink_options(on_probability, on_time, photons, background, bleach_frames, 
                    dtype) -> dict:
     """The blinking and camera options, checked."""
     on_probability = check_number(on_probability, "on_probability", 0, above=True)
-    if on_probability > 1:
-        raise ValueError(f"on_probability must lie in (0, 1], got {shown(on_probability)}")
+    if not 1 / LONGEST_STATE <= on_probability <= 1:
+        raise ValueError(f"on_probability must lie in [{1 / LONGEST_STATE:g}, 1], got {shown(on_probability)}")
+    if check_number(on_time, "on_time", 1) > LONGEST_STATE:
+        raise ValueError(f"on_time must be at most {LONGEST_STATE:g} frames, got {shown(on_time)}")
     check_choice(camera, "camera", ("scmos", "emccd"))
     chosen = np.dtype(dtype) if any(dtype is kind or isinstance(dtype, str) and dtype == kind
                                     for kind in (np.uint16, np.float32, "uint16", "float32")) else None
     if chosen is None:
         raise ValueError(f"dtype must be uint16 or float32, got {shown(dtype)}")
-    return {"on_probability": on_probability, "on_time": check_number(on_time, "on_time", 1),
+    return {"on_probability": on_probability, "on_time": float(on_time),
             "photons": check_number(photons, "photons", 0), "background": check_number(background, "background", 0),
             "bleach_frames": None if bleach_frames is None else check_number(bleach_frames, "bleach_frames", 0,
                                                                                above=True),
@@ -914,6 +919,8 @@ class SimulatedSinogram:
 #: Doses of :func:`tomography_sinogram` (photons per ray): beyond, numpy's Poisson draws fail (about 9e18), and
 #: below, the line integrals of a ray that counts nothing, log(dose / 0.5), overflow.
 DOSES = (1e-300, 1e18)
+#: Largest line integral of :func:`tomography_sinogram` (beyond about 3.4e38 the float32 data overflowed).
+MAX_ATTENUATION = 100.0
 #: Phantoms of :func:`tomography_sinogram`.
 TOMOGRAPHY_PHANTOMS = ("shepp-logan", "random")
 
@@ -980,6 +987,9 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
     check_choice(phantom, "phantom", TOMOGRAPHY_PHANTOMS)
     check_choice(tilt_axis, "tilt_axis", ("y", "x"))
     attenuation = check_number(attenuation, "attenuation", 0, above=True)
+    if attenuation > MAX_ATTENUATION:
+        raise ValueError(f"attenuation must be at most {MAX_ATTENUATION:g} (a transmission of "
+                         f"exp(-{MAX_ATTENUATION:g}): no photon gets through), got {attenuation:g}")
     dose = None if dose is None else check_number(dose, "dose", 0, above=True)
     if dose is not None and not DOSES[0] <= dose <= DOSES[1]:
         raise ValueError(f"dose must lie from {DOSES[0]:g} to {DOSES[1]:g} photons per ray, got {dose:g}")

@@ -85,6 +85,8 @@ QUANTILE_SAMPLES = 2**20
 CORNER_SPREAD = 2.0
 #: Words (of the working precision) per voxel of the map the test holds at once (measured 24 to 30).
 MAP_WORDS = 32
+#: A white noise level (``noise`` a number) must lie within these multiples of the map's peak magnitude.
+NOISE_RANGE = (1e-6, 1e6)
 #: Full width at half maximum of a Gaussian, in standard deviations.
 FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 
@@ -271,13 +273,13 @@ def local_resolution(half1, *, pixel_size=1.0, mask=None, noise="auto", half2=No
                                                                        half1.dtype))
     _check_memory(shape, sizes, frequencies, window, dtype)
     inside = None if mask is None else to_host(mask) > 0.5
-    tested, difference = _tested_and_difference(half1, half2, xp, dtype)
+    tested, difference, level = _normalised(*_tested_and_difference(half1, half2, xp, dtype), noise)
     halves = (tested, tested) if difference is None else (tested + difference, tested - difference)
     taper = _Taper(shape, sizes, 1 / frequencies[0], edges_wrap(*halves, xp), xp, dtype)
     grids = {}
     bands = [_BandGrid(shape, sizes, frequency, window, xp, dtype, grids) for frequency in frequencies]
     notes = []
-    null = _null_model(source, noise, tested, difference, taper, inside, bands, sizes, frequencies, window,
+    null = _null_model(source, level, tested, difference, taper, inside, bands, sizes, frequencies, window,
                        significance, xp, notes)
     step = _curve_step(shape, len(frequencies))
     points = _kept_points(shape, step, inside)
@@ -382,6 +384,30 @@ def _tested_and_difference(volume, half2, xp, dtype):
         return first, None
     second = xp.asarray(half2).astype(dtype, copy=False)
     return (first + second) * dtype.type(0.5), (first - second) * dtype.type(0.5)
+
+
+def _normalised(tested, difference, noise):
+    """The map, the half difference (or None) and a white noise level (or the source's name), divided by the
+    power of two that brings the map's peak magnitude near 1: the test does not depend on the scale, and the
+    noise model's squares and fourth powers then stay within float32.
+
+    Raises
+    ------
+    ValueError
+        A noise level outside :data:`NOISE_RANGE` times the map's peak: the test would be decided by it alone.
+    """
+    xp = get_namespace(tested)
+    exponent = int(np.frexp(max(float(tested.max()), -float(tested.min())))[1])
+    tested, difference = (None if part is None else xp.ldexp(part, -exponent).astype(part.dtype, copy=False)
+                          for part in (tested, difference))
+    if not is_number(noise):
+        return tested, difference, noise
+    level = math.ldexp(float(noise), -exponent)
+    if not NOISE_RANGE[0] <= level <= NOISE_RANGE[1]:
+        raise ValueError(f"noise ({noise:g}) must lie within {NOISE_RANGE[0]:g} to {NOISE_RANGE[1]:g} times the "
+                         f"map's peak magnitude ({math.ldexp(1.0, exponent):g}, a power of two): beyond, the noise "
+                         "level alone decides the test")
+    return tested, difference, level
 
 
 class _Taper:

@@ -267,8 +267,8 @@ def _two_pass_statistics(local_map, progress) -> dict:
         return statistics_dict([low] * len(PERCENTILES), total / count, [count], [low, high])
     progress(0.5)
     fine = np.zeros(FINE_BINS, np.int64)
-    for finite in _finite_slabs(local_map):
-        fine += np.histogram(finite, bins=FINE_BINS, range=(low, high))[0]
+    for finite in _finite_slabs(local_map):  # in float64: float32 edges of fine bins over a narrow range coincide
+        fine += np.histogram(finite.astype(np.float64), bins=FINE_BINS, range=(low, high))[0]
     cumulative = np.concatenate([[0], np.cumsum(fine)]) / count
     percentiles = np.interp(np.array(PERCENTILES) / 100, cumulative, np.linspace(low, high, FINE_BINS + 1))
     return statistics_dict(percentiles, total / count, fine.reshape(HISTOGRAM_BINS, -1).sum(axis=1),
