@@ -234,24 +234,14 @@ def _lazy_zarr(path: Path) -> LoadedImage:
 
 def _mrc_mapped(path: Path) -> LoadedImage:
     """An MRC file's data memory-mapped (read-only), with its voxel size."""
-    import mrcfile
-
     _check_path(path)
     try:
         _check_mrc_header(path)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with mrcfile.mmap(path, mode="r", permissive=True) as mrc:
-                if mrc.data is None:
-                    reasons = "; ".join(str(w.message) for w in caught)
-                    raise _BadFile(f"truncated or corrupt MRC file ({reasons})")
-                voxel, unset = _mrc_voxel(mrc)
-                data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape)
+        data, voxel = _mrc_data(path, mapped=True)
     except _BadFile as err:
         raise ValueError(f"{path}: {err}") from None
     except Exception as err:  # corrupt files raise many types, as in read_image
         raise ValueError(f"{path}: cannot read file ({type(err).__name__}: {err})") from None
-    _warn_unset_voxel(path, unset)
     return _mrc_image(data, voxel)
 
 
@@ -315,7 +305,7 @@ def _positive(sizes) -> bool:
 
 def _read_mrc(path: Path) -> LoadedImage:
     _check_mrc_header(path)
-    return _mrc_image(*_mrc_contents(path))
+    return _mrc_image(*_mrc_data(path))
 
 
 def _mrc_image(data: np.ndarray, voxel: tuple) -> LoadedImage:
@@ -357,18 +347,20 @@ def _legacy_mrc_header(head: bytes, size: int) -> bool:
     return False
 
 
-def _mrc_contents(path: Path) -> tuple[np.ndarray, tuple]:
-    """The data and the ``(Z, Y, X)`` voxel size of an MRC file; mrcfile's warnings explain a missing data block."""
+def _mrc_data(path: Path, mapped: bool = False) -> tuple[np.ndarray, tuple]:
+    """The data (read, or memory-mapped read-only) and the ``(Z, Y, X)`` voxel size of an MRC file; mrcfile's
+    warnings explain a missing data block."""
     import mrcfile
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with mrcfile.open(path, mode="r", permissive=True) as mrc:
+        with (mrcfile.mmap if mapped else mrcfile.open)(path, mode="r", permissive=True) as mrc:
             if mrc.data is None:
                 reasons = "; ".join(str(w.message) for w in caught)
                 raise _BadFile(f"truncated or corrupt MRC file ({reasons})")
             voxel, unset = _mrc_voxel(mrc)
-            data = np.array(mrc.data)
+            data = np.memmap(path, mrc.data.dtype, "r", offset=mrc.data.offset, shape=mrc.data.shape) if mapped \
+                else np.array(mrc.data)
     _warn_unset_voxel(path, unset)
     return data, voxel
 
