@@ -1026,6 +1026,8 @@ FIXED = [
      ("dose",)),
     ("blinking background of 9.2e18 (numpy's unnamed 'lam value too large')", simulate.blinking_movie, ((2, 8, 8),),
      {"background": 9.2e18}, ("background",)),
+    ("blinking with a bleaching time of a denormal (overflow in divide)", simulate.blinking_movie, ((2, 8, 8),),
+     {"bleach_frames": 2.225073858507203e-309}, ()),
     ("blinking read noise of 1.8e308 (overflow)", simulate.blinking_movie, ((2, 8, 8),), {"read_noise": 1.8e308},
      ("read_noise",)),
     ("two regions of noise 1.2e38 in float32 (Inf halves)", simulate.two_region_pair, ((16, 16),), {"noise": 1.2e38},

@@ -801,8 +801,9 @@ def _camera(expected, frames: int, frame, options: dict, rng) -> np.ndarray:
     chunk = max(1, (1 << 22) // (rows * cols))
     for first in range(0, frames, chunk):
         t = np.arange(first, min(frames, first + chunk))
-        level = options["background"] * (np.ones(t.size) if options["bleach_frames"] is None
-                                         else np.exp(-t / options["bleach_frames"]))
+        with np.errstate(over="ignore"):  # a bleaching time of a few denormals: gone after the first frame
+            level = options["background"] * (np.ones(t.size) if options["bleach_frames"] is None
+                                             else np.exp(-t / options["bleach_frames"]))
         mean = options["photons"] * expected[t].toarray() + level[:, None]
         counts = rng.poisson(mean).astype(np.float64)
         if options["camera"] == "emccd":
