@@ -14,7 +14,7 @@ from napari_resolution.core.correlation import fourier_correlation
 from napari_resolution.core.decorrelation import decorrelation
 from napari_resolution.core.local import local_fsc
 from napari_resolution.core.masks import make_mask, raised_cosine_mask, soften_mask, spherical_mask
-from napari_resolution.core.mtf import mtf_point
+from napari_resolution.core.mtf import mtf_edge, mtf_point
 from napari_resolution.core.randomization import phase_randomized_fsc, randomize_phases
 from napari_resolution.core.single_map import local_resolution
 from napari_resolution.core.tomography import filtered_back_projection, tomography_frc
@@ -53,10 +53,10 @@ TOO_LARGE = [
     ("blinking_movie of many frames", lambda: simulate.blinking_movie((10**6, 512, 512), n_emitters=10),
      r"shape \(1000000, 512, 512\)"),
     ("blinking_movie of a huge PSF", lambda: simulate.blinking_movie((10, 64, 64), sigma=1e4),
-     r"n_emitters \(1000 emitters, PSFs of 80003 x 80003 pixels"),
+     r"sigma and pixel_size \(1000 emitters, PSFs of 8e\+04 x 8e\+04 pixels"),
     ("blinking_movie of a PSF beyond the float range", lambda: simulate.blinking_movie((10, 64, 64), sigma=1e300,
                                                                                        pixel_size=1e-30),
-     r"n_emitters \(1000 emitters, PSFs of inf x inf pixels"),
+     r"sigma and pixel_size \(1000 emitters, PSFs of inf x inf pixels"),
     ("blinking_movie of many emitters", lambda: simulate.blinking_movie((10, 64, 64), n_emitters=10**9),
      r"n_emitters \(1000000000 emitters"),
     ("tomography_sinogram of a huge size", lambda: simulate.tomography_sinogram(10**9), r"size 1000000000"),
@@ -86,6 +86,7 @@ TOO_LARGE = [
      r"sinogram \(1 slices of 8 angles x 4096 detector pixels: reconstructions of 1 x 4096 x 4096\)"),
     ("filtered_back_projection of a wide detector", lambda: filtered_back_projection(_SINOGRAM.T[None], _ANGLES),
      r"stack \(1 slices of 16 angles x 4096 detector pixels"),
+    ("mtf_edge of a large image", lambda: mtf_edge(_SPOT), r"image \(1024 x 1024 pixels analysed\)"),
     ("mtf_point of a large box", lambda: mtf_point(_SPOT, box=1024),
      r"box \(1024 px, transformed zero-padded to 4096 x 4096\)"),
     ("local_resolution of a large map", lambda: local_resolution(np.broadcast_to(_PAIR.half1[:1], (512, 128, 128)),
@@ -143,6 +144,11 @@ def test_decorrelation_radii_and_filters_are_limited_by_the_frequency_sampling()
         decorrelation(_RNG.standard_normal((256, 256)), n_radii=129)
     with pytest.raises(ValueError, match=r"n_highpass must be at most n_radii \(50\)"):
         decorrelation(_IMAGE, n_highpass=1_000_000)
+
+
+def test_mtf_oversampling_is_limited():
+    with pytest.raises(ValueError, match=r"oversample must be an integer in \[1, 16\], got 1000000000"):
+        mtf_edge(simulate.slanted_edge((64, 64), 5.0, 1.5), oversample=10**9)
 
 
 def test_more_bands_than_fourier_shells_are_refused():
