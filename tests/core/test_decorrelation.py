@@ -111,6 +111,8 @@ def test_local_maximum_rules():
         (None, {"pixel_size": (1.0, 2.0)}, "square pixels"),
         (np.zeros((4, 64, 64)), {"axis": 3}, "axis"),
         (np.zeros((4, 64, 64)), {"slices": [7]}, "slices"),
+        (np.zeros((64, 64)), {"slices": [0]}, "slices picks slices of a 3-D image; image is 2-D"),
+        (np.zeros((64, 64)), {"axis": 1}, "axis picks the slicing axis of a 3-D image; image is 2-D"),
     ],
 )
 def test_bad_input(image, kwargs, match):

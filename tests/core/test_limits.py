@@ -14,7 +14,7 @@ from napari_resolution.core.correlation import fourier_correlation
 from napari_resolution.core.decorrelation import decorrelation
 from napari_resolution.core.local import local_fsc
 from napari_resolution.core.masks import make_mask, raised_cosine_mask, soften_mask, spherical_mask
-from napari_resolution.core.mtf import mtf_point
+from napari_resolution.core.mtf import mtf_edge, mtf_point
 from napari_resolution.core.randomization import phase_randomized_fsc, randomize_phases
 from napari_resolution.core.single_map import local_resolution
 from napari_resolution.core.tomography import filtered_back_projection, tomography_frc
@@ -86,6 +86,7 @@ TOO_LARGE = [
      r"sinogram \(1 slices of 8 angles x 4096 detector pixels: reconstructions of 1 x 4096 x 4096\)"),
     ("filtered_back_projection of a wide detector", lambda: filtered_back_projection(_SINOGRAM.T[None], _ANGLES),
      r"stack \(1 slices of 16 angles x 4096 detector pixels"),
+    ("mtf_edge of a large image", lambda: mtf_edge(_SPOT), r"image \(1024 x 1024 pixels analysed\)"),
     ("mtf_point of a large box", lambda: mtf_point(_SPOT, box=1024),
      r"box \(1024 px, transformed zero-padded to 4096 x 4096\)"),
     ("local_resolution of a large map", lambda: local_resolution(np.broadcast_to(_PAIR.half1[:1], (512, 128, 128)),
@@ -143,6 +144,11 @@ def test_decorrelation_radii_and_filters_are_limited_by_the_frequency_sampling()
         decorrelation(_RNG.standard_normal((256, 256)), n_radii=129)
     with pytest.raises(ValueError, match=r"n_highpass must be at most n_radii \(50\)"):
         decorrelation(_IMAGE, n_highpass=1_000_000)
+
+
+def test_mtf_oversampling_is_limited():
+    with pytest.raises(ValueError, match=r"oversample must be an integer in \[1, 16\], got 1000000000"):
+        mtf_edge(simulate.slanted_edge((64, 64), 5.0, 1.5), oversample=10**9)
 
 
 def test_more_bands_than_fourier_shells_are_refused():

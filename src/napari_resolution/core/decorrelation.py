@@ -415,8 +415,15 @@ def _check_parameters(n_radii, n_highpass, r_min, r_max) -> tuple[int, int, floa
 
 
 def _stack(image, axis: int, slices):
-    """A (Z, Y, X) view of ``image`` with the slices along ``axis`` first, and the indices of those to analyse."""
+    """A (Z, Y, X) view of ``image`` with the slices along ``axis`` first, and the indices of those to analyse.
+
+    A 2-D image is one slice: ``slices`` and an ``axis`` other than 0 are refused (they would be ignored).
+    """
     if image.ndim == 2:
+        if slices is not None:
+            raise ValueError(f"slices picks slices of a 3-D image; image is 2-D, got slices {shown(slices)}")
+        if not (isinstance(axis, Integral) and not isinstance(axis, bool) and axis == 0):
+            raise ValueError(f"axis picks the slicing axis of a 3-D image; image is 2-D, got axis {shown(axis)}")
         return image[None], np.array([0])
     if isinstance(axis, bool) or not isinstance(axis, Integral) or axis not in (0, 1, 2, -1, -2, -3):
         raise ValueError(f"axis must be 0, 1 or 2 for a 3-D image, got {shown(axis)}")

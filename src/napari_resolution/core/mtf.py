@@ -62,6 +62,8 @@ MIN_ROI = 16
 MIN_SCAN_LINES = 4
 #: Smallest side (pixels) of a bead's box.
 MIN_BOX = 8
+#: Bytes per pixel of the ROI the slanted-edge MTF holds (its projections and bins; measured 64).
+EDGE_BYTES = 80
 #: Bytes per pixel of a bead's box its MTF holds: the box zero-padded 4x per axis, transformed (measured 620).
 BOX_BYTES = 640
 
@@ -641,6 +643,9 @@ def mtf_edge(image, *, roi=None, pixel_size=1.0, oversample: int = 4, window: st
         raise ValueError(f"oversample must be an integer in [1, 16], got {oversample!r}")
     check_choice(window, "window", WINDOWS)
     row0, col0, row1, col1 = _check_roi(roi, data.shape, MIN_ROI)
+    check_allocation(EDGE_BYTES * (row1 - row0) * (col1 - col0),
+                     f"{'image' if roi is None else 'roi'} ({row1 - row0} x {col1 - col0} pixels analysed)",
+                     "draw a smaller ROI across the edge")
     region = data[row0:row1, col0:col1]
     noise = _noise_sigma(region)
     normal = _initial_normal(region, noise)

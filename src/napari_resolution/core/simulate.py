@@ -558,6 +558,9 @@ class BlinkingMovie:
 #: Longest mean on or off time (frames) of the telegraph blinking: the sums of the geometric durations stay within
 #: int64 (at 1e18 frames they overflowed, and the simulation never ended).
 LONGEST_STATE = 1e12
+#: Largest photon count, background, gain, read noise and offset magnitude of :func:`blinking_movie`: numpy's
+#: Poisson draws stop near 9e18, and the counts through the camera must stay finite in float32.
+CAMERA_LEVEL = 1e15
 #: Gauss-Legendre nodes per axis of a pixel when a PSF is integrated over it.
 _PIXEL_NODES = 5
 #: Airy PSF: the Gaussian of the same peak curvature has sigma = 0.21 wavelength / NA (Zhang et al. 2007).
@@ -684,12 +687,20 @@ def _blink_options(on_probability, on_time, photons, background, bleach_frames, 
     if chosen is None:
         raise ValueError(f"dtype must be uint16 or float32, got {shown(dtype)}")
     return {"on_probability": on_probability, "on_time": float(on_time),
-            "photons": check_number(photons, "photons", 0), "background": check_number(background, "background", 0),
+            "photons": _camera_level(photons, "photons"), "background": _camera_level(background, "background"),
             "bleach_frames": None if bleach_frames is None else check_number(bleach_frames, "bleach_frames", 0,
                                                                                above=True),
-            "camera": camera, "gain": check_number(gain, "gain", 0, above=True),
-            "offset": check_number(offset, "offset"),
-            "read_noise": check_number(read_noise, "read_noise", 0), "dtype": chosen}
+            "camera": camera, "gain": _camera_level(gain, "gain", above=True),
+            "offset": _camera_level(offset, "offset", -CAMERA_LEVEL),
+            "read_noise": _camera_level(read_noise, "read_noise"), "dtype": chosen}
+
+
+def _camera_level(value, name: str, low: float = 0.0, *, above: bool = False) -> float:
+    """``value`` checked (>= ``low``, > with ``above``) and at most :data:`CAMERA_LEVEL`, or a ValueError naming it."""
+    value = check_number(value, name, low, above=above)
+    if value > CAMERA_LEVEL:
+        raise ValueError(f"{name} must be at most {CAMERA_LEVEL:g}, got {value:g}")
+    return value
 
 
 def _emitter_positions(structure: str, count: int, extent, margin: float, rng) -> np.ndarray:
@@ -820,8 +831,9 @@ def _camera(expected, frames: int, frame, options: dict, rng) -> np.ndarray:
     chunk = max(1, (1 << 22) // (rows * cols))
     for first in range(0, frames, chunk):
         t = np.arange(first, min(frames, first + chunk))
-        level = options["background"] * (np.ones(t.size) if options["bleach_frames"] is None
-                                         else np.exp(-t / options["bleach_frames"]))
+        with np.errstate(over="ignore"):  # a bleaching time of a few denormals: gone after the first frame
+            level = options["background"] * (np.ones(t.size) if options["bleach_frames"] is None
+                                             else np.exp(-t / options["bleach_frames"]))
         mean = options["photons"] * expected[t].toarray() + level[:, None]
         counts = rng.poisson(mean).astype(np.float64)
         if options["camera"] == "emccd":
@@ -869,6 +881,9 @@ def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, 
     sharp, blurred = (check_number(value, "sigmas", 0.0, above=True) for value in sigmas)
     noise = check_number(noise, "noise", 0.0, above=True)
     dtype = _float_dtype(dtype)
+    largest = float(np.finfo(dtype).max) / 16  # its normal deviates (up to about 6 noise) must stay finite
+    if noise > largest:
+        raise ValueError(f"noise must be below {largest:.3g} in {dtype}, got {noise:g}")
     rng = _generator(seed)
     _check_memory(shape, 64)
     spectrum = scipy.fft.rfftn(rng.standard_normal(shape))
