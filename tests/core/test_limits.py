@@ -68,6 +68,9 @@ TOO_LARGE = [
      r"image \(1000000 slices of 64 x 64, each 22 curves of 50 radii\)"),
     ("local_fsc at step 1", lambda: local_fsc(_PAIR.half1, _PAIR.half2, box=16, step=1),
      r"step \(1 px: 1442897 boxes of 16 px in a \(128, 128, 128\) map\)"),
+    ("local_fsc of large maps in memory", lambda: local_fsc(
+        *[np.broadcast_to(h[:1], (1024, 128, 128)) for h in (_PAIR.half1, _PAIR.half2)], box=16),
+     r"half1 and half2 \(\(1024, 128, 128\) voxels: the map is made in memory\)"),
     ("blink_psf with many lags", lambda: blink_psf(np.broadcast_to(_MOVIE[:1, :1, :1], (201, 512, 512)), lags=10**9,
                                                    chunk_frames=2),
      r"lags \(200 frames of 8256 low frequencies\)"),

@@ -8,11 +8,12 @@ block by block instead (:mod:`.streamed`).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
-from ..backend import is_lazy, resolve_device, to_host
+from ..backend import check_allocation, is_lazy, resolve_device, to_host
 from ..correlation import fourier_correlation
 from ..frequency import shell_geometry
 from ..results import issue_warnings
@@ -24,6 +25,10 @@ from .maps import LocalResolutionResult, check_out, map_statistics, map_warnings
 from .streamed import streamed_local_fsc, streams
 
 __all__ = ["local_fsc"]
+
+#: Words (of the inputs' working precision) per voxel that making the map in memory holds: the interpolated
+#: frequencies, their weights, the fallback of isolated voxels and the interpolation's intermediate.
+MAP_WORDS = 4
 
 
 def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None, pixel_size=1.0,
@@ -83,6 +88,9 @@ def local_fsc(half1, half2, *, box=None, step=None, threshold="0.143", mask=None
     half1, half2, mask = (np.asarray(a) if is_lazy(a) else a for a in (half1, half2, mask))
     shape = _check_inputs(half1, half2, mask, window, progress)
     check_out(out, shape)
+    check_allocation(MAP_WORDS * math.prod(shape) * working_dtype(half1.dtype).itemsize,
+                     f"half1 and half2 ({shape} voxels: the map is made in memory)",
+                     "crop or bin them, or give them as dask or zarr arrays with out= (computed block by block)")
     criterion, _ = parse_threshold(threshold)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the global FSC is a reference: its doubts are not ours
