@@ -8,11 +8,11 @@ HANG_SECONDS = 30
 
 
 @contextlib.contextmanager
-def no_hang(seconds: float = HANG_SECONDS):
-    """Raise TimeoutError in the test if the block runs longer than ``seconds``."""
+def no_hang(seconds: float = HANG_SECONDS, error=TimeoutError):
+    """Raise ``error`` (TimeoutError) in the test if the block runs longer than ``seconds``."""
 
     def hang(signum, frame):
-        raise TimeoutError(f"no answer after {seconds} s: a hang")
+        raise error(f"no answer after {seconds} s: a hang")
 
     previous = signal.signal(signal.SIGALRM, hang)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import io as text_io
 import os
-import signal
 import sys
 import types
 from pathlib import Path
@@ -30,6 +29,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import tifffile
+from hang import no_hang
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -257,20 +257,6 @@ class Hang(BaseException):
     """A run that did not end in :data:`HANG_SECONDS` (not an Exception: ``main`` must not catch it)."""
 
 
-@contextlib.contextmanager
-def _no_hang():
-    def hang(signum, frame):
-        raise Hang(f"no answer after {HANG_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, hang)
-    signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _napari_stand_in():
     """A module standing in for napari: ``view`` gets past every check and opens nothing."""
     return types.SimpleNamespace(Viewer=lambda show=True: mock.MagicMock(), run=lambda: None)
@@ -279,7 +265,7 @@ def _napari_stand_in():
 def run(argv: list[str], cwd: Path) -> tuple[int, str]:
     """``main(argv)`` in ``cwd``: its exit code and stderr."""
     err = text_io.StringIO()
-    with _no_hang(), contextlib.redirect_stdout(text_io.StringIO()), contextlib.redirect_stderr(err), \
+    with no_hang(HANG_SECONDS, Hang), contextlib.redirect_stdout(text_io.StringIO()), contextlib.redirect_stderr(err), \
             pytest.MonkeyPatch.context() as patch, contextlib.chdir(cwd):
         patch.setitem(sys.modules, "napari", _napari_stand_in())  # this key only: numba's lazy imports stay
         try:
