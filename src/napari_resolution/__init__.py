@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 _SOURCES = {
     **dict.fromkeys(("BlinkChannelsResult", "BlinkPSFResult", "blink_psf"), ".core.blink"),
     **dict.fromkeys(("CorrelationResult", "fourier_correlation", "frc", "fsc"), ".core.correlation"),
+    **dict.fromkeys(("DirectionalFSCResult", "directional_fsc"), ".core.directional"),
     **dict.fromkeys(("DecorrelationResult", "DecorrelationStackResult", "decorrelation"), ".core.decorrelation"),
     **dict.fromkeys(("LocalResolutionResult", "local_fsc"), ".core.local"),
     **dict.fromkeys(("make_mask", "mask_from_half_maps", "raised_cosine_mask", "soft_mask_outside_map",

@@ -340,9 +340,7 @@ def fourier_correlation(
     check_image(half2, "half2")
     check_same_shape(half1, half2, ("half1", "half2"))
     criterion, _ = parse_threshold(threshold)
-    # a mask replaces the taper
-    widths = (0,) * half1.ndim if mask is not None else _check_apodization(apodization, half1.shape)
-    check_choice(taper, "taper", TAPERS)
+    widths = check_edge_options(apodization, taper, half1.shape, masked=mask is not None)
     check_progress(progress)
     geometry = shell_geometry(half1.shape, pixel_size, ring_thickness)
     check_crossing_rule(crossing_rule)
@@ -353,9 +351,7 @@ def fourier_correlation(
     check_work({"half1": half1, "half2": half2, "mask": mask}, dtype, path)
     half1, half2 = (to_device(x, xp).astype(dtype, copy=False) for x in (half1, half2))
     mask = None if mask is None else working_mask(mask, half1.shape, dtype, xp, path)
-    tapered = _tapered_axes(half1, half2, widths, taper, xp)
-    windows = None if mask is not None else [tukey_window(n, w if on else 0)
-                                             for n, w, on in zip(half1.shape, widths, tapered)]
+    tapered, windows = edge_windows(half1, half2, widths, taper, xp, masked=mask is not None)
     sums = correlation_sums(half1, half2, geometry, xp, path, windows=windows, mask=mask, progress=progress)
     return result_from_sums(sums, geometry, threshold, crossing_rule, {
         "shape": tuple(half1.shape), "ring_thickness": geometry.ring_thickness,
@@ -363,6 +359,45 @@ def fourier_correlation(
         "masked": mask is not None,
         "crossing_rule": crossing_rule, "dtype": str(dtype), "path": path,
     })
+
+
+def check_edge_options(apodization, taper, shape, *, masked: bool) -> tuple[int, ...]:
+    """The taper width per axis (all 0 with a mask: the mask is the window), after checking ``taper``.
+
+    Raises
+    ------
+    ValueError
+        An apodization wider than half the image, or an unknown taper (see :func:`fourier_correlation`).
+    """
+    widths = (0,) * len(shape) if masked else _check_apodization(apodization, shape)
+    check_choice(taper, "taper", TAPERS)
+    return widths
+
+
+def edge_windows(a, b, widths: tuple, taper: str, xp, *, masked: bool) -> tuple:
+    """The tapered axes and the separable window of two images (None with a mask).
+
+    Parameters
+    ----------
+    a, b : array
+        The two images on ``xp``.
+    widths : tuple of int
+        Taper width per axis (:func:`check_edge_options`).
+    taper : {"auto", "all"}
+    xp : module
+    masked : bool
+        A mask replaces the window.
+
+    Returns
+    -------
+    tapered : tuple of bool
+        Per axis, whether it is tapered.
+    windows : list of ndarray or None
+        One Tukey window per axis (width 0 on untapered axes), None when masked.
+    """
+    tapered = _tapered_axes(a, b, widths, taper, xp)
+    windows = None if masked else [tukey_window(n, w if on else 0) for n, w, on in zip(a.shape, widths, tapered)]
+    return tapered, windows
 
 
 def _tapered_axes(a, b, widths: tuple, taper: str, xp) -> tuple[bool, ...]:

@@ -45,7 +45,8 @@ from .thresholds import (
 )
 from .validation import check_image, check_progress, check_same_shape, renamed_keywords, shown, working_dtype
 
-__all__ = ["PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"]
+__all__ = ["PhaseRandomizedResult", "check_randomize_at", "phase_randomized_fsc", "randomization_shell",
+           "randomize_phases"]
 
 #: A randomised-masked FSC above SHARP_MASK_LEVEL more than SHARP_MASK_OFFSET
 #: cycles/pixel past the randomisation frequency means the mask's own
@@ -215,15 +216,17 @@ def randomize_phases(volume, beyond: float, *, pixel_size=1.0, seed=None):
     return randomized
 
 
-def _randomization_shell(unmasked, *, frequency, randomize_at, reference_pixel) -> int:
-    """Index of the last shell whose phases are kept."""
+def randomization_shell(unmasked, *, frequency, randomize_at, reference_pixel) -> int:
+    """Index of the last shell whose phases are kept: where the ``unmasked`` FSC first drops below a level
+    ``randomize_at`` < 1, or the shell of a resolution ``randomize_at`` >= 1 (``reference_pixel`` units)."""
     if randomize_at < 1:
         below = np.flatnonzero(unmasked[1:] < randomize_at) + 1
         return int(below[0]) if below.size else len(frequency) - 1
     return min(int(np.floor(reference_pixel / randomize_at / frequency[1] + 0.5)), len(frequency) - 1)
 
 
-def _check_randomize_at(randomize_at, reference_pixel: float) -> float:
+def check_randomize_at(randomize_at, reference_pixel: float) -> float:
+    """``randomize_at`` as a float: an FSC level in (0, 1) or a resolution >= 1 no finer than Nyquist."""
     if isinstance(randomize_at, bool) or not isinstance(randomize_at, Real) or not randomize_at > 0:
         raise ValueError(f"randomize_at must be an FSC level in (0, 1) or a resolution >= 1, got {shown(randomize_at)}")
     if randomize_at >= 1 and reference_pixel / randomize_at > 0.5:
@@ -288,7 +291,7 @@ def phase_randomized_fsc(
     criterion, _ = parse_threshold(threshold)
     check_progress(progress)
     geometry = shell_geometry(half1.shape, pixel_size)
-    randomize_at = _check_randomize_at(randomize_at, geometry.reference_pixel)
+    randomize_at = check_randomize_at(randomize_at, geometry.reference_pixel)
     xp = resolve_device(device, half1, half2, mask)
     path = compute_path(xp)
     dtype = np.result_type(working_dtype(half1.dtype), working_dtype(half2.dtype))
@@ -296,7 +299,7 @@ def phase_randomized_fsc(
     half1, half2 = (to_device(x, xp).astype(dtype, copy=False) for x in (half1, half2))
     mask = working_mask(mask, half1.shape, dtype, xp, path)
     report = progress or (lambda fraction: None)
-    cutoff_for = partial(_randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
+    cutoff_for = partial(randomization_shell, frequency=geometry.frequency, randomize_at=randomize_at,
                          reference_pixel=geometry.reference_pixel)
     unmasked_sums, masked_sums, randomized_sums, cutoff = _all_sums(half1, half2, mask, geometry, cutoff_for,
                                                                     _seeds(seed, 2), xp, path, report)

@@ -41,6 +41,7 @@ __all__ = [
     "ring_means",
     "spectra_sums",
     "sums_in_range",
+    "windowed_spectrum",
     "unit_peak",
     "working_mask",
 ]
@@ -355,6 +356,8 @@ def _weighted_mean(image, windows, mask) -> float:
     """
     if mask is not None:
         return float((image * mask).sum() / mask.sum())
+    if windows is None:
+        return float(image.mean())
     weighted_sum = image
     for w in reversed(windows):
         weighted_sum = weighted_sum @ w
@@ -367,11 +370,35 @@ def _windowed(image, mean: float, xp, windows=None, mask=None):
     if mask is not None:
         out *= mask
         return out
-    for axis, w in enumerate(windows):
+    for axis, w in enumerate(windows or ()):
         shape = [1] * out.ndim
         shape[axis] = w.size
         out *= w.reshape(shape)
     return out
+
+
+def windowed_spectrum(image, xp, windows=None, mask=None):
+    """rfft of ``(image - mean) * window``: the spectrum every Fourier correlation compares.
+
+    Parameters
+    ----------
+    image : array
+        Image of the working dtype on ``xp`` (not modified).
+    xp : module
+        numpy or cupy.
+    windows : sequence of 1-D array, optional
+        Separable window, one per axis, on ``xp`` (used when ``mask`` is None).
+    mask : array, optional
+        Real-space weights (:func:`working_mask`); replaces the window.
+        With neither, only the mean is removed.
+
+    Returns
+    -------
+    array, complex, shape of the rfft of ``image``
+        The weighted mean (by window or mask) is removed first, so no DC leaks into the first shells.
+    """
+    mean = _weighted_mean(image, windows, mask)
+    return rfftn(_windowed(image, mean, xp, windows, mask))  # the windowed copy dies here
 
 
 def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
@@ -380,8 +407,7 @@ def _array_sums(a, b, geometry: ShellGeometry, xp, windows, mask, progress):
         windows = [xp.asarray(w, dtype=a.dtype) for w in windows]
     spectra = []
     for image in (a, b):
-        mean = _weighted_mean(image, windows, mask)
-        spectra.append(rfftn(_windowed(image, mean, xp, windows, mask)))  # the windowed copy dies here
+        spectra.append(windowed_spectrum(image, xp, windows, mask))
         progress(0.4 * len(spectra))
     sums = spectra_sums(*spectra, geometry, xp)
     progress(1.0)
