@@ -23,6 +23,7 @@ from . import (
     correlation,
     decorrelation,
     demo,
+    directional,
     local_fsc,
     local_res,
     mask,
@@ -37,8 +38,8 @@ from .options import Parser
 __all__ = ["build_parser", "main"]
 
 #: The modules registering the subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS = (correlation, simulate, mask, decorrelation, local_fsc, local_res, mtf, blink, tomography, batch, demo,
-               view)
+SUBCOMMANDS = (correlation, directional, simulate, mask, decorrelation, local_fsc, local_res, mtf, blink, tomography,
+               batch, demo, view)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ import numpy as np
 
 from .backend import in_memory, resolve_device, to_device, to_host
 from .correlation import CORRELATION_ROUNDING, check_edge_options, edge_windows
-from .figures import COLORS, PALETTE, Curve, Marker, Plot, resolution_marker
+from .figures import COLORS, PALETTE, Curve, Marker, Plot
 from .frequency import frequency_axes, hermitian_weights, normalize_pixel_size
 from .randomization import check_randomize_at, randomization_shell, randomize_phases
 from .results import Result, issue_warnings, result_dataclass
@@ -179,8 +179,10 @@ class DirectionalFSCResult(Result):
         for key, label, color, role in chosen:
             cone = self.cones[key]
             curves.append(Curve(f"FSC {label}", self.frequency, cone["correlation"], role, color))
-            if key != "all":
-                markers.extend(resolution_marker(cone["crossing"], cone["resolution"], cone["status"], unit))
+            if key != "all" and cone["resolution"] is not None:
+                at = cone["crossing"] if cone["status"] == "resolved" else cone["nyquist"]
+                markers.append(Marker(at, f"{label} {_bounded(cone['resolution'], cone['status'])}"
+                                          f"{' ' + unit if unit else ''}", color))
         if direction is not None:
             index = check_int(direction, "direction")
             if index >= len(self.statuses):
