@@ -194,3 +194,12 @@ def test_index_cache_holds_one_shape():
     directional_fsc(pair.half1, pair.half2, directions=20)
     directional_fsc(pair.half1[:, :, :20], pair.half2[:, :, :20], directions=20)
     assert len(directional._INDEX_CACHE) == 1
+
+
+@pytest.mark.parametrize(("shape", "sizes"), [((24, 30, 31), (1.0, 1.0, 1.0)), ((16, 40, 40), (0.3, 0.1, 0.12))])
+def test_compiled_index_matches_the_array_code(monkeypatch, shape, sizes):
+    """The numba kernel bins every voxel as the reference array code (the GPU's path) does."""
+    compiled, _ = directional._new_bin_index(shape, sizes, 1, np)
+    monkeypatch.setenv("NAPARI_RESOLUTION_NO_JIT", "1")
+    reference, _ = directional._new_bin_index(shape, sizes, 1, np)
+    np.testing.assert_array_equal(compiled, reference)

@@ -27,6 +27,7 @@ from numbers import Real
 
 import numpy as np
 
+from . import kernels
 from .backend import in_memory, resolve_device, to_device, to_host
 from .correlation import CORRELATION_ROUNDING, check_edge_options, edge_windows
 from .figures import COLORS, PALETTE, Curve, Marker, Plot
@@ -319,20 +320,20 @@ def _shell_spacing(shape, sizes, ring_thickness: int) -> tuple[float, int]:
 def _voxel_geometry(shape, sizes, ring_thickness: int, *, half: bool = True, xp=np) -> _VoxelGeometry:
     """:class:`_VoxelGeometry` of the rfft half (``half``) or of the full spectrum of ``shape``."""
     spacing, n_shells = _shell_spacing(shape, sizes, ring_thickness)
-    kz, ky, kx = (xp.asarray(k, dtype=np.float32) for k in frequency_axes(shape, sizes, half))
+    kz, ky, kx = (xp.asarray(k, dtype=np.float64) for k in frequency_axes(shape, sizes, half))
     kz, ky, kx = kz[:, None, None], ky[None, :, None], kx[None, None, :]
-    sign = xp.where(kz < 0, -1, 1).astype(np.float32)  # fold -k onto k: the hemisphere z >= 0
+    sign = xp.where(kz < 0, -1.0, 1.0)  # fold -k onto k: the hemisphere z >= 0
     lateral = xp.sqrt(ky * ky + kx * kx)
     radius = xp.sqrt(kz * kz + lateral * lateral)
     theta = xp.arctan2(lateral, xp.abs(kz) + 0 * ky)
-    phi = xp.arctan2(sign * ky, sign * kx) % np.float32(2 * math.pi)
+    phi = xp.arctan2(sign * ky, sign * kx) % (2 * math.pi)
     angle = (xp.minimum((theta * (THETA_BINS / (math.pi / 2))).astype(xp.intp), THETA_BINS - 1) * PHI_BINS
              + xp.minimum((phi * (PHI_BINS / (2 * math.pi))).astype(xp.intp), PHI_BINS - 1))
-    shell = xp.floor(radius / np.float32(spacing) + 0.5).astype(xp.intp)
+    shell = xp.floor(radius / spacing + 0.5).astype(xp.intp)
     # the voxel's own Nyquist: the ellipsoid sum (2 k_i p_i)^2 <= 1 along its direction
     stretched = xp.sqrt((kz * sizes[0]) ** 2 + (ky * sizes[1]) ** 2 + (kx * sizes[2]) ** 2)
-    own_nyquist = xp.where(stretched > 0, 0.5 * radius / xp.maximum(stretched, np.float32(1e-30)), np.inf)
-    kept = shell <= xp.floor(own_nyquist / np.float32(spacing) + np.float32(1e-3))  # float32 rounding
+    own_nyquist = xp.where(stretched > 0, 0.5 * radius / xp.maximum(stretched, 1e-300), np.inf)
+    kept = shell <= xp.floor(own_nyquist / spacing + 1e-6)  # rounding: an exact Nyquist shell is kept
     return _VoxelGeometry(tuple(shape), shell.ravel(), xp.broadcast_to(angle, shell.shape).ravel(),
                           xp.broadcast_to(kept, shell.shape).ravel(), spacing, n_shells)
 
@@ -399,16 +400,23 @@ def _bin_index(shape, sizes, ring_thickness: int, xp) -> tuple[object, int]:
     index : array of int, shape (V,)
     n_shells : int
     """
-    key = (tuple(shape), tuple(sizes), int(ring_thickness), xp.__name__)
+    key = (tuple(shape), tuple(sizes), int(ring_thickness), xp.__name__, compute_path(xp))
     if key not in _INDEX_CACHE:
-        geometry = _voxel_geometry(shape, sizes, ring_thickness, xp=xp)
-        n_angles = THETA_BINS * PHI_BINS
-        n_bins = geometry.n_shells * n_angles
-        index = xp.where(geometry.kept & (geometry.shell < geometry.n_shells),
-                         geometry.shell * n_angles + geometry.angle, n_bins)
         _INDEX_CACHE.clear()  # one shape at a time: an index is 8 bytes per voxel of the rfft half
-        _INDEX_CACHE[key] = (index, geometry.n_shells)
+        _INDEX_CACHE[key] = _new_bin_index(shape, sizes, ring_thickness, xp)
     return _INDEX_CACHE[key]
+
+
+def _new_bin_index(shape, sizes, ring_thickness: int, xp) -> tuple[object, int]:
+    """:func:`_bin_index` computed: by the compiled kernel on the CPU, else by :func:`_voxel_geometry`."""
+    spacing, n_shells = _shell_spacing(shape, sizes, ring_thickness)
+    if compute_path(xp) == "numba":
+        axes = frequency_axes(shape, sizes, True)
+        return kernels.direction_bin_index(axes, sizes, spacing, n_shells, THETA_BINS, PHI_BINS).ravel(), n_shells
+    geometry = _voxel_geometry(shape, sizes, ring_thickness, xp=xp)
+    n_bins = n_shells * THETA_BINS * PHI_BINS
+    inside = geometry.kept & (geometry.shell < n_shells)
+    return xp.where(inside, geometry.shell * (THETA_BINS * PHI_BINS) + geometry.angle, n_bins), n_shells
 
 
 _INDEX_CACHE: dict = {}
@@ -451,7 +459,9 @@ def _cone_curves(binned, membership) -> tuple[np.ndarray, np.ndarray]:
     counts, correlation : ndarray, shape (n_cones, n_shells)
         Fourier voxels (full spectrum) in each pooled shell, and its FSC (NaN at DC and in empty shells).
     """
-    sums = np.swapaxes(binned @ membership, 1, 2)  # (4, n_cones, n_shells)
+    n_terms, n_shells, n_angles = binned.shape
+    sums = (binned.reshape(-1, n_angles) @ membership).reshape(n_terms, n_shells, -1)  # one 2-D product: BLAS
+    sums = np.ascontiguousarray(np.swapaxes(sums, 1, 2))  # (4, n_cones, n_shells)
     sums[..., 0] = 0.0  # DC carries no information once the means are removed
     sums[:, :-1] = _pooled(sums[:, :-1])  # the last cone, every voxel, has enough of them per shell
     counts, cross, power1, power2 = sums

@@ -37,6 +37,7 @@ __all__ = [
     "MaskRows",
     "backproject",
     "box_shell_sums",
+    "direction_bin_index",
     "gather_windowed_boxes",
     "jit_enabled",
     "mask_packed_inplace",
@@ -759,6 +760,66 @@ def packed_shell_sums(packed_spectrum, squared_coordinates, n_shells: int) -> np
     sums = partial.sum(axis=(0, 1)).T.copy()
     sums[1:] *= 0.25
     return sums
+
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _direction_index_kernel(kz, ky, kx, sizes, spacing, n_shells, theta_bins, phi_bins, out):  # pragma: no cover
+        """(shell, angular bin) index of every voxel; ``n_shells * n_angles`` outside its own Nyquist."""
+        n_angles = theta_bins * phi_bins
+        outside = n_shells * n_angles
+        theta_scale, phi_scale = theta_bins / (math.pi / 2), phi_bins / (2 * math.pi)
+        for z in numba.prange(kz.size):
+            for y in range(ky.size):
+                for x in range(kx.size):
+                    a, b, c = kz[z], ky[y], kx[x]
+                    if a < 0:  # fold -k onto k: the hemisphere z >= 0
+                        a, b, c = -a, -b, -c
+                    lateral = math.sqrt(b * b + c * c)
+                    radius = math.sqrt(a * a + lateral * lateral)
+                    shell = int(math.floor(radius / spacing + 0.5))
+                    stretched = math.sqrt((a * sizes[0]) ** 2 + (b * sizes[1]) ** 2 + (c * sizes[2]) ** 2)
+                    last = n_shells if stretched == 0 else math.floor(0.5 * radius / stretched / spacing + 1e-6)
+                    if shell >= n_shells or shell > last:
+                        out[z, y, x] = outside
+                        continue
+                    phi = math.atan2(b, c)
+                    if phi < 0:
+                        phi += 2 * math.pi
+                    row = min(int(math.atan2(lateral, a) * theta_scale), theta_bins - 1)
+                    column = min(int(phi * phi_scale), phi_bins - 1)
+                    out[z, y, x] = shell * n_angles + row * phi_bins + column
+
+
+def direction_bin_index(axes, sizes, spacing: float, n_shells: int, theta_bins: int, phi_bins: int) -> np.ndarray:
+    """Combined (shell, angular bin) index of every voxel of a 3-D spectrum, in one parallel pass.
+
+    The array code in :mod:`.directional` (``_voxel_geometry``) is the
+    reference: shells by physical radius, directions folded onto the
+    hemisphere z >= 0 and binned by polar angle from z and azimuth.
+
+    Parameters
+    ----------
+    axes : sequence of 3 float64 ndarray
+        Physical frequencies of each axis (the last one halved for an rfft).
+    sizes : sequence of 3 float
+        Pixel size per axis: a voxel past its own direction's Nyquist is left out.
+    spacing : float
+        Shell width, cycles per unit.
+    n_shells, theta_bins, phi_bins : int
+
+    Returns
+    -------
+    ndarray of int64, shape (len(axes[0]), len(axes[1]), len(axes[2]))
+        ``shell * theta_bins * phi_bins + row * phi_bins + column``, or
+        ``n_shells * theta_bins * phi_bins`` for a voxel left out.
+    """
+    kz, ky, kx = (np.ascontiguousarray(k, dtype=np.float64) for k in axes)
+    out = np.empty((kz.size, ky.size, kx.size), dtype=np.int64)
+    _run(_direction_index_kernel, kz, ky, kx, np.asarray(sizes, dtype=np.float64), float(spacing), int(n_shells),
+         int(theta_bins), int(phi_bins), out)
+    return out
 
 
 #: Output tile side (pixels) of the back-projection: a tile of every slice stays in cache over all angles.
