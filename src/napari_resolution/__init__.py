@@ -31,6 +31,7 @@ _SOURCES = {
     "STATUSES": ".core.results",
     "phantom_pair": ".core.simulate",
     **dict.fromkeys(("SingleMapResult", "local_resolution"), ".core.single_map"),
+    "single_image_frc": ".core.single_image",
     **dict.fromkeys(("CRITERIA", "threshold_curve"), ".core.thresholds"),
     **dict.fromkeys(("TomographyResult", "detect_tilt_axis", "split_dataset", "tomography_frc"), ".core.tomography"),
 }
