@@ -623,3 +623,14 @@ def test_wrapped_int16_counts_are_warned_and_read_unsigned_with_the_flag(tmp_pat
     assert cli.main(["decorr", str(tmp_path / "counts.mrc"), "--unsigned"]) == 0
     captured = capsys.readouterr()
     assert "warning" not in captured.err and "status resolved" in captured.out
+
+
+def test_confidence_interval_from_the_command_line(simulated, capsys):
+    code = main(["fsc", str(simulated / "half1.mrc"), str(simulated / "half2.mrc"), "--confidence", "0.95",
+                 "--json", "-"])
+    assert code == 0
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    finest, coarsest = payload["resolution_interval"]
+    assert finest <= payload["resolution"] <= coarsest
+    assert f"[{finest:.3g}, {coarsest:.3g}]" in captured.err

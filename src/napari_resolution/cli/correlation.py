@@ -74,6 +74,9 @@ def _add_pair_options(parser, axes: str) -> None:
     parser.add_argument("--crossing-rule", default="first-below", choices=("first-below", "last-above"),
                         help="first-below: first shell under the threshold, interpolated (default); "
                              "last-above: last shell above it (toupy)")
+    parser.add_argument("--confidence", type=number(0, 1, exclusive=True),
+                        help="also give the resolution's interval at this level, e.g. 0.95 (from the shells' "
+                             "statistics)")
     add_gpu(parser)
 
 
@@ -117,5 +120,5 @@ def _correlate(args, first, second, mask, pixel_size, device):
     return fourier_correlation(
         first.data, second.data, pixel_size=pixel_size, threshold=args.threshold,
         ring_thickness=args.ring_thickness, apodization=args.apodization, taper=args.taper, mask=mask,
-        crossing_rule=args.crossing_rule, device=device,
+        crossing_rule=args.crossing_rule, confidence=args.confidence, device=device,
     )

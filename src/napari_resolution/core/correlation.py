@@ -7,6 +7,8 @@ and shell counts equal those of the full spectrum.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from .backend import in_memory, resolve_device, to_device
@@ -38,6 +40,7 @@ from .validation import (
     check_progress,
     check_same_shape,
     renamed_keywords,
+    shown,
     working_dtype,
 )
 
@@ -102,6 +105,20 @@ class CorrelationResult(ShellResultMixin):
         Pixel size per axis (physical units).
     reference_pixel_size : float
         The largest pixel size: the unit of ``frequency``.
+    confidence : float or None
+        The level of :attr:`resolution_interval` (e.g. 0.95); None when no interval was asked for.
+    resolution_interval : (float or None, float or None) or None
+        (finest, coarsest) full-period resolution the shells' statistics allow
+        at ``confidence``: where the upper and the lower edge of
+        :attr:`correlation_band`, narrowed by :data:`CROSSING_NARROWING` (a
+        crossing interpolates two shells), cross the threshold (the finest is the Nyquist
+        bound when the upper edge never drops below it, the coarsest None
+        when the lower edge is never above it).
+    correlation_band : ndarray, shape (2, n_shells), or None
+        Lower and upper edge of the pointwise confidence band of the
+        correlation: Fisher's ``z = atanh(C)`` with standard error
+        ``1 / sqrt(n - 3)`` per shell of ``n`` voxels (measured on independent
+        noise images: the spread of ``C sqrt(n)`` is 0.99).
     warnings : tuple of str
         Doubts about the number (empty when there are none), also emitted
         as RuntimeWarning: a crossing where the edge taper correlates the
@@ -126,6 +143,9 @@ class CorrelationResult(ShellResultMixin):
     ssnr_threshold: np.ndarray
     ssnr_crossing: float | None
     reference_pixel_size: float
+    confidence: float | None = None
+    resolution_interval: tuple | None = None
+    correlation_band: np.ndarray | None = None
 
     def summary(self, unit: str = "", *, view: str = "correlation") -> str:
         """One line a user can copy, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status resolved``.
@@ -138,7 +158,8 @@ class CorrelationResult(ShellResultMixin):
             resolution = resolution_from_crossing(self.ssnr_crossing, self.status, self.reference_pixel_size)
             return resolution_summary(resolution, self.status, self.criterion, unit, curve="SSNR",
                                       qualifier="SSNR crossing")
-        return resolution_summary(self.resolution, self.status, self.criterion, unit)
+        return resolution_summary(self.resolution, self.status, self.criterion, unit,
+                                  interval=self.resolution_interval)
 
     def columns(self, *, view: str = "correlation") -> dict:
         """The curves per shell: frequency (cycles/pixel), correlation, SSNR, voxel counts and every criterion
@@ -170,11 +191,19 @@ class CorrelationResult(ShellResultMixin):
         notes = threshold_notes(self.resolutions, unit) if all_thresholds else ()
         if view == "ssnr":
             return (self._ssnr_plot(unit, all_thresholds, notes),)
-        curves = [Curve(self.name, self.frequency, self.correlation),
+        curves = [Curve(self.name, self.frequency, self.correlation), *self._band_curves(),
                   *threshold_curves(self.frequency, self.criterion, self.threshold, self.thresholds, all_thresholds)]
         return (Plot(self.name, tuple(curves), resolution_marker(self.crossing, self.resolution, self.status, unit),
                      y_label="Fourier correlation", y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size,
                      unit=unit, notes=notes),)
+
+    def _band_curves(self) -> list:
+        """The confidence band's two edges, dotted, when an interval was asked for."""
+        if self.correlation_band is None:
+            return []
+        label = f"{self.confidence:.0%} band"
+        return [Curve(label, self.frequency, self.correlation_band[0], "reference", COLORS["measured"]),
+                Curve("", self.frequency, self.correlation_band[1], "reference", COLORS["measured"])]
 
     def _ssnr_plot(self, unit: str, all_thresholds: bool, notes: tuple) -> Plot:
         every = {name: ssnr_from_correlation(np.minimum(curve, 1.0))
@@ -275,6 +304,7 @@ def fourier_correlation(
     taper: str = "auto",
     mask=None,
     crossing_rule: str = "first-below",
+    confidence=None,
     device=None,
     progress=None,
 ) -> CorrelationResult:
@@ -316,6 +346,10 @@ def fourier_correlation(
     crossing_rule : {"first-below", "last-above"}
         "first-below" (default): first shell below the threshold, linearly
         interpolated. "last-above": toupy-compatible, not interpolated.
+    confidence : float, optional
+        E.g. 0.95: also give ``resolution_interval``, the range of
+        resolutions the shells' statistics allow at that level (shown in
+        the summary, ``4.32 Å [4.25, 4.40]``, and as a band in the plot).
     device : {None, "cpu", "gpu"}
         Where to compute: None where the inputs live (numpy: CPU, cupy:
         GPU); "gpu" copies numpy inputs to the GPU (needs cupy); "cpu"
@@ -344,6 +378,7 @@ def fourier_correlation(
     check_progress(progress)
     geometry = shell_geometry(half1.shape, pixel_size, ring_thickness)
     check_crossing_rule(crossing_rule)
+    confidence = check_confidence(confidence)
     xp = resolve_device(device, half1, half2, mask)
     path = compute_path(xp)
 
@@ -358,7 +393,7 @@ def fourier_correlation(
         "apodization": max(widths), "apodization_axes": widths, "taper": taper, "tapered_axes": tapered,
         "masked": mask is not None,
         "crossing_rule": crossing_rule, "dtype": str(dtype), "path": path,
-    })
+    }, confidence)
 
 
 def check_edge_options(apodization, taper, shape, *, masked: bool) -> tuple[int, ...]:
@@ -435,7 +470,62 @@ def _ring_warnings(crossing, status: str, geometry) -> tuple:
             f"and read optimistic (more than 5 % on simulated data); use ring_thickness <= {advised}",)
 
 
-def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: dict) -> CorrelationResult:
+def check_confidence(confidence) -> float | None:
+    """``confidence`` as a float in (0, 1), or None; else a ValueError naming it."""
+    if confidence is None:
+        return None
+    if isinstance(confidence, bool) or not isinstance(confidence, Real) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a level in (0, 1), e.g. 0.95, or None; got {shown(confidence)}")
+    return float(confidence)
+
+
+#: A crossing interpolates two shells, ``(1 - t) C_i + t C_(i+1)``: averaged over ``t``, its variance is 2/3 of one
+#: shell's, so the resolution interval reads the band narrowed by sqrt(2/3) (20 realisations of 256², 512² and
+#: 64³ phantoms: coverage of the truth 19-20 of 20; width 0.99-1.66x the realisations' 95 % spread, 1.2-1.95x
+#: with the shells' full band).
+CROSSING_NARROWING = (2 / 3) ** 0.5
+
+
+def correlation_band(correlation, n_points, confidence: float, narrowing: float = 1.0) -> np.ndarray:
+    """Pointwise confidence band of a Fourier correlation curve (Fisher's z, standard error ``1 / sqrt(n - 3)``).
+
+    Parameters
+    ----------
+    correlation : ndarray, shape (n_shells,)
+    n_points : ndarray, shape (n_shells,)
+        Voxels per shell (full spectrum).
+    confidence : float
+        Level in (0, 1).
+    narrowing : float
+        Factor on the band's half width in z (:data:`CROSSING_NARROWING` for the crossing's interval).
+
+    Returns
+    -------
+    ndarray, shape (2, n_shells)
+        Lower and upper edge; NaN where the curve is NaN, +-1 where a shell has 3 voxels or fewer.
+    """
+    from scipy.stats import norm
+
+    voxels = np.asarray(n_points, dtype=float)
+    width = narrowing * norm.ppf(0.5 + confidence / 2) / np.sqrt(np.maximum(voxels - 3, 1e-12))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.arctanh(np.clip(correlation, -1 + 1e-12, 1 - 1e-12))
+    band = np.tanh(np.stack([z - width, z + width]))
+    band[:, np.isnan(correlation)] = np.nan
+    return band
+
+
+def _interval(frequency, band, curve, crossing_rule, reference) -> tuple:
+    """(finest, coarsest) resolution: where the upper and the lower edge of the band cross the threshold."""
+    readings = []
+    for edge in band[::-1]:  # the upper edge crosses last: the finest resolution
+        crossing, status = find_crossing(frequency, edge, curve, crossing_rule)
+        readings.append(resolution_from_crossing(crossing, status, reference))
+    return tuple(readings)
+
+
+def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: dict,
+                     confidence=None) -> CorrelationResult:
     """The :class:`CorrelationResult` of shell sums (e.g. one box of a local FSC).
 
     Parameters
@@ -449,8 +539,11 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
     crossing_rule : {"first-below", "last-above"}
     parameters : dict
         Recorded in the result.
+    confidence : float, optional
+        Level of the resolution interval (see :attr:`CorrelationResult.resolution_interval`).
     """
     criterion, _ = parse_threshold(threshold)
+    confidence = check_confidence(confidence)
     n_points, correlation = curve_from_sums(sums)
     frequency = geometry.frequency
     curve = threshold_curve(threshold, n_points)
@@ -465,6 +558,10 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
     notes = (identical_inputs_warnings(correlation) + _taper_warnings(crossing, status, parameters)
              + _ring_warnings(crossing, status, geometry))
     issue_warnings(notes)
+    band = None if confidence is None else correlation_band(correlation, n_points, confidence)
+    interval = None if band is None else _interval(
+        frequency, correlation_band(correlation, n_points, confidence, CROSSING_NARROWING), curve, crossing_rule,
+        geometry.reference_pixel)
     return CorrelationResult(
         frequency=frequency,
         correlation=correlation,
@@ -478,6 +575,9 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
         status=status,
         resolution=resolution,
         resolution_half=None if resolution is None else resolution / 2,
+        confidence=confidence,
+        resolution_interval=interval,
+        correlation_band=band,
         ssnr=ssnr,
         ssnr_threshold=ssnr_threshold,
         ssnr_crossing=ssnr_crossing,

@@ -162,7 +162,7 @@ def issue_warnings(notes, category=RuntimeWarning) -> None:
 
 
 def resolution_summary(resolution, status: str, criterion: str, unit: str = "", *, curve: str = "correlation",
-                       qualifier: str = "", extra: str = "") -> str:
+                       qualifier: str = "", extra: str = "", interval=None) -> str:
     """One copyable line, e.g. ``3.42 Å (half-bit, full period) · 1.71 Å half period · status resolved``.
 
     Parameters
@@ -181,13 +181,18 @@ def resolution_summary(resolution, status: str, criterion: str, unit: str = "", 
         Added inside the parentheses, e.g. "phase-randomisation corrected".
     extra : str
         Appended before the status, e.g. " · masked 3.1 Å".
+    interval : (float or None, float or None), optional
+        (finest, coarsest) resolution of a confidence interval, shown as ``[4.25, 4.40]`` after the number
+        (``≤`` for a finest bound at Nyquist is implied; a missing coarsest edge shows as ``…``).
     """
     unit = f" {unit}" if unit else ""
     if status == "unresolved":
         return f"no resolution: the {curve} is never above {criterion} · status unresolved"
     bound = "≤ " if status == "bound" else ""
     qualifier = f", {qualifier}" if qualifier else ""
-    return (f"{bound}{resolution:.3g}{unit} ({criterion}, full period{qualifier}) · "
+    shown = "" if interval is None else " [" + ", ".join("…" if edge is None else f"{edge:.3g}"
+                                                          for edge in interval) + "]"
+    return (f"{bound}{resolution:.3g}{unit}{shown} ({criterion}, full period{qualifier}) · "
             f"{bound}{resolution / 2:.3g}{unit} half period{extra} · status {status}")
 
 

@@ -127,6 +127,7 @@ def single_image_frc(
     apodization: int | None = None,
     taper: str = "auto",
     crossing_rule: str = "first-below",
+    confidence=None,
     seed=None,
     device=None,
 ) -> CorrelationResult:
@@ -150,7 +151,7 @@ def single_image_frc(
         Pixel size per axis (physical units).
     threshold : str or float
         Criterion (default "1/7", i.e. 0.143; see :func:`~.correlation.fourier_correlation`).
-    apodization, taper, crossing_rule
+    apodization, taper, crossing_rule, confidence
         As in :func:`~.correlation.fourier_correlation`.
     seed : int, optional
         Seed of the binomial split (the same seed, the same halves).
@@ -180,13 +181,14 @@ def single_image_frc(
             raise ValueError("image holds no photons: nothing to split")
         first, second = binomial_split(counts, seed)
         result = fourier_correlation(first, second, pixel_size=sizes, threshold=threshold, apodization=apodization,
-                                     taper=taper, crossing_rule=crossing_rule, device=device)
+                                     taper=taper, crossing_rule=crossing_rule, confidence=confidence,
+                                     device=device)
         result.parameters.update({"split": "binomial", "gain": gain, "offset": offset, "seed": seed,
                                   "photons": int(counts.sum())})
         return result
     if gain is not None:
         raise ValueError("gain is for the binomial split: the checkerboard split needs no photon counts")
-    return _checkerboard_frc(image, sizes, threshold, apodization, taper, crossing_rule, device)
+    return _checkerboard_frc(image, sizes, threshold, apodization, taper, crossing_rule, confidence, device)
 
 
 #: The diagonal pairs of sub-images: (rows, columns) of the first and the second, and where the second's samples
@@ -213,7 +215,8 @@ def _full_image_equivalent(sums) -> np.ndarray:
     return calibrated
 
 
-def _checkerboard_frc(image, sizes, threshold, apodization, taper, crossing_rule, device) -> CorrelationResult:
+def _checkerboard_frc(image, sizes, threshold, apodization, taper, crossing_rule, confidence,
+                      device) -> CorrelationResult:
     """:func:`single_image_frc` with the checkerboard split: both diagonal pairs, their half-pixel shift undone."""
     parse_threshold(threshold)
     check_crossing_rule(crossing_rule)
@@ -239,4 +242,4 @@ def _checkerboard_frc(image, sizes, threshold, apodization, taper, crossing_rule
         "shape": tuple(image.shape), "split": "checkerboard", "sub_image_shape": sub_shape,
         "apodization_axes": widths, "tapered_axes": tapered, "taper": taper, "crossing_rule": crossing_rule,
         "dtype": str(np.dtype(dtype)), "path": compute_path(xp), "ring_thickness": 1,
-    })
+    }, confidence)
