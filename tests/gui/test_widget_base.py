@@ -207,6 +207,23 @@ def test_result_says_what_it_was_computed_from_and_goes_stale(make_napari_viewer
     assert widget.result_line.stale
 
 
+def test_unscaled_layers_are_measured_in_px(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    for name in ("one", "two"):
+        viewer.add_image(RNG.random((64, 64)).astype(np.float32), name=name)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Fourier shell correlation")
+    assert widget.pixel_size.value == "1" and widget.unit.value == "px"  # as the CLI: no pixel size known
+    widget.run()
+    wait_idle(widget)
+    assert widget.result_line.text().startswith(widget.result.summary("px")) and " px " in widget.result_line.text()
+    assert widget.panel.latest.resolution_axis.endswith("(px)")
+    widget.pixel_size.value = "0.5"  # a pixel size other than 1: no longer in pixels, the user names the unit
+    assert widget.unit.value == ""
+    viewer.add_image(RNG.random((16, 16)), name="scaled", scale=(2.0, 2.0))
+    widget.first.value = viewer.layers["scaled"]
+    assert widget.pixel_size.value == "2" and widget.unit.value == ""  # a pixel size, no unit known
+
+
 def test_cancel_and_failure_mark_the_shown_result(make_napari_viewer, wait_idle, notifications, monkeypatch, qtbot):
     import time
 

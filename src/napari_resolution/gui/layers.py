@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io import PIXEL_UNIT
+
 __all__ = [
     "EventConnections",
     "add_or_update_layer",
@@ -27,7 +29,8 @@ def layer_pixel_size(layer) -> tuple[tuple[float, ...], str]:
 
     Taken from ``layer.metadata["pixel_size"]`` / ``["unit"]`` when the reader
     (or the user) put them there, else from ``layer.scale`` (unit from the
-    layer's ``units`` when napari knows them, else "").
+    layer's ``units`` when napari knows them, else "px" (:data:`~..io.PIXEL_UNIT`)
+    when no pixel size is known (all ones: the numbers are in pixels), else "").
     """
     ndim = layer.data.ndim if not getattr(layer, "multiscale", False) else layer.data[0].ndim
     metadata = getattr(layer, "metadata", {}) or {}
@@ -35,7 +38,7 @@ def layer_pixel_size(layer) -> tuple[tuple[float, ...], str]:
         sizes = np.broadcast_to(np.asarray(metadata["pixel_size"], dtype=float), (ndim,))
     else:
         sizes = np.asarray(layer.scale, dtype=float)[-ndim:]
-    unit = metadata.get("unit") or _layer_unit(layer)
+    unit = metadata.get("unit") or _layer_unit(layer) or (PIXEL_UNIT if np.all(sizes == 1) else "")
     return tuple(float(s) for s in sizes), unit
 
 

@@ -33,6 +33,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 from napari.layers import Layer
 from napari.utils.notifications import show_warning
@@ -42,6 +43,7 @@ from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QTabl
 
 from ...core.backend import gpu_available
 from ...core.validation import renamed
+from ...io import PIXEL_UNIT
 from ..layers import EventConnections, fill_pixel_size, grey_images, parse_pixel_size, refresh_on_layer_events
 from ..notices import show_core_notes
 from ..plots import CurvePanel, ResultLine
@@ -162,6 +164,7 @@ class EstimatorWidget(QWidget):
         refresh_on_layer_events(self.connections, napari_viewer, self.reset_choices)
         self.reset_choices()
         self.inputs.changed.connect(self._inputs_changed)
+        self.pixel_size.changed.connect(self._pixel_size_edited)
 
     def _lay_out(self) -> QVBoxLayout:
         """Inputs, runner, result line and panels in a scroll area; returns their layout."""
@@ -302,6 +305,17 @@ class EstimatorWidget(QWidget):
         return {widget.label or getattr(widget, "text", widget.name): _shown(widget.value) for widget in self.inputs
                 if id(widget) not in left_out and hasattr(widget, "value") and not widget.native.isHidden()
                 and widget.native.isEnabledTo(self.inputs.native)}
+
+    def _pixel_size_edited(self, _=None) -> None:
+        """A pixel size other than 1 is no longer in pixels: the unit "px" goes (the user names the unit)."""
+        if self.unit.value != PIXEL_UNIT:
+            return
+        try:
+            sizes = np.atleast_1d(self.pixel_size_value())
+        except ValueError:  # being typed: said when the run reads it
+            return
+        if np.any(sizes != 1):
+            self.unit.value = ""
 
     def _inputs_changed(self, _=None) -> None:
         if self.shown is not None:
