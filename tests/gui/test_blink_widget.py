@@ -134,7 +134,7 @@ def test_bad_input_is_a_notification_naming_the_layer(make_napari_viewer, wait_i
     widget.add_channel()
     widget.channels[0][0].value = None
     assert widget.parameters is not None
-    with pytest.raises(ValueError, match="choose a movie layer for Channel 2"):
+    with pytest.raises(ValueError, match="choose a layer for Channel 2"):
         widget.parameters()
 
 

@@ -51,6 +51,8 @@ def test_live_threshold_preview(make_napari_viewer):
     widget.threshold.value = 0.9
     assert viewer.layers["half 1 mask"].data.sum() < low
     assert viewer.layers["half 1 mask"].metadata["estimator"] == "mask preview"
+    viewer.layers["half 1"].data = np.zeros((64, 64, 64))  # new data: the preview is of it
+    assert not viewer.layers["half 1 mask"].data.any()
 
 
 def test_mask_errors_are_notifications(make_napari_viewer, notifications, wait_idle):

@@ -158,8 +158,9 @@ def test_point_mode_shows_the_bead_profile(make_napari_viewer, wait_idle):
     plot = widget.profile_panel.latest
     assert plot.title == "radial profile" and plot.y_label == "PSF (normalised)"
     fwhm = [widget.results[widget.key(roi)].fwhm for roi in widget.rois()]
-    assert [curve.label for curve in plot.curves] == ["radial profile 1", f"Gaussian fit, FWHM {fwhm[0]:.3g} 1",
-                                                      "radial profile 2", f"Gaussian fit, FWHM {fwhm[1]:.3g} 2"]
+    assert [curve.label for curve in plot.curves] == [  # an unscaled image: sizes in px
+        "radial profile 1", f"Gaussian fit, FWHM {fwhm[0]:.3g} px 1", "radial profile 2",
+        f"Gaussian fit, FWHM {fwhm[1]:.3g} px 2"]
     assert len(widget.profile_panel.plot_item.listDataItems()) == 4
     widget.mode.value = "Edge"
     assert widget.show_profile.text == "Show ESF / LSF"

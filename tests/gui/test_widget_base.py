@@ -69,12 +69,14 @@ def test_use_gpu_maps_to_the_core_device(make_napari_viewer, monkeypatch, notifi
 def test_add_or_update_image_takes_and_refreshes_placement(make_napari_viewer):
     viewer = make_napari_viewer()
     source = viewer.add_image(RNG.random((32, 32)), name="map", scale=(2.0, 2.0), translate=(5.0, 5.0))
-    layer = add_or_update_layer(viewer, np.zeros((16, 16)), source=source, estimator="local", metadata={"a": 1},
-                                scale=(4.0, 4.0))
+    layer = add_or_update_layer(viewer, np.zeros((16, 16)), source=source, estimator="local", kind="mask",
+                                metadata={"a": 1}, scale=(4.0, 4.0))
     assert tuple(layer.scale) == (4.0, 4.0) and tuple(layer.translate) == (5.0, 5.0)
-    again = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="local", metadata={"a": 2})
+    again = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="local", kind="mask",
+                                metadata={"a": 2})
     assert again is layer and len(viewer.layers) == 2
-    assert tuple(layer.scale) == (2.0, 2.0) and layer.metadata == {"a": 2} and layer.data.shape == (32, 32)
+    assert tuple(layer.scale) == (2.0, 2.0) and layer.metadata["a"] == 2 and layer.data.shape == (32, 32)
+    assert layer.metadata["napari_resolution"] == {"kind": "mask", "source": "map", "source_id": str(source.unique_id)}
     assert source.data.shape == (32, 32)  # the source layer is untouched
 
 
@@ -86,14 +88,15 @@ def test_a_result_layer_beside_its_source_is_updated_in_place(make_napari_viewer
                              units=("s", "nm", "nm"))
     place = beside(movie, 10.0, 2)
     assert place == (5.0, 7.0 + 40 * 3.0 + 10.0)  # level with its top, right of its right edge
-    layer = add_or_update_layer(viewer, np.zeros((9, 9)), source=movie, estimator="psf", metadata={"run": 1},
-                                scale=(2.0, 3.0), translate=place, colormap="magma")
+    layer = add_or_update_layer(viewer, np.zeros((9, 9)), source=movie, estimator="psf", kind="psf",
+                                metadata={"run": 1}, scale=(2.0, 3.0), translate=place, colormap="magma")
     assert layer.name == "movie psf" and tuple(layer.translate) == place
     assert tuple(str(unit) for unit in layer.units) == ("nanometer", "nanometer")  # the source's, for its axes
-    again = add_or_update_layer(viewer, np.ones((11, 11)), source=movie, estimator="psf", metadata={"run": 2},
-                                scale=(2.0, 3.0), translate=beside(movie, 20.0, 2), colormap="gray")
+    again = add_or_update_layer(viewer, np.ones((11, 11)), source=movie, estimator="psf", kind="psf",
+                                metadata={"run": 2}, scale=(2.0, 3.0), translate=beside(movie, 20.0, 2),
+                                colormap="gray")
     assert again is layer and len(viewer.layers) == 2 and layer.data.shape == (11, 11)
-    assert layer.metadata == {"run": 2} and layer.translate[1] == place[1] + 10.0
+    assert layer.metadata["run"] == 2 and layer.translate[1] == place[1] + 10.0
     assert layer.colormap.name == "magma"  # display keywords only when created: the rest is the user's
 
 
@@ -101,14 +104,19 @@ def test_a_shapes_result_is_updated_in_place_and_a_foreign_layer_is_left_alone(m
     viewer = make_napari_viewer()
     source = viewer.add_image(RNG.random((32, 32)), name="map", scale=(2.0, 2.0))
     corners = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 4.0], [4.0, 0.0]])
-    box = add_or_update_layer(viewer, [(corners, "rectangle")], source=source, estimator="box", layer_type="shapes")
+    box = add_or_update_layer(viewer, [(corners, "rectangle")], source=source, estimator="box", kind="local_box",
+                              layer_type="shapes")
     moved = add_or_update_layer(viewer, [(corners + 1, "rectangle")], source=source, estimator="box",
-                                layer_type="shapes")
+                                kind="local_box", layer_type="shapes")
     assert moved is box and len(viewer.layers) == 2 and tuple(box.scale) == (2.0, 2.0)
     np.testing.assert_allclose(box.data[0], corners + 1)
     users = viewer.add_points(np.zeros((1, 2)), name="map mask")
-    mask = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="mask")
+    mask = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="mask", kind="mask")
     assert mask is not users and len(users.data) == 1 and len(viewer.layers) == 4
+    own = viewer.add_image(np.zeros((32, 32)), name="map local resolution")  # a user's image of a result's name
+    again = add_or_update_layer(viewer, np.ones((32, 32)), source=source, estimator="local resolution",
+                                kind="local_resolution_map")
+    assert again is not own and not own.data.any()  # never written into
 
 
 def test_results_table_fills_texts_tooltips_and_colours(qtbot):
@@ -205,6 +213,23 @@ def test_result_says_what_it_was_computed_from_and_goes_stale(make_napari_viewer
     assert "Pixel size: 12" in widget.result_line.text()
     viewer.layers.remove("image 2")  # the picked layer goes: the picker changes
     assert widget.result_line.stale
+
+
+def test_unscaled_layers_are_measured_in_px(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    for name in ("one", "two"):
+        viewer.add_image(RNG.random((64, 64)).astype(np.float32), name=name)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Fourier shell correlation")
+    assert widget.pixel_size.value == "1" and widget.unit.value == "px"  # as the CLI: no pixel size known
+    widget.run()
+    wait_idle(widget)
+    assert widget.result_line.text().startswith(widget.result.summary("px")) and " px " in widget.result_line.text()
+    assert widget.panel.latest.resolution_axis.endswith("(px)")
+    widget.pixel_size.value = "0.5"  # a pixel size other than 1: no longer in pixels, the user names the unit
+    assert widget.unit.value == ""
+    viewer.add_image(RNG.random((16, 16)), name="scaled", scale=(2.0, 2.0))
+    widget.first.value = viewer.layers["scaled"]
+    assert widget.pixel_size.value == "2" and widget.unit.value == ""  # a pixel size, no unit known
 
 
 def test_cancel_and_failure_mark_the_shown_result(make_napari_viewer, wait_idle, notifications, monkeypatch, qtbot):

@@ -1,41 +1,67 @@
 """Bridges between napari layers and the core: pixel sizes, data, result layers.
 
 User layers are only ever read; results go to layers named ``<input> <estimator>``
-that are created once and updated in place on later runs.
+that are created once and updated in place on later runs. Every layer the plugin
+makes carries its kind and source in ``metadata["napari_resolution"]``
+(:func:`output_kind`): a re-run finds its layer by that tag, not by name, and
+the widgets' pickers offer a plugin output only where it is an input.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..io import PIXEL_UNIT
+
 __all__ = [
+    "KINDS",
+    "TAG",
     "EventConnections",
     "add_or_update_layer",
     "beside",
     "fill_pixel_size",
+    "find_output",
     "format_pixel_size",
     "grey_images",
     "layer_data",
     "layer_pixel_size",
+    "output_kind",
     "parse_pixel_size",
     "refresh_on_layer_events",
 ]
+
+#: The metadata key of the plugin's output layers: ``{"kind": ..., "source": name, "source_id": id}``.
+TAG = "napari_resolution"
+#: Kinds of the plugin's output layers, and what each is, as a sentence names it.
+KINDS = {
+    "local_resolution_map": "a local-resolution map",
+    "local_box": "the outline of an inspected box",
+    "mask": "a mask (from the Mask widget)",
+    "even_reconstruction": "the reconstruction of the even projections (from the Tomography split widget)",
+    "odd_reconstruction": "the reconstruction of the odd projections (from the Tomography split widget)",
+    "psf": "a PSF (from the Blink PSF widget)",
+    "autocorrelation": "an autocorrelation (from the Blink PSF widget)",
+    "mtf_edges": "the MTF widget's edge ROIs",
+    "mtf_beads": "the MTF widget's beads",
+}
 
 
 def layer_pixel_size(layer) -> tuple[tuple[float, ...], str]:
     """Pixel size per axis and its unit for an image layer.
 
-    Taken from ``layer.metadata["pixel_size"]`` / ``["unit"]`` when the reader
-    (or the user) put them there, else from ``layer.scale`` (unit from the
-    layer's ``units`` when napari knows them, else "").
+    The pixel size is the layer's ``scale``; where that is napari's default
+    (all ones), ``layer.metadata["pixel_size"]`` when a reader (or the user)
+    put one there. So a scale changed after the layer was opened wins over
+    the metadata the reader wrote. The unit is ``metadata["unit"]``, else the
+    layer's ``units`` when napari knows them, else "px" (:data:`~..io.PIXEL_UNIT`)
+    when no pixel size is known (all ones: the numbers are in pixels), else "".
     """
     ndim = layer.data.ndim if not getattr(layer, "multiscale", False) else layer.data[0].ndim
     metadata = getattr(layer, "metadata", {}) or {}
-    if "pixel_size" in metadata:
+    sizes = np.asarray(layer.scale, dtype=float)[-ndim:]
+    if "pixel_size" in metadata and np.all(sizes == 1):
         sizes = np.broadcast_to(np.asarray(metadata["pixel_size"], dtype=float), (ndim,))
-    else:
-        sizes = np.asarray(layer.scale, dtype=float)[-ndim:]
-    unit = metadata.get("unit") or _layer_unit(layer)
+    unit = metadata.get("unit") or _layer_unit(layer) or (PIXEL_UNIT if np.all(sizes == 1) else "")
     return tuple(float(s) for s in sizes), unit
 
 
@@ -91,16 +117,37 @@ def layer_data(layer):
     return layer.data[0] if getattr(layer, "multiscale", False) else layer.data
 
 
-def add_or_update_layer(viewer, data, *, source, estimator: str, metadata: dict | None = None,
+def output_kind(layer) -> str | None:
+    """The kind of a layer the plugin made (a key of :data:`KINDS`), None for any other layer."""
+    tag = (getattr(layer, "metadata", None) or {}).get(TAG)
+    return tag.get("kind") if isinstance(tag, dict) else None
+
+
+def find_output(viewer, kind: str, source):
+    """The layer of ``kind`` the plugin made from ``source`` (found by its tag, whatever its name), else None."""
+    source_id = str(source.unique_id)
+    for layer in viewer.layers:
+        tag = layer.metadata.get(TAG)
+        if isinstance(tag, dict) and tag.get("kind") == kind and tag.get("source_id") == source_id:
+            return layer
+    return None
+
+
+def add_or_update_layer(viewer, data, *, source, estimator: str, kind: str, metadata: dict | None = None,
                         layer_type: str = "image", scale=None, translate=None, into_view: bool = False, **kwargs):
     """Show ``data`` as the layer ``"<source name> <estimator>"``, updated in place on later runs.
 
-    The layer takes ``scale`` and ``translate`` when given, else the source
-    layer's, and the source's units of its axes (so napari does not warn of
-    inconsistent units); ``metadata`` (the parameters of the run) goes to
-    ``layer.metadata``. A layer of that name, type and dimensionality gets
-    the new data, placement and metadata; display keywords (``kwargs``) apply
-    when the layer is created. The source layer is only read.
+    The layer is tagged ``metadata["napari_resolution"] = {"kind": kind, "source": ..., "source_id": ...}``;
+    a later run updates the layer of that kind made from the same source
+    (:func:`find_output`), renamed after the source if the source was renamed,
+    else a layer of the name made by the plugin with that kind; a user's layer
+    of the name is never written into. The layer takes ``scale`` and
+    ``translate`` when given, else the source layer's, and the source's units
+    of its axes (so napari does not warn of inconsistent units); ``metadata``
+    (the parameters of the run) goes to ``layer.metadata``. A found layer of
+    the same type and dimensionality gets the new data, placement and
+    metadata; display keywords (``kwargs``) apply when the layer is created.
+    The source layer is only read.
 
     Parameters
     ----------
@@ -111,6 +158,8 @@ def add_or_update_layer(viewer, data, *, source, estimator: str, metadata: dict 
         The input layer the result belongs to.
     estimator : str
         End of the layer's name, e.g. "local resolution".
+    kind : str
+        What the layer is, a key of :data:`KINDS` (e.g. "local_resolution_map").
     metadata : dict, optional
         The run's parameters.
     layer_type : str
@@ -133,15 +182,19 @@ def add_or_update_layer(viewer, data, *, source, estimator: str, metadata: dict 
                  "translate": tuple(source.translate if translate is None else translate)}
     if getattr(source, "units", None) is not None:  # napari >= 0.5.5
         placement["units"] = tuple(source.units)[-len(placement["scale"]):]
-    layer = viewer.layers[name] if name in viewer.layers else None
+    metadata = {**(metadata or {}), TAG: {"kind": kind, "source": source.name, "source_id": str(source.unique_id)}}
+    layer = find_output(viewer, kind, source)
+    if layer is None and name in viewer.layers and output_kind(viewer.layers[name]) == kind:
+        layer = viewer.layers[name]
     if isinstance(layer, getattr(napari.layers, layer_type.capitalize())) and layer.ndim == len(placement["scale"]):
         layer.data = data
         for attribute, value in placement.items():
             setattr(layer, attribute, value)
-        layer.metadata = dict(metadata or {})
+        layer.metadata = metadata
+        if layer.name != name:
+            layer.name = name
         return layer
-    layer = getattr(viewer, f"add_{layer_type}")(data, name=name, metadata=dict(metadata or {}), **placement,
-                                                 **kwargs)
+    layer = getattr(viewer, f"add_{layer_type}")(data, name=name, metadata=metadata, **placement, **kwargs)
     if into_view:
         viewer.reset_view()
     return layer

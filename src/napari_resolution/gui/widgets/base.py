@@ -24,6 +24,17 @@ inputs change or a run is cancelled or fails, a narrow layout that scrolls
 (subclasses add their own views to :attr:`~EstimatorWidget.body`), and
 disconnecting every viewer event when the widget is closed, taken out of its
 dock (napari's close button) or destroyed.
+
+Stale results: a run records what it starts from (:class:`Run`): every input
+as shown and, per picked layer, its identity, name, data (the object and how
+often it was replaced) and scale (:class:`LayerState`). The shown result is
+compared with the inputs and layers whenever an input or a picked layer
+changes (renamed, removed, its data replaced, rescaled), during a run too,
+and when a run finishes: a result whose inputs changed while it ran is shown
+marked stale. Result layers (:meth:`EstimatorWidget.show_layer`) are placed
+as their source was when the run started and are found again by their tag,
+not their name (:func:`~..layers.add_or_update_layer`), so renaming an input
+never leaves an old result layer behind.
 """
 
 from __future__ import annotations
@@ -33,21 +44,33 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 from napari.layers import Layer
-from napari.utils.notifications import show_warning
+from napari.utils.notifications import show_info, show_warning
 from qtpy.QtCore import QEvent, QSize, Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
 from ...core.validation import renamed
-from ..layers import EventConnections, fill_pixel_size, grey_images, parse_pixel_size, refresh_on_layer_events
+from ...io import PIXEL_UNIT
+from ..layers import (
+    KINDS,
+    EventConnections,
+    add_or_update_layer,
+    fill_pixel_size,
+    grey_images,
+    layer_data,
+    output_kind,
+    parse_pixel_size,
+    refresh_on_layer_events,
+)
 from ..notices import show_core_notes
 from ..plots import CurvePanel, ResultLine
 from ..runner import Cancelled, Runner, checked
 
-__all__ = ["EstimatorWidget", "LayerInput", "ResultsTable", "Run", "core_warnings"]
+__all__ = ["IMAGES", "MASKS", "EstimatorWidget", "LayerInput", "LayerState", "ResultsTable", "Run", "core_warnings"]
 
 #: Widest size hint of a dock widget (pixels): room for the canvas on a 1280-pixel screen.
 MAX_WIDTH = 400
@@ -71,6 +94,10 @@ class LayerInput:
     arguments : tuple of str
         The core's arguments the layer feeds (e.g. ("half1",), or ("movie[1]",)
         for an item of a list): its errors about them then name the layer instead.
+    outputs : tuple of str
+        The kinds of the plugin's own output layers the picker offers too
+        (keys of :data:`~..layers.KINDS`, e.g. ("mask",) for a mask); it
+        leaves out every other output (a local-resolution map is no half-map).
     """
 
     attribute: str
@@ -78,6 +105,37 @@ class LayerInput:
     ndims: tuple = (2, 3)
     optional: bool = False
     arguments: tuple = ()
+    outputs: tuple = ()
+
+
+#: What :class:`LayerInput` ``outputs`` takes for an image measured as data: the even/odd reconstructions of a
+#: tomography split are half-maps.
+IMAGES = ("even_reconstruction", "odd_reconstruction")
+#: What it takes for a mask: the Mask widget's masks.
+MASKS = ("mask",)
+
+
+@dataclass(frozen=True)
+class LayerState:
+    """What a result computed from a layer depends on, as it was when the run started.
+
+    Attributes
+    ----------
+    layer_id : object
+        The layer's ``unique_id`` (the same layer, not another of its name).
+    name : str
+    data : tuple
+        ``id`` of the layer's data and how often its data was replaced since the widget was made.
+    scale : tuple of float
+    translate : tuple of float
+        Where the layer was (result layers are placed there); not compared: it changes no result.
+    """
+
+    layer_id: object
+    name: str
+    data: tuple
+    scale: tuple
+    translate: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,12 +152,15 @@ class Run:
         The picked layers.
     settings : dict
         The core's keywords that are not arrays (threshold, pixel size, ...).
+    sources : tuple of LayerState
+        The picked layers as they were when the run started.
     """
 
     title: str
     inputs: dict
     layers: tuple = ()
     settings: dict = field(default_factory=dict)
+    sources: tuple = ()
 
     @property
     def description(self) -> str:
@@ -137,6 +198,9 @@ class EstimatorWidget(QWidget):
         self.result = None
         #: What the shown result was computed from (None before the first result).
         self.shown: Run | None = None
+        #: What the running computation started from (None when none runs).
+        self.running: Run | None = None
+        self._replaced: dict = {}  # layer unique_id -> how often its data was replaced
         self._docked = False
         self.connections = EventConnections(self)
         for spec in self.layer_inputs:
@@ -160,8 +224,10 @@ class EstimatorWidget(QWidget):
         if self.layer_inputs:
             self.pickers()[0].changed.connect(self._first_layer_changed)
         refresh_on_layer_events(self.connections, napari_viewer, self.reset_choices)
+        self.connections.connect(napari_viewer.layers.events, self._layer_event)  # every layer's events too
         self.reset_choices()
         self.inputs.changed.connect(self._inputs_changed)
+        self.pixel_size.changed.connect(self._pixel_size_edited)
 
     def _lay_out(self) -> QVBoxLayout:
         """Inputs, runner, result line and panels in a scroll area; returns their layout."""
@@ -255,15 +321,32 @@ class EstimatorWidget(QWidget):
         return [picker for _, picker in self.layer_pickers()]
 
     def usable_layers(self, spec: LayerInput) -> list:
-        """Layers a picker offers: grey-level images of an accepted dimensionality."""
-        return grey_images(self.viewer.layers, spec.ndims)
+        """Layers a picker offers: grey-level images of an accepted dimensionality, and of the plugin's own
+        outputs only the kinds it takes (:attr:`LayerInput.outputs`)."""
+        return [layer for layer in grey_images(self.viewer.layers, spec.ndims)
+                if output_kind(layer) in (None, *spec.outputs)]
+
+    def unusable_layers(self, spec: LayerInput) -> list[str]:
+        """Why each layer the picker of ``spec`` leaves out cannot be used there, e.g. ``'m' is 4-D: pick a time
+        point or channel (right-click it > Split Stack)``."""
+        usable = self.usable_layers(spec)
+        return [_unusable(layer, spec) for layer in self.viewer.layers if layer not in usable]
 
     def _choices_for(self, spec: LayerInput):
         return lambda widget=None: [(layer.name, layer) for layer in self.usable_layers(spec)]
 
     def reset_choices(self, event=None) -> None:
-        """Refresh the pickers (layers came or went) and fill every empty required one."""
+        """Refresh the pickers (layers came, went or were renamed), fill every empty required one, and say in each
+        picker's tooltip which layers it leaves out and why."""
+        for picker in self.pickers():  # a renamed layer's item first takes its new name: magicgui keeps it picked
+            combo = picker.native
+            for index in range(combo.count()):
+                layer = combo.itemData(index)
+                if isinstance(layer, Layer) and combo.itemText(index) != layer.name:
+                    combo.setItemText(index, layer.name)
         self.inputs.reset_choices()
+        for spec, picker in self.layer_pickers():
+            picker.tooltip = "\n".join([f"{_dims(spec.ndims)} grey-level image layers", *self.unusable_layers(spec)])
         taken = [picker.value for picker in self.pickers() if picker.value is not None]
         for spec, picker in self.layer_pickers():
             if picker.value is not None or spec.optional:
@@ -281,11 +364,20 @@ class EstimatorWidget(QWidget):
         """Hook: the first picked layer (hence the pixel size) changed."""
 
     def picked(self, attribute: str):
-        """The layer picked in ``attribute``; ValueError naming the picker when it is empty."""
-        layer = getattr(self, attribute).value
-        if layer is None:
-            raise ValueError(f"choose a layer for {getattr(self, attribute).label}")
-        return layer
+        """The layer picked in ``attribute``; ValueError naming the picker when it is empty (and the layers it
+        cannot take, with why)."""
+        picker = getattr(self, attribute)
+        if picker.value is None:
+            spec = next(spec for spec, other in self.layer_pickers() if other is picker)
+            raise self.no_layer(spec, picker)
+        return picker.value
+
+    def no_layer(self, spec: LayerInput, picker) -> ValueError:
+        """The error of the empty picker of ``spec``: "choose a layer for ...", with the layers open that it cannot
+        take and why, or that none is open."""
+        reasons = self.unusable_layers(spec) if len(self.viewer.layers) else ["no layer is open"]
+        message = f"choose a layer for {picker.label}"
+        return ValueError(f"{message}: {'; '.join(reasons)}" if reasons else message)
 
     def pixel_size_value(self):
         """The pixel size field parsed (one number or one per axis)."""
@@ -303,9 +395,69 @@ class EstimatorWidget(QWidget):
                 if id(widget) not in left_out and hasattr(widget, "value") and not widget.native.isHidden()
                 and widget.native.isEnabledTo(self.inputs.native)}
 
+    def picked_layers(self) -> tuple:
+        """The layers picked now (empty pickers left out), in the order of :meth:`pickers`."""
+        return tuple(picker.value for picker in self.pickers() if picker.value is not None)
+
+    def layer_state(self, layer) -> LayerState:
+        """``layer``'s identity, name, data and scale now (what a result computed from it depends on)."""
+        return LayerState(layer.unique_id, layer.name, self.data_version(layer), tuple(layer.scale),
+                          tuple(layer.translate))
+
+    def data_version(self, layer) -> tuple:
+        """The identity of ``layer``'s data: the object and how often the layer's data was replaced."""
+        return id(layer_data(layer)), self._replaced.get(layer.unique_id, 0)
+
+    def _layer_event(self, event) -> None:
+        """Any event of the layer list or of a layer in it: a picked layer or one a result came from that was
+        renamed, got new data or a new scale makes the shown result stale (or current again)."""
+        if event.type == "removed":
+            self._layer_removed(event.value)
+        if event.type not in ("name", "data", "scale") or not event.sources:
+            return
+        layer = event.sources[0]
+        if event.type == "data":
+            self._replaced[layer.unique_id] = self._replaced.get(layer.unique_id, 0) + 1
+        sources = [*self.picked_layers(), *(source for run in (self.shown, self.running) if run is not None
+                                            for source in run.layers)]
+        if layer not in sources:
+            return
+        if event.type == "name":
+            self.reset_choices()  # the pickers show the new name
+        elif event.type == "scale":
+            self.layer_rescaled(layer)
+        self._inputs_changed()
+        self.sources_changed()
+
+    def _layer_removed(self, layer) -> None:
+        if self.running is not None and layer in self.running.layers:
+            show_info(f"Layer '{layer.name}' was removed during the run; "
+                      "the result refers to its data when the run started.")
+
+    def layer_rescaled(self, layer) -> None:
+        """A picked layer's scale changed: the pixel size follows the first picked layer's."""
+        if self.pickers() and self.pickers()[0].value is not None and layer == self.pickers()[0].value:
+            self._first_layer_changed()
+
+    def sources_changed(self) -> None:
+        """Hook: a picked layer was renamed, got new data or a new scale (the stale marking is done)."""
+
+    def _pixel_size_edited(self, _=None) -> None:
+        """A pixel size other than 1 is no longer in pixels: the unit "px" goes (the user names the unit)."""
+        if self.unit.value != PIXEL_UNIT:
+            return
+        try:
+            sizes = np.atleast_1d(self.pixel_size_value())
+        except ValueError:  # being typed: said when the run reads it
+            return
+        if np.any(sizes != 1):
+            self.unit.value = ""
+
     def _inputs_changed(self, _=None) -> None:
         if self.shown is not None:
-            self.mark_stale(None if self.current_inputs() == self.shown.inputs else STALE)
+            current = (self.current_inputs() == self.shown.inputs
+                       and tuple(map(self.layer_state, self.picked_layers())) == self.shown.sources)
+            self.mark_stale(None if current else STALE)
 
     def mark_stale(self, note: str | None) -> None:
         """Grey the shown result out with ``note`` in the result line and the panels (None: it is current)."""
@@ -323,11 +475,16 @@ class EstimatorWidget(QWidget):
         parameters = checked(self.parameters, on_error=self._run_failed)
         if parameters is None:
             return
-        run = Run(self.title(), self.current_inputs(), tuple(p.value for p in self.pickers() if p.value is not None),
-                  {key: value for key, value in parameters.items() if not hasattr(value, "shape")})
+        layers = self.picked_layers()
+        run = Run(self.title(), self.current_inputs(), layers,
+                  {key: value for key, value in parameters.items() if not hasattr(value, "shape")},
+                  tuple(map(self.layer_state, layers)))
         names = self.argument_names()
+        if not self.runner.busy:  # else the runner refuses to start it
+            self.running = run
         self.runner.start(lambda progress: self._compute_named(parameters, progress, names),
-                          lambda result: self._succeeded(result, run), on_error=self._run_failed)
+                          lambda result: self._succeeded(result, run), on_error=self._run_failed,
+                          on_finish=self._run_finished)
 
     def _compute_named(self, parameters: dict, progress, names: dict):
         """:meth:`compute` under :func:`core_warnings`, its errors naming the layers instead of the core's
@@ -347,8 +504,13 @@ class EstimatorWidget(QWidget):
         return names
 
     def _succeeded(self, result, run: Run) -> None:
+        """Show the result of ``run``, marked stale if its inputs changed while it ran."""
         self.shown = run
         self.show(result, run.title)
+        self._inputs_changed()
+
+    def _run_finished(self) -> None:
+        self.running = None
 
     def show(self, result, title: str) -> None:
         """Show a result: its line, its plots in the panels, its own views, its warnings as notifications."""
@@ -361,7 +523,20 @@ class EstimatorWidget(QWidget):
             show_warning(note)
 
     def show_views(self, result) -> None:
-        """Hook: show ``result`` in the widget's own views (result layers, a results table)."""
+        """Hook: show ``result`` in the widget's own views (result layers through :meth:`show_layer`, a results
+        table)."""
+
+    def show_layer(self, data, *, kind: str, estimator: str, source: int = 0, **kwargs):
+        """``data`` as the result layer of ``kind`` of the shown run's ``source``-th picked layer.
+
+        :func:`~..layers.add_or_update_layer` (``kwargs`` are its keywords), placed
+        where the source layer was when the run started unless ``scale`` or
+        ``translate`` are given: the result layer's scale is the one it was computed with.
+        """
+        state = self.shown.sources[source]
+        placement = {"scale": state.scale, "translate": state.translate}
+        return add_or_update_layer(self.viewer, data, source=self.shown.layers[source], estimator=estimator,
+                                   kind=kind, **{**placement, **kwargs})
 
     def result_warnings(self, result) -> tuple:
         """The notes shown as warning notifications: the result's warnings."""
@@ -385,6 +560,27 @@ class EstimatorWidget(QWidget):
         """Draw the current result again (a display option changed)."""
         if self.result is not None and self.panel is not None and self.panel.runs:
             self.draw(self.result, self._title, replace=True)
+
+
+def _dims(ndims) -> str:
+    """``(2, 3)`` as "2-D or 3-D"."""
+    return " or ".join(f"{n}-D" for n in ndims)
+
+
+def _unusable(layer, spec: LayerInput) -> str:
+    """Why the picker of ``spec`` leaves ``layer`` out."""
+    from napari.layers import Image
+
+    name = f"'{layer.name}'"
+    if not isinstance(layer, Image):
+        return f"{name} is a {layer.__class__.__name__} layer, not an image"
+    if layer.rgb:
+        return f"{name} is RGB: split it into grey channels (right-click it > Split RGB)"
+    if layer.ndim > max(spec.ndims):
+        return f"{name} is {layer.ndim}-D: pick a time point or channel (right-click it > Split Stack)"
+    if layer.ndim not in spec.ndims:
+        return f"{name} is {layer.ndim}-D, not {_dims(spec.ndims)}"
+    return f"{name} is {KINDS.get(output_kind(layer), 'a result of this plugin')}, not an input here"
 
 
 def _named(message: str, names: dict) -> str:

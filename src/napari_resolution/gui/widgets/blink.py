@@ -112,6 +112,13 @@ class BlinkPSFWidget(EstimatorWidget):
         self.remove_channel_button.enabled = bool(self.channels)
         self._inputs_changed()
 
+    def layer_rescaled(self, layer) -> None:
+        """Each channel's pixel size follows its movie's scale."""
+        super().layer_rescaled(layer)
+        for picker, field in self.channels:
+            if picker.value is not None and layer == picker.value:
+                fill_pixel_size(layer, field, axes=2)
+
     def layer_pickers(self) -> list:
         """Channel 1's picker, then those of the added channels."""
         return [*super().layer_pickers(),
@@ -124,9 +131,9 @@ class BlinkPSFWidget(EstimatorWidget):
     def parameters(self) -> dict:
         """The inputs as keyword arguments of :func:`~napari_resolution.core.blink.blink_psf` (raises ValueError)."""
         layers = [self.picked("movie")]
-        for picker, _ in self.channels:
+        for number, (picker, _) in enumerate(self.channels, 2):
             if picker.value is None:
-                raise ValueError(f"choose a movie layer for {picker.label}")
+                raise self.no_layer(_channel_input(number), picker)
             layers.append(picker.value)
         sizes = [self.pixel_size_value(), *(parse_pixel_size(field.value) for _, field in self.channels)]
         mode = BACKGROUNDS[self.background.value]
@@ -175,9 +182,10 @@ class BlinkPSFWidget(EstimatorWidget):
                     "on_time": result.on_time, **result.parameters}
         top, left = beside(movie, result.psf.shape[1] * result.pixel_size[1] / 2, 2)
         below = top + 1.1 * result.psf.shape[0] * result.pixel_size[0]
-        for suffix, data, colormap, row in (("blink PSF", result.psf, "magma", top),
-                                            ("blink autocorrelation", result.autocorrelation, "viridis", below)):
-            add_or_update_layer(self.viewer, data, source=movie, estimator=suffix, metadata=metadata,
+        for suffix, kind, data, colormap, row in (
+                ("blink PSF", "psf", result.psf, "magma", top),
+                ("blink autocorrelation", "autocorrelation", result.autocorrelation, "viridis", below)):
+            add_or_update_layer(self.viewer, data, source=movie, estimator=suffix, kind=kind, metadata=metadata,
                                 scale=result.pixel_size, translate=(row, left), into_view=True, colormap=colormap)
 
     # ---------------------------------------------------------------- export

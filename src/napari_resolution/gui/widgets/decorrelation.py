@@ -6,7 +6,7 @@ from magicgui.widgets import ComboBox, FloatSpinBox, LineEdit, SpinBox
 
 from ...core.decorrelation import DecorrelationStackResult, decorrelation
 from ..layers import layer_data
-from .base import EstimatorWidget, LayerInput
+from .base import IMAGES, EstimatorWidget, LayerInput
 
 __all__ = ["DecorrelationWidget"]
 
@@ -41,7 +41,7 @@ class DecorrelationWidget(EstimatorWidget):
     median. The result line names the slice (and axis) the curves are from.
     """
 
-    layer_inputs = (LayerInput("image", "Image", arguments=("image",)),)
+    layer_inputs = (LayerInput("image", "Image", arguments=("image",), outputs=IMAGES),)
     panels = (("decorrelation d(r)", None), ("resolution (full period)", "slice index"))
     supports_gpu = True
 

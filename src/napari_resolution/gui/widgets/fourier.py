@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
-from napari.utils.notifications import show_info
 
 from ...core.correlation import DEFAULT_APODIZATION, fourier_correlation
 from ...core.randomization import phase_randomized_fsc
 from ...core.thresholds import CRITERIA
 from ...core.validation import check_same_shape
 from ..layers import layer_data
-from .base import EstimatorWidget, LayerInput
+from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
 __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
 
@@ -18,17 +17,12 @@ __all__ = ["FourierCorrelationWidget", "SSNRWidget"]
 class FourierCorrelationWidget(EstimatorWidget):
     """FRC (2-D) / FSC (3-D) of two image layers, with thresholds, crossing and a copyable result line."""
 
-    layer_inputs = (LayerInput("first", "Image 1", arguments=("half1",)),
-                    LayerInput("second", "Image 2", arguments=("half2",)),
-                    LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
+    layer_inputs = (LayerInput("first", "Image 1", arguments=("half1",), outputs=IMAGES),
+                    LayerInput("second", "Image 2", arguments=("half2",), outputs=IMAGES),
+                    LayerInput("mask", "Mask", optional=True, arguments=("mask",), outputs=MASKS))
     panels = (("Fourier correlation", None),)
     supports_gpu = True
     supports_randomization = True
-
-    def __init__(self, napari_viewer):
-        self._running_layers: tuple = ()
-        super().__init__(napari_viewer)
-        self.connections.connect(napari_viewer.layers.events.removed, self._layer_removed)
 
     def build_options(self) -> list:
         """Threshold, ring thickness, apodization and phase randomisation."""
@@ -65,11 +59,6 @@ class FourierCorrelationWidget(EstimatorWidget):
             self.apodization.value = min(DEFAULT_APODIZATION, smallest // 4)
         self.apodization.max = smallest // 2
 
-    def _layer_removed(self, event) -> None:
-        if self.runner.busy and event.value in self._running_layers:
-            show_info(f"Layer '{event.value.name}' was removed during the run; "
-                      "the result refers to its data when the run started.")
-
     def plot_options(self) -> dict:
         """Every criterion's curve and resolution when "Show all thresholds" is ticked."""
         return {"all_thresholds": bool(self.show_all.value)}
@@ -91,7 +80,6 @@ class FourierCorrelationWidget(EstimatorWidget):
         check_same_shape(a, b, (f"layer '{first.name}'", f"layer '{second.name}'"))
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         common = {"pixel_size": self.pixel_size_value(), "threshold": threshold, "device": self.device()}
-        self._running_layers = tuple(layer for layer in (first, second, mask) if layer is not None)
         if self.randomize.value and self.supports_randomization:
             if mask is None:
                 raise ValueError("phase randomisation needs a mask: choose a mask layer (e.g. from the Mask widget)")

@@ -34,8 +34,8 @@ from ...core.backend import is_lazy
 from ...core.local import local_fsc, streams
 from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
-from ..layers import add_or_update_layer, layer_data
-from .base import EstimatorWidget, LayerInput
+from ..layers import layer_data
+from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
 __all__ = ["ColourBar", "LocalResolutionWidget"]
 
@@ -126,9 +126,9 @@ class LocalResolutionWidget(EstimatorWidget):
     """Local resolution of two half-maps (local FSC) or of one map (statistical test): a map layer, its histogram,
     and on click how the map was decided there."""
 
-    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1",)),
-                    LayerInput("half2", "Half-map 2", arguments=("half2",)),
-                    LayerInput("mask", "Mask", optional=True, arguments=("mask",)))
+    layer_inputs = (LayerInput("half1", "Half-map 1", arguments=("half1",), outputs=IMAGES),
+                    LayerInput("half2", "Half-map 2", arguments=("half2",), outputs=IMAGES),
+                    LayerInput("mask", "Mask", optional=True, arguments=("mask",), outputs=MASKS))
     panels = (("voxels", "local resolution, full period"), ("Fourier shell correlation", None))
     supports_gpu = True
 
@@ -210,10 +210,6 @@ class LocalResolutionWidget(EstimatorWidget):
         self.half1.label = "Map (or half-map 1)" if self.single else "Half-map 1"
         self.half2.label = "Half-map 2 (optional)" if self.single else "Half-map 2"
 
-    def usable_layers(self, spec: LayerInput) -> list:
-        """Grey-level images, without the maps this widget made."""
-        return [layer for layer in super().usable_layers(spec) if layer.metadata.get("estimator") != ESTIMATOR]
-
     def layer_changed(self) -> None:
         """Keep the box within the picked map."""
         layer = self.half1.value
@@ -286,9 +282,8 @@ class LocalResolutionWidget(EstimatorWidget):
         metadata = {"estimator": ESTIMATOR, "source": source.name, "unit": self.unit.value, **self.shown.settings,
                     "box": result.box, "step": result.step, "median": result.statistics["median"]}
         data = result.map if lazy else result.map.astype(np.float32)
-        layer = add_or_update_layer(self.viewer, data, source=source, estimator=ESTIMATOR,
-                                    metadata=metadata, colormap=reversed_turbo(), contrast_limits=limits,
-                                    **_LAYER_STYLE)
+        layer = self.show_layer(data, kind="local_resolution_map", estimator=ESTIMATOR, metadata=metadata,
+                                colormap=reversed_turbo(), contrast_limits=limits, **_LAYER_STYLE)
         layer.contrast_limits = limits  # a new map, new limits (the rest of the display is the user's)
         self._drop_replaced_stores(result.map if lazy else None)
         self._follow(layer)
@@ -391,9 +386,9 @@ class LocalResolutionWidget(EstimatorWidget):
         corners[:, rows] = [low[rows], low[rows], high[rows], high[rows]]
         corners[:, cols] = [low[cols], high[cols], high[cols], low[cols]]
         active = self.viewer.layers.selection.active
-        add_or_update_layer(self.viewer, [(corners, "rectangle")], source=self.shown.layers[0], estimator="local box",
-                            metadata={"estimator": "local box"}, layer_type="shapes", edge_color="white",
-                            edge_width=max(1.0, float(sides.max()) / 16), face_color="transparent")
+        self.show_layer([(corners, "rectangle")], kind="local_box", estimator="local box",
+                        metadata={"estimator": "local box"}, layer_type="shapes", edge_color="white",
+                        edge_width=max(1.0, float(sides.max()) / 16), face_color="transparent")
         if active is not None:
             self.viewer.layers.selection.active = active  # clicks keep going to the map
 

@@ -11,7 +11,7 @@ from ...core.masks import average_maps, lowpass_map, make_mask, mask_threshold, 
 from ...core.validation import check_same_shape
 from ..layers import add_or_update_layer, layer_data
 from ..runner import checked
-from .base import EstimatorWidget, LayerInput
+from .base import IMAGES, EstimatorWidget, LayerInput
 
 __all__ = ["MaskWidget"]
 
@@ -35,8 +35,8 @@ class MaskWidget(EstimatorWidget):
     from (:func:`~.masks.thresholded_region` of :func:`~.masks.lowpass_map`).
     """
 
-    layer_inputs = (LayerInput("map", "Map / half-map 1", arguments=("volume", "half1")),
-                    LayerInput("second", "Half-map 2", optional=True, arguments=("half2",)))
+    layer_inputs = (LayerInput("map", "Map / half-map 1", arguments=("volume", "half1"), outputs=IMAGES),
+                    LayerInput("second", "Half-map 2", optional=True, arguments=("half2",), outputs=IMAGES))
     panels = ()
     run_text = "Make mask"
 
@@ -61,13 +61,13 @@ class MaskWidget(EstimatorWidget):
         return [self.auto_threshold, self.threshold, self.lowpass, self.extend, self.soft_edge, self.cleanup,
                 self.preview]
 
-    def usable_layers(self, spec: LayerInput) -> list:
-        """Grey-level maps, without the masks this widget made."""
-        return [layer for layer in super().usable_layers(spec) if not layer.name.endswith(" mask")]
-
     def layer_changed(self) -> None:
         """A new map: start the manual threshold at the level "auto" would use."""
         self._map_changed()
+
+    def sources_changed(self) -> None:
+        """A picked map got new data (or was renamed, rescaled): the preview shows the region of what it is now."""
+        self._show_preview()
 
     def _map_changed(self) -> None:
         if self.map.value is None:
@@ -108,9 +108,8 @@ class MaskWidget(EstimatorWidget):
 
     def show_views(self, mask) -> None:
         """The mask as the layer ``<map> mask``."""
-        source = self.shown.layers[0]
-        metadata = {"estimator": "mask", "source": source.name, **self.shown.settings}
-        add_or_update_layer(self.viewer, mask, source=source, estimator="mask", metadata=metadata, **_LAYER_STYLE)
+        metadata = {"estimator": "mask", "source": self.shown.layers[0].name, **self.shown.settings}
+        self.show_layer(mask, kind="mask", estimator="mask", metadata=metadata, **_LAYER_STYLE)
 
     def result_warnings(self, mask) -> tuple:
         """None: a mask is an array."""
@@ -126,13 +125,15 @@ class MaskWidget(EstimatorWidget):
         if region is None:
             return
         preview = region.astype(np.float32)
-        add_or_update_layer(self.viewer, preview, source=self.map.value, estimator="mask",
+        add_or_update_layer(self.viewer, preview, source=self.map.value, estimator="mask", kind="mask",
                             metadata={"estimator": "mask preview", "threshold": float(self.threshold.value)},
                             **_LAYER_STYLE)
 
     def _smoothed_map(self) -> np.ndarray:
-        """:func:`~.masks.lowpass_map` of the map, cached per map, σ and pixel size."""
-        key = (id(self.map.value), id(self.second.value), float(self.lowpass.value), self.pixel_size.value)
+        """:func:`~.masks.lowpass_map` of the map, cached per map (and its data), σ and pixel size."""
+        maps = [None if layer is None else (layer.unique_id, self.data_version(layer))
+                for layer in (self.map.value, self.second.value)]
+        key = (*maps, float(self.lowpass.value), self.pixel_size.value)
         if self._preview is None or self._preview.key != key:
             smooth = lowpass_map(self._volume(), float(self.lowpass.value), pixel_size=self.pixel_size_value())
             self._preview = _Preview(key, smooth)

@@ -18,7 +18,7 @@ from napari.utils.notifications import show_error
 
 from ...core.figures import PALETTE, overlay
 from ...core.mtf import BeadStackResult, mtf_edge, mtf_point
-from ..layers import add_or_update_layer, layer_data
+from ..layers import add_or_update_layer, find_output, layer_data
 from ..runner import checked
 from .base import EstimatorWidget, LayerInput, ResultsTable
 
@@ -28,10 +28,11 @@ COLUMNS = ("ROI", "MTF50 (c/px)", "MTF10 (c/px)", "MTF @ Nyquist", "angle / FWHM
 #: Profile panel per mode: check box text, then the empty panel's (y, x) axis labels.
 PROFILES = {"Edge": ("Show ESF / LSF", "ESF / LSF", "distance from the edge (pixels)"),
             "Point": ("Show bead profile", "PSF (normalised)", "distance from the bead centre (pixels)")}
-#: ROI layer per mode: end of its name, layer type, display keywords.
-ROI_LAYERS = {"Edge": ("MTF edges", "shapes", {"shape_type": "rectangle", "edge_width": 2, "edge_color": PALETTE[0],
-                                                "face_color": "transparent"}),
-              "Point": ("MTF beads", "points", {"size": 6, "face_color": "transparent", "border_color": "#ffb000"})}
+#: ROI layer per mode: end of its name, its kind (:data:`~..layers.KINDS`), layer type, display keywords.
+ROI_LAYERS = {"Edge": ("MTF edges", "mtf_edges", "shapes", {"shape_type": "rectangle", "edge_width": 2,
+                                                             "edge_color": PALETTE[0], "face_color": "transparent"}),
+              "Point": ("MTF beads", "mtf_beads", "points", {"size": 6, "face_color": "transparent",
+                                                             "border_color": "#ffb000"})}
 
 
 class MTFWidget(EstimatorWidget):
@@ -78,6 +79,10 @@ class MTFWidget(EstimatorWidget):
         """Another image picked: forget every cached result."""
         self._parameters_changed()
 
+    def sources_changed(self) -> None:
+        """The image got new data (or was renamed, rescaled): its cached results go if its data changed."""
+        self._parameters_changed()
+
     def _mode_changed(self, _=None) -> None:
         point = self.mode.value == "Point"
         self.box.visible = point
@@ -94,7 +99,9 @@ class MTFWidget(EstimatorWidget):
         Every layer event refills the pickers and the mode buttons, which report a change even when
         the value is the same: then the results stay (and a failing ROI is not notified again).
         """
-        settings = (self.image.value, self.mode.value, self.pixel_size.value, self.box.value)
+        image = self.image.value
+        settings = (image, None if image is None else self.data_version(image), self.mode.value,
+                    self.pixel_size.value, self.box.value)
         if settings != self._cached_for:
             self._cached_for = settings
             self.results.clear()
@@ -107,14 +114,18 @@ class MTFWidget(EstimatorWidget):
         return f"{image.name if image is not None else 'image'} {ROI_LAYERS[self.mode.value][0]}"
 
     def roi_layer(self, create: bool = False):
-        """The Shapes (edge) or Points (bead) layer of ROIs, created on request."""
+        """The Shapes (edge) or Points (bead) layer of ROIs of the image (the one made for it, whatever its name now,
+        else the layer of :attr:`roi_layer_name`), created on request."""
+        suffix, kind, layer_type, style = ROI_LAYERS[self.mode.value]
+        made = None if self.image.value is None else find_output(self.viewer, kind, self.image.value)
+        if made is not None:
+            return made
         name = self.roi_layer_name
         if name in self.viewer.layers:
             return self.viewer.layers[name]
         if not create:
             return None
-        suffix, layer_type, style = ROI_LAYERS[self.mode.value]
-        layer = add_or_update_layer(self.viewer, None, source=self.image.value, estimator=suffix,
+        layer = add_or_update_layer(self.viewer, None, source=self.image.value, estimator=suffix, kind=kind,
                                     layer_type=layer_type, **style)
         self.connections.connect(layer.events.data, self.recompute)
         return layer
@@ -122,7 +133,7 @@ class MTFWidget(EstimatorWidget):
     def start_picking(self, _=None) -> None:
         """Create (or reuse) the ROI layer, select it and switch it to drawing mode."""
         if self.image.value is None:
-            show_error("choose an image layer first (2-D, or a z-stack for beads)")
+            show_error(f"{self.no_layer(*self.layer_pickers()[0])} (an image: 2-D, or a z-stack for beads)")
             return
         layer = self.roi_layer(create=True)
         self.viewer.layers.selection.active = layer

@@ -152,5 +152,6 @@ class TomographyWidget(EstimatorWidget):
         width = result.reconstructions[0].shape[-1] * result.pixel_size[-1]
         for number, (half, volume) in enumerate(zip(("even", "odd"), result.reconstructions)):
             place = beside(source, (number + 0.1) * 1.1 * width, volume.ndim)  # side by side, right of the input
-            add_or_update_layer(self.viewer, volume, source=source, estimator=half, metadata=metadata,
-                                scale=result.pixel_size, translate=place, into_view=True, colormap="gray")
+            add_or_update_layer(self.viewer, volume, source=source, estimator=half, kind=f"{half}_reconstruction",
+                                metadata=metadata, scale=result.pixel_size, translate=place, into_view=True,
+                                colormap="gray")
