@@ -266,3 +266,12 @@ def test_unreadable_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="locan"):
         (tmp_path / "locs.asdf").write_text("#ASDF 1.0.0\n")
         read_localizations(tmp_path / "locs.asdf")
+
+
+def test_repeat_statistics_take_large_frame_numbers():
+    """Frames numbered from 10^12: counted on the frames that occur, without an array over every frame number."""
+    data = _acquisition(0, 5, repeats=1.0, frames=20000)
+    table = np.repeat(data.table, 2, axis=0)
+    table[:, 2] += np.tile([0, 1], len(data.table)) + 10**12
+    stats = repeat_statistics(read_localizations(table), 40.0)
+    assert stats["next_frame_fraction"] == pytest.approx(1 / 2, abs=0.03)

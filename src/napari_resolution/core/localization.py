@@ -559,10 +559,13 @@ def repeat_statistics(locs: Localizations, radius: float, *, sample: int = REPEA
         shifted = cKDTree(np.column_stack([x, y, (frame - lag) * step]))
         return float(tree.count_neighbors(shifted, radius, p=np.inf))
 
-    occupancy = np.bincount(frame, minlength=span).astype(np.float64)
+    frames, occupancy = np.unique(frame, return_counts=True)  # (frames may be sparse time stamps)
 
     def coincidences(lag: int) -> float:
-        return float(occupancy[:-lag] @ occupancy[lag:]) if lag < span else 0.0
+        """Pairs of localisations ``lag`` frames apart, wherever they are."""
+        later = np.minimum(np.searchsorted(frames, frames + lag), frames.size - 1)
+        matched = frames[later] == frames + lag
+        return float(occupancy[matched].astype(np.float64) @ occupancy[later[matched]])
 
     near = pairs_at(1) if span > 1 else 0.0
     rng = np.random.default_rng(seed)
