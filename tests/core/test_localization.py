@@ -75,6 +75,15 @@ def test_repeats_are_estimated(runs):
         assert run["corrected"].status == "resolved" and not run["corrected"].warnings
 
 
+def test_q_correction_of_time_blocks_leaves_them_as_they_are(runs):
+    """Time blocks already separate the bursts: the correction removes (almost) nothing; Q is still the table's."""
+    table = _acquisition(0, 0).table
+    corrected = localization_frc(table, pixel_size=5.0, correct_repeats=True)
+    assert corrected.resolution == pytest.approx(runs[0]["blocks"].resolution, rel=0.03)
+    repeats = corrected.parameters["repeats"]
+    assert 3.0 < repeats["q"] < 4.7 and repeats["q_split"] < 0.3
+
+
 def test_without_repeats_random_split_is_quiet():
     """One localisation per emitter: no warning, the random split reads as the blocks do, Q near 0."""
     table = _acquisition(0, 7, repeats=1.0, density=600.0).table

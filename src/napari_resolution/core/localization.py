@@ -759,7 +759,7 @@ def localization_frc(
     repeats = _repeats(locs, pixel_size)
     notes = _repeat_warnings(repeats, split, correct_repeats)
     if correct_repeats:
-        sums, corrected = _corrected_sums(sums, geometry, locs, first, field, windows, threshold, split)
+        sums, corrected = _corrected_sums(sums, geometry, locs, first, field, windows, threshold)
         repeats.update(corrected)
         notes += _plateau_warnings(corrected, geometry.frequency)
     issue_warnings(notes)
@@ -836,35 +836,41 @@ def _plateau_warnings(corrected: dict, frequency) -> tuple:
             "resolution may read coarse; prefer split='blocks' when the repeats are consecutive frames",)
 
 
-def _corrected_sums(sums, geometry, locs: Localizations, first, field: Field, windows, threshold, split: str):
+def _corrected_sums(sums, geometry, locs: Localizations, first, field: Field, windows, threshold):
     """The shell sums with the repeats' spurious term removed, and what the correction found (Q, ...).
 
-    For a random split, the term is read from the numerator averaged over
-    every random split, ``(|F1 + F2|^2 - shot) / 4`` (half the noise of one
-    split's); for blocks, from the split's own numerator (the repeats the
-    blocks did not separate).
+    The repeats' level of the whole table, ``c_all``, is read (:func:`estimate_spurious`) from the numerator
+    averaged over every split into halves of these sizes, ``(|F1 + F2|^2 - shot) N1 N2 / N^2`` (half the noise
+    of one split's). The split's own numerator differs from that average by its share of the repeats only
+    (the structure's term is the same in both, in expectation, for any split that does not depend on the
+    positions): ``c = c_all + Δ``, with Δ fitted to the difference over every shell. A random split has
+    ``Δ ≈ 0``; time blocks remove the repeats they separate.
     """
     frequency = geometry.frequency
     counts, cross, power1, power2 = sums
     shape = counts * _pair_decay(locs.precision, frequency / field.pixel_size) * _ring_sinc_squared(frequency)
     weights = _window_at(locs, field, windows) ** 2
     shots = weights[first].sum(), weights[~first].sum()
+    share = shots[0] * shots[1] / sum(shots) ** 2
     total = power1 + power2 + 2 * cross
+    filled = counts > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        if split == "random":
-            numerator, variance = (total - sum(shots) * counts) / 4, np.where(counts > 0, total**2 / 16 / counts, 0)
-        else:
-            numerator, variance = cross, np.where(counts > 0, power1 * power2 / counts, 0)
-    c, plateau = estimate_spurious(numerator, variance, shape)
+        average = (total - sum(shots) * counts) * share
+        c_all, plateau = estimate_spurious(average, np.where(filled, total**2 * share**2 / counts, 0), shape)
+        variance = np.where(filled, power1 * power2 / counts, np.inf)
+    fitted = filled & (shape > 0) & (variance > 0) & (np.arange(counts.size) > 0)
+    weight = shape[fitted] / variance[fitted]
+    difference = float(np.sum((cross - average)[fitted] * weight) / np.sum(shape[fitted] * weight))
+    c = max(c_all + difference, 0.0)
     corrected = sums.copy()
     corrected[1] -= c * shape
     corrected[2:] += c * shape
     n_points, correlation = curve_from_sums(sums)
     crossing, status = find_crossing(frequency, correlation, threshold_curve(threshold, n_points))
-    return corrected, {"q": c * (1 / shots[0] + 1 / shots[1]), "spurious_level": c, **{
-        f"plateau_{key}": value for key, value in plateau.items()},
-        "uncorrected_resolution": resolution_from_crossing(crossing, status, geometry.reference_pixel),
-        "uncorrected_status": status}
+    return corrected, {"q": c_all * (1 / shots[0] + 1 / shots[1]), "q_split": c * (1 / shots[0] + 1 / shots[1]),
+                       **{f"plateau_{key}": value for key, value in plateau.items()},
+                       "uncorrected_resolution": resolution_from_crossing(crossing, status, geometry.reference_pixel),
+                       "uncorrected_status": status}
 
 
 def _window_at(locs: Localizations, field: Field, windows) -> np.ndarray:
