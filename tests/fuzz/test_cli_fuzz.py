@@ -35,7 +35,13 @@ from hypothesis import strategies as st
 
 from napari_resolution import io
 from napari_resolution.cli import build_parser, main
-from napari_resolution.core.simulate import blinking_movie, phantom_pair, slanted_edge, tomography_sinogram
+from napari_resolution.core.simulate import (
+    blinking_movie,
+    phantom_pair,
+    slanted_edge,
+    smlm_localizations,
+    tomography_sinogram,
+)
 
 #: Options left out: they start a dask cluster (or wait for one).
 SKIPPED = {"workers", "scheduler"}
@@ -44,7 +50,8 @@ CORE_MEMORY = {("decorr", "n_radii"), ("decorr", "n_highpass"), ("batch decorr",
                ("batch decorr", "n_highpass"), ("simulate fsc", "shape"), ("simulate frc", "shape"),
                ("demo", "shape")}
 #: The options naming files read and files written (argparse ``dest``).
-INPUTS = {"half1", "half2", "mask", "image", "sinogram", "maps", "movies", "files", "angles_file", "pairs", "inputs"}
+INPUTS = {"half1", "half2", "mask", "image", "sinogram", "maps", "movies", "files", "angles_file", "pairs", "inputs",
+          "table"}
 OUTPUTS = {"json", "csv", "plot", "out", "psf_out", "spline_out", "save_reconstructions"}
 #: Subcommands whose --out is a folder.
 FOLDER_OUT = {"simulate fsc", "simulate frc", "demo"}
@@ -112,6 +119,9 @@ class Files:
         (folder / "angles.txt").write_text("\n".join(f"{a:g}" for a in sinogram.theta))
         (folder / "pairs.csv").write_text("half1,half2\nvolume.mrc,volume2.mrc\n")
         (folder / "pairs2d.csv").write_text("half1,half2\nimage.tif,image2.npy\n")
+        locs = smlm_localizations(1000.0, filaments=5, density=100.0, frames=200, seed=0).table
+        (folder / "locs.csv").write_text("frame,x [nm],y [nm],uncertainty [nm]\n"
+                                         + "".join(f"{f:g},{x:.2f},{y:.2f},{p:g}\n" for x, y, f, p in locs))
         return {path.stem: str(path) for path in folder.iterdir()}
 
     def _write_bad(self) -> list[str]:
@@ -152,7 +162,7 @@ def files(tmp_path_factory):
 PREFERRED = {"fsc": ("volume", "volume2"), "frc": ("image", "image2"), "ssnr": ("image", "image2", "volume"),
              "mask": ("volume", "volume2"), "decorr": ("image", "volume"), "local-fsc": ("volume", "volume2", "image"),
              "local-res": ("volume", "image"), "mtf": ("edge",), "blink-psf": ("movie",), "tomo": ("sinogram",),
-             "view": ("image", "volume")}
+             "view": ("image", "volume"), "loc-frc": ("locs",)}
 
 
 # ----------------------------------------------------------------------------- values

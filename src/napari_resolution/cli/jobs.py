@@ -29,7 +29,7 @@ __all__ = ["MAP_SUFFIXES", "check_outputs", "device_of", "file_names", "input_fi
            "run_subcommand", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
-_FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume")
+_FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume", "table")
 #: The options naming one file a job writes: (attribute, option).
 _OUTPUT_OPTIONS = (("json", "--json"), ("csv", "--csv"), ("plot", "--plot"), ("out", "--out"),
                    ("psf_out", "--psf-out"), ("spline_out", "--spline-out"))

@@ -26,6 +26,7 @@ from . import (
     directional,
     local_fsc,
     local_res,
+    localization,
     mask,
     mtf,
     simulate,
@@ -39,7 +40,7 @@ __all__ = ["build_parser", "main"]
 
 #: The modules registering the subcommands, in the order ``--help`` lists them.
 SUBCOMMANDS = (correlation, directional, simulate, mask, decorrelation, local_fsc, local_res, mtf, blink, tomography,
-               batch, demo, view)
+               localization, batch, demo, view)
 
 
 def build_parser() -> argparse.ArgumentParser:
