@@ -126,7 +126,7 @@ def test_batch_out_naming_a_file_is_refused(files, tmp_path, capsys):
     ("fsc {v1} {v2} --json {rec}", "--json {rec} is a folder: name a file"),
     ("fsc {v1} {v2} --csv {dir}/nowhere/r.csv", "--csv {dir}/nowhere/r.csv: there is no folder {dir}/nowhere to "
                                                 "write it into"),
-    ("local-res {v1} --out {dir}/map.zarr", "--out {dir}/map.zarr: cannot write '.zarr' files (supported: .mrc, "),
+    ("local-res {v1} --out {dir}/map.h5", "--out {dir}/map.h5: cannot write '.h5' files (supported: .mrc, "),
     ("mask {v1} --out -", "--out -: cannot write 'a name without suffix' files (supported: .mrc, "),
 ], ids=["plot suffix", "folder", "no folder", "map suffix", "no suffix"])
 def test_an_output_that_cannot_be_written_is_refused_before_anything_runs(files, tmp_path, capsys, monkeypatch,

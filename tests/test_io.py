@@ -140,16 +140,23 @@ def test_ome_tiff_default_unit_is_micrometre(tmp_path):
     assert image.unit == "µm"
 
 
-@pytest.mark.parametrize("metadata", [
-    {"axes": "YX"},
-    {"axes": "YX", "PhysicalSizeX": 0.5, "PhysicalSizeXUnit": "inch"},
-])
-def test_ome_tiff_without_usable_sizes_has_no_pixel_size(tmp_path, metadata):
+def test_ome_tiff_without_sizes_has_no_pixel_size(tmp_path):
     path = tmp_path / "image.ome.tif"
-    tifffile.imwrite(path, np.zeros((4, 6), np.uint8), ome=True, metadata=metadata)
+    tifffile.imwrite(path, np.zeros((4, 6), np.uint8), ome=True, metadata={"axes": "YX"})
     image = io.read_image(path)
     assert image.pixel_size is None
     assert image.unit == ""
+
+
+@pytest.mark.parametrize("name", ["image.ome.tif", "image.tif"])
+def test_ome_tiff_whose_xml_does_not_validate_is_read_without_pixel_size_and_says_so(tmp_path, name):
+    """"inch" is no unit of the OME schema: bioio-ome-tiff refuses the file; it is read as a plain TIFF."""
+    path = tmp_path / name
+    tifffile.imwrite(path, np.ones((4, 6), np.uint8), ome=True,
+                     metadata={"axes": "YX", "PhysicalSizeX": 0.5, "PhysicalSizeXUnit": "inch"})
+    with pytest.warns(RuntimeWarning, match="its OME-XML does not validate against the OME schema"):
+        image = io.read_image(path)
+    assert image.pixel_size is None and image.unit == "" and image.data.shape == (4, 6)
 
 
 def test_ome_stack_without_z_size_has_no_pixel_size(tmp_path):

@@ -9,7 +9,7 @@ from napari_resolution import decorrelation, fourier_correlation, phantom_pair
 from napari_resolution.core.figures import Curve, Marker, Plot, resolution_ticks
 from napari_resolution.core.simulate import band_limited_noise
 from napari_resolution.core.thresholds import CRITERIA
-from napari_resolution.plotting import plot_figure
+from napari_resolution.plotting import _x_label, plot_figure
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,8 @@ def test_one_slice_of_a_stack_has_no_per_slice_plot():
     (plot,) = one.plots("nm")
     assert plot.title == "slice 1" and plot.frequency_axis
     assert len(decorrelation(stack, apodization=8).plots("nm")) == 2
+
+
+def test_the_pixel_size_under_a_frequency_axis_has_three_significant_digits():
+    plot = Plot("FRC", (), x_label="spatial frequency (cycles/pixel)", pixel_size=0.0426137, unit="µm")
+    assert _x_label(plot) == "spatial frequency (cycles/pixel; pixel = 0.0426 µm)"

@@ -1,5 +1,8 @@
-"""Read images with their pixel size (MRC, TIFF, NPY), write images (MRC, TIFF, NPY) and results (JSON, CSV).
+"""Read images with their pixel size, write images (MRC, TIFF, NPY, zarr, OME-Zarr) and results (JSON, CSV).
 
+Read here: MRC (mrcfile), TIFF with ImageJ or OME calibration (tifffile), NPY, zarr arrays; through the field's
+libraries (:mod:`.formats`): DigitalMicrograph, EMD, TIA and HyperSpy files (RosettaSciIO), OME-TIFF, ND2, CZI
+and LIF (bioio and its plugins), OME-Zarr (ome-zarr). Every pixel size comes in one unit (:mod:`.units`).
 Qt-free: used by the CLI, the napari reader and scripts.
 """
 
@@ -10,27 +13,30 @@ import csv
 import json
 import math
 import os
-import re
+import shutil
 import struct
 import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
 
 import numpy as np
 
-from .core.results import jsonable
+from . import formats
+from .core.results import PIXEL_UNIT, jsonable
 from .core.validation import shown
+from .formats import half_map_pairs, half_map_partner, star_beside, star_pixel_size
+from .units import LENGTH_EXPONENTS, LENGTH_NAMES, common_unit, convert, short_unit
 
-__all__ = ["LENGTH_NAMES", "LoadedImage", "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image",
+__all__ = ["IMAGE_SUFFIXES", "LENGTH_NAMES", "LoadedImage", "PIXEL_UNIT", "half_map_pairs", "half_map_partner",
+           "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image", "star_beside", "star_pixel_size",
            "wrapped_int16", "write_csv", "write_image", "write_json", "write_mrc", "write_npz", "write_tiff",
-           "written_aside"]
+           "written_aside", "zarr_written_aside"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 ZARR_SUFFIX = ".zarr"
-#: The unit of sizes in pixels (no physical pixel size known): printed with numbers, written as no unit.
-PIXEL_UNIT = "px"
+#: An OME-Zarr image's folder name ends so (written with NGFF metadata; read by its metadata whatever its name).
+OME_ZARR_SUFFIX = ".ome.zarr"
 #: Bytes per value of the MRC data modes (int8, int16, float32, complex int16, complex float32, uint16,
 #: float16).
 _MRC_MODE_BYTES = {0: 1, 1: 2, 2: 4, 3: 4, 4: 8, 6: 2, 12: 2}
@@ -42,18 +48,6 @@ TIFF_SIZES = (2.0**-32, 2.0**32)
 
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, both byte orders
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-#: Length units by short name, as powers of ten of a metre.
-_UNIT_EXPONENTS = {"m": 0, "cm": -2, "mm": -3, "µm": -6, "nm": -9, "Å": -10, "pm": -12}
-#: Short unit -> its full name, as pint (napari's layer ``units``) spells it.
-LENGTH_NAMES = {"m": "meter", "cm": "centimeter", "mm": "millimeter", "µm": "micrometer", "nm": "nanometer",
-                "Å": "angstrom", "pm": "picometer"}
-#: Lower-case unit names found in ImageJ and OME metadata and in napari's ``units`` -> short name.
-_UNIT_NAMES = {
-    **{name.lower(): name for name in _UNIT_EXPONENTS},
-    **{long: short for short, long in LENGTH_NAMES.items()},
-    "um": "µm", "\u03bcm": "µm", "micron": "µm", "microns": "µm", "micrometre": "µm",
-    "nanometre": "nm", "angstroms": "Å",
-}
 #: Short unit -> how ImageJ writes it in the (ASCII) image description.
 _IMAGEJ_UNITS = {"µm": "micron", "Å": "\\u00C5"}
 
@@ -71,16 +65,21 @@ class LoadedImage:
         the axis order of ``data`` (1.0 for a non-spatial axis such as a TIFF
         channel axis); None if unknown.
     unit : str
-        Unit of ``pixel_size``: "Å" for MRC, "µm", "nm", "Å"... for TIFF; "" if unknown.
+        Unit of ``pixel_size``: "Å" for MRC, "µm", "nm" or "Å" for the others (the X axis' unit; metres and
+        other lengths converted to the readable one of these); "" if unknown.
     axes : str
         One letter per axis of ``data`` (tifffile's): "YX" or "ZYX" for MRC ("QZYX" for a volume stack),
-        e.g. "ZYX", "CYX", "QYX" (unknown) or "YXS" (RGB samples) for TIFF; "" for NPY.
+        e.g. "ZYX", "CYX", "TYX", "QYX" (unknown) or "YXS" (RGB samples) for the others; "" for NPY and zarr
+        arrays.
+    pixel_size_source : str
+        The file the pixel size came from when not this one's metadata (a RELION STAR file beside it); "" else.
     """
 
     data: np.ndarray
     pixel_size: tuple | None
     unit: str
     axes: str = ""
+    pixel_size_source: str = ""
 
 
 class _BadFile(ValueError):
@@ -88,7 +87,12 @@ class _BadFile(ValueError):
 
 
 def read_image(path, *, unsigned: bool = False) -> LoadedImage:
-    """Read an image or volume from ``.mrc/.mrcs/.map/.rec``, ``.tif/.tiff`` or ``.npy``.
+    """Read an image or volume from any of :data:`IMAGE_SUFFIXES`.
+
+    ``.mrc/.mrcs/.map/.rec`` (mrcfile), ``.tif/.tiff`` (tifffile), ``.ome.tif/.ome.tiff`` (bioio-ome-tiff),
+    ``.npy``, ``.dm3/.dm4/.emd/.ser/.hspy`` (RosettaSciIO), ``.nd2/.czi/.lif`` (bioio's plugins: the
+    ``[formats]`` extra), a ``.zarr`` folder (an OME-Zarr image or a zarr array, read whole: see
+    :func:`lazy_image`).
 
     Legacy MRC files without the 'MAP' ID (old FEI, IMOD) are read
     permissively, with a RuntimeWarning. int16 data that looks like unsigned
@@ -107,22 +111,25 @@ def read_image(path, *, unsigned: bool = False) -> LoadedImage:
     -------
     LoadedImage
         The data with its pixel size: the MRC voxel size (Å), the ImageJ or
-        OME-XML calibration of a TIFF; none for ``.npy``.
+        OME-XML calibration of a TIFF, the axes' calibration of an electron
+        microscopy file, a light microscopy file's physical pixel sizes, an
+        OME-Zarr image's scale; none for ``.npy``.
 
     Raises
     ------
     ValueError
-        Missing, unreadable, corrupt, truncated or unsupported file (the message names the path).
+        Missing, unreadable, corrupt, truncated or unsupported file, or one whose reader is not installed (the
+        message names the path, and the extra to install).
     """
     path = Path(path)
-    _check_path(path)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        supported = ", ".join(_READERS)
-        raise ValueError(f"{path}: unsupported file type {path.suffix!r} (supported: {supported})")
+    reader = _reader_of(path)
+    if reader is _read_zarr:
+        _check_zarr_path(path)
+    else:
+        _check_path(path)
     try:
         image = reader(path)
-    except _BadFile as err:
+    except (_BadFile, formats.UnreadableFile) as err:
         raise ValueError(f"{path}: {err}") from None
     except Exception as err:  # corrupt files raise many types across readers
         raise ValueError(f"{path}: cannot read file ({type(err).__name__}: {err})") from None
@@ -165,6 +172,16 @@ def _signedness(image: LoadedImage, path: Path, unsigned: bool) -> LoadedImage:
     return image
 
 
+def _reader_of(path: Path):
+    """The reader of ``path`` by its name: :data:`formats.OME_TIFF_SUFFIXES`, else its suffix (any case)."""
+    if path.name.lower().endswith(formats.OME_TIFF_SUFFIXES):
+        return _read_ome_tiff
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r} (supported: {', '.join(IMAGE_SUFFIXES)})")
+    return reader
+
+
 def map_image(path, *, unsigned: bool = False) -> LoadedImage:
     """:func:`read_image`, but memory-mapped (read-only) where the file's layout allows: NPY and uncompressed,
     untiled TIFF. Other files are read whole. For streaming estimators over large movies.
@@ -182,7 +199,7 @@ def map_image(path, *, unsigned: bool = False) -> LoadedImage:
         with contextlib.suppress(Exception):  # compressed, tiled: read whole (corrupt: read_image says why)
             data = tifffile.memmap(path, mode="r")
             with tifffile.TiffFile(path) as tif:
-                sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes)
+                sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes, path)
             return _signedness(LoadedImage(data, sizes, unit), path, unsigned)
     return read_image(path, unsigned=unsigned)
 
@@ -190,12 +207,14 @@ def map_image(path, *, unsigned: bool = False) -> LoadedImage:
 def lazy_image(path) -> LoadedImage:
     """The image at ``path`` as a dask array, read chunk by chunk by whichever process computes it.
 
-    A zarr array (a ``.zarr`` folder; pixel size and unit from its
-    ``pixel_size`` and ``unit`` attributes, as :func:`new_zarr_map` writes
-    them); an MRC, NPY or uncompressed TIFF file memory-mapped in each
-    process that reads it (the graph holds the absolute path, never the
-    data); other files (compressed TIFF) read whole here, so their data
-    travels with the graph. Needs dask.
+    A ``.zarr`` folder: an OME-Zarr image (its full resolution, with the
+    scale and units of its NGFF metadata) or a zarr array (pixel size and
+    unit from its ``pixel_size`` and ``unit`` attributes, as
+    :func:`new_zarr_map` writes them); an MRC, NPY or uncompressed TIFF
+    file memory-mapped in each process that reads it (the graph holds the
+    absolute path, never the data); other files (compressed TIFF, the
+    formats of :mod:`.formats`) read whole here, so their data travels with
+    the graph. Needs dask.
 
     Raises
     ------
@@ -206,8 +225,11 @@ def lazy_image(path) -> LoadedImage:
 
     path = Path(path)
     if path.suffix.lower() == ZARR_SUFFIX:
-        return _lazy_zarr(path)
+        _check_zarr_path(path)
+        return _zarr_image(path, lazy=True)
     image = _mrc_mapped(path) if path.suffix.lower() in MRC_SUFFIXES else map_image(path)
+    if image.data.size == 0:  # a corrupt header's sizes (dask cannot chunk an empty array)
+        raise ValueError(f"{path}: holds no data (shape {image.data.shape})")
     if not isinstance(image.data, np.memmap):
         return LoadedImage(da.from_array(image.data), image.pixel_size, image.unit, image.axes)
     order = "F" if image.data.flags.f_contiguous and not image.data.flags.c_contiguous else "C"
@@ -216,13 +238,31 @@ def lazy_image(path) -> LoadedImage:
                        image.pixel_size, image.unit, image.axes)
 
 
-def _lazy_zarr(path: Path) -> LoadedImage:
-    """A zarr array folder as a dask array, with the pixel size its attributes hold."""
+def _check_zarr_path(path: Path) -> None:
+    """Raise unless ``path`` is a folder (a zarr array or an OME-Zarr image)."""
+    if not path.is_dir():
+        raise ValueError(f"{path}: no such zarr array or OME-Zarr image")
+
+
+def _read_zarr(path: Path) -> LoadedImage:
+    """A ``.zarr`` folder read whole (:func:`_zarr_image`)."""
+    image = _zarr_image(path, lazy=False)
+    return LoadedImage(np.asarray(image.data), image.pixel_size, image.unit, image.axes)
+
+
+def _zarr_image(path: Path, *, lazy: bool) -> LoadedImage:
+    """A ``.zarr`` folder as a dask array: an OME-Zarr image (:func:`formats.read_ome_zarr`), else a zarr array
+    with the pixel size its attributes hold."""
     import dask.array as da
     import zarr
 
-    if not path.is_dir():
-        raise ValueError(f"{path}: no such zarr array")
+    if formats.is_ome_zarr(path):
+        try:
+            return _calibrated(formats.read_ome_zarr(path))
+        except formats.UnreadableFile as err:
+            raise ValueError(f"{path}: {err}") from None
+        except Exception as err:  # ome-zarr raises several types for metadata it cannot follow
+            raise ValueError(f"{path}: cannot read OME-Zarr image ({type(err).__name__}: {err})") from None
     try:
         array = zarr.open_array(str(path), mode="r")
     except Exception as err:  # zarr raises several types for a folder that is not an array
@@ -230,6 +270,12 @@ def _lazy_zarr(path: Path) -> LoadedImage:
     sizes = array.attrs.get("pixel_size")
     sizes = None if sizes is None else tuple(float(size) for size in sizes)
     return LoadedImage(da.from_zarr(array), sizes, str(array.attrs.get("unit", "")))
+
+
+def _calibrated(reading: formats.Reading) -> LoadedImage:
+    """A library's :class:`formats.Reading` as a LoadedImage, its sizes in one unit (:func:`.units.common_unit`)."""
+    sizes, unit = _axis_sizes(common_unit(reading.calibration), reading.axes)
+    return LoadedImage(reading.data, sizes, unit, reading.axes)
 
 
 def _mrc_mapped(path: Path) -> LoadedImage:
@@ -267,15 +313,21 @@ class _MappedFile:
         return {**self.__dict__, "_data": None}
 
 
-def new_zarr_map(path, shape, pixel_size, unit: str):
-    """A new float32 zarr array at ``path`` (a ``.zarr`` folder, replaced), chunks of :data:`ZARR_CHUNK`, holding
-    ``pixel_size`` (one per axis) and ``unit`` as attributes (:func:`lazy_image` reads them back)."""
+def new_zarr_map(path, shape, pixel_size, unit: str, *, ome: bool | None = None):
+    """A new float32 zarr array at ``path`` (a ``.zarr`` folder, replaced), chunks of :data:`ZARR_CHUNK`, filled
+    with NaN: an OME-Zarr image whose NGFF metadata hold ``pixel_size`` as the scale of its coordinate
+    transformations and ``unit`` as its axes' unit (napari and the OME tools read it) when ``ome`` (default: the
+    name ends in ``.ome.zarr``), else a zarr array holding ``pixel_size`` (one per axis) and ``unit`` as
+    attributes. :func:`lazy_image` reads both back."""
     import zarr
 
     path = Path(path)
     if path.suffix.lower() != ZARR_SUFFIX:
         raise ValueError(f"{path}: a zarr map's name must end in {ZARR_SUFFIX}")
     sizes = [float(size) for size in np.broadcast_to(np.asarray(pixel_size, float), (len(shape),))]
+    if path.name.lower().endswith(OME_ZARR_SUFFIX) if ome is None else ome:
+        known = short_unit(unit) if unit not in ("", PIXEL_UNIT) else ""
+        return formats.new_ome_zarr(path, shape, sizes, known or "", ZARR_CHUNK)
     array = zarr.open_array(str(path), mode="w", shape=tuple(shape), chunks=(ZARR_CHUNK,) * len(shape),
                             dtype=np.float32, fill_value=np.nan)
     array.attrs.update({"pixel_size": sizes, "unit": unit})
@@ -301,6 +353,38 @@ def _head(path: Path, size: int) -> bytes:
 def _positive(sizes) -> bool:
     """Whether every size is finite and above zero."""
     return all(math.isfinite(s) and s > 0 for s in sizes)
+
+
+@contextlib.contextmanager
+def zarr_written_aside(path):
+    """A hidden folder beside ``path`` (a ``.zarr`` folder) to build a zarr map in; it takes the place of ``path``
+    only when the block succeeds, by two renames (the old map goes only once the new one is in place); on failure
+    it is removed and an older map at ``path`` stays as it was.
+
+    Yields
+    ------
+    Path
+        The hidden folder, named with the same ``.zarr`` or ``.ome.zarr`` ending as ``path``.
+    """
+    final = Path(path)
+    ending = OME_ZARR_SUFFIX if final.name.lower().endswith(OME_ZARR_SUFFIX) else ZARR_SUFFIX
+    stem = final.name[:-len(ending)]
+    partial = final.with_name(f".{stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{ending}")
+    try:
+        yield partial
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if not (final.exists() or final.is_symlink()):
+        partial.rename(final)
+        return
+    old = final.with_name(f".{stem}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}{ending}")
+    final.rename(old)
+    partial.rename(final)
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old)
+    else:
+        old.unlink()
 
 
 def _read_mrc(path: Path) -> LoadedImage:
@@ -392,8 +476,29 @@ def _read_tiff(path: Path) -> LoadedImage:
         if data.shape != tuple(series.shape) or data.size == 0:  # tifffile logs undecodable samples, returns none
             raise _BadFile(f"cannot decode the TIFF image data (read shape {data.shape}, expected {series.shape})")
         _check_imagej_images(tif.imagej_metadata, series)
-        sizes, unit = _tiff_pixel_size(tif, series.axes)
+        sizes, unit = _tiff_pixel_size(tif, series.axes, path)
     return LoadedImage(data, sizes, unit, series.axes)
+
+
+def _read_ome_tiff(path: Path) -> LoadedImage:
+    """An OME-TIFF through bioio-ome-tiff; one whose OME-XML bioio refuses (it does not validate) is read as a plain
+    TIFF (:func:`_read_tiff`, which says why its pixel size is unknown)."""
+    from bioio_base.exceptions import UnsupportedFileFormatError
+
+    try:
+        return _calibrated(formats.read_bioio(path))
+    except UnsupportedFileFormatError:
+        return _read_tiff(path)
+
+
+def _read_em(path: Path) -> LoadedImage:
+    """An electron microscopy file through RosettaSciIO (:func:`formats.read_em`)."""
+    return _calibrated(formats.read_em(path))
+
+
+def _read_bioio(path: Path) -> LoadedImage:
+    """An ND2, CZI or LIF file through its bioio plugin (:func:`formats.read_bioio`)."""
+    return _calibrated(formats.read_bioio(path))
 
 
 def _check_imagej_images(metadata: dict | None, series) -> None:
@@ -406,14 +511,25 @@ def _check_imagej_images(metadata: dict | None, series) -> None:
         raise _BadFile(f"truncated TIFF file (its ImageJ description lists {listed} images, found {found})")
 
 
-def _tiff_pixel_size(tif, axes: str) -> tuple[tuple | None, str]:
-    """Per-axis pixel size and unit from OME-XML or ImageJ metadata; ``(None, "")`` when unknown."""
+def _tiff_pixel_size(tif, axes: str, path: Path) -> tuple[tuple | None, str]:
+    """Per-axis pixel size and unit from OME-XML or ImageJ metadata; ``(None, "")`` when unknown (a RuntimeWarning
+    when the OME-XML does not validate)."""
     if tif.ome_metadata:
-        found = _ome_sizes(tif.ome_metadata)
+        calibration = formats.ome_tiff_calibration(tif.ome_metadata)
+        if calibration is None:
+            warnings.warn(f"{path}: its OME-XML does not validate against the OME schema: pixel size not read; give "
+                          "it (pixel_size, CLI --pixel-size)", RuntimeWarning, stacklevel=4)
+        found = common_unit(calibration or {})
     elif tif.imagej_metadata:
         found = _imagej_sizes(tif.imagej_metadata, tif.pages[0].tags)
     else:
         found = None
+    return _axis_sizes(found, axes)
+
+
+def _axis_sizes(found: tuple[dict, str] | None, axes: str) -> tuple[tuple | None, str]:
+    """One size per axis of ``axes`` from ``found`` (``({"X":, "Y":, "Z":}, unit)``; 1 for an axis that is not
+    spatial), and its unit; ``(None, "")`` when a spatial axis has no size or a size is not positive."""
     if found is None or any(axis in "ZYX" and axis not in found[0] for axis in axes):
         return None, ""
     sizes = tuple(found[0].get(axis, 1.0) for axis in axes)
@@ -422,7 +538,7 @@ def _tiff_pixel_size(tif, axes: str) -> tuple[tuple | None, str]:
 
 def _imagej_sizes(metadata: dict, tags) -> tuple[dict, str] | None:
     """``({"X":, "Y":, "Z":}, unit)`` from the resolution tags, ``spacing`` (default 1, as ImageJ) and ``unit``."""
-    unit = _short_unit(str(metadata.get("unit", "")))
+    unit = short_unit(str(metadata.get("unit", "")))
     x_size = _tag_size(tags, "XResolution")
     if unit is None or x_size is None:
         return None
@@ -436,45 +552,6 @@ def _tag_size(tags, name: str) -> float | None:
     if tag is None or not tag.value[0]:
         return None
     return tag.value[1] / tag.value[0]
-
-
-def _ome_sizes(xml: str) -> tuple[dict, str] | None:
-    """``({"X":, "Y":, "Z":}, unit)`` from the first OME ``Pixels``, in the X unit (µm unless given)."""
-    pixels = _ome_pixels(xml)
-    if pixels is None or pixels.get("PhysicalSizeX") is None:
-        return None
-    sizes = {}
-    for axis in "XYZ":
-        if pixels.get(f"PhysicalSize{axis}") is not None:
-            sizes[axis] = (float(pixels.get(f"PhysicalSize{axis}")),
-                           _short_unit(pixels.get(f"PhysicalSize{axis}Unit", "µm")))
-    if any(source is None for _, source in sizes.values()):
-        return None
-    unit = sizes["X"][1]
-    return {axis: _convert(value, source, unit) for axis, (value, source) in sizes.items()}, unit
-
-
-def _ome_pixels(xml: str):
-    """The first ``Pixels`` element of OME-XML (any schema version); None if absent or not XML."""
-    try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError:
-        return None
-    return next((node for node in root.iter() if node.tag.rsplit("}", 1)[-1] == "Pixels"), None)
-
-
-def _short_unit(name: str) -> str | None:
-    """"µm", "nm", "Å"... for a unit name (ImageJ ``\\uXXXX`` escapes decoded); None if not a known length."""
-    if not isinstance(name, str):
-        return None
-    name = re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), name)
-    return _UNIT_NAMES.get(name.strip().lower())
-
-
-def _convert(value: float, source: str, target: str) -> float:
-    """``value`` in unit ``source`` expressed in unit ``target`` (exact for whole powers of ten)."""
-    step = _UNIT_EXPONENTS[source] - _UNIT_EXPONENTS[target]
-    return value * 10.0**step if step >= 0 else value / 10.0**-step
 
 
 def _read_npy(path: Path) -> LoadedImage:
@@ -502,7 +579,12 @@ def _npy_header(handle) -> tuple[tuple, np.dtype]:
     return shape, dtype
 
 
-_READERS = {**dict.fromkeys(MRC_SUFFIXES, _read_mrc), **dict.fromkeys(TIFF_SUFFIXES, _read_tiff), ".npy": _read_npy}
+_READERS = {**dict.fromkeys(MRC_SUFFIXES, _read_mrc), **dict.fromkeys(TIFF_SUFFIXES, _read_tiff), ".npy": _read_npy,
+            **dict.fromkeys(formats.EM_SUFFIXES, _read_em), **dict.fromkeys(formats.BIOIO_PLUGINS, _read_bioio),
+            ZARR_SUFFIX: _read_zarr}
+#: Every name ending :func:`read_image` reads.
+IMAGE_SUFFIXES = (*MRC_SUFFIXES, *TIFF_SUFFIXES, *formats.OME_TIFF_SUFFIXES, ".npy", *formats.EM_SUFFIXES,
+                  *formats.BIOIO_PLUGINS, ZARR_SUFFIX)
 
 
 @contextlib.contextmanager
@@ -640,9 +722,9 @@ def _calibration(pixel_size, unit: str, ndim: int) -> tuple[list, str]:
         sizes = [math.nan]
     if not _positive(sizes):
         raise ValueError(f"pixel sizes must be positive and finite, got {pixel_size}")
-    short = _short_unit(unit)
+    short = short_unit(unit)
     if short is None:
-        raise ValueError(f"unknown length unit {unit!r} (known: {', '.join(_UNIT_EXPONENTS)})")
+        raise ValueError(f"unknown length unit {unit!r} (known: {', '.join(LENGTH_EXPONENTS)})")
     return sizes, short
 
 
@@ -654,6 +736,9 @@ def write_image(path, data: np.ndarray, pixel_size, unit: str) -> None:
     TIFF with resolution tags, spacing and unit (no calibration when the unit
     is unknown: a RuntimeWarning says so unless every size is 1). ``.npy``:
     the array as it is; the format has no place for a pixel size.
+    ``.ome.zarr``: an OME-Zarr image, float32, the pixel size as the scale of
+    its coordinate transformations and the unit as its axes' unit (NGFF);
+    ``.zarr``: a zarr array holding them as attributes (:func:`new_zarr_map`).
 
     Parameters
     ----------
@@ -690,7 +775,7 @@ def write_image(path, data: np.ndarray, pixel_size, unit: str) -> None:
 
 def _write_mrc_in(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
     """:func:`write_mrc` with the sizes converted from ``unit`` ("" taken as Å) to Å."""
-    write_mrc(path, data, [_convert(size, unit or "Å", "Å") for size in sizes])
+    write_mrc(path, data, [convert(size, unit or "Å", "Å") for size in sizes])
 
 
 def _write_tiff_in(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
@@ -706,8 +791,16 @@ def _write_npy(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
         np.save(handle, data, allow_pickle=False)
 
 
+def _write_zarr(path: Path, data: np.ndarray, sizes: list, unit: str) -> None:
+    """:func:`new_zarr_map` (OME-Zarr for a ``.ome.zarr`` name) filled with ``data``, built aside
+    (:func:`zarr_written_aside`)."""
+    data = _float32(data)
+    with zarr_written_aside(path) as partial:
+        new_zarr_map(partial, data.shape, sizes, unit)[...] = data
+
+
 _WRITERS = {**dict.fromkeys(MRC_SUFFIXES, _write_mrc_in), **dict.fromkeys(TIFF_SUFFIXES, _write_tiff_in),
-            ".npy": _write_npy}
+            ".npy": _write_npy, ZARR_SUFFIX: _write_zarr}
 
 
 def write_json(path, payload: dict) -> None:

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .core.figures import COLORS, ROLES, Plot, resolution_ticks
+from .core.results import length
 from .io import written_aside
 
 __all__ = ["plot_figure", "save_plots", "save_result_plot"]
@@ -180,7 +181,6 @@ def _axes_ranges(axes, plot: Plot) -> None:
 
 
 def _x_label(plot: Plot) -> str:
-    if not plot.frequency_axis:
+    if not (plot.frequency_axis and plot.x_label.endswith(")")):
         return plot.x_label
-    pixel = f"{plot.pixel_size:g} {plot.unit}".strip()
-    return f"{plot.x_label[:-1]}; pixel = {pixel})" if plot.x_label.endswith(")") else plot.x_label
+    return f"{plot.x_label[:-1]}; pixel = {length(plot.pixel_size, plot.unit)})"

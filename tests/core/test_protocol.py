@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -291,6 +292,40 @@ def test_summary_is_one_line_with_the_status(results, name):
     assert isinstance(line, str) and line
     assert "\n" not in line
     assert f"status {result.status}" in line
+
+
+def _in_pixels(result):
+    """``result`` as if measured without a pixel size (every size 1), its channels or lateral part too."""
+    changes = {"pixel_size": (1.0,) * len(result.pixel_size)}
+    if hasattr(result, "channels"):
+        changes["channels"] = tuple(_in_pixels(channel) for channel in result.channels)
+    return dataclasses.replace(result, **changes)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lengths_without_a_pixel_size_are_said_to_be_pixels(results, name):
+    """No pixel size (every size 1) and no unit: the lengths say "px"; a pixel size without a unit: bare numbers."""
+    def pixels(line):  # the lengths said in px, not the box sizes (always pixels)
+        return re.sub(r"box \d+ px", "", line).count(" px")
+
+    result = results[name]
+    line = _in_pixels(result).summary("")
+    if result.status != "unresolved":
+        assert pixels(line), line
+    assert not pixels(result.summary(""))
+    assert not pixels(_in_pixels(result).summary("nm"))  # a unit given is the unit
+    assert not re.search(r"\de[+-]\d", line), line  # no scientific notation
+
+
+def test_summaries_print_numbers_plainly_with_three_significant_digits(results):
+    fsc = dataclasses.replace(results["fsc"], resolution=1432.7)
+    assert fsc.summary("Å").startswith("1433 Å (half-bit, full period) · 716 Å half period")
+    assert results_module.number(0.0426137) == "0.0426" and results_module.number(1.43e3) == "1430"
+    assert results_module.number(5.0) == "5" and results_module.number(4.2431) == "4.24"
+    assert results_module.number(9.996) == "10" and results_module.number(-0.5) == "-0.5"
+    assert results_module.number(2.5e-9) == "2.5e-09" and results_module.number(float("nan")) == "nan"
+    assert results_module.length(1430.2, "Å") == "1430 Å" and results_module.length(3.456, "") == "3.46"
+    assert results_module.length(0.15019, "µm", 4) == "0.1502 µm"
 
 
 @pytest.mark.parametrize("name", NAMES)

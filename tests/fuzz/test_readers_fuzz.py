@@ -29,7 +29,8 @@ from napari_resolution import io
 from napari_resolution.gui import reader
 
 #: A read that has not returned after this many seconds is a hang.
-SUFFIXES = (*io.MRC_SUFFIXES, *io.TIFF_SUFFIXES, ".npy", ".MRC", ".TIF", ".NPY", ".png", ".txt", "")
+SUFFIXES = (*io.MRC_SUFFIXES, *io.TIFF_SUFFIXES, ".npy", ".MRC", ".TIF", ".NPY", ".png", ".txt", "",
+            ".ome.tif", ".hspy", ".emd", ".dm3", ".dm4", ".ser")
 #: The start of each format: random bytes behind one of these get past the first check.
 MAGICS = (b"", b"II*\0", b"MM\0*", b"II+\0\x08\0\0\0", b"\x93NUMPY\x01\x00", b"\x93NUMPY\x02\x00",
           b"\0" * 208 + b"MAP ")
@@ -51,6 +52,17 @@ def _write_mrc(path, data, voxel_size=None):
 def _npy_v2(path, data):
     with open(path, "wb") as handle:
         np.lib.format.write_array(handle, data, version=(2, 0))
+
+
+def _write_hspy(path, data):
+    from rsciio.hspy import file_writer
+
+    axes = [{"name": name, "size": size, "scale": 0.5, "offset": 0.0, "units": "nm", "navigate": False}
+            for name, size in zip("zyx", data.shape)]
+    file_writer(str(path), {"data": data, "axes": axes, "metadata": {"General": {"title": "fuzz"}, "Signal": {}},
+                            "original_metadata": {}, "tmp_parameters": {}, "attributes": {"_lazy": False},
+                            "package_info": {"name": "fuzz", "version": "0"}, "learning_results": {}, "models": {}},
+                show_progressbar=False)
 
 
 _RNG = np.random.default_rng(0)
@@ -78,6 +90,8 @@ VALID = {
     "tiff BigTIFF stack": (".tif", lambda p: tifffile.imwrite(p, (_VOLUME * 10).astype(np.int16), bigtiff=True)),
     "tiff RGB": (".tif", lambda p: tifffile.imwrite(p, (np.abs(_VOLUME[:3]) * 50).astype(np.uint8)
                                                     .transpose(1, 2, 0), photometric="rgb")),
+    "ome-tiff (bioio)": (".ome.tif", lambda p: tifffile.imwrite(p, _VOLUME, ome=True, metadata=_OME)),
+    "hspy (rosettasciio)": (".hspy", lambda p: _write_hspy(p, _VOLUME)),
     "npy float64": (".npy", lambda p: np.save(p, _IMAGE.astype(np.float64))),
     "npy Fortran big-endian int16": (".npy", lambda p: np.save(p, np.asfortranarray(_VOLUME * 100)
                                                                .astype(">i2"))),
@@ -117,7 +131,8 @@ def _file(folder, content: bytes, suffix: str):
 # ----------------------------------------------------------------------------- the property
 #: The warnings a reader gives on purpose (each naming the file): a legacy MRC header read permissively, int16
 #: data that looks like wrapped unsigned counts, a pixel size of 1 Å on an FEI file.
-READER_WARNINGS = ("legacy MRC header without the 'MAP' ID", "looks like unsigned counts", "probably unset")
+READER_WARNINGS = ("legacy MRC header without the 'MAP' ID", "looks like unsigned counts", "probably unset",
+                   "its OME-XML does not validate", "signals")
 
 
 def outcome(read, path):
@@ -261,9 +276,15 @@ def test_valid_files_stream_back(name, folder, originals):
 @budget(0.5)
 @given(name=st.sampled_from(tuple(VALID)), changes=st.lists(CHANGES, min_size=1, max_size=3),
        cut=st.booleans(), magic=st.sampled_from(MAGICS), body=st.binary(max_size=512))
+@example(name="mrc 3-D (io.write_mrc)", changes=[("insert", ("anywhere", 0.015625), b"\x00")], cut=False, magic=b"",
+         body=b"")
 def test_damaged_and_random_files_stream(name, changes, cut, magic, body, folder, originals):
     """map_image and lazy_image of a damaged valid file (its header whole, its data cut, when ``cut``), and of
-    random bytes behind a format's magic."""
+    random bytes behind a format's magic.
+
+    The example: a shifted legacy-looking MRC header whose sizes describe an empty (0, 1024, 9, 8) array, which
+    dask could not chunk (ZeroDivisionError; lazy_image now says the file holds no data).
+    """
     content = originals[name]
     for change in changes:
         content = corrupted(content, change)

@@ -23,6 +23,7 @@ from test_core_fuzz import ANY_REAL, JUNK, arrays, budget, pixel_sizes, texts
 
 from napari_resolution import io
 from napari_resolution.cli.batch import _read_pairs
+from napari_resolution.units import convert, short_unit
 
 #: The file names the writers get: every format they know, in any case, and names they do not.
 SUFFIXES = (".mrc", ".map", ".rec", ".mrcs", ".tif", ".tiff", ".npy", ".MRC", ".TIF", ".NPY", ".png", ".txt", "")
@@ -89,7 +90,7 @@ def _check_image_back(path, data, pixel_size, unit) -> None:
     unit = "" if unit == io.PIXEL_UNIT else unit  # pixels: no physical unit, written as none
     if suffix in io.MRC_SUFFIXES:
         assert image.pixel_size is not None and image.unit == "Å"
-        assert np.allclose(image.pixel_size, [io._convert(s, io._short_unit(unit or "Å"), "Å") for s in sizes],
+        assert np.allclose(image.pixel_size, [convert(s, short_unit(unit or "Å"), "Å") for s in sizes],
                            rtol=1e-4)
     elif unit:
         assert image.pixel_size is not None and np.allclose(image.pixel_size, sizes, rtol=1e-4)

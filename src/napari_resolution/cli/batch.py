@@ -1,7 +1,9 @@
 """``napari-resolution batch <estimator>``: one estimator on many inputs, serially or on dask.distributed.
 
 The inputs come from a CSV of pairs (``--pairs``: columns half1, half2 and
-optionally mask, pixel_size) or from file patterns (``--inputs``). Each input is
+optionally mask, pixel_size), a folder of half-map pairs (``--pairs``: e.g.
+RELION's jobs, every ``*half1*`` file with its ``*half2*``, recursively) or from
+file patterns (``--inputs``). Each input is
 one task, :func:`run_task`: the estimator's job (:func:`.jobs.run_job`, the
 same function the one-input subcommands run) writing ``<name>.json`` (and with
 ``--plot`` ``<name>.png``) into ``--out``, and returning one row of
@@ -118,7 +120,9 @@ def _add_kind(kinds, name: str, help_text: str, table: str, *, job):
     if table == "pairs":
         parser.add_argument("--pairs", required=True,
                             help="CSV with columns half1, half2 and optionally mask, pixel_size (P or Z,Y,X); "
-                                 "relative paths are relative to the CSV's folder")
+                                 "relative paths are relative to the CSV's folder. Or a folder (e.g. of RELION jobs): "
+                                 "every file named with half1 and its half2 beside it, in all its subfolders "
+                                 "(RELION's single iterations left out where final maps are)")
     else:
         parser.add_argument("--inputs", required=True, nargs="+", metavar="PATTERN",
                             help="files or quoted patterns, e.g. 'data/*.tif' ('**' for subfolders)")
@@ -209,7 +213,8 @@ def _outputs(args, out: Path, name: str, first: str) -> dict:
 
 
 def _read_pairs(path: Path) -> list[tuple[dict, dict, dict]]:
-    """The pairs of a ``--pairs`` CSV: (job paths, summary columns, job options) per row.
+    """The pairs of a ``--pairs`` CSV (or folder: :func:`_folder_pairs`): (job paths, summary columns, job options)
+    per row.
 
     Raises
     ------
@@ -218,6 +223,8 @@ def _read_pairs(path: Path) -> list[tuple[dict, dict, dict]]:
         column, an empty half1/half2 or a bad pixel_size; the message names
         the file, the row and the column.
     """
+    if path.is_dir():
+        return _folder_pairs(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -235,6 +242,24 @@ def _read_pairs(path: Path) -> list[tuple[dict, dict, dict]]:
     if not pairs:
         raise ValueError(f"--pairs {path}: no pairs (only a header)")
     return pairs
+
+
+def _folder_pairs(folder: Path) -> list[tuple[dict, dict, dict]]:
+    """The half-map pairs found in ``folder`` and its subfolders (:func:`.io.half_map_pairs`), named in the summary
+    by their paths in the folder.
+
+    Raises
+    ------
+    ValueError
+        The folder holds no pair.
+    """
+    pairs = io.half_map_pairs(folder, io.IMAGE_SUFFIXES)
+    if not pairs:
+        raise ValueError(f"--pairs {folder}: no half-map pairs in it or its subfolders (files named with half1 and "
+                         "half2, as RELION's run_half1_class001_unfil.mrc and run_half2_class001_unfil.mrc)")
+    return [({"half1": str(first.resolve()), "half2": str(second.resolve()), "mask": None},
+             {"half1": str(first.relative_to(folder)), "half2": str(second.relative_to(folder))}, {})
+            for first, second in pairs]
 
 
 def _pair(path: Path, number: int, header: list, values: list) -> tuple[dict, dict, dict]:
@@ -391,8 +416,10 @@ def _check_shared_options(args, tasks) -> None:
         device_of(args)
     unmasked = [task.name for task in tasks if getattr(args, "randomize", False) and not task.paths.get("mask")]
     if unmasked:
+        where = "a folder's pairs have none: list them in a CSV" if Path(args.pairs).is_dir() else \
+            f"the mask column of {args.pairs}"
         raise ValueError(f"--randomize needs a mask for every pair: {', '.join(unmasked[:3])}"
-                         f"{', ...' if len(unmasked) > 3 else ''} has none (the mask column of {args.pairs})")
+                         f"{', ...' if len(unmasked) > 3 else ''} has none ({where})")
 
 
 def _check_outputs(args, tasks, out: Path) -> None:
@@ -400,7 +427,7 @@ def _check_outputs(args, tasks, out: Path) -> None:
     replace an input of the batch (:func:`.jobs.refuse_overwrites`)."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file: batch writes its results into a folder")
-    inputs = [("--pairs", args.pairs)] if args.table == "pairs" else []
+    inputs = [("--pairs", args.pairs)] if args.table == "pairs" and not Path(args.pairs).is_dir() else []
     outputs = [("--out", str(out / SUMMARY_NAME))]
     for task in tasks:
         inputs += input_files(argparse.Namespace(**task.paths))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import io
 from .jobs import device_of, load, pixel_size_and_unit, report, run_subcommand
-from .options import add_gpu, add_outputs, add_pixel_size, add_threshold, number, whole_number
+from .options import add_gpu, add_half_maps, add_outputs, add_pixel_size, add_threshold, number, whole_number
 
 __all__ = ["add_correlation_options", "register", "run_correlation", "run_ssnr"]
 
@@ -32,8 +32,7 @@ def register(commands) -> None:
 def _add_pair_command(commands, name: str, help_text: str, *, noun: str):
     """A subcommand on two images and an optional mask; returns its parser for the options."""
     parser = commands.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("half1", metavar="a", help=f"first {noun} (.mrc .map .rec .tif .npy)")
-    parser.add_argument("half2", metavar="b", help=f"second {noun}")
+    add_half_maps(parser, noun, metavar=("a", "b"))
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
     parser.set_defaults(handler=run_subcommand)
     return parser

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
-from .options import add_gpu, add_outputs, add_pixel_size, add_threshold, number, whole_number
+from .options import add_gpu, add_half_maps, add_outputs, add_pixel_size, add_threshold, number, whole_number
 
 __all__ = ["register", "run_directional"]
 
@@ -15,8 +15,7 @@ def register(commands) -> None:
         "dfsc", help=help_text,
         description=f"{help_text[0].upper()}{help_text[1:]}; the sphericity of the resolution surface "
                     "(3DFSC, Tan et al. 2017) and the 3DFSC volume.")
-    parser.add_argument("half1", metavar="H1", help="first half-map (.mrc .map .rec .tif .npy)")
-    parser.add_argument("half2", metavar="H2", help="second half-map")
+    add_half_maps(parser, "half-map")
     parser.add_argument("--mask", help="real-space mask with values in [0, 1] (replaces the taper)")
     parser.add_argument("--cone-angle", type=number(1, 90), default=20.0,
                         help="half angle of each cone in degrees (default 20, as 3DFSC)")

@@ -15,6 +15,7 @@ at once).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -23,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import io
+from ..core.results import length
 
-__all__ = ["MAP_SUFFIXES", "check_outputs", "device_of", "file_names", "input_files", "load", "one_or_all",
-           "option_outputs", "output_files", "pixel_size_and_unit", "refuse_overwrites", "report", "run_job",
-           "run_subcommand", "user_names", "write_map"]
+__all__ = ["MAP_SUFFIXES", "check_outputs", "complete_pair", "device_of", "file_names", "input_files", "load",
+           "one_or_all", "option_outputs", "output_files", "pixel_size_and_unit", "refuse_overwrites", "report",
+           "run_job", "run_subcommand", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
 _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume", "table")
@@ -34,8 +36,11 @@ _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume", "tab
 _OUTPUT_OPTIONS = (("json", "--json"), ("csv", "--csv"), ("plot", "--plot"), ("out", "--out"),
                    ("psf_out", "--psf-out"), ("spline_out", "--spline-out"))
 _OPTION_NAMES = {option for _, option in _OUTPUT_OPTIONS}
-#: The suffixes of the image files a job writes (``io.write_image``: maps, PSF images).
-MAP_SUFFIXES = (*io.MRC_SUFFIXES, *io.TIFF_SUFFIXES, ".npy")
+#: The suffixes of the image files a job writes (``io.write_image``: maps, PSF images; .zarr for a zarr array or,
+#: named .ome.zarr, an OME-Zarr image).
+MAP_SUFFIXES = (*io.MRC_SUFFIXES, *io.TIFF_SUFFIXES, ".npy", io.ZARR_SUFFIX)
+#: Where the notes go (``main`` prints the package's INFO lines as ``note: ...``).
+_LOG = logging.getLogger(__name__)
 
 
 def run_job(paths: dict, options: dict) -> dict:
@@ -69,12 +74,33 @@ def run_subcommand(args) -> int:
     The summary goes to stdout, or to stderr when the JSON does; the warnings
     are issued as RuntimeWarning for ``main`` to print once each.
     """
+    complete_pair(args)
     check_outputs(args)
     outcome = run_job({}, vars(args))
     print(outcome["summary"], file=sys.stderr if args.json == "-" else sys.stdout)
     for note in outcome["warnings"]:
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     return 0
+
+
+def complete_pair(args) -> None:
+    """Fill in the second half-map of a pair command given only the first (``fsc run_half1_class001_unfil.mrc``):
+    the file beside it named with half2 for half1 (:func:`.io.half_map_partner`); a note says which.
+
+    Raises
+    ------
+    ValueError
+        No such file: naming the first and what was looked for.
+    """
+    if not getattr(args, "find_half2", False) or args.half2 is not None:
+        return
+    partner = io.half_map_partner(args.half1)
+    if partner is None:
+        raise ValueError(f"{args.half1}: one half-map given, and no second one named like it beside it (half2 for "
+                         "half1, as RELION's run_half1_class001_unfil.mrc and run_half2_class001_unfil.mrc; half_B "
+                         "for half_A): give both")
+    args.half2 = str(partner)
+    _LOG.info("second half-map: %s (named like %s)", args.half2, args.half1)
 
 
 def check_outputs(args) -> None:
@@ -124,10 +150,11 @@ def option_outputs(args) -> list[tuple[str, str]]:
 
 def input_files(args) -> list[tuple[str, str]]:
     """The files a job reads, as (what the user calls them, path): its positional files, ``--mask``,
-    ``--half2``, ``--angles-file``."""
+    ``--half2``, ``--angles-file``, ``--pixel-size-from``."""
     listed = [("--mask" if name == "mask" else name, path) for name, path in file_names(vars(args)).items()]
-    if getattr(args, "angles_file", None):
-        listed.append(("--angles-file", args.angles_file))
+    for name in ("angles_file", "pixel_size_from"):
+        if getattr(args, name, None):
+            listed.append((f"--{name.replace('_', '-')}", getattr(args, name)))
     return listed
 
 
@@ -229,15 +256,27 @@ def report(result, args, unit: str, *, summary: str = "", figures=None, **view) 
 
 def load(path: str, name: str, ndim=None, *, unsigned: bool = False) -> io.LoadedImage:
     """Read ``path`` (int16 as uint16 with ``unsigned``: ``--unsigned``), checking its rank against ``ndim``
-    (None: any); errors name the argument ``name``."""
+    (None: any); errors name the argument ``name``. A file without a pixel size beside a RELION STAR file
+    that holds one (:func:`.io.star_beside`: ``run_model.star``) gets that one, in Å, with a note."""
     image = io.read_image(path, unsigned=unsigned)
     if ndim is not None and image.data.ndim != ndim:
         raise ValueError(f"{name} ({path}) is {image.data.ndim}-D; expected {ndim}-D")
-    return image
+    star = None if image.pixel_size else io.star_beside(path)
+    if star is None:
+        return image
+    try:
+        size = io.star_pixel_size(star)
+    except ValueError as err:  # a STAR file not asked for: said, not fatal
+        warnings.warn(f"{err}: its pixel size is not used", RuntimeWarning, stacklevel=2)
+        return image
+    axes = image.axes or "ZYX"[-image.data.ndim:]
+    sizes = tuple(size if axis in "ZYX" else 1.0 for axis in axes.rjust(image.data.ndim, "Q"))
+    return io.LoadedImage(image.data, sizes, "Å", image.axes, str(star))
 
 
 def pixel_size_and_unit(args, image: io.LoadedImage):
-    """The pixel size to measure with and its unit: ``--pixel-size``, else the file header, else 1.
+    """The pixel size to measure with and its unit: ``--pixel-size``, else ``--pixel-size-from`` (a RELION STAR
+    file, Å), else the file header (or the STAR file beside it, see :func:`load`), else 1.
 
     Parameters
     ----------
@@ -256,8 +295,12 @@ def pixel_size_and_unit(args, image: io.LoadedImage):
     """
     if args.pixel_size is not None:
         pixel_size, unit = one_or_all(args.pixel_size), ""
+    elif getattr(args, "pixel_size_from", None):
+        pixel_size, unit = io.star_pixel_size(args.pixel_size_from), "Å"
     elif image.pixel_size:
         pixel_size, unit = image.pixel_size, image.unit
+        if image.pixel_size_source:
+            _LOG.info("pixel size %s from %s", length(max(pixel_size), unit), image.pixel_size_source)
     else:
         pixel_size, unit = 1.0, io.PIXEL_UNIT
     return pixel_size, unit if args.unit is None else args.unit

@@ -6,13 +6,20 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from .. import io
 from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
-from .options import add_cluster_options, add_gpu, add_outputs, add_pixel_size, add_threshold, whole_number
+from .options import (
+    add_cluster_options,
+    add_gpu,
+    add_half_maps,
+    add_outputs,
+    add_pixel_size,
+    add_threshold,
+    whole_number,
+)
 
 __all__ = ["add_local_fsc_options", "register", "run_local_fsc"]
 
@@ -23,18 +30,17 @@ def register(commands) -> None:
         "local-fsc", help="local resolution map of two half-maps (block-wise FSC)",
         description="Local resolution map of two 3-D half-maps or 2-D images: the FSC of small windowed boxes, "
                     "merged into a map of the inputs' shape (full period, pixel-size units).")
-    local.add_argument("half1", metavar="H1",
-                       help="first half-map or image (.mrc .map .rec .tif .npy, or a .zarr array)")
-    local.add_argument("half2", metavar="H2", help="second half-map or image")
+    add_half_maps(local, "half-map or image")
     local.add_argument("--out", required=True,
                        help="the map: .mrc (voxel size and origin of H1; 0 outside the mask), .tif / .npy (NaN), "
-                            "or .zarr (computed block by block, for maps larger than memory; needs --box)")
+                            "or .zarr / .ome.zarr (an OME-Zarr image with its scale; computed block by block, for "
+                            "maps larger than memory; needs --box)")
     local.add_argument("--mask", help="mask with values in [0, 1]: boxes centred inside (> 0.5) only")
     add_local_fsc_options(local)
     add_outputs(local, plot="the histogram of the map", table="the histogram of the map")
     add_cluster_options(local, "compute the boxes block by block on a dask LocalCluster of this many worker "
                                "processes (needs --box)", when=", in a block-by-block run")
-    local.set_defaults(handler=run_subcommand, job=run_local_fsc, map_suffixes=(*MAP_SUFFIXES, io.ZARR_SUFFIX))
+    local.set_defaults(handler=run_subcommand, job=run_local_fsc, map_suffixes=MAP_SUFFIXES)
 
 
 def add_local_fsc_options(local) -> None:
@@ -105,30 +111,14 @@ def _run_blocks(args) -> dict:
 
 @contextlib.contextmanager
 def _map_store(path: str, shape, pixel_size, unit: str):
-    """Where the streamed map goes: for a .zarr ``path``, a new zarr array beside it that replaces ``path`` only
-    once the run has succeeded (a failed run leaves an existing map as it was); else an array in memory."""
+    """Where the streamed map goes: for a .zarr ``path`` (an OME-Zarr image for a .ome.zarr name), a new map beside
+    it that replaces ``path`` only once the run has succeeded (:func:`.io.zarr_written_aside`: a failed run leaves
+    an existing map as it was); else an array in memory."""
     if not path.lower().endswith(io.ZARR_SUFFIX):
         yield np.empty(shape, np.float32)
         return
-    import shutil
-
-    final = Path(path)
-    partial = final.with_name(f".{final.stem}.partial{io.ZARR_SUFFIX}")  # hidden, beside it: renamed in place
-    try:
+    with io.zarr_written_aside(path) as partial:
         yield io.new_zarr_map(partial, shape, pixel_size, unit)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if not (final.exists() or final.is_symlink()):
-        partial.rename(final)
-        return
-    old = final.with_name(f".{final.stem}.old-{os.getpid()}{io.ZARR_SUFFIX}")  # the old map goes only once
-    final.rename(old)                                                        # the new one is in place
-    partial.rename(final)
-    if old.is_dir() and not old.is_symlink():
-        shutil.rmtree(old)
-    else:
-        old.unlink()
 
 
 @contextlib.contextmanager

@@ -13,8 +13,12 @@ import sys
 
 from ..core.thresholds import CRITERIA, parse_threshold
 
-__all__ = ["Parser", "add_cluster_options", "add_gpu", "add_outputs", "add_pixel_size", "add_threshold", "floats",
-           "integers", "number", "numbers", "pixel_sizes", "positive_int", "threshold", "whole_number"]
+__all__ = ["FILE_TYPES", "Parser", "add_cluster_options", "add_gpu", "add_half_maps", "add_outputs", "add_pixel_size",
+           "add_threshold", "floats", "integers", "number", "numbers", "pixel_sizes", "positive_int", "threshold",
+           "whole_number"]
+
+#: The image files the subcommands read (``io.read_image``), for the help.
+FILE_TYPES = ".mrc .map .rec .tif .npy .dm3 .dm4 .emd .ser .hspy .nd2 .czi .lif, or a .zarr folder"
 
 #: A value that starts with "-" and that argparse would take for an option, e.g. "-10,-10,20,20".
 _NEGATIVE_VALUE = re.compile(r"-\.?\d[\d.,eE+-]*")
@@ -173,11 +177,26 @@ def add_pixel_size(parser, axes: str, *, per: str = "") -> None:
                             help=f"P or {axes}: once for every {per} or once per {per} in order (default: file "
                                  "header, else 1)")
     else:
-        parser.add_argument("--pixel-size", type=pixel_sizes, help=f"P or {axes} (default: file header, else 1)")
+        parser.add_argument("--pixel-size", type=pixel_sizes,
+                            help=f"P or {axes} (default: file header, else RELION's run_model.star beside it, else 1)")
+        parser.add_argument("--pixel-size-from", metavar="STAR",
+                            help="take the pixel size (Å) from a RELION STAR file: _rlnPixelSize of run_model.star "
+                                 "or _rlnImagePixelSize of run_data.star")
     parser.add_argument("--unit", help="unit of the pixel size, e.g. Å, nm, µm (default: the file's, with its size)")
     parser.add_argument("--unsigned", action="store_true",
                         help="read int16 data as the unsigned counts it holds (cameras that store uint16 in int16; a "
                              "warning says when the data look like that)")
+
+
+def add_half_maps(parser, noun: str, *, metavar=("H1", "H2")) -> None:
+    """The two positional inputs of a pair command, ``half1`` and ``half2``; the second may be left out when the first
+    is named like a half of a pair (RELION's ``run_half1_class001_unfil.mrc``: :func:`.jobs.complete_pair` finds
+    ``run_half2_class001_unfil.mrc`` beside it)."""
+    parser.add_argument("half1", metavar=metavar[0], help=f"first {noun} ({FILE_TYPES})")
+    parser.add_argument("half2", metavar=metavar[1], nargs="?",
+                        help=f"second {noun} (default: the file beside {metavar[0]} named with half2 for half1, as "
+                             "RELION's run_half2_class001_unfil.mrc, or half_B for half_A)")
+    parser.set_defaults(find_half2=True)
 
 
 def add_threshold(parser, *, default: str = "half-bit", note: str = "") -> None:

@@ -51,7 +51,7 @@ from .backend import check_allocation, irfftn, resolve_device, rfftn, to_device,
 from .figures import COLORS, Curve, Plot
 from .frequency import frequency_axes, normalize_pixel_size
 from .progress import progress_of
-from .results import STATUSES, Result, issue_warnings, result_dataclass
+from .results import STATUSES, Result, issue_warnings, length, number, result_dataclass
 from .spectral import compute_path, ring_means
 from .validation import check_choice, check_int, check_number, shown, working_dtype
 
@@ -198,9 +198,9 @@ class BlinkPSFResult(Result):
         if self.status == "unresolved":
             return f"no PSF: no significant correlation between neighbouring pixels' fluctuations · {on} · " \
                    f"{self.frames} frames · status unresolved"
-        spaced = f" {unit}" if unit else ""
-        return (f"PSF σ {self.sigma:.4g}{spaced} (σx {self.sigma_x:.4g}, σy {self.sigma_y:.4g}, "
-                f"θ {self.theta:.1f}°) · FWHM {self.fwhm:.4g}{spaced} · {on} · {self.frames} frames · "
+        unit = self.unit_of_lengths(unit)
+        return (f"PSF σ {length(self.sigma, unit, 4)} (σx {number(self.sigma_x, 4)}, σy {number(self.sigma_y, 4)}, "
+                f"θ {self.theta:.1f}°) · FWHM {length(self.fwhm, unit, 4)} · {on} · {self.frames} frames · "
                 f"status {self.status}")
 
     def psf_at(self, y, x) -> np.ndarray:

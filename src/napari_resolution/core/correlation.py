@@ -154,6 +154,7 @@ class CorrelationResult(ShellResultMixin):
         criterion mapped to SSNR (``ssnr_crossing``).
         """
         _check_view(view)
+        unit = self.unit_of_lengths(unit)
         if view == "ssnr":
             resolution = resolution_from_crossing(self.ssnr_crossing, self.status, self.reference_pixel_size)
             return resolution_summary(resolution, self.status, self.criterion, unit, curve="SSNR",

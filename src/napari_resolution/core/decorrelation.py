@@ -29,7 +29,7 @@ from .backend import check_allocation, in_memory, resolve_device, rfftn, to_devi
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
 from .progress import progress_of
-from .results import Result, issue_warnings, result_dataclass
+from .results import Result, issue_warnings, length, number, result_dataclass
 from .spectral import binned_sums, compute_path
 from .validation import check_int, shown, working_dtype
 
@@ -125,11 +125,11 @@ class DecorrelationResult(Result):
         """One copyable line with the resolution, the cut-off (cycles/pixel) and the amplitude."""
         if self.status == "unresolved":
             return "no resolution: no significant decorrelation peak · status unresolved"
-        unit = f" {unit}" if unit else ""
+        unit = self.unit_of_lengths(unit)
         bound = "≤ " if self.status == "bound" else ""
-        return (f"{bound}{self.resolution:.3g}{unit} (decorrelation, full period) · {bound}{self.resolution_half:.3g}"
-                f"{unit} half period · cut-off {self.cutoff:.4f} cycles/pixel · A0 {self.amplitude:.2f} · "
-                f"status {self.status}")
+        return (f"{bound}{length(self.resolution, unit)} (decorrelation, full period) · {bound}"
+                f"{length(self.resolution_half, unit)} half period · cut-off {self.cutoff:.4f} cycles/pixel · "
+                f"A0 {self.amplitude:.2f} · status {self.status}")
 
     def plots(self, unit: str = "") -> tuple:
         """Every d(r) curve against cycles/pixel (unfiltered emphasised), the valid peaks and the cut-off."""
@@ -140,9 +140,8 @@ class DecorrelationResult(Result):
                    for i, curve in enumerate(self.refined_curves)]
         valid = self.peaks[self.peaks[:, 1] > 0]
         curves.append(Curve("peaks (amplitude ≥ 0.05)", valid[:, 0] / 2, valid[:, 1], "points", COLORS["peaks"]))
-        spaced = f" {unit}" if unit else ""
         bound = "≤ " if self.status == "bound" else ""
-        markers = () if self.kc_max is None else (Marker(self.cutoff, f"{bound}{self.resolution:.3g}{spaced}"),)
+        markers = () if self.kc_max is None else (Marker(self.cutoff, f"{bound}{length(self.resolution, unit)}"),)
         return (Plot("decorrelation", tuple(curves), markers, y_label="decorrelation d(r)", y_range=(0.0, 1.02),
                      pixel_size=self.pixel_size[-1], unit=unit),)
 
@@ -196,12 +195,13 @@ class DecorrelationStackResult(Result):
         """One copyable line: median and spread over the slices."""
         if self.status == "unresolved":
             return f"no resolution in any of {len(self.slices)} slices · status unresolved"
-        unit = f" {unit}" if unit else ""
+        unit = self.unit_of_lengths(unit)
         if self.status == "bound":
-            return (f"≤ {self.median:.3g}{unit} (decorrelation, full period, a bound: every peak at the end of the "
+            return (f"≤ {length(self.median, unit)} (decorrelation, full period, a bound: every peak at the end of the "
                     f"range) · 0/{len(self.slices)} slices resolved · status bound")
-        return (f"{self.median:.3g}{unit} median (decorrelation, full period) · mean {self.mean:.3g} ± "
-                f"{self.std:.3g}{unit} · {self.n_resolved}/{len(self.slices)} slices resolved · status {self.status}")
+        return (f"{length(self.median, unit)} median (decorrelation, full period) · mean {number(self.mean)} ± "
+                f"{length(self.std, unit)} · {self.n_resolved}/{len(self.slices)} slices resolved · "
+                f"status {self.status}")
 
     @property
     def median_slice(self) -> int:
@@ -219,7 +219,7 @@ class DecorrelationStackResult(Result):
         curves = [Curve("resolution", self.slice_indices.astype(float), self.resolutions)]
         if self.median is not None:
             ends = self.slice_indices[[0, -1]].astype(float)
-            curves.append(Curve(f"median {self.median:.3g} {unit}".strip(), ends, np.full(2, self.median),
+            curves.append(Curve(f"median {length(self.median, unit)}", ends, np.full(2, self.median),
                                 "reference", COLORS["reference"]))
         per_slice = Plot("resolution per slice", tuple(curves), x_label=f"slice index along axis {self.axis}",
                          y_label=f"resolution, full period ({unit or 'pixel_size units'})", frequency_axis=False,

@@ -33,7 +33,7 @@ from .correlation import CORRELATION_ROUNDING, check_edge_options, edge_windows
 from .figures import COLORS, PALETTE, Curve, Marker, Plot
 from .frequency import frequency_axes, hermitian_weights, normalize_pixel_size
 from .randomization import check_randomize_at, randomization_shell, randomize_phases
-from .results import Result, issue_warnings, result_dataclass
+from .results import Result, issue_warnings, length, number, result_dataclass
 from .spectral import check_work, compute_path, windowed_spectrum, working_mask
 from .thresholds import STATUSES, find_crossings, parse_threshold, threshold_curve
 from .validation import check_image, check_int, check_progress, check_same_shape, shown, working_dtype
@@ -142,14 +142,14 @@ class DirectionalFSCResult(Result):
         """``median 4.3 Å over 300 directions (0.143; 3.9-5.1 Å) · lateral 4.0 Å · axial 5.0 Å · sphericity 0.93``."""
         if self.resolution is None:
             return f"no resolution: most directions never rise above {self.criterion} · status {self.status}"
-        spaced = f" {unit}" if unit else ""
+        unit = self.unit_of_lengths(unit)
         finite = self.resolutions[np.isfinite(self.resolutions)]
-        parts = [f"median {_bounded(self.resolution, self.status)}{spaced} over {len(self.statuses)} directions "
-                 f"({self.criterion}; {finite.min():.3g}-{finite.max():.3g}{spaced})"]
+        parts = [f"median {_bounded(self.resolution, self.status, unit)} over {len(self.statuses)} directions "
+                 f"({self.criterion}; {number(finite.min())}-{length(finite.max(), unit)})"]
         for name in NAMED_CONES:
             cone = self.cones[name]
             value = "unresolved" if cone["resolution"] is None else \
-                f"{_bounded(cone['resolution'], cone['status'])}{spaced}"
+                _bounded(cone["resolution"], cone["status"], unit)
             parts.append(f"{name} {value}")
         if self.sphericity is not None:
             parts.append(f"sphericity {self.sphericity:.3f}")
@@ -182,8 +182,7 @@ class DirectionalFSCResult(Result):
             curves.append(Curve(f"FSC {label}", self.frequency, cone["correlation"], role, color))
             if key != "all" and cone["resolution"] is not None:
                 at = cone["crossing"] if cone["status"] == "resolved" else cone["nyquist"]
-                markers.append(Marker(at, f"{label} {_bounded(cone['resolution'], cone['status'])}"
-                                          f"{' ' + unit if unit else ''}", color))
+                markers.append(Marker(at, f"{label} {_bounded(cone['resolution'], cone['status'], unit)}", color))
         if direction is not None:
             index = check_int(direction, "direction")
             if index >= len(self.statuses):
@@ -203,8 +202,8 @@ class DirectionalFSCResult(Result):
         counts, edges = np.histogram(finite, bins=max(1, min(30, finite.size // 5))) if finite.size else \
             (np.zeros(0), np.zeros(1))
         centres = (edges[:-1] + edges[1:]) / 2 if edges.size > 1 else edges
-        spaced = f" {unit}" if unit else ""
-        markers = () if self.resolution is None else (Marker(self.resolution, f"median {self.resolution:.3g}{spaced}"),)
+        markers = () if self.resolution is None else \
+            (Marker(self.resolution, f"median {length(self.resolution, unit)}"),)
         return Plot("directional resolution", (Curve("directions", centres, counts.astype(float)),), markers,
                     x_label=f"resolution, full period ({unit or 'px'})", y_label="directions",
                     frequency_axis=False, x_range=None, unit=unit)
@@ -246,9 +245,9 @@ class DirectionalFSCResult(Result):
         return np.fft.fftshift(values.reshape(shape))
 
 
-def _bounded(value: float, status: str) -> str:
-    """``4.2`` or, for a bound, ``≤ 4.2``."""
-    return f"{'≤ ' if status == 'bound' else ''}{value:.3g}"
+def _bounded(value: float, status: str, unit: str) -> str:
+    """``4.2 Å`` or, for a bound, ``≤ 4.2 Å``."""
+    return f"{'≤ ' if status == 'bound' else ''}{length(value, unit)}"
 
 
 def hemisphere_directions(count: int = DEFAULT_DIRECTIONS) -> np.ndarray:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .results import length, number
+
 __all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "overlay", "overlay_runs",
            "resolution_marker", "resolution_ticks", "threshold_curves", "threshold_notes"]
 
@@ -177,11 +179,10 @@ def threshold_curves(frequency, criterion: str, chosen, every: dict, show_all: b
 
 def resolution_marker(x, resolution, status: str, unit: str = "") -> tuple:
     """The marker of a resolution read at frequency ``x``: the number, "≤ …" for a bound, none without one."""
-    spaced = f" {unit}" if unit else ""
     if status == "resolved":
-        return (Marker(float(x), f"{resolution:.3g}{spaced}"),)
+        return (Marker(float(x), length(resolution, unit)),)
     if status == "bound":
-        return (Marker(0.5, f"≤ {resolution:.3g}{spaced} (Nyquist)"),)
+        return (Marker(0.5, f"≤ {length(resolution, unit)} (Nyquist)"),)
     return ()
 
 
@@ -196,11 +197,10 @@ def threshold_notes(resolutions: dict, unit: str = "") -> tuple:
     unit : str
         Unit of the resolutions.
     """
-    spaced = f" {unit}" if unit else ""
     lines = []
     for name, reading in resolutions.items():
         resolution, status = reading["resolution"], reading["status"]
-        value = "none" if resolution is None else f"{'≤ ' if status == 'bound' else ''}{resolution:.3g}{spaced}"
+        value = "none" if resolution is None else f"{'≤ ' if status == 'bound' else ''}{length(resolution, unit)}"
         lines.append(f"{name}: {value} ({status})")
     return tuple(lines)
 
@@ -312,5 +312,5 @@ def resolution_ticks(pixel_size: float, low: float, high: float, count: int = 6)
         if floor <= frequency <= high and (not ticks or ticks[-1][0] - frequency >= gap):
             ticks.append((float(frequency), f"{value:g}"))
     if len(ticks) < 2:  # zoomed in between round values
-        ticks = [(float(f), f"{pixel_size / f:.3g}") for f in np.linspace(high, floor, 3)]
+        ticks = [(float(f), number(pixel_size / f)) for f in np.linspace(high, floor, 3)]
     return ticks

@@ -28,7 +28,7 @@ from scipy import ndimage, optimize
 from .backend import check_allocation, in_memory, to_host
 from .figures import COLORS, Curve, Marker, Plot
 from .frequency import FourierGrid, normalize_pixel_size, tukey_window
-from .results import Result, issue_warnings, result_dataclass
+from .results import Result, issue_warnings, length, result_dataclass
 from .spectral import radial_profile, ring_means
 from .validation import check_choice, check_image, working_dtype
 
@@ -131,18 +131,18 @@ class MTFResult(Result):
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: MTF50 (and its period), MTF10, MTF at Nyquist, the kind's own figure, the noise floor."""
-        spaced = f" {unit}" if unit else ""
-        period = "" if self.resolution_50 is None else f" = {self.resolution_50:.3g}{spaced} period"
+        unit = self.unit_of_lengths(unit)
+        period = "" if self.resolution_50 is None else f" = {length(self.resolution_50, unit)} period"
         floor = [] if self.noise_floor is None else [f"noise floor from {self.noise_floor:.4f} cycles/pixel"]
         parts = [f"MTF50 {_text(self.f50)} cycles/pixel{period}", f"MTF10 {_text(self.f10)} cycles/pixel",
-                 f"MTF at Nyquist {self.mtf_nyquist:.3f}", *self._details(spaced), *floor, f"status {self.status}"]
+                 f"MTF at Nyquist {self.mtf_nyquist:.3f}", *self._details(unit), *floor, f"status {self.status}"]
         return " · ".join(parts)
 
     def to_dict(self) -> dict:
         """Every field as JSON-ready values, with ``kind`` ("edge" or "point") first."""
         return {"kind": self.kind, **super().to_dict()}
 
-    def _details(self, spaced: str) -> list:  # pragma: no cover - both subclasses override it
+    def _details(self, unit: str) -> list:  # pragma: no cover - both subclasses override it
         raise NotImplementedError
 
     def mtf_plot(self, unit: str = "") -> Plot:
@@ -189,7 +189,7 @@ class EdgeMTFResult(MTFResult):
 
     kind = "edge"
 
-    def _details(self, spaced: str) -> list:
+    def _details(self, unit: str) -> list:
         return [f"edge angle {self.edge_angle:.2f}°"]
 
     def profile_plot(self, unit: str = "") -> Plot:
@@ -232,16 +232,15 @@ class PointMTFResult(MTFResult):
 
     kind = "point"
 
-    def _details(self, spaced: str) -> list:
-        return [f"FWHM {self.fwhm:.3g}{spaced}"]
+    def _details(self, unit: str) -> list:
+        return [f"FWHM {length(self.fwhm, unit)}"]
 
     def profile_plot(self, unit: str = "") -> Plot:
         """The bead's radial profile with its Gaussian fit (the PSF the MTF is the transform of)."""
-        spaced = f" {unit}" if unit else ""
         sigma = self.fwhm / self.pixel_size[-1] / (2 * np.sqrt(2 * np.log(2)))
         fit = np.exp(-self.profile_radius**2 / (2 * sigma**2))
         return Plot("radial profile", (Curve("radial profile", self.profile_radius, self.profile),
-                                       Curve(f"Gaussian fit, FWHM {self.fwhm:.3g}{spaced}", self.profile_radius,
+                                       Curve(f"Gaussian fit, FWHM {length(self.fwhm, unit)}", self.profile_radius,
                                              fit, "reference", COLORS["threshold"])),
                     x_label="distance from the bead centre (pixels)", y_label="PSF (normalised)",
                     frequency_axis=False, x_range=(0.0, float(self.profile_radius.max())), pixel_size=1.0,
@@ -249,8 +248,7 @@ class PointMTFResult(MTFResult):
 
     def plots(self, unit: str = "") -> tuple:
         """The MTF, then the PSF box as an image."""
-        spaced = f" {unit}" if unit else ""
-        box = Plot(f"PSF box · FWHM {self.fwhm:.3g}{spaced}", x_label="column (pixels)", y_label="row (pixels)",
+        box = Plot(f"PSF box · FWHM {length(self.fwhm, unit)}", x_label="column (pixels)", y_label="row (pixels)",
                    frequency_axis=False, x_range=None, image=self.psf)
         return self.mtf_plot(unit), box
 
@@ -940,10 +938,10 @@ class BeadStackResult(Result):
 
     def summary(self, unit: str = "") -> str:
         """``lateral FWHM 0.25 µm · axial FWHM 0.8 µm (3.2x) · lateral MTF50 … · status resolved``."""
-        spaced = f" {unit}" if unit else ""
+        unit = self.unit_of_lengths(unit)
         axial = "axial FWHM n/a" if self.axial_fwhm is None else \
-            f"axial FWHM {self.axial_fwhm:.3g}{spaced} ({self.anisotropy:.2g}x lateral)"
-        return f"lateral FWHM {self.lateral_fwhm:.3g}{spaced} · {axial} · {self.lateral.summary(unit)}"
+            f"axial FWHM {length(self.axial_fwhm, unit)} ({self.anisotropy:.2g}x lateral)"
+        return f"lateral FWHM {length(self.lateral_fwhm, unit)} · {axial} · {self.lateral.summary(unit)}"
 
     def plots(self, unit: str = "") -> tuple:
         """The lateral MTF, the axial profile with its Gaussian fit, and the axial MTF."""
@@ -957,12 +955,11 @@ class BeadStackResult(Result):
 
     def profile_plot(self, unit: str = "") -> Plot:
         """The axial profile through the bead with its Gaussian fit."""
-        spaced = f" {unit}" if unit else ""
         curves = [Curve("axial profile", self.axial_position, self.axial_profile, "points", COLORS["measured"])]
         if self.axial_fwhm is not None:
             fine = np.linspace(self.axial_position[0], self.axial_position[-1], 200)
             sigma = self.axial_fwhm / FWHM_PER_SIGMA
-            curves.append(Curve(f"Gaussian fit, FWHM {self.axial_fwhm:.3g}{spaced}", fine,
+            curves.append(Curve(f"Gaussian fit, FWHM {length(self.axial_fwhm, unit)}", fine,
                                 np.exp(-fine**2 / (2 * sigma**2)), "reference", COLORS["threshold"]))
         return Plot("axial profile", tuple(curves), x_label=f"z from the bead centre ({unit or 'pixel_size units'})",
                     y_label="light through the bead axis (normalised)", frequency_axis=False, x_range=None,

@@ -22,7 +22,7 @@ from . import kernels
 from .backend import fftn_inplace, ifftn_inplace, in_memory, irfftn, resolve_device, rfftn, to_device
 from .figures import COLORS, Curve, Marker, Plot, resolution_marker, threshold_curves, threshold_notes
 from .frequency import ShellGeometry, shell_geometry, shell_index
-from .results import ShellResultMixin, issue_warnings, resolution_summary, result_dataclass
+from .results import ShellResultMixin, issue_warnings, length, resolution_summary, result_dataclass
 from .spectral import (
     check_work,
     compute_path,
@@ -114,8 +114,8 @@ class PhaseRandomizedResult(ShellResultMixin):
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: corrected resolution, criterion, and the uncorrected masked one beside it."""
-        spaced = f" {unit}" if unit else ""
-        masked = "" if self.masked_resolution is None else f" · masked {self.masked_resolution:.3g}{spaced}"
+        unit = self.unit_of_lengths(unit)
+        masked = "" if self.masked_resolution is None else f" · masked {length(self.masked_resolution, unit)}"
         return resolution_summary(self.resolution, self.status, self.criterion, unit, curve="corrected FSC",
                                   qualifier="phase-randomisation corrected", extra=masked)
 

@@ -27,8 +27,13 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["STATUSES", "Result", "ShellResultMixin", "issue_warnings", "jsonable", "resolution_summary",
-           "result_dataclass"]
+__all__ = ["PIXEL_UNIT", "STATUSES", "Result", "ShellResultMixin", "issue_warnings", "jsonable", "length", "number",
+           "resolution_summary", "result_dataclass"]
+
+#: The unit of lengths in pixels (no physical pixel size known): printed with the numbers, written as no unit.
+PIXEL_UNIT = "px"
+#: Printed numbers are plain (no exponent) from 10**-PLAIN_DIGITS[0] up to 10**PLAIN_DIGITS[1].
+PLAIN_DIGITS = (6, 15)
 
 #: The one status vocabulary of every estimator, with what it means for the number it reports.
 STATUSES = {
@@ -129,6 +134,13 @@ class Result(ResultMixin):
         """One line a user can copy, with the number, its unit, its meaning and the status."""
         raise NotImplementedError
 
+    def unit_of_lengths(self, unit: str) -> str:
+        """The unit printed with this result's lengths: ``unit``; else "px" (:data:`PIXEL_UNIT`) when every pixel
+        size is 1 (the lengths are in pixels); else "" (a pixel size without a unit: the bare numbers)."""
+        if unit or any(size != 1.0 for size in self.pixel_size):
+            return unit
+        return PIXEL_UNIT
+
     def plots(self, unit: str = "", **options) -> tuple:  # pragma: no cover - every subclass overrides it
         """The curves of this result as :class:`~.figures.Plot` descriptions (Qt-free)."""
         raise NotImplementedError
@@ -145,6 +157,35 @@ class Result(ResultMixin):
         """
         attribute, quantity = self.HEADLINE
         return quantity, getattr(self, attribute)
+
+
+def number(value, digits: int = 3) -> str:
+    """``value`` as printed in every summary: ``digits`` significant digits in plain notation, never an exponent.
+
+    ``1432.7`` -> ``1433`` (the whole digits are kept), ``4.2431`` -> ``4.24``, ``0.0426137`` -> ``0.0426``,
+    ``5.0`` -> ``5`` (no trailing zeros); an exponent only below 1e-6 or from 1e15 on, NaN and Inf as ``nan``, ``inf``.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    digits : int
+        Significant digits (at least; whole digits are never rounded away).
+    """
+    value = float(value)
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    magnitude = math.floor(math.log10(abs(value)))
+    if not -PLAIN_DIGITS[0] <= magnitude < PLAIN_DIGITS[1]:
+        return f"{value:.{digits}g}"
+    text = f"{value:.{max(0, digits - 1 - magnitude)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def length(value, unit: str = "", digits: int = 3) -> str:
+    """A length as printed: :func:`number` and its unit, e.g. ``1430 Å``, ``4.24 px``; the bare number without a
+    unit (a pixel size given without one)."""
+    return f"{number(value, digits)} {unit}" if unit else number(value, digits)
 
 
 def issue_warnings(notes, category=RuntimeWarning) -> None:
@@ -174,7 +215,7 @@ def resolution_summary(resolution, status: str, criterion: str, unit: str = "", 
     criterion : str
         Threshold name.
     unit : str
-        Unit of the resolution.
+        Unit of the resolution (:meth:`Result.unit_of_lengths`).
     curve : str
         What was read ("correlation", "corrected FSC"), for the no-resolution message.
     qualifier : str
@@ -185,15 +226,14 @@ def resolution_summary(resolution, status: str, criterion: str, unit: str = "", 
         (finest, coarsest) resolution of a confidence interval, shown as ``[4.25, 4.40]`` after the number
         (``≤`` for a finest bound at Nyquist is implied; a missing coarsest edge shows as ``…``).
     """
-    unit = f" {unit}" if unit else ""
     if status == "unresolved":
         return f"no resolution: the {curve} is never above {criterion} · status unresolved"
     bound = "≤ " if status == "bound" else ""
     qualifier = f", {qualifier}" if qualifier else ""
-    shown = "" if interval is None else " [" + ", ".join("…" if edge is None else f"{edge:.3g}"
+    shown = "" if interval is None else " [" + ", ".join("…" if edge is None else number(edge)
                                                           for edge in interval) + "]"
-    return (f"{bound}{resolution:.3g}{unit}{shown} ({criterion}, full period{qualifier}) · "
-            f"{bound}{resolution / 2:.3g}{unit} half period{extra} · status {status}")
+    return (f"{bound}{length(resolution, unit)}{shown} ({criterion}, full period{qualifier}) · "
+            f"{bound}{length(resolution / 2, unit)} half period{extra} · status {status}")
 
 
 class ShellResultMixin(Result):

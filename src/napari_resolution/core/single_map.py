@@ -124,7 +124,8 @@ class SignificanceCurve(Result):
 
     def summary(self, unit: str = "") -> str:
         """The resolution read at this point, e.g. ``4.1 Å (p < 0.05, full period) · … · status resolved``."""
-        return resolution_summary(self.resolution, self.status, self.criterion, unit, curve="local band power")
+        return resolution_summary(self.resolution, self.status, self.criterion, self.unit_of_lengths(unit),
+                                  curve="local band power")
 
     def columns(self) -> dict:
         """Band power and its noise threshold per band centre (cycles/pixel)."""

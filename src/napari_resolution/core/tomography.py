@@ -146,7 +146,8 @@ class TomographyResult(Result):
 
     def summary(self, unit: str = "") -> str:
         """One copyable line, e.g. ``42.1 nm (half-bit, full period, even/odd split) · ... · status resolved``."""
-        return resolution_summary(self.resolution, self.status, self.criterion, unit, qualifier="even/odd split")
+        return resolution_summary(self.resolution, self.status, self.criterion, self.unit_of_lengths(unit),
+                                  qualifier="even/odd split")
 
     def columns(self) -> dict:
         """The even/odd reconstructions' correlation per shell (see :meth:`CorrelationResult.columns`)."""

@@ -1,4 +1,6 @@
-"""napari reader for MRC (.mrc .mrcs .map .rec) and TIFF (.tif .tiff) files: layer scale from the pixel size."""
+"""napari reader for the files :func:`..io.read_image` reads (but .npy): MRC, TIFF and OME-TIFF, the electron
+microscopy formats (.dm3 .dm4 .emd .ser .hspy), ND2, CZI, LIF, and .zarr folders (OME-Zarr images, zarr arrays,
+opened lazily): layer scale from the pixel size."""
 
 from __future__ import annotations
 
@@ -10,22 +12,31 @@ __all__ = ["get_reader", "read_layers"]
 
 #: The axes (tifffile's letters) that carry the file's length unit; others (channel, time...) are in pixels.
 _SPATIAL = "ZYX"
+#: What this reader opens: every suffix of :func:`..io.read_image` but .npy (napari reads it itself).
+SUFFIXES = tuple(suffix for suffix in io.IMAGE_SUFFIXES if suffix != ".npy")
 
 
 def get_reader(path):
-    """Return :func:`read_layers` when every path is an MRC or TIFF file, else None."""
+    """Return :func:`read_layers` when every path has one of :data:`SUFFIXES`, else None."""
     paths = [path] if isinstance(path, (str, Path)) else list(path)
-    if paths and all(str(p).lower().endswith(io.MRC_SUFFIXES + io.TIFF_SUFFIXES) for p in paths):
+    if paths and all(_name(p).lower().endswith(SUFFIXES) for p in paths):
         return read_layers
     return None
 
 
-def read_layers(path) -> list[tuple]:
-    """Read MRC or TIFF files as image layers with their pixel size as scale.
+def _name(path) -> str:
+    """``path`` as text without a trailing separator (napari passes folders so)."""
+    return str(path).rstrip("/\\")
 
-    The MRC voxel size is in Å; a TIFF's ImageJ or OME-XML calibration in its
-    own unit. When the unit is known the layer's ``units`` name it on the
-    spatial axes (Z, Y, X; "pixel" on a channel or time axis).
+
+def read_layers(path) -> list[tuple]:
+    """Read files as image layers with their pixel size as scale.
+
+    The MRC voxel size is in Å; the others' calibration in its own unit
+    (:func:`..io.read_image`). When the unit is known the layer's ``units``
+    name it on the spatial axes (Z, Y, X; "pixel" on a channel or time
+    axis). A ``.zarr`` folder is opened lazily (a dask array,
+    :func:`..io.lazy_image`).
 
     Returns
     -------
@@ -41,7 +52,8 @@ def read_layers(path) -> list[tuple]:
         For a corrupt, truncated or unreadable file, naming it.
     """
     paths = [path] if isinstance(path, (str, Path)) else list(path)
-    return [_layer(io.read_image(item), item) for item in paths]
+    return [_layer(io.lazy_image(item) if _name(item).lower().endswith(io.ZARR_SUFFIX) else io.read_image(item),
+                   item) for item in paths]
 
 
 def _layer(image: io.LoadedImage, path) -> tuple:
@@ -51,7 +63,8 @@ def _layer(image: io.LoadedImage, path) -> tuple:
     if rgb:
         axes, sizes = axes[:-1], sizes[:-1]
     metadata = {"pixel_size": tuple(sizes), "unit": image.unit, "source": str(path)}
-    kwargs = {"name": Path(path).stem.removesuffix(".ome"), "scale": tuple(sizes), "rgb": rgb, "metadata": metadata}
+    kwargs = {"name": Path(_name(path)).stem.removesuffix(".ome"), "scale": tuple(sizes), "rgb": rgb,
+              "metadata": metadata}
     if image.unit:
         kwargs["units"] = tuple(io.LENGTH_NAMES[image.unit] if axis in _SPATIAL else "pixel" for axis in axes)
     return image.data, kwargs, "image"

@@ -18,7 +18,7 @@ from scipy import ndimage
 from ..correlation import result_from_sums
 from ..figures import COLORS, Curve, Marker, Plot
 from ..frequency import shell_geometry
-from ..results import Result, result_dataclass
+from ..results import Result, length, number, result_dataclass
 from ..validation import shown
 from .boxes import MIN_BOXES, MIN_PERIODS
 
@@ -123,11 +123,11 @@ class LocalResolutionResult(Result):
 
     def summary(self, unit: str = "") -> str:
         """``median 4.2 Å local resolution (0.143; 5-95 %: 3.8-6.1 Å) · box 32 px, 2197 boxes · status …``."""
-        spaced = f" {unit}" if unit else ""
+        unit = self.unit_of_lengths(unit)
         stats = self.statistics
         head = "no local resolution" if stats["median"] is None else (
-            f"median {stats['median']:.3g}{spaced} local resolution ({self.criterion}; 5-95 %: "
-            f"{stats['p5']:.3g}-{stats['p95']:.3g}{spaced})")
+            f"median {length(stats['median'], unit)} local resolution ({self.criterion}; 5-95 %: "
+            f"{number(stats['p5'])}-{length(stats['p95'], unit)})")
         return f"{head} · {self.described()} · status {self.status}"
 
     def plots(self, unit: str = "") -> tuple:
@@ -135,7 +135,7 @@ class LocalResolutionResult(Result):
         counts, edges = (np.asarray(v, dtype=float) for v in self.statistics["histogram"])
         centres = (edges[:-1] + edges[1:]) / 2 if edges.size > 1 else edges
         markers = () if self.statistics["median"] is None else (
-            Marker(self.statistics["median"], f"median {self.statistics['median']:.3g}{' ' + unit if unit else ''}"),)
+            Marker(self.statistics["median"], f"median {length(self.statistics['median'], unit)}"),)
         return (Plot("local resolution", (Curve("voxels", centres, counts, "measured", COLORS["measured"]),),
                      markers, x_label=f"local resolution, full period ({unit or 'pixel_size units'})",
                      y_label="voxels", frequency_axis=False, x_range=None, unit=unit),)
