@@ -634,3 +634,23 @@ def test_confidence_interval_from_the_command_line(simulated, capsys):
     finest, coarsest = payload["resolution_interval"]
     assert finest <= payload["resolution"] <= coarsest
     assert f"[{finest:.3g}, {coarsest:.3g}]" in captured.err
+
+
+@pytest.mark.parametrize("split", ["binomial", "checkerboard"])
+def test_one_image_frc_from_the_command_line(tmp_path, capsys, split):
+    import tifffile
+
+    from napari_resolution.core.simulate import phantom_pair
+
+    scene = phantom_pair((128, 128), sigma=2.0, noise=0.0, seed=0).half1
+    counts = np.random.default_rng(0).poisson(20 * (scene - scene.min()))
+    adu = (counts * 2.0 + 100).astype(np.uint16)
+    path = tmp_path / "one.tif"
+    tifffile.imwrite(path, adu)
+    options = ["--gain", "2", "--offset", "100"] if split == "binomial" else []
+    code = main(["frc", str(path), "--split", split, *options, "--json", str(tmp_path / "r.json")])
+    assert code == 0, capsys.readouterr().err
+    payload = json.loads((tmp_path / "r.json").read_text())
+    assert payload["parameters"]["split"] == split and payload["status"] == "resolved"
+    assert main(["frc", str(path), str(path), "--split", split]) == 2
+    assert "one image" in capsys.readouterr().err

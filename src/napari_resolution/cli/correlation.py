@@ -1,4 +1,5 @@
-"""``fsc``, ``frc`` and ``ssnr``: the Fourier correlation of two images (and ``batch fsc`` / ``batch frc``)."""
+"""``fsc``, ``frc`` and ``ssnr``: the Fourier correlation of two images (``frc --split``: of one image split in two;
+and ``batch fsc`` / ``batch frc``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def register(commands) -> None:
     for name, help_text, noun, axes, ndim in _CORRELATIONS:
         parser = _add_pair_command(commands, name, help_text, noun=noun)
         add_correlation_options(parser, name.upper(), axes, ndim)
+        if name == "frc":
+            _add_split_options(parser)
         add_outputs(parser, plot="the curve", table="the curves")
         parser.set_defaults(job=run_correlation)
     ssnr = _add_pair_command(commands, "ssnr", "spectral SNR of two 2-D images or 3-D half-maps",
@@ -79,9 +82,22 @@ def _add_pair_options(parser, axes: str) -> None:
     add_gpu(parser)
 
 
+def _add_split_options(parser) -> None:
+    """``frc``'s one-image FRC: ``--split`` with the camera's ``--gain`` and ``--offset``."""
+    parser.add_argument("--split", choices=("binomial", "checkerboard"),
+                        help="one image: split it into two independent halves, binomially (photon counts; camera "
+                             "values with --gain/--offset) or by checkerboard sub-images (any data)")
+    parser.add_argument("--gain", type=number(0, exclusive=True),
+                        help="ADU per photon, to convert camera values to photons (--split binomial)")
+    parser.add_argument("--offset", type=number(), default=0.0, help="camera offset in ADU (with --gain)")
+
+
 # ----------------------------------------------------------------------------- jobs
 def run_correlation(args) -> dict:
-    """``fsc`` / ``frc``: Fourier correlation, or with ``--randomize`` the phase-randomisation corrected FSC."""
+    """``fsc`` / ``frc``: Fourier correlation, or with ``--randomize`` the phase-randomisation corrected FSC
+    (``frc --split``: the one-image FRC)."""
+    if getattr(args, "split", None):
+        return _run_single_image(args)
     device = device_of(args)
     first, second, mask = _load_pair(args)
     pixel_size, unit = pixel_size_and_unit(args, first)
@@ -121,3 +137,18 @@ def _correlate(args, first, second, mask, pixel_size, device):
         ring_thickness=args.ring_thickness, apodization=args.apodization, taper=args.taper, mask=mask,
         crossing_rule=args.crossing_rule, confidence=args.confidence, device=device,
     )
+
+
+def _run_single_image(args) -> dict:
+    """``frc one.tif --split binomial|checkerboard``: :func:`~..core.single_image.single_image_frc`."""
+    from ..core.single_image import single_image_frc
+
+    if args.mask is not None or args.randomize:
+        raise ValueError(f"--split {args.split} takes no --mask or --randomize")
+    image = load(args.half1, "image", 2, unsigned=args.unsigned)
+    pixel_size, unit = pixel_size_and_unit(args, image)
+    result = single_image_frc(image.data, method=args.split, gain=args.gain, offset=args.offset,
+                              pixel_size=pixel_size, threshold=args.threshold, apodization=args.apodization,
+                              taper=args.taper, crossing_rule=args.crossing_rule, confidence=args.confidence,
+                              seed=args.seed, device=device_of(args))
+    return report(result, args, unit)
