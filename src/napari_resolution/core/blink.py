@@ -98,12 +98,12 @@ FIT_BYTES = 2500
 #: Largest magnitude of a float movie's values in each working precision: sums of squared spectra stay finite.
 MAGNITUDE = {np.dtype(np.float32): 1e12, np.dtype(np.float64): 1e140}
 #: A central row or column of the autocorrelation that stands more than this many noise levels above the other
-#: lines, beyond the PSF, is a ridge of line noise.
+#: lines, beyond the PSF, is a ridge of line noise (clean movies: -3 to +2; 1 ADU rms of row noise: 13).
 RIDGE_SIGNIFICANCE = 6.0
 #: Block means that move the fitted PSF covariance by more than this many times the difference's spread on a
-#: stable movie show a drifting background (stable movies: up to 5.4 at 100 frames, 1.5 at 3000; a drift that
-#: widens the PSF by 1 %: 16).
-DRIFT_SIGNIFICANCE = 8.0
+#: stable movie show a drifting background (30 stable movies, 100 to 6000 frames, 24² to 128²: up to 6; drifts
+#: that widen the PSF by 1.0 and 1.2 %: 17.5 and 16.7; by 0.2 %: 6.3).
+DRIFT_SIGNIFICANCE = 10.0
 #: Most model evaluations of a fit: a PSF's converges in about 10, noise's wanders (25 to 90) and is not
 #: "resolved" anyway (a fit that stops here has not converged).
 FIT_EVALUATIONS = 30
@@ -741,6 +741,7 @@ class _Accumulator:
         self.low = tuple(xp.asarray(index) for index in _low_frequencies(*padded))
         self.reference = None
         self.median = None
+        self.buffer = None  # the zero-padded frames of a chunk
         self.mean_level = 0.0
 
     def read(self, start: int, stop: int):
@@ -763,10 +764,10 @@ class _Accumulator:
             if self.reference is None:
                 self.reference = raw.mean(axis=0, dtype=self.dtype)
                 self.mean_level = float(self.reference.mean())
-            fluctuations = self._fluctuations(raw, start, stop)
-            self.neighbours += (fluctuations[:, :-1, :-1] * fluctuations[:, 1:, 1:]).sum(axis=0)
-            spectra = rfftn(fluctuations, axes=(1, 2), shape=self.padded)
-            del fluctuations
+            padded = self._padded_chunk(stop - start)
+            fluctuations = self._fluctuations(raw, start, stop, padded[:, :self.rows, :self.cols])
+            self.neighbours += self.xp.einsum("tij,tij->ij", fluctuations[:, :-1, :-1], fluctuations[:, 1:, 1:])
+            spectra = rfftn(padded, axes=(1, 2))
             _release(self.movie)  # the frames read are used: their pages can go
             self._add(spectra, start, stop)
             report(stop / self.frames)
@@ -784,17 +785,24 @@ class _Accumulator:
             self.blocks[index] += part.stop - part.start
         self.lags.add(to_host(spectra[:, self.low[0], self.low[1]]).reshape(stop - start, -1).astype(complex))
 
-    def _fluctuations(self, raw, start: int, stop: int):
-        """What is autocorrelated: frames minus the reference, the moving mean or the clipped median, each
-        frame minus its own spatial mean (changes of the whole frame's intensity: bleaching, drift, flicker)."""
-        if self.options.background in ("auto", "mean"):
-            fluctuations = self.centred(raw)  # the temporal mean is removed from the sums at the end
-        elif self.options.background == "median-clip":
-            fluctuations = self.xp.maximum(self.xp.subtract(raw, self.median, dtype=self.dtype), 0)
+    def _padded_chunk(self, count: int):
+        """(count, padded rows, padded columns) frames of zeros but in the frame, which the pass overwrites."""
+        if self.buffer is None:
+            self.buffer = self.xp.zeros((min(self.chunk, self.frames), *self.padded), dtype=self.dtype)
+        return self.buffer[:count]
+
+    def _fluctuations(self, raw, start: int, stop: int, out):
+        """What is autocorrelated, written into ``out``: frames minus the reference, the moving mean or the
+        clipped median, each frame minus its own spatial mean (changes of the whole frame's intensity:
+        bleaching, drift, flicker)."""
+        if self.options.background == "median-clip":
+            self.xp.maximum(self.xp.subtract(raw, self.median, out=out), 0, out=out)
         else:
-            fluctuations = self.centred(raw) - self._moving_mean(start, stop)
-        fluctuations -= fluctuations.mean(axis=(1, 2), keepdims=True)
-        return fluctuations
+            self.xp.subtract(raw, self.reference, out=out)  # the temporal mean is removed from the sums at the end
+            if self.options.background == "moving":
+                out -= self._moving_mean(start, stop)
+        out -= out.mean(axis=(1, 2), keepdims=True)
+        return out
 
     def _moving_mean(self, start: int, stop: int):
         """Each frame's window mean (minus the reference) over ``window`` frames centred on it (cut at the ends)."""
