@@ -9,6 +9,12 @@
 * Accuracy: simulated movies with a known PSF (``core.simulate.blinking_movie``): σ 0.8 to 3 px,
   uniform and dense filament labelling, anisotropic (2, 1) px at 30°; errors of σx, σy (%), θ (°)
   and the on-time (%), for the temporal mean (default) and the clipped median (smlmLP's background).
+* Real data (#25): what a camera and a sample add, each with the default and the alternative: fields that
+  do not blink to their edges (64² and 128², emitters 2 σ inside the border), with and without the field
+  weight of the model (without: the previous estimator); sCMOS row noise (default "auto" against the zero
+  lag alone); a non-uniform background that bleaches ("auto", the temporal mean, a moving mean).
+* Fitting cost: 4,000 and 16,000 frames of 128² Poisson noise (no PSF), the time of the whole run and of its
+  fits (which do not depend on the movie's length).
 * Peer: with ``--smlmlp PYTHON`` (a Python >= 3.12 environment with ``pip install smlmLP``, never a
   dependency of this project), ``smlmlp.blink_spatial_psf`` runs on the same movies (saved as .npy)
   in that interpreter: its σx, σy, θ and time.
@@ -32,6 +38,7 @@ import numpy as np
 import scipy.fft
 from bench_fsc import best_time
 
+from napari_resolution.core import blink
 from napari_resolution.core.blink import CHUNK_PIXELS, blink_psf
 from napari_resolution.core.simulate import blinking_movie
 
@@ -81,6 +88,21 @@ CASES = [
     ("anisotropic (2, 1) at 30°", {"sigma": (2.0, 1.0), "theta": 30.0}),
 ]
 
+
+
+#: (name, simulator options, [(label, blink_psf options)]): movies with what real data add (#25).
+REAL_CASES = [
+    *((f"{side}² σ {sigma:g}, emitters 2σ inside", {"shape": (3000, side, side), "sigma": sigma,
+                                                      "margin": -2 * sigma, "n_emitters": side * side // 4},
+       [("default", {}), ("no field weight", {"field_weight": False})])
+      for side in (64, 128) for sigma in (1.0, 2.5, 3.0)),
+    ("row noise 4 ADU rms", {"sigma": 1.5, "row_noise": 4.0},
+     [("default (auto)", {}), ("zero lag only", {"exclude_center": "pixel"})]),
+    ("background 20 % rms bleaching 18 %", {"sigma": 1.5, "background": 200.0, "background_pattern": 0.2,
+                                           "bleach_frames": 15000.0},
+     [("default (auto)", {}), ("temporal mean", {"background": "mean"}),
+      ("moving 200", {"background": ("moving", 200)})]),
+]
 
 
 def floor(movie: np.ndarray) -> None:
@@ -183,6 +205,69 @@ def accuracy(folder: Path, smlmlp: str | None) -> None:
         print(row)
 
 
+def uniform_field(sums, crop, mode):
+    """The previous estimator's model: every pair of the field carries the same blinking."""
+    return np.ones((crop, crop))
+
+
+def real_data() -> None:
+    print("real data: errors of σx, σy (%), σ (%) ± its error; the warnings each run gave")
+    for index, (name, options, runs) in enumerate(REAL_CASES):
+        options = dict(options)
+        shape = options.pop("shape", (3000, 64, 64))
+        simulated = blinking_movie(shape, **{"n_emitters": 1000, "seed": 200 + index, **options})
+        for label, kwargs in runs:
+            kwargs = dict(kwargs)
+            weight = blink._field_weight
+            if not kwargs.pop("field_weight", True):
+                blink._field_weight = uniform_field
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result = blink_psf(simulated.movie, **kwargs)
+            finally:
+                blink._field_weight = weight
+            error = "unresolved" if result.sigma is None else \
+                f"{errors(result.sigma_x, result.sigma_y, result.theta, simulated.truth)} | σ " \
+                f"{100 * (result.sigma / simulated.truth['sigma'] - 1):+5.1f} ± " \
+                f"{100 * result.sigma_error / simulated.truth['sigma']:.1f}"
+            notes = "; ".join(str(note.message)[:50] for note in caught) or "-"
+            print(f"  {name:36s} {label:16s} {error}   {notes}")
+
+
+def fitting() -> None:
+    """Time of blink_psf on Poisson noise and of its fits (the spatial ones and the on-time's)."""
+    spent = []
+
+    def timed(function):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - start)
+        return run
+
+    originals = {name: getattr(blink, name) for name in ("_background_fit", "_fit_without", "_fit_temporal")}
+    rng = np.random.default_rng(0)
+    try:
+        for name, function in originals.items():
+            setattr(blink, name, timed(function))
+        for frames in (4000, 16000):
+            movie = rng.poisson(100.0, (frames, 128, 128)).astype(np.uint16)
+            totals, fits = [], []
+            for _ in range(3):
+                spent.clear()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    totals.append(best_time(lambda movie=movie: blink_psf(movie), repeats=1))
+                fits.append(sum(spent))
+            print(f"fitting: {frames} frames of 128² noise: {min(totals):.2f} s in all, fits {min(fits):.3f} s")
+    finally:
+        for name, function in originals.items():
+            setattr(blink, name, function)
+
+
 def peer_speed(folder: Path, python: str) -> None:
     """Frames/s of smlmLP and of blink_psf on one 128² x 2000 uint16 movie."""
     movie = tiled_movie(128, 2000, 2000)
@@ -204,6 +289,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"CPU cores: {len(os.sched_getaffinity(0))}")
     speed()
+    fitting()
+    real_data()
     with tempfile.TemporaryDirectory() as folder:
         if not args.skip_memory:
             memory(Path(folder))

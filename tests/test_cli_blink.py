@@ -86,9 +86,27 @@ def test_background_option(tmp_path, simulated, capsys):
     assert payload["parameters"]["background"] == "moving" and payload["parameters"]["window"] == 100
 
 
+def test_line_noise_is_left_out_by_default_and_reported(tmp_path, capsys):
+    """The default exclusion is "auto": the JSON says what was left out and why; --exclude-center forces one."""
+    movie = blinking_movie((1500, 48, 48), sigma=150.0, pixel_size=100.0, n_emitters=600, row_noise=8.0,
+                           seed=2).movie
+    path = tmp_path / "movie.npy"
+    np.save(path, movie)
+    assert main(["blink-psf", str(path), "--pixel-size", "100", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    parameters = json.loads(captured.out)["parameters"]
+    assert parameters["exclude_center"] == "auto" and parameters["excluded"] == "row"
+    assert parameters["ridges"]["row"] > 6 and parameters["background"] == "auto"
+    assert "warning: the autocorrelation has a ridge along its central row" in captured.err
+    assert main(["blink-psf", str(path), "--pixel-size", "100", "--exclude-center", "cross", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["parameters"]["excluded"] == "cross"
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--crop", "40"], "argument --crop: expected an odd whole number >= 5, got '40'"),
-    (["--background", "moving"], "argument --background: expected mean, moving:N \\(N >= 3 frames\\) or median-clip"),
+    (["--background", "moving"],
+     "argument --background: expected auto, mean, moving:N \\(N >= 3 frames\\) or median-clip"),
+    (["--exclude-center", "diagonal"], "argument --exclude-center: invalid choice: 'diagonal'"),
     (["--pixel-size", "1", "--pixel-size", "2"], "--pixel-size must be given once or once per movie \\(1\\)"),
     (["--lags", "2"], "argument --lags: expected a whole number >= 4, got '2'"),
 ])

@@ -63,7 +63,7 @@ with warnings.catch_warnings():
                "float32 anisotropic": simulate.blinking_movie((300, 24, 20), sigma=(2.0, 1.2), theta=30.0,
                                                               n_emitters=80, on_probability=0.02, photons=3000,
                                                               dtype=np.float32, seed=2).movie}
-BACKGROUNDS = ("mean", "median-clip", ("moving", 3), ("moving", 50), ["moving", 5])
+BACKGROUNDS = ("auto", "mean", "median-clip", ("moving", 3), ("moving", 50), ["moving", 5])
 
 
 def _check_blink(result) -> None:
@@ -97,7 +97,7 @@ def test_blink_psf_any_parameters(name, data):
         background=mostly(st.sampled_from(BACKGROUNDS), st.one_of(st.tuples(st.sampled_from(("moving", "mean")),
                                                                             integers(3, low=-2, high=10**9)),
                                                                   texts("mean"), st.sampled_from(JUNK))),
-        exclude_center=texts("pixel", "cross"), lags=integers(4, 20, low=-2, high=10**9),
+        exclude_center=texts("auto", "pixel", "row", "column", "cross"), lags=integers(4, 20, low=-2, high=10**9),
         exposure_ms=reals(None, 10.0), chunk_frames=integers(None, 1, 7, 100, low=-1, high=10**9),
         device=device_values(), progress=progress_values()))
     outcome(blink_psf, movie, names={"movie", *kwargs}, check=_check_blink, **kwargs)
@@ -343,7 +343,8 @@ def test_blinking_movie_any_parameters(data):
         n_emitters=integers(1, 20, low=-1, high=200), structure=texts("uniform", "filaments"),
         on_probability=reals(0.05, 1.0), on_time=reals(4.0, 1.0), photons=reals(100.0, 0.0),
         background=reals(10.0, 0.0), bleach_frames=reals(None, 50.0), camera=texts("scmos", "emccd"),
-        gain=reals(1.0, 2.0), offset=reals(100.0), read_noise=reals(1.5, 0.0),
+        gain=reals(1.0, 2.0), offset=reals(100.0), read_noise=reals(1.5, 0.0), margin=reals(None, -2.0, 0.0),
+        background_pattern=reals(0.0, 0.5), row_noise=reals(0.0, 2.0), column_noise=reals(0.0, 2.0),
         dtype=st.sampled_from((np.uint16, np.float32, "uint16", "float32", np.float64, int, None, "x")),
         seed=integers(None, 0, low=-3, high=2**70)))
 

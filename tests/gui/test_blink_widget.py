@@ -108,6 +108,7 @@ def test_background_window_and_options(make_napari_viewer, green):
     viewer = make_napari_viewer()
     viewer.add_image(green.movie, name="green")
     widget = _docked(viewer)
+    assert widget.parameters()["background"] == "auto" and widget.parameters()["exclude_center"] == "auto"
     widget.background.value = "moving mean"
     assert not widget.window.native.isHidden()
     widget.window.value = 150

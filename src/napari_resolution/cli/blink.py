@@ -42,12 +42,14 @@ def add_blink_options(blink) -> None:
     """The options of ``blink-psf`` and ``batch blink-psf``."""
     add_pixel_size(blink, "Y,X", per="movie")
     blink.add_argument("--crop", type=_crop, help="odd side of the autocorrelation crop in pixels (default up to 41)")
-    blink.add_argument("--background", type=_background, default="mean",
-                       help="mean (default), moving:N (mean of a moving window of N frames: drift, bleaching) or "
-                            "median-clip (smlmLP's clipped median, biased: for comparison)")
-    blink.add_argument("--exclude-center", default="pixel", choices=("pixel", "cross"),
-                       help="left out of the fit: the zero-lag pixel (default) or the central row and column "
-                            "(sCMOS line noise)")
+    blink.add_argument("--background", type=_background, default="auto",
+                       help="auto (default: the temporal mean, or each eighth of the movie's own mean when the "
+                            "background drifts), mean, moving:N (mean of a moving window of N frames: drift, "
+                            "bleaching) or median-clip (smlmLP's clipped median, biased: for comparison)")
+    blink.add_argument("--exclude-center", default="auto", choices=("auto", "pixel", "row", "column", "cross"),
+                       help="left out of the fit besides the zero lag: auto (default: the central row and/or "
+                            "column of the autocorrelation when they hold a ridge of line noise), pixel (none), "
+                            "row, column or cross (both; sCMOS line noise)")
     blink.add_argument("--lags", type=whole_number(4), default=20,
                        help="temporal lags of the on-time fit (at least 4; default 20)")
     blink.add_argument("--exposure-ms", type=number(0, exclusive=True),
@@ -112,13 +114,13 @@ def _channel_pixel_sizes(args, images) -> tuple[list, str]:
 
 
 def _background(text: str):
-    """``--background``: "mean", "median-clip" or "moving:N" as the core's ``background``."""
-    if text in ("mean", "median-clip"):
+    """``--background``: "auto", "mean", "median-clip" or "moving:N" as the core's ``background``."""
+    if text in ("auto", "mean", "median-clip"):
         return text
     name, _, frames = text.partition(":")
     if name == "moving" and frames.isdigit() and int(frames) >= 3:
         return ("moving", int(frames))
-    raise argparse.ArgumentTypeError(f"expected mean, moving:N (N >= 3 frames) or median-clip, got {text!r}")
+    raise argparse.ArgumentTypeError(f"expected auto, mean, moving:N (N >= 3 frames) or median-clip, got {text!r}")
 
 
 def _crop(text: str) -> int:

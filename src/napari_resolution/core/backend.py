@@ -117,13 +117,16 @@ def _workers() -> int:
     return min(cores, int(limit)) if limit.isdigit() and int(limit) >= 1 else cores
 
 
-def rfftn(array, axes=None):
-    """Real-input N-D FFT on the array's own device; CPU transforms use all cores."""
+def rfftn(array, axes=None, shape=None):
+    """Real-input N-D FFT on the array's own device; CPU transforms use all cores.
+
+    ``shape`` (one length per transformed axis) zero-pads the array to it first.
+    """
     if is_cupy(array):
         import cupyx.scipy.fft as cufft
 
-        return cufft.rfftn(array, axes=axes)
-    return scipy.fft.rfftn(array, axes=axes, workers=_workers())
+        return cufft.rfftn(array, s=shape, axes=axes)
+    return scipy.fft.rfftn(array, s=shape, axes=axes, workers=_workers())
 
 
 def irfftn(spectrum, shape):

@@ -13,22 +13,28 @@ autocorrelation of one pixel (a tent of half-width one pixel per axis), and
 that is the model fitted here, in physical units: a rotated Gaussian PSF
 (σx along θ from +x towards +y, σy across) gives exactly the fitted ``Σ``.
 
-One streaming pass over the frames (in chunks) accumulates
-``Σ_t |rfft2(f_t - r)|²`` and ``Σ_t rfft2(f_t - r)`` (``r`` a reference image,
-the first chunk's mean, which keeps the sums small); then
+One streaming pass over the frames (in chunks, each frame less its spatial
+mean: changes of the whole frame's intensity) accumulates
+``Σ_t |rfft2(f_t - r)|²`` and ``Σ_t rfft2(f_t - r)`` of the frames zero-padded
+by half the crop (``r`` a reference image, the first chunk's mean, which keeps
+the sums small), per block of frames; then
 
     Σ_t |F(f_t - m)|² = Σ_t |F(f_t - r)|² - |Σ_t F(f_t - r)|² / T
 
 is the fluctuations' power about the temporal mean ``m`` exactly, and one
-``irfft2(..., s=frame shape)`` gives the circular autocorrelation. It is
-divided by the number of pixel pairs at each lag (pairs that wrap around the
-frame join independent pixels: their expectation is zero), so small frames
-are not biased. The zero-lag pixel (shot and read noise) is excluded from the
-fit, or the whole central row and column with ``exclude_center="cross"``
-(sCMOS line noise); in the PSF image these pixels are filled with the fitted
-model. The PSF image is the zero-phase PSF ``ifft2(√|fft2(AC)|)`` (its flat
-noise floor removed first). Errors: a delete-a-block jackknife over 8 blocks
-of frames, whose sums the pass keeps apart.
+``irfft2`` gives, at each lag of the crop, the sum over exactly the pixel
+pairs inside the frame; it is divided by their number. Where the emitters do
+not fill the frame to its edges, the pairs near the border carry less
+blinking, the more so the longer the lag: the model includes this field
+weight, measured from each pixel's covariance with its diagonal neighbour
+(the same pass). The zero-lag pixel (shot and read noise) is excluded from the
+fit, and the central row and/or column when they hold a ridge of line noise
+(sCMOS); in the PSF image these pixels are filled with the fitted model. A
+background that drifts shows as a PSF that changes when each block of frames
+is taken about its own mean; then those means are used. The PSF image is the
+zero-phase PSF ``ifft2(√|fft2(AC)|)`` (its flat noise floor removed first).
+Errors: a delete-a-block jackknife over 8 blocks of frames, whose sums the
+pass keeps apart (each replicate fitted by one Gauss-Newton step).
 
 The same pass gives the temporal side: the mean temporal autocovariance of the
 fluctuations (their spectral coefficients below 0.125 cycles/pixel, i.e. the
@@ -45,6 +51,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.fft
 from scipy import interpolate, optimize
 
 from .backend import check_allocation, irfftn, resolve_device, rfftn, to_device, to_host
@@ -57,7 +64,7 @@ from .validation import check_choice, check_int, check_number, shown, working_dt
 
 __all__ = ["BlinkChannelsResult", "BlinkPSFResult", "autocorrelation_model", "blink_psf"]
 
-EXCLUDE_CENTER = ("pixel", "cross")
+EXCLUDE_CENTER = ("auto", "pixel", "row", "column", "cross")
 #: Pixels per chunk of frames (8 MiB of float32): a 256² movie streams 32 frames at a time.
 CHUNK_PIXELS = 1 << 21
 #: "median-clip" takes the temporal median of at most this many evenly spaced frames (exact below it).
@@ -80,16 +87,28 @@ JACKKNIFE_BLOCKS = 8
 #: times too small) let noise pass as a PSF: 2-frame movies of an isotropic σ 1.5 px read "resolved" at
 #: σ 1.37-1.67 px with axis ratios up to 1.45.
 MIN_FRAMES = 2 * JACKKNIFE_BLOCKS
-#: Bytes per pixel of a frame held once for the whole movie: per jackknife block, the sums of |F|^2 and F.
-SUMS_BYTES = JACKKNIFE_BLOCKS * 12
-#: Bytes per pixel of each frame of a chunk in flight (as stored, in the working precision, its spectrum).
-CHUNK_BYTES = 40
+#: Bytes per pixel of a zero-padded frame held once for the whole movie: per jackknife block, the sums of |F|^2
+#: and F; the sums of neighbours' products; the spectra that the autocorrelations are made of, one at a time.
+SUMS_BYTES = JACKKNIFE_BLOCKS * 12 + 8 + 64
+#: Bytes per pixel of each zero-padded frame of a chunk in flight (as stored, in the working precision, padded,
+#: its spectrum, the neighbours' products).
+CHUNK_BYTES = 56
 #: Bytes per lag of the autocorrelation crop that its fits hold (the model at 6 x 6 quadrature nodes).
 FIT_BYTES = 2500
 #: Largest magnitude of a float movie's values in each working precision: sums of squared spectra stay finite.
 MAGNITUDE = {np.dtype(np.float32): 1e12, np.dtype(np.float64): 1e140}
-#: Relative change of the mean frame intensity between the first and last tenth that gets a warning.
-DRIFT_WARNING = 0.2
+#: A central row or column of the autocorrelation that stands more than this many noise levels above the other
+#: lines, beyond the PSF, is a ridge of line noise (clean movies: -3 to +2; 1 ADU rms of row noise: 13).
+RIDGE_SIGNIFICANCE = 6.0
+#: Block means that move the fitted PSF covariance by more than this many times the difference's spread on a
+#: stable movie show a drifting background (30 stable movies, 100 to 6000 frames, 24² to 128²: up to 6; drifts
+#: that widen the PSF by 1.0 and 1.2 %: 17.5 and 16.7; by 0.2 %: 6.3).
+DRIFT_SIGNIFICANCE = 10.0
+#: Most model evaluations of a fit: a PSF's converges in about 10, noise's wanders (25 to 90) and is not
+#: "resolved" anyway (a fit that stops here has not converged).
+FIT_EVALUATIONS = 30
+#: √2: PSF ⋆ PSF of a Gaussian is the Gaussian of twice its covariance.
+ROOT2 = math.sqrt(2.0)
 
 
 @result_dataclass
@@ -118,7 +137,8 @@ class BlinkPSFResult(Result):
         Mean autocovariance of the fluctuations per pixel pair (intensity²), zero lag at the centre, raw
         (the zero-lag pixel holds the noise spike).
     autocorrelation_model : ndarray, shape (crop, crop)
-        The fitted model of ``autocorrelation`` (no noise spike).
+        The fitted model of ``autocorrelation`` (no noise spike; with the field weight: the density of blinking
+        pairs at each lag relative to a field that blinks uniformly up to its edges).
     psf : ndarray, shape (crop, crop)
         Zero-phase PSF from the autocorrelation (offset removed, excluded pixels from the model), sum 1 (zero
         where the autocorrelation's spectrum is noise at every frequency: "unresolved").
@@ -148,7 +168,12 @@ class BlinkPSFResult(Result):
         (y, x).
     warnings : tuple of str
     parameters : dict
-        crop, background, window, exclude_center, lags, exposure_ms, chunk_frames, shape, dtype, path.
+        crop, background (asked), background_used ("mean", "blocks": each eighth of the movie about its own
+        mean, "moving", "median-clip"), window, drift (how far the block means move the PSF, in times the spread
+        of that difference on a stable movie; None when not tested), exclude_center (asked), excluded (the lags
+        left out besides the zero lag: "pixel" none, "row", "column", "cross"), ridges (for "row" and "column":
+        how many noise levels the central line of the autocorrelation stands above the others beyond the PSF),
+        lags, exposure_ms, chunk_frames, shape, dtype, path.
     """
 
     sigma_x: float | None
@@ -251,9 +276,9 @@ class BlinkPSFResult(Result):
             fine = np.linspace(0, reach, 200)
             angles = np.linspace(0, np.pi, 36, endpoint=False)
             y, x = fine[:, None] * np.sin(angles), fine[:, None] * np.cos(angles)
-            covariance = _covariance(self.sigma_x, self.sigma_y, math.radians(self.theta))
             nodes = (_box_nodes(self.pixel_size[0]), _box_nodes(self.pixel_size[1]))
-            fit = _smeared_gaussian(y, x, covariance, *nodes) * self.pixel_size[0] * self.pixel_size[1]
+            fit = _smeared_gaussian(y, x, (self.sigma_x, self.sigma_y), math.radians(self.theta), *nodes) \
+                * self.pixel_size[0] * self.pixel_size[1]
             curves += [Curve("Gaussian fit", fine, fit.mean(axis=1), "secondary", COLORS["randomized"]),
                        Curve("spline", fine, self.psf_at(y, x).mean(axis=1), "expected", COLORS["expected"])]
         return Plot("PSF radial profile (mean over angles)", tuple(curves),
@@ -336,7 +361,7 @@ class BlinkChannelsResult(Result):
                 for n, table in enumerate(tables, 1) for name, values in table.items()}
 
 
-def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_center: str = "pixel",
+def blink_psf(movie, *, pixel_size=1.0, crop=None, background="auto", exclude_center: str = "auto",
               lags: int = 20, exposure_ms=None, chunk_frames=None, device=None, progress=None):
     """PSF (rotated Gaussian fit, image, spline) and on-time of a blinking single-molecule movie.
 
@@ -350,14 +375,22 @@ def blink_psf(movie, *, pixel_size=1.0, crop=None, background="mean", exclude_ce
     crop : int, optional
         Odd side (pixels) of the autocorrelation crop around zero lag;
         default the largest odd size up to 41 that fits the frame.
-    background : "mean", ("moving", n_frames) or "median-clip"
+    background : "auto", "mean", ("moving", n_frames) or "median-clip"
         What is subtracted from each pixel: its temporal mean over the
-        movie, its mean over a moving window of ``n_frames`` (drift,
-        bleaching), or smlmLP's clipped temporal median ``max(f - median, 0)``
-        (then each frame's spatial mean; biased, for comparison only).
-    exclude_center : {"pixel", "cross"}
-        Excluded from the fit: the zero-lag pixel, or the whole central row
-        and column (sCMOS line noise).
+        movie ("mean"), its mean over a moving window of ``n_frames``
+        (drift, bleaching), or smlmLP's clipped temporal median
+        ``max(f - median, 0)`` (then each frame's spatial mean; biased, for
+        comparison only). "auto": the temporal mean, unless each eighth of
+        the movie about its own mean gives a significantly different PSF (a
+        drifting background): then those means, with a warning. "mean"
+        warns in that case.
+    exclude_center : {"auto", "pixel", "row", "column", "cross"}
+        Left out of the fit besides the zero lag (shot and read noise): the
+        central row of the autocorrelation (pixels of one camera row: row
+        noise), its central column, or both. "auto": the zero lag, and each
+        central line that holds a ridge of correlated camera noise (it
+        stands out of the other lines beyond the PSF), with a warning; the
+        others warn when a ridge stays in the fit.
     lags : int
         Temporal lags 1..lags (frames) of the on-time fit (>= 4).
     exposure_ms : float, optional
@@ -422,12 +455,13 @@ def _options(crop, background, exclude_center, lags, exposure_ms, chunk_frames, 
 
 
 def _background(background) -> tuple[str, int | None]:
-    if isinstance(background, str) and background in ("mean", "median-clip"):
+    if isinstance(background, str) and background in ("auto", "mean", "median-clip"):
         return background, None
     if (isinstance(background, (tuple, list)) and len(background) == 2 and background[0] == "moving"
             and isinstance(background[1], Integral) and not isinstance(background[1], bool) and background[1] >= 3):
         return "moving", int(background[1])
-    raise ValueError(f"background must be 'mean', ('moving', n_frames >= 3) or 'median-clip', got {shown(background)}")
+    raise ValueError(f"background must be 'auto', 'mean', ('moving', n_frames >= 3) or 'median-clip', got "
+                     f"{shown(background)}")
 
 
 def _channel_pixel_sizes(pixel_size, count: int) -> list:
@@ -462,24 +496,32 @@ def _check_movie(movie, name: str) -> tuple[int, int, int]:
 def _check_memory(name: str, shape: tuple, crop: int, chunk: int, options: _Options) -> None:
     """ValueError naming the argument whose value would not fit in the memory available.
 
-    The pass holds the sums (:data:`SUMS_BYTES` per pixel) and each frame's total; a chunk of frames
+    The pass holds the sums (:data:`SUMS_BYTES` per pixel of a zero-padded frame); a chunk of frames
     (and the moving window around it) in flight; the low frequencies of the last ``lags`` frames; the
     fits, :data:`FIT_BYTES` per lag of the crop.
     """
     frames, rows, cols = shape
-    pixels = rows * cols
-    check_allocation(SUMS_BYTES * pixels + 8 * frames, f"{name} ({frames} frames of {rows} x {cols} pixels)",
+    check_allocation(SUMS_BYTES * rows * cols, f"{name} ({frames} frames of {rows} x {cols} pixels)",
                      "crop or bin the frames")
+    padded = _padded(rows, cols, crop)
+    pixels = padded[0] * padded[1]
+    check_allocation(SUMS_BYTES * pixels, f"crop ({crop} px: frames zero-padded to {padded[0]} x {padded[1]})",
+                     f"use a smaller crop (the default: {DEFAULT_CROP})")
     cause = "chunk_frames" if options.chunk_frames is not None else "background" if options.window else name
     window = min(options.window or 0, frames)
     check_allocation(CHUNK_BYTES * pixels * (chunk + window),
                      f"{cause} ({chunk} frames at a time{f', a moving window of {window}' if window else ''}, "
                      f"{rows} x {cols} pixels each)", "use fewer frames per chunk")
-    low = math.prod(index.size for index in _low_frequencies(rows, cols))
+    low = math.prod(index.size for index in _low_frequencies(*padded))
     lags = min(options.lags, frames - 1)
     check_allocation(16 * low * (3 * lags + chunk), f"lags ({lags} frames of {low} low frequencies)",
                      "use fewer lags")
     check_allocation(FIT_BYTES * crop**2, f"crop ({crop} px)", f"use a smaller crop (the default: {DEFAULT_CROP})")
+
+
+def _padded(rows: int, cols: int, crop: int) -> tuple[int, int]:
+    """The frame size the frames are zero-padded to: no lag of the crop joins pixels across the frame's edges."""
+    return tuple(scipy.fft.next_fast_len(n + crop // 2, real=True) for n in (rows, cols))
 
 
 def _crop(crop, rows: int, cols: int) -> int:
@@ -501,21 +543,124 @@ def _channel(movie, name: str, pixel: tuple, options: _Options, report) -> Blink
     xp = resolve_device(options.device, movie)
     chunk = options.chunk_frames or max(1, CHUNK_PIXELS // (rows * cols), options.window or 0)
     _check_memory(name, (frames, rows, cols), crop, min(chunk, frames), options)
-    sums = _Accumulator(movie, name, xp, options, chunk).run(report)
-    power, spectrum = sums.power.sum(axis=0), sums.spectrum.sum(axis=0)
-    autocorrelation = _cropped_autocorrelation(power, spectrum, frames, (rows, cols), crop, options.background)
-    if not autocorrelation[crop // 2, crop // 2] > 1e-9 * max(sums.mean_level**2, np.finfo(float).tiny):
-        raise ValueError(f"{name} has no temporal fluctuations (every frame is the same): nothing blinks")
-    spatial = _fit_psf(autocorrelation, pixel, options.exclude_center)
-    spatial = _with_jackknife_errors(spatial, _replicates(sums, crop, options.background), pixel,
-                                     options.exclude_center)
+    sums = _Accumulator(movie, name, xp, options, chunk, _padded(rows, cols, crop)).run(report)
+    background, drift = _background_fit(sums, crop, pixel, options.background, name)
+    ridges = _ridges(background.autocorrelation, background.reference, pixel)
+    excluded = _exclusion(ridges) if options.exclude_center == "auto" else options.exclude_center
+    spatial = _fit_without(background, excluded)
     temporal = _fit_temporal(sums.temporal(options.lags))
-    parameters = {"crop": crop, "background": options.background, "window": options.window,
-                  "exclude_center": options.exclude_center, "lags": options.lags, "exposure_ms": options.exposure_ms,
+    parameters = {"crop": crop, "background": options.background, "background_used": background.mode,
+                  "window": options.window, "drift": drift, "exclude_center": options.exclude_center,
+                  "excluded": excluded, "ridges": ridges, "lags": options.lags, "exposure_ms": options.exposure_ms,
                   "chunk_frames": chunk, "shape": (frames, rows, cols), "dtype": str(movie.dtype),
                   "path": compute_path(xp)}
-    notes = _warnings(spatial, temporal, sums, frames, crop, pixel, options.background)
-    return _result(autocorrelation, spatial, temporal, frames, pixel, notes, parameters)
+    notes = tuple(_warnings(spatial, temporal, frames, crop, pixel) + _line_notes(ridges, options.exclude_center)
+                  + _drift_notes(drift, options.background))
+    return _result(background.autocorrelation, spatial, temporal, frames, pixel, notes, parameters)
+
+
+@dataclass(frozen=True)
+class _Background:
+    """The autocorrelation about one background, its jackknife replicates, its model and the cross-excluded fit."""
+
+    mode: str
+    autocorrelation: np.ndarray
+    replicates: np.ndarray
+    model: _Model
+    reference: _SpatialFit
+
+
+def _background_of(sums: _Accumulator, crop: int, pixel: tuple, mode: str) -> _Background:
+    """The autocorrelation about the background ``mode`` ("mean", "moving", "blocks", "median-clip") and its fit
+    with the central row and column left out (robust to line noise)."""
+    centring = {"mean": "mean", "moving": "mean", "blocks": "blocks", "median-clip": "none"}[mode]
+    autocorrelation, replicates = _autocorrelations(sums, crop, centring)
+    model = _Model(crop, pixel, _field_weight(sums, crop, centring))
+    return _Background(mode, autocorrelation, replicates, model, model.fit(autocorrelation, replicates, "cross"))
+
+
+def _background_fit(sums: _Accumulator, crop: int, pixel: tuple, asked: str, name: str) -> tuple:
+    """The background subtracted, and how far the block means move the fit (:func:`_drift`; None if not tried).
+
+    With "auto" and "mean", each block of frames about its own mean is fitted too: a background that drifts
+    over the movie (bleaching, focus or sample drift) adds a broad correlation that the temporal mean keeps
+    and the block means mostly remove. "auto" takes the block means when they move the fit significantly.
+    """
+    chosen = _background_of(sums, crop, pixel, "mean" if asked == "auto" else asked)
+    centre = crop // 2
+    if not chosen.autocorrelation[centre, centre] > 1e-9 * max(sums.mean_level**2, np.finfo(float).tiny):
+        raise ValueError(f"{name} has no temporal fluctuations (every frame is the same): nothing blinks")
+    if asked not in ("auto", "mean"):
+        return chosen, None
+    blocks = _background_of(sums, crop, pixel, "blocks")
+    drift = _drift(chosen, blocks, sums.frames)
+    return (blocks if asked == "auto" and drift > DRIFT_SIGNIFICANCE else chosen), drift
+
+
+def _drift(mean: _Background, blocks: _Background, frames: int) -> float:
+    """How far the block means move the fit: the difference of the PSF covariances over its spread on a stable
+    movie (largest of its three entries).
+
+    On a stable movie the block means take a share ``φ`` of the fluctuations away and nothing else: both fits
+    estimate the same PSF, the one about the temporal mean more precisely, and the variance of their difference
+    is that of the block fit times ``φ`` (Hausman's test). ``φ`` is measured at the four diagonal neighbours of
+    the zero lag (free of white and line noise), at least ``(blocks - 1) / frames`` (white noise's share). A
+    jackknife of the difference would not do: a drift is no noise, and its replicates spread as much as it.
+    """
+    centre = mean.autocorrelation.shape[0] // 2
+    near = (np.array([-1, -1, 1, 1]) + centre, np.array([-1, 1, -1, 1]) + centre)
+    whole, within = mean.autocorrelation[near].sum(), blocks.autocorrelation[near].sum()
+    if not whole > 0:
+        return 0.0
+    share = max(1 - within / whole, (JACKKNIFE_BLOCKS - 1) / frames)
+    moments = blocks.reference.moments()
+    errors = _jackknife_errors(moments[1:]) * math.sqrt(share)
+    return _ratio(mean.reference.moments()[0] - moments[0], errors)
+
+
+def _ridges(autocorrelation: np.ndarray, fit: _SpatialFit, pixel: tuple) -> dict:
+    """How far the central row and column of the autocorrelation stand above the other lines, in noise levels.
+
+    Noise shared along a camera's rows (columns), sCMOS line noise, adds a constant to the central row
+    (column) at every lag, beyond the PSF too. There the residuals of the fit without both lines are compared:
+    the central line's mean over the lags beyond three widths of PSF ⋆ PSF, against the same means of the other
+    lines (their median and their spread, 1.4826 median absolute deviations, times √2: the central line's lags
+    d and -d are one). Near the peak the emitters' own positions make the lines differ too, alike in every
+    frame: a jackknife over frames cannot tell them from a ridge (clean movies of 3000 frames read up to 6
+    jackknife errors). A line with fewer than 4 lags beyond the PSF on each side is not tested (0).
+    """
+    residual = autocorrelation - fit.model
+    reach = 3 * ROOT2 * max(fit.values[:2]) if fit.significant else 0.0
+    return {"row": _line_excess(residual, reach + pixel[1], pixel[1]),
+            "column": _line_excess(residual.T, reach + pixel[0], pixel[0])}
+
+
+def _line_excess(residual: np.ndarray, reach: float, spacing: float) -> float:
+    """The central row's mean of ``residual`` beyond ``reach`` over the other rows' (their median and spread)."""
+    half = residual.shape[1] // 2
+    far = np.abs(np.arange(-half, half + 1)) * spacing > reach
+    if far.sum() < 8:
+        return 0.0
+    means = residual[:, far].mean(axis=1)
+    others = np.delete(means, half)
+    level = np.median(others)
+    spread = 1.4826 * np.median(np.abs(others - level)) * ROOT2  # the central row holds each lag twice (d, -d)
+    return float((means[half] - level) / spread) if spread > 0 else 0.0
+
+
+def _fit_without(background: _Background, exclude: str) -> _SpatialFit:
+    """The fit without the zero lag and the lines of ``exclude``, from the fit without both central lines."""
+    reference = background.reference
+    if exclude == "cross":
+        return reference
+    start = reference.values if reference.success and not reference.at_bound else None
+    return background.model.fit(background.autocorrelation, background.replicates, exclude, start)
+
+
+def _exclusion(ridges: dict) -> str:
+    """The exclusion of the central lines that hold a ridge (and of the zero lag)."""
+    row, column = (ridges[line] > RIDGE_SIGNIFICANCE for line in ("row", "column"))
+    return "cross" if row and column else "row" if row else "column" if column else "pixel"
 
 
 # ----------------------------------------------------------------------------- the streaming pass
@@ -579,20 +724,24 @@ def _real_dot(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class _Accumulator:
-    """One pass over the frames: spectral sums, each frame's total and the temporal lag sums."""
+    """One pass over the frames: spectral sums, the temporal lag sums and, per pixel, the sum of the products of
+    each pixel's fluctuation with its diagonal neighbour's (where the blinking is)."""
 
-    def __init__(self, movie, name: str, xp, options: _Options, chunk: int):
+    def __init__(self, movie, name: str, xp, options: _Options, chunk: int, padded: tuple):
         self.movie, self.name, self.xp, self.options, self.chunk = movie, name, xp, options, chunk
         self.frames, self.rows, self.cols = (int(n) for n in movie.shape)
+        self.padded = padded
         self.dtype = working_dtype(movie.dtype)
         self.blocks = np.zeros(JACKKNIFE_BLOCKS, dtype=np.int64)  # frames per jackknife block
-        self.power = xp.zeros((JACKKNIFE_BLOCKS, self.rows, self.cols // 2 + 1))  # per block: sum |F|^2
-        self.spectrum = xp.zeros((JACKKNIFE_BLOCKS, self.rows, self.cols // 2 + 1), dtype=complex)  # per block: sum F
-        self.totals = np.empty(self.frames)
+        half = (JACKKNIFE_BLOCKS, padded[0], padded[1] // 2 + 1)  # the half spectra of the zero-padded frames
+        self.power = xp.zeros(half)  # per block: sum |F|^2
+        self.spectrum = xp.zeros(half, dtype=complex)  # per block: sum F
+        self.neighbours = xp.zeros((self.rows - 1, self.cols - 1))  # sum over frames of e(y, x) e(y + 1, x + 1)
         self.lags = _LagSums(min(options.lags, self.frames - 1))
-        self.low = tuple(xp.asarray(index) for index in _low_frequencies(self.rows, self.cols))
+        self.low = tuple(xp.asarray(index) for index in _low_frequencies(*padded))
         self.reference = None
         self.median = None
+        self.buffer = None  # the zero-padded frames of a chunk
         self.mean_level = 0.0
 
     def read(self, start: int, stop: int):
@@ -615,14 +764,17 @@ class _Accumulator:
             if self.reference is None:
                 self.reference = raw.mean(axis=0, dtype=self.dtype)
                 self.mean_level = float(self.reference.mean())
-            spectra = rfftn(self._fluctuations(raw, start, stop), axes=(1, 2))
+            padded = self._padded_chunk(stop - start)
+            fluctuations = self._fluctuations(raw, start, stop, padded[:, :self.rows, :self.cols])
+            self.neighbours += self.xp.einsum("tij,tij->ij", fluctuations[:, :-1, :-1], fluctuations[:, 1:, 1:])
+            spectra = rfftn(padded, axes=(1, 2))
             _release(self.movie)  # the frames read are used: their pages can go
             self._add(spectra, start, stop)
             report(stop / self.frames)
         return self
 
     def _add(self, spectra, start: int, stop: int) -> None:
-        """Accumulate a chunk's spectra: power and sum (chunk sums in single precision), totals, low frequencies."""
+        """Accumulate a chunk's spectra: power and sum (chunk sums in single precision), low frequencies."""
         pairs = spectra.view(spectra.real.dtype)  # (C, Y, 2 (X // 2 + 1)): real and imaginary parts
         block = np.arange(start, stop) * self.blocks.size // self.frames
         for index in np.unique(block):
@@ -631,17 +783,26 @@ class _Accumulator:
             self.power[index] += power[:, 0::2] + power[:, 1::2]
             self.spectrum[index] += spectra[part].sum(axis=0)
             self.blocks[index] += part.stop - part.start
-        self.totals[start:stop] = to_host(spectra[:, 0, 0].real)
         self.lags.add(to_host(spectra[:, self.low[0], self.low[1]]).reshape(stop - start, -1).astype(complex))
 
-    def _fluctuations(self, raw, start: int, stop: int):
-        """What is autocorrelated: frames minus the reference, the moving mean or the clipped median."""
-        if self.options.background == "mean":
-            return self.centred(raw)  # the temporal mean is removed from the sums at the end
+    def _padded_chunk(self, count: int):
+        """(count, padded rows, padded columns) frames of zeros but in the frame, which the pass overwrites."""
+        if self.buffer is None:
+            self.buffer = self.xp.zeros((min(self.chunk, self.frames), *self.padded), dtype=self.dtype)
+        return self.buffer[:count]
+
+    def _fluctuations(self, raw, start: int, stop: int, out):
+        """What is autocorrelated, written into ``out``: frames minus the reference, the moving mean or the
+        clipped median, each frame minus its own spatial mean (changes of the whole frame's intensity:
+        bleaching, drift, flicker)."""
         if self.options.background == "median-clip":
-            clipped = self.xp.maximum(self.xp.subtract(raw, self.median, dtype=self.dtype), 0)
-            return clipped - clipped.mean(axis=(1, 2), keepdims=True)
-        return self.centred(raw) - self._moving_mean(start, stop)
+            self.xp.maximum(self.xp.subtract(raw, self.median, out=out), 0, out=out)
+        else:
+            self.xp.subtract(raw, self.reference, out=out)  # the temporal mean is removed from the sums at the end
+            if self.options.background == "moving":
+                out -= self._moving_mean(start, stop)
+        out -= out.mean(axis=(1, 2), keepdims=True)
+        return out
 
     def _moving_mean(self, start: int, stop: int):
         """Each frame's window mean (minus the reference) over ``window`` frames centred on it (cut at the ends)."""
@@ -669,19 +830,17 @@ class _Accumulator:
     def temporal(self, lags: int) -> np.ndarray:
         """Temporal autocovariance per pixel of the fluctuations low-pass filtered to LOW_PASS cycles/pixel.
 
-        Parseval: a pixel sum of products is the sum over the full spectrum divided by Y X; the half
-        spectrum's columns kx >= 1 stand for two coefficients each.
+        Parseval: a pixel sum of products is the sum over the full spectrum of the zero-padded frames divided
+        by their size; the half spectrum's columns kx >= 1 stand for two coefficients each.
         """
-        pixels = self.rows * self.cols
-        return self.lags.covariance(lags, 2 / pixels**2)
+        return self.lags.covariance(lags, 2 / (self.rows * self.cols * self.padded[0] * self.padded[1]))
 
 
 def _low_frequencies(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the half-spectrum coefficients with |ky| <= LOW_PASS, 0 < kx <= LOW_PASS.
 
     The temporal autocorrelation is measured on them: the movie low-pass filtered (a spatial filter keeps
-    every emitter's temporal statistics), without the kx = 0 column, hence without the DC term (global
-    intensity changes).
+    every emitter's temporal statistics). Without the kx = 0 column, each coefficient stands for two.
     """
     ky, kx = frequency_axes((rows, cols))
     keep_y = np.flatnonzero(np.abs(ky) <= LOW_PASS)
@@ -696,21 +855,89 @@ def _release(movie) -> None:
         mapping.madvise(mmap.MADV_DONTNEED)
 
 
-def _cropped_autocorrelation(power, spectrum, frames: int, shape: tuple, crop: int, background: str) -> np.ndarray:
-    """Mean autocovariance per pixel pair and frame at lags within the crop, zero lag at the centre.
+def _autocorrelations(sums: _Accumulator, crop: int, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean autocovariance per pixel pair and frame at the lags of the crop, and its jackknife replicates.
 
-    ``power`` and ``spectrum`` are the sums over ``frames`` frames (of real-space ``shape``) of ``|F|^2``
-    and ``F``; the temporal mean is removed from the power except for "median-clip" (smlmLP removes none;
-    after a moving mean, what is left of a static part goes too).
+    The fluctuations are taken about ``mode``'s background: "mean", each pixel's temporal mean (what the pass
+    subtracted, a moving mean, is then centred too); "blocks", each pixel's mean over each block of frames (a
+    background that drifts slowly); "none", as the pass left them (median-clip). Replicate ``k`` leaves block
+    ``k`` out. The frames were zero-padded: each lag's sum holds exactly its pairs inside the frame.
+
+    Returns
+    -------
+    autocorrelation : ndarray, shape (crop, crop)
+        Zero lag at the centre.
+    replicates : ndarray, shape (blocks, crop, crop)
     """
-    if background != "median-clip":
-        power = power - abs(spectrum) ** 2 / frames
-    circular = to_host(irfftn(power, shape))
     half = crop // 2
     offsets = np.arange(-half, half + 1)
-    block = circular[np.ix_(offsets % shape[0], offsets % shape[1])]
-    pairs = np.outer(shape[0] - np.abs(offsets), shape[1] - np.abs(offsets))
-    return block / (pairs * frames)
+    lags = ((offsets % sums.padded[0])[:, None], (offsets % sums.padded[1])[None, :])
+    pairs = np.outer(sums.rows - np.abs(offsets), sums.cols - np.abs(offsets))
+    left = [None, *range(sums.blocks.size)]  # the block each one leaves out
+    stack = np.stack([to_host(irfftn(_power_about(sums, mode, block), sums.padded))[lags]
+                      / (pairs * (sums.frames - (0 if block is None else sums.blocks[block]))) for block in left])
+    return stack[0], stack[1:]
+
+
+def _power_about(sums: _Accumulator, mode: str, left_out=None):
+    """The fluctuations' power spectrum summed over the frames (but block ``left_out``) about ``mode``'s
+    background (see :func:`_autocorrelations`)."""
+    def kept(array):
+        total = array.sum(axis=0)
+        return total if left_out is None else total - array[left_out]
+
+    if mode == "blocks":  # each block about its own mean
+        return sum(sums.power[block] - abs(sums.spectrum[block]) ** 2 / sums.blocks[block]
+                   for block in range(sums.blocks.size) if block != left_out)
+    if mode == "none":
+        return kept(sums.power)
+    return kept(sums.power) - abs(kept(sums.spectrum)) ** 2 / (sums.frames - (0 if left_out is None else
+                                                                              sums.blocks[left_out]))
+
+
+def _field_weight(sums: _Accumulator, crop: int, mode: str) -> np.ndarray:
+    """Density of blinking pixel pairs at each lag of the crop relative to a uniform field, 1 at zero lag.
+
+    The autocorrelation is a mean over the pixel pairs at each lag, all inside the frame. When the emitters
+    fill the field (and beyond), every pair carries the same PSF ⋆ PSF and the mean is unbiased; when they do
+    not (a cell in the middle of the field, emitters kept away from the border), pairs near the border carry
+    less blinking, the more so the longer the lag, and the mean falls off faster than PSF ⋆ PSF (widths read
+    +3.5 % wide at 64², σ 2.5-3 px, emitters 2 σ inside the border). For a Gaussian PSF the covariance of the
+    pair ``(p, p + d)`` is ``(PSF ⋆ PSF)(d) ρ(p + d/2)``, ``ρ`` the blinking variance (smoothed by the PSF)
+    at the pair's midpoint; ``ρ`` is measured, free of white noise and of line noise along rows or columns,
+    by each pixel's covariance with its diagonal neighbour (about ``mode``'s background). The weight is the
+    mean of ``ρ`` over the midpoints of each lag's pairs relative to its mean over the frame: 1 everywhere
+    for a uniform field, and when the map is noise (no positive mean).
+
+    Returns
+    -------
+    ndarray, shape (crop, crop)
+    """
+    products = to_host(sums.neighbours)
+    groups = {"none": [], "mean": [sums.spectrum.sum(axis=0)], "blocks": list(sums.spectrum)}[mode]
+    counts = [sums.frames] if mode == "mean" else sums.blocks
+    for spectrum, count in zip(groups, counts):  # less each group's temporal mean
+        means = to_host(irfftn(spectrum, sums.padded))[:sums.rows, :sums.cols] / count
+        products = products - count * means[:-1, :-1] * means[1:, 1:]
+    rows, cols = _pair_cells(sums.rows, crop), _pair_cells(sums.cols, crop)
+    density = rows @ products @ cols.T / np.outer(rows.sum(axis=1), cols.sum(axis=1))
+    centre = crop // 2
+    if not density[centre, centre] > 0:
+        return np.ones((crop, crop))
+    weight = density / density[centre, centre]
+    return weight if np.isfinite(weight).all() and (weight > 0).all() else np.ones((crop, crop))
+
+
+def _pair_cells(length: int, crop: int) -> np.ndarray:
+    """(crop, length - 1): the length of each diagonal pair's cell inside the midpoints of each lag's pairs.
+
+    Along an axis of ``length`` pixels (pixel ``k`` spans [k, k + 1]), the pairs at lag ``d`` have their
+    midpoints over [|d|/2, length - |d|/2]; the diagonal pair (k, k + 1) stands for [k + 1/2, k + 3/2], the
+    first and last extended to the frame's edges, so that a uniform map gives exactly the pair counts.
+    """
+    edges = np.concatenate([[0.0], np.arange(1.5, length - 1), [float(length)]])
+    reach = np.abs(np.arange(crop) - crop // 2)[:, None] / 2
+    return np.clip(np.minimum(length - reach, edges[None, 1:]) - np.maximum(reach, edges[None, :-1]), 0, None)
 
 
 # ----------------------------------------------------------------------------- spatial model and fit
@@ -728,22 +955,40 @@ def _box_nodes(pixel: float) -> tuple[np.ndarray, np.ndarray]:
     return nodes * pixel / 2, weights / 2
 
 
-def _smeared_gaussian(lag_y, lag_x, covariance, nodes_y, nodes_x) -> np.ndarray:
-    """Gaussian density of ``covariance`` (2x2) averaged over the quadrature ``nodes`` offsets, at the lags."""
+def _smeared_gaussian(lag_y, lag_x, widths, theta: float, nodes_y, nodes_x, derivatives: bool = False):
+    """Gaussian density averaged over the quadrature ``nodes`` offsets, at the lags.
+
+    Parameters
+    ----------
+    lag_y, lag_x : ndarray
+        Lags (same shape).
+    widths : (float, float)
+        Standard deviations along the direction ``theta`` and across it.
+    theta : float
+        Radians from +x towards +y.
+    nodes_y, nodes_x : (ndarray, ndarray)
+        Quadrature offsets and weights per axis.
+    derivatives : bool
+        Also return the derivatives by the two widths and ``theta`` (analytic).
+
+    Returns
+    -------
+    ndarray, or (ndarray, (ndarray, ndarray, ndarray)) with ``derivatives``
+        Same shape as the lags.
+    """
     (ny, wy), (nx, wx) = nodes_y, nodes_x
-    inverse = np.linalg.inv(covariance)
+    major, minor = widths
+    c, s = math.cos(theta), math.sin(theta)
     dy = lag_y[..., None, None] - ny[:, None]
     dx = lag_x[..., None, None] - nx[None, :]
-    exponent = inverse[0, 0] * dy**2 + 2 * inverse[0, 1] * dy * dx + inverse[1, 1] * dx**2
-    density = np.exp(-exponent / 2) / (2 * np.pi * math.sqrt(np.linalg.det(covariance)))
-    return np.einsum("...ij,i,j->...", density, wy, wx)
-
-
-def _covariance(sigma_x: float, sigma_y: float, theta: float) -> np.ndarray:
-    """(y, x) covariance of a Gaussian with sigma_x along ``theta`` (radians from +x towards +y)."""
-    c, s = math.cos(theta), math.sin(theta)
-    rotation = np.array([[s, c], [c, -s]])  # columns: the major axis (y, x) and the minor axis
-    return rotation @ np.diag([sigma_x**2, sigma_y**2]) @ rotation.T
+    along, across = (s * dy + c * dx) / major, (c * dy - s * dx) / minor  # in units of the widths
+    weights = np.exp(-(along**2 + across**2) / 2) * (np.outer(wy, wx) / (2 * np.pi * major * minor))
+    value = weights.sum(axis=(-2, -1))
+    if not derivatives:
+        return value
+    return value, ((weights * (along**2 - 1)).sum(axis=(-2, -1)) / major,
+                   (weights * (across**2 - 1)).sum(axis=(-2, -1)) / minor,
+                   (weights * along * across).sum(axis=(-2, -1)) * (major / minor - minor / major))
 
 
 def autocorrelation_model(lag_y, lag_x, sigma_x: float, sigma_y: float, theta: float, pixel_size=1.0) -> np.ndarray:
@@ -769,20 +1014,22 @@ def autocorrelation_model(lag_y, lag_x, sigma_x: float, sigma_y: float, theta: f
         Values at the lags; their sum over every integer lag is 1 (a density over lags).
     """
     pixel = normalize_pixel_size(pixel_size, 2)
-    covariance = 2 * _covariance(sigma_x, sigma_y, math.radians(theta))
     lag_y, lag_x = np.broadcast_arrays(np.asarray(lag_y, dtype=float), np.asarray(lag_x, dtype=float))
-    return _smeared_gaussian(lag_y, lag_x, covariance, _tent_nodes(pixel[0]), _tent_nodes(pixel[1])) \
-        * pixel[0] * pixel[1]
+    return _smeared_gaussian(lag_y, lag_x, (ROOT2 * sigma_x, ROOT2 * sigma_y), math.radians(theta),
+                             _tent_nodes(pixel[0]), _tent_nodes(pixel[1])) * pixel[0] * pixel[1]
 
 
 @dataclass(frozen=True)
 class _SpatialFit:
     values: np.ndarray  # sigma_x, sigma_y, theta (radians), amplitude, offset
-    errors: np.ndarray  # their standard errors, then sigma's
+    errors: np.ndarray  # their jackknife standard errors, then sigma's
     model: np.ndarray
     at_bound: bool
     success: bool
     fit_errors: np.ndarray  # the errors from the Jacobian
+    replicates: np.ndarray  # (blocks, 5): the values without each block of frames (linearised)
+    exclude: str
+    field: np.ndarray  # the field weight the model includes (:func:`_field_weight`)
 
     @property
     def significant(self) -> bool:
@@ -793,72 +1040,117 @@ class _SpatialFit:
         error = max(self.errors[3], self.fit_errors[3])
         return bool(self.success and self.values[3] > SIGNIFICANCE * error and np.isfinite(self.errors[:3]).all())
 
+    def moments(self) -> np.ndarray:
+        """(1 + blocks, 3): the PSF's covariance (yy, xy, xx) of the fit, then of each replicate."""
+        values = np.vstack([self.values, self.replicates])
+        c, s = np.cos(values[:, 2]), np.sin(values[:, 2])
+        major, minor = values[:, 0] ** 2, values[:, 1] ** 2
+        return np.stack([major * s**2 + minor * c**2, (major - minor) * s * c, major * c**2 + minor * s**2], axis=1)
 
-def _fit_psf(autocorrelation: np.ndarray, pixel: tuple, exclude: str, start=None) -> _SpatialFit:
-    """Least-squares fit of the pixel-integrated Gaussian autocorrelation model (no bound on the amplitude).
 
-    Errors come from the Jacobian (lags taken as independent) until :func:`_with_jackknife_errors`
-    replaces them. The fit runs in units of the larger pixel (widths scaled back at the end), so that
-    it does not depend on the unit of the pixel size (at 1e15 nm it read noise as a PSF).
+class _Model:
+    """The autocorrelation model on the lags of a crop, fitted by least squares with its analytic Jacobian.
+
+    ``A w(d) (PSF ⋆ PSF ∗ tent)(d) + offset``: :func:`autocorrelation_model` times the field weight ``w``
+    (:func:`_field_weight`), in units of the larger pixel (widths scaled back at the end), so that the fit does
+    not depend on the unit of the pixel size (at 1e15 nm it read noise as a PSF).
     """
-    scale = max(pixel)
-    lengths = np.array([scale, scale, 1.0, 1.0, 1.0])  # what each parameter is in units of the larger pixel
-    pixel = (pixel[0] / scale, pixel[1] / scale)
-    half = autocorrelation.shape[0] // 2
-    offsets = np.arange(-half, half + 1)
-    lag_y, lag_x = np.meshgrid(offsets * pixel[0], offsets * pixel[1], indexing="ij")
-    used = _fit_mask(autocorrelation.shape[0], exclude)
-    nodes = (_tent_nodes(pixel[0]), _tent_nodes(pixel[1]))
-    area = pixel[0] * pixel[1]
 
-    def model(params, y, x):
+    def __init__(self, crop: int, pixel: tuple, weight: np.ndarray):
+        self.scale = max(pixel)
+        self.lengths = np.array([self.scale, self.scale, 1.0, 1.0, 1.0])  # each parameter in larger pixels
+        self.pixel = (pixel[0] / self.scale, pixel[1] / self.scale)
+        offsets = np.arange(-(crop // 2), crop // 2 + 1)
+        self.lag_y, self.lag_x = np.meshgrid(offsets * self.pixel[0], offsets * self.pixel[1], indexing="ij")
+        self.nodes = (_tent_nodes(self.pixel[0]), _tent_nodes(self.pixel[1]))
+        self.field = weight
+        self.weight = weight * self.pixel[0] * self.pixel[1]
+        self.crop = crop
+        self.bounds = (0.05 * min(self.pixel), crop * max(self.pixel))
+
+    def values(self, params, used=(slice(None),)) -> np.ndarray:
+        """The model at the lags ``used`` (a boolean mask or an index)."""
         sigma_x, sigma_y, theta, amplitude, offset = params
-        covariance = 2 * _covariance(sigma_x, sigma_y, theta)
-        return amplitude * area * _smeared_gaussian(y, x, covariance, *nodes) + offset
+        shape = _smeared_gaussian(self.lag_y[used], self.lag_x[used], (ROOT2 * sigma_x, ROOT2 * sigma_y), theta,
+                                  *self.nodes)
+        return amplitude * self.weight[used] * shape + offset
 
-    def residuals(params):
-        return model(params, lag_y[used], lag_x[used]) - autocorrelation[used]
+    def jacobian(self, params, used) -> np.ndarray:
+        """(lags used, 5): the model's derivatives by its parameters."""
+        sigma_x, sigma_y, theta, amplitude, _ = params
+        shape, (d_major, d_minor, d_theta) = _smeared_gaussian(
+            self.lag_y[used], self.lag_x[used], (ROOT2 * sigma_x, ROOT2 * sigma_y), theta, *self.nodes,
+            derivatives=True)
+        weight = self.weight[used]
+        scaled = amplitude * weight
+        return np.stack([scaled * ROOT2 * d_major, scaled * ROOT2 * d_minor, scaled * d_theta, weight * shape,
+                         np.ones_like(shape)], axis=1)
 
-    low, high = 0.05 * min(pixel), autocorrelation.shape[0] * max(pixel)
-    start = _initial_guess(autocorrelation, used, lag_y, lag_x, pixel) if start is None else np.array(start) / lengths
-    start[:2] = np.clip(start[:2], low * 1.01, high * 0.99)
-    bounds = ([low, low, -np.inf, -np.inf, -np.inf], [high, high, np.inf, np.inf, np.inf])
-    fit = optimize.least_squares(residuals, start, bounds=bounds, x_scale="jac")
-    errors = _standard_errors(fit, int(used.sum()))
-    sigma = math.sqrt(fit.x[0] * fit.x[1])
-    errors = np.append(errors * lengths, scale * sigma / 2 * math.hypot(errors[0] / fit.x[0], errors[1] / fit.x[1]))
-    at_bound = bool(np.any(np.isclose(fit.x[:2], low, rtol=1e-3)) or np.any(np.isclose(fit.x[:2], high, rtol=1e-3)))
-    return _SpatialFit(fit.x * lengths, errors, model(fit.x, lag_y, lag_x), at_bound, bool(fit.success), errors)
+    def fit(self, autocorrelation: np.ndarray, replicates: np.ndarray, exclude: str, start=None) -> _SpatialFit:
+        """Least-squares fit (no bound on the amplitude) with delete-a-block jackknife errors.
+
+        Each replicate (the autocorrelation without one block of frames) is fitted by one Gauss-Newton step from
+        this fit (it differs from it by an eighth of the frames): the errors then cost one solve, not eight fits.
+        Neighbouring lags share their noise, so the Jacobian's errors (``fit_errors``) are several times too small.
+        """
+        used = _fit_mask(self.crop, exclude)
+        data = autocorrelation[used]
+        low, high = self.bounds
+        start = _initial_guess(autocorrelation, used, self.lag_y, self.lag_x, self.pixel) if start is None \
+            else np.array(start) / self.lengths
+        start[:2] = np.clip(start[:2], low * 1.01, high * 0.99)
+        fit = optimize.least_squares(lambda params: self.values(params, used) - data, start,
+                                     jac=lambda params: self.jacobian(params, used),
+                                     bounds=([low, low, -np.inf, -np.inf, -np.inf], [high, high] + [np.inf] * 3),
+                                     x_scale="jac", max_nfev=FIT_EVALUATIONS)
+        steps = _gauss_newton_steps(fit.jac, replicates[:, used] - data)
+        replicates = (fit.x + steps) * self.lengths
+        values = fit.x * self.lengths
+        sigma = math.sqrt(values[0] * values[1])
+        errors = _jackknife_errors(np.column_stack([replicates, np.sqrt(np.abs(replicates[:, 0] * replicates[:, 1]))]))
+        fit_errors = _standard_errors(fit, int(used.sum())) * self.lengths
+        fit_errors = np.append(fit_errors, sigma / 2 * math.hypot(fit_errors[0] / values[0],
+                                                                   fit_errors[1] / values[1]))
+        at_bound = bool(np.any(np.isclose(fit.x[:2], low, rtol=1e-3)) or np.any(np.isclose(fit.x[:2], high,
+                                                                                          rtol=1e-3)))
+        return _SpatialFit(values, errors, self.values(fit.x), at_bound, bool(fit.success), fit_errors, replicates,
+                           exclude, self.field)
 
 
-def _replicates(sums, crop: int, background: str) -> list:
-    """The cropped autocorrelation without each jackknife block of frames in turn."""
-    power, spectrum = sums.power.sum(axis=0), sums.spectrum.sum(axis=0)
-    return [_cropped_autocorrelation(power - sums.power[k], spectrum - sums.spectrum[k], sums.frames - sums.blocks[k],
-                                     (sums.rows, sums.cols), crop, background) for k in range(sums.blocks.size)]
+def _gauss_newton_steps(jacobian: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """(replicates, parameters): the least-squares parameter changes for data changes (replicates, lags).
 
-
-def _with_jackknife_errors(fit: _SpatialFit, replicates: list, pixel: tuple, exclude: str) -> _SpatialFit:
-    """``fit`` with delete-a-block jackknife errors: each replicate leaves one block of frames out.
-
-    Neighbouring lags share their noise, so the Jacobian's errors are several times too small.
+    The Jacobian's columns are scaled to unit norm first, so that a direction the data do not determine (θ of
+    a round PSF) is dropped instead of blowing up.
     """
-    values = []
-    for autocorrelation in replicates:
-        again = _fit_psf(autocorrelation, pixel, exclude, start=fit.values).values
-        theta = fit.values[2] + (again[2] - fit.values[2] + math.pi / 2) % math.pi - math.pi / 2  # same branch
-        values.append([again[0], again[1], theta, again[3], again[4], math.sqrt(again[0] * again[1])])
-    values = np.asarray(values)
-    count = len(replicates)
-    errors = np.sqrt((count - 1) / count * ((values - values.mean(axis=0)) ** 2).sum(axis=0))
-    return _SpatialFit(fit.values, errors, fit.model, fit.at_bound, fit.success, fit.fit_errors)
+    norms = np.sqrt(np.einsum("ij,ij->j", jacobian, jacobian))
+    norms[norms == 0] = 1.0
+    scaled = jacobian / norms
+    normal = np.einsum("ij,ik->jk", scaled, scaled)  # einsum, not BLAS: its threads would spin against the FFT's
+    return np.einsum("jk,ik,ri->rj", np.linalg.pinv(normal, rcond=1e-8, hermitian=True), scaled, changes) / norms
+
+
+def _jackknife_errors(values: np.ndarray) -> np.ndarray:
+    """Delete-a-block jackknife standard errors of each column of ``values`` (one row per replicate)."""
+    count = values.shape[0]
+    return np.sqrt((count - 1) / count * ((values - values.mean(axis=0)) ** 2).sum(axis=0))
+
+
+def _ratio(difference: np.ndarray, errors: np.ndarray) -> float:
+    """The largest ``|difference| / errors`` (0 for no difference, inf for a difference without error)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(errors > 0, np.abs(difference) / errors, np.where(difference == 0, 0.0, np.inf))
+    return float(ratios.max())
 
 
 def _fit_mask(crop: int, exclude: str) -> np.ndarray:
+    """The lags fitted: all but the zero lag, and the central row (dy = 0) and/or column (dx = 0)."""
     used = np.ones((crop, crop), dtype=bool)
     centre = crop // 2
-    if exclude == "cross":
-        used[centre, :] = used[:, centre] = False
+    if exclude in ("row", "cross"):
+        used[centre, :] = False
+    if exclude in ("column", "cross"):
+        used[:, centre] = False
     used[centre, centre] = False
     return used
 
@@ -909,18 +1201,20 @@ def _canonical(fit: _SpatialFit) -> dict:
 
 
 # ----------------------------------------------------------------------------- PSF image and spline
-def _psf_image(autocorrelation, fit: _SpatialFit, exclude: str) -> np.ndarray:
-    """Zero-phase PSF ``ifft2(√|fft2(AC - offset)|)`` with the excluded lags from the model; sum 1.
+def _psf_image(autocorrelation, fit: _SpatialFit) -> np.ndarray:
+    """Zero-phase PSF ``ifft2(√|fft2((AC - offset) / w)|)`` with the excluded lags from the model; sum 1.
 
-    The autocorrelation's noise has a flat spectrum, which the square root would turn into a spike at the
-    centre (+14 % at σ = 1.5 px, 3000 frames): its level, the median where the fitted model's spectrum is
-    below :data:`NOISE_SPECTRUM` of its peak, is subtracted (negative values set to 0) and those
-    frequencies, noise only, are left out (the centre is then within about 2 % of the model).
+    ``w`` is the field weight of the fit (:func:`_field_weight`). The autocorrelation's noise has a flat
+    spectrum, which the square root would turn into a spike at the centre (+14 % at σ = 1.5 px, 3000 frames):
+    its level, the median where the fitted model's spectrum is below :data:`NOISE_SPECTRUM` of its peak, is
+    subtracted (negative values set to 0) and those frequencies, noise only, are left out (the centre is then
+    within about 2 % of the model).
     """
     offset = fit.values[4]
-    filled = np.where(_fit_mask(autocorrelation.shape[0], exclude), autocorrelation, fit.model) - offset
+    filled = (np.where(_fit_mask(autocorrelation.shape[0], fit.exclude), autocorrelation, fit.model) - offset) \
+        / fit.field
     spectrum = np.fft.fft2(np.fft.ifftshift(filled)).real  # real: the autocorrelation is symmetric
-    model = np.fft.fft2(np.fft.ifftshift(fit.model - offset)).real
+    model = np.fft.fft2(np.fft.ifftshift((fit.model - offset) / fit.field)).real
     noise = model < NOISE_SPECTRUM * model.max()
     floor = float(np.median(spectrum[noise])) if noise.sum() >= 16 else 0.0
     amplitude = np.where(noise, 0.0, np.sqrt(np.clip(spectrum - floor, 0, None)))
@@ -934,8 +1228,7 @@ def _psf_model(shape: int, fit: _SpatialFit, pixel: tuple) -> np.ndarray:
     half = shape // 2
     offsets = np.arange(-half, half + 1)
     lag_y, lag_x = np.meshgrid(offsets * pixel[0], offsets * pixel[1], indexing="ij")
-    covariance = _covariance(*fit.values[:3])
-    image = _smeared_gaussian(lag_y, lag_x, covariance, _box_nodes(pixel[0]), _box_nodes(pixel[1]))
+    image = _smeared_gaussian(lag_y, lag_x, fit.values[:2], fit.values[2], _box_nodes(pixel[0]), _box_nodes(pixel[1]))
     return image / image.sum()
 
 
@@ -989,8 +1282,7 @@ def _fit_temporal(covariance: np.ndarray) -> _TemporalFit:
 
 
 # ----------------------------------------------------------------------------- result
-def _warnings(spatial: _SpatialFit, temporal: _TemporalFit, sums: _Accumulator, frames: int, crop: int,
-              pixel: tuple, background: str) -> tuple:
+def _warnings(spatial: _SpatialFit, temporal: _TemporalFit, frames: int, crop: int, pixel: tuple) -> list:
     notes = []
     if frames < FEW_FRAMES:
         notes.append(f"only {frames} frames: the autocorrelation is noisy (use at least {FEW_FRAMES})")
@@ -1007,33 +1299,43 @@ def _warnings(spatial: _SpatialFit, temporal: _TemporalFit, sums: _Accumulator, 
     if temporal.on_time is None:
         notes.append("no significant correlation between the fluctuations of consecutive frames: "
                      "the on-time is not measured (shorter than a frame?)")
-    if background == "mean":
-        notes += _drift_notes(sums, frames)
-    return tuple(notes)
+    return notes
 
 
-def _drift_notes(sums: _Accumulator, frames: int) -> list:
-    """A warning when the mean frame intensity changes by more than DRIFT_WARNING between the first and last tenth.
+def _line_notes(ridges: dict, asked: str) -> list:
+    """A warning for each central line of the autocorrelation that moves the fit: left out, or the way out."""
+    notes = []
+    for line, excess in ridges.items():
+        if excess <= RIDGE_SIGNIFICANCE:
+            continue
+        ridge = (f"the autocorrelation has a ridge along its central {line}, {excess:.3g} noise levels above the "
+                 f"other {line}s beyond the PSF: noise shared along the camera's {line}s (sCMOS line noise)")
+        if asked == "auto":
+            notes.append(f"{ridge}: the central {line} was left out of the fit")
+        elif asked not in (line, "cross"):
+            notes.append(f"{ridge}: use exclude_center='auto' (or '{line}', 'cross')")
+    return notes
 
-    With the temporal mean, the spectra's DC terms are each frame's sum minus the reference's.
-    """
-    tenth = max(1, frames // 10)
-    totals = sums.totals + float(to_host(sums.reference.sum()))
-    first, last = totals[:tenth].mean(), totals[-tenth:].mean()
-    if first > 0 and abs(last - first) > DRIFT_WARNING * first:
-        return [f"the mean frame intensity changes by {100 * (last / first - 1):+.0f} % over the movie "
-                "(bleaching or drift): consider background=('moving', n_frames)"]
-    return []
+
+def _drift_notes(drift, asked: str) -> list:
+    """A warning when the block means move the fit: what "auto" did, or the way out for "mean"."""
+    if drift is None or drift <= DRIFT_SIGNIFICANCE:
+        return []
+    change = (f"the background drifts (each {JACKKNIFE_BLOCKS}th of the movie about its own mean moves the fit by "
+              f"{drift:.3g} times its error: bleaching, focus or sample drift)")
+    if asked == "auto":
+        return [f"{change}: each {JACKKNIFE_BLOCKS}th's own mean was subtracted; background=('moving', n_frames), "
+                "n well above the on-time, corrects it more finely"]
+    return [f"{change}: use background='auto' or ('moving', n_frames), n well above the on-time"]
 
 
 def _result(autocorrelation, spatial: _SpatialFit, temporal: _TemporalFit, frames: int, pixel: tuple,
             notes: tuple, parameters: dict) -> BlinkPSFResult:
-    exclude = parameters["exclude_center"]
     resolved = spatial.significant
     numbers = _canonical(spatial) if resolved else dict.fromkeys(
         ("sigma_x", "sigma_y", "theta", "sigma", "sigma_x_error", "sigma_y_error", "theta_error", "sigma_error",
          "fwhm"))
-    psf = _psf_image(autocorrelation, spatial, exclude)
+    psf = _psf_image(autocorrelation, spatial)
     psf_model = _psf_model(autocorrelation.shape[0], spatial, pixel)
     knots_y, knots_x, coefficients = _spline(psf, pixel)
     centre = autocorrelation.shape[0] // 2

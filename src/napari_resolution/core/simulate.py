@@ -570,9 +570,10 @@ AIRY_SIGMA = 0.21
 
 
 def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian", pixel_size=1.0,
-                   n_emitters: int = 1000, structure: str = "uniform", on_probability: float = 0.005,
-                   on_time: float = 4.0, photons: float = 1000.0, background: float = 10.0, bleach_frames=None,
-                   camera: str = "scmos", gain: float = 1.0, offset: float = 100.0, read_noise: float = 1.5,
+                   n_emitters: int = 1000, structure: str = "uniform", margin=None, on_probability: float = 0.005,
+                   on_time: float = 4.0, photons: float = 1000.0, background: float = 10.0,
+                   background_pattern: float = 0.0, bleach_frames=None, camera: str = "scmos", gain: float = 1.0,
+                   offset: float = 100.0, read_noise: float = 1.5, row_noise: float = 0.0, column_noise: float = 0.0,
                    dtype=np.uint16, seed=None) -> BlinkingMovie:
     """Simulate a blinking single-molecule movie with a known PSF and on-time.
 
@@ -583,7 +584,10 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
     chains start in their stationary state. An on emitter sends ``photons``
     (mean) through a pixel-integrated PSF; Poisson shot noise, the camera's
     gain (EMCCD: Gamma-distributed electron multiplication, excess noise
-    sqrt(2); sCMOS: plain gain), read noise and offset follow.
+    sqrt(2); sCMOS: plain gain), read noise and offset follow. What real
+    data add, for the estimator's tests: a non-uniform background that
+    bleaches (a drift), line noise of an sCMOS camera, emitters that do not
+    reach the frame's edges.
 
     Parameters
     ----------
@@ -602,8 +606,13 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
     n_emitters : int
         Emitters in the field (mean on per frame: ``n_emitters * duty cycle``).
     structure : {"uniform", "filaments"}
-        Where the emitters are: uniform over the frame (and a margin of the
-        PSF's width around it), or along 6 smooth random filaments.
+        Where the emitters are: uniform over the frame and a ``margin``
+        around it, or along 6 smooth random filaments.
+    margin : float, optional
+        How far uniform emitters reach beyond the frame's edges (pixel_size
+        units); default 4 sigma: a crop of a larger field, whose PSFs are cut
+        at the edges. Negative keeps them that far inside the frame (a field
+        not blinking up to its edges: a cell in its middle).
     on_probability : float
         Per-frame probability that an off emitter switches on, in (0, 1].
     on_time : float
@@ -612,6 +621,13 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
         Mean photons of an on emitter per frame.
     background : float
         Photons per pixel per frame (at the first frame).
+    background_pattern : float
+        Relative rms of a smooth non-uniform part of the background (uneven
+        illumination, out-of-focus fluorescence): ``background`` times
+        ``max(0, 1 + background_pattern g)``, ``g`` a random field of unit
+        rms correlated over an eighth of the frame. Static, the temporal mean
+        removes it; with ``bleach_frames`` it fades with the rest: a
+        background that drifts.
     bleach_frames : float, optional
         The background decays as exp(-t / bleach_frames); None: constant.
     camera : {"scmos", "emccd"}
@@ -622,6 +638,9 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
         ADU added to every pixel.
     read_noise : float
         Gaussian read noise, ADU rms.
+    row_noise, column_noise : float
+        Gaussian noise shared by every pixel of a row (a column) of a frame,
+        ADU rms, drawn anew for each frame: sCMOS line noise.
     dtype : uint16 or float32
         uint16 counts are rounded and clipped to [0, 65535].
     seed : int or numpy Generator, optional
@@ -635,14 +654,18 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
     widths, angle = _psf_widths(sigma, theta, psf)
     options = _blink_options(on_probability, on_time, photons, background, bleach_frames, camera, gain, offset,
                              read_noise, dtype)
+    options.update({name: _camera_level(value, name) for name, value in (
+        ("background_pattern", background_pattern), ("row_noise", row_noise), ("column_noise", column_noise))})
     count = _positive_int(n_emitters, "n_emitters")
+    extent = (rows * pixel[0], cols * pixel[1])
+    margin = _margin(margin, widths, extent)
     rng = _generator(seed)
     _check_movie_memory((frames, rows, cols), count, pixel, widths, psf, options)
-    margin = 4 * max(widths)
-    positions = _emitter_positions(structure, count, (rows * pixel[0], cols * pixel[1]), margin, rng)
+    positions = _emitter_positions(structure, count, extent, margin, rng)
     images = _emitter_images(positions, (rows, cols), pixel, widths, angle, psf)
     states = _telegraph(frames, count, options["on_probability"], 1 / options["on_time"], rng)
-    movie = _camera(states @ images, frames, (rows, cols), options, rng)
+    profile = _background_profile((rows, cols), options["background_pattern"], rng)
+    movie = _camera(states @ images, frames, profile, options, rng)
     duty = options["on_probability"] / (options["on_probability"] + 1 / options["on_time"])
     sigma_x, sigma_y = widths
     truth = {"sigma_x": sigma_x, "sigma_y": sigma_y, "theta": angle, "sigma": math.sqrt(sigma_x * sigma_y),
@@ -667,6 +690,32 @@ def _psf_widths(sigma, theta, psf: str) -> tuple[tuple[float, float], float]:
     if sigma_y > sigma_x:
         sigma_x, sigma_y, angle = sigma_y, sigma_x, angle + 90
     return (sigma_x, sigma_y), angle % 180
+
+
+def _margin(margin, widths, extent) -> float:
+    """The emitters' margin around the frame: 4 sigma by default; a negative one must leave room inside."""
+    if margin is None:
+        return 4 * max(widths)
+    value = check_number(margin, "margin")
+    if not -min(extent) / 2 < value <= CAMERA_LEVEL:
+        raise ValueError(f"margin must lie in (-{min(extent) / 2:g}, {CAMERA_LEVEL:g}] (a negative one keeps the "
+                         f"emitters inside the frame of {extent[0]:g} x {extent[1]:g}), got {shown(margin)}")
+    return value
+
+
+def _background_profile(frame, pattern: float, rng) -> np.ndarray:
+    """(Y, X) background relative to its mean level: 1, or ``max(0, 1 + pattern g)`` with ``g`` smooth, unit rms.
+
+    ``g`` is white noise blurred by a Gaussian of an eighth of the frame's smaller side (drawn only when
+    ``pattern`` > 0, so that the other draws of a seed stay the same).
+    """
+    if pattern == 0:
+        return np.ones(frame)
+    from scipy import ndimage
+
+    field = ndimage.gaussian_filter(rng.standard_normal(frame), min(frame) / 8)
+    field = (field - field.mean()) / max(float(field.std()), np.finfo(float).tiny)
+    return np.maximum(0.0, 1 + pattern * field)
 
 
 def _positive_int(value, name: str) -> int:
@@ -826,9 +875,12 @@ def _telegraph(frames: int, count: int, switch_on: float, switch_off: float, rng
     return scipy.sparse.csr_matrix((np.ones(frame.size), (frame, emitter)), shape=(frames, count))
 
 
-def _camera(expected, frames: int, frame, options: dict, rng) -> np.ndarray:
-    """Photon counts of ``expected`` (sparse (T, Y*X) emitter signal / photons) through the camera, per chunk."""
-    rows, cols = frame
+def _camera(expected, frames: int, profile: np.ndarray, options: dict, rng) -> np.ndarray:
+    """Photon counts of ``expected`` (sparse (T, Y*X) emitter signal / photons) through the camera, per chunk.
+
+    ``profile`` is the background relative to its level at each pixel (Y, X).
+    """
+    rows, cols = profile.shape
     movie = np.empty((frames, rows, cols), dtype=options["dtype"])
     chunk = max(1, (1 << 22) // (rows * cols))
     for first in range(0, frames, chunk):
@@ -836,16 +888,20 @@ def _camera(expected, frames: int, frame, options: dict, rng) -> np.ndarray:
         with np.errstate(over="ignore"):  # a bleaching time of a few denormals: gone after the first frame
             level = options["background"] * (np.ones(t.size) if options["bleach_frames"] is None
                                              else np.exp(-t / options["bleach_frames"]))
-        mean = options["photons"] * expected[t].toarray() + level[:, None]
+        mean = options["photons"] * expected[t].toarray() + level[:, None] * profile.ravel()
         counts = rng.poisson(mean).astype(np.float64)
         if options["camera"] == "emccd":
             counts = np.where(counts > 0, rng.gamma(np.maximum(counts, 1), options["gain"]), 0.0)
         else:
             counts *= options["gain"]
         counts += options["offset"] + options["read_noise"] * rng.standard_normal(counts.shape)
+        counts = counts.reshape(t.size, rows, cols)
+        for name, shape in (("row_noise", (t.size, rows, 1)), ("column_noise", (t.size, 1, cols))):
+            if options[name] > 0:  # drawn only when asked: the other draws of a seed stay the same
+                counts += options[name] * rng.standard_normal(shape)
         if options["dtype"] == np.uint16:
             counts = np.clip(np.rint(counts), 0, 65535)
-        movie[first:first + t.size] = counts.reshape(t.size, rows, cols)
+        movie[first:first + t.size] = counts
     return movie
 
 

@@ -29,7 +29,8 @@ from .base import EstimatorWidget, LayerInput, ResultsTable, core_warnings
 __all__ = ["BlinkPSFWidget"]
 
 ESTIMATOR = "blink PSF"
-BACKGROUNDS = {"temporal mean": "mean", "moving mean": "moving", "clipped median (smlmLP, biased)": "median-clip"}
+BACKGROUNDS = {"automatic (temporal mean, block means under drift)": "auto", "temporal mean": "mean",
+               "moving mean": "moving", "clipped median (smlmLP, biased)": "median-clip"}
 COLUMNS = ("channel", "σx", "σy", "θ (°)", "σ", "FWHM", "on-time (frames)", "note")
 
 
@@ -68,9 +69,10 @@ class BlinkPSFWidget(EstimatorWidget):
         self.remove_channel_button = PushButton(text="Remove channel", enabled=False)
         self.auto_crop = CheckBox(text="Automatic crop (up to 41 px)", value=True)
         self.crop = SpinBox(label="Crop (px, odd)", value=41, min=5, max=1001, step=2, enabled=False)
-        self.background = ComboBox(label="Background", choices=list(BACKGROUNDS), value="temporal mean")
+        self.background = ComboBox(label="Background", choices=list(BACKGROUNDS), value=next(iter(BACKGROUNDS)))
         self.window = SpinBox(label="Window (frames)", value=200, min=3, max=100000)
-        self.exclude_center = ComboBox(label="Excluded at zero lag", choices=["pixel", "cross"], value="pixel")
+        self.exclude_center = ComboBox(label="Excluded besides zero lag", value="auto",
+                                       choices=["auto", "pixel", "row", "column", "cross"])
         self.lags = SpinBox(label="Temporal lags", value=20, min=4, max=1000)
         self.exposure = FloatSpinBox(label="Time per frame (ms; 0 none)", value=0.0, min=0.0, max=1e6, step=1.0)
         self.add_channel_button.changed.connect(self.add_channel)
