@@ -86,6 +86,7 @@ def cluster_run(project):
     return code, stderr.getvalue(), out
 
 
+@pytest.mark.slow
 def test_cluster_batch_records_the_corrupt_file_and_goes_on(project, cluster_run, tmp_path):
     root, single = project
     code, stderr, out = cluster_run
@@ -123,6 +124,7 @@ def test_serial_batch_equals_the_cluster_batch(project, cluster_run, capsys):
     assert len(list(out.glob("*.png"))) == 5
 
 
+@pytest.mark.slow
 def test_batch_on_an_existing_cluster_by_its_address(project, tmp_path, monkeypatch, capsys):
     distributed = pytest.importorskip("distributed")
     root, _ = project

@@ -449,6 +449,7 @@ def test_local_fsc_writes_a_map_placed_on_the_first_half_map(tmp_path, capsys):
     assert (tmp_path / "hist.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_local_fsc_into_zarr_and_on_workers_equals_the_in_memory_map(tmp_path, capsys):
     """A .zarr map (block by block on local threads) and --workers 2 (a LocalCluster) give the in-memory map."""
     pytest.importorskip("distributed")

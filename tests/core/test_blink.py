@@ -89,6 +89,7 @@ def test_isotropic_widths_are_recovered(sigma):
     _assert_psf(_quiet(simulated.movie), simulated.truth)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n_emitters", "frames"), [(100, 6000), (2500, 3000)])  # 2 and 50 emitters per frame
 def test_sparse_and_dense_blinking(n_emitters, frames):
     simulated = _sim((frames, 64, 64), sigma=1.5, n_emitters=n_emitters, seed=2)
@@ -113,6 +114,7 @@ def test_rotated_anisotropic_psf_with_per_axis_pixel_sizes():
     assert result.fwhm == pytest.approx(2 * math.sqrt(2 * math.log(2)) * result.sigma)
 
 
+@pytest.mark.slow
 def test_theta_convention_from_x_towards_y():
     """A PSF elongated along the rows (+y) has theta 90; along the diagonal y = x, 45."""
     for theta in (90.0, 45.0, 135.0):
@@ -131,6 +133,7 @@ def test_on_time_is_recovered(on_time):
     assert 0 < result.on_time_error < 0.1 * result.on_time
 
 
+@pytest.mark.slow
 def test_two_channels_with_different_pixel_sizes():
     first = _sim((3000, 64, 64), sigma=130.0, pixel_size=100.0, seed=7)
     second = _sim((3000, 48, 56), sigma=(160.0, 120.0), theta=60.0, pixel_size=(110.0, 105.0), seed=8)

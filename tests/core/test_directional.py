@@ -35,6 +35,7 @@ def isotropic():
     return pair, directional_fsc(pair.half1, pair.half2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("axis", list(AXES))
 def test_axes_read_the_analytic_resolution(anisotropic, axis):
     """Along each axis within 6 % of sigma_eff's answer (and of the cone-averaged expectation)."""
@@ -46,6 +47,7 @@ def test_axes_read_the_analytic_resolution(anisotropic, axis):
         pair.resolution(result.directions[index], cone_angle=result.cone_angle), rel=0.06)
 
 
+@pytest.mark.slow
 def test_lateral_and_axial_cones(anisotropic):
     pair, result = anisotropic
     assert result.axial == pytest.approx(pair.resolution(AXES["z"], cone_angle=20), rel=0.06)
@@ -54,6 +56,7 @@ def test_lateral_and_axial_cones(anisotropic):
     assert "lateral" in result.summary("Å") and "axial" in result.summary("Å")
 
 
+@pytest.mark.slow
 def test_isotropic_pair_is_round(isotropic):
     """Every direction within 12 % of the truth, sphericity >= 0.95, the median within 4 % of the global FSC."""
     pair, result = isotropic

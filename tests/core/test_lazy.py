@@ -162,6 +162,7 @@ def test_streamed_local_fsc_with_a_lazy_mask_and_its_errors(no_room):
         local_fsc(da.from_array(broken, chunks=10), lazy[1], box=16)
 
 
+@pytest.mark.slow
 def test_local_fsc_into_zarr_on_a_local_cluster_equals_the_in_memory_map(tmp_path, monkeypatch):
     """``out`` given: the blocks run on the workers of the active client; same map, progress from the futures."""
     monkeypatch.setattr("napari_resolution.core.local.streamed.BLOCK_BYTES", 2**16)  # blocks of a few boxes

@@ -92,11 +92,13 @@ def complete_pair(args) -> None:
     ValueError
         No such file: naming the first and what was looked for.
     """
-    if getattr(args, "split", None):
+    if not getattr(args, "find_half2", False):
+        return
+    if getattr(args, "split", None):  # frc --split: one image
         if args.half2 is not None:
             raise ValueError(f"--split {args.split} measures one image: give one image, not two")
         return
-    if not getattr(args, "find_half2", False) or args.half2 is not None:
+    if args.half2 is not None:
         return
     partner = io.half_map_partner(args.half1)
     if partner is None:
