@@ -1028,9 +1028,28 @@ def slice_volume(coefficients, rotations, ky, kx, scale: float, radius_sq: float
     complex64 ndarray, shape (n, len(ky), len(kx))
     """
     out = np.empty((rotations.shape[0], ky.size, kx.size), np.complex64)
-    _run(_slice_kernel, coefficients, np.ascontiguousarray(rotations, dtype=np.float64), ky, kx, float(scale),
-         float(radius_sq), bool(cubic), out)
+    args = [coefficients, np.ascontiguousarray(rotations, dtype=np.float64), ky, kx, float(scale), float(radius_sq),
+            bool(cubic), out]
+    _load_first(_slice_kernel, args, (1, 5, 7))
+    _run(_slice_kernel, *args)
     return out
+
+
+def _load_first(kernel, args, cut) -> None:
+    """Compile or load ``kernel`` for the types of ``args`` on one particle that touches nothing, if not yet done.
+
+    A long first call would otherwise be announced as compiling (:data:`COMPILING_MESSAGE`) while it computes:
+    the arguments at the positions ``cut`` are cut to their first particle (arrays) or made -1 (the radius, so
+    that no pixel is inside), the rest are kept.
+    """
+    if not _new_specialisation(kernel, args):
+        return
+    tiny = list(args)
+    for position in cut:
+        value = args[position]
+        tiny[position] = -1.0 if isinstance(value, float) else np.ascontiguousarray(
+            value[:1] if value.ndim != 4 or position != 0 else value[:, :1])
+    _run(kernel, *tiny)
 
 
 def splat_chunks() -> int:
@@ -1056,5 +1075,7 @@ def splat_slices(values, ctf, rotations, ky, kx, columns, scale: float, radius_s
     denominators : float32 ndarray, shape (chunks, P, P, P)
         Accumulators, one per chunk of the particles (:func:`splat_chunks`), added to in place.
     """
-    _run(_splat_kernel, values, ctf, np.ascontiguousarray(rotations, dtype=np.float64), ky, kx, columns,
-         float(scale), float(radius_sq), numerators, denominators)
+    args = [values, ctf, np.ascontiguousarray(rotations, dtype=np.float64), ky, kx, columns, float(scale),
+            float(radius_sq), numerators, denominators]
+    _load_first(_splat_kernel, args, (0, 1, 2, 7))
+    _run(_splat_kernel, *args)

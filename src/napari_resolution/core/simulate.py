@@ -1264,6 +1264,7 @@ def particle_half_maps(volume, n_particles: int, *, pixel_size: float, snr: floa
         raise ValueError(f"volume must be a cube (N, N, N), got shape {tuple(volume.shape)}")
     size = int(volume.shape[0])
     n_particles = check_int(n_particles, "n_particles", minimum=2)
+    check_allocation(n_particles * 160, f"n_particles {n_particles}", "fewer particles")  # rotations, defoci...
     pixel = check_number(pixel_size, "pixel_size", 0.0, above=True)
     snr = check_number(snr, "snr", 0.0, above=True)
     if not (math.isfinite(pixel) and math.isfinite(snr)):
