@@ -210,9 +210,9 @@ def model_volume(size: int = 64, *, n_atoms: int | None = None, sigma: float = 0
     return irfftn(rfftn(counts) * blur, counts.shape).astype(dtype)
 
 
-def image_frequencies(size: int, xp=np) -> tuple:
+def image_frequencies(size: int) -> tuple[np.ndarray, np.ndarray]:
     """The images' frequencies in samples: rows ``fftfreq(N) N`` and the rfft columns ``rfftfreq(N) N``, float64."""
-    return (xp.asarray(np.fft.fftfreq(size) * size), xp.asarray(np.fft.rfftfreq(size) * size))
+    return np.fft.fftfreq(size) * size, np.fft.rfftfreq(size) * size
 
 
 def _column_weights(size: int, xp) -> object:
