@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 _SOURCES = {
     **dict.fromkeys(("BlinkChannelsResult", "BlinkPSFResult", "blink_psf"), ".core.blink"),
     **dict.fromkeys(("CorrelationResult", "fourier_correlation", "frc", "fsc"), ".core.correlation"),
+    "ctf": ".core.ctf",
     **dict.fromkeys(("DirectionalFSCResult", "directional_fsc"), ".core.directional"),
     **dict.fromkeys(("DecorrelationResult", "DecorrelationStackResult", "decorrelation"), ".core.decorrelation"),
     **dict.fromkeys(("LocalResolutionResult", "local_fsc"), ".core.local"),
@@ -30,7 +31,7 @@ _SOURCES = {
     **dict.fromkeys(("EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"), ".core.mtf"),
     **dict.fromkeys(("PhaseRandomizedResult", "phase_randomized_fsc", "randomize_phases"), ".core.randomization"),
     "STATUSES": ".core.results",
-    "phantom_pair": ".core.simulate",
+    **dict.fromkeys(("particle_half_maps", "phantom_pair"), ".core.simulate"),
     **dict.fromkeys(("SingleMapResult", "local_resolution"), ".core.single_map"),
     "single_image_frc": ".core.single_image",
     **dict.fromkeys(("CRITERIA", "threshold_curve"), ".core.thresholds"),

@@ -48,13 +48,13 @@ SKIPPED = {"workers", "scheduler"}
 #: (subcommand, option) whose huge values would allocate without bound: the core's memory guard, not the CLI's.
 CORE_MEMORY = {("decorr", "n_radii"), ("decorr", "n_highpass"), ("batch decorr", "n_radii"),
                ("batch decorr", "n_highpass"), ("simulate fsc", "shape"), ("simulate frc", "shape"),
-               ("demo", "shape")}
+               ("demo", "shape"), ("simulate particles", "particles")}
 #: The options naming files read and files written (argparse ``dest``).
 INPUTS = {"half1", "half2", "mask", "image", "sinogram", "maps", "movies", "files", "angles_file", "pairs", "inputs",
-          "table"}
+          "table", "volume"}
 OUTPUTS = {"json", "csv", "plot", "out", "psf_out", "spline_out", "save_reconstructions"}
 #: Subcommands whose --out is a folder.
-FOLDER_OUT = {"simulate fsc", "simulate frc", "demo"}
+FOLDER_OUT = {"simulate fsc", "simulate frc", "simulate particles", "demo"}
 #: Seconds after which one run counts as a hang.
 HANG_SECONDS = 60
 

@@ -48,6 +48,9 @@ __all__ = [
     "packed_shell_sums",
     "randomize_half_spectrum",
     "randomize_packed_pairs",
+    "slice_volume",
+    "splat_chunks",
+    "splat_slices",
 ]
 
 #: Seconds after which a call that needs a new specialisation of a kernel is
@@ -884,3 +887,195 @@ def backproject(filtered, cosines, sines, center: float, size: int, radius_sq: f
     out = np.zeros((size, size, filtered.shape[2]), np.float32)
     _run(_backproject_kernel, filtered, cosines, sines, float(center), float(radius_sq), BACKPROJECTION_TILE, out)
     return out
+
+
+if numba is not None:
+
+    @numba.njit(inline="always")
+    def _wrap(index, size):  # pragma: no cover - compiled
+        """``index`` modulo ``size`` for an index at most one period outside [0, size)."""
+        if index < 0:
+            return index + size
+        if index >= size:
+            return index - size
+        return index
+
+    @numba.njit(inline="always")
+    def _slice_point(rotation, scale, ky, kx):  # pragma: no cover - compiled
+        """Array coordinates (z, y, x) of image frequency (ky, kx) in the volume: ``scale * R (kx, ky, 0)``."""
+        px = scale * (rotation[0, 0] * kx + rotation[0, 1] * ky)
+        py = scale * (rotation[1, 0] * kx + rotation[1, 1] * ky)
+        pz = scale * (rotation[2, 0] * kx + rotation[2, 1] * ky)
+        return pz, py, px
+
+    @numba.njit(inline="always")
+    def _cubic_weights(position, size, weights, indices):  # pragma: no cover - compiled
+        """Cubic B-spline weights and periodic node indices of the 4 nodes around ``position``."""
+        base = math.floor(position)
+        t = np.float32(position - base)
+        s = np.float32(1) - t
+        t2 = t * t
+        weights[0] = s * s * s / 6.0
+        weights[1] = (4.0 - 6.0 * t2 + 3.0 * t2 * t) / 6.0
+        weights[2] = (1.0 + 3.0 * t + 3.0 * t2 - 3.0 * t2 * t) / 6.0
+        weights[3] = t2 * t / 6.0
+        first = int(base) - 1
+        for j in range(4):
+            indices[j] = (first + j) % size
+
+    @numba.njit(inline="always")
+    def _linear_at(coefficients, pz, py, px, size):  # pragma: no cover - compiled
+        fz, fy, fx = math.floor(pz), math.floor(py), math.floor(px)
+        tz, ty, tx = np.float32(pz - fz), np.float32(py - fy), np.float32(px - fx)
+        z0, y0, x0 = _wrap(int(fz), size), _wrap(int(fy), size), _wrap(int(fx), size)
+        z1, y1, x1 = _wrap(z0 + 1, size), _wrap(y0 + 1, size), _wrap(x0 + 1, size)
+        one = np.float32(1)
+        low = ((one - ty) * ((one - tx) * coefficients[z0, y0, x0] + tx * coefficients[z0, y0, x1])
+               + ty * ((one - tx) * coefficients[z0, y1, x0] + tx * coefficients[z0, y1, x1]))
+        high = ((one - ty) * ((one - tx) * coefficients[z1, y0, x0] + tx * coefficients[z1, y0, x1])
+                + ty * ((one - tx) * coefficients[z1, y1, x0] + tx * coefficients[z1, y1, x1]))
+        return (one - tz) * low + tz * high
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=True)
+    def _slice_kernel(coefficients, rotations, ky, kx, scale, radius_sq, cubic, out):  # pragma: no cover - compiled
+        """Central slice of every rotation, interpolated (cubic B-spline or trilinear, periodic); 0 past the radius."""
+        size = coefficients.shape[0]
+        for i in numba.prange(rotations.shape[0]):
+            rotation = rotations[i]
+            wz, wy, wx = np.empty(4, np.float32), np.empty(4, np.float32), np.empty(4, np.float32)
+            iz, iy, ix = np.empty(4, np.int64), np.empty(4, np.int64), np.empty(4, np.int64)
+            for row in range(ky.size):
+                for col in range(kx.size):
+                    if ky[row] * ky[row] + kx[col] * kx[col] > radius_sq:
+                        out[i, row, col] = 0
+                        continue
+                    pz, py, px = _slice_point(rotation, scale, ky[row], kx[col])
+                    if not cubic:
+                        out[i, row, col] = _linear_at(coefficients, pz, py, px, size)
+                        continue
+                    _cubic_weights(pz, size, wz, iz)
+                    _cubic_weights(py, size, wy, iy)
+                    _cubic_weights(px, size, wx, ix)
+                    total = np.complex64(0)
+                    for a in range(4):
+                        plane = coefficients[iz[a]]
+                        partial = np.complex64(0)
+                        for b in range(4):
+                            line = plane[iy[b]]
+                            partial += wy[b] * (wx[0] * line[ix[0]] + wx[1] * line[ix[1]] + wx[2] * line[ix[2]]
+                                                + wx[3] * line[ix[3]])
+                        total += wz[a] * partial
+                    out[i, row, col] = total
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=True)
+    def _splat_kernel(values, ctf, rotations, ky, kx, columns, scale, radius_sq, numerators,
+                      denominators):  # pragma: no cover - compiled
+        """Trilinear splatting of ``ctf * values`` and ``ctf^2`` into each chunk's own accumulators.
+
+        Chunk ``c`` of the particles adds into ``numerators[c]`` and
+        ``denominators[c]`` only, so the threads never write the same voxel.
+        """
+        n_chunks, channels, size = numerators.shape[0], values.shape[0], numerators.shape[2]
+        n = rotations.shape[0]
+        for chunk in numba.prange(n_chunks):
+            numerator, denominator = numerators[chunk], denominators[chunk]
+            for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+                rotation = rotations[i]
+                for row in range(ky.size):
+                    for col in range(kx.size):
+                        if ky[row] * ky[row] + kx[col] * kx[col] > radius_sq:
+                            continue
+                        weight = ctf[i, row, col]
+                        pz, py, px = _slice_point(rotation, scale, ky[row], kx[col])
+                        fz, fy, fx = math.floor(pz), math.floor(py), math.floor(px)
+                        tz, ty, tx = pz - fz, py - fy, px - fx
+                        z0, y0, x0 = _wrap(int(fz), size), _wrap(int(fy), size), _wrap(int(fx), size)
+                        column = columns[col]
+                        for dz in range(2):
+                            z = _wrap(z0 + dz, size)
+                            w_z = column * (tz if dz else 1 - tz)
+                            for dy in range(2):
+                                y = _wrap(y0 + dy, size)
+                                w_zy = w_z * (ty if dy else 1 - ty)
+                                for dx in range(2):
+                                    x = _wrap(x0 + dx, size)
+                                    w = np.float32(w_zy * (tx if dx else 1 - tx)) * weight
+                                    denominator[z, y, x] += w * weight
+                                    for k in range(channels):
+                                        numerator[k, z, y, x] += w * values[k, i, row, col]
+
+
+def slice_volume(coefficients, rotations, ky, kx, scale: float, radius_sq: float, cubic: bool) -> np.ndarray:
+    """Central slices through a periodic 3-D grid in one parallel pass (:mod:`.particles` has the reference code).
+
+    Parameters
+    ----------
+    coefficients : complex64 ndarray, shape (P, P, P)
+        The padded volume's spectrum (trilinear) or its cubic B-spline coefficients, FFT order.
+    rotations : float64 ndarray, shape (n, 3, 3)
+        Image frequency (kx, ky, 0) goes to ``scale * R (kx, ky, 0)`` = (x, y, z), array axes (z, y, x).
+    ky, kx : float64 ndarray
+        The images' frequencies in samples (``fftfreq(N) * N``, ``rfftfreq(N) * N``).
+    scale : float
+        Volume samples per image frequency sample (the padding).
+    radius_sq : float
+        Pixels with ``ky^2 + kx^2`` above it are 0.
+    cubic : bool
+        Cubic B-spline (64 nodes) or trilinear (8).
+
+    Returns
+    -------
+    complex64 ndarray, shape (n, len(ky), len(kx))
+    """
+    out = np.empty((rotations.shape[0], ky.size, kx.size), np.complex64)
+    args = [coefficients, np.ascontiguousarray(rotations, dtype=np.float64), ky, kx, float(scale), float(radius_sq),
+            bool(cubic), out]
+    _load_first(_slice_kernel, args, (1, 5, 7))
+    _run(_slice_kernel, *args)
+    return out
+
+
+def _load_first(kernel, args, cut) -> None:
+    """Compile or load ``kernel`` for the types of ``args`` on one particle that touches nothing, if not yet done.
+
+    A long first call would otherwise be announced as compiling (:data:`COMPILING_MESSAGE`) while it computes:
+    the arguments at the positions ``cut`` are cut to their first particle (arrays) or made -1 (the radius, so
+    that no pixel is inside), the rest are kept.
+    """
+    if not _new_specialisation(kernel, args):
+        return
+    tiny = list(args)
+    for position in cut:
+        value = args[position]
+        tiny[position] = -1.0 if isinstance(value, float) else np.ascontiguousarray(
+            value[:1] if value.ndim != 4 or position != 0 else value[:, :1])
+    _run(kernel, *tiny)
+
+
+def splat_chunks() -> int:
+    """How many private accumulators :func:`splat_slices` fills at once: one per numba thread."""
+    return _run.threads()
+
+
+def splat_slices(values, ctf, rotations, ky, kx, columns, scale: float, radius_sq: float, numerators,
+                 denominators) -> None:
+    """Add ``ctf * values`` and ``ctf^2`` of every slice, trilinearly splatted, to private accumulators.
+
+    Parameters
+    ----------
+    values : complex64 ndarray, shape (channels, n, Y, X // 2 + 1)
+        Slices' spectra (rfft layout), several channels sharing one CTF.
+    ctf : float32 ndarray, shape (n, Y, X // 2 + 1)
+    rotations, ky, kx, scale, radius_sq
+        As in :func:`slice_volume`.
+    columns : float32 ndarray, shape (X // 2 + 1,)
+        Weight of each column (1/2 on the self-conjugate columns, which the
+        Hermitian completion counts twice).
+    numerators : complex64 ndarray, shape (chunks, channels, P, P, P)
+    denominators : float32 ndarray, shape (chunks, P, P, P)
+        Accumulators, one per chunk of the particles (:func:`splat_chunks`), added to in place.
+    """
+    args = [values, ctf, np.ascontiguousarray(rotations, dtype=np.float64), ky, kx, columns, float(scale),
+            float(radius_sq), numerators, denominators]
+    _load_first(_splat_kernel, args, (0, 1, 2, 7))
+    _run(_splat_kernel, *args)

@@ -1303,3 +1303,202 @@ def smlm_localizations(field: float = 5000.0, *, filaments: int = 20, density: f
     order = np.argsort(frame, kind="stable")
     table = np.column_stack([positions, frame, np.full(owner.size, precision)])[order]
     return SimulatedLocalizations(table, owner[order], len(emitters), precision, repeats, field)
+
+
+#: Orientation distributions of :func:`particle_half_maps` (or an array of rotation matrices).
+ORIENTATIONS = ("uniform", "preferred")
+#: Image pixels per batch of particles simulated at once (about 32 MiB of complex64 spectra).
+PARTICLE_BATCH_PIXELS = 2**22
+
+
+def particle_half_maps(volume, n_particles: int, *, pixel_size: float, snr: float, defocus_range,
+                       orientation="uniform", bfactor: float = 0.0, seed=None, voltage: float = 300.0,
+                       cs: float = 2.7, amplitude_contrast: float = 0.1, astigmatism: float = 0.0,
+                       preferred_spread: float = 15.0, preferred_fraction: float = 0.9, interpolation: str = "cubic",
+                       padding: int = 2, device=None, progress=None) -> tuple:
+    """Cryo-EM half-maps: noisy, CTF-modulated projections at random orientations, reconstructed in two halves.
+
+    Each particle image is the projection of ``volume`` at its rotation
+    (a central slice of the volume's spectrum, :mod:`.particles`), times its
+    CTF (:func:`~.ctf.evaluate_ctf`, with the B-factor envelope), plus white
+    noise. The images span the padded field (P² pixels, P = ``padding`` N),
+    so the signal the CTF spreads away from the particle stays in them (a
+    real N² box loses what spreads beyond it) and each image's spectrum is
+    sampled as densely as the padded volume's; the noise covers the whole
+    field. The particles are split alternately into two halves; each half
+    is back-projected with its CTFs and reconstructed by a Wiener filter
+    ``sum CTF P / (sum CTF^2 + sigma^2 / tau^2)``, with ``tau^2`` the
+    spherically averaged power of the known volume (the optimal linear
+    estimate for that prior), and cropped to N³. The FSC of the halves then
+    has what real half-maps have: CTF-shaped features (dips at the zeros
+    when the defoci are alike), the B-factor's fall-off, and anisotropy when
+    the orientations are biased.
+
+    The expected FSC in ``info`` has no edge taper: compare it with
+    ``fsc(half1, half2, apodization=0)``. The maps' edges need none (the
+    volume's box holds the particle), but a Wiener reconstruction is not
+    confined to the particle (its filter spreads the signal a little, along
+    z for a preferred orientation), and the edge test of ``taper="auto"``
+    may see that and taper, which correlates the halves (docs/conventions.md).
+
+    Parameters
+    ----------
+    volume : array, shape (N, N, N)
+        The density, centre at N // 2 (e.g. :func:`~.particles.model_volume`).
+    n_particles : int
+        Particles in all (>= 2), half in each half-map.
+    pixel_size : float
+        Å per voxel and per image pixel.
+    snr : float
+        Signal-to-noise ratio of the particle images: the variance of the
+        CTF-modulated projections in the N² box around the particle (mean
+        over the first batch of particles) divided by the noise variance.
+    defocus_range : float or (float, float)
+        Defocus in Å (positive: underfocus), uniform between the two values.
+    orientation : {"uniform", "preferred"} or array of shape (n_particles, 3, 3)
+        Uniform over SO(3); a preferred orientation
+        (:func:`~.particles.preferred_rotations`: ``preferred_fraction`` of
+        the views within ``preferred_spread`` degrees of z, the rest
+        uniform); or the rotations themselves.
+    bfactor : float
+        B-factor of the CTF envelope ``exp(-B k^2 / 4)``, Å².
+    seed : int, optional
+        Seed of the rotations, defoci and noise.
+    voltage, cs, amplitude_contrast : float
+        kV, mm, fraction (see :func:`~.ctf.ctf`).
+    astigmatism : float
+        ``defocus_u - defocus_v`` in Å, the same for every particle, at a
+        random angle per particle.
+    preferred_spread, preferred_fraction : float
+        Of ``orientation="preferred"``.
+    interpolation : {"cubic", "linear"}
+        Of the projections (the back-projection is trilinear).
+    padding : int
+        Zero-padding factor of the spectra (1 to 4).
+    device : {None, "cpu", "gpu"}
+    progress : callable, optional
+        Receives the completed fraction; raising inside it cancels.
+
+    Returns
+    -------
+    half1, half2 : ndarray, float32, shape (N, N, N)
+        The two reconstructions.
+    info : dict
+        ``rotations`` (n, 3, 3), ``half`` (n,) 0 or 1, ``defocus_u``,
+        ``defocus_v`` (Å), ``astigmatism_angle`` (degrees) per particle;
+        ``noise_sigma`` (noise standard deviation per pixel) and
+        ``signal_variance``; ``signal1``, ``signal2``: each half
+        reconstructed from its noise-free images (same orientations, CTFs and
+        Wiener filter); ``expected_fsc``: ``frequency`` (cycles/pixel),
+        ``correlation`` and ``n_points`` per shell, the FSC those noise-free
+        halves and the noise reconstructions' power give (the expected FSC
+        of these particles); ``expected_resolution`` (Å, full period, where
+        it crosses 0.143) and ``expected_status``; the parameters.
+    """
+    from .backend import get_namespace, to_host
+    from .ctf import evaluate_ctf
+    from .particles import (
+        BackProjector,
+        central_slices,
+        check_rotations,
+        particle_images,
+        preferred_rotations,
+        prepare_volume,
+        random_rotations,
+        wiener_regularization,
+    )
+    from .progress import progress_of
+    from .spectral import compute_path, curve_from_sums, spectra_sums
+    from .validation import check_image, check_int, check_progress
+
+    check_image(volume, "volume", ndims=(3,), min_size=16)
+    if len(set(volume.shape)) != 1:
+        raise ValueError(f"volume must be a cube (N, N, N), got shape {tuple(volume.shape)}")
+    size = int(volume.shape[0])
+    n_particles = check_int(n_particles, "n_particles", minimum=2)
+    check_allocation(n_particles * 160, f"n_particles {n_particles}", "fewer particles")  # rotations, defoci...
+    pixel = check_number(pixel_size, "pixel_size", 0.0, above=True)
+    snr = check_number(snr, "snr", 0.0, above=True)
+    if not (math.isfinite(pixel) and math.isfinite(snr)):
+        raise ValueError(f"pixel_size and snr must be finite, got {shown(pixel_size)} and {shown(snr)}")
+    low, high = _defocus_range(defocus_range)
+    astigmatism = check_number(astigmatism, "astigmatism")
+    check_progress(progress)
+    report = progress_of(progress)
+    rng = _generator(seed)
+    if isinstance(orientation, str):
+        check_choice(orientation, "orientation", ORIENTATIONS)
+        rotations = (random_rotations(n_particles, seed=rng) if orientation == "uniform" else
+                     preferred_rotations(n_particles, spread=preferred_spread, fraction=preferred_fraction, seed=rng))
+    else:
+        rotations = check_rotations(orientation, "orientation")
+        if len(rotations) != n_particles:
+            raise ValueError(f"orientation has {len(rotations)} rotations for {n_particles} particles")
+    defocus = rng.uniform(low, high, n_particles)
+    angles = rng.uniform(0.0, 180.0, n_particles)
+    defocus_u, defocus_v = defocus + astigmatism / 2, defocus - astigmatism / 2
+    half_of = np.arange(n_particles) % 2
+    prepared = prepare_volume(volume, interpolation=interpolation, padding=padding, device=device)
+    xp = get_namespace(prepared.coefficients)
+    where = "cpu" if xp is np else "gpu"
+    projectors = [BackProjector(size, padding=padding, channels=2, device=where) for _ in range(2)]
+    grid = padding * size
+    frequency_y, frequency_x = (xp.asarray((axis / pixel).astype(np.float32)) for axis in
+                                (np.fft.fftfreq(grid), np.fft.rfftfreq(grid)))
+    ctf_options = {"voltage": voltage, "cs": cs, "amplitude_contrast": amplitude_contrast, "bfactor": bfactor}
+    batch = max(1, min(n_particles, PARTICLE_BATCH_PIXELS // (grid * (grid // 2 + 1))))
+    noise_sigma = signal_variance = None
+    for start in range(0, n_particles, batch):
+        part = slice(start, min(start + batch, n_particles))
+        ctf = evaluate_ctf(frequency_y[:, None], frequency_x[None, :], defocus_u=defocus_u[part],
+                           defocus_v=defocus_v[part], astigmatism_angle=angles[part], **ctf_options)
+        clean = central_slices(prepared, rotations[part], image_size=grid) * ctf  # the whole padded field
+        if noise_sigma is None:  # the SNR of the N² box around the particle
+            signal_variance = float(particle_images(clean, size).var(axis=(1, 2)).mean())
+            noise_sigma = math.sqrt(signal_variance / snr)
+            if not noise_sigma > 0:
+                raise ValueError("volume gives projections without contrast at this defocus (signal variance 0)")
+        noise = scipy.fft.rfft2(rng.standard_normal((clean.shape[0], grid, grid), dtype=np.float32), workers=-1)
+        noisy = clean + xp.asarray(noise * np.float32(noise_sigma))
+        for half, projector in enumerate(projectors):
+            chosen = np.flatnonzero(half_of[part] == half)
+            projector.add(xp.stack([noisy[chosen], clean[chosen]]), rotations[part][chosen], ctf[chosen])
+        report(0.9 * part.stop / n_particles)
+    regularization = wiener_regularization(volume, grid**2 * noise_sigma**2, padding=padding, device=where)
+    maps = [[to_host(v) for v in projector.reconstruct(regularization)] for projector in projectors]
+    (half1, signal1), (half2, signal2) = maps
+    geometry = shell_geometry((size,) * 3, pixel)
+    signals = spectra_sums(rfftn(signal1), rfftn(signal2), geometry)
+    noises = spectra_sums(rfftn(half1 - signal1), rfftn(half2 - signal2), geometry)
+    n_points, expected = curve_from_sums(np.stack([signals[0], signals[1], signals[2] + noises[2],
+                                                   signals[3] + noises[3]]))
+    limit = threshold_curve("0.143", n_points)
+    crossing, status = find_crossing(geometry.frequency, expected, limit)
+    report(1.0)
+    info = {
+        "rotations": rotations, "half": half_of, "defocus_u": defocus_u, "defocus_v": defocus_v,
+        "astigmatism_angle": angles, "noise_sigma": noise_sigma, "signal_variance": signal_variance,
+        "signal1": signal1, "signal2": signal2,
+        "expected_fsc": {"frequency": geometry.frequency, "correlation": expected, "n_points": n_points},
+        "expected_resolution": resolution_from_crossing(crossing, status, geometry.reference_pixel),
+        "expected_status": status,
+        "parameters": {"n_particles": n_particles, "pixel_size": pixel, "snr": snr, "defocus_range": (low, high),
+                       "orientation": orientation if isinstance(orientation, str) else "given",
+                       "bfactor": float(bfactor), "voltage": float(voltage), "cs": float(cs),
+                       "amplitude_contrast": float(amplitude_contrast), "astigmatism": astigmatism,
+                       "preferred_spread": float(preferred_spread), "preferred_fraction": float(preferred_fraction),
+                       "interpolation": interpolation, "padding": padding, "path": compute_path(xp)},
+    }
+    return half1, half2, info
+
+
+def _defocus_range(defocus_range) -> tuple[float, float]:
+    """(low, high) Å from one defocus or a pair, finite and in order; else a ValueError naming defocus_range."""
+    values = (defocus_range, defocus_range) if isinstance(defocus_range, Real) else defocus_range
+    try:
+        low, high = (float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"defocus_range must be a defocus or (low, high) in Å, got {shown(defocus_range)}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"defocus_range must be finite with low <= high, got {shown(defocus_range)}")
+    return low, high
