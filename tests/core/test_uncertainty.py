@@ -55,3 +55,13 @@ def test_bad_confidence_is_named(confidence):
     pair = phantom_pair((32, 32), sigma=1.0, noise=0.5, seed=0)
     with pytest.raises(ValueError, match="confidence"):
         fourier_correlation(pair.half1, pair.half2, confidence=confidence)
+
+
+def test_localization_frc_gives_an_interval():
+    from napari_resolution.core.localization import localization_frc
+    from napari_resolution.core.simulate import smlm_localizations
+
+    locs = smlm_localizations(3000.0, repeats=1.0, frames=2000, seed=0)
+    result = localization_frc(locs.table, pixel_size=5.0, confidence=0.95)
+    finest, coarsest = result.resolution_interval
+    assert finest <= result.resolution <= coarsest

@@ -32,6 +32,8 @@ def register(commands) -> None:
     parser.add_argument("--apodization", type=whole_number(0),
                         help="edge taper in pixels (default: an eighth of the field; 0: none)")
     add_threshold(parser, default="1/7")
+    parser.add_argument("--confidence", type=number(0, 1, exclusive=True),
+                        help="also give the resolution's interval at this level, e.g. 0.95")
     add_gpu(parser)
     add_outputs(parser, plot="the curve", table="the curves")
     parser.set_defaults(handler=run_subcommand, job=run_localization_frc)
@@ -46,12 +48,14 @@ def run_localization_frc(args) -> dict:
     result = localization_frc(args.table, pixel_size=args.pixel_size, split=args.split, n_blocks=args.blocks,
                               columns=columns, camera_pixel=args.camera_pixel, precision=args.precision,
                               correct_repeats=args.correct_repeats, threshold=args.threshold,
-                              apodization=args.apodization, seed=args.seed, device=device_of(args))
+                              apodization=args.apodization, confidence=args.confidence, seed=args.seed,
+                              device=device_of(args))
     parameters = result.parameters
     unit = parameters["unit"] if args.unit is None else args.unit
     q = parameters["repeats"].get("q")
     extra = (f" · {parameters['split']} split of {parameters['n_localizations']:,} localisations at "
              f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels"
              + ("" if q is None else f" · Q {q:.2f}"))
-    summary = resolution_summary(result.resolution, result.status, result.criterion, unit, extra=extra)
+    summary = resolution_summary(result.resolution, result.status, result.criterion, unit, extra=extra,
+                                 interval=result.resolution_interval)
     return report(result, args, unit, summary=summary)

@@ -656,6 +656,7 @@ def localization_frc(
     correct_repeats: bool = False,
     threshold="1/7",
     apodization: int | None = None,
+    confidence=None,
     seed=None,
     device=None,
     progress=None,
@@ -696,6 +697,9 @@ def localization_frc(
         Edge taper width in pixels (0: none). Default: an eighth of the
         smaller side of the field, as in FIRE (the rendered field is not
         periodic).
+    confidence : float, optional
+        E.g. 0.95: also give ``resolution_interval`` from the rings' statistics
+        (:func:`~.correlation.fourier_correlation`).
     seed : int, optional
         Seed of the random split.
     device : {None, "cpu", "gpu"}
@@ -773,7 +777,7 @@ def localization_frc(
         "shape": field.shape, "apodization": width, "apodization_axes": (width, width),
         "taper": "all", "tapered_axes": (width > 0, width > 0), "crossing_rule": "first-below",
         "dtype": "float32", "path": path, "ring_thickness": 1,
-    })
+    }, confidence)
     report(1.0)
     return dataclasses.replace(result, warnings=notes + result.warnings) if notes else result
 
