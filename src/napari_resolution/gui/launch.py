@@ -21,6 +21,7 @@ WIDGETS = {
     "local": ("Local resolution", "half_maps"),
     "blink": ("Blink PSF", "blinking"),
     "tomo": ("Tomography split", "sinogram"),
+    "dfsc": ("Directional FSC", "half_maps"),
 }
 
 

@@ -53,7 +53,7 @@ from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ...core.backend import gpu_available
-from ...core.validation import renamed
+from ...core.validation import check_same_shape, renamed
 from ...io import PIXEL_UNIT
 from ..layers import (
     KINDS,
@@ -371,6 +371,14 @@ class EstimatorWidget(QWidget):
             spec = next(spec for spec, other in self.layer_pickers() if other is picker)
             raise self.no_layer(spec, picker)
         return picker.value
+
+    def picked_pair(self, first: str, second: str) -> tuple:
+        """The data of the layers picked in ``first`` and ``second`` (attributes); ValueError naming an empty
+        picker, or both layers when their shapes differ."""
+        layers = self.picked(first), self.picked(second)
+        data = tuple(map(layer_data, layers))
+        check_same_shape(*data, tuple(f"layer '{layer.name}'" for layer in layers))
+        return data
 
     def no_layer(self, spec: LayerInput, picker) -> ValueError:
         """The error of the empty picker of ``spec``: "choose a layer for ...", with the layers open that it cannot

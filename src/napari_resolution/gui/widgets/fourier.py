@@ -7,11 +7,12 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
 from ...core.correlation import DEFAULT_APODIZATION, fourier_correlation
 from ...core.randomization import phase_randomized_fsc
 from ...core.thresholds import CRITERIA
-from ...core.validation import check_same_shape
 from ..layers import layer_data
 from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
-__all__ = ["FourierCorrelationWidget", "SSNRWidget"]
+__all__ = ["RANDOMIZE_NEEDS_MASK", "FourierCorrelationWidget", "SSNRWidget"]
+
+RANDOMIZE_NEEDS_MASK = "phase randomisation needs a mask: choose a mask layer (e.g. from the Mask widget)"
 
 
 class FourierCorrelationWidget(EstimatorWidget):
@@ -75,14 +76,13 @@ class FourierCorrelationWidget(EstimatorWidget):
         ValueError
             A missing layer, shapes that differ, or a bad pixel size.
         """
-        first, second, mask = self.picked("first"), self.picked("second"), self.mask.value
-        a, b = layer_data(first), layer_data(second)
-        check_same_shape(a, b, (f"layer '{first.name}'", f"layer '{second.name}'"))
+        a, b = self.picked_pair("first", "second")
+        mask = self.mask.value
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         common = {"pixel_size": self.pixel_size_value(), "threshold": threshold, "device": self.device()}
         if self.randomize.value and self.supports_randomization:
             if mask is None:
-                raise ValueError("phase randomisation needs a mask: choose a mask layer (e.g. from the Mask widget)")
+                raise ValueError(RANDOMIZE_NEEDS_MASK)
             return {"half1": a, "half2": b, "mask": layer_data(mask), "randomize_at": float(self.randomize_at.value),
                     "seed": 0, **common}
         return {"half1": a, "half2": b, "mask": None if mask is None else layer_data(mask), **common,
