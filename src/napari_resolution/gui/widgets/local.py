@@ -349,6 +349,7 @@ class LocalResolutionWidget(EstimatorWidget):
         self.box_panel.setVisible(True)
         self.box_panel.show_run(curve.plots(unit)[0].titled(f"{noun} at {axes} = ({', '.join(map(str, centre))})"))
         self.box_panel.set_stale(note)
+        self.scroll_to(self.box_panel)  # below the histogram: scrolled into view
         self._outline(np.asarray(centre), np.asarray(self._inspected), np.asarray(sides))
 
     def _outline(self, centre, position, sides) -> None:
