@@ -12,7 +12,7 @@ from napari_resolution.core.directional import directional_fsc
 from napari_resolution.core.simulate import anisotropic_pair
 from napari_resolution.gui.layers import output_kind
 from napari_resolution.gui.widgets.base import STALE
-from napari_resolution.gui.widgets.directional import nearest_direction
+from napari_resolution.gui.widgets.directional import nearest_direction, parse_direction
 
 SHAPE, SCALE = (48, 48, 48), (2.0, 1.0, 1.0)
 
@@ -89,25 +89,36 @@ def test_a_click_on_the_volume_and_the_direction_box_add_that_direction(make_nap
     volume = viewer.layers["half 1 3DFSC"]
     viewer.layers.selection.active = volume
     _click(volume, (24 + 10, 24, 24))  # above the centre along z
-    index = widget.direction.value
-    assert index >= 0 and widget.result.directions[index][0] > 0.95
+    index = int(widget.direction.value)
+    assert widget.result.directions[index][0] > 0.95
     assert widget.direction_line.text().startswith(f"direction {index} (z, y, x) = (0.99")
     assert any(name.startswith("FSC (0.99") for name in _legend(widget.panel))
     _click(volume, (24, 24 + 1, 24 + 12))  # along x (nearly)
-    along_x = widget.result.directions[widget.direction.value]
+    along_x = widget.result.directions[int(widget.direction.value)]
     assert abs(along_x[2]) > 0.9 and abs(along_x[0]) < 0.3
-    widget.direction.value = 5  # the box picks one too
+    widget.direction.value = "5"  # the field picks one too: by its index
     z, y, x = widget.result.directions[5]
     assert f"FSC ({z:.2f}, {y:.2f}, {x:.2f})" in _legend(widget.panel)
     assert not widget.result_line.stale  # the direction only changes the drawing
-    widget.direction.value = -1
+    widget.direction.value = "0, 0, -1"  # or the nearest to a vector
+    z, y, x = widget.result.directions[nearest_direction(widget.result.directions, (0, 0, 1))]
+    assert f"FSC ({z:.2f}, {y:.2f}, {x:.2f})" in _legend(widget.panel) and abs(x) > 0.9
+    widget.direction.value = "up"
+    assert widget.direction_line.text().startswith("direction must be an index from 0 to 59 or a vector z, y, x")
+    assert not any(name.startswith("FSC (") for name in _legend(widget.panel))
+    widget.direction.value = ""
     assert not any(name.startswith("FSC (") for name in _legend(widget.panel))
 
 
-def test_nearest_direction_takes_either_sign():
+def test_nearest_direction_takes_either_sign_and_the_field_an_index_or_a_vector():
     directions = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
     assert nearest_direction(directions, (-0.1, -2.0, 0.3)) == 1
     assert nearest_direction(directions, (0, 0, 0)) is None
+    assert parse_direction(" 2 ", directions) == 2 and parse_direction("0.1; 0; -3", directions) == 2
+    assert parse_direction("", directions) is None
+    for bad in ("3", "1.5", "0, 0, 0", "1, 2", "z"):
+        with pytest.raises(ValueError, match="direction must be an index from 0 to 2"):
+            parse_direction(bad, directions)
 
 
 def test_the_result_goes_stale_when_an_input_changes(make_napari_viewer, wait_idle, pair):

@@ -10,14 +10,14 @@ scaled by the frequency step ``1 / (n p)`` of each axis), and
 ``<half-map> resolution surface``, every direction at its crossing frequency,
 coloured by its resolution (finer warmer). Clicking the 3DFSC layer (a click,
 not a drag, while the layer is selected) picks the direction from its centre
-to the clicked point, and the "Direction" control picks one by its index:
-that direction's FSC is added to the curves.
+to the clicked point, and the "Direction" field picks one by its index or
+the nearest to a (z, y, x) vector: that direction's FSC is added to the curves.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
 from qtpy.QtWidgets import QLabel
 
 from ...core.directional import DEFAULT_CONE_ANGLE, DEFAULT_DIRECTIONS, directional_fsc
@@ -27,7 +27,7 @@ from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 from .fourier import RANDOMIZE_NEEDS_MASK
 from .local import contrast_limits, reversed_turbo
 
-__all__ = ["DirectionalFSCWidget", "nearest_direction"]
+__all__ = ["DirectionalFSCWidget", "nearest_direction", "parse_direction"]
 
 ESTIMATOR = "directional FSC"
 #: The fewest directions the widget asks for (the core's minimum).
@@ -44,6 +44,30 @@ def nearest_direction(directions, vector) -> int | None:
     if norm == 0:
         return None
     return int(np.argmax(np.abs(np.asarray(directions) @ (vector / norm))))
+
+
+def parse_direction(text: str, directions) -> int | None:
+    """The direction the "Direction" field names: an index into ``directions``, or the direction nearest a
+    ``z, y, x`` vector; None when empty.
+
+    Raises
+    ------
+    ValueError
+        Naming "direction" when the text is neither, the index is out of range or the vector is zero.
+    """
+    parts = [part for part in text.replace(";", ",").split(",") if part.strip()]
+    if not parts:
+        return None
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    count = len(directions)
+    if len(values) == 1 and values[0].is_integer() and 0 <= values[0] < count:
+        return int(values[0])
+    if len(values) == 3 and any(values):
+        return nearest_direction(directions, values)
+    raise ValueError(f"direction must be an index from 0 to {count - 1} or a vector z, y, x, got {text!r}")
 
 
 class DirectionalFSCWidget(EstimatorWidget):
@@ -81,9 +105,9 @@ class DirectionalFSCWidget(EstimatorWidget):
         self.randomize_at = FloatSpinBox(label="Randomise below FSC", value=0.8, min=0.05, max=0.99, step=0.05,
                                          visible=False)
         self.randomize.changed.connect(lambda on: setattr(self.randomize_at, "visible", on))
-        self.direction = SpinBox(label="Direction", value=-1, min=-1, max=DEFAULT_DIRECTIONS - 1)
-        self.direction.native.setSpecialValueText("none")
-        self.direction.tooltip = "the index of a direction whose FSC is added to the curves (or click the 3DFSC layer)"
+        self.direction = LineEdit(label="Direction", value="")
+        self.direction.tooltip = ("a direction whose FSC is added to the curves: its index, or a vector z, y, x (the "
+                                  "nearest direction); empty: none. Or click the 3DFSC layer.")
         self.direction.changed.connect(self._direction_changed)
         return [self.cone_angle, self.directions, self.threshold, self.custom, self.randomize, self.randomize_at,
                 self.direction]
@@ -117,9 +141,11 @@ class DirectionalFSCWidget(EstimatorWidget):
 
     # ----------------------------------------------------------------- result
     def chosen_direction(self, result) -> int | None:
-        """The index of the direction shown in the curves (None: none, or beyond ``result``'s directions)."""
-        index = self.direction.value
-        return index if 0 <= index < len(result.statuses) else None
+        """The index of the direction shown in the curves (None: none, or not one of ``result``'s directions)."""
+        try:
+            return parse_direction(self.direction.value, result.directions)
+        except ValueError:
+            return None
 
     def plots(self, result) -> tuple:
         """The curves (with the chosen direction's) and the histogram."""
@@ -127,7 +153,6 @@ class DirectionalFSCWidget(EstimatorWidget):
 
     def show_views(self, result) -> None:
         """The 3DFSC volume and the resolution surface in Fourier space, and the chosen direction's line."""
-        self.direction.max = len(result.statuses) - 1
         unit = self.unit.value
         metadata = {"estimator": ESTIMATOR, "source": self.shown.layers[0].name, "unit": unit, **self.shown.settings,
                     "frequency_unit": f"cycles/{unit or 'px'}"}
@@ -163,7 +188,11 @@ class DirectionalFSCWidget(EstimatorWidget):
     def _show_direction(self) -> None:
         """The chosen direction's vector and resolution under the result line."""
         result = self.result
-        index = None if result is None else self.chosen_direction(result)
+        try:
+            index = None if result is None else parse_direction(self.direction.value, result.directions)
+        except ValueError as error:
+            self.direction_line.setText(str(error))
+            return
         if index is None:
             self.direction_line.setText(CLICK_HELP)
             return
@@ -189,4 +218,4 @@ class DirectionalFSCWidget(EstimatorWidget):
         frequency = (np.asarray(position) - shape // 2) / (shape * np.asarray(self.result.pixel_size))
         index = nearest_direction(self.result.directions, frequency)
         if index is not None:
-            self.direction.value = index
+            self.direction.value = str(index)
