@@ -341,7 +341,8 @@ def test_one_image_ticked_keeps_the_second_picker_empty(make_napari_viewer, wait
     assert widget.result.parameters["split"] == "checkerboard"
     assert "Image 2" not in widget.result_line.text()
     widget.one_image.value = False
-    assert _visible(widget.second) and widget.result_line.stale
+    assert _visible(widget.second) and widget.second.value is not None and not widget.single()
+    assert widget.result_line.stale
 
 
 def test_one_image_errors_name_the_layer_and_the_field(make_napari_viewer, wait_idle, notifications):
@@ -359,11 +360,12 @@ def test_one_image_errors_name_the_layer_and_the_field(make_napari_viewer, wait_
     widget.mask.value = viewer.layers["camera"]
     widget.run()
     assert "takes no mask" in notifications[-1][1]
-    viewer.add_image(RNG.random((16, 16, 16)), name="stack")
-    widget.first.value, widget.mask.value = viewer.layers["stack"], None
     widget.one_image.value = True
+    viewer.add_image(RNG.random((16, 16, 16)), name="stack")
+    widget.first.value, widget.mask.value = viewer.layers["stack"], None  # 3-D: two half-maps, no one-image option
+    assert not widget.one_image.value and not _visible(widget.one_image) and not widget.single()
     widget.run()
-    assert "one-image FRC splits a 2-D image; 'stack' is 3-D" in notifications[-1][1]
+    assert notifications[-1][1].startswith("choose a layer for Image 2")
 
 
 @pytest.mark.parametrize("one_image", [False, True])

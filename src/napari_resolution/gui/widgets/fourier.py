@@ -106,11 +106,18 @@ class FourierCorrelationWidget(EstimatorWidget):
             self.second.value = None
 
     def _mode_changed(self, _=None) -> None:
-        """Show the options of what runs: one image (split, gain and offset for binomial) or two, randomised or
-        not."""
-        single = self.single()
+        """Show the options of what runs: one image (split, gain and offset for binomial; offered for a 2-D first
+        layer) or two, randomised or not."""
+        first = self.first.value
+        flat = first is None or first.ndim == 2
+        if self.one_image.value and not flat:  # a 3-D first layer: two half-maps
+            self.one_image.value = False
         if self.one_image.value:
             self.second.value = None
+        elif self.supports_one_image and self.second.value is None:
+            self.reset_choices()  # "One image" unticked: the second picker fills itself again, as the base does
+        single = self.single()
+        self.one_image.visible = self.supports_one_image and flat
         self.second.visible = not self.one_image.value
         self.split.visible = single
         self.gain.visible = self.offset.visible = single and self.split.value == "binomial"
