@@ -2,11 +2,15 @@
 
 Run under a (virtual) display: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
 Writes docs/images/viewer_fsc.png, fsc_widget.png, ssnr_widget.png, mask_widget.png,
-randomized_fsc.png, decorrelation_widget.png and mtf_widget.png.
+randomized_fsc.png, decorrelation_widget.png and mtf_widget.png. With ``--widgets``:
+every widget docked on its sample, run, in a 1600 x 1000 and a 1280 x 800 window
+(docs/images/widgets/<widget>_<width>x<height>.png; ``tests/gui/test_papercuts.py``
+checks that each dock's content fits its width there).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +27,8 @@ from napari_resolution.gui.widgets.mask import MaskWidget
 from napari_resolution.gui.widgets.mtf import MTFWidget
 
 IMAGES = Path(__file__).parent / "images"
+#: The window sizes of the per-widget screenshots: a large and a small laptop screen.
+WINDOW_SIZES = ((1600, 1000), (1280, 800))
 
 
 def _whole(widget):
@@ -181,5 +187,33 @@ def local_shot() -> None:
     viewer.close()
 
 
+def widget_shots() -> None:
+    """Every widget of ``napari-resolution view`` docked on its sample and run (MTF: two edges drawn), at each of
+    :data:`WINDOW_SIZES`."""
+    from napari_resolution.gui.launch import WIDGETS
+
+    folder = IMAGES / "widgets"
+    folder.mkdir(exist_ok=True)
+    for key, (name, sample) in WIDGETS.items():
+        for width, height in WINDOW_SIZES:
+            viewer = napari.Viewer(show=True)
+            viewer.window._qt_window.resize(width, height)
+            viewer.open_sample("napari-resolution", sample)
+            widget = viewer.window.add_plugin_dock_widget("napari-resolution", name)[1]
+            if widget.run_text:
+                widget.run()
+            else:  # MTF: the sample's first two edges
+                widget.start_picking()
+                for row0, col0, row1, col1 in viewer.layers[0].metadata["known_answer"]["rois"][:2]:
+                    viewer.layers[-1].add_rectangles(np.array([[row0 + 2, col0 + 2], [row1 - 3, col1 - 3]]))
+                    wait_for(widget)
+            wait_for(widget)
+            viewer.screenshot(str(folder / f"{key}_{width}x{height}.png"), canvas_only=False, flash=False)
+            viewer.close()
+
+
 if __name__ == "__main__":
-    main()
+    if "--widgets" in sys.argv[1:]:
+        widget_shots()
+    else:
+        main()

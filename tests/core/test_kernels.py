@@ -1,5 +1,7 @@
 """The compiled CPU paths against plain numpy: pruned FFTs, padded buffers, paired phase randomisation."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -131,7 +133,6 @@ def _fresh_kernel():
 
 
 def test_a_compiling_call_is_announced_once(monkeypatch, caplog):
-    monkeypatch.setattr(kernels, "COMPILE_NOTICE_DELAY", 0.0)
     monkeypatch.setattr(kernels, "_run", kernels._KernelRunner())
     kernel, values = _fresh_kernel(), np.ones(4)
     with caplog.at_level("INFO", logger="napari_resolution"):
@@ -142,16 +143,31 @@ def test_a_compiling_call_is_announced_once(monkeypatch, caplog):
     assert len(caplog.records) == 1
 
 
-def test_a_fast_first_call_is_not_announced(monkeypatch, caplog):
-    monkeypatch.setattr(kernels, "COMPILE_NOTICE_DELAY", 60.0)
+class _SlowCachedKernel:
+    """A kernel numba loads from its on-disk cache slowly (a busy machine): a new specialisation, no compiling."""
+
+    overloads: dict = {}
+
+    @staticmethod
+    def typeof_pyval(value):
+        import numba
+
+        return numba.typeof(value)
+
+    def __call__(self, values):
+        time.sleep(0.5)
+        return values.sum()
+
+
+def test_a_slow_call_that_compiles_nothing_is_not_announced(monkeypatch, caplog):
+    """Announced when numba compiles, never by how long a call takes (#27: every run of a busy machine)."""
     monkeypatch.setattr(kernels, "_run", kernels._KernelRunner())
     with caplog.at_level("INFO", logger="napari_resolution"):
-        kernels._run(_fresh_kernel(), np.ones(4))
+        assert kernels._run(_SlowCachedKernel(), np.ones(4)) == 4.0
     assert not caplog.records
 
 
 def test_the_kernels_one_run_compiles_are_announced_once(monkeypatch, caplog):
-    monkeypatch.setattr(kernels, "COMPILE_NOTICE_DELAY", 0.0)
     monkeypatch.setattr(kernels, "_run", kernels._KernelRunner())
     with caplog.at_level("INFO", logger="napari_resolution"):
         for _ in range(3):

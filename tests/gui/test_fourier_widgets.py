@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from napari_resolution import fourier_correlation
+from napari_resolution.core.single_image import single_image_frc
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget, SSNRWidget
 
 RNG = np.random.default_rng(0)
@@ -284,3 +285,102 @@ def test_a_thin_stack_keeps_the_in_plane_apodization(make_napari_viewer, qtbot, 
     wait_idle(widget)
     assert widget.result.parameters["apodization_axes"] == (4, 20, 20)
     assert not [text for kind, text in notifications if kind == "error"]
+
+
+# ------------------------------------------------------------------- issue #29 item 1: one image, and the interval
+
+
+def _counts(size=256, photons=20, seed=1):
+    """A photon-count image of a blurred positive texture (Poisson, uint16)."""
+    rng = np.random.default_rng(seed)
+    blurred = np.fft.irfft2(np.fft.rfft2(rng.standard_normal((size, size))) *
+                            np.exp(-2 * np.pi**2 * 4.0 * (np.fft.fftfreq(size)[:, None] ** 2 +
+                                                          np.fft.rfftfreq(size)[None] ** 2)), s=(size, size))
+    scene = (blurred - blurred.min()) / (blurred - blurred.min()).mean()
+    return rng.poisson(scene * photons).astype(np.uint16)
+
+
+def _visible(widget) -> bool:
+    return not widget.native.isHidden()
+
+
+def test_one_layer_runs_the_one_image_frc_with_the_chosen_split(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(_counts(), name="counts", scale=(10.0, 10.0))
+    widget = _docked(viewer, FourierCorrelationWidget)
+    assert widget.first.value is layer and widget.second.value is None and widget.single()
+    assert _visible(widget.split) and _visible(widget.gain) and _visible(widget.offset)
+    assert not widget.ring_thickness.enabled and not _visible(widget.randomize)
+    widget.threshold.value = "0.143"
+    widget.run()
+    wait_idle(widget)
+    expected = single_image_frc(layer.data, pixel_size=10.0, threshold="0.143", seed=0)
+    assert widget.result.parameters["split"] == "binomial"
+    assert widget.result.resolution == pytest.approx(expected.resolution)
+    assert widget.result_line.text().startswith(expected.summary(widget.unit.value).split(" · ")[0])
+    assert "Split: binomial" in widget.result_line.text()
+    widget.split.value = "checkerboard"
+    assert widget.result_line.stale and not _visible(widget.gain)
+    widget.run()
+    wait_idle(widget)
+    assert widget.result.parameters["split"] == "checkerboard" and widget.result.reference_pixel_size == 20.0
+
+
+def test_one_image_ticked_keeps_the_second_picker_empty(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    assert widget.second.value is not None and not widget.single() and not _visible(widget.split)
+    widget.one_image.value = True
+    widget.split.value = "checkerboard"
+    assert widget.second.value is None and not _visible(widget.second) and widget.single()
+    viewer.add_image(np.zeros((8, 8)), name="another")  # the base fills empty pickers, not this one
+    assert widget.second.value is None
+    widget.run()
+    wait_idle(widget)
+    assert widget.result.parameters["split"] == "checkerboard"
+    assert "Image 2" not in widget.result_line.text()
+    widget.one_image.value = False
+    assert _visible(widget.second) and widget.second.value is not None and not widget.single()
+    assert widget.result_line.stale
+
+
+def test_one_image_errors_name_the_layer_and_the_field(make_napari_viewer, wait_idle, notifications):
+    viewer = make_napari_viewer()
+    viewer.add_image(RNG.random((64, 64)), name="camera")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.run()  # binomial of values that are not photon counts
+    wait_idle(widget)
+    assert notifications[-1][0] == "error" and notifications[-1][1].startswith("layer 'camera' must hold photon counts")
+    widget.gain.value = "two"
+    widget.run()
+    assert notifications[-1] == ("error", "gain must be a number (ADU per photon), or empty for photon counts, "
+                                          "got 'two'")
+    widget.gain.value = "0.01"
+    widget.mask.value = viewer.layers["camera"]
+    widget.run()
+    assert "takes no mask" in notifications[-1][1]
+    widget.one_image.value = True
+    viewer.add_image(RNG.random((16, 16, 16)), name="stack")
+    widget.first.value, widget.mask.value = viewer.layers["stack"], None  # 3-D: two half-maps, no one-image option
+    assert not widget.one_image.value and not _visible(widget.one_image) and not widget.single()
+    widget.run()
+    assert notifications[-1][1].startswith("choose a layer for Image 2")
+
+
+@pytest.mark.parametrize("one_image", [False, True])
+def test_the_interval_shows_in_the_summary_and_as_a_band(make_napari_viewer, wait_idle, one_image):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    widget = _docked(viewer, FourierCorrelationWidget)
+    widget.one_image.value = one_image
+    widget.split.value = "checkerboard"
+    widget.interval.value = True
+    widget.run()
+    wait_idle(widget)
+    low, high = widget.result.resolution_interval
+    assert widget.result.confidence == 0.95 and low <= widget.result.resolution <= high
+    assert re.match(r"[\d.]+ nm \[[\d.]+, [\d.]+\] \(", widget.result_line.text())
+    assert "95% band" in _legend(widget.panel)
+    widget.randomize.value = True  # the phase-randomised FSC has no interval
+    assert _visible(widget.interval) is one_image

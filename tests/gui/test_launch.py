@@ -71,3 +71,14 @@ def test_missing_file_and_unknown_widget_are_errors_naming_them(tmp_path, capsys
         launch.open_viewer([], "fft", show=False)
     assert main(["view", str(tmp_path / "nothing.mrc")]) == 2
     assert "nothing.mrc: no such file" in capsys.readouterr().err
+
+
+def test_one_map_docks_local_resolution_in_single_map_mode(opened, tmp_path):
+    from napari_resolution.gui.widgets.local import SINGLE_MAP, LocalResolutionWidget
+
+    rng = np.random.default_rng(2)
+    io.write_mrc(tmp_path / "map.mrc", rng.standard_normal((16, 16, 16)).astype(np.float32), (1.5, 1.5, 1.5))
+    viewer = opened([tmp_path / "map.mrc"], "local")
+    (widget,) = _docked(viewer, LocalResolutionWidget)
+    assert widget.method.value == SINGLE_MAP and widget.half1.value is viewer.layers["map"]
+    assert widget.half2.value is None

@@ -226,4 +226,75 @@ def test_point_mode_measures_a_bead_in_a_z_stack(make_napari_viewer, wait_idle):
     assert isinstance(result, BeadStackResult)
     assert result.lateral_fwhm == pytest.approx(2.3548 * 0.15, rel=0.02)
     assert result.axial_fwhm == pytest.approx(2.3548 * 0.9, rel=0.02)
-    assert widget.table.item(0, 4).text().startswith("FWHM 0.35") and " / z 2.1" in widget.table.item(0, 4).text()
+    assert widget.table.item(0, 4).text().startswith("0.35") and " / z 2.1" in widget.table.item(0, 4).text()
+    widget.unit.value = "µm"  # a length: the FWHM with its unit, the MTF50 period and lp/mm
+    widget.refresh_views()
+    assert widget.table.columns[4:6] == ["period\n(µm)", "lp/\nmm"]
+    assert widget.table.item(0, 6).text().endswith(" / z 2.12 µm")
+
+
+# ------------------------------------------------------------------------------------------------ issue #27
+
+
+def _sample_widget(make_napari_viewer, sample):
+    """The MTF widget docked in a 1280 x 800 window on a sample."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.open_sample("napari-resolution", sample)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "MTF")
+    return viewer, widget
+
+
+def _table_fits(table) -> bool:
+    return sum(table.columnWidth(c) for c in range(table.columnCount())) <= table.viewport().width() and \
+        not table.horizontalScrollBar().isVisible()
+
+
+def test_a_length_unit_adds_the_mtf50_period_and_lp_per_mm(make_napari_viewer, wait_idle, qtbot):
+    viewer, widget = _sample_widget(make_napari_viewer, "edge_chart")
+    assert widget.unit.value == "µm"
+    widget.start_picking()
+    row0, col0, row1, col1 = viewer.layers["slanted edges"].metadata["known_answer"]["rois"][0]
+    viewer.layers["slanted edges MTF edges"].add_rectangles(np.array([[row0 + 2, col0 + 2], [row1 - 3, col1 - 3]]))
+    wait_idle(widget)
+    qtbot.wait(50)
+    result = widget.results[widget.key(widget.rois()[0])]
+    assert widget.table.columns == ["ROI", "MTF50\nc/px", "MTF10\nc/px", "MTF\nNyq.", "period\n(µm)", "lp/\nmm",
+                                    "angle/\nFWHM", "note"]
+    period = float(widget.table.item(0, 4).text())
+    assert period == pytest.approx(result.resolution_50, rel=0.01)
+    assert float(widget.table.item(0, 5).text()) == pytest.approx(1000 / result.resolution_50, rel=0.01)
+    assert _table_fits(widget.table)  # every column in view, in a dock on a 1280-pixel screen
+    widget.unit.value = ""  # no unit: the default columns
+    widget.refresh_views()
+    assert widget.table.columns == list(mtf_module.COLUMNS) and _table_fits(widget.table)
+
+
+def test_beads_are_coloured_and_numbered_like_the_rows_and_their_fwhm_has_its_unit(make_napari_viewer, wait_idle):
+    viewer, widget = _sample_widget(make_napari_viewer, "beads")
+    widget.mode.value = "Point"
+    widget.start_picking()
+    layer = viewer.layers["beads MTF beads"]
+    layer.add(np.array(viewer.layers["beads"].metadata["known_answer"]["centers"][:3]))
+    wait_idle(widget)
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    np.testing.assert_allclose(layer.border_color, transform_color(PALETTE[:3]))
+    assert list(layer.features["number"]) == [1, 2, 3] and layer.text.visible
+    assert layer.text.string.format == "{number}"
+    assert [widget.table.item(row, 0).text() for row in range(3)] == ["● 1", "● 2", "● 3"]
+    assert [widget.table.item(row, 0).foreground().color().name() for row in range(3)] == list(PALETTE[:3])
+    result = widget.results[widget.key(widget.rois()[0])]
+    assert widget.table.item(0, 6).text() == f"{result.fwhm:.3g} nm"
+    assert _table_fits(widget.table)
+
+
+def test_esf_and_lsf_are_drawn_in_different_colours(make_napari_viewer, wait_idle):
+    viewer, widget, _ = _edge_viewer(make_napari_viewer)
+    widget.show_profile.value = True
+    widget.start_picking()
+    viewer.layers["chart MTF edges"].add_rectangles(np.array([[40, 50], [200, 170]]))
+    wait_idle(widget)
+    esf, lsf = widget.profile_panel.latest.curves
+    assert esf.label.startswith("ESF") and lsf.label.startswith("LSF")
+    assert esf.color == PALETTE[0] and lsf.color != esf.color

@@ -30,8 +30,9 @@ import numpy as np
 
 try:
     import numba
+    from numba.core import event as numba_event
 except ImportError:  # pragma: no cover - numba is a declared dependency
-    numba = None
+    numba = numba_event = None
 
 __all__ = [
     "MaskRows",
@@ -53,9 +54,6 @@ __all__ = [
     "splat_slices",
 ]
 
-#: Seconds after which a call that needs a new specialisation of a kernel is
-#: said to be compiling (loading one from numba's on-disk cache takes milliseconds).
-COMPILE_NOTICE_DELAY = 0.3
 COMPILING_MESSAGE = "compiling the CPU kernels (first run only, a few seconds; later runs start at once)"
 #: Seconds within which the kernels one run compiles are announced once.
 NOTICE_INTERVAL = 60.0
@@ -71,12 +69,13 @@ class _KernelRunner:
     """Calls every kernel: one Python thread at a time in numba's pool, compiling announced.
 
     On first call, before numba starts its OpenMP pool, ``OMP_WAIT_POLICY``
-    defaults to PASSIVE (a user's own setting is kept). A call that still
-    runs :data:`COMPILE_NOTICE_DELAY` seconds after it started a new
-    specialisation is compiling: :data:`COMPILING_MESSAGE` is logged (INFO,
-    logger ``napari_resolution.core.kernels``; the CLI prints it, the
-    widgets show it as a notification), once for the kernels that one run
-    compiles (not again within :data:`NOTICE_INTERVAL` seconds).
+    defaults to PASSIVE (a user's own setting is kept). A call that needs a
+    new specialisation listens to numba's ``numba:compile`` event: when numba
+    compiles (not when it loads the kernel from its on-disk cache, however
+    long that takes on a busy machine), :data:`COMPILING_MESSAGE` is logged
+    as compiling starts (INFO, logger ``napari_resolution.core.kernels``; the
+    CLI prints it, the widgets show it while the run lasts), once for the
+    kernels that one run compiles (not again within :data:`NOTICE_INTERVAL` seconds).
     """
 
     def __init__(self):
@@ -87,16 +86,10 @@ class _KernelRunner:
     def __call__(self, kernel, *args):
         with self._lock:
             self._before_pool_starts()
-            notice = None
-            if _new_specialisation(kernel, args):
-                notice = threading.Timer(COMPILE_NOTICE_DELAY, self._announce)
-                notice.daemon = True
-                notice.start()
-            try:
+            if not _new_specialisation(kernel, args):
                 return kernel(*args)
-            finally:
-                if notice is not None:
-                    notice.cancel()
+            with numba_event.install_listener("numba:compile", _CompileListener(self._announce)):
+                return kernel(*args)
 
     def threads(self) -> int:
         """numba's thread count; asking for it starts the pool, so the wait policy is set first."""
@@ -114,6 +107,21 @@ class _KernelRunner:
         if time.monotonic() - self._announced_at > NOTICE_INTERVAL:
             self._announced_at = time.monotonic()
             logger.info(COMPILING_MESSAGE)
+
+
+if numba is not None:
+
+    class _CompileListener(numba_event.Listener):
+        """Calls ``announce()`` when numba starts compiling."""
+
+        def __init__(self, announce):
+            self.announce = announce
+
+        def on_start(self, event) -> None:
+            self.announce()
+
+        def on_end(self, event) -> None:
+            pass
 
 
 _run = _KernelRunner()

@@ -21,6 +21,7 @@ WIDGETS = {
     "local": ("Local resolution", "half_maps"),
     "blink": ("Blink PSF", "blinking"),
     "tomo": ("Tomography split", "sinogram"),
+    "dfsc": ("Directional FSC", "half_maps"),
 }
 
 
@@ -77,7 +78,7 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
     paths : sequence of str or Path
         Files to open as layers (MRC, TIFF, or anything napari reads).
     widget : str, optional
-        One of :data:`WIDGETS` (default: :func:`default_widget`).
+        One of :data:`WIDGETS` (default: :func:`default_widget`); "local" with one file starts in single-map mode.
     show : bool
         Show the window (False for tests).
 
@@ -106,5 +107,9 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
         _open_file(viewer, path)
     if not paths:
         viewer.open_sample(PLUGIN, sample)
-    viewer.window.add_plugin_dock_widget(PLUGIN, display_name)
+    _, docked = viewer.window.add_plugin_dock_widget(PLUGIN, display_name)
+    if widget == "local" and len(paths) == 1:  # one map: the single-map test, not half-maps
+        from .widgets.local import SINGLE_MAP
+
+        docked.method.value = SINGLE_MAP
     return viewer

@@ -17,8 +17,11 @@ __all__ = [
     "KINDS",
     "TAG",
     "EventConnections",
+    "MouseDrags",
     "add_or_update_layer",
     "beside",
+    "click",
+    "clicked_voxel",
     "fill_pixel_size",
     "find_output",
     "format_pixel_size",
@@ -43,6 +46,8 @@ KINDS = {
     "autocorrelation": "an autocorrelation (from the Blink PSF widget)",
     "mtf_edges": "the MTF widget's edge ROIs",
     "mtf_beads": "the MTF widget's beads",
+    "fsc_volume": "a 3DFSC volume (from the Directional FSC widget)",
+    "resolution_surface": "a resolution surface (from the Directional FSC widget)",
 }
 
 
@@ -272,3 +277,64 @@ def refresh_on_layer_events(connections: EventConnections, viewer, callback) -> 
     events = viewer.layers.events
     for event in (events.inserted, events.removed, events.moved, events.changed):
         connections.connect(event, callback)
+
+
+class MouseDrags:
+    """A layer's mouse-drag callbacks as an emitter: :class:`EventConnections` removes the callback."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def connect(self, callback) -> None:
+        self.layer.mouse_drag_callbacks.append(callback)
+
+    def disconnect(self, callback) -> None:
+        self.layer.mouse_drag_callbacks.remove(callback)
+
+
+def click(event, position, act):
+    """The rest of a napari mouse-drag callback after the press: ``act(position)`` when the button is released
+    without a move (a click, not a pan), and ``position`` is not None.
+
+    Use it as ``yield from click(event, position, act)`` with ``position`` read at the press.
+    """
+    dragged = False
+    yield
+    while event.type == "mouse_move":
+        dragged = True
+        yield
+    if not dragged and position is not None:
+        act(position)
+
+
+def clicked_voxel(layer, event, values):
+    """The clicked point in ``layer``'s data coordinates (None outside its data).
+
+    In a 3-D view: the first voxel along the line of sight where ``values``
+    (the layer's data, or what is shown of it) is finite, else the middle of
+    the line through the data.
+
+    Parameters
+    ----------
+    layer : napari.layers.Layer
+    event : napari mouse event
+        Its ``position`` (world), ``view_direction`` and ``dims_displayed``.
+    values : array
+        The layer's data (finite where there is something to click).
+
+    Returns
+    -------
+    tuple of float or None
+    """
+    displayed = getattr(event, "dims_displayed", None)
+    shape = np.asarray(values.shape)
+    if displayed is not None and len(displayed) == 3:
+        start, end = layer.get_ray_intersections(event.position, event.view_direction, displayed, world=True)
+        if start is None:
+            return None
+        points = np.linspace(start, end, int(np.linalg.norm(np.subtract(end, start))) + 2)
+        pixels = np.clip(np.round(points).astype(int), 0, shape - 1)
+        finite = np.flatnonzero(np.isfinite(values[tuple(pixels.T)]))
+        return tuple(points[finite[0]] if finite.size else points[len(points) // 2])
+    position = np.asarray(layer.world_to_data(event.position), dtype=float)[-len(shape):]
+    return tuple(position) if np.all((position >= -0.5) & (position < shape - 0.5)) else None

@@ -1,4 +1,5 @@
-"""The core's INFO log lines (e.g. "compiling the CPU kernels ...") as napari notifications."""
+"""The core's INFO log lines (e.g. "compiling the CPU kernels ...") in the running widgets, else as napari
+notifications."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import logging
 import napari
 from napari.utils.notifications import show_info
 
+from .runner import note_running
+
 __all__ = ["NotificationHandler", "show_core_notes"]
 
 
 class NotificationHandler(logging.Handler):
-    """Shows each record of the package's logger as a napari info notification while a viewer is open."""
+    """Shows each record of the package's logger under the progress bar of the running computations (it goes when
+    they end), else as a napari info notification while a viewer is open."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        if napari.current_viewer() is not None:  # without one, napari would print it on stdout
-            show_info(self.format(record))
+        text = self.format(record)
+        if not note_running(text) and napari.current_viewer() is not None:  # without one, napari prints it
+            show_info(text)
 
 
 def show_core_notes() -> None:

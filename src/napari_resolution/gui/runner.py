@@ -7,9 +7,9 @@ import threading
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
-from qtpy.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["Cancelled", "Runner", "checked"]
+__all__ = ["Cancelled", "Runner", "checked", "note_running"]
 
 
 def checked(function, on_error=None):
@@ -32,11 +32,26 @@ class Cancelled(Exception):
 
 class _Bridge(QObject):
     progressed = Signal(float)
+    noted = Signal(str)
 
 
 #: The workers still running, with their progress bridges: kept alive here until they finish, so that a worker
 #: whose runner (dock, viewer) is gone still has its signals to end on (else Qt aborts the process).
 _LIVE: set = set()
+
+
+def note_running(text: str) -> bool:
+    """Show ``text`` under the progress bar of every running computation, until it ends (from any thread).
+
+    Returns
+    -------
+    bool
+        False when no computation runs (nothing shown).
+    """
+    bridges = {bridge for _, bridge in tuple(_LIVE)}
+    for bridge in bridges:
+        bridge.noted.emit(text)
+    return bool(bridges)
 
 
 class Runner(QWidget):
@@ -47,6 +62,9 @@ class Runner(QWidget):
     a step in progress, such as one large FFT, finishes first).
     ValueErrors (bad input) become error notifications with their message;
     any other exception too, so the viewer keeps running.
+
+    A note of the core while it runs (e.g. "compiling the CPU kernels",
+    :func:`note_running`) is shown under the bar and goes with the run.
 
     Signals of the underlying napari worker are not exposed: use the
     ``on_done`` callback of :meth:`start` and :attr:`busy`.
@@ -64,12 +82,18 @@ class Runner(QWidget):
         self.progress_bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
-        layout = QHBoxLayout(self)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.progress_bar)
+        row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        layout.addWidget(self.note)
         self._bridge = _Bridge()
         self._bridge.progressed.connect(self._show_progress)
+        self._bridge.noted.connect(self._show_note)
         self._cancel = threading.Event()
         self.destroyed.connect(self._cancel.set)  # a plain callable: it runs when every widget is gone
         self.worker = None
@@ -124,6 +148,11 @@ class Runner(QWidget):
     def _show_progress(self, fraction: float) -> None:
         self.progress_bar.setValue(int(1000 * fraction))
 
+    def _show_note(self, text: str) -> None:
+        if self.busy:
+            self.note.setText(text)
+            self.note.setVisible(True)
+
     def _returned(self, result) -> None:
         self._callbacks[0](result)
 
@@ -149,5 +178,7 @@ class Runner(QWidget):
         self.progress_bar.setValue(0)
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
+        self.note.clear()
+        self.note.setVisible(False)
         for widget in self._controls:
             widget.setEnabled(not busy)

@@ -48,12 +48,23 @@ import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 from napari.layers import Layer
 from napari.utils.notifications import show_info, show_warning
-from qtpy.QtCore import QEvent, QSize, Qt
+from qtpy.QtCore import QEvent, QSize, Qt, QTimer
 from qtpy.QtGui import QColor
-from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFrame,
+    QMainWindow,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.backend import gpu_available
-from ...core.validation import renamed
+from ...core.validation import check_same_shape, renamed
 from ...io import PIXEL_UNIT
 from ..layers import (
     KINDS,
@@ -70,10 +81,13 @@ from ..notices import show_core_notes
 from ..plots import CurvePanel, ResultLine
 from ..runner import Cancelled, Runner, checked
 
-__all__ = ["IMAGES", "MASKS", "EstimatorWidget", "LayerInput", "LayerState", "ResultsTable", "Run", "core_warnings"]
+__all__ = ["IMAGES", "MASKS", "EstimatorWidget", "LayerInput", "LayerState", "ResultsTable", "Run", "core_warnings",
+           "narrow"]
 
 #: Widest size hint of a dock widget (pixels): room for the canvas on a 1280-pixel screen.
 MAX_WIDTH = 400
+#: Characters a drop-down list needs room for (a longer choice or layer name is cut off in the closed list).
+COMBO_CHARACTERS = 8
 STALE = "stale: inputs changed since this run"
 
 
@@ -213,6 +227,8 @@ class EstimatorWidget(QWidget):
         self.run_button = PushButton(text=self.run_text, visible=bool(self.run_text))
         self.inputs = Container(widgets=[*self.pickers(), self.pixel_size, self.unit, *self.build_options(),
                                          self.use_gpu, self.run_button])
+        for widget in self.inputs:
+            narrow(widget)
         self.runner = Runner()
         self.result_line = ResultLine()
         self.curve_panels = [CurvePanel(napari_viewer, y_label=y, **({"x_label": x} if x else {}))
@@ -236,7 +252,7 @@ class EstimatorWidget(QWidget):
         for widget in (self.inputs.native, self.runner, self.result_line, *self.curve_panels):
             body.addWidget(widget)
         body.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
@@ -258,12 +274,42 @@ class EstimatorWidget(QWidget):
         return QSize(min(super().minimumSizeHint().width(), MAX_WIDTH), 120)
 
     def event(self, event) -> bool:
-        """Disconnect from the viewer when taken out of a dock (napari closes a dock widget that way)."""
+        """Disconnect from the viewer when taken out of a dock (napari closes a dock widget that way); once
+        docked, join the tabs of this plugin's other docks there (:meth:`tabify`)."""
         if event.type() == QEvent.ParentChange:
             if self._docked and self.parent() is None:
                 self.disconnect_viewer()
+            if not self._docked and self.parent() is not None:
+                QTimer.singleShot(0, self.tabify)  # once napari has put the dock in its window
             self._docked = self.parent() is not None
         return super().event(event)
+
+    def dock(self) -> QDockWidget | None:
+        """The dock widget holding this widget (None when it is not docked)."""
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QDockWidget):
+            parent = parent.parentWidget()
+        return parent
+
+    def tabify(self) -> None:
+        """Put this widget's dock in a tab beside the last of this plugin's docks in the same dock area, rather than
+        stacked under it (three stacked docks leave each a sliver of the window's height), and show it."""
+        dock = self.dock()
+        window = None if dock is None else dock.parentWidget()
+        if not isinstance(window, QMainWindow) or dock.isFloating():
+            return
+        area = window.dockWidgetArea(dock)
+        others = [other for other in window.findChildren(QDockWidget)
+                  if other is not dock and not other.isFloating() and other.isVisible()
+                  and window.dockWidgetArea(other) == area and other.findChild(EstimatorWidget) is not None]
+        if others:
+            window.tabifyDockWidget(others[-1], dock)
+            dock.show()
+            dock.raise_()
+
+    def scroll_to(self, widget) -> None:
+        """Scroll the dock so that ``widget`` (e.g. a panel just shown) is in view, once the layout has placed it."""
+        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(widget, 0, 0))
 
     def closeEvent(self, event) -> None:
         """Closing the widget disconnects it from the viewer."""
@@ -371,6 +417,14 @@ class EstimatorWidget(QWidget):
             spec = next(spec for spec, other in self.layer_pickers() if other is picker)
             raise self.no_layer(spec, picker)
         return picker.value
+
+    def picked_pair(self, first: str, second: str) -> tuple:
+        """The data of the layers picked in ``first`` and ``second`` (attributes); ValueError naming an empty
+        picker, or both layers when their shapes differ."""
+        layers = self.picked(first), self.picked(second)
+        data = tuple(map(layer_data, layers))
+        check_same_shape(*data, tuple(f"layer '{layer.name}'" for layer in layers))
+        return data
 
     def no_layer(self, spec: LayerInput, picker) -> ValueError:
         """The error of the empty picker of ``spec``: "choose a layer for ...", with the layers open that it cannot
@@ -562,6 +616,14 @@ class EstimatorWidget(QWidget):
             self.draw(self.result, self._title, replace=True)
 
 
+def narrow(widget) -> None:
+    """Let a drop-down list (magicgui ComboBox) be narrower than its longest choice: a dock fits its width
+    whatever the layers are named (the open list shows every choice in full)."""
+    if isinstance(widget, ComboBox):
+        widget.native.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        widget.native.setMinimumContentsLength(COMBO_CHARACTERS)
+
+
 def _dims(ndims) -> str:
     """``(2, 3)`` as "2-D or 3-D"."""
     return " or ".join(f"{n}-D" for n in ndims)
@@ -617,18 +679,41 @@ class ResultsTable(QTableWidget):
     Parameters
     ----------
     columns : sequence of str
-        Column headers.
+        Column headers (a line break makes a narrower column).
     minimum_height : int
         Pixels.
+    tips : sequence of str, optional
+        Per column, the header's tooltip (e.g. the unit a short header leaves out).
     """
 
-    def __init__(self, columns, minimum_height: int):
+    def __init__(self, columns, minimum_height: int, tips=()):
         super().__init__(0, len(columns))
-        self.setHorizontalHeaderLabels(list(columns))
         self.verticalHeader().setVisible(False)
         self.setMinimumHeight(minimum_height)
         self.setWordWrap(True)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.set_columns(columns, tips)
+
+    def set_columns(self, columns, tips=()) -> None:
+        """Show the columns ``columns`` (headers), with the header tooltips ``tips``.
+
+        Every column is as wide as its header until rows fill it; the last fills the width left, and is no wider
+        than its header where nothing is left (Qt keeps a stretched column at least as wide as it was when it began
+        to stretch: 100 pixels by default).
+        """
+        header = self.horizontalHeader()
+        header.setStretchLastSection(False)
+        self.setColumnCount(len(columns))
+        self.setHorizontalHeaderLabels(list(columns))
+        for column, tip in enumerate(tips):
+            self.horizontalHeaderItem(column).setToolTip(tip)
+        for column in range(len(columns)):
+            header.resizeSection(column, header.sectionSizeHint(column))
+        header.setStretchLastSection(True)
+
+    @property
+    def columns(self) -> list[str]:
+        """The column headers."""
+        return [self.horizontalHeaderItem(column).text() for column in range(self.columnCount())]
 
     def fill(self, rows, tips=None, colors=None) -> None:
         """Show ``rows``; the columns but the last fit their text, the rows their wrapped text.

@@ -24,14 +24,18 @@ from ... import io
 from ...core.blink import BlinkChannelsResult, blink_psf
 from ...core.figures import overlay
 from ..layers import add_or_update_layer, beside, fill_pixel_size, layer_data, parse_pixel_size
-from .base import EstimatorWidget, LayerInput, ResultsTable, core_warnings
+from .base import EstimatorWidget, LayerInput, ResultsTable, core_warnings, narrow
 
 __all__ = ["BlinkPSFWidget"]
 
 ESTIMATOR = "blink PSF"
-BACKGROUNDS = {"automatic (temporal mean, block means under drift)": "auto", "temporal mean": "mean",
-               "moving mean": "moving", "clipped median (smlmLP, biased)": "median-clip"}
-COLUMNS = ("channel", "σx", "σy", "θ (°)", "σ", "FWHM", "on-time (frames)", "note")
+BACKGROUNDS = {"automatic (block means under drift)": "auto", "temporal mean": "mean", "moving mean": "moving",
+               "clipped median (smlmLP, biased)": "median-clip"}
+COLUMNS = ("ch", "σx", "σy", "θ (°)", "σ", "FWHM", "on-time", "note")
+#: The headers' tooltips ("{unit}": the pixel size's unit).
+COLUMN_TIPS = ("channel", "σ along x ({unit})", "σ along y ({unit})", "the major axis's angle from +x towards +y",
+               "the geometric mean √(σx σy) ({unit})", "full width at half maximum ({unit})",
+               "the mean on-time (frames)", "warnings")
 
 
 class BlinkPSFWidget(EstimatorWidget):
@@ -46,7 +50,7 @@ class BlinkPSFWidget(EstimatorWidget):
         self.channels: list = []
         super().__init__(napari_viewer)
         self.pixel_size.label = "Channel 1 pixel (y, x)"
-        self.table = ResultsTable(COLUMNS, 90)
+        self.table = ResultsTable(COLUMNS, 90, _column_tips(""))
         self.body.insertWidget(3, self.table)  # under the result line
         self.body.insertWidget(4, self._export_buttons())
         self._background_changed()
@@ -74,7 +78,8 @@ class BlinkPSFWidget(EstimatorWidget):
         self.exclude_center = ComboBox(label="Excluded besides zero lag", value="auto",
                                        choices=["auto", "pixel", "row", "column", "cross"])
         self.lags = SpinBox(label="Temporal lags", value=20, min=4, max=1000)
-        self.exposure = FloatSpinBox(label="Time per frame (ms; 0 none)", value=0.0, min=0.0, max=1e6, step=1.0)
+        self.exposure = FloatSpinBox(label="Frame time (ms)", value=0.0, min=0.0, max=1e6, step=1.0)
+        self.exposure.tooltip = "time per frame, to give the on-time in ms too (0: unknown, the on-time in frames)"
         self.add_channel_button.changed.connect(self.add_channel)
         self.remove_channel_button.changed.connect(self.remove_channel)
         self.background.changed.connect(self._background_changed)
@@ -95,6 +100,7 @@ class BlinkPSFWidget(EstimatorWidget):
         picker = ComboBox(label=f"Channel {number}", choices=self._choices_for(_channel_input(number)), nullable=True,
                           value=None)
         field = LineEdit(label=f"Channel {number} pixel (y, x)", value="1")
+        narrow(picker)
         picker.changed.connect(lambda layer: fill_pixel_size(layer, field, axes=2))
         position = self.inputs.index(self.add_channel_button)
         self.inputs.insert(position, field)
@@ -175,6 +181,7 @@ class BlinkPSFWidget(EstimatorWidget):
         """Every channel's layers beside its movie and its row of the table."""
         for movie, channel in zip(self.shown.layers, _channels(result)):
             self._show_layers(movie, channel)
+        self.table.set_columns(COLUMNS, _column_tips(self.unit.value))
         self.table.fill(*_table_rows(_channels(result)))
 
     def _show_layers(self, movie, result) -> None:
@@ -223,6 +230,11 @@ class BlinkPSFWidget(EstimatorWidget):
         with core_warnings(show=True):  # e.g. "pixel size not stored: unit unknown"
             written = writer(path)
         show_info("wrote " + ", ".join(written))
+
+
+def _column_tips(unit: str) -> list[str]:
+    """The table's header tooltips with the pixel size's ``unit``."""
+    return [tip.format(unit=unit or "pixel size units") for tip in COLUMN_TIPS]
 
 
 def _channel_input(number: int) -> LayerInput:

@@ -34,7 +34,7 @@ from ...core.backend import is_lazy
 from ...core.local import local_fsc, streams
 from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
-from ..layers import layer_data
+from ..layers import MouseDrags, click, clicked_voxel, layer_data
 from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
 __all__ = ["ColourBar", "LocalResolutionWidget"]
@@ -309,7 +309,7 @@ class LocalResolutionWidget(EstimatorWidget):
         if any(followed == layer for followed in self._followed):  # == : napari hands plugins proxies
             return
         self._followed.append(layer)
-        self.connections.connect(_MouseDrags(layer), self.on_map_click)
+        self.connections.connect(MouseDrags(layer), self.on_map_click)
         self.connections.connect(layer.events.contrast_limits, self._update_colour_bar)
         self.connections.connect(layer.events.colormap, self._update_colour_bar)
 
@@ -320,36 +320,11 @@ class LocalResolutionWidget(EstimatorWidget):
 
     # ---------------------------------------------------------------- inspect
     def on_map_click(self, layer, event):
-        """napari mouse-drag callback of the map layer: a click (press, release, no move) inspects the box there."""
+        """napari mouse-drag callback of the map layer: a click (press, release, no move) inspects the box there
+        (in a 3-D view the first voxel of the map along the line of sight)."""
         if layer != self.map_layer or self.result is None:  # != : the map layer is a proxy of ``layer``
             return
-        position = self._data_position(layer, event)
-        dragged = False
-        yield
-        while event.type == "mouse_move":
-            dragged = True
-            yield
-        if not dragged and position is not None:
-            self.inspect(position)
-
-    def _data_position(self, layer, event):
-        """The clicked point in the map's pixel coordinates (None outside the map).
-
-        In a 3-D view: the first voxel with a value along the line of sight
-        (else the middle of the line through the map).
-        """
-        displayed = getattr(event, "dims_displayed", None)
-        shape = np.asarray(self.result.map.shape)
-        if displayed is not None and len(displayed) == 3:
-            start, end = layer.get_ray_intersections(event.position, event.view_direction, displayed, world=True)
-            if start is None:
-                return None
-            points = np.linspace(start, end, int(np.linalg.norm(np.subtract(end, start))) + 2)
-            pixels = np.clip(np.round(points).astype(int), 0, shape - 1)
-            finite = np.flatnonzero(np.isfinite(self.result.map[tuple(pixels.T)]))
-            return tuple(points[finite[0]] if finite.size else points[len(points) // 2])
-        position = np.asarray(layer.world_to_data(event.position), dtype=float)[-len(shape):]
-        return tuple(position) if np.all((position >= -0.5) & (position < shape - 0.5)) else None
+        yield from click(event, clicked_voxel(layer, event, self.result.map), self.inspect)
 
     def inspect(self, position) -> None:
         """Show how the map was decided nearest ``position`` (map pixel coordinates): panel, result line, outline.
@@ -374,6 +349,7 @@ class LocalResolutionWidget(EstimatorWidget):
         self.box_panel.setVisible(True)
         self.box_panel.show_run(curve.plots(unit)[0].titled(f"{noun} at {axes} = ({', '.join(map(str, centre))})"))
         self.box_panel.set_stale(note)
+        self.scroll_to(self.box_panel)  # below the histogram: scrolled into view
         self._outline(np.asarray(centre), np.asarray(self._inspected), np.asarray(sides))
 
     def _outline(self, centre, position, sides) -> None:
@@ -398,15 +374,3 @@ class LocalResolutionWidget(EstimatorWidget):
         shown = [axis - offset for axis in self.viewer.dims.displayed if axis - offset >= 0]
         return tuple(shown[-2:]) if len(shown) >= 2 and self.viewer.dims.ndisplay == 2 else (ndim - 2, ndim - 1)
 
-
-class _MouseDrags:
-    """A layer's mouse-drag callbacks as an emitter: :class:`~..layers.EventConnections` removes the callback."""
-
-    def __init__(self, layer):
-        self.layer = layer
-
-    def connect(self, callback) -> None:
-        self.layer.mouse_drag_callbacks.append(callback)
-
-    def disconnect(self, callback) -> None:
-        self.layer.mouse_drag_callbacks.remove(callback)

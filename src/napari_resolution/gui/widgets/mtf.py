@@ -2,13 +2,18 @@
 
 Every ROI gets its MTF (with its noise level and its MTF50, MTF10 and
 noise-floor markers), drawn in the ROI's colour and listed in a table (MTF50,
-MTF10, MTF at Nyquist, edge angle or FWHM, notes); on request a second panel
-shows each ROI's profile (ESF / LSF of an edge, radial profile of a bead).
+MTF10, MTF at Nyquist; with a length unit the MTF50 period and line pairs per
+millimetre; edge angle or FWHM, notes); the ROIs on the image are outlined in
+their colour and numbered like the table's rows and the curves. On request a
+second panel shows each ROI's profile (ESF / LSF of an edge, radial profile of
+a bead: the LSF and the Gaussian fit in a lighter shade of the ROI's colour).
 Results are cached by ROI geometry, so moving or editing one ROI recomputes
 that ROI only, and a failing ROI is notified once, when it is computed.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from magicgui.widgets import CheckBox, PushButton, RadioButtons, SpinBox
@@ -24,15 +29,26 @@ from .base import EstimatorWidget, LayerInput, ResultsTable
 
 __all__ = ["MTFWidget"]
 
-COLUMNS = ("ROI", "MTF50 (c/px)", "MTF10 (c/px)", "MTF @ Nyquist", "angle / FWHM", "note")
+COLUMNS = ("ROI", "MTF50\nc/px", "MTF10\nc/px", "MTF\nNyq.", "angle/\nFWHM", "note")
+COLUMN_TIPS = ("the ROI's number, on the image and in the curves", "MTF50: where the MTF falls to 0.5, cycles/pixel",
+               "MTF10: where the MTF falls to 0.1, cycles/pixel", "the MTF at the Nyquist frequency (0.5 cycles/pixel)",
+               "the edge's angle, or the bead's FWHM (a z-stack's lateral / axial)", "warnings and errors")
+#: Columns added before "angle / FWHM" when the unit is a length: the MTF50 period and line pairs per millimetre.
+PHYSICAL = ("period", "lp/\nmm")
+#: Millimetres per unit of the lengths whose line pairs per millimetre the table gives.
+MILLIMETRES = {"m": 1e3, "cm": 10.0, "mm": 1.0, "µm": 1e-3, "um": 1e-3, "nm": 1e-6, "Å": 1e-7, "pm": 1e-9}
+#: How much of white the lighter shade of a ROI's colour takes (its LSF, its Gaussian fit).
+LIGHTER = 0.55
 #: Profile panel per mode: check box text, then the empty panel's (y, x) axis labels.
 PROFILES = {"Edge": ("Show ESF / LSF", "ESF / LSF", "distance from the edge (pixels)"),
             "Point": ("Show bead profile", "PSF (normalised)", "distance from the bead centre (pixels)")}
 #: ROI layer per mode: end of its name, its kind (:data:`~..layers.KINDS`), layer type, display keywords.
 ROI_LAYERS = {"Edge": ("MTF edges", "mtf_edges", "shapes", {"shape_type": "rectangle", "edge_width": 2,
                                                              "edge_color": PALETTE[0], "face_color": "transparent"}),
-              "Point": ("MTF beads", "mtf_beads", "points", {"size": 6, "face_color": "transparent",
-                                                             "border_color": "#ffb000"})}
+              "Point": ("MTF beads", "mtf_beads", "points", {"size": 8, "face_color": "transparent",
+                                                             "border_color": PALETTE[0], "border_width": 0.2})}
+#: The ROIs' numbers on the image: napari text keywords (the colour is each ROI's).
+NUMBERS = {"string": "{number}", "anchor": "upper_left", "size": 10}
 
 
 class MTFWidget(EstimatorWidget):
@@ -50,7 +66,7 @@ class MTFWidget(EstimatorWidget):
         self.results: dict = {}  # geometry key -> MTFResult or error message
         self._pending = False
         self._cached_for = None  # the settings the cached results belong to
-        self.table = ResultsTable(COLUMNS, 140)  # before the base picks an image and fills it
+        self.table = ResultsTable(COLUMNS, 140, COLUMN_TIPS)  # before the base picks an image and fills it
         super().__init__(napari_viewer)
         self.body.insertWidget(2, self.table)
         self.result_line.setVisible(False)
@@ -227,25 +243,40 @@ class MTFWidget(EstimatorWidget):
         unit = self.unit.value
         self.panel.show_run(_overlay(valid, lambda result: result.mtf_plot(unit)))
         if self.show_profile.value:
-            self.profile_panel.show_run(_overlay(valid, lambda result: result.profile_plot(unit)))
+            self.profile_panel.show_run(_lighter_guides(_overlay(valid, lambda result: result.profile_plot(unit))))
 
     def _colour_layer(self, count: int) -> None:
+        """Outline each ROI (rectangle or bead) in its colour and number it, as the table's rows and the curves."""
         layer = self.roi_layer()
-        if isinstance(layer, Shapes) and count:
-            colours = transform_color([PALETTE[i % len(PALETTE)] for i in range(count)])
-            if layer.edge_color.shape != colours.shape or not np.allclose(layer.edge_color, colours):
-                layer.edge_color = colours
+        if layer is None or not count:
+            return
+        names = [PALETTE[i % len(PALETTE)] for i in range(count)]
+        colours = transform_color(names)
+        attribute = "edge_color" if isinstance(layer, Shapes) else "border_color"
+        current = getattr(layer, attribute)
+        if current.shape != colours.shape or not np.allclose(current, colours):
+            setattr(layer, attribute, colours)
+        numbers = np.arange(1, count + 1)
+        if "number" not in layer.features or not np.array_equal(layer.features["number"], numbers):
+            layer.features = {"number": numbers, "colour": names}
+            layer.text = {**NUMBERS, "color": {"feature": "colour"}}
 
     def _fill_table(self, rows) -> None:
-        """One row per ROI: its number in its colour, MTF50, MTF10, MTF at Nyquist, angle or FWHM, notes (warnings,
-        errors)."""
+        """One row per ROI: its number in its colour, MTF50, MTF10, MTF at Nyquist, with a length unit the MTF50
+        period and lp/mm, angle or FWHM (with its unit), notes (warnings, errors)."""
+        unit = self.unit.value
+        physical = unit in MILLIMETRES
+        headers, tips = _columns(unit)
+        if self.table.columns != headers:
+            self.table.set_columns(headers, tips)
         cells = []
         for number, _, result in rows:
             if isinstance(result, str):
-                values, note = ("—", "—", "—", "—"), result
+                values, note = ("—",) * (len(headers) - 2), result
             else:
                 lateral = result.lateral if isinstance(result, BeadStackResult) else result
-                values = (_fmt(lateral.f50), _fmt(lateral.f10), f"{lateral.mtf_nyquist:.3f}", _detail(result))
+                values = (_fmt(lateral.f50), _fmt(lateral.f10), f"{lateral.mtf_nyquist:.3f}",
+                          *(_physical(lateral.resolution_50, unit) if physical else ()), _detail(result, unit))
                 note = "\n".join(result.warnings)
             cells.append((f"● {number}", *values, note))
         self.table.fill(cells, colors=[colour for _, colour, _ in rows])
@@ -260,12 +291,48 @@ def _overlay(rows, plot_of):
                    [colour for _, colour, _ in rows], curve_label="{label} {name}")
 
 
-def _detail(result) -> str:
-    """The table's last number: the edge angle, the bead's FWHM, or a z-stack bead's lateral / axial FWHM."""
+def _columns(unit: str) -> tuple[list, list]:
+    """The table's headers and their tooltips: :data:`COLUMNS`, with :data:`PHYSICAL` for a length ``unit``."""
+    if unit not in MILLIMETRES:
+        return list(COLUMNS), list(COLUMN_TIPS)
+    return ([*COLUMNS[:4], f"{PHYSICAL[0]}\n({unit})", PHYSICAL[1], *COLUMNS[4:]],
+            [*COLUMN_TIPS[:4], f"the period where the MTF falls to 0.5 ({unit})",
+             "line pairs per millimetre where the MTF falls to 0.5", *COLUMN_TIPS[4:]])
+
+
+def _lighter_guides(plot):
+    """``plot`` with every curve but the measured ones (an LSF, a Gaussian fit) in a lighter shade of its colour."""
+    return replace(plot, curves=tuple(curve if curve.role == "measured" else replace(curve, color=_lighter(curve.color))
+                                      for curve in plot.curves))
+
+
+def _lighter(color: str) -> str:
+    """The hex colour ``color`` mixed with :data:`LIGHTER` of white."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(value + LIGHTER * (255 - value)):02x}" for value in (red, green, blue))
+
+
+def _physical(period, unit: str) -> tuple[str, str]:
+    """The MTF50 period in ``unit`` and its line pairs per millimetre, as the table shows them."""
+    if period is None:
+        return "n/a", "n/a"
+    return _significant(period), _significant(1 / (period * MILLIMETRES[unit]))
+
+
+def _significant(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits, trailing zeros kept, never in exponent notation: 4.00, 548, 1825."""
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(value))))) if value else digits - 1
+    return f"{value:.{decimals}f}"
+
+
+def _detail(result, unit: str = "") -> str:
+    """The table's last number: the edge angle, the bead's FWHM, or a z-stack bead's lateral / axial FWHM (in
+    ``unit``)."""
+    spaced = f" {unit}" if unit else ""
     if isinstance(result, BeadStackResult):
         axial = "n/a" if result.axial_fwhm is None else f"{result.axial_fwhm:.3g}"
-        return f"FWHM {result.lateral_fwhm:.3g} / z {axial}"
-    return f"{result.edge_angle:.2f}°" if result.kind == "edge" else f"FWHM {result.fwhm:.3g}"
+        return f"{result.lateral_fwhm:.3g} / z {axial}{spaced}"
+    return f"{result.edge_angle:.2f}°" if result.kind == "edge" else f"{result.fwhm:.3g}{spaced}"
 
 
 def _fmt(value) -> str:

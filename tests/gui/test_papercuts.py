@@ -1,0 +1,106 @@
+"""Issue #27, widget papercuts: the compiling notice, docks that fit their width, tabified docks."""
+
+import logging
+import threading
+
+import numpy as np
+import pytest
+
+from napari_resolution.core import kernels
+
+RNG = np.random.default_rng(0)
+
+
+def test_the_compiling_notice_goes_with_the_run(make_napari_viewer, wait_idle, monkeypatch, qtbot):
+    import napari_resolution.gui.notices as notices
+
+    shown = []
+    monkeypatch.setattr(notices, "show_info", shown.append)
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-resolution", "image_pair")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Fourier shell correlation")
+    gate = threading.Event()
+    compute = widget.compute
+
+    def compiling(parameters, progress):
+        kernels.logger.info(kernels.COMPILING_MESSAGE)  # what numba's compile event logs, in the worker
+        assert gate.wait(30)
+        return compute(parameters, progress)
+
+    monkeypatch.setattr(widget, "compute", compiling)
+    widget.run()
+    qtbot.waitUntil(lambda: widget.runner.note.text() == kernels.COMPILING_MESSAGE, timeout=10_000)
+    assert widget.runner.note.isVisibleTo(widget) and not shown  # under the bar, not a toast on the canvas
+    gate.set()
+    wait_idle(widget)
+    assert not widget.runner.note.isVisibleTo(widget) and widget.runner.note.text() == ""
+    logging.getLogger("napari_resolution.core.kernels").info(kernels.COMPILING_MESSAGE)  # nothing runs
+    assert shown == [kernels.COMPILING_MESSAGE]
+
+
+# ------------------------------------------------------------------------ every dock fits its width at 1280 x 800
+
+
+def _fits(widget) -> bool:
+    """The dock's content needs no more than the width it is given, so there is no horizontal scroll bar (and a
+    results table shows all its columns)."""
+    content = widget.body.parentWidget()
+    tables = [table for table in (getattr(widget, "table", None),) if table is not None and table.columnCount()]
+    return (content.minimumSizeHint().width() <= widget.scroll.viewport().width()
+            and not widget.scroll.horizontalScrollBar().isVisible()
+            and all(sum(table.columnWidth(c) for c in range(table.columnCount())) <= table.viewport().width()
+                    for table in tables))
+
+
+@pytest.mark.parametrize("key", list(__import__("napari_resolution.gui.launch", fromlist=["x"]).WIDGETS))
+def test_every_dock_fits_its_width_on_a_1280_by_800_screen(make_napari_viewer, wait_idle, qtbot, key):
+    from napari_resolution.gui.launch import WIDGETS
+
+    name, sample = WIDGETS[key]
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.open_sample("napari-resolution", sample)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", name)
+    qtbot.wait(50)
+    assert _fits(widget), key
+    if widget.run_text:  # with its result: the result line, tables, layers
+        widget.run()
+        wait_idle(widget, timeout=120_000)
+        assert widget.result is not None
+        qtbot.wait(50)
+        assert _fits(widget), key
+
+
+# --------------------------------------------------------------------------------------- docks, tabs and panels
+
+
+def test_plugin_docks_open_as_tabs_not_stacked(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(RNG.random((64, 64)).astype(np.float32), name="image")
+    docks = [viewer.window.add_plugin_dock_widget("napari-resolution", name)[0]
+             for name in ("Fourier shell correlation", "SSNR", "Mask")]
+    qtbot.wait(50)
+    window = viewer.window._qt_window
+    assert set(window.tabifiedDockWidgets(docks[0])) == set(docks[1:])
+    assert not docks[2].visibleRegion().isEmpty()  # the last one opened is the tab shown
+
+
+def test_a_click_scrolls_the_box_fsc_into_view(make_napari_viewer, wait_idle, qtbot):
+    from qtpy.QtCore import QPoint
+
+    from napari_resolution.core.simulate import phantom_pair
+
+    pair = phantom_pair((48, 48, 48), sigma=2.0, noise=0.5, seed=0, dtype=np.float32)
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    for number, half in enumerate((pair.half1, pair.half2), 1):
+        viewer.add_image(half, name=f"half {number}")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Local resolution")
+    widget.run()
+    wait_idle(widget)
+    widget.inspect((24, 20, 20))
+    qtbot.wait(100)
+    viewport = widget.scroll.viewport()
+    top = widget.box_panel.mapTo(viewport, QPoint(0, 0)).y()
+    plot_bottom = widget.box_panel.plot_widget.mapTo(viewport, QPoint(0, widget.box_panel.plot_widget.height())).y()
+    assert 0 <= top and plot_bottom <= viewport.height() + 1  # the box's FSC in view, under the histogram
