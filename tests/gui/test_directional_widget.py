@@ -70,8 +70,13 @@ def test_a_run_shows_curves_histogram_summary_and_the_fourier_layers(make_napari
     assert widget.curve_panels[1].latest.y_label == "directions"  # the histogram
     volume, surface = viewer.layers["half 1 3DFSC"], viewer.layers["half 1 resolution surface"]
     assert isinstance(volume, Image) and volume.data.shape == SHAPE
-    np.testing.assert_allclose(volume.scale, 1 / (np.array(SHAPE) * SCALE))  # the frequency step per axis
-    np.testing.assert_allclose(np.asarray(volume.translate) + 24 * np.asarray(volume.scale), 0, atol=1e-12)
+    np.testing.assert_allclose(volume.scale, SCALE)  # the maps' grid: the slice slider keeps the maps' step
+    np.testing.assert_allclose(volume.metadata["frequency_step"], 1 / (np.array(SHAPE) * SCALE))
+    assert viewer.dims.range[0].step == pytest.approx(SCALE[0])  # the maps' step along z, not a frequency step
+    # the surface sits in the volume: a direction's vertex lies at its crossing, in Fourier voxels from the centre
+    vertex = surface.data[0][0] * np.asarray(surface.scale) + np.asarray(surface.translate)
+    crossing_voxels = result.directions[0] * np.array(SHAPE) * SCALE / result.resolutions[0]
+    np.testing.assert_allclose(vertex, (crossing_voxels + np.array(SHAPE) // 2) * SCALE, rtol=1e-6)
     assert isinstance(surface, Surface) and surface.data[0].shape == (120, 3) and surface.data[2].shape == (120,)
     assert np.isnan(result.resolutions).any() and np.isfinite(surface.data[2]).all()  # unresolved: coarsest
     assert surface.data[2].max() == np.nanmax(result.resolutions)

@@ -3,10 +3,12 @@
 The curves panel shows the FSC in the cones around the xy-plane (lateral) and
 the z axis (axial) and of every voxel (all directions), the second panel the
 histogram of the directions' resolutions. Two layers show the result in
-Fourier space, in cycles per unit of the pixel size (zero frequency at the
-world origin): ``<half-map> 3DFSC``, the FSC of each Fourier voxel's nearest
-direction at its shell (:meth:`~napari_resolution.core.directional.DirectionalFSCResult.fsc_volume`,
-scaled by the frequency step ``1 / (n p)`` of each axis), and
+Fourier space, drawn on the half-maps' grid (one Fourier voxel per map voxel,
+zero frequency at the centre; the frequency step ``1 / (n p)`` of each axis is
+in their metadata, "frequency_step": a scale in cycles per unit would make
+napari's slice slider step by it): ``<half-map> 3DFSC``, the FSC of each
+Fourier voxel's nearest direction at its shell
+(:meth:`~napari_resolution.core.directional.DirectionalFSCResult.fsc_volume`), and
 ``<half-map> resolution surface``, every direction at its crossing frequency,
 coloured by its resolution (finer warmer). Clicking the 3DFSC layer (a click,
 not a drag, while the layer is selected) picks the direction from its centre
@@ -156,18 +158,21 @@ class DirectionalFSCWidget(EstimatorWidget):
         unit = self.unit.value
         metadata = {"estimator": ESTIMATOR, "source": self.shown.layers[0].name, "unit": unit, **self.shown.settings,
                     "frequency_unit": f"cycles/{unit or 'px'}"}
-        shape = np.asarray(result.parameters["shape"])
-        step = 1 / (shape * np.asarray(result.pixel_size))  # the Fourier voxel, cycles per unit
-        origin = {"scale": tuple(step), "translate": tuple(-(shape // 2) * step)}  # zero frequency at the origin
+        shape, sizes = np.asarray(result.parameters["shape"]), np.asarray(result.pixel_size)
+        metadata["frequency_step"] = tuple(float(v) for v in 1 / (shape * sizes))  # cycles per unit, per voxel
+        # on the half-maps' grid (a voxel of the spectrum drawn as one of the map): a scale of cycles per unit would
+        # make napari's slice slider step by that tiny frequency step on the maps too
         volume = self.show_layer(result.fsc_volume(), kind="fsc_volume", estimator="3DFSC", metadata=metadata,
-                                 colormap="viridis", contrast_limits=(0.0, 1.0), **origin)
+                                 colormap="viridis", contrast_limits=(0.0, 1.0), scale=tuple(sizes),
+                                 translate=(0.0, 0.0, 0.0))
         vertices, faces, values = result.surface()
+        vertices = vertices * (shape * sizes)  # cycles per unit -> Fourier voxels from the volume's centre
         finite = values[np.isfinite(values)]
         shown_values = np.where(np.isfinite(values), values, finite.max() if finite.size else 0.0)  # coarsest
         limits = contrast_limits(finite)
         surface = self.show_layer((vertices, faces, shown_values), kind="resolution_surface",
                                   estimator="resolution surface", layer_type="surface", metadata=metadata,
-                                  scale=(1.0, 1.0, 1.0), translate=(0.0, 0.0, 0.0), colormap=reversed_turbo(),
+                                  scale=tuple(sizes), translate=tuple((shape // 2) * sizes), colormap=reversed_turbo(),
                                   contrast_limits=limits)
         surface.contrast_limits = limits  # a new surface, new limits
         self.volume_layer = volume
