@@ -521,7 +521,7 @@ def test_local_res_of_a_half_map_pair_writes_a_placed_map(tmp_path, capsys):
     out, table = tmp_path / "locres.mrc", tmp_path / "stats.json"
     assert main(["local-res", str(tmp_path / "h1.mrc"), "--half2", str(tmp_path / "h2.mrc"), "--significance", "0.01",
                  "--out", str(out), "--json", str(table)]) == 0
-    assert "Å local resolution (p < 0.01" in capsys.readouterr().out
+    assert "Å local resolution (FSC 0.143 equivalent, p < 0.01" in capsys.readouterr().out
     written = io.read_image(out)
     assert written.data.shape == (48, 64, 64) and io.mrc_placement(out)["origin"] == (5.0, 6.0, 7.0)
     stats = json.loads(table.read_text())
