@@ -132,7 +132,8 @@ def add_or_update_layer(viewer, data, *, source, estimator: str, metadata: dict 
     placement = {"scale": tuple(source.scale if scale is None else scale),
                  "translate": tuple(source.translate if translate is None else translate)}
     if getattr(source, "units", None) is not None:  # napari >= 0.5.5
-        placement["units"] = tuple(source.units)[-len(placement["scale"]):]
+        units = tuple(source.units)[-len(placement["scale"]):]  # extra leading axes (e.g. bands): the first's unit
+        placement["units"] = units[:1] * (len(placement["scale"]) - len(units)) + units
     layer = viewer.layers[name] if name in viewer.layers else None
     if isinstance(layer, getattr(napari.layers, layer_type.capitalize())) and layer.ndim == len(placement["scale"]):
         layer.data = data
