@@ -178,6 +178,7 @@ def local_shot() -> None:
         QApplication.processEvents()
     viewer.screenshot(str(IMAGES / "local_resolution.png"), canvas_only=False, flash=False)
     widget.method.value = SINGLE_MAP  # the same halves by the single-map test (their difference is the noise)
+    widget.half2.value = viewer.layers["half-map 2"]  # optional with a single map: not filled for the user
     widget.run()
     wait_for(widget)
     widget.inspect((48, 48, 20))

@@ -522,7 +522,7 @@ def test_local_res_of_a_half_map_pair_writes_a_placed_map(tmp_path, capsys):
     out, table = tmp_path / "locres.mrc", tmp_path / "stats.json"
     assert main(["local-res", str(tmp_path / "h1.mrc"), "--half2", str(tmp_path / "h2.mrc"), "--significance", "0.01",
                  "--out", str(out), "--json", str(table)]) == 0
-    assert "Å local resolution (p < 0.01" in capsys.readouterr().out
+    assert "Å local resolution (FSC 0.143 equivalent, p < 0.01" in capsys.readouterr().out
     written = io.read_image(out)
     assert written.data.shape == (48, 64, 64) and io.mrc_placement(out)["origin"] == (5.0, 6.0, 7.0)
     stats = json.loads(table.read_text())
@@ -545,6 +545,45 @@ def test_local_res_noise_options_and_bad_input(tmp_path, capsys):
     assert "argument --noise: expected auto, corners, outside-mask, difference or" in capsys.readouterr().err
     assert main(["local-res", str(tmp_path / "a.tif"), "--significance", "1", "--out", str(out)]) == 2
     assert "argument --significance: expected a finite number in (0, 1)" in capsys.readouterr().err
+
+
+def test_local_res_bands_threshold_p_values_and_small_maps(tmp_path, capsys):
+    """--resolutions, --threshold none, --p-values (an .npz: one map per band); a map too small for the default
+    bands is told what works (and --resolutions does)."""
+    from napari_resolution.core.simulate import two_region_pair
+
+    half1, half2, _ = two_region_pair((40, 40, 40), noise=0.3, seed=4)
+    for name, half in (("h1.mrc", half1), ("h2.mrc", half2)):
+        io.write_mrc(tmp_path / name, half, 1.5)
+    first, out, table = str(tmp_path / "h1.mrc"), str(tmp_path / "map.mrc"), tmp_path / "stats.json"
+    assert main(["local-res", first, "--half2", str(tmp_path / "h2.mrc"), "--resolutions", "12,9,6,4.5,3",
+                 "--threshold", "none", "--p-values", str(tmp_path / "p.npz"), "--out", out,
+                 "--json", str(table)]) == 0
+    assert "local resolution (p < 0.05;" in capsys.readouterr().out
+    stats = json.loads(table.read_text())
+    assert stats["parameters"]["resolutions"] == [12.0, 9.0, 6.0, 4.5, 3.0] and stats["parameters"]["threshold"] is None
+    with np.load(tmp_path / "p.npz") as archive:
+        assert archive["p_values"].shape == (5, 40, 40, 40)
+        np.testing.assert_allclose(archive["resolutions"], [12, 9, 6, 4.5, 3])
+    assert main(["local-res", first, "--p-values", first, "--noise", "0.2", "--out", out]) == 2
+    assert f"--p-values {first} is the input {first} (half1)" in capsys.readouterr().err
+    io.write_mrc(tmp_path / "small.mrc", half1[:20, :20, :20], 1.5)
+    assert main(["local-res", str(tmp_path / "small.mrc"), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "too small" in err and "give resolutions (at least 2 periods from 3 to 30" in err
+    assert "a mask or noise=" in err
+    assert main(["local-res", str(tmp_path / "small.mrc"), "--noise", "0.2", "--out", out]) == 0
+    capsys.readouterr()
+    io.write_mrc(tmp_path / "tiny.mrc", half1[:12, :12, :12], 1.5)
+    assert main(["local-res", str(tmp_path / "tiny.mrc"), "--noise", "0.2", "--out", out]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("give resolutions (at least 2 periods from 3 to 18, pixel_size "
+                                                     "units)")
+    assert main(["local-res", str(tmp_path / "tiny.mrc"), "--noise", "0.2", "--resolutions", "9,6,3",
+                 "--out", out]) == 0
+    assert main(["local-res", first, "--threshold", "half-bit", "--out", out]) == 2
+    assert "argument --threshold: expected 0.143, 0.5, none or a number in (0, 1)" in capsys.readouterr().err
+    assert main(["local-res", first, "--resolutions", "8", "--out", out]) == 2
+    assert "argument --resolutions: expected at least 2 comma-separated periods" in capsys.readouterr().err
 
 
 def test_local_fsc_of_images_writes_a_calibrated_tiff_and_names_bad_input(tmp_path, capsys):

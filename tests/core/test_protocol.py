@@ -129,7 +129,7 @@ KINDS = {
 }
 NAMES = list(KINDS)
 #: Fields a result's JSON leaves out, by design: the map and the per-box sums (the CLI writes the map to a file).
-LEFT_OUT_OF_JSON = {"local_fsc": {"map", "sums"}, "single_map": {"map", "sums"}}
+LEFT_OUT_OF_JSON = {"local_fsc": {"map", "sums"}, "single_map": {"map", "sums", "p_values"}}
 #: The results whose plots' main curves and resolution marker the tests below know.
 CURVE_NAMES = NAMES[:7]
 

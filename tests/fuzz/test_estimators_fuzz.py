@@ -134,11 +134,14 @@ with warnings.catch_warnings():
 @budget(0.2)
 @given(three_d=st.booleans(), data=st.data(), path=PATHS)
 def test_local_resolution_any_parameters(three_d, data, path):
-    """A sharp and blurred pair with any noise source, mask, second half, bands, window, significance."""
+    """A sharp and blurred pair with any noise source, mask, second half, bands, window, significance, threshold,
+    p-values."""
     half1, half2 = _REGIONS_3D if three_d else _REGIONS
     kwargs = data.draw(keywords(
         pixel_size=pixel_sizes(half1.ndim), noise=mostly(st.sampled_from(NOISES), st.one_of(texts(), ANY_REAL)),
         significance=reals(0.05, 0.01, 0.5), window=reals(None, 0.0, 0.3, 1.0),
+        threshold=mostly(st.sampled_from(("0.143", "0.5", None, 0.3)), st.one_of(texts("half-bit"), ANY_REAL)),
+        p_values=mostly(st.booleans(), st.sampled_from(JUNK)),
         resolutions=mostly(st.sampled_from((None, [4.0, 8.0], (2.0, 3.0, 6.0), np.array([16.0, 2.5]))),
                            st.one_of(st.lists(ANY_REAL, max_size=4), st.sampled_from(JUNK))),
         half2=mostly(st.sampled_from((None, half2, half2)), st.sampled_from((half1, half2[..., :-1], *NOT_ARRAYS))),
@@ -356,7 +359,7 @@ def test_blinking_movie_any_parameters(data):
 
 @budget(0.2)
 @given(data=st.data())
-def test_two_region_pair_and_tomography_sinogram_any_parameters(data):
+def test_two_region_and_ramp_pairs_and_tomography_sinogram_any_parameters(data):
     shape = data.draw(mostly(st.lists(st.sampled_from((16, 17, 24)), min_size=2, max_size=3),
                              st.one_of(st.lists(integers(16, low=-1, high=20), max_size=4), st.sampled_from(JUNK))))
     kwargs = data.draw(keywords(
@@ -371,6 +374,7 @@ def test_two_region_pair_and_tomography_sinogram_any_parameters(data):
         assert np.isfinite(half1).all() and np.isfinite(half2).all()
 
     outcome(simulate.two_region_pair, shape, names={"shape", *kwargs}, check=check, **kwargs)
+    outcome(simulate.ramp_pair, shape, names={"shape", *kwargs}, check=check, **kwargs)
     size = data.draw(integers(16, 20, low=-1, high=40))
     options = data.draw(keywords(
         theta=mostly(st.sampled_from((None, np.linspace(0.0, 180.0, 12, endpoint=False))),

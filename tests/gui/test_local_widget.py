@@ -12,6 +12,7 @@ from napari_resolution.core.local import local_fsc
 from napari_resolution.core.simulate import phantom_pair
 from napari_resolution.core.single_map import SingleMapResult, local_resolution
 from napari_resolution.gui.widgets.local import (
+    HALF_MAPS,
     NOISE_LEVEL,
     SINGLE_MAP,
     LocalResolutionWidget,
@@ -244,18 +245,20 @@ def test_contrast_limits():
     assert contrast_limits(values) == pytest.approx(tuple(np.percentile(values, (2, 98))))
 
 
+def _shown(option):
+    return not option.native.isHidden()
+
+
 def test_the_single_map_method_and_its_options(make_napari_viewer, wait_idle, pair2):
-    """One map: the statistical test, its options shown instead of the FSC's, the same overlay and inspection."""
+    """One map: the widget starts in the single-map method, its options shown instead of the FSC's, the same
+    overlay and inspection; the result line says how many voxels got a value and what the noise came from."""
     viewer = make_napari_viewer()
     viewer.add_image(pair2.half1, name="map", scale=(0.5, 0.5))
     widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Local resolution")[1]
-    def shown(option):
-        return not option.native.isHidden()
-
-    assert widget.half2.value is None and not shown(widget.noise) and shown(widget.box)
-    widget.method.value = SINGLE_MAP
-    assert shown(widget.noise) and shown(widget.significance) and not shown(widget.box)
-    assert widget.half1.label == "Map (or half-map 1)"
+    shown = _shown
+    assert widget.method.value == SINGLE_MAP and widget.half2.value is None
+    assert shown(widget.noise) and shown(widget.significance) and shown(widget.reading) and not shown(widget.box)
+    assert widget.half1.label == "Map (or half-map 1)" and not widget.window.enabled
     widget.noise.value = NOISE_LEVEL
     assert shown(widget.noise_level)
     widget.noise_level.value = 0.5
@@ -264,6 +267,7 @@ def test_the_single_map_method_and_its_options(make_napari_viewer, wait_idle, pa
     layer = viewer.layers["map local resolution"]
     np.testing.assert_allclose(layer.data, expected.map, rtol=1e-5, equal_nan=True)
     assert isinstance(widget.result, SingleMapResult) and "bands, white noise of std 0.5" in widget.result_line.text()
+    assert f"{100 * expected.filled:.3g} % of voxels with a value" in widget.result_line.text()
     _mouse(layer, _world(layer, (64, 64)))
     result = widget.result
     index = result.box_index((64, 64))
@@ -288,6 +292,41 @@ def test_single_map_with_a_second_half_uses_their_difference(make_napari_viewer,
                                equal_nan=True)
     assert widget.result.parameters["noise_source"] == "difference"
     assert "Significance: 0.01" in widget.result_line.text()
+
+
+def test_single_map_reading_bands_and_p_value_layer(make_napari_viewer, wait_idle, pair3):
+    """The significance test alone, typed bands, a set window and the p-value layer (bands along its first axis,
+    placed on the map); a run without p-values removes the layer of the earlier one."""
+    viewer = make_napari_viewer()
+    widget = _docked(viewer, (pair3.half1, pair3.half2), scale=SCALE, translate=TRANSLATE)
+    assert widget.method.value == HALF_MAPS  # two maps: the half-maps
+    widget.method.value = SINGLE_MAP
+    widget.half2.value = viewer.layers["half 2"]
+    widget.reading.value = "significance only"
+    widget.auto_window.value = False
+    widget.window.value = 1.0
+    widget.bands.value = "12, 9, 6, 4.5, 3"
+    widget.p_layer.value = True
+    _run(widget, wait_idle)
+    expected = local_resolution(pair3.half1, half2=pair3.half2, threshold=None, window=1.0, pixel_size=1.5,
+                                resolutions=[12, 9, 6, 4.5, 3], p_values=True)
+    np.testing.assert_allclose(viewer.layers["half 1 local resolution"].data, expected.map, rtol=1e-5,
+                               equal_nan=True)
+    p_layer = viewer.layers["half 1 local p-value"]
+    np.testing.assert_allclose(p_layer.data, expected.p_values, rtol=1e-5)
+    assert tuple(p_layer.scale) == (1.0, *SCALE) and tuple(p_layer.translate) == (0.0, *TRANSLATE)
+    assert p_layer.metadata["resolutions"] == [12.0, 9.0, 6.0, 4.5, 3.0]
+    assert tuple(p_layer.contrast_limits) == (0.0, 0.05)
+    assert viewer.layers.selection.active is viewer.layers["half 1 local resolution"]
+    assert "p-value" not in [layer.name for layer in widget.half1.choices if layer is not None]
+    widget.p_layer.value = False
+    widget.bands.value = "12, x"
+    widget.run()
+    wait_idle(widget)
+    assert "half 1 local p-value" in viewer.layers  # the bad run left everything as it was
+    widget.bands.value = ""
+    _run(widget, wait_idle)
+    assert "half 1 local p-value" not in viewer.layers
 
 
 def test_single_map_keeps_the_second_half_empty_and_refuses_the_map_twice(make_napari_viewer, wait_idle,

@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
 __all__ = [
     "MaskRows",
     "backproject",
+    "band_step",
     "box_shell_sums",
     "direction_bin_index",
     "gather_windowed_boxes",
@@ -1087,3 +1088,57 @@ def splat_slices(values, ctf, rotations, ky, kx, columns, scale: float, radius_s
             float(radius_sq), numerators, denominators]
     _load_first(_splat_kernel, args, (0, 1, 2, 7))
     _run(_splat_kernel, *args)
+
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _band_step_kernel(power, root_rho, levels, previous, alive, crossing, frequencies, first):  # pragma: no cover
+        """One band of the single-map test at every voxel (flat arrays); see :func:`band_step`."""
+        mean, test, target = levels[0], levels[1], levels[2]
+        low, step = frequencies[0], frequencies[1] - frequencies[0]
+        spread = root_rho.size > 0
+        for i in numba.prange(power.size):
+            value = power[i]
+            score = mean + (value - mean) / root_rho[i] if spread else value
+            ratio = score / test
+            if target > 0:
+                ratio = min(ratio, value / target)
+            if first:
+                alive[i] = alive[i] and ratio >= 1
+            elif alive[i] and ratio < 1:
+                before = previous[i]
+                crossing[i] = low + (before - 1) / max(before - ratio, 1e-12) * step
+                alive[i] = False
+            previous[i] = ratio
+
+
+def band_step(power, root_rho, levels, previous, alive, crossing, frequencies, first: bool) -> None:
+    """One band of the single-map test at every voxel, in one parallel pass (in place).
+
+    The ratio of each voxel is ``min(score / test, power / target)``, where
+    ``score = mean + (power - mean) / root_rho`` (``power`` itself without a
+    taper; no second term when ``target`` is 0). At the first band a voxel
+    stays ``alive`` only if its ratio is at least 1; later, a voxel alive
+    whose ratio falls below 1 gets its ``crossing``, interpolated linearly
+    between the two bands from its ``previous`` ratio, and is no longer
+    alive. ``previous`` then holds this band's ratios.
+
+    Parameters
+    ----------
+    power : float ndarray (C-contiguous)
+        The band's local power at every voxel.
+    root_rho : ndarray of ``power``'s shape and dtype, or None
+        The taper's spread correction (:func:`~.local.bands.standardised`).
+    levels : (float, float, float)
+        The noise mean, the test's threshold, the signal-to-noise target (0: none).
+    previous, crossing : ndarray of ``power``'s shape and dtype; alive : bool ndarray of that shape
+        Modified in place.
+    frequencies : (float, float)
+        The previous band's frequency and this one's.
+    first : bool
+        Whether this is the first band.
+    """
+    spread = np.empty(0, power.dtype) if root_rho is None else np.ascontiguousarray(root_rho, power.dtype).reshape(-1)
+    _run(_band_step_kernel, power.reshape(-1), spread, np.asarray(levels, np.float64), previous.reshape(-1),
+         alive.reshape(-1), crossing.reshape(-1), np.asarray(frequencies, np.float64), bool(first))

@@ -30,6 +30,7 @@ __all__ = [
     "bead_stack",
     "blinking_movie",
     "blur_crossing",
+    "ramp_pair",
     "two_region_pair",
     "ExpectedCorrelation",
     "PhantomPair",
@@ -933,25 +934,75 @@ def two_region_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, 
     sharpness : ndarray, shape (shape[-1],)
         1 in the sharp region, 0 in the blurred one.
     """
+    shape, (sharp, blurred), noise, dtype = _blend_arguments(shape, sigmas, noise, dtype)
+    sharpness = 0.5 * (1 + np.tanh(8 * np.cos(2 * np.pi * np.arange(shape[-1]) / shape[-1])))
+    half1, half2 = _blended_pair(shape, (sharp, blurred), np.stack([sharpness, 1 - sharpness]), noise, seed, dtype)
+    return half1, half2, sharpness
+
+
+def ramp_pair(shape, sigmas=(1.5, 3.0), noise: float = 0.5, *, seed=None, dtype=np.float32) -> tuple:
+    """Two half-maps whose shared signal's blur changes smoothly along the last axis: local-resolution truth.
+
+    The blur is ``sigmas[0]`` px at the first pixel of the last axis and
+    rises as a raised cosine to ``sigmas[1]`` px at its middle, then falls
+    back (periodic, so the map wraps). It is made of the same unit white
+    noise blurred at levels 0.05 px apart, blended linearly between the two
+    levels around each position's blur; the blend crosses any threshold
+    within 0.1 % of the single blur between its levels, so
+    :func:`blur_crossing` of ``sigma[x]`` is the local answer at position
+    ``x`` (where the blur changes slowly next to the resolution).
+
+    Parameters
+    ----------
+    shape, noise, seed, dtype
+        As :func:`two_region_pair`.
+    sigmas : (float, float)
+        Smallest and largest blur, pixels.
+
+    Returns
+    -------
+    half1, half2 : ndarray, ``shape``
+    sigma : ndarray, shape (shape[-1],)
+        The blur at each position along the last axis, pixels.
+    """
+    shape, (low, high), noise, dtype = _blend_arguments(shape, sigmas, noise, dtype)
+    sigma = low + (high - low) * 0.5 * (1 - np.cos(2 * np.pi * np.arange(shape[-1]) / shape[-1]))
+    levels = np.linspace(low, high, max(2, math.ceil(abs(high - low) / RAMP_STEP) + 1))
+    weights = np.maximum(0.0, 1 - np.abs(sigma[None] - levels[:, None]) / max(levels[1] - levels[0], 1e-12))
+    weights /= weights.sum(axis=0)
+    return (*_blended_pair(shape, levels, weights, noise, seed, dtype), sigma)
+
+
+#: Spacing (px) of the blur levels :func:`ramp_pair` blends.
+RAMP_STEP = 0.05
+
+
+def _blend_arguments(shape, sigmas, noise, dtype) -> tuple:
+    """The checked shape, two blurs, noise and dtype of :func:`two_region_pair` and :func:`ramp_pair`."""
     shape = _sizes(shape, ndims=(2, 3), minimum=16)
     if not _sequence(sigmas) or len(sigmas) != 2:
-        raise ValueError(f"sigmas must be two blurs (sharp, blurred) in pixels, got {shown(sigmas)}")
-    sharp, blurred = (check_number(value, "sigmas", 0.0, above=True) for value in sigmas)
+        raise ValueError(f"sigmas must be two blurs in pixels, got {shown(sigmas)}")
+    blurs = tuple(check_number(value, "sigmas", 0.0, above=True) for value in sigmas)
     noise = check_number(noise, "noise", 0.0, above=True)
     dtype = _float_dtype(dtype)
     largest = float(np.finfo(dtype).max) / 16  # its normal deviates (up to about 6 noise) must stay finite
     if noise > largest:
         raise ValueError(f"noise must be below {largest:.3g} in {dtype}, got {noise:g}")
+    return shape, blurs, noise, dtype
+
+
+def _blended_pair(shape, sigmas, weights, noise: float, seed, dtype) -> tuple:
+    """Half-maps: one unit white noise blurred by each of ``sigmas``, blended by ``weights`` (one row per blur,
+    along the last axis; only the blurs whose weight is somewhere above 0 are made), plus independent noise."""
     rng = _generator(seed)
     _check_memory(shape, 64)
     spectrum = scipy.fft.rfftn(rng.standard_normal(shape))
     squared = FourierGrid(shape).squared_radius()
-    signals = [scipy.fft.irfftn(spectrum * np.exp(-2 * np.pi**2 * sigma**2 * squared), s=shape)
-               for sigma in (sharp, blurred)]
-    sharpness = 0.5 * (1 + np.tanh(8 * np.cos(2 * np.pi * np.arange(shape[-1]) / shape[-1])))
-    signal = signals[0] * sharpness + signals[1] * (1 - sharpness)
-    halves = [(signal + noise * rng.standard_normal(shape)).astype(dtype) for _ in range(2)]
-    return halves[0], halves[1], sharpness
+    signal = np.zeros(shape)
+    for sigma, weight in zip(sigmas, weights):
+        if weight.any():
+            signal += scipy.fft.irfftn(spectrum * np.exp(-2 * np.pi**2 * sigma**2 * squared), s=shape) * weight
+    return tuple((signal + noise * rng.standard_normal(shape)).astype(dtype) for _ in range(2))
 
 
 def blur_crossing(sigma: float, noise: float, threshold: float) -> float:

@@ -39,6 +39,7 @@ TAG = "napari_resolution"
 KINDS = {
     "local_resolution_map": "a local-resolution map",
     "local_box": "the outline of an inspected box",
+    "local_p_values": "a map of local p-values (from the Local resolution widget)",
     "mask": "a mask (from the Mask widget)",
     "even_reconstruction": "the reconstruction of the even projections (from the Tomography split widget)",
     "odd_reconstruction": "the reconstruction of the odd projections (from the Tomography split widget)",
@@ -186,7 +187,8 @@ def add_or_update_layer(viewer, data, *, source, estimator: str, kind: str, meta
     placement = {"scale": tuple(source.scale if scale is None else scale),
                  "translate": tuple(source.translate if translate is None else translate)}
     if getattr(source, "units", None) is not None:  # napari >= 0.5.5
-        placement["units"] = tuple(source.units)[-len(placement["scale"]):]
+        units = tuple(source.units)[-len(placement["scale"]):]  # extra leading axes (e.g. bands): the first's unit
+        placement["units"] = units[:1] * (len(placement["scale"]) - len(units)) + units
     metadata = {**(metadata or {}), TAG: {"kind": kind, "source": source.name, "source_id": str(source.unique_id)}}
     layer = find_output(viewer, kind, source)
     if layer is None and name in viewer.layers and output_kind(viewer.layers[name]) == kind:

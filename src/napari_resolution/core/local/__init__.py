@@ -7,9 +7,12 @@
   single-map test (:mod:`napari_resolution.core.single_map`);
 * :mod:`.streamed`: lazy inputs block by block on dask, and :func:`streams`,
   the one decision between the two paths;
-* :mod:`.fsc`: :func:`local_fsc`, the entry point.
+* :mod:`.fsc`: :func:`local_fsc`, the entry point;
+* :mod:`.bands` and :mod:`.noise`: the bands, edge taper and local band
+  power of the single-map test, and its noise reference (checked, then
+  modelled), used by :mod:`napari_resolution.core.single_map`.
 
-Imports run one way: ``fsc`` → ``streamed`` → ``maps`` → ``boxes``.
+Imports run one way: ``fsc`` → ``streamed`` → ``maps`` → ``boxes``; ``noise`` → ``bands``.
 """
 
 from .boxes import WINDOWS, axis_centres, box_results, box_sums, centres_inside, default_box, grid_centres

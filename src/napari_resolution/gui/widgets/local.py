@@ -26,15 +26,15 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
 from napari.utils.colormaps import Colormap, ensure_colormap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.backend import is_lazy
 from ...core.local import local_fsc, streams
-from ...core.single_map import NOISE_SOURCES, SingleMapResult, local_resolution
+from ...core.single_map import NOISE_SOURCES, WINDOW_PERIODS, SingleMapResult, local_resolution
 from ...core.thresholds import CRITERIA
-from ..layers import MouseDrags, click, clicked_voxel, layer_data
+from ..layers import MouseDrags, click, clicked_voxel, find_output, layer_data
 from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
 __all__ = ["ColourBar", "LocalResolutionWidget"]
@@ -50,6 +50,10 @@ CLICK_HELP = ("Select the map layer and click it (without dragging) to see how t
 HALF_MAPS, SINGLE_MAP = "Half-maps (local FSC)", "Single map (statistical test)"
 #: The noise choice standing for a known noise level.
 NOISE_LEVEL = "level (std)"
+#: How the single-map test reads the map: the choices and the core's ``threshold`` for each.
+READINGS = {"FSC 0.143 equivalent": "0.143", "FSC 0.5 equivalent": "0.5", "significance only": None}
+#: The p-value map's layer: ``<map> local p-value``, one map per band (the first axis).
+P_ESTIMATOR = "local p-value"
 
 
 _SESSION_FOLDER: list = []  # the temporary folder of the zarr maps, made on first need, removed at exit
@@ -140,6 +144,7 @@ class LocalResolutionWidget(EstimatorWidget):
         self._inspected = None  # data position of the inspected box
         self._followed: list = []  # layers whose mouse and display events we listen to
         super().__init__(napari_viewer)
+        self.start_in_the_fitting_method()
         self.colour_bar = ColourBar()
         self.colour_bar.setVisible(False)
         self.body.insertWidget(3, self.colour_bar)  # under the result line
@@ -172,12 +177,28 @@ class LocalResolutionWidget(EstimatorWidget):
                               "mask, else the map's corners; level: white noise of the standard deviation below")
         self.noise_level = FloatSpinBox(label="Noise std", value=1.0, min=1e-9, max=1e9, step=0.1, visible=False)
         self.significance = FloatSpinBox(label="Significance", value=0.05, min=0.001, max=0.5, step=0.01)
-        self.window = FloatSpinBox(label="Window (periods)", value=0.3, min=0.0, max=4.0, step=0.1)
+        self.reading = ComboBox(label="Read as", choices=list(READINGS), value="FSC 0.143 equivalent")
+        self.reading.tooltip = ("FSC equivalent: a band passes where the local signal-to-noise ratio reaches the one "
+                                "where two half-maps' FSC crosses 0.143 (or 0.5), and is significant; significance "
+                                "only: where it is significant (finer the wider the window)")
+        self.auto_window = CheckBox(text=f"Automatic window ({WINDOW_PERIODS[3]:g} periods in 3-D, "
+                                         f"{WINDOW_PERIODS[2]:g} in 2-D)", value=True)
+        self.window = FloatSpinBox(label="Window (periods)", value=WINDOW_PERIODS[3], min=0.0, max=4.0, step=0.1,
+                                   enabled=False)
         self.window.tooltip = "Gaussian window's standard deviation in periods of each band (0: none)"
+        self.bands = LineEdit(label="Resolutions (periods)", value="")
+        self.bands.tooltip = ("optional: the bands' periods, comma-separated, in the pixel size's unit (e.g. "
+                              "16, 12, 8, 6, 4, 3); empty: 20 bands from a sixth of the map (a sixteenth with the "
+                              "noise from the corners) to Nyquist")
+        self.p_layer = CheckBox(text="p-value layer (one map per band)", value=False)
+        self.p_layer.tooltip = ("also show the p-value of every voxel at every band (the chance that noise alone "
+                                "passes every band up to it), as a layer with a slider over the bands")
+        self.auto_window.changed.connect(lambda auto: setattr(self.window, "enabled", not auto))
         self.noise.changed.connect(lambda value: setattr(self.noise_level, "visible", value == NOISE_LEVEL))
         self.method.changed.connect(self._method_changed)
         self._fsc_options = [self.auto_box, self.box, self.auto_step, self.step, self.threshold]
-        self._single_options = [self.noise, self.significance, self.window]
+        self._single_options = [self.noise, self.reading, self.significance, self.auto_window, self.window,
+                                self.bands, self.p_layer]
         for option in self._single_options:
             option.visible = False
         return [self.method, *self._fsc_options, self.custom, *self._single_options, self.noise_level]
@@ -210,6 +231,11 @@ class LocalResolutionWidget(EstimatorWidget):
         self.half1.label = "Map (or half-map 1)" if self.single else "Half-map 1"
         self.half2.label = "Half-map 2 (optional)" if self.single else "Half-map 2"
 
+    def start_in_the_fitting_method(self) -> None:
+        """One map in the viewer: the single-map method; otherwise the half-maps (the default)."""
+        if len(self.usable_layers(self.layer_inputs[0])) == 1:
+            self.method.value = SINGLE_MAP
+
     def layer_changed(self) -> None:
         """Keep the box within the picked map."""
         layer = self.half1.value
@@ -228,12 +254,24 @@ class LocalResolutionWidget(EstimatorWidget):
                                  f"{'the map' if second is self.half1.value else 'the mask'}: pick another or none")
             noise = self.noise_level.value if self.noise.value == NOISE_LEVEL else self.noise.value
             return {"half1": layer_data(self.picked("half1")), "half2": None if second is None else layer_data(second),
-                    "noise": noise, "significance": self.significance.value, "window": self.window.value, **common}
+                    "noise": noise, "threshold": READINGS[self.reading.value], "significance": self.significance.value,
+                    "window": None if self.auto_window.value else self.window.value,
+                    "resolutions": self._band_periods(), "p_values": self.p_layer.value, **common}
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         halves = {"half1": layer_data(self.picked("half1")), "half2": layer_data(self.picked("half2"))}
         return {**halves, "box": None if self.auto_box.value else self.box.value,
                 "step": None if self.auto_step.value else self.step.value, "threshold": threshold,
                 "out": self._map_store(halves, common), **common}
+
+    def _band_periods(self):
+        """The periods typed in "Resolutions (periods)" (None when empty); ValueError naming the field."""
+        text = self.bands.value.strip()
+        if not text:
+            return None
+        try:
+            return [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        except ValueError:
+            raise ValueError(f"{self.bands.label}: expected comma-separated periods, got {text!r}") from None
 
     def _map_store(self, halves: dict, common: dict):
         """A zarr map wanted for lazy half-maps too large for memory (computed block by block), else None."""
@@ -290,6 +328,7 @@ class LocalResolutionWidget(EstimatorWidget):
         self.map_layer = layer
         self._update_colour_bar()
         self.colour_bar.setVisible(True)
+        self._show_p_values(result, source)
         self.box_panel.clear()
         inside = self._inspected is not None and len(self._inspected) == result.map.ndim and all(
             -0.5 <= p < n - 0.5 for p, n in zip(self._inspected, result.map.shape))
@@ -297,6 +336,26 @@ class LocalResolutionWidget(EstimatorWidget):
             self.inspect(self._inspected)
         else:
             self.box_panel.setVisible(False)
+
+    def _show_p_values(self, result, source) -> None:
+        """The p-value map as the layer ``<map> local p-value`` (bands along its first axis, contrast 0 to the
+        significance level), or no such layer when the result has none."""
+        p_values = getattr(result, "p_values", None)
+        if p_values is None:
+            earlier = find_output(self.viewer, "local_p_values", source)
+            if earlier is not None:
+                self.viewer.layers.remove(earlier)  # a map of an earlier run: it would be read as this one's
+            return
+        significance = result.parameters["significance"]
+        metadata = {"estimator": P_ESTIMATOR, "source": source.name, "unit": self.unit.value,
+                    "resolutions": result.parameters["resolutions"], "significance": significance}
+        state = self.shown.sources[0]
+        layer = self.show_layer(p_values, kind="local_p_values", estimator=P_ESTIMATOR, metadata=metadata,
+                                scale=(1.0, *state.scale), translate=(0.0, *state.translate),
+                                colormap="magma", contrast_limits=(0.0, significance), **_LAYER_STYLE)
+        layer.contrast_limits = (0.0, significance)
+        if self.map_layer is not None:
+            self.viewer.layers.selection.active = self.map_layer  # clicks keep going to the map
 
     def _drop_replaced_stores(self, shown_map) -> None:
         """Remove this widget's zarr maps that no layer shows any more (all but ``shown_map``'s)."""
