@@ -2,7 +2,8 @@
 # Install everything the tests need and run them all under a virtual X server.
 #   - Debian packages napari/Qt need (only the missing ones; apt-get as root, else sudo)
 #   - .venv with the package and its [test] extra
-#   - ruff, then pytest under Xvfb (extra arguments go to pytest)
+#   - ruff, then pytest under Xvfb on every core (pytest-xdist, one file per worker at a time: a file's
+#     module fixtures are made once; extra arguments go to pytest, e.g. -n 0 for one process)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,5 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/ruff check src tests benchmarks docs
-exec xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m pytest "$@"
+exec xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m pytest --numprocesses auto --maxprocesses 4 \
+  --dist loadfile "$@"

@@ -44,7 +44,7 @@ def register(commands) -> None:
                       help="the object fills the square, not only the circle the detector spans")
     tomo.add_argument("--save-reconstructions", metavar="DIR",
                       help="write the two reconstructions as DIR/<name>_even.tif and DIR/<name>_odd.tif")
-    add_pixel_size(tomo, "ROWS,P (detector pixel; default: file header, else 1)")
+    add_pixel_size(tomo, "ROWS,P (the detector pixel)")
     add_gpu(tomo)
     add_outputs(tomo, plot="the FRC/FSC curve", table="the curves")
     tomo.set_defaults(handler=run_subcommand, job=run_tomography, written=_written)
