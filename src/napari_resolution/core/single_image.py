@@ -26,7 +26,7 @@ import numpy as np
 
 from .backend import resolve_device, to_device, to_host
 from .correlation import CorrelationResult, check_edge_options, edge_windows, fourier_correlation, result_from_sums
-from .frequency import FourierGrid, normalize_pixel_size, shell_geometry
+from .frequency import frequency_axes, normalize_pixel_size, shell_geometry
 from .results import issue_warnings
 from .spectral import check_work, compute_path, spectra_sums, windowed_spectrum
 from .thresholds import check_crossing_rule, parse_threshold
@@ -39,6 +39,8 @@ SPLITS = ("binomial", "checkerboard")
 COUNT_ROUNDING = 1e-6
 #: Photon counts below this are split with the bits of one random word (:func:`binomial_split`).
 WORD_BITS = 64
+#: Masks of the n lowest bits of a 64-bit word, n = 0 ... 63.
+_LOWEST_BITS = (np.uint64(1) << np.arange(WORD_BITS, dtype=np.uint64)) - np.uint64(1)
 #: A warning when more than this fraction of the pixels fall below the offset (read noise, a wrong offset).
 NEGATIVE_FRACTION = 0.05
 
@@ -107,13 +109,13 @@ def binomial_split(counts, seed=None) -> tuple[np.ndarray, np.ndarray]:
     """
     rng = np.random.default_rng(seed)
     counts = np.asarray(counts, dtype=np.int64)
-    words = rng.integers(0, np.iinfo(np.uint64).max, counts.shape, dtype=np.uint64, endpoint=True)
-    few = counts < WORD_BITS
-    lowest = (np.uint64(1) << np.where(few, counts, 0).astype(np.uint64)) - np.uint64(1)
-    first = np.bitwise_count(words & lowest).astype(np.int64)
-    if not few.all():
-        first[~few] = rng.binomial(counts[~few], 0.5)
-    return first.astype(np.float32), (counts - first).astype(np.float32)
+    words = rng.bit_generator.random_raw(counts.size).reshape(counts.shape)  # 64 random bits per pixel
+    words &= _LOWEST_BITS[np.minimum(counts, WORD_BITS - 1)]
+    first = np.bitwise_count(words).astype(np.float32)
+    many = counts >= WORD_BITS
+    if many.any():
+        first[many] = rng.binomial(counts[many], 0.5)
+    return first, counts.astype(np.float32) - first
 
 
 def single_image_frc(
@@ -227,15 +229,17 @@ def _checkerboard_frc(image, sizes, threshold, apodization, taper, crossing_rule
     data = data[: data.shape[0] // 2 * 2, : data.shape[1] // 2 * 2]
     sub_shape = (data.shape[0] // 2, data.shape[1] // 2)
     sub_sizes = tuple(2 * p for p in sizes)
+    spectrum_dtype = np.result_type(dtype, np.complex64)
     widths = check_edge_options(apodization, taper, sub_shape, masked=False)
     geometry = shell_geometry(sub_shape, sub_sizes)
-    grid = FourierGrid(sub_shape, xp=xp, dtype=dtype)  # cycles per sub-image pixel
+    frequencies = [xp.asarray(f) for f in frequency_axes(sub_shape)]  # cycles per sub-image pixel
     sums, tapered = 0.0, ()
     for (r1, c1), (r2, c2), shift in _PAIRS:
         first, second = data[r1::2, c1::2], data[r2::2, c2::2]
         tapered, windows = edge_windows(first, second, widths, taper, xp, masked=False)
         windows = [xp.asarray(w, dtype=dtype) for w in windows]
-        phase = xp.exp(2j * np.pi * (grid.components[0] * shift[0] + grid.components[1] * shift[1]))
+        rows, columns = (xp.exp(2j * np.pi * f * step).astype(spectrum_dtype) for f, step in zip(frequencies, shift))
+        phase = rows[:, None] * columns[None, :]  # the shift's phase ramp, separable
         spectra = windowed_spectrum(first, xp, windows), windowed_spectrum(second, xp, windows) * phase.conj()
         sums = sums + spectra_sums(*spectra, geometry, xp)
     return result_from_sums(_full_image_equivalent(sums), geometry, threshold, crossing_rule, {
