@@ -32,7 +32,7 @@ from .backend import in_memory, resolve_device, to_device, to_host
 from .correlation import CORRELATION_ROUNDING, check_edge_options, edge_windows
 from .figures import COLORS, PALETTE, Curve, Marker, Plot
 from .frequency import frequency_axes, hermitian_weights, normalize_pixel_size
-from .randomization import check_randomize_at, randomization_shell, randomize_phases
+from .randomization import check_randomize_at, corrected_curve, randomization_shell, randomize_phases
 from .results import Result, issue_warnings, length, number, result_dataclass
 from .spectral import check_work, compute_path, windowed_spectrum, working_mask
 from .thresholds import STATUSES, find_crossings, parse_threshold, threshold_curve
@@ -301,12 +301,9 @@ def _check_cone_angle(cone_angle) -> float:
 class _VoxelGeometry:
     """Shell and angular bin of every Fourier voxel (flattened), and whether it is inside its own Nyquist."""
 
-    shape: tuple
     shell: np.ndarray
     angle: np.ndarray
     kept: np.ndarray
-    spacing: float
-    n_shells: int
 
 
 def _shell_spacing(shape, sizes, ring_thickness: int) -> tuple[float, int]:
@@ -318,13 +315,13 @@ def _shell_spacing(shape, sizes, ring_thickness: int) -> tuple[float, int]:
 
 def _voxel_geometry(shape, sizes, ring_thickness: int, *, half: bool = True, xp=np) -> _VoxelGeometry:
     """:class:`_VoxelGeometry` of the rfft half (``half``) or of the full spectrum of ``shape``."""
-    spacing, n_shells = _shell_spacing(shape, sizes, ring_thickness)
+    spacing, _ = _shell_spacing(shape, sizes, ring_thickness)
     kz, ky, kx = (xp.asarray(k, dtype=np.float64) for k in frequency_axes(shape, sizes, half))
     kz, ky, kx = kz[:, None, None], ky[None, :, None], kx[None, None, :]
     sign = xp.where(kz < 0, -1.0, 1.0)  # fold -k onto k: the hemisphere z >= 0
     lateral = xp.sqrt(ky * ky + kx * kx)
     radius = xp.sqrt(kz * kz + lateral * lateral)
-    theta = xp.arctan2(lateral, xp.abs(kz) + 0 * ky)
+    theta = xp.arctan2(lateral, xp.abs(kz))
     phi = xp.arctan2(sign * ky, sign * kx) % (2 * math.pi)
     angle = (xp.minimum((theta * (THETA_BINS / (math.pi / 2))).astype(xp.intp), THETA_BINS - 1) * PHI_BINS
              + xp.minimum((phi * (PHI_BINS / (2 * math.pi))).astype(xp.intp), PHI_BINS - 1))
@@ -333,8 +330,8 @@ def _voxel_geometry(shape, sizes, ring_thickness: int, *, half: bool = True, xp=
     stretched = xp.sqrt((kz * sizes[0]) ** 2 + (ky * sizes[1]) ** 2 + (kx * sizes[2]) ** 2)
     own_nyquist = xp.where(stretched > 0, 0.5 * radius / xp.maximum(stretched, 1e-300), np.inf)
     kept = shell <= xp.floor(own_nyquist / spacing + 1e-6)  # rounding: an exact Nyquist shell is kept
-    return _VoxelGeometry(tuple(shape), shell.ravel(), xp.broadcast_to(angle, shell.shape).ravel(),
-                          xp.broadcast_to(kept, shell.shape).ravel(), spacing, n_shells)
+    return _VoxelGeometry(shell.ravel(), xp.broadcast_to(angle, shell.shape).ravel(),
+                          xp.broadcast_to(kept, shell.shape).ravel())
 
 
 def _bin_directions() -> tuple[np.ndarray, np.ndarray]:
@@ -692,16 +689,13 @@ def _randomization_corrected(half1, half2, mask, masked, cone_curves, frequency,
                                  reference_pixel=reference)
     beyond = min(float(frequency[cutoff]), 0.5)
     seeds = np.random.SeedSequence(seed).generate_state(2)
-    randomized_maps = [to_device(randomize_phases(to_host(h), beyond, pixel_size=sizes, seed=int(s)), xp)
-                       for h, s in zip((half1, half2), seeds)]
+    randomized_maps = [randomize_phases(half, beyond, pixel_size=sizes, seed=int(half_seed))
+                       for half, half_seed in zip((half1, half2), seeds)]
     report(0.7)
     randomized = cone_curves(*randomized_maps, mask, None)[1]
-    corrected = masked.copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fixed = (masked - randomized) / (1 - randomized)
-    corrected[:, cutoff + 1:] = fixed[:, cutoff + 1:]
-    return corrected, {"randomize_at": float(randomize_at), "shell": cutoff, "frequency": float(frequency[cutoff]),
-                       "seed": seed}
+    details = {"randomize_at": float(randomize_at), "shell": cutoff, "frequency": float(frequency[cutoff]),
+               "seed": seed}
+    return corrected_curve(masked, randomized, cutoff), details
 
 
 def _assemble(frequency, vectors, counts, correlation, sizes, cone_angle, threshold, criterion, parameters):

@@ -45,8 +45,8 @@ from .thresholds import (
 )
 from .validation import check_image, check_progress, check_same_shape, renamed_keywords, shown, working_dtype
 
-__all__ = ["PhaseRandomizedResult", "check_randomize_at", "phase_randomized_fsc", "randomization_shell",
-           "randomize_phases"]
+__all__ = ["PhaseRandomizedResult", "check_randomize_at", "corrected_curve", "phase_randomized_fsc",
+           "randomization_shell", "randomize_phases"]
 
 #: A randomised-masked FSC above SHARP_MASK_LEVEL more than SHARP_MASK_OFFSET
 #: cycles/pixel past the randomisation frequency means the mask's own
@@ -390,18 +390,32 @@ def _shell_sums_packed(h1, h2, mask, geometry, cutoff_for, seed, report):
     return unmasked, masked, shell_sums(fftn_inplace(randomized_maps, rows.support)), cutoff
 
 
-def _corrected_curve(masked, randomized, cutoff: int) -> np.ndarray:
-    corrected = masked.copy()
-    beyond = np.arange(masked.size) > cutoff
+def corrected_curve(masked, randomized, cutoff: int) -> np.ndarray:
+    """The masked FSC corrected by phase randomisation beyond shell ``cutoff``: ``(M - R) / (1 - R)``.
+
+    Parameters
+    ----------
+    masked, randomized : ndarray, shape (..., n_shells)
+        The masked FSC and the masked FSC of the phase-randomised maps (one curve, or one per cone).
+    cutoff : int
+        The last shell whose phases were kept: it and the shells before it are left as measured.
+
+    Returns
+    -------
+    ndarray, shape of ``masked``
+        NaN where the randomised FSC is 1 (nothing left to correct from).
+    """
+    corrected = np.array(masked, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         fixed = (masked - randomized) / (1 - randomized)
-    corrected[beyond] = np.where(randomized[beyond] < 1, fixed[beyond], np.nan)
+    beyond = slice(cutoff + 1, None)
+    corrected[..., beyond] = np.where(randomized[..., beyond] < 1, fixed[..., beyond], np.nan)
     return corrected
 
 
 def _assemble(geometry, n_points, unmasked, masked, randomized, cutoff, threshold, criterion, parameters):
     frequency, reference = geometry.frequency, geometry.reference_pixel
-    corrected = _corrected_curve(masked, randomized, cutoff)
+    corrected = corrected_curve(masked, randomized, cutoff)
     curve = threshold_curve(threshold, n_points)
     crossing, status = find_crossing(frequency, corrected, curve)
     masked_crossing, masked_status = find_crossing(frequency, masked, curve)
