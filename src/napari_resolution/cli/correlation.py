@@ -3,8 +3,7 @@ and ``batch fsc`` / ``batch frc``)."""
 
 from __future__ import annotations
 
-from .. import io
-from .jobs import device_of, load, pixel_size_and_unit, report, run_subcommand
+from .jobs import device_of, load, load_pair, pixel_size_and_unit, report, run_subcommand
 from .options import add_gpu, add_half_maps, add_outputs, add_pixel_size, add_threshold, number, whole_number
 
 __all__ = ["add_correlation_options", "register", "run_correlation", "run_ssnr"]
@@ -99,7 +98,7 @@ def run_correlation(args) -> dict:
     if getattr(args, "split", None):
         return _run_single_image(args)
     device = device_of(args)
-    first, second, mask = _load_pair(args)
+    first, second, mask = load_pair(args, args.ndim)
     pixel_size, unit = pixel_size_and_unit(args, first)
     if not args.randomize:
         return report(_correlate(args, first, second, mask, pixel_size, device), args, unit)
@@ -115,17 +114,9 @@ def run_correlation(args) -> dict:
 def run_ssnr(args) -> dict:
     """``ssnr``: the Fourier correlation read as a spectral SNR."""
     device = device_of(args)
-    first, second, mask = _load_pair(args)
+    first, second, mask = load_pair(args, args.ndim)
     pixel_size, unit = pixel_size_and_unit(args, first)
     return report(_correlate(args, first, second, mask, pixel_size, device), args, unit, view="ssnr")
-
-
-def _load_pair(args):
-    """The two images of a pair command, and its ``--mask`` data (None without one)."""
-    first = load(args.half1, "half1", args.ndim, unsigned=args.unsigned)
-    second = load(args.half2, "half2", args.ndim, unsigned=args.unsigned)
-    mask = None if args.mask is None else io.read_image(args.mask).data
-    return first, second, mask
 
 
 def _correlate(args, first, second, mask, pixel_size, device):

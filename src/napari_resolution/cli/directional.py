@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
+from .jobs import MAP_SUFFIXES, device_of, load_pair, pixel_size_and_unit, report, run_subcommand, write_map
 from .options import add_gpu, add_half_maps, add_outputs, add_pixel_size, add_threshold, number, whole_number
 
 __all__ = ["register", "run_directional"]
@@ -38,13 +38,10 @@ def register(commands) -> None:
 
 def run_directional(args) -> dict:
     """``dfsc``: :func:`~..core.directional.directional_fsc` of two half-maps; ``--out`` gets the 3DFSC volume."""
-    from .. import io
     from ..core.directional import directional_fsc
 
     device = device_of(args)
-    first = load(args.half1, "half1", 3, unsigned=args.unsigned)
-    second = load(args.half2, "half2", 3, unsigned=args.unsigned)
-    mask = None if args.mask is None else io.read_image(args.mask).data
+    first, second, mask = load_pair(args, 3)
     if args.randomize and mask is None:
         raise ValueError("--randomize needs --mask")
     pixel_size, unit = pixel_size_and_unit(args, first)

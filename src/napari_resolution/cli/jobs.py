@@ -280,6 +280,15 @@ def load(path: str, name: str, ndim=None, *, unsigned: bool = False) -> io.Loade
     return io.LoadedImage(image.data, sizes, "Å", image.axes, str(star))
 
 
+def load_pair(args, ndim=None):
+    """The two images of a pair command (``half1``, ``half2``, of rank ``ndim``; None: any) and its ``--mask``
+    data (None without one)."""
+    first = load(args.half1, "half1", ndim, unsigned=args.unsigned)
+    second = load(args.half2, "half2", ndim, unsigned=args.unsigned)
+    mask = None if args.mask is None else io.read_image(args.mask).data
+    return first, second, mask
+
+
 def pixel_size_and_unit(args, image: io.LoadedImage):
     """The pixel size to measure with and its unit: ``--pixel-size``, else ``--pixel-size-from`` (a RELION STAR
     file, Å), else the file header (or the STAR file beside it, see :func:`load`), else 1.
