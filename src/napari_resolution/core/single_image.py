@@ -41,6 +41,8 @@ COUNT_ROUNDING = 1e-6
 WORD_BITS = 64
 #: Masks of the n lowest bits of a 64-bit word, n = 0 ... 63.
 _LOWEST_BITS = (np.uint64(1) << np.arange(WORD_BITS, dtype=np.uint64)) - np.uint64(1)
+#: Below this ratio of the neighbours' noise variance to the mean, an image cannot be photon counts.
+POISSON_NOISE_FLOOR = 0.25
 #: A warning when more than this fraction of the pixels fall below the offset (read noise, a wrong offset).
 NEGATIVE_FRACTION = 0.05
 
@@ -87,6 +89,23 @@ def photon_counts(image, gain=None, offset: float = 0.0) -> np.ndarray:
         issue_warnings((f"{negative:.0%} of the pixels lie below the offset ({offset:g} ADU) and count 0 photons: "
                         "check offset (the camera's dark level) and gain",))
     return np.maximum(photons, 0).astype(np.int64)
+
+
+def _poisson_warnings(counts) -> tuple:
+    """A warning when the image holds far less noise than photon counts would: not counts (or a wrong gain).
+
+    Half the variance of the differences between diagonal neighbours is at
+    least the noise variance (structure only adds to it); for Poisson counts
+    the noise variance is the mean.
+    """
+    values = counts[: counts.shape[0] // 2 * 2, : counts.shape[1] // 2 * 2].astype(np.float64)
+    neighbours = values[0::2, 0::2] - values[1::2, 1::2]
+    ratio = float(np.var(neighbours) / 2 / max(values.mean(), 1e-300))
+    if ratio >= POISSON_NOISE_FLOOR:
+        return ()
+    return (f"the image holds {ratio:.2g}x the noise photon counts would (neighbouring pixels differ too little): "
+            "it is not photon counts, or gain is wrong; the binomial split then adds noise the data do not have "
+            "and reads too coarse: give gain and offset, or use method='checkerboard'",)
 
 
 def binomial_split(counts, seed=None) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +200,7 @@ def single_image_frc(
         counts = photon_counts(to_host(image), gain, offset)
         if counts.sum() == 0:
             raise ValueError("image holds no photons: nothing to split")
+        issue_warnings(_poisson_warnings(counts))
         first, second = binomial_split(counts, seed)
         result = fourier_correlation(first, second, pixel_size=sizes, threshold=threshold, apodization=apodization,
                                      taper=taper, crossing_rule=crossing_rule, confidence=confidence,
