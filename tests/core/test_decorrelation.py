@@ -164,3 +164,16 @@ def test_a_stack_of_bounds_is_a_bound():
         result = decorrelation(stack)
     assert result.status == "bound" and result.n_resolved == 0 and result.median == pytest.approx(2.0)
     assert result.summary().startswith("≤ 2 ") and "status bound" in result.summary()
+
+
+def test_the_compiled_peaks_equal_local_maximum_curve_by_curve(monkeypatch):
+    from napari_resolution.core import decorrelation as module
+
+    rng = np.random.default_rng(0)
+    curves = np.floor(1000 * np.cumsum(0.05 * rng.standard_normal((2, 300, 30)), axis=-1)) / 1000
+    curves[0, :3] = [np.zeros(30), np.arange(30.0), np.full(30, 0.5)]  # no peak, rising to the end, flat
+    radii = np.broadcast_to(np.linspace(0, 1, 30), (2, 30))
+    compiled = module._peaks(curves, radii)
+    monkeypatch.setenv("NAPARI_RESOLUTION_NO_JIT", "1")
+    np.testing.assert_array_equal(compiled, module._peaks(curves, radii))
+    assert compiled[0, 1, 1] == 0 and compiled[0, 2, 1] == 0.5

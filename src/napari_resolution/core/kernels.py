@@ -42,6 +42,7 @@ __all__ = [
     "direction_bin_index",
     "gather_windowed_boxes",
     "jit_enabled",
+    "local_maxima",
     "mask_packed_inplace",
     "mask_rows",
     "pack_masked",
@@ -1142,3 +1143,50 @@ def band_step(power, root_rho, levels, previous, alive, crossing, frequencies, f
     spread = np.empty(0, power.dtype) if root_rho is None else np.ascontiguousarray(root_rho, power.dtype).reshape(-1)
     _run(_band_step_kernel, power.reshape(-1), spread, np.asarray(levels, np.float64), previous.reshape(-1),
          alive.reshape(-1), crossing.reshape(-1), np.asarray(frequencies, np.float64), bool(first))
+
+
+if numba is not None:
+
+    @numba.njit(cache=True, nogil=True)
+    def _local_maxima_kernel(curves, significance, out):  # pragma: no cover - compiled
+        """For every row of ``curves``: :func:`.decorrelation.local_maximum`'s index (-1 for none)."""
+        for c in range(curves.shape[0]):
+            values = curves[c]
+            work = values.copy()
+            length = values.size
+            index = int(np.argmax(work))
+            while index == length - 1:
+                length -= 1
+                if length == 0:
+                    index = -1
+                    break
+                index = int(np.argmax(work[:length]))
+                floor = values[index:].min()
+                if work[index] - floor > significance:
+                    break
+                work[index] = floor
+                index = length - 1
+            out[c] = index
+
+
+def local_maxima(curves, significance: float) -> np.ndarray:
+    """The decorrelation peak of every curve, in one compiled pass.
+
+    :func:`.decorrelation.local_maximum` is the reference (one curve at a time).
+
+    Parameters
+    ----------
+    curves : ndarray, shape (n_curves, n_radii)
+        Finite values.
+    significance : float
+        How far a peak must stand above the lowest value after it.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_curves,)
+        Index of each curve's peak, -1 where it has none.
+    """
+    curves = np.ascontiguousarray(curves, dtype=np.float64)
+    out = np.empty(curves.shape[0], dtype=np.int64)
+    _run(_local_maxima_kernel, curves, float(significance), out)
+    return out
