@@ -173,6 +173,24 @@ def test_decorrelation_command(tmp_path, capsys):
     assert "axis" in capsys.readouterr().err
 
 
+def test_decorrelation_command_with_an_interval(tmp_path, capsys):
+    import tifffile
+
+    from napari_resolution.core.decorrelation import decorrelation
+    from napari_resolution.core.simulate import band_limited_noise
+
+    image = band_limited_noise((128, 128), 0.2, seed=0).astype(np.float32)
+    image += 0.5 * image.std() * np.random.default_rng(1).standard_normal(image.shape).astype(np.float32)
+    tifffile.imwrite(tmp_path / "image.tif", image)
+    assert main(["decorr", str(tmp_path / "image.tif"), "--pixel-size", "65", "--confidence", "0.95", "--seed", "3",
+                 "--json", "-"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    expected = decorrelation(image, pixel_size=65, confidence=0.95, seed=3).resolution_interval
+    assert payload["confidence"] == 0.95 and payload["resolution_interval"] == pytest.approx(list(expected))
+    assert main(["decorr", str(tmp_path / "image.tif"), "--confidence", "1"]) == 2
+    assert "--confidence" in capsys.readouterr().err
+
+
 def test_mtf_command_edge_and_point(tmp_path, capsys):
     import tifffile
 

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,22 @@ def test_current_slice_says_which_slice_and_shows_no_empty_panel(make_napari_vie
     assert not widget.slice_panel.isHidden() and len(widget.slice_panel.runs) == 1
     assert f"curves of slice {widget.result.slice_indices[widget.result.median_slice]} along axis 0" in \
         widget.result_line.text()
+
+
+def test_the_interval_shows_in_the_summary_and_as_a_bar_on_the_peak(make_napari_viewer, wait_idle):
+    viewer = make_napari_viewer()
+    signal = band_limited_noise((128, 128), 0.2, seed=0)
+    image = signal + 0.5 * signal.std() * np.random.default_rng(1).standard_normal(signal.shape)
+    viewer.add_image(image, name="cells", scale=(65, 65))
+    widget = _widget(viewer)
+    widget.unit.value = "nm"
+    widget.interval.value = True
+    widget.run()
+    wait_idle(widget)
+    finest, coarsest = widget.result.resolution_interval
+    assert widget.result.confidence == 0.95 and finest <= widget.result.resolution <= coarsest
+    assert widget.result.resolution_interval == decorrelation(image, pixel_size=65, confidence=0.95,
+                                                              seed=0).resolution_interval
+    assert re.match(r"[\d.]+ nm \[[\d.]+, [\d.]+\] \(decorrelation", widget.result_line.text())
+    bar = next(item for item in widget.panel.plot_item.listDataItems() if item.name() == "95% interval")
+    np.testing.assert_allclose(bar.getOriginalDataset()[0], [65 / coarsest, 65 / finest])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import io
 from .jobs import device_of, pixel_size_and_unit, report, run_subcommand
-from .options import add_gpu, add_outputs, add_pixel_size, integers, whole_number
+from .options import add_gpu, add_outputs, add_pixel_size, integers, number, whole_number
 
 __all__ = ["add_decorrelation_options", "register", "run_decorrelation"]
 
@@ -30,6 +30,10 @@ def add_decorrelation_options(decorr) -> None:
                         help="Gaussian high-pass filters per pass (at least 2; default 10)")
     decorr.add_argument("--apodization", type=whole_number(0), default=20,
                         help="edge taper width in pixels (default 20; 0: none)")
+    decorr.add_argument("--confidence", type=number(0, 1, exclusive=True),
+                        help="also give the resolution's interval at this level, e.g. 0.95 (from noise resamples "
+                             "of the image; about 50x the analysis's time)")
+    decorr.add_argument("--seed", type=whole_number(0), default=0, help="seed of the noise resamples (--confidence)")
     add_gpu(decorr)
 
 
@@ -45,7 +49,7 @@ def run_decorrelation(args) -> dict:
     axis = 0 if args.axis is None else args.axis
     result = decorrelation(image.data, pixel_size=pixel_size, axis=axis, slices=args.slices,
                            n_radii=args.n_radii, n_highpass=args.n_highpass, apodization=args.apodization,
-                           device=device)
+                           confidence=args.confidence, seed=args.seed, device=device)
     return report(result, args, unit)
 
 

@@ -16,20 +16,29 @@ Because ``d`` depends only on amplitudes and radii, the spectrum is reduced once
 to sums per exact radius (the half spectrum, folded over mirrored rows and
 grouped by the integer key ``ky^2 X^2 + kx^2 Y^2``); every filter and radius is
 then a cumulative sum over the sorted unique radii: no mask per radius.
+
+With ``confidence``, the analysis is repeated on :data:`RESAMPLES` resamples of
+the image's noise (the decorrelation's own model: signal plus white noise; the
+noise power read beyond the cut-off, the signal's share of each ring kept) and
+``resolution_interval`` spans their quantiles, the measured cut-off and the
+radius step the peak was read on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
 
-from .backend import check_allocation, in_memory, resolve_device, rfftn, to_device
+from . import kernels
+from .backend import check_allocation, get_namespace, in_memory, resolve_device, rfftn, to_device
+from .correlation import check_confidence
 from .figures import COLORS, Curve, Marker, Plot
-from .frequency import fold_mirrored, hermitian_weights, normalize_pixel_size, tukey_window
-from .progress import progress_of
-from .results import Result, issue_warnings, length, number, result_dataclass
+from .frequency import fold_mirrored, frequency_axes, hermitian_weights, normalize_pixel_size, tukey_window
+from .progress import Progress, progress_of
+from .results import Result, interval_text, issue_warnings, length, number, result_dataclass
 from .spectral import binned_sums, compute_path
 from .validation import check_int, shown, working_dtype
 
@@ -47,6 +56,9 @@ CHUNK_PIXELS = 1 << 22
 #: or ImDecorr's default of 50 on smaller images. Finer radii find peaks in the noise of d(r): on band-limited
 #: noise of 512 x 512 (cut-off 0.2 cycles/pixel, truth 5 px), 256 radii read 4.99 px, 512 radii 2.0-2.85 px.
 MAX_RADII = 50
+#: Noise resamples behind a resolution interval: the 2.5 % and 97.5 % quantiles fall between the first two and
+#: the last two of 50 (the calibration over noise realisations is in docs/decorrelation.md).
+RESAMPLES = 50
 
 
 @result_dataclass
@@ -82,6 +94,14 @@ class DecorrelationResult(Result):
         None if "unresolved".
     resolution_half : float or None
         Half period.
+    confidence : float or None
+        The level of :attr:`resolution_interval` (e.g. 0.95); None when no interval was asked for.
+    resolution_interval : (float or None, float or None) or None
+        (finest, coarsest) full-period resolution of the interval: the cut-offs read on noise resamples of the
+        image (their quantiles), widened to hold the measured cut-off and by a radius step towards coarser
+        resolution (a hard band edge peaks on the first disc beyond it). An edge is None
+        where the resamples lose the peak (coarsest) or reach the searched range's end (finest). None without
+        ``confidence`` and for "bound" or "unresolved" results.
     status : str
         "resolved"; "bound" when the highest peak lies within a radius step
         of the searched range's end (``kc_max`` is then ``r_max`` and the
@@ -106,6 +126,8 @@ class DecorrelationResult(Result):
     amplitude: float
     resolution: float | None
     resolution_half: float | None
+    confidence: float | None = None
+    resolution_interval: tuple | None = None
 
     @property
     def cutoff(self) -> float | None:
@@ -127,7 +149,8 @@ class DecorrelationResult(Result):
             return "no resolution: no significant decorrelation peak · status unresolved"
         unit = self.unit_of_lengths(unit)
         bound = "≤ " if self.status == "bound" else ""
-        return (f"{bound}{length(self.resolution, unit)} (decorrelation, full period) · {bound}"
+        interval = interval_text(self.resolution_interval)
+        return (f"{bound}{length(self.resolution, unit)}{interval} (decorrelation, full period) · {bound}"
                 f"{length(self.resolution_half, unit)} half period · cut-off {self.cutoff:.4f} cycles/pixel · "
                 f"A0 {self.amplitude:.2f} · status {self.status}")
 
@@ -140,10 +163,25 @@ class DecorrelationResult(Result):
                    for i, curve in enumerate(self.refined_curves)]
         valid = self.peaks[self.peaks[:, 1] > 0]
         curves.append(Curve("peaks (amplitude ≥ 0.05)", valid[:, 0] / 2, valid[:, 1], "points", COLORS["peaks"]))
+        curves.extend(self._interval_bar())
         bound = "≤ " if self.status == "bound" else ""
         markers = () if self.kc_max is None else (Marker(self.cutoff, f"{bound}{length(self.resolution, unit)}"),)
         return (Plot("decorrelation", tuple(curves), markers, y_label="decorrelation d(r)", y_range=(0.0, 1.02),
                      pixel_size=self.pixel_size[-1], unit=unit),)
+
+    def _interval_bar(self) -> list:
+        """The interval as a horizontal bar (cycles/pixel) at the height of the peak read, when there is one.
+
+        A missing edge reaches the end of the axis (0, or ``r_max`` for the finest).
+        """
+        if self.resolution_interval is None:
+            return []
+        pixel = self.pixel_size[-1]
+        finest, coarsest = self.resolution_interval
+        ends = np.array([0.0 if coarsest is None else pixel / coarsest,
+                         self.parameters["r_max"] / 2 if finest is None else pixel / finest])
+        height = float(self.peaks[np.argmax(self.peaks[:, 0]), 1])
+        return [Curve(f"{self.confidence:.0%} interval", ends, np.full(2, height), "secondary", COLORS["peaks"])]
 
 
 @result_dataclass
@@ -369,7 +407,16 @@ def _prefix(cumulative, positions):
 
 
 def _peaks(curves, radii):
-    """(kc, amplitude) of the local maximum of every curve; curves (S, H, R), radii (S, R)."""
+    """(kc, amplitude) of the local maximum of every curve; curves (S, H, R), radii (S, R).
+
+    A curve without a peak gives (its first radius, 0), as :func:`local_maximum` reads it.
+    """
+    if kernels.jit_enabled():
+        index = kernels.local_maxima(curves.reshape(-1, curves.shape[-1]), PEAK_SIGNIFICANCE).reshape(curves.shape[:2])
+        found = index >= 0
+        index = np.where(found, index, 0)
+        amplitude = np.where(found, np.take_along_axis(curves, index[..., None], axis=-1)[..., 0], 0.0)
+        return np.stack([np.take_along_axis(radii, index, axis=-1), amplitude], axis=-1)
     out = np.zeros((*curves.shape[:2], 2))
     for s, h in np.ndindex(curves.shape[:2]):
         index, amplitude = local_maximum(curves[s, h])
@@ -491,6 +538,8 @@ def decorrelation(
     apodization: int = 20,
     axis: int = 0,
     slices=None,
+    confidence=None,
+    seed=None,
     device=None,
     progress=None,
 ):
@@ -516,6 +565,12 @@ def decorrelation(
         For 3-D input: the axis along which slices (or frames) are taken.
     slices : sequence of int, optional
         For 3-D input: the slices to analyse (default all).
+    confidence : float, optional
+        E.g. 0.95: also give each resolved result a ``resolution_interval``, read on :data:`RESAMPLES` noise
+        resamples of the image (the analysis 51 times, batched), shown as ``319 nm [303, 335]`` in the summary
+        and as an error bar on the peak in the plot.
+    seed : int, optional
+        Seed of the resamples (the same seed, the same interval).
     device : {None, "cpu", "gpu"}
         Where to compute the spectra (see :func:`~.correlation.fourier_correlation`).
     progress : callable, optional
@@ -540,6 +595,8 @@ def decorrelation(
     except ValueError as err:
         raise ValueError(f"image: {err}") from None
     n_radii, n_highpass, r_min, r_max = _check_parameters(n_radii, n_highpass, r_min, r_max)
+    confidence = check_confidence(confidence)
+    seed = None if seed is None else check_int(seed, "seed")
     report = progress_of(progress)
     stack, indices = _stack(image, axis, slices)
     rows, cols = stack.shape[1:]
@@ -556,36 +613,57 @@ def decorrelation(
     if not bool(xp.isfinite(stack).all()):
         raise ValueError("image contains NaN or Inf values")
 
+    parameters = {"n_radii": n_radii, "n_highpass": n_highpass, "r_min": r_min, "r_max": r_max,
+                  "apodization": apodization, "shape": tuple(shape), "path": compute_path(xp)}
+    if confidence is not None:
+        parameters.update({"confidence": confidence, "resamples": RESAMPLES, "seed": seed})
+    resampling = None if confidence is None else (confidence, xp.random.default_rng(seed))
     per_chunk = max(1, CHUNK_PIXELS // (rows * cols))
     n_slices = stack.shape[0]
-    parts = []
+    results = []
     for first in range(0, n_slices, per_chunk):
         chunk = stack[first:first + per_chunk]
         part = report.part(first / n_slices, (first + chunk.shape[0]) / n_slices)
-        parts.append(_analyse(chunk, apodization, xp, (n_radii, n_highpass, r_min, r_max), part))
-    columns = [np.concatenate(column) for column in zip(*parts)]
-    parameters = {"n_radii": n_radii, "n_highpass": n_highpass, "r_min": r_min, "r_max": r_max,
-                  "apodization": apodization, "shape": tuple(shape), "path": compute_path(xp)}
-    results = tuple(_result(*(column[s] for column in columns), pixel, parameters) for s in range(n_slices))
+        results.extend(_analyse_chunk(chunk, pixel, parameters, resampling, xp, part))
+    results = tuple(results)
     report(1.0)
     result = results[0] if len(shape) == 2 else _stack_result(results, indices, axis % 3, parameters)
     issue_warnings(result.warnings)
     return result
 
 
-def _analyse(stack, apodization: int, xp, options: tuple, report):
-    """Decorrelation of every slice of ``stack`` (S, Y, X), batched.
+def _analyse_chunk(chunk, pixel: float, parameters: dict, resampling, xp, report) -> list:
+    """The results of the slices of ``chunk`` (S, Y, X), with their intervals when ``resampling`` is
+    (confidence, numpy Generator) rather than None."""
+    amplitude = _spectra_amplitude(chunk, parameters["apodization"], xp)
+    shape = chunk.shape[1:]
+    analysed = 1.0 if resampling is None else 0.05
+    columns = _analyse(amplitude, shape, _options(parameters), report.part(0.0, analysed))
+    results = [_result(*(column[s] for column in columns), pixel, parameters) for s in range(chunk.shape[0])]
+    if resampling is None:
+        return results
+    return _with_intervals(results, amplitude, shape, parameters, resampling, xp, report.part(analysed, 1.0))
 
-    ``options`` is (n_radii, n_highpass, r_min, r_max). Returns, each with
-    one row per slice: radii, d0, curves, refined radii, refined curves,
-    filter widths (first and refined passes) and peaks, as :func:`_result` takes them.
+
+def _options(parameters: dict) -> tuple:
+    """(n_radii, n_highpass, r_min, r_max), as :func:`_analyse` takes them."""
+    return tuple(parameters[name] for name in ("n_radii", "n_highpass", "r_min", "r_max"))
+
+
+def _analyse(amplitude, shape: tuple[int, int], options: tuple, report):
+    """Decorrelation of every slice, batched, from the slices' spectra.
+
+    ``amplitude`` (S, Y, X // 2 + 1) is |rfft2| of images of real-space ``shape`` (Y, X); ``options`` is
+    (n_radii, n_highpass, r_min, r_max). Returns, each with one row per slice: radii, d0, curves, refined radii,
+    refined curves, filter widths (first and refined passes) and peaks, as :func:`_result` takes them.
     """
     n_radii, n_highpass, r_min, r_max = options
-    rows, cols = stack.shape[1:]
-    sums = _radial_sums(_spectra_amplitude(stack, apodization, xp), (rows, cols), xp)
+    rows, cols = shape
+    xp = get_namespace(amplitude)
+    sums = _radial_sums(amplitude, shape, xp)
     report(0.3)
     groups_radii = _radial_groups((rows, cols))[1]
-    n_slices = stack.shape[0]
+    n_slices = amplitude.shape[0]
     radii = np.broadcast_to(np.linspace(r_min, r_max, n_radii), (n_slices, n_radii))
     d0 = _curves(sums, groups_radii, np.full((n_slices, 1), np.inf), radii)[:, 0]
     unfiltered = _peaks(d0[:, None], radii)
@@ -605,10 +683,133 @@ def _analyse(stack, apodization: int, xp, options: tuple, report):
             np.concatenate([first, refined, unfiltered], axis=1))
 
 
+def _with_intervals(results: list, amplitude, shape: tuple[int, int], parameters: dict, resampling, xp,
+                    report) -> list:
+    """``results`` with their ``confidence``, and the resolved ones with a ``resolution_interval`` read on noise
+    resamples of their spectra ``amplitude`` (S, Y, X // 2 + 1)."""
+    confidence, rng = resampling
+    results = [dataclasses.replace(result, confidence=confidence) for result in results]
+    resolved = [s for s, result in enumerate(results) if result.status == "resolved"]
+    if not resolved:
+        return results
+    cutoffs = np.array([results[s].kc_max for s in resolved])
+    samples = _resampled_cutoffs(amplitude[xp.asarray(resolved)], shape, cutoffs, _options(parameters), rng, report)
+    for s, kc, sample in zip(resolved, cutoffs, samples):
+        interval = _resolution_interval(kc, sample, confidence, parameters, results[s].pixel_size[0])
+        results[s] = dataclasses.replace(results[s], resolution_interval=interval)
+    return results
+
+
+def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, options: tuple, rng, report) -> np.ndarray:
+    """``kc_max`` of :data:`RESAMPLES` resamples of each slice's spectrum (0 where a resample has no valid peak).
+
+    A resample keeps each ring's signal share of the measured amplitudes and draws new white noise of the
+    measured noise power (:func:`_noise_model`): on average it holds the measured power in every ring.
+
+    Parameters
+    ----------
+    amplitude : array, shape (S, Y, X // 2 + 1)
+        |rfft2| of the slices, numpy or cupy.
+    shape : tuple of int
+        Real-space (Y, X).
+    cutoffs : ndarray, shape (S,)
+        Each slice's ``kc_max`` (normalised frequency).
+    options : tuple
+        (n_radii, n_highpass, r_min, r_max).
+    rng : numpy or cupy Generator
+        On the spectra's device.
+    report : Progress
+
+    Returns
+    -------
+    ndarray, shape (S, RESAMPLES)
+    """
+    xp = get_namespace(amplitude)
+    noise_power, share = _noise_model(amplitude, shape, cutoffs)
+    rings = xp.asarray(_rings(shape)[0])
+    signal = amplitude * xp.asarray(share, dtype=amplitude.dtype)[:, rings].reshape(amplitude.shape)
+    scale = xp.asarray(np.sqrt(noise_power / 2), dtype=amplitude.dtype)[:, None, None]
+    total = amplitude.shape[0] * RESAMPLES
+    per_batch = max(1, CHUNK_PIXELS // (shape[0] * shape[1]))
+    out = np.empty(total)
+    for first in range(0, total, per_batch):
+        which = xp.arange(first, min(first + per_batch, total)) // RESAMPLES
+        noise = rng.standard_normal((2, which.size, *amplitude.shape[1:]), dtype=amplitude.dtype) * scale[which]
+        resampled = xp.hypot(signal[which] + noise[0], noise[1])
+        peaks = _analyse(resampled, shape, options, Progress())[-1]
+        out[first:first + which.size] = _valid_peaks(peaks)[..., 0].max(axis=-1)
+        report((first + which.size) / total)
+    return out.reshape(amplitude.shape[0], RESAMPLES)
+
+
+@lru_cache(maxsize=8)
+def _rings(shape: tuple[int, int]):
+    """Rings of the rfft2 layout of a (Y, X) image, a frequency sample of the longer axis wide.
+
+    Returns
+    -------
+    rings : ndarray of intp, shape (Y * (X // 2 + 1),)
+        Ring of every coefficient.
+    inner : ndarray, shape (n_rings,)
+        Inner radius of each ring, normalised frequency (1 = Nyquist).
+    counts : ndarray, shape (n_rings,)
+        Coefficients per ring (each ring holds at least one: the longer axis's sample).
+    """
+    rows, cols = frequency_axes(shape)
+    per_unit = max(shape) / 2  # rings per unit of normalised frequency
+    rings = np.floor(2 * np.hypot(rows[:, None], cols[None, :]) * per_unit).astype(np.intp).ravel()
+    counts = np.bincount(rings)
+    for array in (rings, counts):
+        array.flags.writeable = False
+    return rings, np.arange(counts.size) / per_unit, counts
+
+
+def _noise_model(amplitude, shape: tuple[int, int], cutoffs) -> tuple[np.ndarray, np.ndarray]:
+    """Per slice, the white noise's power per coefficient and the signal's share of each ring's amplitudes.
+
+    The noise power is the median over the rings beyond the cut-off of their mean power (signal that reaches
+    past the cut-off raises it: the interval then errs wide). The share ``sqrt(1 - noise / power)`` scales a
+    ring's amplitudes to the power of its signal alone.
+
+    Returns
+    -------
+    noise : ndarray, shape (S,)
+    share : ndarray, shape (S, n_rings), in [0, 1]
+    """
+    rings, inner, counts = _rings(shape)
+    n_slices = amplitude.shape[0]
+    power = binned_sums(rings, (amplitude * amplitude).reshape(n_slices, -1), inner.size,
+                        get_namespace(amplitude)) / counts
+    noise = np.nanmedian(np.where(inner[None, :] >= cutoffs[:, None], power, np.nan), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.sqrt(np.clip(1 - noise[:, None] / power, 0.0, 1.0))
+    return noise, np.nan_to_num(share)
+
+
+def _resolution_interval(kc: float, samples, confidence: float, parameters: dict, pixel: float) -> tuple:
+    """(finest, coarsest) full-period resolution from the resamples' cut-offs ``samples`` and the measured ``kc``.
+
+    The quantiles of the samples, widened to hold ``kc``, then a first-pass radius step towards low
+    frequencies: a hard band edge peaks on the first disc beyond it, and the refined pass's filtered curves
+    peak up to about a step beyond it too (band-limited noise: truth covered 20 of 20 times in every case of
+    docs/decorrelation.md; 13 of 20 in one case with half a step each side).
+    """
+    low, high = (float(q) for q in np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2]))
+    step = (parameters["r_max"] - parameters["r_min"]) / (parameters["n_radii"] - 1)
+    bound = high >= parameters["r_max"] - step * (1 + 1e-9)  # resamples whose peak reached the range's end
+    finest = None if bound else 2 * pixel / max(high, kc)
+    coarsest = None if low <= 0 or min(low, kc) - step <= 0 else 2 * pixel / (min(low, kc) - step)
+    return finest, coarsest
+
+
+def _valid_peaks(peaks):
+    """``peaks`` (..., P, 2) with those below :data:`MIN_AMPLITUDE` zeroed."""
+    return np.where((peaks[..., 1] >= MIN_AMPLITUDE)[..., None], peaks, 0.0)
+
+
 def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pixel, parameters):
-    valid = peaks[:, 1] >= MIN_AMPLITUDE
-    peaks = np.where(valid[:, None], peaks, 0.0)
-    kc_max = float(peaks[:, 0].max()) if valid.any() else 0.0
+    peaks = _valid_peaks(peaks)
+    kc_max = float(peaks[:, 0].max())
     status = _status(kc_max, parameters)
     if status == "bound":
         kc_max = parameters["r_max"]

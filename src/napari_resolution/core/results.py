@@ -27,8 +27,8 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["PIXEL_UNIT", "STATUSES", "Result", "ShellResultMixin", "issue_warnings", "jsonable", "length", "number",
-           "resolution_summary", "result_dataclass"]
+__all__ = ["PIXEL_UNIT", "STATUSES", "Result", "ShellResultMixin", "interval_text", "issue_warnings", "jsonable",
+           "length", "number", "resolution_summary", "result_dataclass"]
 
 #: The unit of lengths in pixels (no physical pixel size known): printed with the numbers, written as no unit.
 PIXEL_UNIT = "px"
@@ -230,10 +230,15 @@ def resolution_summary(resolution, status: str, criterion: str, unit: str = "", 
         return f"no resolution: the {curve} is never above {criterion} · status unresolved"
     bound = "≤ " if status == "bound" else ""
     qualifier = f", {qualifier}" if qualifier else ""
-    shown = "" if interval is None else " [" + ", ".join("…" if edge is None else number(edge)
-                                                          for edge in interval) + "]"
-    return (f"{bound}{length(resolution, unit)}{shown} ({criterion}, full period{qualifier}) · "
+    return (f"{bound}{length(resolution, unit)}{interval_text(interval)} ({criterion}, full period{qualifier}) · "
             f"{bound}{length(resolution / 2, unit)} half period{extra} · status {status}")
+
+
+def interval_text(interval) -> str:
+    """`` [4.25, 4.40]`` for a (finest, coarsest) interval (a missing edge shows as ``…``); "" for None."""
+    if interval is None:
+        return ""
+    return " [" + ", ".join("…" if edge is None else number(edge) for edge in interval) + "]"
 
 
 class ShellResultMixin(Result):
