@@ -172,6 +172,6 @@ def simulated_localizations() -> list[tuple]:
               "reference": "two independent acquisitions (smlm_reference_table), blocks split with 2 blocks"}
     metadata = {"unit": "nm", "known_resolution": reference.resolution, "known_criterion": reference.criterion,
                 "known_answer": answer}
-    style = {"size": 6.0, "border_width": 0.0, "face_color": "#ffd54f", "opacity": 0.6}
+    style = {"size": 6.0, "border_width": 0.0, "face_color": "#ffd54f", "border_color": "#ffd54f", "opacity": 0.3}
     return [(table[:, [1, 0]], {"name": "localisations", "features": {"frame": table[:, 2], "precision": table[:, 3]},
                                 "metadata": metadata, **style}, "points")]
