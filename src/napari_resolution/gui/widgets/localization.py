@@ -130,6 +130,8 @@ class LocalizationFRCWidget(EstimatorWidget):
     supports_gpu = True
 
     def __init__(self, napari_viewer):
+        #: What the shown run returned (None before the first result).
+        self._outcome: Outcome | None = None
         super().__init__(napari_viewer)
         self.pixel_size.label = "Scale (y, x)"
         self.pixel_size.tooltip = ("the length of one unit of the points' coordinates (the layer's scale): 1 with the "
@@ -180,11 +182,11 @@ class LocalizationFRCWidget(EstimatorWidget):
         from a table), the split its frames allow and the default rendering pixel."""
         layer = self.points.value
         if layer is not None:
-            units = {unit for _, unit in recognised_columns(layer.features.columns).values() if unit}
+            features = recognised_columns(layer.features.columns)
+            units = {unit for _, unit in features.values() if unit}
             if self.unit.value == PIXEL_UNIT and len(units) == 1:
                 self.unit.value = units.pop()
-            has_frames = layer.ndim == 3 or "frame" in recognised_columns(layer.features.columns)
-            self.split.value = "blocks" if has_frames else "random"
+            self.split.value = "blocks" if layer.ndim == 3 or "frame" in features else "random"
         self._show_default_pixel()
 
     def _show_default_pixel(self, _=None) -> None:
