@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from napari_resolution import localization_frc
-from napari_resolution.core.simulate import smlm_localizations
+from napari_resolution.core.simulate import smlm_localizations, smlm_reference_table
 
 CASES = ((8.0, 4.0), (15.0, 2.0), (15.0, 4.0), (15.0, 8.0), (25.0, 4.0))
 BASE = {"field": 5000.0, "filaments": 40, "density": 200.0, "precision": 10.0, "frames": 5000}
@@ -26,11 +26,9 @@ BASE = {"field": 5000.0, "filaments": 40, "density": 200.0, "precision": 10.0, "
 
 def reference(structure: int, width: float, repeats: float) -> float:
     """The FRC of two independent acquisitions, each with half the emitters (two time blocks)."""
-    options = {**BASE, "density": BASE["density"] / 2, "width": width, "repeats": repeats}
-    first = smlm_localizations(**options, structure_seed=structure, seed=1000 + structure).table
-    second = smlm_localizations(**options, structure_seed=structure, seed=2000 + structure).table.copy()
-    second[:, 2] += BASE["frames"]
-    return localization_frc(np.vstack([first, second]), pixel_size=5.0, split="blocks", n_blocks=2).resolution
+    table = smlm_reference_table(structure, (1000 + structure, 2000 + structure), **BASE, width=width,
+                                 repeats=repeats)
+    return localization_frc(table, pixel_size=5.0, split="blocks", n_blocks=2).resolution
 
 
 def main() -> None:

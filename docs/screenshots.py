@@ -5,7 +5,8 @@ Writes docs/images/viewer_fsc.png, fsc_widget.png, ssnr_widget.png, mask_widget.
 randomized_fsc.png, decorrelation_widget.png and mtf_widget.png. With ``--widgets``:
 every widget docked on its sample, run, in a 1600 x 1000 and a 1280 x 800 window
 (docs/images/widgets/<widget>_<width>x<height>.png; ``tests/gui/test_papercuts.py``
-checks that each dock's content fits its width there).
+checks that each dock's content fits its width there); ``--widgets loc dfsc`` takes only those
+(the names of ``napari-resolution view --widget``).
 """
 
 from __future__ import annotations
@@ -188,14 +189,16 @@ def local_shot() -> None:
     viewer.close()
 
 
-def widget_shots() -> None:
-    """Every widget of ``napari-resolution view`` docked on its sample and run (MTF: two edges drawn), at each of
-    :data:`WINDOW_SIZES`."""
+def widget_shots(keys=()) -> None:
+    """Every widget of ``napari-resolution view`` (or those of ``keys``, e.g. ("loc",)) docked on its sample and run
+    (MTF: two edges drawn), at each of :data:`WINDOW_SIZES`."""
     from napari_resolution.gui.launch import WIDGETS
 
     folder = IMAGES / "widgets"
     folder.mkdir(exist_ok=True)
     for key, (name, sample) in WIDGETS.items():
+        if keys and key not in keys:
+            continue
         for width, height in WINDOW_SIZES:
             viewer = napari.Viewer(show=True)
             viewer.window._qt_window.resize(width, height)
@@ -209,12 +212,13 @@ def widget_shots() -> None:
                     viewer.layers[-1].add_rectangles(np.array([[row0 + 2, col0 + 2], [row1 - 3, col1 - 3]]))
                     wait_for(widget)
             wait_for(widget)
+            viewer.reset_view()  # the canvas took its size after the sample was opened
             viewer.screenshot(str(folder / f"{key}_{width}x{height}.png"), canvas_only=False, flash=False)
             viewer.close()
 
 
 if __name__ == "__main__":
     if "--widgets" in sys.argv[1:]:
-        widget_shots()
+        widget_shots(sys.argv[sys.argv.index("--widgets") + 1:])
     else:
         main()

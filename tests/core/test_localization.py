@@ -9,8 +9,15 @@ import scipy.io
 
 from napari_resolution import localization_frc
 from napari_resolution.core.correlation import CorrelationResult
-from napari_resolution.core.localization import read_localizations, repeat_statistics
-from napari_resolution.core.simulate import smlm_localizations
+from napari_resolution.core.localization import (
+    default_pixel_size,
+    localization_summary,
+    read_localizations,
+    recognised_columns,
+    rendered_image,
+    repeat_statistics,
+)
+from napari_resolution.core.simulate import smlm_localizations, smlm_reference_table
 
 #: Filaments whose labels spread 15 nm around the axis (antibody-labelled), 10 nm precision, 4 localisations
 #: per emitter on average in consecutive frames.
@@ -24,12 +31,10 @@ def _acquisition(structure: int, seed: int, **changes):
 
 def _reference(structure: int, **changes) -> float:
     """The FRC of two independent acquisitions of the structure, each with half the emitters."""
-    density = {**SAMPLE, **changes}["density"] / 2
-    first = _acquisition(structure, 1000 + structure, **{**changes, "density": density}).table
-    second = _acquisition(structure, 2000 + structure, **{**changes, "density": density}).table.copy()
-    second[:, 2] += SAMPLE["frames"]  # later frames: two time blocks are the two acquisitions
-    result = localization_frc(np.vstack([first, second]), pixel_size=5.0, split="blocks", n_blocks=2)
-    assert result.parameters["halves"] == (len(first), len(second))
+    table = smlm_reference_table(structure, (1000 + structure, 2000 + structure), **{**SAMPLE, **changes})
+    result = localization_frc(table, pixel_size=5.0, split="blocks", n_blocks=2)
+    first = int(np.sum(table[:, 2] < SAMPLE["frames"]))  # later frames: two time blocks are the two acquisitions
+    assert result.parameters["halves"] == (first, len(table) - first) and 0 < first < len(table)
     return result.resolution
 
 
@@ -132,6 +137,38 @@ def test_repeat_statistics_of_bursts():
     stats = repeat_statistics(read_localizations(table), 40.0)
     assert stats["next_frame_fraction"] == pytest.approx(2 / 3, abs=0.03)
     assert stats["burst_length"] == pytest.approx(3, rel=0.1)
+
+
+def test_rendered_image_is_the_sum_of_the_halves(small):
+    """Every localisation counted once, in the pixel of the field the FRC rendered; the default pixel and the
+    result line."""
+    result = localization_frc(small, confidence=0.95)
+    assert result.parameters["pixel_size"] == default_pixel_size(small[:, 3]) == pytest.approx(5.0)
+    image = rendered_image(small, result)
+    assert image.shape == result.parameters["field"]["shape"] and image.dtype == np.float32
+    assert image.sum() == len(small)
+    origin, pixel = result.parameters["field"]["origin"], result.parameters["pixel_size"]
+    row, col = int((small[0, 1] - origin[0]) // pixel), int((small[0, 0] - origin[1]) // pixel)
+    assert image[row, col] >= 1
+    assert default_pixel_size(None) is None and default_pixel_size(np.array([])) is None
+    low, high = result.resolution_interval
+    line = localization_summary(result, "nm")
+    assert line.startswith(f"{result.resolution:.3g} nm [{low:.3g}, {high:.3g}] (0.143, full period)")
+    assert f"blocks split of {len(small):,} localisations at 5 nm pixels" in line
+
+
+def test_recognised_columns_name_roles_and_units():
+    names = ["id", "frame", "x [nm]", "Y [nm]", "uncertainty [nm]", "intensity"]
+    assert recognised_columns(names) == {"x": ("x [nm]", "nm"), "y": ("Y [nm]", "nm"), "frame": ("frame", ""),
+                                         "precision": ("uncertainty [nm]", "nm")}
+    assert recognised_columns(["frame", "sigma"]) == {"frame": ("frame", "")}
+
+
+def test_reference_table_is_two_acquisitions_one_after_the_other():
+    table = smlm_reference_table(1, (5, 6), field=2000.0, frames=100)
+    first = smlm_localizations(2000.0, density=50.0, frames=100, structure_seed=1, seed=5).table
+    np.testing.assert_array_equal(table[:len(first)], first)
+    assert table[:len(first), 2].max() < 100 <= table[len(first):, 2].min()
 
 
 # ----------------------------------------------------------------------------- bad input

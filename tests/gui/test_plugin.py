@@ -10,7 +10,7 @@ from napari_resolution.gui.widgets.base import EstimatorWidget
 from napari_resolution.gui.writer import write_image_layer
 
 WIDGETS = ["Fourier shell correlation", "SSNR", "Mask", "Decorrelation analysis", "MTF", "Local resolution",
-           "Tomography split", "Blink PSF", "Directional FSC"]
+           "Tomography split", "Blink PSF", "Directional FSC", "Localisation FRC"]
 
 
 def test_manifest_is_valid():

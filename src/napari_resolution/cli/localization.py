@@ -41,8 +41,7 @@ def register(commands) -> None:
 
 def run_localization_frc(args) -> dict:
     """``loc-frc``: read the table, split, render, correlate; the summary names the split and the repeats."""
-    from ..core.localization import localization_frc
-    from ..core.results import resolution_summary
+    from ..core.localization import localization_frc, localization_summary
 
     columns = None if args.columns is None else tuple(name.strip() for name in args.columns.split(","))
     result = localization_frc(args.table, pixel_size=args.pixel_size, split=args.split, n_blocks=args.blocks,
@@ -50,12 +49,5 @@ def run_localization_frc(args) -> dict:
                               correct_repeats=args.correct_repeats, threshold=args.threshold,
                               apodization=args.apodization, confidence=args.confidence, seed=args.seed,
                               device=device_of(args))
-    parameters = result.parameters
-    unit = parameters["unit"] if args.unit is None else args.unit
-    q = parameters["repeats"].get("q")
-    extra = (f" · {parameters['split']} split of {parameters['n_localizations']:,} localisations at "
-             f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels"
-             + ("" if q is None else f" · Q {q:.2f}"))
-    summary = resolution_summary(result.resolution, result.status, result.criterion, unit, extra=extra,
-                                 interval=result.resolution_interval)
-    return report(result, args, unit, summary=summary)
+    unit = result.parameters["unit"] if args.unit is None else args.unit
+    return report(result, args, unit, summary=localization_summary(result, unit))

@@ -6,7 +6,7 @@ __all__ = ["WIDGETS", "register", "run_view"]
 
 #: The widgets of ``--widget``: the names of :data:`~..gui.launch.WIDGETS`, written out so that ``--help`` does
 #: not import the GUI package (a test checks that the two agree).
-WIDGETS = ("fsc", "ssnr", "mask", "decorr", "mtf", "local", "blink", "tomo", "dfsc")
+WIDGETS = ("fsc", "ssnr", "mask", "decorr", "mtf", "local", "blink", "tomo", "dfsc", "loc")
 
 
 def register(commands) -> None:

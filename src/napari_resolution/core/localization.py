@@ -41,12 +41,13 @@ from .backend import check_allocation, resolve_device, to_device, to_host
 from .correlation import CorrelationResult, result_from_sums
 from .frequency import shell_geometry, tukey_window
 from .progress import progress_of
-from .results import issue_warnings
+from .results import issue_warnings, resolution_summary
 from .spectral import compute_path, correlation_sums, curve_from_sums
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
 from .validation import check_choice, check_int, check_number, check_progress, shown
 
-__all__ = ["SPLITS", "Localizations", "localization_frc", "read_localizations", "render_halves", "repeat_statistics",
+__all__ = ["SPLITS", "Localizations", "default_pixel_size", "localization_frc", "localization_summary",
+           "read_localizations", "recognised_columns", "render_halves", "rendered_image", "repeat_statistics",
            "split_halves"]
 
 SPLITS = ("random", "blocks")
@@ -223,7 +224,7 @@ def _from_array(table, wanted: dict, camera_pixel) -> Localizations:
 
 def _from_frame(frame, wanted: dict, camera_pixel, source: str) -> Localizations:
     """Localisations from a DataFrame: the ``columns`` given, else the names of :data:`X_COLUMNS` and kin."""
-    lowered = {str(name).strip().lower(): name for name in frame.columns}
+    recognised = recognised_columns(frame.columns)
     picked, units = {}, {}
     for role in ROLES:
         if role in wanted:
@@ -232,10 +233,8 @@ def _from_frame(frame, wanted: dict, camera_pixel, source: str) -> Localizations
                 raise ValueError(f"columns: {role} column {shown(name)} is not in the table (it has "
                                  f"{shown([str(c) for c in frame.columns])})")
             picked[role], units[role] = name, _unit_of(str(name))
-            continue
-        found = next(((lowered[name], unit) for name, unit in _CANDIDATES[role] if name in lowered), None)
-        if found is not None:
-            picked[role], units[role] = found
+        elif role in recognised:
+            picked[role], units[role] = recognised[role]
     missing = [role for role in ("x", "y") if role not in picked]
     if missing:
         names = shown([str(c) for c in frame.columns])
@@ -254,6 +253,29 @@ def _from_frame(frame, wanted: dict, camera_pixel, source: str) -> Localizations
             column = column * _NANOMETRES[units[role]] / _NANOMETRES[unit]
         values[role] = column
     return _localizations(values, scale, unit, f"{source} columns {', '.join(map(str, picked.values()))}")
+
+
+def recognised_columns(names) -> dict:
+    """The columns a table with the column ``names`` is read from when none are named (:data:`X_COLUMNS` and kin).
+
+    Parameters
+    ----------
+    names : iterable
+        Column names (compared stripped and in lower case).
+
+    Returns
+    -------
+    dict
+        Role ("x", "y", "frame", "precision") -> (the column's name as given, the unit its name says or "");
+        roles without a recognised column are left out.
+    """
+    lowered = {str(name).strip().lower(): name for name in names}
+    found = {}
+    for role in ROLES:
+        match = next(((lowered[name], unit) for name, unit in _CANDIDATES[role] if name in lowered), None)
+        if match is not None:
+            found[role] = match
+    return found
 
 
 def _unit_of(name: str) -> str:
@@ -502,17 +524,52 @@ def render_field(locs: Localizations, pixel_size: float) -> Field:
 
 def render_halves(locs: Localizations, first: np.ndarray, field: Field) -> tuple[np.ndarray, np.ndarray]:
     """Histograms of the two halves over ``field``: localisations per pixel, float32, shape ``field.shape``."""
+    flat = _pixel_indices(locs, field)
+    return _histogram(flat[first], field.shape), _histogram(flat[~first], field.shape)
+
+
+def rendered_image(table, result: CorrelationResult, *, columns=None, camera_pixel=None) -> np.ndarray:
+    """Every localisation of ``table`` rendered as :func:`localization_frc` rendered its halves for ``result``.
+
+    The sum of the two halves (without the edge taper): localisations per
+    pixel over ``result.parameters["field"]``, whose pixel (0, 0) has its
+    corner at ``field["origin"]`` (y, x) and whose pixels are
+    ``result.parameters["pixel_size"]`` wide, in the unit of the positions.
+
+    Parameters
+    ----------
+    table : array, DataFrame, LocData, str or Path
+        The table ``result`` was computed from.
+    result : CorrelationResult
+        What :func:`localization_frc` returned for ``table``.
+    columns, camera_pixel : optional
+        As given to :func:`localization_frc`.
+
+    Returns
+    -------
+    ndarray of float32, shape ``result.parameters["field"]["shape"]``
+    """
+    locs = read_localizations(table, columns=columns, camera_pixel=camera_pixel)
+    parameters = result.parameters
+    field = Field(tuple(parameters["field"]["origin"]), tuple(parameters["field"]["shape"]),
+                  parameters["pixel_size"])
+    return _histogram(_pixel_indices(locs, field), field.shape)
+
+
+def _pixel_indices(locs: Localizations, field: Field) -> np.ndarray:
+    """The flat index of the pixel of ``field`` each localisation falls into (clipped to the field), shape (N,)."""
     rows = ((locs.y - field.origin[0]) / field.pixel_size).astype(np.int64)
     cols = ((locs.x - field.origin[1]) / field.pixel_size).astype(np.int64)
     np.clip(rows, 0, field.shape[0] - 1, out=rows)
     np.clip(cols, 0, field.shape[1] - 1, out=cols)
-    flat = rows * field.shape[1] + cols
-    images = []
-    for chosen in (first, ~first):
-        image = np.zeros(math.prod(field.shape), np.float32)
-        np.add.at(image, flat[chosen], np.float32(1))
-        images.append(image.reshape(field.shape))
-    return images[0], images[1]
+    return rows * field.shape[1] + cols
+
+
+def _histogram(flat: np.ndarray, shape: tuple) -> np.ndarray:
+    """Localisations per pixel of an image of ``shape`` from their flat pixel indices, float32."""
+    image = np.zeros(math.prod(shape), np.float32)
+    np.add.at(image, flat, np.float32(1))
+    return image.reshape(shape)
 
 
 # ----------------------------------------------------------------------------- repeats
@@ -782,15 +839,47 @@ def localization_frc(
     return dataclasses.replace(result, warnings=notes + result.warnings) if notes else result
 
 
+def default_pixel_size(precision) -> float | None:
+    """The rendering pixel :func:`localization_frc` takes when none is given: :data:`PIXEL_FRACTION` of the median
+    of ``precision`` (per-localisation precisions, shape (N,), or None); None when there is no precision."""
+    if precision is None or np.size(precision) == 0:
+        return None
+    return float(np.median(precision)) * PIXEL_FRACTION
+
+
 def _pixel_size(pixel_size, locs: Localizations) -> float:
-    """``pixel_size`` checked, or :data:`PIXEL_FRACTION` of the median precision."""
+    """``pixel_size`` checked, or the default from the precision (:func:`default_pixel_size`)."""
     if pixel_size is not None:
         return check_number(pixel_size, "pixel_size", 0.0, above=True)
     if locs.precision is None:
         raise ValueError("pixel_size is needed: the table has no localisation precision to choose it from; give "
                          "a rendering pixel a few times finer than the resolution you expect (e.g. half the "
                          "localisation precision)")
-    return float(np.median(locs.precision)) * PIXEL_FRACTION
+    return default_pixel_size(locs.precision)
+
+
+def localization_summary(result: CorrelationResult, unit: str | None = None) -> str:
+    """The result line of a localisation FRC: the resolution (with its interval), the split, the localisations,
+    the rendering pixel and, with the Q-correction, Q.
+
+    E.g. ``66.6 nm [61.8, 71.5] (0.143, full period) · 33.3 nm half period · blocks split of 148,757
+    localisations at 5 nm pixels · status resolved``.
+
+    Parameters
+    ----------
+    result : CorrelationResult
+        What :func:`localization_frc` returned.
+    unit : str, optional
+        The unit of the positions (default: the table's, ``result.parameters["unit"]``).
+    """
+    parameters = result.parameters
+    unit = parameters["unit"] if unit is None else unit
+    q = parameters["repeats"].get("q")
+    extra = (f" · {parameters['split']} split of {parameters['n_localizations']:,} localisations at "
+             f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels"
+             + ("" if q is None else f" · Q {q:.2f}"))
+    return resolution_summary(result.resolution, result.status, result.criterion, unit, extra=extra,
+                              interval=result.resolution_interval)
 
 
 def _taper_width(apodization, shape) -> int:

@@ -44,6 +44,9 @@ __all__ = [
     "slanted_edge",
     "SimulatedSinogram",
     "tomography_sinogram",
+    "SimulatedLocalizations",
+    "smlm_localizations",
+    "smlm_reference_table",
 ]
 
 
@@ -1288,9 +1291,13 @@ class SimulatedLocalizations:
     field: float
 
 
-def smlm_localizations(field: float = 5000.0, *, filaments: int = 20, density: float = 100.0, width: float = 8.0,
-                       precision: float = 10.0, repeats: float = 4.0, frames: int = 5000, structure_seed: int = 0,
-                       seed=None) -> SimulatedLocalizations:
+#: Emitters per µm of filament and frames of :func:`smlm_localizations` when none are given.
+SMLM_DENSITY, SMLM_FRAMES = 100.0, 5000
+
+
+def smlm_localizations(field: float = 5000.0, *, filaments: int = 20, density: float = SMLM_DENSITY,
+                       width: float = 8.0, precision: float = 10.0, repeats: float = 4.0, frames: int = SMLM_FRAMES,
+                       structure_seed: int = 0, seed=None) -> SimulatedLocalizations:
     """Localisations of emitters on straight filaments, each localised in a burst of consecutive frames.
 
     The filaments (lines through random points at random angles, clipped to
@@ -1354,6 +1361,39 @@ def smlm_localizations(field: float = 5000.0, *, filaments: int = 20, density: f
     order = np.argsort(frame, kind="stable")
     table = np.column_stack([positions, frame, np.full(owner.size, precision)])[order]
     return SimulatedLocalizations(table, owner[order], len(emitters), precision, repeats, field)
+
+
+def smlm_reference_table(structure_seed: int = 0, seeds=(1000, 2000), **options) -> np.ndarray:
+    """Two independent acquisitions of one structure, each with half the emitters, as one table.
+
+    The truth a split of one acquisition (:func:`smlm_localizations` with the
+    same ``structure_seed`` and ``options``) is measured against: the
+    localisation FRC of two acquisitions that share no emitter. The second
+    acquisition's frames follow the first's, so the "blocks" split with two
+    blocks puts each acquisition in one half::
+
+        reference = localization_frc(smlm_reference_table(0, **options), split="blocks", n_blocks=2).resolution
+
+    Parameters
+    ----------
+    structure_seed : int
+        Seed of the filaments (the structure).
+    seeds : (int, int)
+        Seeds of the two acquisitions' emitters, bursts and errors.
+    **options
+        Keywords of :func:`smlm_localizations` (``field``, ``density``, ...): ``density`` is each
+        acquisition's and the table's together.
+
+    Returns
+    -------
+    ndarray, shape (N, 4)
+        x, y (nm), frame, precision (nm): the first acquisition's rows, then the second's.
+    """
+    options = {"density": SMLM_DENSITY, "frames": SMLM_FRAMES, **options}
+    halves = [smlm_localizations(**{**options, "density": options["density"] / 2}, structure_seed=structure_seed,
+                                 seed=seed).table for seed in seeds]
+    halves[1][:, 2] += options["frames"]
+    return np.vstack(halves)
 
 
 #: Orientation distributions of :func:`particle_half_maps` (or an array of rotation matrices).

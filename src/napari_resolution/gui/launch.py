@@ -22,6 +22,7 @@ WIDGETS = {
     "blink": ("Blink PSF", "blinking"),
     "tomo": ("Tomography split", "sinogram"),
     "dfsc": ("Directional FSC", "half_maps"),
+    "loc": ("Localisation FRC", "localizations"),
 }
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "layer_pixel_size",
     "output_kind",
     "parse_pixel_size",
+    "points_layers",
     "refresh_on_layer_events",
 ]
 
@@ -49,6 +50,7 @@ KINDS = {
     "mtf_beads": "the MTF widget's beads",
     "fsc_volume": "a 3DFSC volume (from the Directional FSC widget)",
     "resolution_surface": "a resolution surface (from the Directional FSC widget)",
+    "localization_image": "rendered localisations (from the Localisation FRC widget)",
 }
 
 
@@ -113,6 +115,13 @@ def grey_images(layers, ndims=(2, 3)) -> list:
     from napari.layers import Image
 
     return [layer for layer in layers if isinstance(layer, Image) and not layer.rgb and layer.ndim in ndims]
+
+
+def points_layers(layers, ndims=(2, 3)) -> list:
+    """The points layers of an accepted dimensionality."""
+    from napari.layers import Points
+
+    return [layer for layer in layers if isinstance(layer, Points) and layer.ndim in ndims]
 
 
 def layer_data(layer):

@@ -75,6 +75,7 @@ from ..layers import (
     layer_data,
     output_kind,
     parse_pixel_size,
+    points_layers,
     refresh_on_layer_events,
 )
 from ..notices import show_core_notes
@@ -112,6 +113,8 @@ class LayerInput:
         The kinds of the plugin's own output layers the picker offers too
         (keys of :data:`~..layers.KINDS`, e.g. ("mask",) for a mask); it
         leaves out every other output (a local-resolution map is no half-map).
+    layer_type : {"image", "points"}
+        What the picker offers: grey-level image layers, or points layers.
     """
 
     attribute: str
@@ -120,6 +123,7 @@ class LayerInput:
     optional: bool = False
     arguments: tuple = ()
     outputs: tuple = ()
+    layer_type: str = "image"
 
 
 #: What :class:`LayerInput` ``outputs`` takes for an image measured as data: the even/odd reconstructions of a
@@ -367,9 +371,10 @@ class EstimatorWidget(QWidget):
         return [picker for _, picker in self.layer_pickers()]
 
     def usable_layers(self, spec: LayerInput) -> list:
-        """Layers a picker offers: grey-level images of an accepted dimensionality, and of the plugin's own
-        outputs only the kinds it takes (:attr:`LayerInput.outputs`)."""
-        return [layer for layer in grey_images(self.viewer.layers, spec.ndims)
+        """Layers a picker offers: grey-level images (or points, :attr:`LayerInput.layer_type`) of an accepted
+        dimensionality, and of the plugin's own outputs only the kinds it takes (:attr:`LayerInput.outputs`)."""
+        offered = points_layers if spec.layer_type == "points" else grey_images
+        return [layer for layer in offered(self.viewer.layers, spec.ndims)
                 if output_kind(layer) in (None, *spec.outputs)]
 
     def unusable_layers(self, spec: LayerInput) -> list[str]:
@@ -392,7 +397,8 @@ class EstimatorWidget(QWidget):
                     combo.setItemText(index, layer.name)
         self.inputs.reset_choices()
         for spec, picker in self.layer_pickers():
-            picker.tooltip = "\n".join([f"{_dims(spec.ndims)} grey-level image layers", *self.unusable_layers(spec)])
+            picker.tooltip = "\n".join([f"{_dims(spec.ndims)} {_TYPES[spec.layer_type]} layers",
+                                        *self.unusable_layers(spec)])
         taken = [picker.value for picker in self.pickers() if picker.value is not None]
         for spec, picker in self.layer_pickers():
             if picker.value is not None or spec.optional:
@@ -629,16 +635,21 @@ def _dims(ndims) -> str:
     return " or ".join(f"{n}-D" for n in ndims)
 
 
+#: What a picker of each :attr:`LayerInput.layer_type` offers, as its tooltip names it.
+_TYPES = {"image": "grey-level image", "points": "points"}
+
+
 def _unusable(layer, spec: LayerInput) -> str:
     """Why the picker of ``spec`` leaves ``layer`` out."""
-    from napari.layers import Image
+    from napari.layers import Image, Points
 
     name = f"'{layer.name}'"
-    if not isinstance(layer, Image):
-        return f"{name} is a {layer.__class__.__name__} layer, not an image"
-    if layer.rgb:
+    image = spec.layer_type == "image"
+    if not isinstance(layer, Image if image else Points):
+        return f"{name} is a {layer.__class__.__name__} layer, not {'an image' if image else 'a Points layer'}"
+    if image and layer.rgb:
         return f"{name} is RGB: split it into grey channels (right-click it > Split RGB)"
-    if layer.ndim > max(spec.ndims):
+    if image and layer.ndim > max(spec.ndims):
         return f"{name} is {layer.ndim}-D: pick a time point or channel (right-click it > Split Stack)"
     if layer.ndim not in spec.ndims:
         return f"{name} is {layer.ndim}-D, not {_dims(spec.ndims)}"
