@@ -179,7 +179,7 @@ def test_decorrelation_command_with_an_interval(tmp_path, capsys):
     from napari_resolution.core.decorrelation import decorrelation
     from napari_resolution.core.simulate import band_limited_noise
 
-    image = band_limited_noise((128, 128), 0.2, seed=0).astype(np.float32)
+    image = band_limited_noise((160, 160), 0.2, seed=0).astype(np.float32)
     image += 0.5 * image.std() * np.random.default_rng(1).standard_normal(image.shape).astype(np.float32)
     tifffile.imwrite(tmp_path / "image.tif", image)
     assert main(["decorr", str(tmp_path / "image.tif"), "--pixel-size", "65", "--confidence", "0.95", "--seed", "3",
@@ -670,7 +670,7 @@ def test_mtf_of_a_bead_z_stack(tmp_path, capsys):
 def test_wrapped_int16_counts_are_warned_and_read_unsigned_with_the_flag(tmp_path, capsys):
     from napari_resolution.core.simulate import band_limited_noise
 
-    counts = (40000 + 3000 * band_limited_noise((128, 128), 0.2, seed=0)).astype(np.uint16)
+    counts = (40000 + 3000 * band_limited_noise((192, 192), 0.2, seed=0)).astype(np.uint16)
     import mrcfile
 
     with mrcfile.new(tmp_path / "counts.mrc", overwrite=True) as mrc:

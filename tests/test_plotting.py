@@ -93,6 +93,7 @@ def test_every_thresholds_resolution_is_listed(frc):
     assert all(note in shown.replace("\n", " ") for note in notes)
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
 def test_decorrelation_png_legend_shows_every_kind_of_curve():
     result = decorrelation(band_limited_noise((128, 128), 0.2, seed=0), pixel_size=0.1)
     figure, _ = _drawn(result.plots("nm"))
@@ -100,6 +101,7 @@ def test_decorrelation_png_legend_shows_every_kind_of_curve():
     assert legend == ["unfiltered d(r)", "high-pass", "refined", "peaks (amplitude ≥ 0.05)"]
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
 def test_one_slice_of_a_stack_has_no_per_slice_plot():
     stack = np.stack([band_limited_noise((64, 64), c, seed=i) for i, c in enumerate((0.15, 0.25))])
     one = decorrelation(stack, slices=[1], apodization=8)

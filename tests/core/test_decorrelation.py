@@ -56,6 +56,7 @@ def _brute_force_d0(image, radii):
                      for r in radii])
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
 def test_curves_shapes_json_and_the_unfiltered_curve_from_its_definition():
     image = band_limited_noise((128, 96), 0.2, seed=3)
     result = decorrelation(image, n_radii=40, n_highpass=6, apodization=0)
@@ -68,6 +69,7 @@ def test_curves_shapes_json_and_the_unfiltered_curve_from_its_definition():
     assert payload["status"] == "resolved"
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
 def test_float32_and_input_untouched():
     image = band_limited_noise((128, 128), 0.2, seed=2).astype(np.float32)
     copy = image.copy()
@@ -76,6 +78,7 @@ def test_float32_and_input_untouched():
     assert single.resolution == pytest.approx(decorrelation(image.astype(np.float64)).resolution, rel=0.02)
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
 def test_stack_per_slice_along_any_axis():
     cutoffs = [0.1, 0.2, 0.3]
     volume = np.stack([band_limited_noise((96, 128), c, seed=i) for i, c in enumerate(cutoffs)])
@@ -121,6 +124,7 @@ def test_bad_input(image, kwargs, match):
         decorrelation(image, **kwargs)
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
 def test_a_stack_reports_progress_after_each_chunk_and_chunking_changes_nothing(monkeypatch):
     from napari_resolution.core import decorrelation as module
 
@@ -158,6 +162,7 @@ def test_a_peak_inside_the_range_stays_resolved():
     assert result.resolution == pytest.approx(0.2 / 0.9, rel=0.05)
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
 def test_a_stack_of_bounds_is_a_bound():
     stack = np.stack([_sharp(0.49, (96, 96), seed) for seed in range(3)])
     with pytest.warns(RuntimeWarning, match="end of the searched range"):

@@ -49,6 +49,7 @@ def test_more_noise_widens_the_interval():
     assert widths[1] > 1.3 * widths[0]
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
 def test_summary_json_seed_and_input():
     image = _noisy((128, 128), 0.2, 1.0, 3).astype(np.float32)
     copy = image.copy()
@@ -74,12 +75,34 @@ def test_no_interval_without_a_resolution_and_none_edges_where_resamples_lose_th
     assert marginal.summary().split(" (")[0].endswith(", …]")
 
 
-def test_a_stack_gives_each_slice_its_interval():
-    stack = np.stack([_noisy((96, 96), cutoff, 0.5, i, signal_seed=i) for i, cutoff in enumerate((0.1, 0.2))])
-    result = decorrelation(stack, confidence=0.95, seed=0)
-    for index, one in enumerate(result.slices):
-        assert one.resolution_interval == decorrelation(stack[index], confidence=0.95, seed=0).resolution_interval \
-            or one.resolution_interval[0] <= one.resolution <= one.resolution_interval[1]
+def test_each_slice_of_a_stack_is_resampled_from_its_own_spectrum():
+    stack = np.stack([_noisy((192, 192), cutoff, 0.5, i, signal_seed=i) for i, cutoff in enumerate((0.08, 0.3))])
+    result = decorrelation(stack, pixel_size=(1.0, 1.0, 1.0), confidence=0.95, seed=0)
+    for one, truth in zip(result.slices, (1 / 0.08, 1 / 0.3)):
+        assert one.resolution_interval[0] <= truth <= one.resolution_interval[1]
+    assert result.slices[1].resolution_interval[1] < result.slices[0].resolution_interval[0]  # far apart
+    np.testing.assert_array_equal(result.columns()["finest"], [s.resolution_interval[0] for s in result.slices])
+    per_slice = result.plots()[0]
+    assert [curve.label for curve in per_slice.curves][:2] == ["resolution", "95% interval"]
+
+
+def test_a_peak_only_at_r_min_is_no_resolution():
+    image = _noisy((256, 256), 0.15, 0.7, 0)
+    with pytest.warns(RuntimeWarning, match="peak only at the start of the searched range"):
+        result = decorrelation(image, r_min=0.5, confidence=0.9, seed=0)
+    assert result.status == "unresolved" and result.resolution_interval is None
+    inside = decorrelation(image, r_min=0.1, confidence=0.9, seed=0)
+    assert inside.status == "resolved" and inside.resolution_interval[0] <= 1 / 0.15 <= inside.resolution_interval[1]
+
+
+def test_a_small_plane_warns_that_the_cut_off_reads_high():
+    with pytest.warns(RuntimeWarning, match="the analysed plane is 96 x 120 pixels") as caught:
+        small = decorrelation(_noisy((96, 120), 0.2, 0.5, 0))
+    assert len(caught) == 1 and small.warnings == (str(caught[0].message),)
+    assert decorrelation(_noisy((160, 160), 0.2, 0.5, 0)).warnings == ()
+    with pytest.warns(RuntimeWarning, match="the analysed plane is 96 x 96") as caught:
+        decorrelation(np.stack([_noisy((96, 96), 0.2, 0.5, i) for i in range(3)]))
+    assert len(caught) == 1  # once for the stack, not per slice
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [({"confidence": 1.5}, "confidence"),

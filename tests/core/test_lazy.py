@@ -71,6 +71,7 @@ def test_half_map_estimators_read_dask_once_and_agree(pair, chunks):
             assert counted1.reads == counted2.reads == lazy1.npartitions
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
 def test_single_image_estimators_take_dask(pair):
     image = phantom_pair((97, 101), sigma=2.0, noise=0.3, seed=4, dtype=np.float32).half1
     lazy, counted = _lazy(image, (25, 30))

@@ -78,11 +78,11 @@ def _build(name):
         h1, h2, mask = _halves_and_mask()
         return phase_randomized_fsc(h1, h2, mask, threshold="half-bit", seed=0, pixel_size=0.8)
     if name == "decorrelation":
-        return decorrelation(band_limited_noise((128, 128), 0.2, seed=0), pixel_size=0.1)
+        return decorrelation(band_limited_noise((160, 160), 0.2, seed=0), pixel_size=0.1)
     if name == "decorrelation_stack":
         # three band-limited slices and one of white noise (no resolution: a warning)
-        slices = [band_limited_noise((64, 64), cutoff, seed=s) for s, cutoff in enumerate((0.15, 0.2, 0.25))]
-        slices.insert(1, np.random.default_rng(9).standard_normal((64, 64)))
+        slices = [band_limited_noise((160, 160), cutoff, seed=s) for s, cutoff in enumerate((0.15, 0.2, 0.25))]
+        slices.insert(1, np.random.default_rng(9).standard_normal((160, 160)))
         with pytest.warns(RuntimeWarning, match="1 of 4 slices"):
             return decorrelation(np.stack(slices), pixel_size=(0.3, 0.1, 0.1), apodization=8)
     if name == "edge_mtf":
@@ -560,6 +560,7 @@ def test_phase_randomized_paths_agree(monkeypatch):
 
 
 @needs_numba
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 96-pixel image: the small-field warning
 def test_decorrelation_paths_agree(monkeypatch):
     image = band_limited_noise((96, 96), 0.2, seed=2) + 0.05 * np.random.default_rng(0).standard_normal((96, 96))
     compiled = decorrelation(image)
@@ -571,6 +572,7 @@ def test_decorrelation_paths_agree(monkeypatch):
     assert compiled.kc_max == pytest.approx(reference.kc_max)
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
 def test_numpy_path_is_recorded_without_numba(monkeypatch):
     monkeypatch.setenv(NO_JIT, "1")
     a, b = _noisy_pair((48, 48))
@@ -601,6 +603,7 @@ def test_unknown_device_is_a_value_error(estimator, device):
 
 
 @pytest.mark.parametrize("estimator", ["fourier_correlation", "phase_randomized_fsc", "decorrelation"])
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
 def test_cpu_device_equals_the_default_for_numpy_input(estimator):
     run = _estimators()[estimator]
     default, cpu = run(), run(device="cpu")

@@ -106,7 +106,7 @@ def test_current_slice_says_which_slice_and_shows_no_empty_panel(make_napari_vie
 
 def test_the_interval_shows_in_the_summary_and_as_a_bar_on_the_peak(make_napari_viewer, wait_idle):
     viewer = make_napari_viewer()
-    signal = band_limited_noise((128, 128), 0.2, seed=0)
+    signal = band_limited_noise((160, 160), 0.2, seed=0)
     image = signal + 0.5 * signal.std() * np.random.default_rng(1).standard_normal(signal.shape)
     viewer.add_image(image, name="cells", scale=(65, 65))
     widget = _widget(viewer)

@@ -56,6 +56,8 @@ CHUNK_PIXELS = 1 << 22
 #: or ImDecorr's default of 50 on smaller images. Finer radii find peaks in the noise of d(r): on band-limited
 #: noise of 512 x 512 (cut-off 0.2 cycles/pixel, truth 5 px), 256 radii read 4.99 px, 512 radii 2.0-2.85 px.
 MAX_RADII = 50
+#: Planes narrower than this (pixels) read the cut-off too high (docs/decorrelation.md): their results warn.
+SMALL_FIELD = 160
 #: Noise resamples behind a resolution interval: the 2.5 % and 97.5 % quantiles fall between the first two and
 #: the last two of 50 (the calibration over noise realisations is in docs/decorrelation.md).
 RESAMPLES = 50
@@ -226,8 +228,18 @@ class DecorrelationStackResult(Result):
     HEADLINE = ("median", "median resolution of the slices")
 
     def columns(self) -> dict:
-        """The resolution of every slice (NaN where unresolved) by its index along ``axis``."""
-        return {"slice": self.slice_indices, "resolution": self.resolutions}
+        """The resolution of every slice (NaN where unresolved) by its index along ``axis``; with intervals,
+        their edges (``finest``, ``coarsest``; NaN where a slice has none or an edge is open)."""
+        columns = {"slice": self.slice_indices, "resolution": self.resolutions}
+        if self.slices[0].confidence is not None:
+            columns.update(zip(("finest", "coarsest"), self.interval_edges))
+        return columns
+
+    @property
+    def interval_edges(self) -> np.ndarray:
+        """(finest, coarsest) of every slice's interval, shape (2, n_slices), NaN where there is none."""
+        return np.array([[np.nan if edge is None else edge for edge in (s.resolution_interval or (None, None))]
+                         for s in self.slices], dtype=float).T
 
     def summary(self, unit: str = "") -> str:
         """One copyable line: median and spread over the slices."""
@@ -255,6 +267,11 @@ class DecorrelationStackResult(Result):
         if len(self.slices) == 1:
             return (curves_plot,)
         curves = [Curve("resolution", self.slice_indices.astype(float), self.resolutions)]
+        if self.slices[0].confidence is not None:
+            finest, coarsest = self.interval_edges
+            label = f"{self.slices[0].confidence:.0%} interval"
+            curves += [Curve(label, self.slice_indices.astype(float), finest, "reference", COLORS["measured"]),
+                       Curve("", self.slice_indices.astype(float), coarsest, "reference", COLORS["measured"])]
         if self.median is not None:
             ends = self.slice_indices[[0, -1]].astype(float)
             curves.append(Curve(f"median {length(self.median, unit)}", ends, np.full(2, self.median),
@@ -614,7 +631,7 @@ def decorrelation(
         raise ValueError("image contains NaN or Inf values")
 
     parameters = {"n_radii": n_radii, "n_highpass": n_highpass, "r_min": r_min, "r_max": r_max,
-                  "apodization": apodization, "shape": tuple(shape), "path": compute_path(xp)}
+                  "apodization": apodization, "shape": tuple(shape), "plane": (rows, cols), "path": compute_path(xp)}
     if confidence is not None:
         parameters.update({"confidence": confidence, "resamples": RESAMPLES, "seed": seed})
     resampling = None if confidence is None else (confidence, xp.random.default_rng(seed))
@@ -634,7 +651,7 @@ def decorrelation(
 
 def _analyse_chunk(chunk, pixel: float, parameters: dict, resampling, xp, report) -> list:
     """The results of the slices of ``chunk`` (S, Y, X), with their intervals when ``resampling`` is
-    (confidence, numpy Generator) rather than None."""
+    (confidence, numpy or cupy Generator) rather than None."""
     amplitude = _spectra_amplitude(chunk, parameters["apodization"], xp)
     shape = chunk.shape[1:]
     analysed = 1.0 if resampling is None else 0.05
@@ -693,14 +710,14 @@ def _with_intervals(results: list, amplitude, shape: tuple[int, int], parameters
     if not resolved:
         return results
     cutoffs = np.array([results[s].kc_max for s in resolved])
-    samples = _resampled_cutoffs(amplitude[xp.asarray(resolved)], shape, cutoffs, _options(parameters), rng, report)
+    samples = _resampled_cutoffs(amplitude[xp.asarray(resolved)], shape, cutoffs, parameters, rng, report)
     for s, kc, sample in zip(resolved, cutoffs, samples):
         interval = _resolution_interval(kc, sample, confidence, parameters, results[s].pixel_size[0])
         results[s] = dataclasses.replace(results[s], resolution_interval=interval)
     return results
 
 
-def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, options: tuple, rng, report) -> np.ndarray:
+def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, parameters: dict, rng, report) -> np.ndarray:
     """``kc_max`` of :data:`RESAMPLES` resamples of each slice's spectrum (0 where a resample has no valid peak).
 
     A resample keeps each ring's signal share of the measured amplitudes and draws new white noise of the
@@ -714,8 +731,8 @@ def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, options: tupl
         Real-space (Y, X).
     cutoffs : ndarray, shape (S,)
         Each slice's ``kc_max`` (normalised frequency).
-    options : tuple
-        (n_radii, n_highpass, r_min, r_max).
+    parameters : dict
+        The result's (n_radii, n_highpass, r_min, r_max).
     rng : numpy or cupy Generator
         On the spectra's device.
     report : Progress
@@ -734,10 +751,10 @@ def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, options: tupl
     out = np.empty(total)
     for first in range(0, total, per_batch):
         which = xp.arange(first, min(first + per_batch, total)) // RESAMPLES
-        noise = rng.standard_normal((2, which.size, *amplitude.shape[1:]), dtype=amplitude.dtype) * scale[which]
+        noise = rng.standard_normal((2, which.size, *amplitude.shape[1:])).astype(amplitude.dtype) * scale[which]
         resampled = xp.hypot(signal[which] + noise[0], noise[1])
-        peaks = _analyse(resampled, shape, options, Progress())[-1]
-        out[first:first + which.size] = _valid_peaks(peaks)[..., 0].max(axis=-1)
+        peaks = _analyse(resampled, shape, _options(parameters), Progress())[-1]
+        out[first:first + which.size] = _valid_peaks(peaks, parameters)[..., 0].max(axis=-1)
         report((first + which.size) / total)
     return out.reshape(amplitude.shape[0], RESAMPLES)
 
@@ -795,20 +812,26 @@ def _resolution_interval(kc: float, samples, confidence: float, parameters: dict
     docs/decorrelation.md; 13 of 20 in one case with half a step each side).
     """
     low, high = (float(q) for q in np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2]))
-    step = (parameters["r_max"] - parameters["r_min"]) / (parameters["n_radii"] - 1)
+    kc, step = float(kc), _first_step(parameters)
     bound = high >= parameters["r_max"] - step * (1 + 1e-9)  # resamples whose peak reached the range's end
     finest = None if bound else 2 * pixel / max(high, kc)
     coarsest = None if low <= 0 or min(low, kc) - step <= 0 else 2 * pixel / (min(low, kc) - step)
     return finest, coarsest
 
 
-def _valid_peaks(peaks):
-    """``peaks`` (..., P, 2) with those below :data:`MIN_AMPLITUDE` zeroed."""
-    return np.where((peaks[..., 1] >= MIN_AMPLITUDE)[..., None], peaks, 0.0)
+def _valid_peaks(peaks, parameters: dict):
+    """``peaks`` (..., P, 2) with those below :data:`MIN_AMPLITUDE` zeroed, and, when ``r_min`` > 0, those at
+    ``r_min`` or below it (the curve falls from the range's start: its maximum may lie below the range)."""
+    keep = peaks[..., 1] >= MIN_AMPLITUDE
+    if parameters["r_min"] > 0:
+        keep &= peaks[..., 0] > parameters["r_min"] + _first_step(parameters) / 2
+    return np.where(keep[..., None], peaks, 0.0)
 
 
 def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pixel, parameters):
-    peaks = _valid_peaks(peaks)
+    at_start = parameters["r_min"] > 0 and bool(np.any(_valid_peaks(peaks, {**parameters, "r_min": 0.0})[:, 0]
+                                                       > _valid_peaks(peaks, parameters)[:, 0]))
+    peaks = _valid_peaks(peaks, parameters)
     kc_max = float(peaks[:, 0].max())
     status = _status(kc_max, parameters)
     if status == "bound":
@@ -820,8 +843,14 @@ def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pix
         kc_max=kc_max if status != "unresolved" else None, amplitude=float(peaks[-1, 1]), resolution=resolution,
         resolution_half=None if resolution is None else resolution / 2,
         status=status, pixel_size=(float(pixel), float(pixel)),
-        warnings=_edge_warnings(status, parameters), parameters=dict(parameters),
+        warnings=_edge_warnings(status, parameters) + _start_warnings(status, at_start, parameters)
+        + _size_warnings(status, parameters), parameters=dict(parameters),
     )
+
+
+def _first_step(parameters: dict) -> float:
+    """The first pass's radius step (normalised frequency)."""
+    return (parameters["r_max"] - parameters["r_min"]) / (parameters["n_radii"] - 1)
 
 
 def _status(kc_max: float, parameters: dict) -> str:
@@ -830,8 +859,7 @@ def _status(kc_max: float, parameters: dict) -> str:
     range's end, so the peak is not a resolution); "unresolved" for no valid peak."""
     if kc_max <= 0:
         return "unresolved"
-    step = (parameters["r_max"] - parameters["r_min"]) / (parameters["n_radii"] - 1)
-    return "bound" if kc_max >= parameters["r_max"] - step * (1 + 1e-9) else "resolved"
+    return "bound" if kc_max >= parameters["r_max"] - _first_step(parameters) * (1 + 1e-9) else "resolved"
 
 
 def _edge_warnings(status: str, parameters: dict) -> tuple:
@@ -844,6 +872,26 @@ def _edge_warnings(status: str, parameters: dict) -> tuple:
             "features (sparse spots, hot pixels) or noise that is not white (camera pattern, compression). "
             "Measure a two-image FRC where a second image exists, or check the spot width (MTF of a bead)"
             + ("" if parameters["r_max"] == 1 else ", or raise r_max"),)
+
+
+def _start_warnings(status: str, at_start: bool, parameters: dict) -> tuple:
+    """The warning of a curve whose only peak lies at ``r_min`` > 0 (left out: the cut-off may lie below)."""
+    if status != "unresolved" or not at_start:
+        return ()
+    return (f"the decorrelation curves peak only at the start of the searched range (r_min = {parameters['r_min']:g}"
+            " x Nyquist), where they may still rise below it: no resolution is read there; lower r_min",)
+
+
+def _size_warnings(status: str, parameters: dict) -> tuple:
+    """The warning of a plane under :data:`SMALL_FIELD` pixels, where the cut-off reads too high."""
+    plane = parameters["plane"]
+    if status == "unresolved" or min(plane) >= SMALL_FIELD:
+        return ()
+    return (f"the analysed plane is {plane[0]} x {plane[1]} pixels: on planes under {SMALL_FIELD} pixels the edge "
+            "taper and the field's own edges spread the spectrum past its cut-off, and decorrelation reads the "
+            "cut-off too high, the resolution too fine (band-limited noise: cut-off 7-15 % high at 128², 14-25 % "
+            "at 96², 17-60 % at 64², against 2-6 % at 256²; a resolution interval does not hold this bias). "
+            "Analyse a larger field where there is one",)
 
 
 def _stack_result(results, indices, axis: int, parameters: dict) -> DecorrelationStackResult:
@@ -864,12 +912,14 @@ def _stack_result(results, indices, axis: int, parameters: dict) -> Decorrelatio
 
 def _stack_warnings(statuses: list, results) -> tuple:
     """Warnings when some slices have no resolution or only a bound (the statistics cover the resolved
-    slices only), and the bound's own warning when that is all there is."""
+    slices only), the bound's own warning when that is all there is, and a small plane's."""
     n_slices, n_resolved, n_bound = len(statuses), statuses.count("resolved"), statuses.count("bound")
     notes = []
     if 0 < n_resolved < n_slices:
         notes.append(f"{n_slices - n_resolved} of {n_slices} slices have no significant peak or only a bound at "
                      "the end of the range: the statistics cover the resolved slices only")
     if n_bound and not n_resolved:
-        notes.extend(next(r for r in results if r.status == "bound").warnings)
+        notes.extend(_edge_warnings("bound", results[0].parameters))
+    if n_bound or n_resolved:
+        notes.extend(_size_warnings("resolved", results[0].parameters))
     return tuple(notes)
