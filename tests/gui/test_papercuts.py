@@ -104,3 +104,54 @@ def test_a_click_scrolls_the_box_fsc_into_view(make_napari_viewer, wait_idle, qt
     top = widget.box_panel.mapTo(viewport, QPoint(0, 0)).y()
     plot_bottom = widget.box_panel.plot_widget.mapTo(viewport, QPoint(0, widget.box_panel.plot_widget.height())).y()
     assert 0 <= top and plot_bottom <= viewport.height() + 1  # the box's FSC in view, under the histogram
+
+
+# ------------------------------------------------------------------- labels and legends in a dock-wide panel
+
+
+@pytest.fixture
+def panel(qtbot):
+    """A curve panel as wide as a dock's (360 pixels), shown."""
+    from napari_resolution.gui.plots import CurvePanel
+
+    made = CurvePanel()
+    qtbot.addWidget(made)
+    made.resize(360, 480)
+    made.show()
+    return made
+
+
+def _shown(panel, plot, qtbot):
+    panel.show_run(plot)
+    qtbot.wait(50)
+
+
+def test_marker_labels_stay_inside_the_plot(panel, qtbot):
+    from napari_resolution.core.figures import Curve, Marker, Plot
+    from napari_resolution.core.randomization import RANDOMIZED_LABEL
+
+    x = np.linspace(0, 0.5, 50)
+    markers = (Marker(0.19, RANDOMIZED_LABEL), Marker(0.236, "4.6 Å"),
+               Marker(0.29, "would pass the right edge."))
+    _shown(panel, Plot("p", (Curve("FSC", x, 1 - 2 * x),), markers, unit="Å"), qtbot)
+    view = panel.plot_item.vb.sceneBoundingRect()
+    for label in panel.marker_labels:
+        box = label.sceneBoundingRect()
+        assert view.left() <= box.left() and box.right() <= view.right(), label.textItem.toPlainText()
+
+
+def test_legend_labels_are_whole_and_inside_the_panel(panel, qtbot):
+    from napari_resolution.core.figures import Curve, Plot
+
+    x = np.linspace(0.05, 0.5, 20)
+    names = ["local band power / noise power", "threshold (FSC 0.143 equivalent, p < 0.05)",
+             "FRC — run 2, Threshold: 0.143, Ring thickness: 2, Apodization (px): 20 & more"]
+    curves = (Curve(names[0], x, 1 / x), *(Curve(name, x, 1 + x, "threshold") for name in names[1:]))
+    _shown(panel, Plot("p", curves, y_label="power < noise & more", log_y=True), qtbot)
+    assert [label.item.toPlainText() for _, label in panel.legend.items] == names  # "<" and "&" are no markup
+    assert panel.plot_item.getAxis("left").label.toPlainText().strip() == "power < noise & more"
+    shown = panel.plot_widget.viewport().rect()
+    for _, label in panel.legend.items:  # the longest wraps
+        box = panel.plot_widget.mapFromScene(label.mapRectToScene(label.item.boundingRect())).boundingRect()
+        assert shown.contains(box), label.item.toPlainText()
+

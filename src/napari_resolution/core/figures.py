@@ -14,8 +14,8 @@ import numpy as np
 
 from .results import length, number
 
-__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "overlay", "overlay_runs",
-           "resolution_marker", "resolution_ticks", "threshold_curves", "threshold_notes"]
+__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "label_side", "overlay",
+           "overlay_runs", "resolution_marker", "resolution_ticks", "threshold_curves", "threshold_notes"]
 
 #: How each role is drawn: line style ("solid", "dashed", "dotted" or None for symbols only) and width.
 ROLES = {
@@ -48,6 +48,8 @@ COLORS = {
 PALETTE = ("#2f8fff", "#f0a000", "#30b080", "#d060d0", "#f04848", "#9090ff", "#b0b030", "#40c0c0")
 
 FREQUENCY_LABEL = "spatial frequency (cycles/pixel)"
+#: Marker labels go left of their line in this right part of a plot (a fraction of its width from the left).
+LEFT_PART = 0.6
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,29 @@ def threshold_notes(resolutions: dict, unit: str = "") -> tuple:
         lines.append(f"{name}: {value} ({status})")
     return tuple(lines)
 
+
+def label_side(x: float, width: float, left: float, right: float) -> int:
+    """The side of its line a marker label goes: 1 (right) or -1 (left), so that it stays in the plot.
+
+    Right of the line, left of it in the right part of the plot
+    (:data:`LEFT_PART`) or where it would pass the right edge; where it fits
+    on neither side, the side with more room.
+
+    Parameters
+    ----------
+    x : float
+        The line (any coordinates along the plot's width, e.g. pixels).
+    width : float
+        The label's width, in the same coordinates.
+    left, right : float
+        The plot's edges.
+    """
+    fits_right, fits_left = x + width <= right, x - width >= left
+    if fits_right and fits_left:
+        return -1 if x > left + LEFT_PART * (right - left) else 1
+    if fits_right or fits_left:
+        return 1 if fits_right else -1
+    return 1 if right - x >= x - left else -1
 
 
 def overlay(plots, names, colors=PALETTE, *, curve_label: str = "{name}: {label}",
