@@ -114,6 +114,15 @@ def test_the_pixel_size_under_a_frequency_axis_has_three_significant_digits():
     assert _x_label(plot) == "spatial frequency (cycles/pixel; pixel = 0.0426 µm)"
 
 
+def _histogram(peak: float = 70000.0) -> Plot:
+    """A local-resolution histogram as the map results describe it: voxels per resolution, the median marked."""
+    x = np.linspace(2.8, 4.2, 40)
+    counts = peak * np.exp(-(((x - 3.6) / 0.2) ** 2))
+    return Plot("local resolution", (Curve("voxels", x, counts),), (Marker(3.6, "median 3.6 Å"),),
+                x_label="local resolution, full period (Å)", y_label="voxels", frequency_axis=False, x_range=None,
+                unit="Å")
+
+
 def test_a_label_that_would_pass_the_right_edge_turns_left():
     x = np.linspace(0, 0.5, 101)
     markers = (Marker(0.29, "a label long enough to pass the plot's right edge"),)
@@ -123,3 +132,12 @@ def test_a_label_that_would_pass_the_right_edge_turns_left():
     inside = axes.get_window_extent(renderer)
     assert inside.x0 <= box.x0 and box.x1 <= inside.x1
 
+
+def test_a_histograms_peak_stays_under_its_median_label():
+    plot = _histogram()
+    figure, renderer = _drawn([plot])
+    axes = figure.axes[0]
+    assert axes.get_ylim()[1] > plot.curves[0].y.max()
+    (box,) = _label_boxes(axes, plot.markers, renderer)
+    (line,) = [line for line in axes.lines if line.get_label() == "voxels"]
+    assert not line.get_transform().transform_path(line.get_path()).intersects_bbox(box, filled=False)

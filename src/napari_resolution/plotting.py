@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .core.figures import COLORS, ROLES, Plot, label_side, resolution_ticks
+from .core.figures import COLORS, ROLES, Plot, label_side, labelled_range, resolution_ticks
 from .core.results import length
 from .io import written_aside
 
@@ -171,7 +171,8 @@ def _on_white(color: str) -> str:
 
 
 def _axes_ranges(axes, plot: Plot) -> None:
-    """Fixed ranges of ``plot``; a log axis spans the measured values (at most 8 decades), as in the panel."""
+    """Fixed ranges of ``plot``; a log axis spans the measured values (at most 8 decades), a range that follows
+    the data of a plot with markers leaves room for their labels above the values, as in the panel."""
     if plot.x_range is not None:
         axes.set_xlim(*plot.x_range)
     values = np.concatenate([np.asarray(c.y, float).ravel() for c in plot.curves if c.is_data] or [[]])
@@ -184,6 +185,8 @@ def _axes_ranges(axes, plot: Plot) -> None:
             axes.set_ylim(10 ** (max(np.log10(values.min()), high - 8) - 0.3), 10 ** (high + 0.3))
     elif plot.y_range is not None:
         axes.set_ylim(min(plot.y_range[0], values.min(initial=plot.y_range[0])), plot.y_range[1])
+    elif plot.markers and values.size:
+        axes.set_ylim(*labelled_range(values))
 
 
 def _x_label(plot: Plot) -> str:

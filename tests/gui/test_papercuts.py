@@ -155,3 +155,19 @@ def test_legend_labels_are_whole_and_inside_the_panel(panel, qtbot):
         box = panel.plot_widget.mapFromScene(label.mapRectToScene(label.item.boundingRect())).boundingRect()
         assert shown.contains(box), label.item.toPlainText()
 
+
+def test_a_histograms_peak_and_its_median_label_are_both_in_view(panel, qtbot):
+    import pyqtgraph as pg
+
+    from napari_resolution.core.figures import Curve, Marker, Plot
+
+    x = np.linspace(2.8, 4.2, 40)
+    counts = 330000 * np.exp(-(((x - 3.6) / 0.2) ** 2))
+    plot = Plot("local resolution", (Curve("voxels", x, counts),), (Marker(3.6, "median 3.6 Å"),),
+                x_label="local resolution, full period (Å)", y_label="voxels", frequency_axis=False, x_range=None)
+    _shown(panel, plot, qtbot)
+    view = panel.plot_item.vb
+    assert view.viewRange()[1][1] > counts.max()
+    (label,) = panel.marker_labels
+    peak = view.mapViewToScene(pg.Point(x[counts.argmax()], counts.max())).y()
+    assert label.sceneBoundingRect().bottom() < peak  # the label above the peak, not on it

@@ -29,6 +29,7 @@ from ..core.figures import (
     Curve,
     Plot,
     label_side,
+    labelled_range,
     overlay_runs,
     resolution_ticks,
 )
@@ -296,7 +297,8 @@ class CurvePanel(QWidget):
             self.plot_item.setTitle(escape(self.stale_note), color="#8a8a8a", size="9pt")
 
     def _fit_values(self, latest: Plot) -> None:
-        """Value range from the measured curves only (thresholds near DC would flatten the plot)."""
+        """Value range from the measured curves only (thresholds near DC would flatten the plot); one that follows
+        the data leaves room above them for the marker labels (:func:`~..core.figures.labelled_range`)."""
         values = [np.asarray(c.y, float) for plot in self.runs for c in plot.curves if c.is_data]
         values = np.concatenate(values) if values else np.array([])
         values = values[np.isfinite(values)]
@@ -305,8 +307,10 @@ class CurvePanel(QWidget):
             if values.size:
                 low, high = np.log10(values.min()), np.log10(values.max())
                 self.plot_item.setYRange(max(low, high - 8) - 0.3, high + 0.3, padding=0)
-        elif latest.y_range is None or not values.size:
+        elif not values.size or (latest.y_range is None and not latest.markers):
             self.plot_item.enableAutoRange(axis="y")
+        elif latest.y_range is None:
+            self.plot_item.setYRange(*labelled_range(values), padding=0)
         else:
             low, high = latest.y_range
             self.plot_item.setYRange(min(low, values.min() - 0.05), max(high, values.max() + 0.05), padding=0)
