@@ -106,6 +106,13 @@ def test_a_click_scrolls_the_box_fsc_into_view(make_napari_viewer, wait_idle, qt
     assert 0 <= top and plot_bottom <= viewport.height() + 1  # the box's FSC in view, under the histogram
 
 
+def test_computed_from_leaves_empty_fields_out():
+    from napari_resolution.gui.widgets.base import Run
+
+    inputs = {"Map": "m", "Mask": "none", "Unit": "", "Resolutions (periods)": "", "p-value layer": "off"}
+    assert Run("m", inputs).description == "Map: m"  # no "Resolutions (periods): " left hanging
+
+
 # ------------------------------------------------------------------- labels and legends in a dock-wide panel
 
 
