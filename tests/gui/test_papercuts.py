@@ -71,6 +71,22 @@ def test_every_dock_fits_its_width_on_a_1280_by_800_screen(make_napari_viewer, w
         assert _fits(widget), key
 
 
+def test_the_single_map_dock_fits_its_width_with_a_box_inspected(make_napari_viewer, wait_idle, qtbot):
+    from napari_resolution.gui.widgets.local import SINGLE_MAP
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.open_sample("napari-resolution", "half_maps")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Local resolution")
+    widget.method.value = SINGLE_MAP
+    widget.half2.value = viewer.layers["half-map 2"]  # every single-map option shown
+    widget.run()
+    wait_idle(widget, timeout=120_000)
+    widget.inspect((64, 64, 30))
+    qtbot.wait(50)
+    assert _fits(widget)
+
+
 # --------------------------------------------------------------------------------------- docks, tabs and panels
 
 
