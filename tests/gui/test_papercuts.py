@@ -194,3 +194,27 @@ def test_a_histograms_peak_and_its_median_label_are_both_in_view(panel, qtbot):
     (label,) = panel.marker_labels
     peak = view.mapViewToScene(pg.Point(x[counts.argmax()], counts.max())).y()
     assert label.sceneBoundingRect().bottom() < peak  # the label above the peak, not on it
+
+
+def _tick_texts(axis) -> list:
+    """The tick labels a pyqtgraph axis draws now: (rectangle, text)."""
+    from qtpy.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(rect, text) for rect, _, text in texts]
+
+
+def test_log_axis_labels_do_not_overlap(panel, qtbot):
+    from napari_resolution.core.figures import Curve, Plot
+
+    x = np.linspace(0.05, 0.5, 20)
+    _shown(panel, Plot("p", (Curve("power", x, 0.6 + 20 * (0.5 - x)),), log_y=True), qtbot)  # 0.6 to 20
+    texts = sorted(_tick_texts(panel.plot_item.getAxis("left")), key=lambda item: item[0].top())
+    assert len(texts) >= 3
+    for (upper, a), (lower, b) in zip(texts, texts[1:]):
+        assert upper.bottom() <= lower.top(), (a, b)

@@ -14,6 +14,7 @@ entries as HTML: their text is escaped (a "p < 0.05" would end at "p ").
 from __future__ import annotations
 
 import csv
+import math
 from html import escape
 
 import numpy as np
@@ -35,7 +36,7 @@ from ..core.figures import (
 )
 from .layers import EventConnections
 
-__all__ = ["CurvePanel", "ResultLine", "run_names"]
+__all__ = ["CurvePanel", "ResultLine", "log_ticks", "run_names"]
 
 _PEN_STYLES = {"solid": Qt.SolidLine, "dashed": Qt.DashLine, "dotted": Qt.DotLine}
 #: Opacity of the curves of a stale result.
@@ -44,6 +45,9 @@ _STALE_OPACITY = 0.35
 _PLOT_HEIGHT = 300
 #: Pixels of the plot's width left of the legend (the value axis) and between a legend entry's sample and label.
 _LEGEND_INSET, _LEGEND_GAP = 60, 20
+#: Most ticks of a log value axis.
+_LOG_TICKS = 8
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 class ResultLine(QLabel):
@@ -83,6 +87,38 @@ class ResultLine(QLabel):
         source = f"\ncomputed from: {self._source}" if self._source else ""
         self.setText(f"{self._result}{note}{source}")
         self.setStyleSheet(self._STYLE.format("color: #8a8a8a;" if self.note else ""))
+
+
+def log_ticks(low: float, high: float, count: int = _LOG_TICKS) -> list:
+    """Ticks of a log value axis showing ``10**low`` to ``10**high``, spaced so that their labels never overlap.
+
+    Powers of ten (every one, or every few where more than ``count`` are
+    shown); where fewer than three are shown, 1, 2 and 5 times them; where
+    fewer than two of those, three evenly spaced values. pyqtgraph's own ticks
+    label the minor steps of a short range (0.6, 0.7, 0.8, 0.9 one on the other).
+
+    Returns
+    -------
+    list of (float, str)
+        (``log10`` of the value, its text), e.g. (1.0, "10"), (5.0, "10⁵"), (5.3, "2·10⁵").
+    """
+    first, last = math.ceil(low), math.floor(high)
+    stride = max(1, math.ceil((last - first + 1) / count))
+    exponents = [e for e in range(first, last + 1) if e % stride == 0]
+    if len(exponents) >= 3:
+        return [(float(e), _power(1, e)) for e in exponents]
+    steps = [(m, e) for e in range(first - 1, last + 1) for m in (1, 2, 5) if low <= e + math.log10(m) <= high]
+    if len(steps) >= 2:
+        return [(e + math.log10(m), _power(m, e)) for m, e in steps]
+    return [(float(v), f"{10.0 ** v:.2g}") for v in np.linspace(low, high, 4)[1:-1]]
+
+
+def _power(mantissa: int, exponent: int) -> str:
+    """``mantissa × 10**exponent`` as text: plain from 0.001 to 1000, else ``10⁵`` or ``2·10⁵``."""
+    if -3 <= exponent <= 3:
+        return f"{mantissa * 10.0 ** exponent:g}"
+    power = f"10{str(exponent).translate(_SUPERSCRIPTS)}"
+    return power if mantissa == 1 else f"{mantissa}·{power}"
 
 
 def run_names(plots, inputs) -> list[str]:
@@ -345,10 +381,13 @@ class CurvePanel(QWidget):
         return pg.mkBrush(brush)
 
     def _view_changed(self, *_) -> None:
-        """Place the marker labels and the legend's columns, and tick the resolution axis, for the view now shown."""
+        """Place the marker labels and the legend's columns, and tick a log value axis (:func:`log_ticks`) and the
+        resolution axis, for the view now shown."""
         self._place_labels()
         self._fit_legend()
         latest = self.latest
+        log = latest is not None and latest.log_y
+        self.plot_item.getAxis("left").setTicks([log_ticks(*self.plot_item.vb.viewRange()[1])] if log else None)
         if latest is not None and latest.resolution_axis:
             low, high = self.plot_item.vb.viewRange()[0]
             self.plot_item.getAxis("top").setTicks([resolution_ticks(latest.pixel_size, low, high)])
