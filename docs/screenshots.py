@@ -33,8 +33,13 @@ WINDOW_SIZES = ((1600, 1000), (1280, 800))
 
 
 def _whole(widget):
-    """A picture of the whole dock widget, also the part its scroll area hides."""
-    return widget.body.parentWidget().grab()
+    """A picture of the whole dock widget, also the part its scroll area hides (painted once first: a plot never
+    shown sizes its axes to their tick labels when it is first painted)."""
+    content = widget.body.parentWidget()
+    content.grab()
+    for _ in range(20):
+        QApplication.processEvents()
+    return content.grab()
 
 
 def wait_for(widget, timeout: float = 120.0) -> None:
@@ -162,9 +167,10 @@ def decorrelation_shot() -> None:
 
 
 def local_shot() -> None:
-    """The local-resolution widget on half-maps sharp in one region and blurred in the other, one box inspected."""
+    """The local-resolution widget on half-maps sharp in one region and blurred in the other, one box inspected (a
+    window tall enough for the histogram and the box's FSC both)."""
     viewer = napari.Viewer(show=True)
-    viewer.window.resize(1500, 950)
+    viewer.window.resize(1500, 1200)
     half1, half2, _ = two_region_pair((96, 96, 96), noise=0.3, seed=0)
     viewer.add_image(half1, name="half-map 1", scale=(1.1,) * 3)
     viewer.add_image(half2, name="half-map 2", scale=(1.1,) * 3, visible=False)
@@ -177,6 +183,7 @@ def local_shot() -> None:
     widget.inspect((48, 48, 20))  # map pixel coordinates: a box of the sharp region
     for _ in range(20):
         QApplication.processEvents()
+    viewer.reset_view()  # the whole map in the canvas of the resized window
     viewer.screenshot(str(IMAGES / "local_resolution.png"), canvas_only=False, flash=False)
     widget.method.value = SINGLE_MAP  # the same halves by the single-map test (their difference is the noise)
     widget.half2.value = viewer.layers["half-map 2"]  # optional with a single map: not filled for the user

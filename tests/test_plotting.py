@@ -7,6 +7,7 @@ import pytest
 
 from napari_resolution import decorrelation, fourier_correlation, phantom_pair
 from napari_resolution.core.figures import Curve, Marker, Plot, resolution_ticks
+from napari_resolution.core.randomization import RANDOMIZED_LABEL
 from napari_resolution.core.simulate import band_limited_noise
 from napari_resolution.core.thresholds import CRITERIA
 from napari_resolution.plotting import _x_label, plot_figure
@@ -31,7 +32,7 @@ def _label_boxes(axes, markers, renderer):
 
 def test_close_marker_labels_do_not_overlap():
     x = np.linspace(0, 0.5, 101)
-    markers = (Marker(0.2, "3.42 Å"), Marker(0.203, "phases randomised beyond"), Marker(0.21, "≤ 3.1 Å"),
+    markers = (Marker(0.2, "3.42 Å"), Marker(0.203, RANDOMIZED_LABEL), Marker(0.21, "≤ 3.1 Å"),
                Marker(0.5, "≤ 2.2 Å (Nyquist)"))
     figure, renderer = _drawn([Plot("p", (Curve("FSC", x, np.exp(-((x / 0.2) ** 4))),), markers, unit="Å")])
     axes = figure.axes[0]
@@ -113,3 +114,32 @@ def test_one_slice_of_a_stack_has_no_per_slice_plot():
 def test_the_pixel_size_under_a_frequency_axis_has_three_significant_digits():
     plot = Plot("FRC", (), x_label="spatial frequency (cycles/pixel)", pixel_size=0.0426137, unit="µm")
     assert _x_label(plot) == "spatial frequency (cycles/pixel; pixel = 0.0426 µm)"
+
+
+def _histogram(peak: float = 70000.0) -> Plot:
+    """A local-resolution histogram as the map results describe it: voxels per resolution, the median marked."""
+    x = np.linspace(2.8, 4.2, 40)
+    counts = peak * np.exp(-(((x - 3.6) / 0.2) ** 2))
+    return Plot("local resolution", (Curve("voxels", x, counts),), (Marker(3.6, "median 3.6 Å"),),
+                x_label="local resolution, full period (Å)", y_label="voxels", frequency_axis=False, x_range=None,
+                unit="Å")
+
+
+def test_a_label_that_would_pass_the_right_edge_turns_left():
+    x = np.linspace(0, 0.5, 101)
+    markers = (Marker(0.29, "a label long enough to pass the plot's right edge"),)
+    figure, renderer = _drawn([Plot("p", (Curve("FSC", x, 1 - 2 * x),), markers)])
+    axes = figure.axes[0]
+    (box,) = _label_boxes(axes, markers, renderer)
+    inside = axes.get_window_extent(renderer)
+    assert inside.x0 <= box.x0 and box.x1 <= inside.x1
+
+
+def test_a_histograms_peak_stays_under_its_median_label():
+    plot = _histogram()
+    figure, renderer = _drawn([plot])
+    axes = figure.axes[0]
+    assert axes.get_ylim()[1] > plot.curves[0].y.max()
+    (box,) = _label_boxes(axes, plot.markers, renderer)
+    (line,) = [line for line in axes.lines if line.get_label() == "voxels"]
+    assert not line.get_transform().transform_path(line.get_path()).intersects_bbox(box, filled=False)

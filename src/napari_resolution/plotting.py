@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .core.figures import COLORS, ROLES, Plot, resolution_ticks
+from .core.figures import COLORS, ROLES, Plot, label_side, labelled_range, resolution_ticks
 from .core.results import length
 from .io import written_aside
 
@@ -129,17 +129,23 @@ def _resolution_axis(axes, plot: Plot) -> None:
 
 
 def _label_markers(axes, markers, obstacles) -> None:
-    """Each marker's label at the top of its line, on a background, lowered row by row until it overlaps
-    neither an earlier label nor a curve (else the first row clear of the labels)."""
+    """Each marker's label at the top of its line, on a background, on the side
+    :func:`~.core.figures.label_side` gives (inside the axes), lowered row by row until it overlaps neither an
+    earlier label nor a curve (else the first row clear of the labels)."""
     renderer = axes.figure.canvas.get_renderer()
+    inside = axes.get_window_extent(renderer)
     placed = []
     for marker in sorted(markers, key=lambda m: m.x):
         color = _on_white(marker.color)
-        side = -1 if axes.transAxes.inverted().transform(axes.transData.transform((marker.x, 0)))[0] > 0.6 else 1
         label = axes.annotate(marker.label, (marker.x, 1), xycoords=("data", "axes fraction"),
-                              xytext=(side * _LABEL_GAP, -_LABEL_GAP), textcoords="offset points",
-                              ha="left" if side > 0 else "right", va="top", fontsize=_LABEL_SIZE, color=color,
+                              xytext=(_LABEL_GAP, -_LABEL_GAP), textcoords="offset points", va="top",
+                              fontsize=_LABEL_SIZE, color=color,
                               bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.6, "alpha": 0.9})
+        box = label.get_window_extent(renderer).padded(2)
+        x = axes.transData.transform((marker.x, 0))[0]
+        if label_side(x, box.x1 - x, inside.x0, inside.x1) < 0:
+            label.set_horizontalalignment("right")
+            label.xyann = (-_LABEL_GAP, label.xyann[1])
         rows = [_box(label, row, renderer) for row in range(_ROWS)]
         free = [row for row, box in enumerate(rows) if not any(box.overlaps(other) for other in placed)]
         clear = [row for row in free if not any(_crosses(line, rows[row]) for line in obstacles)]
@@ -165,7 +171,8 @@ def _on_white(color: str) -> str:
 
 
 def _axes_ranges(axes, plot: Plot) -> None:
-    """Fixed ranges of ``plot``; a log axis spans the measured values (at most 8 decades), as in the panel."""
+    """Fixed ranges of ``plot``; a log axis spans the measured values (at most 8 decades), a range that follows
+    the data of a plot with markers leaves room for their labels above the values, as in the panel."""
     if plot.x_range is not None:
         axes.set_xlim(*plot.x_range)
     values = np.concatenate([np.asarray(c.y, float).ravel() for c in plot.curves if c.is_data] or [[]])
@@ -178,6 +185,8 @@ def _axes_ranges(axes, plot: Plot) -> None:
             axes.set_ylim(10 ** (max(np.log10(values.min()), high - 8) - 0.3), 10 ** (high + 0.3))
     elif plot.y_range is not None:
         axes.set_ylim(min(plot.y_range[0], values.min(initial=plot.y_range[0])), plot.y_range[1])
+    elif plot.markers and values.size:
+        axes.set_ylim(*labelled_range(values))
 
 
 def _x_label(plot: Plot) -> str:

@@ -30,6 +30,7 @@ from napari_resolution.core.figures import Curve, Marker, Plot
 from napari_resolution.core.local import LocalResolutionResult, local_fsc
 from napari_resolution.core.masks import spherical_mask
 from napari_resolution.core.mtf import BeadStackResult
+from napari_resolution.core.randomization import RANDOMIZED_LABEL
 from napari_resolution.core.simulate import (
     band_limited_noise,
     bead_stack,
@@ -393,8 +394,8 @@ def test_specific_marker_values(results):
     assert edge.resolution_50 == pytest.approx(0.2 / edge.f50)
     randomized = results["phase_randomized"]
     labels = [m.label for m in randomized.plots("nm")[0].markers]
-    assert "phases randomised beyond" in labels
-    phase_marker = randomized.plots("nm")[0].markers[labels.index("phases randomised beyond")]
+    assert RANDOMIZED_LABEL in labels
+    phase_marker = randomized.plots("nm")[0].markers[labels.index(RANDOMIZED_LABEL)]
     assert phase_marker.x == randomized.frequency[randomized.randomization_shell]
 
 

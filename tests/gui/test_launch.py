@@ -1,10 +1,14 @@
 """``napari-resolution view``: the viewer opens with the files (or a sample) and the widget docked."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from napari_resolution import io
 from napari_resolution.cli import main
+from napari_resolution.cli.main import build_parser
 from napari_resolution.gui import launch
 from napari_resolution.gui.widgets.decorrelation import DecorrelationWidget
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget
@@ -82,3 +86,48 @@ def test_one_map_docks_local_resolution_in_single_map_mode(opened, tmp_path):
     (widget,) = _docked(viewer, LocalResolutionWidget)
     assert widget.method.value == SINGLE_MAP and widget.half1.value is viewer.layers["map"]
     assert widget.half2.value is None
+
+
+# ------------------------------------------------------------------------- the README's "three steps", true
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+THREE_STEPS = "## Your own file in napari: three steps"
+#: The result line of the FSC widget, as the README shows it.
+FSC_LINE = re.compile(r"[\d.]+ Å \(half-bit, full period\) · [\d.]+ Å half period · status resolved")
+
+
+def _three_steps() -> str:
+    return README.read_text(encoding="utf-8").split(THREE_STEPS)[1].split("\n## ")[0]
+
+
+def _write_own_files(folder: Path) -> None:
+    """The README's files, small: two half-maps with their voxel size (Å) and an image with its pixel size (µm)."""
+    from napari_resolution.core.simulate import band_limited_noise, phantom_pair
+
+    pair = phantom_pair((32, 32, 32), seed=0, pixel_size=1.06, dtype=np.float32)
+    io.write_mrc(folder / "half1.mrc", pair.half1, 1.06)
+    io.write_mrc(folder / "half2.mrc", pair.half2, 1.06)
+    io.write_tiff(folder / "cells.tif", band_limited_noise((128, 128), 0.2, seed=0).astype(np.float32), 0.065)
+
+
+def test_the_readmes_three_steps_give_a_number(opened, tmp_path, qtbot):
+    from napari_resolution.gui.widgets.base import EstimatorWidget
+
+    text = _three_steps()
+    commands = [line.split("#")[0].split()[1:] for line in text.splitlines()
+                if line.strip().startswith("napari-resolution view")]
+    assert len(commands) == 2 and FSC_LINE.search(text)
+    _write_own_files(tmp_path)
+    for command, (widget_class, pixel_size, unit) in zip(commands, [(FourierCorrelationWidget, "1.06", "Å"),
+                                                                     (DecorrelationWidget, "0.065", "µm")]):
+        args = build_parser().parse_args(command)
+        viewer = opened([tmp_path / name for name in args.files], args.widget)  # step 1
+        (widget,) = [w for w in viewer.window.dock_widgets.values() if isinstance(w, EstimatorWidget)]
+        assert isinstance(widget, widget_class)
+        assert [layer.name for layer in widget.picked_layers()] == [Path(name).stem for name in args.files]  # 2
+        assert (widget.pixel_size.value, widget.unit.value) == (pixel_size, unit)
+        widget.run_button.native.click()  # step 3
+        qtbot.waitUntil(lambda widget=widget: not widget.runner.busy and widget.result is not None, timeout=60_000)
+        line = widget.result_line.text().splitlines()[0]
+        assert line.endswith("status resolved")
+        assert FSC_LINE.fullmatch(line) or widget_class is DecorrelationWidget

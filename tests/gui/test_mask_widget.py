@@ -1,6 +1,7 @@
 import numpy as np
 
 from napari_resolution.core.masks import spherical_mask
+from napari_resolution.core.randomization import RANDOMIZED_LABEL
 from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget
 from napari_resolution.gui.widgets.mask import MaskWidget
 
@@ -84,4 +85,4 @@ def test_fsc_widget_phase_randomisation(make_napari_viewer, wait_idle, notificat
     labels = [item.name() for item in widget.panel.plot_item.listDataItems()]
     assert labels[:4] == ["corrected", "masked", "phase-randomised masked", "unmasked"]
     assert "phase-randomisation corrected" in widget.result_line.text()
-    assert any(marker.label == "phases randomised beyond" for marker in widget.panel.runs[-1].markers)
+    assert any(marker.label == RANDOMIZED_LABEL for marker in widget.panel.runs[-1].markers)

@@ -71,6 +71,22 @@ def test_every_dock_fits_its_width_on_a_1280_by_800_screen(make_napari_viewer, w
         assert _fits(widget), key
 
 
+def test_the_single_map_dock_fits_its_width_with_a_box_inspected(make_napari_viewer, wait_idle, qtbot):
+    from napari_resolution.gui.widgets.local import SINGLE_MAP
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.open_sample("napari-resolution", "half_maps")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Local resolution")
+    widget.method.value = SINGLE_MAP
+    widget.half2.value = viewer.layers["half-map 2"]  # every single-map option shown
+    widget.run()
+    wait_idle(widget, timeout=120_000)
+    widget.inspect((64, 64, 30))
+    qtbot.wait(50)
+    assert _fits(widget)
+
+
 # --------------------------------------------------------------------------------------- docks, tabs and panels
 
 
@@ -104,3 +120,101 @@ def test_a_click_scrolls_the_box_fsc_into_view(make_napari_viewer, wait_idle, qt
     top = widget.box_panel.mapTo(viewport, QPoint(0, 0)).y()
     plot_bottom = widget.box_panel.plot_widget.mapTo(viewport, QPoint(0, widget.box_panel.plot_widget.height())).y()
     assert 0 <= top and plot_bottom <= viewport.height() + 1  # the box's FSC in view, under the histogram
+
+
+def test_computed_from_leaves_empty_fields_out():
+    from napari_resolution.gui.widgets.base import Run
+
+    inputs = {"Map": "m", "Mask": "none", "Unit": "", "Resolutions (periods)": "", "p-value layer": "off"}
+    assert Run("m", inputs).description == "Map: m"  # no "Resolutions (periods): " left hanging
+
+
+# ------------------------------------------------------------------- labels and legends in a dock-wide panel
+
+
+@pytest.fixture
+def panel(qtbot):
+    """A curve panel as wide as a dock's (360 pixels), shown."""
+    from napari_resolution.gui.plots import CurvePanel
+
+    made = CurvePanel()
+    qtbot.addWidget(made)
+    made.resize(360, 480)
+    made.show()
+    return made
+
+
+def _shown(panel, plot, qtbot):
+    panel.show_run(plot)
+    qtbot.wait(50)
+
+
+def test_marker_labels_stay_inside_the_plot(panel, qtbot):
+    from napari_resolution.core.figures import Curve, Marker, Plot
+    from napari_resolution.core.randomization import RANDOMIZED_LABEL
+
+    x = np.linspace(0, 0.5, 50)
+    markers = (Marker(0.19, RANDOMIZED_LABEL), Marker(0.236, "4.6 Å"),
+               Marker(0.29, "would pass the right edge."))
+    _shown(panel, Plot("p", (Curve("FSC", x, 1 - 2 * x),), markers, unit="Å"), qtbot)
+    view = panel.plot_item.vb.sceneBoundingRect()
+    for label in panel.marker_labels:
+        box = label.sceneBoundingRect()
+        assert view.left() <= box.left() and box.right() <= view.right(), label.textItem.toPlainText()
+
+
+def test_legend_labels_are_whole_and_inside_the_panel(panel, qtbot):
+    from napari_resolution.core.figures import Curve, Plot
+
+    x = np.linspace(0.05, 0.5, 20)
+    names = ["local band power / noise power", "threshold (FSC 0.143 equivalent, p < 0.05)",
+             "FRC — run 2, Threshold: 0.143, Ring thickness: 2, Apodization (px): 20 & more"]
+    curves = (Curve(names[0], x, 1 / x), *(Curve(name, x, 1 + x, "threshold") for name in names[1:]))
+    _shown(panel, Plot("p", curves, y_label="power < noise & more", log_y=True), qtbot)
+    assert [label.item.toPlainText() for _, label in panel.legend.items] == names  # "<" and "&" are no markup
+    assert panel.plot_item.getAxis("left").label.toPlainText().strip() == "power < noise & more"
+    shown = panel.plot_widget.viewport().rect()
+    for _, label in panel.legend.items:  # the longest wraps
+        box = panel.plot_widget.mapFromScene(label.mapRectToScene(label.item.boundingRect())).boundingRect()
+        assert shown.contains(box), label.item.toPlainText()
+
+
+def test_a_histograms_peak_and_its_median_label_are_both_in_view(panel, qtbot):
+    import pyqtgraph as pg
+
+    from napari_resolution.core.figures import Curve, Marker, Plot
+
+    x = np.linspace(2.8, 4.2, 40)
+    counts = 330000 * np.exp(-(((x - 3.6) / 0.2) ** 2))
+    plot = Plot("local resolution", (Curve("voxels", x, counts),), (Marker(3.6, "median 3.6 Å"),),
+                x_label="local resolution, full period (Å)", y_label="voxels", frequency_axis=False, x_range=None)
+    _shown(panel, plot, qtbot)
+    view = panel.plot_item.vb
+    assert view.viewRange()[1][1] > counts.max()
+    (label,) = panel.marker_labels
+    peak = view.mapViewToScene(pg.Point(x[counts.argmax()], counts.max())).y()
+    assert label.sceneBoundingRect().bottom() < peak  # the label above the peak, not on it
+
+
+def _tick_texts(axis) -> list:
+    """The tick labels a pyqtgraph axis draws now: (rectangle, text)."""
+    from qtpy.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(rect, text) for rect, _, text in texts]
+
+
+def test_log_axis_labels_do_not_overlap(panel, qtbot):
+    from napari_resolution.core.figures import Curve, Plot
+
+    x = np.linspace(0.05, 0.5, 20)
+    _shown(panel, Plot("p", (Curve("power", x, 0.6 + 20 * (0.5 - x)),), log_y=True), qtbot)  # 0.6 to 20
+    texts = sorted(_tick_texts(panel.plot_item.getAxis("left")), key=lambda item: item[0].top())
+    assert len(texts) >= 3
+    for (upper, a), (lower, b) in zip(texts, texts[1:]):
+        assert upper.bottom() <= lower.top(), (a, b)

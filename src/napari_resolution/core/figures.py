@@ -14,8 +14,8 @@ import numpy as np
 
 from .results import length, number
 
-__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "overlay", "overlay_runs",
-           "resolution_marker", "resolution_ticks", "threshold_curves", "threshold_notes"]
+__all__ = ["COLORS", "FREQUENCY_LABEL", "PALETTE", "ROLES", "Curve", "Marker", "Plot", "label_side", "labelled_range",
+           "overlay", "overlay_runs", "resolution_marker", "resolution_ticks", "threshold_curves", "threshold_notes"]
 
 #: How each role is drawn: line style ("solid", "dashed", "dotted" or None for symbols only) and width.
 ROLES = {
@@ -48,6 +48,13 @@ COLORS = {
 PALETTE = ("#2f8fff", "#f0a000", "#30b080", "#d060d0", "#f04848", "#9090ff", "#b0b030", "#40c0c0")
 
 FREQUENCY_LABEL = "spatial frequency (cycles/pixel)"
+#: Marker labels go left of their line in this right part of a plot (a fraction of its width from the left).
+LEFT_PART = 0.6
+#: Of the value range of a plot with markers that follows its data, the share left free above the values: the
+#: labels sit at the top of the lines, above a histogram's peak rather than on it.
+LABEL_HEADROOM = 0.2
+#: And the share left free below the values.
+MARGIN = 0.03
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,45 @@ def threshold_notes(resolutions: dict, unit: str = "") -> tuple:
         lines.append(f"{name}: {value} ({status})")
     return tuple(lines)
 
+
+def label_side(x: float, width: float, left: float, right: float) -> int:
+    """The side of its line a marker label goes: 1 (right) or -1 (left), so that it stays in the plot.
+
+    Right of the line, left of it in the right part of the plot
+    (:data:`LEFT_PART`) or where it would pass the right edge; where it fits
+    on neither side, the side with more room.
+
+    Parameters
+    ----------
+    x : float
+        The line (any coordinates along the plot's width, e.g. pixels).
+    width : float
+        The label's width, in the same coordinates.
+    left, right : float
+        The plot's edges.
+    """
+    fits_right, fits_left = x + width <= right, x - width >= left
+    if fits_right and fits_left:
+        return -1 if x > left + LEFT_PART * (right - left) else 1
+    if fits_right or fits_left:
+        return 1 if fits_right else -1
+    return 1 if right - x >= x - left else -1
+
+
+def labelled_range(values) -> tuple[float, float] | None:
+    """The value range of a linear plot with markers whose range follows its data: the values, with
+    :data:`MARGIN` of it free below and :data:`LABEL_HEADROOM` above for the marker labels (None without values).
+
+    Parameters
+    ----------
+    values : ndarray
+        The measured curves' finite values.
+    """
+    if not np.size(values):
+        return None
+    low, high = float(np.min(values)), float(np.max(values))
+    span = high - low or abs(high) or 1.0
+    return low - MARGIN * span, high + LABEL_HEADROOM * span
 
 
 def overlay(plots, names, colors=PALETTE, *, curve_label: str = "{name}: {label}",

@@ -45,7 +45,7 @@ from .thresholds import (
 )
 from .validation import check_image, check_progress, check_same_shape, renamed_keywords, shown, working_dtype
 
-__all__ = ["PhaseRandomizedResult", "check_randomize_at", "corrected_curve", "phase_randomized_fsc",
+__all__ = ["RANDOMIZED_LABEL", "PhaseRandomizedResult", "check_randomize_at", "corrected_curve", "phase_randomized_fsc",
            "randomization_shell", "randomize_phases"]
 
 #: A randomised-masked FSC above SHARP_MASK_LEVEL more than SHARP_MASK_OFFSET
@@ -53,6 +53,9 @@ __all__ = ["PhaseRandomizedResult", "check_randomize_at", "corrected_curve", "ph
 #: correlation reaches far (a soft edge of less than about 5 pixels).
 SHARP_MASK_LEVEL = 0.2
 SHARP_MASK_OFFSET = 0.05
+#: The label of the line at the randomisation frequency: the phases are randomised from there on (short: it stands
+#: at the top of a plot a dock wide, beside the resolution's label).
+RANDOMIZED_LABEL = "phases randomised →"
 
 
 @result_dataclass
@@ -137,7 +140,7 @@ class PhaseRandomizedResult(ShellResultMixin):
                   Curve("unmasked", f, self.unmasked, "secondary", COLORS["unmasked"]),
                   *threshold_curves(f, self.criterion, self.threshold, self.thresholds, all_thresholds)]
         markers = (*resolution_marker(self.crossing, self.resolution, self.status, unit),
-                   Marker(self.randomization_frequency, "phases randomised beyond", COLORS["reference"]))
+                   Marker(self.randomization_frequency, RANDOMIZED_LABEL, COLORS["reference"]))
         return (Plot("phase-randomised FSC", tuple(curves), markers, y_label="Fourier correlation",
                      y_range=(-0.1, 1.05), pixel_size=self.reference_pixel_size, unit=unit, notes=notes),)
 

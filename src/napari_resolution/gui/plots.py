@@ -7,12 +7,15 @@ a top axis in resolution units where the unit is known, the legend and the
 plot's notes under it; keeps earlier runs' measured curves when "Overlay runs" is on,
 named by the inputs that differ between them; greys a stale result out;
 reads out frequency, resolution and value under the mouse; exports PNG and
-CSV; follows the napari theme.
+CSV; follows the napari theme. pyqtgraph reads its labels, titles and legend
+entries as HTML: their text is escaped (a "p < 0.05" would end at "p ").
 """
 
 from __future__ import annotations
 
 import csv
+import math
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,16 +23,31 @@ from pyqtgraph.exporters import ImageExporter
 from qtpy.QtCore import QSize, Qt
 from qtpy.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.figures import COLORS, FREQUENCY_LABEL, ROLES, Curve, Plot, overlay_runs, resolution_ticks
+from ..core.figures import (
+    COLORS,
+    FREQUENCY_LABEL,
+    ROLES,
+    Curve,
+    Plot,
+    label_side,
+    labelled_range,
+    overlay_runs,
+    resolution_ticks,
+)
 from .layers import EventConnections
 
-__all__ = ["CurvePanel", "ResultLine", "run_names"]
+__all__ = ["CurvePanel", "ResultLine", "log_ticks", "run_names"]
 
 _PEN_STYLES = {"solid": Qt.SolidLine, "dashed": Qt.DashLine, "dotted": Qt.DotLine}
 #: Opacity of the curves of a stale result.
 _STALE_OPACITY = 0.35
 #: Height of the plot (pixels, axes included) without the legend below it.
 _PLOT_HEIGHT = 300
+#: Pixels of the plot's width left of the legend (the value axis) and between a legend entry's sample and label.
+_LEGEND_INSET, _LEGEND_GAP = 60, 20
+#: Most ticks of a log value axis.
+_LOG_TICKS = 8
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 class ResultLine(QLabel):
@@ -69,6 +87,38 @@ class ResultLine(QLabel):
         source = f"\ncomputed from: {self._source}" if self._source else ""
         self.setText(f"{self._result}{note}{source}")
         self.setStyleSheet(self._STYLE.format("color: #8a8a8a;" if self.note else ""))
+
+
+def log_ticks(low: float, high: float, count: int = _LOG_TICKS) -> list:
+    """Ticks of a log value axis showing ``10**low`` to ``10**high``, spaced so that their labels never overlap.
+
+    Powers of ten (every one, or every few where more than ``count`` are
+    shown); where fewer than three are shown, 1, 2 and 5 times them; where
+    fewer than two of those, three evenly spaced values. pyqtgraph's own ticks
+    label the minor steps of a short range (0.6, 0.7, 0.8, 0.9 one on the other).
+
+    Returns
+    -------
+    list of (float, str)
+        (``log10`` of the value, its text), e.g. (1.0, "10"), (5.0, "10⁵"), (5.3, "2·10⁵").
+    """
+    first, last = math.ceil(low), math.floor(high)
+    stride = max(1, math.ceil((last - first + 1) / count))
+    exponents = [e for e in range(first, last + 1) if e % stride == 0]
+    if len(exponents) >= 3:
+        return [(float(e), _power(1, e)) for e in exponents]
+    steps = [(m, e) for e in range(first - 1, last + 1) for m in (1, 2, 5) if low <= e + math.log10(m) <= high]
+    if len(steps) >= 2:
+        return [(e + math.log10(m), _power(m, e)) for m, e in steps]
+    return [(float(v), f"{10.0 ** v:.2g}") for v in np.linspace(low, high, 4)[1:-1]]
+
+
+def _power(mantissa: int, exponent: int) -> str:
+    """``mantissa × 10**exponent`` as text: plain from 0.001 to 1000, else ``10⁵`` or ``2·10⁵``."""
+    if -3 <= exponent <= 3:
+        return f"{mantissa * 10.0 ** exponent:g}"
+    power = f"10{str(exponent).translate(_SUPERSCRIPTS)}"
+    return power if mantissa == 1 else f"{mantissa}·{power}"
 
 
 def run_names(plots, inputs) -> list[str]:
@@ -119,8 +169,8 @@ class CurvePanel(QWidget):
         self._text_color, self._background = COLORS["marker"], "#000000"
         self.plot_widget = pg.PlotWidget()
         self.plot_item = self.plot_widget.getPlotItem()
-        self.plot_item.setLabel("bottom", x_label)
-        self.plot_item.setLabel("left", y_label)
+        self.set_label("bottom", x_label)
+        self.set_label("left", y_label)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         for axis in ("left", "bottom", "top"):
             self.plot_item.getAxis(axis).enableAutoSIPrefix(False)
@@ -231,14 +281,14 @@ class CurvePanel(QWidget):
         self.notes.setText("\n".join(latest.notes) if latest else "")
         self.notes.setVisible(bool(latest and latest.notes))
         if latest is not None and latest.resolution_axis:
-            self.plot_item.setLabel("top", latest.resolution_axis)  # shows the axis
+            self.set_label("top", latest.resolution_axis)  # shows the axis
         else:
             self.plot_item.hideAxis("top")
         if latest is None:
             self._show_staleness()
             return
-        self.plot_item.setLabel("bottom", latest.x_label)
-        self.plot_item.setLabel("left", latest.y_label)
+        self.set_label("bottom", latest.x_label)
+        self.set_label("left", latest.y_label)
         self.plot_item.setLogMode(y=latest.log_y)
         shown = overlay_runs(self.runs, self.run_titles())
         for curve in shown.curves:
@@ -253,11 +303,23 @@ class CurvePanel(QWidget):
         self._view_changed()
         self._show_staleness()
 
+    def set_label(self, axis: str, text: str) -> None:
+        """Label ``axis`` ("left", "bottom", "top") with the plain ``text``."""
+        self.plot_item.setLabel(axis, escape(text))
+
     def _fit_legend(self) -> None:
-        """Legend entries in two columns where they fit, else one; the plot grows to keep its height above them."""
-        widest = max((sample.width() + label.item.boundingRect().width() + 20 for sample, label in self.legend.items),
-                     default=0)
-        self.legend.setColumnCount(2 if 2 * widest <= self.plot_widget.width() - 60 else 1)
+        """Legend entries in two columns where they fit, else one, an entry wider than the plot wrapped at its words;
+        the plot grows to keep its height above them."""
+        room = self.plot_widget.width() - _LEGEND_INSET
+        widest = 0.0
+        for sample, label in self.legend.items:
+            label.item.setTextWidth(-1)  # unwrapped
+            space = room - sample.width() - _LEGEND_GAP
+            if label.item.boundingRect().width() > space:
+                label.item.setTextWidth(max(space, _LEGEND_GAP))
+            label.updateMin()
+            widest = max(widest, sample.width() + label.item.boundingRect().width() + _LEGEND_GAP)
+        self.legend.setColumnCount(2 if 2 * widest <= room else 1)
         self.plot_widget.setMinimumHeight(_PLOT_HEIGHT + int(self.legend.layout.preferredHeight()))
 
     def _show_staleness(self) -> None:
@@ -268,10 +330,11 @@ class CurvePanel(QWidget):
         if self.stale_note is None:
             self.plot_item.setTitle(None)
         else:
-            self.plot_item.setTitle(self.stale_note, color="#8a8a8a", size="9pt")
+            self.plot_item.setTitle(escape(self.stale_note), color="#8a8a8a", size="9pt")
 
     def _fit_values(self, latest: Plot) -> None:
-        """Value range from the measured curves only (thresholds near DC would flatten the plot)."""
+        """Value range from the measured curves only (thresholds near DC would flatten the plot); one that follows
+        the data leaves room above them for the marker labels (:func:`~..core.figures.labelled_range`)."""
         values = [np.asarray(c.y, float) for plot in self.runs for c in plot.curves if c.is_data]
         values = np.concatenate(values) if values else np.array([])
         values = values[np.isfinite(values)]
@@ -280,8 +343,10 @@ class CurvePanel(QWidget):
             if values.size:
                 low, high = np.log10(values.min()), np.log10(values.max())
                 self.plot_item.setYRange(max(low, high - 8) - 0.3, high + 0.3, padding=0)
-        elif latest.y_range is None or not values.size:
+        elif not values.size or (latest.y_range is None and not latest.markers):
             self.plot_item.enableAutoRange(axis="y")
+        elif latest.y_range is None:
+            self.plot_item.setYRange(*labelled_range(values), padding=0)
         else:
             low, high = latest.y_range
             self.plot_item.setYRange(min(low, values.min() - 0.05), max(high, values.max() + 0.05), padding=0)
@@ -298,7 +363,7 @@ class CurvePanel(QWidget):
             pen = pg.mkPen(curve.color, width=width, style=_PEN_STYLES[style])
             item = self.plot_item.plot(x, y, pen=pen, name=curve.label or None, connect="finite")
         if curve.label:  # unnamed: not in the legend
-            self.legend.addItem(item, curve.label)
+            self.legend.addItem(item, escape(curve.label))
 
     def _draw_marker(self, marker) -> None:
         color = self._text_color if marker.color == COLORS["marker"] else marker.color
@@ -316,24 +381,27 @@ class CurvePanel(QWidget):
         return pg.mkBrush(brush)
 
     def _view_changed(self, *_) -> None:
-        """Place the marker labels and the legend's columns, and tick the resolution axis, for the view now shown."""
+        """Place the marker labels and the legend's columns, and tick a log value axis (:func:`log_ticks`) and the
+        resolution axis, for the view now shown."""
         self._place_labels()
         self._fit_legend()
         latest = self.latest
+        log = latest is not None and latest.log_y
+        self.plot_item.getAxis("left").setTicks([log_ticks(*self.plot_item.vb.viewRange()[1])] if log else None)
         if latest is not None and latest.resolution_axis:
             low, high = self.plot_item.vb.viewRange()[0]
             self.plot_item.getAxis("top").setTicks([resolution_ticks(latest.pixel_size, low, high)])
 
     def _place_labels(self) -> None:
-        """Each label at the top of its line, right of it (left in the right part of the view), on the
-        highest row where it does not overlap the labels placed before it."""
+        """Each label at the top of its line, on the side :func:`~..core.figures.label_side` gives (inside the
+        view), on the highest row where it does not overlap the labels placed before it."""
         view = self.plot_item.vb
         left, right = (view.mapViewToScene(pg.Point(x, 0)).x() for x in view.viewRange()[0])
         rows: list[list] = []
         for label in sorted(self.marker_labels, key=lambda item: item.line.value()):
             x = view.mapViewToScene(pg.Point(label.line.value(), 0)).x()
             width = label.textItem.boundingRect().width() + 6
-            flip = x > left + 0.6 * (right - left)
+            flip = label_side(x, width, left, right) < 0
             span = (x - width, x) if flip else (x, x + width)
             row = next((n for n, spans in enumerate(rows) if all(span[1] < a or span[0] > b for a, b in spans)),
                        len(rows))

@@ -184,9 +184,10 @@ class Run:
     def description(self) -> str:
         """The inputs on one line, e.g. ``Image 1: a · Image 2: b · Pixel size: 1.1 · Threshold: half-bit``.
 
-        Empty pickers and unticked options are left out.
+        Empty pickers, empty fields and unticked options are left out.
         """
-        return " · ".join(f"{label}: {value}" for label, value in self.inputs.items() if value not in ("none", "off"))
+        return " · ".join(f"{label}: {value}" for label, value in self.inputs.items()
+                          if value not in ("none", "off", ""))
 
 
 def _shown(value) -> str:

@@ -181,8 +181,10 @@ class LocalResolutionWidget(EstimatorWidget):
         self.reading.tooltip = ("FSC equivalent: a band passes where the local signal-to-noise ratio reaches the one "
                                 "where two half-maps' FSC crosses 0.143 (or 0.5), and is significant; significance "
                                 "only: where it is significant (finer the wider the window)")
-        self.auto_window = CheckBox(text=f"Automatic window ({WINDOW_PERIODS[3]:g} periods in 3-D, "
-                                         f"{WINDOW_PERIODS[2]:g} in 2-D)", value=True)
+        self.auto_window = CheckBox(text=f"Automatic window ({WINDOW_PERIODS[3]:g} periods, 2-D: "
+                                         f"{WINDOW_PERIODS[2]:g})", value=True)
+        self.auto_window.tooltip = (f"a Gaussian window of {WINDOW_PERIODS[3]:g} periods of each band in 3-D, "
+                                    f"{WINDOW_PERIODS[2]:g} in 2-D (a 2-D window holds fewer samples)")
         self.window = FloatSpinBox(label="Window (periods)", value=WINDOW_PERIODS[3], min=0.0, max=4.0, step=0.1,
                                    enabled=False)
         self.window.tooltip = "Gaussian window's standard deviation in periods of each band (0: none)"
