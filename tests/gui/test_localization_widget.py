@@ -136,7 +136,7 @@ def test_bad_input_is_said_in_the_widget(make_napari_viewer, wait_idle, notifica
     widget = _widget(viewer)
     assert widget.points.value is None and widget.points.choices == (None,)
     widget.run()
-    assert notifications[-1] == ("error", "choose a layer for Points: 'picture' is a Image layer, not a Points layer")
+    assert notifications[-1] == ("error", "choose a layer for Points: 'picture' is an Image layer, not a Points layer")
     assert "last run failed: choose a layer" in widget.result_line.text()
     for data, count in ((np.zeros((0, 2)), "0 points"), (np.array([[3.0, 4.0]]), "1 point")):
         viewer.add_points(data, name=f"{count} layer")
