@@ -97,6 +97,24 @@ def test_a_3d_points_layer_splits_by_its_frames(make_napari_viewer, wait_idle):
     assert widget.result_line.stale
 
 
+def test_rescaling_the_layer_keeps_the_split_and_unit_chosen(make_napari_viewer):
+    """The Scale follows the layer's scale; the split and the unit are set again only for another layer."""
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    frames = viewer.add_points(np.column_stack([rng.integers(0, 50, 200), rng.uniform(0, 100, (200, 2))]),
+                               name="frames", scale=(1.0, 20.0, 20.0))
+    flat = viewer.add_points(rng.uniform(0, 100, (200, 2)), name="flat")
+    widget = _widget(viewer)
+    widget.points.value = frames
+    assert widget.split.value == "blocks"
+    widget.split.value, widget.unit.value = "random", "nm"
+    frames.scale = (1.0, 10.0, 10.0)
+    assert widget.pixel_size.value == "10" and widget.split.value == "random" and widget.unit.value == "nm"
+    widget.points.value = flat
+    widget.points.value = frames
+    assert widget.split.value == "blocks" and widget.pixel_size.value == "10"
+
+
 def test_random_split_with_repeats_warns(make_napari_viewer, wait_idle, notifications, sample):
     data, kwargs, _ = sample
     viewer = make_napari_viewer()

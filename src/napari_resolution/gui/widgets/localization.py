@@ -37,6 +37,7 @@ from ...core.localization import (
 )
 from ...core.thresholds import CRITERIA
 from ...io import PIXEL_UNIT
+from ..layers import fill_pixel_size
 from .base import EstimatorWidget, LayerInput
 from .fourier import CONFIDENCE
 
@@ -179,7 +180,8 @@ class LocalizationFRCWidget(EstimatorWidget):
 
     def layer_changed(self) -> None:
         """A Points layer picked: the scale of its (y, x) axes, the unit its features name (points in nm opened
-        from a table), the split its frames allow and the default rendering pixel."""
+        from a table), the split its frames allow and the default rendering pixel (:meth:`layer_rescaled` keeps
+        the unit and the split)."""
         layer = self.points.value
         if layer is not None:
             features = recognised_columns(layer.features.columns)
@@ -188,6 +190,12 @@ class LocalizationFRCWidget(EstimatorWidget):
                 self.unit.value = units.pop()
             self.split.value = "blocks" if layer.ndim == 3 or "frame" in features else "random"
         self._show_default_pixel()
+
+    def layer_rescaled(self, layer) -> None:
+        """The picked layer's scale changed: "Scale" follows it; the unit and the split (the user's, or those set
+        when the layer was picked) stay."""
+        if layer is self.points.value:
+            fill_pixel_size(layer, self.pixel_size)
 
     def _show_default_pixel(self, _=None) -> None:
         """Show the rendering pixel an empty field stands for (half the median precision), or that it is needed."""
