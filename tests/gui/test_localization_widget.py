@@ -97,6 +97,38 @@ def test_a_3d_points_layer_splits_by_its_frames(make_napari_viewer, wait_idle):
     assert widget.result_line.stale
 
 
+def test_a_3d_layer_whose_first_coordinate_is_z_is_not_split_by_it(make_napari_viewer, wait_idle, notifications):
+    """(z, y, x) points: z (not whole numbers) is no frame; the frames come from the frame feature, else the split
+    is random, and a warning says why."""
+    table = smlm_localizations(2000.0, filaments=10, density=200.0, width=15.0, frames=2000, seed=1).table
+    z = np.random.default_rng(0).normal(0.0, 300.0, len(table))
+    viewer = make_napari_viewer()
+    data = np.column_stack([z, table[:, 1], table[:, 0]])
+    framed = viewer.add_points(data, name="z framed", features={"frame": table[:, 2]})
+    widget = _widget(viewer)
+    widget.unit.value, widget.precision.value = "nm", "10"
+    assert widget.split.value == "blocks"
+    widget.run()
+    wait_idle(widget)
+    expected = localization_frc(table[:, :3], precision=10.0)
+    assert widget.result.parameters["halves"] == expected.parameters["halves"]
+    assert widget.result.resolution == pytest.approx(expected.resolution, rel=1e-6)
+    assert notifications.count(("warning", "layer 'z framed': its first coordinate holds values that are not whole "
+                                           "numbers, so it is not taken as the frame (the first coordinate of a 3-D "
+                                           "Points layer must be the frame number for the time-block split); its "
+                                           "frame feature gives the frames")) == 1
+    viewer.layers.remove(framed)
+    viewer.add_points(data, name="z only")
+    assert widget.split.value == "random"
+    assert notifications[-1][0] == "warning" and notifications[-1][1].startswith("layer 'z only': its first "
+                                                                                 "coordinate holds values")
+    assert notifications[-1][1].endswith("; the split is random")
+    widget.split.value = "blocks"
+    widget.run()
+    wait_idle(widget)
+    assert notifications[-1][0] == "error" and notifications[-1][1].startswith("split='blocks' needs the frame")
+
+
 def test_rescaling_the_layer_keeps_the_split_and_unit_chosen(make_napari_viewer):
     """The Scale follows the layer's scale; the split and the unit are set again only for another layer."""
     viewer = make_napari_viewer()

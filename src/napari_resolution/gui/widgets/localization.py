@@ -2,7 +2,8 @@
 
 The points' positions are their last two coordinates (y, x) times "Scale"
 (the layer's scale, with its unit), so the result is in that unit. The frame
-of each localisation is the first coordinate of a 3-D (frame, y, x) layer,
+of each localisation is the first coordinate of a 3-D (frame, y, x) layer
+when it holds whole numbers (else, a z say, a warning says it is not taken),
 else the layer's frame feature; the localisation precision is the
 "Precision" field, else the layer's precision feature (the names of
 :func:`~napari_resolution.core.localization.recognised_columns`: ``frame``,
@@ -25,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
+from napari.utils.notifications import show_warning
 
 from ...core.localization import (
     DEFAULT_BLOCKS,
@@ -65,7 +67,8 @@ def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
     Parameters
     ----------
     layer : napari.layers.Points
-        2-D (y, x) or 3-D (frame, y, x) points; frames and precisions may be features.
+        2-D (y, x) or 3-D (frame, y, x) points; frames and precisions may be features. The first coordinate
+        of a 3-D layer is the frame only when it holds whole numbers (:func:`_frame_axis`).
     scale : (float, float)
         Length of one unit of the points' y and x coordinates.
 
@@ -83,7 +86,7 @@ def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
     """
     data = np.asarray(layer.data, dtype=np.float64)
     columns = {"x": data[:, -1] * scale[1], "y": data[:, -2] * scale[0]}
-    frame = data[:, 0] if layer.ndim == 3 else _feature(layer, "frame")
+    frame = data[:, 0] if _frame_axis(layer) else _feature(layer, "frame")
     if frame is not None:
         columns["frame"] = frame
     precision = layer_precision(layer, scale)
@@ -96,6 +99,27 @@ def layer_precision(layer, scale) -> np.ndarray | None:
     """The layer's precision feature times the geometric mean of ``scale`` (y, x), shape (N,); None without one."""
     precision = _feature(layer, "precision")
     return None if precision is None else precision * math.sqrt(scale[0] * scale[1])
+
+
+def _frame_axis(layer) -> bool:
+    """Whether the layer's first coordinate is the frame: that of a 3-D layer, when it holds whole numbers only
+    (else it is, say, z)."""
+    if layer.ndim != 3:
+        return False
+    first = np.asarray(layer.data[:, 0], dtype=np.float64)
+    return bool(np.all(first == np.round(first)))
+
+
+def _frame_axis_note(layer) -> str | None:
+    """Why a 3-D layer's first coordinate is not taken as the frame, and where the frames come from instead;
+    None for a 2-D layer or one whose first coordinate is the frame."""
+    if layer.ndim != 3 or _frame_axis(layer):
+        return None
+    instead = ("its frame feature gives the frames" if "frame" in recognised_columns(layer.features.columns)
+               else "the split is random")
+    return (f"layer '{layer.name}': its first coordinate holds values that are not whole numbers, so it is not "
+            "taken as the frame (the first coordinate of a 3-D Points layer must be the frame number for the "
+            f"time-block split); {instead}")
 
 
 def _feature(layer, role: str):
@@ -140,7 +164,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         for field in (self.pixel_size, self.unit, self.precision):
             field.changed.connect(self._show_default_pixel)
         self._split_changed()
-        self.layer_changed()
+        self._show_default_pixel()  # the picked layer's defaults were set as the base picked it
 
     def build_options(self) -> list:
         """Rendering pixel, precision, split (time blocks or seed), Q-correction, threshold, interval and the
@@ -180,15 +204,18 @@ class LocalizationFRCWidget(EstimatorWidget):
 
     def layer_changed(self) -> None:
         """A Points layer picked: the scale of its (y, x) axes, the unit its features name (points in nm opened
-        from a table), the split its frames allow and the default rendering pixel (:meth:`layer_rescaled` keeps
-        the unit and the split)."""
+        from a table), the split its frames allow (a warning when a 3-D layer's first coordinate is no frame)
+        and the default rendering pixel (:meth:`layer_rescaled` keeps the unit and the split)."""
         layer = self.points.value
         if layer is not None:
             features = recognised_columns(layer.features.columns)
             units = {unit for _, unit in features.values() if unit}
             if self.unit.value == PIXEL_UNIT and len(units) == 1:
                 self.unit.value = units.pop()
-            self.split.value = "blocks" if layer.ndim == 3 or "frame" in features else "random"
+            self.split.value = "blocks" if _frame_axis(layer) or "frame" in features else "random"
+            note = _frame_axis_note(layer)
+            if note is not None:
+                show_warning(note)
         self._show_default_pixel()
 
     def layer_rescaled(self, layer) -> None:
