@@ -180,6 +180,34 @@ def test_a_thunderstorm_table_opened_as_points(make_napari_viewer, wait_idle):
     assert widget.result.resolution == pytest.approx(localization_frc(table).resolution, rel=1e-6)
 
 
+def test_a_precision_feature_that_names_its_unit_is_not_scaled(make_napari_viewer, wait_idle, notifications):
+    """Points in 160 nm camera pixels with 'uncertainty [nm]': the precision is in nm as it is (converted to another
+    length unit; taken as it is, with a warning, when the unit is no length)."""
+    pd = pytest.importorskip("pandas")
+    table = smlm_localizations(2000.0, filaments=10, density=200.0, width=15.0, frames=2000, seed=2).table
+    features = pd.DataFrame({"frame": table[:, 2].astype(int), "uncertainty [nm]": table[:, 3]})
+    viewer = make_napari_viewer()
+    viewer.add_points(table[:, [1, 0]] / 160, features=features, name="camera", scale=(160.0, 160.0))
+    widget = _widget(viewer)
+    assert widget.pixel_size.value == "160" and widget.unit.value == ""
+    widget.unit.value = "nm"
+    assert widget.render_pixel.native.placeholderText() == "auto: 5 nm"
+    widget.run()
+    wait_idle(widget)
+    scaled = np.column_stack([table[:, :2] / 160 * 160, table[:, 2:]])
+    expected = localization_frc(scaled).resolution
+    assert widget.result.parameters["pixel_size"] == 5.0
+    assert widget.result.resolution == pytest.approx(expected, rel=1e-6)
+    widget.pixel_size.value, widget.unit.value = "0.16", "µm"
+    assert widget.render_pixel.native.placeholderText() == "auto: 0.005 µm"
+    widget.pixel_size.value, widget.unit.value = "160", ""
+    widget.run()
+    wait_idle(widget)
+    assert widget.result.resolution == pytest.approx(expected, rel=1e-6)
+    assert ("warning", "layer 'camera': its precision feature 'uncertainty [nm]' is in nm, and Unit '' is no length "
+                       "unit: the precision is taken in nm as it is; set Unit to the unit of Scale") in notifications
+
+
 def test_bad_input_is_said_in_the_widget(make_napari_viewer, wait_idle, notifications):
     viewer = make_napari_viewer()
     image = viewer.add_image(np.zeros((32, 32)), name="picture")

@@ -7,10 +7,11 @@ when it holds whole numbers (else, a z say, a warning says it is not taken),
 else the layer's frame feature; the localisation precision is the
 "Precision" field, else the layer's precision feature (the names of
 :func:`~napari_resolution.core.localization.recognised_columns`: ``frame``,
-``uncertainty [nm]``, ``precision``, ...; a precision feature is in the
-points' coordinates and scaled as they are). A run splits the localisations
-in two halves (time blocks when the frames are known, else at random),
-renders and correlates them
+``uncertainty [nm]``, ``precision``, ...; a precision feature whose name
+states a length unit is converted to the widget's unit, one whose name
+states none is in the points' coordinates and scaled as they are). A run
+splits the localisations in two halves (time blocks when the frames are
+known, else at random), renders and correlates them
 (:func:`~napari_resolution.core.localization.localization_frc`), and shows
 the FRC curve (with its confidence band for "95 % interval"), the result line
 and, on request, every localisation rendered at the rendering pixel as an
@@ -39,6 +40,7 @@ from ...core.localization import (
 )
 from ...core.thresholds import CRITERIA
 from ...io import PIXEL_UNIT
+from ...units import convert, short_unit
 from ..layers import fill_pixel_size
 from .base import EstimatorWidget, LayerInput
 from .fourier import CONFIDENCE
@@ -60,7 +62,7 @@ class Outcome(NamedTuple):
     scale: tuple
 
 
-def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
+def localization_table(layer, scale, unit: str) -> tuple[np.ndarray, dict]:
     """The localisations of a Points layer as :func:`~napari_resolution.core.localization.localization_frc` reads
     them.
 
@@ -70,12 +72,14 @@ def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
         2-D (y, x) or 3-D (frame, y, x) points; frames and precisions may be features. The first coordinate
         of a 3-D layer is the frame only when it holds whole numbers (:func:`_frame_axis`).
     scale : (float, float)
-        Length of one unit of the points' y and x coordinates.
+        Length of one unit of the points' y and x coordinates, in ``unit``.
+    unit : str
+        The unit of ``scale`` (the widget's "Unit").
 
     Returns
     -------
     table : ndarray of float64, shape (N, 2 to 4)
-        x, y (times ``scale``), then the frame and the precision (times the geometric mean of ``scale``) where known.
+        x, y (times ``scale``), then the frame and the precision (:func:`layer_precision`) where known.
     columns : dict
         Role ("x", "y", "frame", "precision") -> column index of ``table``.
 
@@ -89,16 +93,48 @@ def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
     frame = data[:, 0] if _frame_axis(layer) else _feature(layer, "frame")
     if frame is not None:
         columns["frame"] = frame
-    precision = layer_precision(layer, scale)
+    precision = layer_precision(layer, scale, unit)
     if precision is not None:
         columns["precision"] = precision
     return np.column_stack(list(columns.values())), dict(zip(columns, range(len(columns))))
 
 
-def layer_precision(layer, scale) -> np.ndarray | None:
-    """The layer's precision feature times the geometric mean of ``scale`` (y, x), shape (N,); None without one."""
+def layer_precision(layer, scale, unit: str) -> np.ndarray | None:
+    """The layer's precision feature in ``unit``, shape (N,); None without one.
+
+    Parameters
+    ----------
+    layer : napari.layers.Points
+    scale : (float, float)
+        Length of one unit of the points' y and x coordinates, in ``unit``.
+    unit : str
+        The unit of ``scale``.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,), or None
+        A feature whose name states a length unit ("uncertainty [nm]") converted to ``unit``, or as it is when
+        ``unit`` is no length unit (:func:`_precision_note`); one whose name states none is in the points'
+        coordinates, times the geometric mean of ``scale``.
+    """
     precision = _feature(layer, "precision")
-    return None if precision is None else precision * math.sqrt(scale[0] * scale[1])
+    if precision is None:
+        return None
+    stated, target = _found(layer, "precision")[1], short_unit(unit)
+    if not stated:
+        return precision * math.sqrt(scale[0] * scale[1])
+    return precision if target is None else convert(precision, stated, target)
+
+
+def _precision_note(layer, unit: str) -> str | None:
+    """The warning for a precision feature whose name states a length unit while ``unit`` is none (it is then
+    taken as it is); None otherwise."""
+    found = _found(layer, "precision")
+    if found is None or not found[1] or short_unit(unit) is not None:
+        return None
+    name, stated = found
+    return (f"layer '{layer.name}': its precision feature '{name}' is in {stated}, and Unit {unit!r} is no length "
+            f"unit: the precision is taken in {stated} as it is; set Unit to the unit of Scale")
 
 
 def _frame_axis(layer) -> bool:
@@ -115,16 +151,21 @@ def _frame_axis_note(layer) -> str | None:
     None for a 2-D layer or one whose first coordinate is the frame."""
     if layer.ndim != 3 or _frame_axis(layer):
         return None
-    instead = ("its frame feature gives the frames" if "frame" in recognised_columns(layer.features.columns)
-               else "the split is random")
+    instead = "the split is random" if _found(layer, "frame") is None else "its frame feature gives the frames"
     return (f"layer '{layer.name}': its first coordinate holds values that are not whole numbers, so it is not "
             "taken as the frame (the first coordinate of a 3-D Points layer must be the frame number for the "
             f"time-block split); {instead}")
 
 
+def _found(layer, role: str) -> tuple | None:
+    """The layer's feature of ``role`` (a recognised column name): its name and the unit the name states (or
+    ""); None without one."""
+    return recognised_columns(layer.features.columns).get(role)
+
+
 def _feature(layer, role: str):
     """The layer's feature of ``role`` (a recognised column name) as float64, shape (N,), or None."""
-    found = recognised_columns(layer.features.columns).get(role)
+    found = _found(layer, role)
     if found is None:
         return None
     try:
@@ -230,7 +271,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         try:
             precision = _optional_number(self.precision.value, "precision")
             if precision is None and layer is not None:
-                precision = layer_precision(layer, self.scale())
+                precision = layer_precision(layer, self.scale(), self.unit.value)
         except ValueError:  # being typed, or a feature that is no number: said when the run reads it
             precision = None
         pixel = default_pixel_size(precision)
@@ -265,7 +306,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         """
         layer = self.picked("points")
         scale = self.scale()
-        table, columns = localization_table(layer, scale)
+        table, columns = localization_table(layer, scale, self.unit.value)
         if len(table) < MIN_LOCALIZATIONS:
             raise ValueError(f"layer '{layer.name}' has {len(table)} point{'s' if len(table) != 1 else ''}: the FRC "
                              f"needs at least {MIN_LOCALIZATIONS} localisations")
@@ -276,6 +317,8 @@ class LocalizationFRCWidget(EstimatorWidget):
             raise ValueError(f"{needs} the localisation precision, and layer '{layer.name}' has none (no precision or "
                              "uncertainty feature): fill in Precision" + ("" if self.correct.value
                                                                            else " or Render pixel"))
+        if precision is None and (note := _precision_note(layer, self.unit.value)) is not None:
+            show_warning(note)
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         return {"table": table, "columns": columns, "pixel_size": pixel, "precision": precision,
                 "split": self.split.value, "n_blocks": self.n_blocks.value, "seed": self.seed.value,
