@@ -1,6 +1,7 @@
 """Issue #29: the "Localisation FRC" widget on a Points layer."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,9 @@ from napari_resolution.core.simulate import smlm_localizations
 from napari_resolution.gui.layers import TAG, output_kind
 from napari_resolution.gui.sample_data import SMLM, simulated_localizations
 from napari_resolution.gui.widgets.localization import IMAGE_KIND, LocalizationFRCWidget
+
+#: The page that quotes the sample's reading.
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "localization_frc.md"
 
 
 @pytest.fixture
@@ -40,7 +44,8 @@ def _legend(panel) -> list:
 
 def test_the_sample_reads_the_known_answer_with_its_interval(make_napari_viewer, wait_idle, sample):
     """Within 15 % of two independent acquisitions (the core tests' tolerance per structure); the interval holds the
-    number, the band is drawn, the rendered image is an output over the points and the points are untouched."""
+    number, the band is drawn, the rendered image is an output over the points and the points are untouched. The
+    docs quote the reading, and its interval, which leaves out the known answer (the split's bias is not in it)."""
     data, kwargs, _ = sample
     viewer = make_napari_viewer()
     points = viewer.add_points(data, **kwargs)
@@ -71,6 +76,11 @@ def test_the_sample_reads_the_known_answer_with_its_interval(make_napari_viewer,
     assert image.data[tuple(first)] >= 1
     np.testing.assert_array_equal(points.data, before)
     assert widget.points.choices == (None, points)  # the rendered image is no input here
+    sample_text = next(paragraph for paragraph in DOCS.read_text(encoding="utf-8").split("\n\n")
+                       if "known_resolution" in paragraph)
+    sample_text = " ".join(sample_text.split())
+    assert f"reads {result.resolution:.3g} nm" in sample_text and f"({known:.3g} nm)" in sample_text
+    assert f"[{low:.3g}, {high:.3g}] nm" in sample_text and not low <= known <= high  # why: said there
 
 
 def test_a_3d_points_layer_splits_by_its_frames(make_napari_viewer, wait_idle):
