@@ -1,6 +1,7 @@
 """Issue #29: the "Localisation FRC" widget on a Points layer."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,9 @@ from napari_resolution.core.simulate import smlm_localizations
 from napari_resolution.gui.layers import TAG, output_kind
 from napari_resolution.gui.sample_data import SMLM, simulated_localizations
 from napari_resolution.gui.widgets.localization import IMAGE_KIND, LocalizationFRCWidget
+
+#: The page that quotes the sample's reading.
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "localization_frc.md"
 
 
 @pytest.fixture
@@ -40,7 +44,8 @@ def _legend(panel) -> list:
 
 def test_the_sample_reads_the_known_answer_with_its_interval(make_napari_viewer, wait_idle, sample):
     """Within 15 % of two independent acquisitions (the core tests' tolerance per structure); the interval holds the
-    number, the band is drawn, the rendered image is an output over the points and the points are untouched."""
+    number, the band is drawn, the rendered image is an output over the points and the points are untouched. The
+    docs quote the reading, and its interval, which leaves out the known answer (the split's bias is not in it)."""
     data, kwargs, _ = sample
     viewer = make_napari_viewer()
     points = viewer.add_points(data, **kwargs)
@@ -71,6 +76,11 @@ def test_the_sample_reads_the_known_answer_with_its_interval(make_napari_viewer,
     assert image.data[tuple(first)] >= 1
     np.testing.assert_array_equal(points.data, before)
     assert widget.points.choices == (None, points)  # the rendered image is no input here
+    sample_text = next(paragraph for paragraph in DOCS.read_text(encoding="utf-8").split("\n\n")
+                       if "known_resolution" in paragraph)
+    sample_text = " ".join(sample_text.split())
+    assert f"reads {result.resolution:.3g} nm" in sample_text and f"({known:.3g} nm)" in sample_text
+    assert f"[{low:.3g}, {high:.3g}] nm" in sample_text and not low <= known <= high  # why: said there
 
 
 def test_a_3d_points_layer_splits_by_its_frames(make_napari_viewer, wait_idle):
@@ -95,6 +105,56 @@ def test_a_3d_points_layer_splits_by_its_frames(make_napari_viewer, wait_idle):
     assert widget.result.parameters["repeats"]["next_frame_fraction"] > 0.5  # the frames were read
     points.data = points.data[::2]
     assert widget.result_line.stale
+
+
+def test_a_3d_layer_whose_first_coordinate_is_z_is_not_split_by_it(make_napari_viewer, wait_idle, notifications):
+    """(z, y, x) points: z (not whole numbers) is no frame; the frames come from the frame feature, else the split
+    is random, and a warning says why."""
+    table = smlm_localizations(2000.0, filaments=10, density=200.0, width=15.0, frames=2000, seed=1).table
+    z = np.random.default_rng(0).normal(0.0, 300.0, len(table))
+    viewer = make_napari_viewer()
+    data = np.column_stack([z, table[:, 1], table[:, 0]])
+    framed = viewer.add_points(data, name="z framed", features={"frame": table[:, 2]})
+    widget = _widget(viewer)
+    widget.unit.value, widget.precision.value = "nm", "10"
+    assert widget.split.value == "blocks"
+    widget.run()
+    wait_idle(widget)
+    expected = localization_frc(table[:, :3], precision=10.0)
+    assert widget.result.parameters["halves"] == expected.parameters["halves"]
+    assert widget.result.resolution == pytest.approx(expected.resolution, rel=1e-6)
+    assert notifications.count(("warning", "layer 'z framed': its first coordinate holds values that are not whole "
+                                           "numbers, so it is not taken as the frame (the first coordinate of a 3-D "
+                                           "Points layer must be the frame number for the time-block split); its "
+                                           "frame feature gives the frames")) == 1
+    viewer.layers.remove(framed)
+    viewer.add_points(data, name="z only")
+    assert widget.split.value == "random"
+    assert notifications[-1][0] == "warning" and notifications[-1][1].startswith("layer 'z only': its first "
+                                                                                 "coordinate holds values")
+    assert notifications[-1][1].endswith("; the split is random")
+    widget.split.value = "blocks"
+    widget.run()
+    wait_idle(widget)
+    assert notifications[-1][0] == "error" and notifications[-1][1].startswith("split='blocks' needs the frame")
+
+
+def test_rescaling_the_layer_keeps_the_split_and_unit_chosen(make_napari_viewer):
+    """The Scale follows the layer's scale; the split and the unit are set again only for another layer."""
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    frames = viewer.add_points(np.column_stack([rng.integers(0, 50, 200), rng.uniform(0, 100, (200, 2))]),
+                               name="frames", scale=(1.0, 20.0, 20.0))
+    flat = viewer.add_points(rng.uniform(0, 100, (200, 2)), name="flat")
+    widget = _widget(viewer)
+    widget.points.value = frames
+    assert widget.split.value == "blocks"
+    widget.split.value, widget.unit.value = "random", "nm"
+    frames.scale = (1.0, 10.0, 10.0)
+    assert widget.pixel_size.value == "10" and widget.split.value == "random" and widget.unit.value == "nm"
+    widget.points.value = flat
+    widget.points.value = frames
+    assert widget.split.value == "blocks" and widget.pixel_size.value == "10"
 
 
 def test_random_split_with_repeats_warns(make_napari_viewer, wait_idle, notifications, sample):
@@ -130,13 +190,41 @@ def test_a_thunderstorm_table_opened_as_points(make_napari_viewer, wait_idle):
     assert widget.result.resolution == pytest.approx(localization_frc(table).resolution, rel=1e-6)
 
 
+def test_a_precision_feature_that_names_its_unit_is_not_scaled(make_napari_viewer, wait_idle, notifications):
+    """Points in 160 nm camera pixels with 'uncertainty [nm]': the precision is in nm as it is (converted to another
+    length unit; taken as it is, with a warning, when the unit is no length)."""
+    pd = pytest.importorskip("pandas")
+    table = smlm_localizations(2000.0, filaments=10, density=200.0, width=15.0, frames=2000, seed=2).table
+    features = pd.DataFrame({"frame": table[:, 2].astype(int), "uncertainty [nm]": table[:, 3]})
+    viewer = make_napari_viewer()
+    viewer.add_points(table[:, [1, 0]] / 160, features=features, name="camera", scale=(160.0, 160.0))
+    widget = _widget(viewer)
+    assert widget.pixel_size.value == "160" and widget.unit.value == ""
+    widget.unit.value = "nm"
+    assert widget.render_pixel.native.placeholderText() == "auto: 5 nm"
+    widget.run()
+    wait_idle(widget)
+    scaled = np.column_stack([table[:, :2] / 160 * 160, table[:, 2:]])
+    expected = localization_frc(scaled).resolution
+    assert widget.result.parameters["pixel_size"] == 5.0
+    assert widget.result.resolution == pytest.approx(expected, rel=1e-6)
+    widget.pixel_size.value, widget.unit.value = "0.16", "µm"
+    assert widget.render_pixel.native.placeholderText() == "auto: 0.005 µm"
+    widget.pixel_size.value, widget.unit.value = "160", ""
+    widget.run()
+    wait_idle(widget)
+    assert widget.result.resolution == pytest.approx(expected, rel=1e-6)
+    assert ("warning", "layer 'camera': its precision feature 'uncertainty [nm]' is in nm, and Unit '' is no length "
+                       "unit: the precision is taken in nm as it is; set Unit to the unit of Scale") in notifications
+
+
 def test_bad_input_is_said_in_the_widget(make_napari_viewer, wait_idle, notifications):
     viewer = make_napari_viewer()
     image = viewer.add_image(np.zeros((32, 32)), name="picture")
     widget = _widget(viewer)
     assert widget.points.value is None and widget.points.choices == (None,)
     widget.run()
-    assert notifications[-1] == ("error", "choose a layer for Points: 'picture' is a Image layer, not a Points layer")
+    assert notifications[-1] == ("error", "choose a layer for Points: 'picture' is an Image layer, not a Points layer")
     assert "last run failed: choose a layer" in widget.result_line.text()
     for data, count in ((np.zeros((0, 2)), "0 points"), (np.array([[3.0, 4.0]]), "1 point")):
         viewer.add_points(data, name=f"{count} layer")

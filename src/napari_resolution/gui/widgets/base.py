@@ -647,7 +647,8 @@ def _unusable(layer, spec: LayerInput) -> str:
     name = f"'{layer.name}'"
     image = spec.layer_type == "image"
     if not isinstance(layer, Image if image else Points):
-        return f"{name} is a {layer.__class__.__name__} layer, not {'an image' if image else 'a Points layer'}"
+        kind = layer.__class__.__name__
+        return f"{name} is {_article(kind)} {kind} layer, not {'an image' if image else 'a Points layer'}"
     if image and layer.rgb:
         return f"{name} is RGB: split it into grey channels (right-click it > Split RGB)"
     if image and layer.ndim > max(spec.ndims):
@@ -655,6 +656,11 @@ def _unusable(layer, spec: LayerInput) -> str:
     if layer.ndim not in spec.ndims:
         return f"{name} is {layer.ndim}-D, not {_dims(spec.ndims)}"
     return f"{name} is {KINDS.get(output_kind(layer), 'a result of this plugin')}, not an input here"
+
+
+def _article(word: str) -> str:
+    """The indefinite article of ``word`` ("an" before a vowel: "an Image", "a Labels")."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _named(message: str, names: dict) -> str:

@@ -2,14 +2,16 @@
 
 The points' positions are their last two coordinates (y, x) times "Scale"
 (the layer's scale, with its unit), so the result is in that unit. The frame
-of each localisation is the first coordinate of a 3-D (frame, y, x) layer,
+of each localisation is the first coordinate of a 3-D (frame, y, x) layer
+when it holds whole numbers (else, a z say, a warning says it is not taken),
 else the layer's frame feature; the localisation precision is the
 "Precision" field, else the layer's precision feature (the names of
 :func:`~napari_resolution.core.localization.recognised_columns`: ``frame``,
-``uncertainty [nm]``, ``precision``, ...; a precision feature is in the
-points' coordinates and scaled as they are). A run splits the localisations
-in two halves (time blocks when the frames are known, else at random),
-renders and correlates them
+``uncertainty [nm]``, ``precision``, ...; a precision feature whose name
+states a length unit is converted to the widget's unit, one whose name
+states none is in the points' coordinates and scaled as they are). A run
+splits the localisations in two halves (time blocks when the frames are
+known, else at random), renders and correlates them
 (:func:`~napari_resolution.core.localization.localization_frc`), and shows
 the FRC curve (with its confidence band for "95 % interval"), the result line
 and, on request, every localisation rendered at the rendering pixel as an
@@ -25,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
+from napari.utils.notifications import show_warning
 
 from ...core.localization import (
     DEFAULT_BLOCKS,
@@ -37,6 +40,8 @@ from ...core.localization import (
 )
 from ...core.thresholds import CRITERIA
 from ...io import PIXEL_UNIT
+from ...units import convert, short_unit
+from ..layers import fill_pixel_size
 from .base import EstimatorWidget, LayerInput
 from .fourier import CONFIDENCE
 
@@ -57,21 +62,24 @@ class Outcome(NamedTuple):
     scale: tuple
 
 
-def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
+def localization_table(layer, scale, unit: str) -> tuple[np.ndarray, dict]:
     """The localisations of a Points layer as :func:`~napari_resolution.core.localization.localization_frc` reads
     them.
 
     Parameters
     ----------
     layer : napari.layers.Points
-        2-D (y, x) or 3-D (frame, y, x) points; frames and precisions may be features.
+        2-D (y, x) or 3-D (frame, y, x) points; frames and precisions may be features. The first coordinate
+        of a 3-D layer is the frame only when it holds whole numbers (:func:`_frame_axis`).
     scale : (float, float)
-        Length of one unit of the points' y and x coordinates.
+        Length of one unit of the points' y and x coordinates, in ``unit``.
+    unit : str
+        The unit of ``scale`` (the widget's "Unit").
 
     Returns
     -------
     table : ndarray of float64, shape (N, 2 to 4)
-        x, y (times ``scale``), then the frame and the precision (times the geometric mean of ``scale``) where known.
+        x, y (times ``scale``), then the frame and the precision (:func:`layer_precision`) where known.
     columns : dict
         Role ("x", "y", "frame", "precision") -> column index of ``table``.
 
@@ -82,24 +90,82 @@ def localization_table(layer, scale) -> tuple[np.ndarray, dict]:
     """
     data = np.asarray(layer.data, dtype=np.float64)
     columns = {"x": data[:, -1] * scale[1], "y": data[:, -2] * scale[0]}
-    frame = data[:, 0] if layer.ndim == 3 else _feature(layer, "frame")
+    frame = data[:, 0] if _frame_axis(layer) else _feature(layer, "frame")
     if frame is not None:
         columns["frame"] = frame
-    precision = layer_precision(layer, scale)
+    precision = layer_precision(layer, scale, unit)
     if precision is not None:
         columns["precision"] = precision
     return np.column_stack(list(columns.values())), dict(zip(columns, range(len(columns))))
 
 
-def layer_precision(layer, scale) -> np.ndarray | None:
-    """The layer's precision feature times the geometric mean of ``scale`` (y, x), shape (N,); None without one."""
+def layer_precision(layer, scale, unit: str) -> np.ndarray | None:
+    """The layer's precision feature in ``unit``, shape (N,); None without one.
+
+    Parameters
+    ----------
+    layer : napari.layers.Points
+    scale : (float, float)
+        Length of one unit of the points' y and x coordinates, in ``unit``.
+    unit : str
+        The unit of ``scale``.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,), or None
+        A feature whose name states a length unit ("uncertainty [nm]") converted to ``unit``, or as it is when
+        ``unit`` is no length unit (:func:`_precision_note`); one whose name states none is in the points'
+        coordinates, times the geometric mean of ``scale``.
+    """
     precision = _feature(layer, "precision")
-    return None if precision is None else precision * math.sqrt(scale[0] * scale[1])
+    if precision is None:
+        return None
+    stated, target = _found(layer, "precision")[1], short_unit(unit)
+    if not stated:
+        return precision * math.sqrt(scale[0] * scale[1])
+    return precision if target is None else convert(precision, stated, target)
+
+
+def _precision_note(layer, unit: str) -> str | None:
+    """The warning for a precision feature whose name states a length unit while ``unit`` is none (it is then
+    taken as it is); None otherwise."""
+    found = _found(layer, "precision")
+    if found is None or not found[1] or short_unit(unit) is not None:
+        return None
+    name, stated = found
+    return (f"layer '{layer.name}': its precision feature '{name}' is in {stated}, and Unit {unit!r} is no length "
+            f"unit: the precision is taken in {stated} as it is; set Unit to the unit of Scale")
+
+
+def _frame_axis(layer) -> bool:
+    """Whether the layer's first coordinate is the frame: that of a 3-D layer, when it holds whole numbers only
+    (else it is, say, z)."""
+    if layer.ndim != 3:
+        return False
+    first = np.asarray(layer.data[:, 0], dtype=np.float64)
+    return bool(np.all(first == np.round(first)))
+
+
+def _frame_axis_note(layer) -> str | None:
+    """Why a 3-D layer's first coordinate is not taken as the frame, and where the frames come from instead;
+    None for a 2-D layer or one whose first coordinate is the frame."""
+    if layer.ndim != 3 or _frame_axis(layer):
+        return None
+    instead = "the split is random" if _found(layer, "frame") is None else "its frame feature gives the frames"
+    return (f"layer '{layer.name}': its first coordinate holds values that are not whole numbers, so it is not "
+            "taken as the frame (the first coordinate of a 3-D Points layer must be the frame number for the "
+            f"time-block split); {instead}")
+
+
+def _found(layer, role: str) -> tuple | None:
+    """The layer's feature of ``role`` (a recognised column name): its name and the unit the name states (or
+    ""); None without one."""
+    return recognised_columns(layer.features.columns).get(role)
 
 
 def _feature(layer, role: str):
     """The layer's feature of ``role`` (a recognised column name) as float64, shape (N,), or None."""
-    found = recognised_columns(layer.features.columns).get(role)
+    found = _found(layer, role)
     if found is None:
         return None
     try:
@@ -139,7 +205,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         for field in (self.pixel_size, self.unit, self.precision):
             field.changed.connect(self._show_default_pixel)
         self._split_changed()
-        self.layer_changed()
+        self._show_default_pixel()  # the picked layer's defaults were set as the base picked it
 
     def build_options(self) -> list:
         """Rendering pixel, precision, split (time blocks or seed), Q-correction, threshold, interval and the
@@ -179,15 +245,25 @@ class LocalizationFRCWidget(EstimatorWidget):
 
     def layer_changed(self) -> None:
         """A Points layer picked: the scale of its (y, x) axes, the unit its features name (points in nm opened
-        from a table), the split its frames allow and the default rendering pixel."""
+        from a table), the split its frames allow (a warning when a 3-D layer's first coordinate is no frame)
+        and the default rendering pixel (:meth:`layer_rescaled` keeps the unit and the split)."""
         layer = self.points.value
         if layer is not None:
             features = recognised_columns(layer.features.columns)
             units = {unit for _, unit in features.values() if unit}
             if self.unit.value == PIXEL_UNIT and len(units) == 1:
                 self.unit.value = units.pop()
-            self.split.value = "blocks" if layer.ndim == 3 or "frame" in features else "random"
+            self.split.value = "blocks" if _frame_axis(layer) or "frame" in features else "random"
+            note = _frame_axis_note(layer)
+            if note is not None:
+                show_warning(note)
         self._show_default_pixel()
+
+    def layer_rescaled(self, layer) -> None:
+        """The picked layer's scale changed: "Scale" follows it; the unit and the split (the user's, or those set
+        when the layer was picked) stay."""
+        if layer is self.points.value:
+            fill_pixel_size(layer, self.pixel_size)
 
     def _show_default_pixel(self, _=None) -> None:
         """Show the rendering pixel an empty field stands for (half the median precision), or that it is needed."""
@@ -195,7 +271,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         try:
             precision = _optional_number(self.precision.value, "precision")
             if precision is None and layer is not None:
-                precision = layer_precision(layer, self.scale())
+                precision = layer_precision(layer, self.scale(), self.unit.value)
         except ValueError:  # being typed, or a feature that is no number: said when the run reads it
             precision = None
         pixel = default_pixel_size(precision)
@@ -230,7 +306,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         """
         layer = self.picked("points")
         scale = self.scale()
-        table, columns = localization_table(layer, scale)
+        table, columns = localization_table(layer, scale, self.unit.value)
         if len(table) < MIN_LOCALIZATIONS:
             raise ValueError(f"layer '{layer.name}' has {len(table)} point{'s' if len(table) != 1 else ''}: the FRC "
                              f"needs at least {MIN_LOCALIZATIONS} localisations")
@@ -241,6 +317,8 @@ class LocalizationFRCWidget(EstimatorWidget):
             raise ValueError(f"{needs} the localisation precision, and layer '{layer.name}' has none (no precision or "
                              "uncertainty feature): fill in Precision" + ("" if self.correct.value
                                                                            else " or Render pixel"))
+        if precision is None and (note := _precision_note(layer, self.unit.value)) is not None:
+            show_warning(note)
         threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
         return {"table": table, "columns": columns, "pixel_size": pixel, "precision": precision,
                 "split": self.split.value, "n_blocks": self.n_blocks.value, "seed": self.seed.value,
