@@ -630,6 +630,7 @@ def test_the_widget_choices_are_the_launchers():
     from napari_resolution.gui import launch
 
     assert view.WIDGETS == tuple(launch.WIDGETS)
+    assert view.HALF_MAP_WIDGETS == tuple(key for key, (_, sample) in launch.WIDGETS.items() if sample == "half_maps")
 
 
 @pytest.mark.parametrize(("command", "options", "first_column"), [
