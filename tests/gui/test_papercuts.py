@@ -218,3 +218,16 @@ def test_log_axis_labels_do_not_overlap(panel, qtbot):
     assert len(texts) >= 3
     for (upper, a), (lower, b) in zip(texts, texts[1:]):
         assert upper.bottom() <= lower.top(), (a, b)
+
+
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
+def test_the_per_slice_plot_ticks_whole_slices_only(panel, qtbot):
+    from napari_resolution import decorrelation
+    from napari_resolution.core.simulate import band_limited_noise
+    from napari_resolution.gui.plots import whole_ticks
+
+    stack = np.stack([band_limited_noise((64, 64), c, seed=i) for i, c in enumerate((0.15, 0.2, 0.25))])
+    per_slice, _ = decorrelation(stack, apodization=8).plots("nm")
+    _shown(panel, per_slice, qtbot)
+    assert [text for _, text in _tick_texts(panel.plot_item.getAxis("bottom"))] == ["0", "1", "2"]
+    assert [value for value, _ in whole_ticks(-4.0, 199.5)] == [0, 50, 100, 150]  # a long stack: every 50th
