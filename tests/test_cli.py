@@ -388,6 +388,13 @@ def test_version(capsys):
     assert napari_resolution.__version__ in _help(["--version"], capsys)
 
 
+@pytest.mark.parametrize("module", ["napari_resolution", "napari_resolution.cli"])
+def test_python_dash_m_runs_the_command_line(module):
+    run = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: napari-resolution")
+
+
 def test_compiling_is_a_note_on_stderr(monkeypatch, simulated, capsys):
     from napari_resolution.core import kernels
 
@@ -623,6 +630,7 @@ def test_the_widget_choices_are_the_launchers():
     from napari_resolution.gui import launch
 
     assert view.WIDGETS == tuple(launch.WIDGETS)
+    assert view.HALF_MAP_WIDGETS == tuple(key for key, (_, sample) in launch.WIDGETS.items() if sample == "half_maps")
 
 
 @pytest.mark.parametrize(("command", "options", "first_column"), [

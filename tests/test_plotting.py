@@ -111,6 +111,17 @@ def test_one_slice_of_a_stack_has_no_per_slice_plot():
     assert len(decorrelation(stack, apodization=8).plots("nm")) == 2
 
 
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
+def test_the_per_slice_png_ticks_whole_slices_only():
+    stack = np.stack([band_limited_noise((64, 64), c, seed=i) for i, c in enumerate((0.15, 0.2, 0.25))])
+    per_slice, _ = decorrelation(stack, apodization=8).plots("nm")
+    figure, _ = _drawn([per_slice])
+    axes = figure.axes[0]
+    low, high = axes.get_xlim()
+    ticks = [tick for tick in axes.get_xticks() if low <= tick <= high]
+    assert per_slice.integer_x and ticks == [0, 1, 2]
+
+
 def test_the_pixel_size_under_a_frequency_axis_has_three_significant_digits():
     plot = Plot("FRC", (), x_label="spatial frequency (cycles/pixel)", pixel_size=0.0426137, unit="µm")
     assert _x_label(plot) == "spatial frequency (cycles/pixel; pixel = 0.0426 µm)"

@@ -15,6 +15,7 @@ import textwrap
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .core.figures import COLORS, ROLES, Plot, label_side, labelled_range, resolution_ticks
 from .core.results import length
@@ -103,6 +104,8 @@ def _draw(axes, plot: Plot) -> list:
     for marker in plot.markers:
         axes.axvline(marker.x, color=_on_white(marker.color), lw=1)
     _axes_ranges(axes, plot)
+    if plot.integer_x:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(_x_label(plot))
     axes.set_ylabel(plot.y_label)
     axes.grid(alpha=0.3)

@@ -119,7 +119,7 @@ def test_background_window_and_options(make_napari_viewer, green):
     parameters = widget.parameters()
     assert parameters["background"] == ("moving", 150) and parameters["crop"] == 31
     assert parameters["exposure_ms"] == 20.0 and parameters["pixel_size"] == 1.0
-    widget.background.value = "clipped median (smlmLP, biased)"
+    widget.background.value = "clipped median"
     assert widget.parameters()["background"] == "median-clip"
 
 

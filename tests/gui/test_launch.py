@@ -18,9 +18,10 @@ from napari_resolution.gui.widgets.fourier import FourierCorrelationWidget
 def opened(qtbot):
     """Calls open_viewer(show=False) and closes every viewer it opened."""
     viewers = []
+    open_viewer = launch.open_viewer  # the launcher's own, also where a test replaces it with this
 
     def open_(*args, **kwargs):
-        viewers.append(launch.open_viewer(*args, show=False, **kwargs))
+        viewers.append(open_viewer(*args, show=False, **kwargs))
         return viewers[-1]
 
     yield open_
@@ -50,6 +51,30 @@ def test_one_image_docks_decorrelation(opened, tmp_path):
     viewer = opened([tmp_path / "cells.npy"])
     assert len(viewer.layers) == 1
     assert _docked(viewer, DecorrelationWidget)
+
+
+def test_one_relion_half_map_opens_with_its_other_half_and_the_fsc(opened, tmp_path, monkeypatch, capsys):
+    import napari
+
+    job = tmp_path / "Refine3D" / "job012"
+    job.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    for half in (1, 2):
+        io.write_mrc(job / f"run_half{half}_class001_unfil.mrc", rng.standard_normal((16, 16, 16)).astype(np.float32),
+                     1.06)
+    viewers = []
+    monkeypatch.setattr(launch, "open_viewer", lambda *args: viewers.append(opened(*args)))
+    monkeypatch.setattr(napari, "run", lambda: None)
+    first = job / "run_half1_class001_unfil.mrc"
+    assert main(["view", str(first)]) == 0
+    assert f"note: second half-map: {job / 'run_half2_class001_unfil.mrc'}" in capsys.readouterr().err
+    assert main(["view", str(first), "--widget", "decorr"]) == 0  # one image asked for: one image
+    paired, alone = viewers
+    (dock,) = _docked(paired, FourierCorrelationWidget)
+    assert [dock.first.value.name, dock.second.value.name] == ["run_half1_class001_unfil", "run_half2_class001_unfil"]
+    assert dock.pixel_size.value == "1.06"
+    assert [layer.name for layer in alone.layers] == ["run_half1_class001_unfil"]
+    assert _docked(alone, DecorrelationWidget)
 
 
 def test_no_file_opens_the_sample_with_a_known_answer(opened):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from napari_resolution.core import kernels
+from napari_resolution.gui.launch import WIDGETS
 
 RNG = np.random.default_rng(0)
 
@@ -52,10 +53,8 @@ def _fits(widget) -> bool:
                     for table in tables))
 
 
-@pytest.mark.parametrize("key", list(__import__("napari_resolution.gui.launch", fromlist=["x"]).WIDGETS))
+@pytest.mark.parametrize("key", list(WIDGETS))
 def test_every_dock_fits_its_width_on_a_1280_by_800_screen(make_napari_viewer, wait_idle, qtbot, key):
-    from napari_resolution.gui.launch import WIDGETS
-
     name, sample = WIDGETS[key]
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(1280, 800)
@@ -85,6 +84,44 @@ def test_the_single_map_dock_fits_its_width_with_a_box_inspected(make_napari_vie
     widget.inspect((64, 64, 30))
     qtbot.wait(50)
     assert _fits(widget)
+
+
+def _cut_choices(widget) -> list:
+    """The choices of the widget's drop-down lists that the closed list cuts: the text is wider than the list's text
+    field (the list less its arrow and padding), as "label: text"."""
+    from magicgui.widgets import ComboBox
+    from qtpy.QtWidgets import QStyle, QStyleOptionComboBox
+
+    cut = []
+    for combo in (item for item in widget.inputs if isinstance(item, ComboBox)):
+        native = combo.native
+        option = QStyleOptionComboBox()
+        native.initStyleOption(option)
+        field = native.style().subControlRect(QStyle.CC_ComboBox, option, QStyle.SC_ComboBoxEditField, native)
+        texts = [native.itemText(index) for index in range(native.count())]
+        cut += [f"{combo.label}: {text}" for text in texts
+                if native.fontMetrics().horizontalAdvance(text) > field.width() - 2]  # the text's 1-pixel margins
+    return cut
+
+
+@pytest.mark.parametrize("key", [*WIDGETS, "single map"])
+def test_every_choice_fits_its_drop_down_list_on_a_1280_by_800_screen(make_napari_viewer, qtbot, key):
+    from qtpy.QtCore import Qt
+
+    from napari_resolution.gui.widgets.local import SINGLE_MAP
+
+    name, sample = WIDGETS["local" if key == "single map" else key]
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.open_sample("napari-resolution", sample)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", name)
+    if key == "single map":  # its pickers' longer labels leave the lists less room
+        widget.method.value = SINGLE_MAP
+    widget.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOn)  # as when a result makes the dock scroll
+    for item in widget.inputs:
+        item.visible = True  # every option, also those of another choice: as wide as when shown
+    qtbot.wait(50)
+    assert _cut_choices(widget) == []
 
 
 # --------------------------------------------------------------------------------------- docks, tabs and panels
@@ -218,3 +255,16 @@ def test_log_axis_labels_do_not_overlap(panel, qtbot):
     assert len(texts) >= 3
     for (upper, a), (lower, b) in zip(texts, texts[1:]):
         assert upper.bottom() <= lower.top(), (a, b)
+
+
+@pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
+def test_the_per_slice_plot_ticks_whole_slices_only(panel, qtbot):
+    from napari_resolution import decorrelation
+    from napari_resolution.core.simulate import band_limited_noise
+    from napari_resolution.gui.plots import whole_ticks
+
+    stack = np.stack([band_limited_noise((64, 64), c, seed=i) for i, c in enumerate((0.15, 0.2, 0.25))])
+    per_slice, _ = decorrelation(stack, apodization=8).plots("nm")
+    _shown(panel, per_slice, qtbot)
+    assert [text for _, text in _tick_texts(panel.plot_item.getAxis("bottom"))] == ["0", "1", "2"]
+    assert [value for value, _ in whole_ticks(-4.0, 199.5)] == [0, 50, 100, 150]  # a long stack: every 50th

@@ -28,7 +28,7 @@ from ..core.results import length
 
 __all__ = ["MAP_SUFFIXES", "check_outputs", "complete_pair", "device_of", "file_names", "input_files", "load",
            "one_or_all", "option_outputs", "output_files", "pixel_size_and_unit", "refuse_overwrites", "report",
-           "run_job", "run_subcommand", "user_names", "write_map"]
+           "run_job", "run_subcommand", "second_half_map", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
 _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume", "table")
@@ -85,7 +85,7 @@ def run_subcommand(args) -> int:
 
 def complete_pair(args) -> None:
     """Fill in the second half-map of a pair command given only the first (``fsc run_half1_class001_unfil.mrc``):
-    the file beside it named with half2 for half1 (:func:`.io.half_map_partner`); a note says which.
+    :func:`second_half_map`.
 
     Raises
     ------
@@ -98,15 +98,26 @@ def complete_pair(args) -> None:
         if args.half2 is not None:
             raise ValueError(f"--split {args.split} measures one image: give one image, not two")
         return
-    if args.half2 is not None:
-        return
-    partner = io.half_map_partner(args.half1)
+    if args.half2 is None:
+        args.half2 = second_half_map(args.half1)
+
+
+def second_half_map(half1: str) -> str:
+    """The other half-map of ``half1``: the file beside it named with half2 for half1 (:func:`.io.half_map_partner`);
+    a note says which.
+
+    Raises
+    ------
+    ValueError
+        No such file: naming ``half1`` and what was looked for.
+    """
+    partner = io.half_map_partner(half1)
     if partner is None:
-        raise ValueError(f"{args.half1}: one half-map given, and no second one named like it beside it (half2 for "
+        raise ValueError(f"{half1}: one half-map given, and no second one named like it beside it (half2 for "
                          "half1, as RELION's run_half1_class001_unfil.mrc and run_half2_class001_unfil.mrc; half_B "
                          "for half_A): give both")
-    args.half2 = str(partner)
-    _LOG.info("second half-map: %s (named like %s)", args.half2, args.half1)
+    _LOG.info("second half-map: %s (named like %s)", partner, half1)
+    return str(partner)
 
 
 def check_outputs(args) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["WIDGETS", "register", "run_view"]
+from .. import io
+from .jobs import second_half_map
+
+__all__ = ["HALF_MAP_WIDGETS", "WIDGETS", "register", "run_view"]
 
 #: The widgets of ``--widget``: the names of :data:`~..gui.launch.WIDGETS`, written out so that ``--help`` does
 #: not import the GUI package (a test checks that the two agree).
 WIDGETS = ("fsc", "ssnr", "mask", "decorr", "mtf", "local", "blink", "tomo", "dfsc", "loc")
+#: The widgets of half-maps (their sample is the half-maps): one half-map given, they get its other half too.
+HALF_MAP_WIDGETS = ("fsc", "ssnr", "mask", "local", "dfsc")
 
 
 def register(commands) -> None:
@@ -14,18 +19,31 @@ def register(commands) -> None:
     view = commands.add_parser(
         "view", help="open napari with the files (or sample data) and a widget docked",
         description='Open napari with FILES loaded (MRC/TIFF with their pixel sizes; none: sample data with a '
-                    'known answer) and a widget docked. Needs napari: pip install "napari-resolution[napari]".')
+                    'known answer) and a widget docked. One half-map named like RELION\'s '
+                    '(run_half1_class001_unfil.mrc) or cryoSPARC\'s (..._half_A.mrc) opens with its other half '
+                    'beside it, as fsc finds it. Needs napari: pip install "napari-resolution[napari]".')
     view.add_argument("files", nargs="*", help="images or maps to open")
-    view.add_argument("--widget", choices=WIDGETS, help="widget to dock (default: decorr for one file, else fsc)")
+    view.add_argument("--widget", choices=WIDGETS,
+                      help="widget to dock (default: fsc for two files or one half-map with its other half beside "
+                           "it, decorr for one other file)")
     view.set_defaults(handler=run_view)
 
 
+def _paired(files, widget: str | None) -> list:
+    """``files``; one half-map named like a pair (RELION's ``run_half1_class001_unfil.mrc``) whose other half lies
+    beside it, for a widget of half-maps (:data:`HALF_MAP_WIDGETS`) or none, comes with that half
+    (:func:`.jobs.second_half_map`: a note says which)."""
+    if len(files) != 1 or widget not in (None, *HALF_MAP_WIDGETS) or io.half_map_partner(files[0]) is None:
+        return list(files)
+    return [files[0], second_half_map(files[0])]
+
+
 def run_view(args) -> int:
-    """Open the viewer and run napari's event loop until the window closes."""
+    """Open the viewer (with :func:`_paired` files) and run napari's event loop until the window closes."""
     from ..gui import launch
 
     try:
-        launch.open_viewer(args.files, args.widget)
+        launch.open_viewer(_paired(args.files, args.widget), args.widget)
     except ImportError as err:
         raise ValueError(str(err)) from None
     import napari

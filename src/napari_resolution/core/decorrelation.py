@@ -278,7 +278,7 @@ class DecorrelationStackResult(Result):
                                 "reference", COLORS["reference"]))
         per_slice = Plot("resolution per slice", tuple(curves), x_label=f"slice index along axis {self.axis}",
                          y_label=f"resolution, full period ({unit or 'pixel_size units'})", frequency_axis=False,
-                         x_range=None, pixel_size=self.pixel_size[-1], unit=unit)
+                         x_range=None, pixel_size=self.pixel_size[-1], unit=unit, integer_x=True)
         return per_slice, curves_plot
 
 

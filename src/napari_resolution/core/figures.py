@@ -125,6 +125,8 @@ class Plot:
         A 2-D image to show instead of curves (e.g. the PSF box of a bead).
     notes : tuple of str
         Lines of text shown with the plot (e.g. every threshold's resolution).
+    integer_x : bool
+        x holds whole numbers (e.g. slice indices): ticked at whole numbers only.
     """
 
     title: str
@@ -140,6 +142,7 @@ class Plot:
     unit: str = ""
     image: np.ndarray | None = field(default=None, repr=False)
     notes: tuple = ()
+    integer_x: bool = False
 
     @property
     def resolution_axis(self) -> str | None:

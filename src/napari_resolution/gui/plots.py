@@ -14,6 +14,7 @@ entries as HTML: their text is escaped (a "p < 0.05" would end at "p ").
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from html import escape
 
@@ -36,7 +37,7 @@ from ..core.figures import (
 )
 from .layers import EventConnections
 
-__all__ = ["CurvePanel", "ResultLine", "log_ticks", "run_names"]
+__all__ = ["CurvePanel", "ResultLine", "log_ticks", "run_names", "whole_ticks"]
 
 _PEN_STYLES = {"solid": Qt.SolidLine, "dashed": Qt.DashLine, "dotted": Qt.DotLine}
 #: Opacity of the curves of a stale result.
@@ -45,8 +46,8 @@ _STALE_OPACITY = 0.35
 _PLOT_HEIGHT = 300
 #: Pixels of the plot's width left of the legend (the value axis) and between a legend entry's sample and label.
 _LEGEND_INSET, _LEGEND_GAP = 60, 20
-#: Most ticks of a log value axis.
-_LOG_TICKS = 8
+#: Most ticks of a log value axis, and of a whole-number axis.
+_LOG_TICKS = _WHOLE_TICKS = 8
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -111,6 +112,20 @@ def log_ticks(low: float, high: float, count: int = _LOG_TICKS) -> list:
     if len(steps) >= 2:
         return [(e + math.log10(m), _power(m, e)) for m, e in steps]
     return [(float(v), f"{10.0 ** v:.2g}") for v in np.linspace(low, high, 4)[1:-1]]
+
+
+def whole_ticks(low: float, high: float, count: int = _WHOLE_TICKS) -> list:
+    """Ticks of an axis of whole numbers (slice indices) showing ``low`` to ``high``: every whole number, or every
+    2nd, 5th, 10th, 20th... where more than ``count`` would be shown (pyqtgraph's own ticks fall between them).
+
+    Returns
+    -------
+    list of (float, str)
+        (value, its text), e.g. (2.0, "2").
+    """
+    span = max(high - low, 1.0)
+    step = next(m * 10 ** e for e in itertools.count() for m in (1, 2, 5) if span / (m * 10 ** e) <= count)
+    return [(float(value), str(value)) for value in range(math.ceil(low / step) * step, math.floor(high) + 1, step)]
 
 
 def _power(mantissa: int, exponent: int) -> str:
@@ -381,16 +396,17 @@ class CurvePanel(QWidget):
         return pg.mkBrush(brush)
 
     def _view_changed(self, *_) -> None:
-        """Place the marker labels and the legend's columns, and tick a log value axis (:func:`log_ticks`) and the
-        resolution axis, for the view now shown."""
+        """Place the marker labels and the legend's columns, and tick a log value axis (:func:`log_ticks`), a
+        whole-number x axis (:func:`whole_ticks`) and the resolution axis, for the view now shown."""
         self._place_labels()
         self._fit_legend()
         latest = self.latest
-        log = latest is not None and latest.log_y
-        self.plot_item.getAxis("left").setTicks([log_ticks(*self.plot_item.vb.viewRange()[1])] if log else None)
+        (x_low, x_high), (y_low, y_high) = self.plot_item.vb.viewRange()
+        log, whole = latest is not None and latest.log_y, latest is not None and latest.integer_x
+        self.plot_item.getAxis("left").setTicks([log_ticks(y_low, y_high)] if log else None)
+        self.plot_item.getAxis("bottom").setTicks([whole_ticks(x_low, x_high)] if whole else None)
         if latest is not None and latest.resolution_axis:
-            low, high = self.plot_item.vb.viewRange()[0]
-            self.plot_item.getAxis("top").setTicks([resolution_ticks(latest.pixel_size, low, high)])
+            self.plot_item.getAxis("top").setTicks([resolution_ticks(latest.pixel_size, x_low, x_high)])
 
     def _place_labels(self) -> None:
         """Each label at the top of its line, on the side :func:`~..core.figures.label_side` gives (inside the

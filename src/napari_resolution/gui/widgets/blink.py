@@ -29,8 +29,8 @@ from .base import EstimatorWidget, LayerInput, ResultsTable, core_warnings, narr
 __all__ = ["BlinkPSFWidget"]
 
 ESTIMATOR = "blink PSF"
-BACKGROUNDS = {"automatic (block means under drift)": "auto", "temporal mean": "mean", "moving mean": "moving",
-               "clipped median (smlmLP, biased)": "median-clip"}
+#: The background choices, as the widget lists them, and the core's ``background`` for each.
+BACKGROUNDS = {"auto": "auto", "temporal mean": "mean", "moving mean": "moving", "clipped median": "median-clip"}
 COLUMNS = ("ch", "σx", "σy", "θ (°)", "σ", "FWHM", "on-time", "note")
 #: The headers' tooltips ("{unit}": the pixel size's unit).
 COLUMN_TIPS = ("channel", "σ along x ({unit})", "σ along y ({unit})", "the major axis's angle from +x towards +y",
@@ -74,6 +74,9 @@ class BlinkPSFWidget(EstimatorWidget):
         self.auto_crop = CheckBox(text="Automatic crop (up to 41 px)", value=True)
         self.crop = SpinBox(label="Crop (px, odd)", value=41, min=5, max=1001, step=2, enabled=False)
         self.background = ComboBox(label="Background", choices=list(BACKGROUNDS), value=next(iter(BACKGROUNDS)))
+        self.background.tooltip = ("subtracted from each pixel. auto: its temporal mean, or its mean over each eighth "
+                                   "of the movie when the background drifts (with a warning); moving mean: over the "
+                                   "window below (drift, bleaching); clipped median: smlmLP's, biased (to compare)")
         self.window = SpinBox(label="Window (frames)", value=200, min=3, max=100000)
         self.exclude_center = ComboBox(label="Excluded besides zero lag", value="auto",
                                        choices=["auto", "pixel", "row", "column", "cross"])

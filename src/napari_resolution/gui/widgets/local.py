@@ -47,7 +47,7 @@ CLICK_HELP = ("Select the map layer and click it (without dragging) to see how t
               "box's FSC, or the band powers against noise); in 3-D view, the first voxel of the map along the line "
               "of sight.")
 #: The methods, as the widget lists them.
-HALF_MAPS, SINGLE_MAP = "Half-maps (local FSC)", "Single map (statistical test)"
+HALF_MAPS, SINGLE_MAP = "Half-maps (local FSC)", "Single map"
 #: The noise choice standing for a known noise level.
 NOISE_LEVEL = "level (std)"
 #: How the single-map test reads the map: the choices and the core's ``threshold`` for each.
@@ -160,9 +160,9 @@ class LocalResolutionWidget(EstimatorWidget):
     def build_options(self) -> list:
         """The method; box and step (automatic or set) and threshold, or the noise, significance and window."""
         self.method = ComboBox(label="Method", choices=[HALF_MAPS, SINGLE_MAP], value=HALF_MAPS)
-        self.method.tooltip = ("Half-maps: the FSC of small boxes of two independent halves. Single map: each voxel's "
-                               "finest band whose local power is significantly above noise (with a second half-map, "
-                               "their average is tested and their difference is the noise).")
+        self.method.tooltip = ("Half-maps: the FSC of small boxes of two independent halves. Single map, a statistical "
+                               "test: each voxel's finest band whose local power is significantly above noise (with a "
+                               "second half-map, their average is tested and their difference is the noise).")
         self.auto_box = CheckBox(text="Automatic box (5 × global resolution)", value=True)
         self.box = SpinBox(label="Box (px)", value=32, min=8, max=4096, step=2, enabled=False)
         self.auto_step = CheckBox(text="Automatic step (box / 4)", value=True)
