@@ -751,7 +751,7 @@ def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, parameters: d
     out = np.empty(total)
     for first in range(0, total, per_batch):
         which = xp.arange(first, min(first + per_batch, total)) // RESAMPLES
-        noise = rng.standard_normal((2, which.size, *amplitude.shape[1:])).astype(amplitude.dtype) * scale[which]
+        noise = rng.standard_normal((2, which.size, *amplitude.shape[1:]), dtype=np.float32) * scale[which]
         resampled = xp.hypot(signal[which] + noise[0], noise[1])
         peaks = _analyse(resampled, shape, _options(parameters), Progress())[-1]
         out[first:first + which.size] = _valid_peaks(peaks, parameters)[..., 0].max(axis=-1)
