@@ -95,6 +95,7 @@ def test_every_thresholds_resolution_is_listed(frc):
 
 
 @pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a 128-pixel image: the small-field warning
+@pytest.mark.filterwarnings("ignore:.*the noise beyond the cut-off is not white:RuntimeWarning")  # noise-free
 def test_decorrelation_png_legend_shows_every_kind_of_curve():
     result = decorrelation(band_limited_noise((128, 128), 0.2, seed=0), pixel_size=0.1)
     figure, _ = _drawn(result.plots("nm"))
@@ -103,6 +104,7 @@ def test_decorrelation_png_legend_shows_every_kind_of_curve():
 
 
 @pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
+@pytest.mark.filterwarnings("ignore:.*the noise beyond the cut-off is not white:RuntimeWarning")  # noise-free
 def test_one_slice_of_a_stack_has_no_per_slice_plot():
     stack = np.stack([band_limited_noise((64, 64), c, seed=i) for i, c in enumerate((0.15, 0.25))])
     one = decorrelation(stack, slices=[1], apodization=8)
@@ -112,6 +114,7 @@ def test_one_slice_of_a_stack_has_no_per_slice_plot():
 
 
 @pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
+@pytest.mark.filterwarnings("ignore:.*the noise beyond the cut-off is not white:RuntimeWarning")  # noise-free
 def test_the_per_slice_png_ticks_whole_slices_only():
     stack = np.stack([band_limited_noise((64, 64), c, seed=i) for i, c in enumerate((0.15, 0.2, 0.25))])
     per_slice, _ = decorrelation(stack, apodization=8).plots("nm")

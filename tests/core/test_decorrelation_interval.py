@@ -31,8 +31,8 @@ def test_over_20_noise_realisations_the_interval_covers_the_truth_and_matches_th
     assert 0.5 <= np.median(intervals[:, 1] - intervals[:, 0]) / spread <= 2.6
 
 
-def test_without_noise_the_interval_is_the_radius_step_around_the_band_edge():
-    image = band_limited_noise((256, 256), 0.15, seed=2)
+def test_with_little_noise_the_interval_is_the_radius_step_around_the_band_edge():
+    image = _noisy((256, 256), 0.15, 0.05, 3, signal_seed=2)
     result = decorrelation(image, pixel_size=0.1, confidence=0.95, seed=0)
     finest, coarsest = result.resolution_interval
     step = 1 / 49 / 2  # the first pass's radius step in cycles/pixel
@@ -111,3 +111,17 @@ def test_a_small_plane_warns_that_the_cut_off_reads_high():
 def test_bad_confidence_or_seed(kwargs, match):
     with pytest.raises(ValueError, match=match):
         decorrelation(np.random.default_rng(0).standard_normal((64, 64)), **kwargs)
+
+
+def test_noise_that_is_not_white_warns_and_gets_no_interval():
+    from scipy import ndimage
+
+    smoothed = ndimage.gaussian_filter(np.random.default_rng(0).standard_normal((256, 256)), 1.5)  # no signal at all
+    with pytest.warns(RuntimeWarning, match="noise beyond the cut-off is not white"):
+        result = decorrelation(smoothed, confidence=0.95, seed=0)
+    assert result.status == "resolved" and result.noise_falloff < 0.01 and result.resolution_interval is None
+    assert "[no interval: noise not white]" in result.summary()
+    white = decorrelation(_noisy((256, 256), 0.2, 1.0, 0), confidence=0.95, seed=0)
+    assert 0.8 < white.noise_falloff < 1.2 and white.warnings == () and white.resolution_interval is not None
+    with pytest.warns(RuntimeWarning, match="^2 of 3 slices: the noise beyond the cut-off is not white"):
+        decorrelation(np.stack([smoothed, _noisy((256, 256), 0.2, 1.0, 0), smoothed]))

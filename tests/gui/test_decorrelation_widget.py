@@ -14,6 +14,7 @@ def _widget(viewer):
     return widget
 
 
+@pytest.mark.filterwarnings("ignore:.*the noise beyond the cut-off is not white:RuntimeWarning")  # noise-free
 def test_single_image_matches_core(make_napari_viewer, wait_idle):
     viewer = make_napari_viewer()
     image = band_limited_noise((256, 256), 0.2, seed=0)

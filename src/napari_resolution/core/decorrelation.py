@@ -56,6 +56,13 @@ CHUNK_PIXELS = 1 << 22
 #: or ImDecorr's default of 50 on smaller images. Finer radii find peaks in the noise of d(r): on band-limited
 #: noise of 512 x 512 (cut-off 0.2 cycles/pixel, truth 5 px), 256 radii read 4.99 px, 512 radii 2.0-2.85 px.
 MAX_RADII = 50
+#: The noise beyond the cut-off must be white: when the rings' median power over the outer third of the range from
+#: the cut-off to Nyquist is below this fraction of the middle third's, the result warns and gets no interval (the
+#: inner third is left out: a sharp band edge leaks into it). Measured: white noise (band-limited images with noise
+#: 0.05-0.5, blurred emitters with Poisson noise, scikit-image's camera and cell, a blurred camera plus noise)
+#: 0.63-1.0; Gaussian-smoothed noise (sigma 1, 1.5, 3 px) 0.35, 0.003, 0.2; a 2x cubic upsample 0.07; noise-free
+#: band-limited noise 0.1.
+WHITE_NOISE_RATIO = 0.5
 #: Planes narrower than this (pixels) read the cut-off too high (docs/decorrelation.md): their results warn.
 SMALL_FIELD = 160
 #: Noise resamples behind a resolution interval: the 2.5 % and 97.5 % quantiles fall between the first two and
@@ -104,6 +111,11 @@ class DecorrelationResult(Result):
         resolution (a hard band edge peaks on the first disc beyond it). An edge is None
         where the resamples lose the peak (coarsest) or reach the searched range's end (finest). None without
         ``confidence`` and for "bound" or "unresolved" results.
+    noise_falloff : float or None
+        The rings' median power over the outer third of the range from the cut-off to Nyquist divided by the
+        middle third's: about 1 for white noise; below :data:`WHITE_NOISE_RATIO` (smoothed, denoised,
+        interpolated or compressed data) the result warns and gets no interval. None when unresolved or when
+        fewer than 6 rings lie beyond the cut-off.
     status : str
         "resolved"; "bound" when the highest peak lies within a radius step
         of the searched range's end (``kc_max`` is then ``r_max`` and the
@@ -130,6 +142,7 @@ class DecorrelationResult(Result):
     resolution_half: float | None
     confidence: float | None = None
     resolution_interval: tuple | None = None
+    noise_falloff: float | None = None
 
     @property
     def cutoff(self) -> float | None:
@@ -151,10 +164,17 @@ class DecorrelationResult(Result):
             return "no resolution: no significant decorrelation peak · status unresolved"
         unit = self.unit_of_lengths(unit)
         bound = "≤ " if self.status == "bound" else ""
-        interval = interval_text(self.resolution_interval)
+        interval = interval_text(self.resolution_interval) or self._missing_interval()
         return (f"{bound}{length(self.resolution, unit)}{interval} (decorrelation, full period) · {bound}"
                 f"{length(self.resolution_half, unit)} half period · cut-off {self.cutoff:.4f} cycles/pixel · "
                 f"A0 {self.amplitude:.2f} · status {self.status}")
+
+    def _missing_interval(self) -> str:
+        """Why an interval asked for is missing (`` [no interval: a bound]``), or ""."""
+        if self.confidence is None:
+            return ""
+        reason = "a bound" if self.status == "bound" else "noise not white"
+        return f" [no interval: {reason}]"
 
     def plots(self, unit: str = "") -> tuple:
         """Every d(r) curve against cycles/pixel (unfiltered emphasised), the valid peaks and the cut-off."""
@@ -656,10 +676,39 @@ def _analyse_chunk(chunk, pixel: float, parameters: dict, resampling, xp, report
     shape = chunk.shape[1:]
     analysed = 1.0 if resampling is None else 0.05
     columns = _analyse(amplitude, shape, _options(parameters), report.part(0.0, analysed))
-    results = [_result(*(column[s] for column in columns), pixel, parameters) for s in range(chunk.shape[0])]
+    power = _ring_power(amplitude, shape)
+    results = [_with_noise_falloff(_result(*(column[s] for column in columns), pixel, parameters), power[s], shape)
+               for s in range(chunk.shape[0])]
     if resampling is None:
         return results
-    return _with_intervals(results, amplitude, shape, parameters, resampling, xp, report.part(analysed, 1.0))
+    return _with_intervals(results, amplitude, power, parameters, resampling, report.part(analysed, 1.0))
+
+
+def _ring_power(amplitude, shape: tuple[int, int]) -> np.ndarray:
+    """Mean power per ring (:func:`_rings`) of every slice's spectrum ``amplitude``: (S, n_rings), on the host."""
+    rings, inner, counts = _rings(shape)
+    return binned_sums(rings, (amplitude * amplitude).reshape(amplitude.shape[0], -1), inner.size,
+                       get_namespace(amplitude)) / counts
+
+
+def _with_noise_falloff(result, power, shape: tuple[int, int]):
+    """``result`` with its ``noise_falloff`` from its rings' ``power``, and the warning when the noise is not
+    white (the decorrelation's model: the number then follows the processing, not the optics)."""
+    if result.kc_max is None:
+        return result
+    inner = _rings(shape)[1]
+    beyond = np.flatnonzero((inner >= result.kc_max) & (inner < 1))
+    if beyond.size < 6:
+        return result
+    third = beyond.size // 3
+    middle = np.median(power[beyond[third:2 * third]])
+    falloff = float(np.median(power[beyond[-third:]]) / max(middle, np.finfo(float).tiny))
+    notes = () if falloff >= WHITE_NOISE_RATIO else (
+        f"the noise beyond the cut-off is not white: its power falls to {falloff:.2g}x towards Nyquist (white noise "
+        "stays near 1). Smoothed, denoised, deconvolved, interpolated or compressed data read a cut-off set by the "
+        "processing, not by the optics (noise-free simulated images look the same); measure the raw data, or a "
+        "two-image FRC",)
+    return dataclasses.replace(result, noise_falloff=falloff, warnings=result.warnings + notes)
 
 
 def _options(parameters: dict) -> tuple:
@@ -700,24 +749,25 @@ def _analyse(amplitude, shape: tuple[int, int], options: tuple, report):
             np.concatenate([first, refined, unfiltered], axis=1))
 
 
-def _with_intervals(results: list, amplitude, shape: tuple[int, int], parameters: dict, resampling, xp,
-                    report) -> list:
-    """``results`` with their ``confidence``, and the resolved ones with a ``resolution_interval`` read on noise
-    resamples of their spectra ``amplitude`` (S, Y, X // 2 + 1)."""
+def _with_intervals(results: list, amplitude, power, parameters: dict, resampling, report) -> list:
+    """``results`` with their ``confidence``, and those resolved over white noise with a ``resolution_interval``
+    read on noise resamples of their spectra ``amplitude`` (S, Y, X // 2 + 1; ``power`` per ring, (S, n_rings))."""
     confidence, rng = resampling
     results = [dataclasses.replace(result, confidence=confidence) for result in results]
-    resolved = [s for s, result in enumerate(results) if result.status == "resolved"]
+    resolved = [s for s, result in enumerate(results) if result.status == "resolved"
+                and (result.noise_falloff or 1.0) >= WHITE_NOISE_RATIO]
     if not resolved:
         return results
     cutoffs = np.array([results[s].kc_max for s in resolved])
-    samples = _resampled_cutoffs(amplitude[xp.asarray(resolved)], shape, cutoffs, parameters, rng, report)
+    xp = get_namespace(amplitude)
+    samples = _resampled_cutoffs(amplitude[xp.asarray(resolved)], power[resolved], cutoffs, parameters, rng, report)
     for s, kc, sample in zip(resolved, cutoffs, samples):
         interval = _resolution_interval(kc, sample, confidence, parameters, results[s].pixel_size[0])
         results[s] = dataclasses.replace(results[s], resolution_interval=interval)
     return results
 
 
-def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, parameters: dict, rng, report) -> np.ndarray:
+def _resampled_cutoffs(amplitude, power, cutoffs, parameters: dict, rng, report) -> np.ndarray:
     """``kc_max`` of :data:`RESAMPLES` resamples of each slice's spectrum (0 where a resample has no valid peak).
 
     A resample keeps each ring's signal share of the measured amplitudes and draws new white noise of the
@@ -727,8 +777,8 @@ def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, parameters: d
     ----------
     amplitude : array, shape (S, Y, X // 2 + 1)
         |rfft2| of the slices, numpy or cupy.
-    shape : tuple of int
-        Real-space (Y, X).
+    power : ndarray, shape (S, n_rings)
+        Their mean power per ring (:func:`_ring_power`).
     cutoffs : ndarray, shape (S,)
         Each slice's ``kc_max`` (normalised frequency).
     parameters : dict
@@ -742,7 +792,8 @@ def _resampled_cutoffs(amplitude, shape: tuple[int, int], cutoffs, parameters: d
     ndarray, shape (S, RESAMPLES)
     """
     xp = get_namespace(amplitude)
-    noise_power, share = _noise_model(amplitude, shape, cutoffs)
+    shape = tuple(parameters["plane"])
+    noise_power, share = _noise_model(power, shape, cutoffs)
     rings = xp.asarray(_rings(shape)[0])
     signal = amplitude * xp.asarray(share, dtype=amplitude.dtype)[:, rings].reshape(amplitude.shape)
     scale = xp.asarray(np.sqrt(noise_power / 2), dtype=amplitude.dtype)[:, None, None]
@@ -781,8 +832,9 @@ def _rings(shape: tuple[int, int]):
     return rings, np.arange(counts.size) / per_unit, counts
 
 
-def _noise_model(amplitude, shape: tuple[int, int], cutoffs) -> tuple[np.ndarray, np.ndarray]:
-    """Per slice, the white noise's power per coefficient and the signal's share of each ring's amplitudes.
+def _noise_model(power, shape: tuple[int, int], cutoffs) -> tuple[np.ndarray, np.ndarray]:
+    """Per slice, the white noise's power per coefficient and the signal's share of each ring's amplitudes,
+    from each slice's mean ``power`` per ring (S, n_rings).
 
     The noise power is the median over the rings beyond the cut-off of their mean power (signal that reaches
     past the cut-off raises it: the interval then errs wide). The share ``sqrt(1 - noise / power)`` scales a
@@ -793,10 +845,7 @@ def _noise_model(amplitude, shape: tuple[int, int], cutoffs) -> tuple[np.ndarray
     noise : ndarray, shape (S,)
     share : ndarray, shape (S, n_rings), in [0, 1]
     """
-    rings, inner, counts = _rings(shape)
-    n_slices = amplitude.shape[0]
-    power = binned_sums(rings, (amplitude * amplitude).reshape(n_slices, -1), inner.size,
-                        get_namespace(amplitude)) / counts
+    inner = _rings(shape)[1]
     noise = np.nanmedian(np.where(inner[None, :] >= cutoffs[:, None], power, np.nan), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.sqrt(np.clip(1 - noise[:, None] / power, 0.0, 1.0))
@@ -912,7 +961,8 @@ def _stack_result(results, indices, axis: int, parameters: dict) -> Decorrelatio
 
 def _stack_warnings(statuses: list, results) -> tuple:
     """Warnings when some slices have no resolution or only a bound (the statistics cover the resolved
-    slices only), the bound's own warning when that is all there is, and a small plane's."""
+    slices only), the bound's own warning when that is all there is, a small plane's, and noise that is not
+    white in some slices."""
     n_slices, n_resolved, n_bound = len(statuses), statuses.count("resolved"), statuses.count("bound")
     notes = []
     if 0 < n_resolved < n_slices:
@@ -922,4 +972,7 @@ def _stack_warnings(statuses: list, results) -> tuple:
         notes.extend(_edge_warnings("bound", results[0].parameters))
     if n_bound or n_resolved:
         notes.extend(_size_warnings("resolved", results[0].parameters))
+    coloured = [r for r in results if r.noise_falloff is not None and r.noise_falloff < WHITE_NOISE_RATIO]
+    if coloured:
+        notes.append(f"{len(coloured)} of {n_slices} slices: {coloured[0].warnings[-1]}")
     return tuple(notes)

@@ -100,7 +100,8 @@ def bead_image() -> list[tuple]:
 
 
 def band_limited_image() -> list[tuple]:
-    """A 512² image (10 nm pixels) with no spatial frequency beyond 0.2 cycles/pixel: resolution 50 nm.
+    """A 512² image (10 nm pixels) with no signal beyond 0.2 cycles/pixel, plus white noise (a fifth of the
+    signal's standard deviation, as a camera adds): resolution 50 nm.
 
     ``known_answer`` has the ``cutoff`` (cycles/pixel), ``kc`` (the cut-off
     normalised to Nyquist, as decorrelation reports it) and the ``resolution``
@@ -109,6 +110,7 @@ def band_limited_image() -> list[tuple]:
     cutoff, pixel_size = 0.2, 10.0
     answer = {"cutoff": cutoff, "kc": 2 * cutoff, "resolution": pixel_size / cutoff}
     image = band_limited_noise((512, 512), cutoff, seed=0, dtype=np.float32)
+    image += 0.2 * image.std() * np.random.default_rng(1).standard_normal(image.shape, dtype=np.float32)
     return [_layer(image, "band-limited", pixel_size, "nm", answer["resolution"], "cut-off", answer)]
 
 
