@@ -63,3 +63,14 @@ def test_loc_frc_columns_and_errors(table, tmp_path, capsys):
     assert f"{nan} has NaN or Inf x values in 1 of" in capsys.readouterr().err
     assert main(["loc-frc", str(tmp_path / "locs.xyz"), "--pixel-size", "5"]) == 2
     assert "cannot read '.xyz' files" in capsys.readouterr().err
+
+
+def test_loc_frc_random_split_is_reproducible_by_default(table, tmp_path, capsys):
+    """``--seed`` defaults to 0, as decorr's and the widget's: the same file reads the same number."""
+    _, path = table
+    out = tmp_path / "r.json"
+    lines = []
+    for _ in range(2):
+        assert main(["loc-frc", str(path), "--split", "random", "--pixel-size", "5", "--json", str(out)]) == 0
+        lines.append(capsys.readouterr().out)
+    assert lines[0] == lines[1] and json.loads(out.read_text())["parameters"]["seed"] == 0

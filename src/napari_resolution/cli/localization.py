@@ -21,7 +21,7 @@ def register(commands) -> None:
                         help="blocks: alternate time blocks (default with frames); random: each localisation to "
                              "either half (default without frames)")
     parser.add_argument("--blocks", type=whole_number(2), default=20, help="time blocks of --split blocks (default 20)")
-    parser.add_argument("--seed", type=whole_number(0), help="seed of the random split")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the random split (default 0)")
     parser.add_argument("--columns", help="column names x,y[,frame[,precision]] when the table's are not recognised")
     parser.add_argument("--camera-pixel", type=number(0, exclusive=True),
                         help="camera pixel in nm, for tables in camera pixels (Picasso, when no .yaml gives it)")
