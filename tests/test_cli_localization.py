@@ -40,7 +40,9 @@ def test_loc_frc_random_split_warns_and_corrects(table, capsys):
     _, path = table
     assert main(["loc-frc", str(path), "--split", "random", "--seed", "1"]) == 0
     captured = capsys.readouterr()
-    assert "warning: split='random' with repeated localisations" in captured.err
+    assert "warning: a random split with repeated localisations" in captured.err
+    assert "split by time blocks, or correct the repeats" in captured.err
+    assert "split='blocks'" not in captured.err and "correct_repeats=True" not in captured.err  # no Python names
     assert main(["loc-frc", str(path), "--split", "random", "--seed", "1", "--correct-repeats"]) == 0
     assert "· Q " in capsys.readouterr().out
 

@@ -907,15 +907,15 @@ def _repeat_warnings(repeats: dict, split: str, correct_repeats: bool) -> tuple:
     if split != "random" or correct_repeats:
         return ()
     if not repeats:
-        return ("split='random' on a table without frames: if emitters were localised in several frames, the "
-                "halves share them and the FRC reads optimistic; give the frames (split='blocks') or "
-                "correct_repeats=True (ignore this when every emitter was localised once, e.g. merged tables)",)
+        return ("a random split of a table without frames: if emitters were localised in several frames, the "
+                "halves share them and the FRC reads optimistic; give the frames to split by time blocks, or "
+                "correct the repeats (ignore this when every emitter was localised once, e.g. merged tables)",)
     fraction = repeats["next_frame_fraction"]
     if fraction <= REPEAT_FRACTION:
         return ()
-    return (f"split='random' with repeated localisations: {fraction:.0%} of the localisations reappear in the next "
+    return (f"a random split with repeated localisations: {fraction:.0%} of the localisations reappear in the next "
             f"frame (bursts of about {repeats['burst_length']:.1f}): both halves hold the same emitters and the FRC "
-            "reads optimistic; use split='blocks' or correct_repeats=True",)
+            "reads optimistic; split by time blocks, or correct the repeats",)
 
 
 def _plateau_warnings(corrected: dict, frequency) -> tuple:
@@ -926,7 +926,7 @@ def _plateau_warnings(corrected: dict, frequency) -> tuple:
              else f"it still falls at {frequency[corrected['plateau_shells'][0]]:.3f} cycles/pixel")
     return (f"the FRC numerator does not level off where it is measured ({where}): the structure has detail near "
             f"the localisation precision, so Q = {corrected['q']:.2f} is an upper bound and the corrected "
-            "resolution may read coarse; prefer split='blocks' when the repeats are consecutive frames",)
+            "resolution may read coarse; prefer the time-block split when the repeats are consecutive frames",)
 
 
 def _corrected_sums(sums, geometry, locs: Localizations, first, field: Field, windows, threshold):
