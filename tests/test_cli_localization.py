@@ -1,6 +1,7 @@
 """``napari-resolution loc-frc``: the localisation FRC of a table file, its outputs and its errors."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,10 @@ def test_loc_frc_random_split_warns_and_corrects(table, capsys):
     assert "split by time blocks, or correct the repeats" in captured.err
     assert "split='blocks'" not in captured.err and "correct_repeats=True" not in captured.err  # no Python names
     assert main(["loc-frc", str(path), "--split", "random", "--seed", "1", "--correct-repeats"]) == 0
-    assert "· Q " in capsys.readouterr().out
+    random = capsys.readouterr().out
+    assert "· Q " in random and "across the halves" not in random  # a random split: its Q is the split's
+    assert main(["loc-frc", str(path), "--correct-repeats"]) == 0
+    assert re.search(r"· Q [\d.]+ \(blocks split: [\d.]+ across the halves, removed\) ·", capsys.readouterr().out)
 
 
 def test_loc_frc_columns_and_errors(table, tmp_path, capsys):

@@ -87,6 +87,8 @@ def test_q_correction_of_time_blocks_leaves_them_as_they_are(runs):
     assert corrected.resolution == pytest.approx(runs[0]["blocks"].resolution, rel=0.03)
     repeats = corrected.parameters["repeats"]
     assert 3.0 < repeats["q"] < 4.7 and repeats["q_split"] < 0.3
+    assert f"· Q {repeats['q']:.2f} (blocks split: {repeats['q_split']:.2f} across the halves, removed) ·" in \
+        corrected.summary("nm")  # the table's Q, and the part the blocks left, all the correction removed
 
 
 def test_without_repeats_random_split_is_quiet():
@@ -155,6 +157,8 @@ def test_rendered_image_is_the_sum_of_the_halves(small):
     line = localization_summary(result, "nm")
     assert line.startswith(f"{result.resolution:.3g} nm [{low:.3g}, {high:.3g}] (0.143, full period)")
     assert f"blocks split of {len(small):,} localisations at 5 nm pixels" in line
+    assert result.summary("nm") == line  # the result's own line is the whole line, as the CLI and widget print it
+    assert result.summary() == localization_summary(result)  # the table's unit (an array's: none) by default
 
 
 def test_recognised_columns_name_roles_and_units():

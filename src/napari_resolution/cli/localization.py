@@ -40,8 +40,8 @@ def register(commands) -> None:
 
 
 def run_localization_frc(args) -> dict:
-    """``loc-frc``: read the table, split, render, correlate; the summary names the split and the repeats."""
-    from ..core.localization import localization_frc, localization_summary
+    """``loc-frc``: read the table, split, render, correlate; the result's line names the split and the repeats."""
+    from ..core.localization import localization_frc
 
     columns = None if args.columns is None else tuple(name.strip() for name in args.columns.split(","))
     result = localization_frc(args.table, pixel_size=args.pixel_size, split=args.split, n_blocks=args.blocks,
@@ -50,4 +50,4 @@ def run_localization_frc(args) -> dict:
                               apodization=args.apodization, confidence=args.confidence, seed=args.seed,
                               device=device_of(args))
     unit = result.parameters["unit"] if args.unit is None else args.unit
-    return report(result, args, unit, summary=localization_summary(result, unit))
+    return report(result, args, unit)

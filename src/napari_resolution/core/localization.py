@@ -41,14 +41,14 @@ from .backend import check_allocation, resolve_device, to_device, to_host
 from .correlation import CorrelationResult, result_from_sums
 from .frequency import shell_geometry, tukey_window
 from .progress import progress_of
-from .results import issue_warnings, resolution_summary
+from .results import issue_warnings, resolution_summary, result_dataclass
 from .spectral import compute_path, correlation_sums, curve_from_sums
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
 from .validation import check_choice, check_int, check_number, check_progress, shown
 
-__all__ = ["SPLITS", "Localizations", "default_pixel_size", "localization_frc", "localization_summary",
-           "read_localizations", "recognised_columns", "render_halves", "rendered_image", "repeat_statistics",
-           "split_halves"]
+__all__ = ["SPLITS", "LocalizationResult", "Localizations", "default_pixel_size", "localization_frc",
+           "localization_summary", "read_localizations", "recognised_columns", "render_halves",
+           "rendered_image", "repeat_statistics", "split_halves"]
 
 SPLITS = ("random", "blocks")
 #: Time blocks of ``split="blocks"`` when none are given.
@@ -126,6 +126,19 @@ class Localizations(NamedTuple):
     precision: np.ndarray | None
     unit: str
     source: str
+
+
+@result_dataclass
+class LocalizationResult(CorrelationResult):
+    """The FRC of a table of localisations: a :class:`~.correlation.CorrelationResult` whose line also names the
+    split, the localisations, the rendering pixel and Q (:func:`localization_summary`)."""
+
+    def summary(self, unit: str = "", *, view: str = "correlation") -> str:
+        """The line the CLI prints and the widget shows (:func:`localization_summary`; ``unit`` empty: the
+        table's); with ``view="ssnr"``, the SSNR crossing's (:meth:`CorrelationResult.summary`)."""
+        if view == "ssnr":
+            return super().summary(unit, view=view)
+        return localization_summary(self, unit or None)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -346,8 +359,7 @@ def _read_text(path: Path):
         return frame, "rapidSTORM"
     delimiter = "\t" if "\t" in first else "," if "," in first else r"\s+"
     try:
-        return pandas.read_csv(path, sep=delimiter), "ThunderSTORM" if '"x [nm]"' in first or "x [nm]" in first \
-            else "text"
+        return pandas.read_csv(path, sep=delimiter), "ThunderSTORM" if "x [nm]" in first else "text"
     except (ValueError, pandas.errors.ParserError) as err:
         raise ValueError(f"table: cannot read {path.name} as a delimited table ({err})") from None
 
@@ -717,7 +729,7 @@ def localization_frc(
     seed=None,
     device=None,
     progress=None,
-) -> CorrelationResult:
+) -> LocalizationResult:
     """Fourier ring correlation of a table of localisations split into two halves.
 
     Parameters
@@ -766,8 +778,10 @@ def localization_frc(
 
     Returns
     -------
-    CorrelationResult
-        The (corrected) curve and resolution in the unit of the positions.
+    LocalizationResult
+        A :class:`~.correlation.CorrelationResult` whose ``summary`` is the
+        whole line (:func:`localization_summary`). The (corrected) curve and
+        resolution in the unit of the positions.
         ``parameters`` holds the split, the localisations in each half, the
         field (origin, shape, extent), the pixel size, the repeats
         (``repeats``: the next-frame statistics when the table has frames;
@@ -834,7 +848,7 @@ def localization_frc(
         "shape": field.shape, "apodization": width, "apodization_axes": (width, width),
         "taper": "all", "tapered_axes": (width > 0, width > 0), "crossing_rule": "first-below",
         "dtype": "float32", "path": path, "ring_thickness": 1,
-    }, confidence)
+    }, confidence, kind=LocalizationResult)
     report(1.0)
     return dataclasses.replace(result, warnings=notes + result.warnings) if notes else result
 
@@ -860,7 +874,8 @@ def _pixel_size(pixel_size, locs: Localizations) -> float:
 
 def localization_summary(result: CorrelationResult, unit: str | None = None) -> str:
     """The result line of a localisation FRC: the resolution (with its interval), the split, the localisations,
-    the rendering pixel and, with the Q-correction, Q.
+    the rendering pixel and, with the Q-correction, Q (the table's; with a blocks split also ``q_split``, the part
+    the halves share, which is all the correction removes: time blocks already separate most repeats).
 
     E.g. ``66.6 nm [61.8, 71.5] (0.143, full period) · 33.3 nm half period · blocks split of 148,757
     localisations at 5 nm pixels · status resolved``.
@@ -874,12 +889,21 @@ def localization_summary(result: CorrelationResult, unit: str | None = None) -> 
     """
     parameters = result.parameters
     unit = parameters["unit"] if unit is None else unit
-    q = parameters["repeats"].get("q")
     extra = (f" · {parameters['split']} split of {parameters['n_localizations']:,} localisations at "
-             f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels"
-             + ("" if q is None else f" · Q {q:.2f}"))
+             f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels{_q_text(parameters)}")
     return resolution_summary(result.resolution, result.status, result.criterion, unit, extra=extra,
                               interval=result.resolution_interval)
+
+
+def _q_text(parameters: dict) -> str:
+    """`` · Q 3.55`` with the Q-correction ("" without); a blocks split adds the part of Q its halves share, all
+    that the correction removed (``q_split``): `` · Q 3.55 (blocks split: 0.02 across the halves, removed)``."""
+    repeats = parameters["repeats"]
+    if "q" not in repeats:
+        return ""
+    shared = f" (blocks split: {repeats['q_split']:.2f} across the halves, removed)" \
+        if parameters["split"] == "blocks" else ""
+    return f" · Q {repeats['q']:.2f}{shared}"
 
 
 def _taper_width(apodization, shape) -> int:
