@@ -11,6 +11,7 @@ from napari_resolution import localization_frc
 from napari_resolution.core.correlation import CorrelationResult
 from napari_resolution.core.localization import (
     default_pixel_size,
+    is_localization_table,
     localization_summary,
     read_localizations,
     recognised_columns,
@@ -234,7 +235,13 @@ def test_thunderstorm_csv(tmp_path, table):
     pd.DataFrame({"id": np.arange(1, 301), "frame": table[:, 2], "x [nm]": table[:, 0], "y [nm]": table[:, 1],
                   "sigma [nm]": 120.0, "intensity [photon]": 900.0, "uncertainty [nm]": table[:, 3]}).to_csv(
         path, index=False, quoting=2)
-    _check(read_localizations(path), table)
+    located = read_localizations(path)
+    _check(located, table)
+    assert located.columns == {"x": "x [nm]", "y": "y [nm]", "frame": "frame", "precision": "uncertainty [nm]"}
+    assert is_localization_table(path) and not is_localization_table(tmp_path / "none.csv")
+    (tmp_path / "other.csv").write_text("area,mean\n3,4\n")
+    (tmp_path / "words.txt").write_text("x y\nnot numbers\n")
+    assert not is_localization_table(tmp_path / "other.csv") and not is_localization_table(tmp_path / "words.txt")
 
 
 def test_frc_of_a_file_reads_as_of_its_table(tmp_path, small):

@@ -27,6 +27,7 @@ SMAP, locan, Picasso column names), locan ``LocData`` objects and files
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import xml.etree.ElementTree as ElementTree
@@ -46,8 +47,8 @@ from .spectral import compute_path, correlation_sums, curve_from_sums
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
 from .validation import check_choice, check_int, check_number, check_progress, shown
 
-__all__ = ["SPLITS", "LocalizationResult", "Localizations", "default_pixel_size", "localization_frc",
-           "localization_summary", "read_localizations", "recognised_columns", "render_halves",
+__all__ = ["SPLITS", "LocalizationResult", "Localizations", "default_pixel_size", "is_localization_table",
+           "localization_frc", "localization_summary", "read_localizations", "recognised_columns", "render_halves",
            "rendered_image", "repeat_statistics", "split_halves"]
 
 SPLITS = ("random", "blocks")
@@ -97,6 +98,8 @@ _NANOMETRES = {"nm": 1.0, "µm": 1000.0}
 _RAPIDSTORM = {"Position-0-0": "x", "Position-1-0": "y", "ImageNumber-0-0": "frame",
                "Position-0-0-uncertainty": "precision"}
 _RAPIDSTORM_UNITS = {"nanometer": "nm", "micrometer": "µm", "frame": ""}
+#: How a rapidSTORM file starts.
+_RAPIDSTORM_MARK = "# <localizations"
 #: File suffixes each reader takes.
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 HDF5_SUFFIXES = (".hdf5", ".h5")
@@ -118,6 +121,9 @@ class Localizations(NamedTuple):
         Unit of x, y and precision ("nm", "µm" or "" when the table does not say).
     source : str
         Where the columns came from (a format, or the columns used).
+    columns : dict or None
+        Role ("x", "y", "frame", "precision") -> the name of the table's column it was read from (a table with
+        named columns: a DataFrame or a file); None for an array.
     """
 
     x: np.ndarray
@@ -126,6 +132,7 @@ class Localizations(NamedTuple):
     precision: np.ndarray | None
     unit: str
     source: str
+    columns: dict | None = None
 
 
 @result_dataclass
@@ -265,7 +272,8 @@ def _from_frame(frame, wanted: dict, camera_pixel, source: str) -> Localizations
         if role == "precision" and units[role] and unit and units[role] != unit:
             column = column * _NANOMETRES[units[role]] / _NANOMETRES[unit]
         values[role] = column
-    return _localizations(values, scale, unit, f"{source} columns {', '.join(map(str, picked.values()))}")
+    return _localizations(values, scale, unit, f"{source} columns {', '.join(map(str, picked.values()))}",
+                          picked)
 
 
 def recognised_columns(names) -> dict:
@@ -300,8 +308,9 @@ def _unit_of(name: str) -> str:
     return ""
 
 
-def _localizations(values: dict, scale: float, unit: str, source: str) -> Localizations:
-    """Check the picked columns (finite, enough rows, positive precision) and scale positions to ``unit``."""
+def _localizations(values: dict, scale: float, unit: str, source: str, columns=None) -> Localizations:
+    """Check the picked columns (finite, enough rows, positive precision) and scale positions to ``unit``;
+    ``columns``: the table's names of them."""
     count = values["x"].size
     if count < 2:
         raise ValueError(f"table has {count} localisation{'s' if count != 1 else ''}: nothing to split")
@@ -314,7 +323,7 @@ def _localizations(values: dict, scale: float, unit: str, source: str) -> Locali
     if precision is not None and not np.all(precision > 0):
         raise ValueError(f"table has non-positive precision values in {int(np.sum(precision <= 0))} rows")
     return Localizations(values["x"] * scale, values["y"] * scale, values.get("frame"),
-                         None if precision is None else precision * scale, unit, source)
+                         None if precision is None else precision * scale, unit, source, columns)
 
 
 def _from_file(path: Path, wanted: dict, camera_pixel) -> Localizations:
@@ -346,20 +355,101 @@ def _pandas():
     return pandas
 
 
+def is_localization_table(path) -> bool:
+    """Whether ``path`` is a file :func:`read_localizations` reads without ``columns``, from its header only.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool
+        True for a delimited text table (:data:`TEXT_SUFFIXES`) whose header row names x and y columns
+        (:func:`recognised_columns`) that hold numbers in the first row, or is rapidSTORM's; a Picasso HDF5
+        file (a ``locs`` table); a SMAP MAT file (``saveloc``). False for any other file, or one that cannot
+        be read.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in TEXT_SUFFIXES:
+            return _is_text_table(path)
+        if suffix in HDF5_SUFFIXES:
+            return _holds(path, "locs")
+        if suffix == ".mat":
+            return _is_smap(path)
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _is_text_table(path: Path) -> bool:
+    """Whether a text file is rapidSTORM's, or a table whose header names x and y and whose first row has a
+    number in each of them."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first, row = handle.readline(65536), handle.readline(65536)
+    if first.startswith(_RAPIDSTORM_MARK):
+        return True
+    names, values = _fields(first, first), _fields(row, first)
+    found = recognised_columns(names)
+    if not {"x", "y"} <= set(found) or len(values) != len(names):
+        return False
+    cells = dict(zip(names, values))
+    return all(math.isfinite(float(cells[found[role][0]])) for role in ("x", "y"))  # a ValueError: no number
+
+
+def _first_line(path: Path) -> str:
+    """The first line of a text file (at most 64 KiB of it)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.readline(65536)
+
+
+def _delimiter(first: str) -> str:
+    """The delimiter of a text table with the header row ``first``: tab, comma, else white space."""
+    return "\t" if "\t" in first else "," if "," in first else r"\s+"
+
+
+def _fields(line: str, first: str) -> list:
+    """The fields of a line of a text table with the header row ``first`` (quotes removed)."""
+    delimiter = _delimiter(first)
+    if delimiter == r"\s+":
+        return line.split()
+    return next(csv.reader([line.strip()], delimiter=delimiter), [])
+
+
+def _holds(path: Path, name: str) -> bool:
+    """Whether the HDF5 file ``path`` has an entry ``name`` (False without h5py)."""
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - h5py comes with the smlm extra
+        return False
+    with h5py.File(path, "r") as handle:
+        return name in handle
+
+
+def _is_smap(path: Path) -> bool:
+    """Whether the MATLAB file ``path`` holds SMAP's ``saveloc`` (MATLAB 7.3 files are HDF5)."""
+    import scipy.io
+
+    try:
+        return any(entry[0] == "saveloc" for entry in scipy.io.whosmat(path))
+    except NotImplementedError:
+        return _holds(path, "saveloc/loc")
+
+
 def _read_text(path: Path):
     """A delimited text table (ThunderSTORM CSV, any CSV/TSV with a header row) or a rapidSTORM TXT."""
     pandas = _pandas()
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        first = handle.readline()
-    if first.startswith("# <localizations"):
+    first = _first_line(path)
+    if first.startswith(_RAPIDSTORM_MARK):
         names, units = _rapidstorm_header(first[1:], path)
         frame = pandas.read_csv(path, sep=r"\s+", header=None, skiprows=1, names=names)
         for name, unit in units.items():
             frame = frame.rename(columns={name: f"{name} [{unit}]" if unit else name})
         return frame, "rapidSTORM"
-    delimiter = "\t" if "\t" in first else "," if "," in first else r"\s+"
     try:
-        return pandas.read_csv(path, sep=delimiter), "ThunderSTORM" if "x [nm]" in first else "text"
+        return pandas.read_csv(path, sep=_delimiter(first)), "ThunderSTORM" if "x [nm]" in first else "text"
     except (ValueError, pandas.errors.ParserError) as err:
         raise ValueError(f"table: cannot read {path.name} as a delimited table ({err})") from None
 
