@@ -400,9 +400,9 @@ def _is_text_table(path: Path) -> bool:
 
 
 def _first_line(path: Path) -> str:
-    """The first line of a text file (at most 64 KiB of it)."""
+    """The first line of a text file."""
     with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.readline(65536)
+        return handle.readline()
 
 
 def _delimiter(first: str) -> str:
