@@ -1,6 +1,7 @@
 """``napari-resolution loc-frc``: the localisation FRC of a table file, its outputs and its errors."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -40,9 +41,14 @@ def test_loc_frc_random_split_warns_and_corrects(table, capsys):
     _, path = table
     assert main(["loc-frc", str(path), "--split", "random", "--seed", "1"]) == 0
     captured = capsys.readouterr()
-    assert "warning: split='random' with repeated localisations" in captured.err
+    assert "warning: a random split with repeated localisations" in captured.err
+    assert "split by time blocks, or correct the repeats" in captured.err
+    assert "split='blocks'" not in captured.err and "correct_repeats=True" not in captured.err  # no Python names
     assert main(["loc-frc", str(path), "--split", "random", "--seed", "1", "--correct-repeats"]) == 0
-    assert "· Q " in capsys.readouterr().out
+    random = capsys.readouterr().out
+    assert "· Q " in random and "across the halves" not in random  # a random split: its Q is the split's
+    assert main(["loc-frc", str(path), "--correct-repeats"]) == 0
+    assert re.search(r"· Q [\d.]+ \(blocks split: [\d.]+ across the halves, removed\) ·", capsys.readouterr().out)
 
 
 def test_loc_frc_columns_and_errors(table, tmp_path, capsys):
@@ -63,3 +69,14 @@ def test_loc_frc_columns_and_errors(table, tmp_path, capsys):
     assert f"{nan} has NaN or Inf x values in 1 of" in capsys.readouterr().err
     assert main(["loc-frc", str(tmp_path / "locs.xyz"), "--pixel-size", "5"]) == 2
     assert "cannot read '.xyz' files" in capsys.readouterr().err
+
+
+def test_loc_frc_random_split_is_reproducible_by_default(table, tmp_path, capsys):
+    """``--seed`` defaults to 0, as decorr's and the widget's: the same file reads the same number."""
+    _, path = table
+    out = tmp_path / "r.json"
+    lines = []
+    for _ in range(2):
+        assert main(["loc-frc", str(path), "--split", "random", "--pixel-size", "5", "--json", str(out)]) == 0
+        lines.append(capsys.readouterr().out)
+    assert lines[0] == lines[1] and json.loads(out.read_text())["parameters"]["seed"] == 0

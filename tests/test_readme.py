@@ -26,3 +26,14 @@ def test_readme_python_example_prints_what_its_comments_say():
         assert line.startswith(number) or f"{float(line):.3g}" == number, (line, comment)
         if "status" in comment:
             assert line == comment
+
+
+def test_readme_says_what_localisation_tables_need_and_how_napari_opens_them():
+    """``loc-frc`` reads tables through pandas (the ``[smlm]`` extra): said on its line and where installing is; the
+    napari section says that tables open as points with the Localisation FRC."""
+    text = README.read_text(encoding="utf-8")
+    (line,) = [line for line in text.splitlines() if line.startswith("napari-resolution loc-frc")]
+    assert "[smlm]" in line
+    assert 'pip install -e ".[smlm]"' in text.split("## Use it")[0]
+    in_napari = text.split("## In napari")[1].split("\n## ")[0]
+    assert "view locs.csv" in in_napari and "Localisation FRC" in in_napari

@@ -25,7 +25,7 @@ _SOURCES = {
     **dict.fromkeys(("DirectionalFSCResult", "directional_fsc"), ".core.directional"),
     **dict.fromkeys(("DecorrelationResult", "DecorrelationStackResult", "decorrelation"), ".core.decorrelation"),
     **dict.fromkeys(("LocalResolutionResult", "local_fsc"), ".core.local"),
-    **dict.fromkeys(("localization_frc", "read_localizations"), ".core.localization"),
+    **dict.fromkeys(("LocalizationResult", "localization_frc", "read_localizations"), ".core.localization"),
     **dict.fromkeys(("make_mask", "mask_from_half_maps", "raised_cosine_mask", "soft_mask_outside_map",
                      "soften_mask", "spherical_mask"), ".core.masks"),
     **dict.fromkeys(("EdgeMTFResult", "MTFResult", "PointMTFResult", "mtf_edge", "mtf_point"), ".core.mtf"),

@@ -11,6 +11,7 @@ from napari_resolution import localization_frc
 from napari_resolution.core.correlation import CorrelationResult
 from napari_resolution.core.localization import (
     default_pixel_size,
+    is_localization_table,
     localization_summary,
     read_localizations,
     recognised_columns,
@@ -87,6 +88,8 @@ def test_q_correction_of_time_blocks_leaves_them_as_they_are(runs):
     assert corrected.resolution == pytest.approx(runs[0]["blocks"].resolution, rel=0.03)
     repeats = corrected.parameters["repeats"]
     assert 3.0 < repeats["q"] < 4.7 and repeats["q_split"] < 0.3
+    assert f"· Q {repeats['q']:.2f} (blocks split: {repeats['q_split']:.2f} across the halves, removed) ·" in \
+        corrected.summary("nm")  # the table's Q, and the part the blocks left, all the correction removed
 
 
 def test_without_repeats_random_split_is_quiet():
@@ -155,6 +158,8 @@ def test_rendered_image_is_the_sum_of_the_halves(small):
     line = localization_summary(result, "nm")
     assert line.startswith(f"{result.resolution:.3g} nm [{low:.3g}, {high:.3g}] (0.143, full period)")
     assert f"blocks split of {len(small):,} localisations at 5 nm pixels" in line
+    assert result.summary("nm") == line  # the result's own line is the whole line, as the CLI and widget print it
+    assert result.summary() == localization_summary(result)  # the table's unit (an array's: none) by default
 
 
 def test_recognised_columns_name_roles_and_units():
@@ -230,7 +235,13 @@ def test_thunderstorm_csv(tmp_path, table):
     pd.DataFrame({"id": np.arange(1, 301), "frame": table[:, 2], "x [nm]": table[:, 0], "y [nm]": table[:, 1],
                   "sigma [nm]": 120.0, "intensity [photon]": 900.0, "uncertainty [nm]": table[:, 3]}).to_csv(
         path, index=False, quoting=2)
-    _check(read_localizations(path), table)
+    located = read_localizations(path)
+    _check(located, table)
+    assert located.columns == {"x": "x [nm]", "y": "y [nm]", "frame": "frame", "precision": "uncertainty [nm]"}
+    assert is_localization_table(path) and not is_localization_table(tmp_path / "none.csv")
+    (tmp_path / "other.csv").write_text("area,mean\n3,4\n")
+    (tmp_path / "words.txt").write_text("x y\nnot numbers\n")
+    assert not is_localization_table(tmp_path / "other.csv") and not is_localization_table(tmp_path / "words.txt")
 
 
 def test_frc_of_a_file_reads_as_of_its_table(tmp_path, small):

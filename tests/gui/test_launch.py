@@ -113,6 +113,36 @@ def test_one_map_docks_local_resolution_in_single_map_mode(opened, tmp_path):
     assert widget.half2.value is None
 
 
+def test_a_localisation_table_docks_the_localisation_frc_and_reads_as_loc_frc(opened, tmp_path, monkeypatch, capsys,
+                                                                              qtbot):
+    """``view locs.csv`` (ThunderSTORM): the table as points in nm with its frames and precision, the Localisation
+    FRC docked on it; Run gives the line ``loc-frc`` prints for the file."""
+    import napari
+    import pandas as pd
+
+    from napari_resolution.core.simulate import smlm_localizations
+    from napari_resolution.gui.widgets.localization import LocalizationFRCWidget
+
+    table = smlm_localizations(2000.0, filaments=10, density=200.0, width=15.0, repeats=4.0, frames=2000,
+                               seed=0).table
+    path = tmp_path / "locs.csv"
+    pd.DataFrame({"frame": table[:, 2].astype(int), "x [nm]": table[:, 0], "y [nm]": table[:, 1],
+                  "uncertainty [nm]": table[:, 3]}).to_csv(path, index=False)
+    viewers = []
+    monkeypatch.setattr(launch, "open_viewer", lambda *args: viewers.append(opened(*args)))
+    monkeypatch.setattr(napari, "run", lambda: None)
+    assert main(["view", str(path)]) == 0
+    (viewer,) = viewers
+    (widget,) = _docked(viewer, LocalizationFRCWidget)
+    assert widget.points.value is viewer.layers["locs"] and len(viewer.layers) == 1
+    assert (widget.pixel_size.value, widget.unit.value, widget.split.value) == ("1", "nm", "blocks")
+    widget.run_button.native.click()
+    qtbot.waitUntil(lambda: not widget.runner.busy and widget.result is not None, timeout=60_000)
+    capsys.readouterr()
+    assert main(["loc-frc", str(path)]) == 0
+    assert widget.result_line.text().splitlines()[0] == capsys.readouterr().out.strip()
+
+
 # ------------------------------------------------------------------------- the README's "three steps", true
 
 README = Path(__file__).resolve().parents[2] / "README.md"

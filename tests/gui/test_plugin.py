@@ -2,10 +2,11 @@ import mrcfile
 import numpy as np
 import pytest
 import tifffile
+from napari.layers import Points
 from npe2 import PluginManifest
 
 from napari_resolution import io
-from napari_resolution.gui.reader import get_reader, read_layers
+from napari_resolution.gui.reader import get_localization_reader, get_reader, read_layers, read_localization_layers
 from napari_resolution.gui.widgets.base import EstimatorWidget
 from napari_resolution.gui.writer import write_image_layer
 
@@ -20,6 +21,7 @@ def test_manifest_is_valid():
     extensions = {ext for writer in manifest.contributions.writers for ext in writer.filename_extensions}
     assert extensions == {".mrc", ".map", ".rec", ".mrcs", ".tif", ".tiff"}
     assert {"*.tif", "*.tiff"} <= set(manifest.contributions.readers[0].filename_patterns)
+    assert {"*.csv", "*.tsv", "*.txt", "*.hdf5", "*.mat"} <= set(manifest.contributions.readers[1].filename_patterns)
 
 
 @pytest.mark.parametrize("name", WIDGETS)
@@ -176,3 +178,85 @@ def test_writer_refuses_rgb_layers_naming_the_file(make_napari_viewer, tmp_path)
     path = str(tmp_path / "colour.tif")
     with pytest.raises(ValueError, match="colour.tif.*RGB"):
         write_image_layer(path, *_state(layer))
+
+
+# --- localisation tables ------------------------------------------------------------------------
+
+
+def _thunderstorm_csv(path, rows=300):
+    """A ThunderSTORM CSV (quoted header, columns beside the recognised ones) of ``rows`` localisations in nm."""
+    rng = np.random.default_rng(0)
+    table = {"id": np.arange(1, rows + 1), "frame": rng.integers(1, 50, rows), "x [nm]": rng.uniform(0, 2000, rows),
+             "y [nm]": rng.uniform(0, 1000, rows), "sigma [nm]": np.full(rows, 120.0),
+             "intensity [photon]": rng.uniform(500, 900, rows), "uncertainty [nm]": rng.uniform(5, 15, rows)}
+    header = ",".join(f'"{name}"' for name in table)
+    rows_text = "".join(",".join(f"{v:.17g}" for v in row) + "\n" for row in zip(*table.values()))
+    path.write_text(f"{header}\n{rows_text}")
+    return table
+
+
+def test_localization_reader_opens_a_thunderstorm_csv_as_points(make_napari_viewer, tmp_path):
+    """2-D (y, x) points in the table's unit, the frame and precision as features under their own names."""
+    path = tmp_path / "locs.csv"
+    table = _thunderstorm_csv(path)
+    assert get_localization_reader(str(path)) is read_localization_layers
+    [(data, kwargs, kind)] = read_localization_layers(str(path))
+    assert kind == "points" and kwargs["name"] == "locs"
+    np.testing.assert_allclose(data, np.column_stack([table["y [nm]"], table["x [nm]"]]))
+    assert list(kwargs["features"]) == ["frame", "uncertainty [nm]"]
+    np.testing.assert_allclose(kwargs["features"]["uncertainty [nm]"], table["uncertainty [nm]"])
+    assert kwargs["units"] == ("nanometer", "nanometer") and kwargs["metadata"]["unit"] == "nm"
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="napari-resolution")
+    layer = viewer.layers["locs"]
+    assert isinstance(layer, Points) and layer.data.shape == (300, 2)
+    np.testing.assert_array_equal(layer.features["frame"], table["frame"])
+
+
+def test_localization_reader_converts_a_precision_named_in_another_unit(tmp_path):
+    """Positions in µm, precision in nm: the feature keeps its name and its values (the name states its unit)."""
+    path = tmp_path / "micrometres.tsv"
+    path.write_text("x [µm]\ty [µm]\tuncertainty [nm]\n" + "".join(f"{i / 100}\t{i / 50}\t12\n" for i in range(5)))
+    [(data, kwargs, _)] = read_localization_layers(str(path))
+    np.testing.assert_allclose(data[:, 0], np.arange(5) / 50)
+    assert kwargs["metadata"]["unit"] == "µm"
+    np.testing.assert_allclose(kwargs["features"]["uncertainty [nm]"], 12.0)
+
+
+def test_localization_reader_declines_other_files(tmp_path):
+    """Only tables with recognised localisation columns (or Picasso, SMAP, rapidSTORM files) are claimed: other
+    CSVs (napari's own points, any table), text and HDF5 files are left to other readers."""
+    others = {"napari_points.csv": "index,axis-0,axis-1\n0,1.5,2.5\n", "measurements.csv": "area,mean\n3,4\n",
+              "notes.txt": "x and y were measured\nin nm\n", "empty.csv": "",
+              "words.csv": "frame,x,y\none,two,three\n"}
+    for name, text in others.items():
+        (tmp_path / name).write_text(text)
+        assert get_localization_reader(str(tmp_path / name)) is None, name
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "image.h5", "w") as handle:
+        handle.create_dataset("data", data=np.zeros((4, 4)))
+    scipy_io = pytest.importorskip("scipy.io")
+    scipy_io.savemat(tmp_path / "other.mat", {"image": np.zeros((4, 4))})
+    for name in ("image.h5", "other.mat", "missing.csv", "locs.mrc"):
+        assert get_localization_reader(str(tmp_path / name)) is None, name
+    assert get_localization_reader([str(tmp_path / "measurements.csv")] * 2) is None
+
+
+def test_localization_reader_takes_picasso_and_smap_files(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    scipy_io = pytest.importorskip("scipy.io")
+    rows = np.arange(1.0, 6.0)
+    locs = np.rec.fromarrays([rows.astype(np.uint32), rows, 2 * rows, rows / 10, rows / 10],
+                             names=("frame", "x", "y", "lpx", "lpy"))
+    with h5py.File(tmp_path / "picasso.hdf5", "w") as handle:
+        handle.create_dataset("locs", data=locs)
+    (tmp_path / "picasso.yaml").write_text("Pixelsize: 130\n")
+    [(data, kwargs, _)] = read_localization_layers(str(tmp_path / "picasso.hdf5"))
+    np.testing.assert_allclose(data, np.column_stack([2 * rows, rows]) * 130)
+    assert list(kwargs["features"]) == ["frame", "precision"] and kwargs["metadata"]["unit"] == "nm"
+    np.testing.assert_allclose(kwargs["features"]["precision"], rows * 13)  # in the points' nm, as named (no unit)
+    scipy_io.savemat(tmp_path / "smap_sml.mat", {"saveloc": {"loc": {"xnm": rows[:, None], "ynm": rows[:, None],
+                                                                     "frame": rows[:, None]}}})
+    assert get_localization_reader(str(tmp_path / "smap_sml.mat")) is read_localization_layers
+    [(_, kwargs, _)] = read_localization_layers(str(tmp_path / "smap_sml.mat"))
+    assert list(kwargs["features"]) == ["frame"] and "units" in kwargs

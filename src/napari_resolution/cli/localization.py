@@ -21,7 +21,7 @@ def register(commands) -> None:
                         help="blocks: alternate time blocks (default with frames); random: each localisation to "
                              "either half (default without frames)")
     parser.add_argument("--blocks", type=whole_number(2), default=20, help="time blocks of --split blocks (default 20)")
-    parser.add_argument("--seed", type=whole_number(0), help="seed of the random split")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the random split (default 0)")
     parser.add_argument("--columns", help="column names x,y[,frame[,precision]] when the table's are not recognised")
     parser.add_argument("--camera-pixel", type=number(0, exclusive=True),
                         help="camera pixel in nm, for tables in camera pixels (Picasso, when no .yaml gives it)")
@@ -40,8 +40,8 @@ def register(commands) -> None:
 
 
 def run_localization_frc(args) -> dict:
-    """``loc-frc``: read the table, split, render, correlate; the summary names the split and the repeats."""
-    from ..core.localization import localization_frc, localization_summary
+    """``loc-frc``: read the table, split, render, correlate; the result's line names the split and the repeats."""
+    from ..core.localization import localization_frc
 
     columns = None if args.columns is None else tuple(name.strip() for name in args.columns.split(","))
     result = localization_frc(args.table, pixel_size=args.pixel_size, split=args.split, n_blocks=args.blocks,
@@ -50,4 +50,4 @@ def run_localization_frc(args) -> dict:
                               apodization=args.apodization, confidence=args.confidence, seed=args.seed,
                               device=device_of(args))
     unit = result.parameters["unit"] if args.unit is None else args.unit
-    return report(result, args, unit, summary=localization_summary(result, unit))
+    return report(result, args, unit)

@@ -18,14 +18,15 @@ def register(commands) -> None:
     """Add ``view`` to ``commands`` (argparse subparsers)."""
     view = commands.add_parser(
         "view", help="open napari with the files (or sample data) and a widget docked",
-        description='Open napari with FILES loaded (MRC/TIFF with their pixel sizes; none: sample data with a '
-                    'known answer) and a widget docked. One half-map named like RELION\'s '
-                    '(run_half1_class001_unfil.mrc) or cryoSPARC\'s (..._half_A.mrc) opens with its other half '
-                    'beside it, as fsc finds it. Needs napari: pip install "napari-resolution[napari]".')
-    view.add_argument("files", nargs="*", help="images or maps to open")
+        description='Open napari with FILES loaded (MRC/TIFF with their pixel sizes, localisation tables as '
+                    'points; none: sample data with a known answer) and a widget docked. One half-map named like '
+                    'RELION\'s (run_half1_class001_unfil.mrc) or cryoSPARC\'s (..._half_A.mrc) opens with its other '
+                    'half beside it, as fsc finds it. Needs napari: pip install "napari-resolution[napari]".')
+    view.add_argument("files", nargs="*", help="images, maps or localisation tables (ThunderSTORM .csv, "
+                                               "rapidSTORM .txt, Picasso .hdf5, SMAP .mat) to open")
     view.add_argument("--widget", choices=WIDGETS,
-                      help="widget to dock (default: fsc for two files or one half-map with its other half beside "
-                           "it, decorr for one other file)")
+                      help="widget to dock (default: loc for localisation tables, fsc for two files or one half-map "
+                           "with its other half beside it, decorr for one other file)")
     view.set_defaults(handler=run_view)
 
 

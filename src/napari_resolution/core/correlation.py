@@ -526,7 +526,7 @@ def _interval(frequency, band, curve, crossing_rule, reference) -> tuple:
 
 
 def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: dict,
-                     confidence=None) -> CorrelationResult:
+                     confidence=None, *, kind: type = CorrelationResult) -> CorrelationResult:
     """The :class:`CorrelationResult` of shell sums (e.g. one box of a local FSC).
 
     Parameters
@@ -542,6 +542,8 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
         Recorded in the result.
     confidence : float, optional
         Level of the resolution interval (see :attr:`CorrelationResult.resolution_interval`).
+    kind : type
+        The class made: :class:`CorrelationResult` or a subclass (one with its own summary line).
     """
     criterion, _ = parse_threshold(threshold)
     confidence = check_confidence(confidence)
@@ -563,7 +565,7 @@ def result_from_sums(sums, geometry, threshold, crossing_rule: str, parameters: 
     interval = None if band is None else _interval(
         frequency, correlation_band(correlation, n_points, confidence, CROSSING_NARROWING), curve, crossing_rule,
         geometry.reference_pixel)
-    return CorrelationResult(
+    return kind(
         frequency=frequency,
         correlation=correlation,
         n_points=n_points,

@@ -27,6 +27,7 @@ SMAP, locan, Picasso column names), locan ``LocData`` objects and files
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import xml.etree.ElementTree as ElementTree
@@ -41,14 +42,14 @@ from .backend import check_allocation, resolve_device, to_device, to_host
 from .correlation import CorrelationResult, result_from_sums
 from .frequency import shell_geometry, tukey_window
 from .progress import progress_of
-from .results import issue_warnings, resolution_summary
+from .results import issue_warnings, resolution_summary, result_dataclass
 from .spectral import compute_path, correlation_sums, curve_from_sums
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
 from .validation import check_choice, check_int, check_number, check_progress, shown
 
-__all__ = ["SPLITS", "Localizations", "default_pixel_size", "localization_frc", "localization_summary",
-           "read_localizations", "recognised_columns", "render_halves", "rendered_image", "repeat_statistics",
-           "split_halves"]
+__all__ = ["SPLITS", "LocalizationResult", "Localizations", "default_pixel_size", "is_localization_table",
+           "localization_frc", "localization_summary", "read_localizations", "recognised_columns", "render_halves",
+           "rendered_image", "repeat_statistics", "split_halves"]
 
 SPLITS = ("random", "blocks")
 #: Time blocks of ``split="blocks"`` when none are given.
@@ -97,6 +98,8 @@ _NANOMETRES = {"nm": 1.0, "µm": 1000.0}
 _RAPIDSTORM = {"Position-0-0": "x", "Position-1-0": "y", "ImageNumber-0-0": "frame",
                "Position-0-0-uncertainty": "precision"}
 _RAPIDSTORM_UNITS = {"nanometer": "nm", "micrometer": "µm", "frame": ""}
+#: How a rapidSTORM file starts.
+_RAPIDSTORM_MARK = "# <localizations"
 #: File suffixes each reader takes.
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 HDF5_SUFFIXES = (".hdf5", ".h5")
@@ -118,6 +121,9 @@ class Localizations(NamedTuple):
         Unit of x, y and precision ("nm", "µm" or "" when the table does not say).
     source : str
         Where the columns came from (a format, or the columns used).
+    columns : dict or None
+        Role ("x", "y", "frame", "precision") -> the name of the table's column it was read from (a table with
+        named columns: a DataFrame or a file); None for an array.
     """
 
     x: np.ndarray
@@ -126,6 +132,20 @@ class Localizations(NamedTuple):
     precision: np.ndarray | None
     unit: str
     source: str
+    columns: dict | None = None
+
+
+@result_dataclass
+class LocalizationResult(CorrelationResult):
+    """The FRC of a table of localisations: a :class:`~.correlation.CorrelationResult` whose line also names the
+    split, the localisations, the rendering pixel and Q (:func:`localization_summary`)."""
+
+    def summary(self, unit: str = "", *, view: str = "correlation") -> str:
+        """The line the CLI prints and the widget shows (:func:`localization_summary`; ``unit`` empty: the
+        table's); with ``view="ssnr"``, the SSNR crossing's (:meth:`CorrelationResult.summary`)."""
+        if view == "ssnr":
+            return super().summary(unit, view=view)
+        return localization_summary(self, unit or None)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -252,7 +272,8 @@ def _from_frame(frame, wanted: dict, camera_pixel, source: str) -> Localizations
         if role == "precision" and units[role] and unit and units[role] != unit:
             column = column * _NANOMETRES[units[role]] / _NANOMETRES[unit]
         values[role] = column
-    return _localizations(values, scale, unit, f"{source} columns {', '.join(map(str, picked.values()))}")
+    return _localizations(values, scale, unit, f"{source} columns {', '.join(map(str, picked.values()))}",
+                          picked)
 
 
 def recognised_columns(names) -> dict:
@@ -287,8 +308,9 @@ def _unit_of(name: str) -> str:
     return ""
 
 
-def _localizations(values: dict, scale: float, unit: str, source: str) -> Localizations:
-    """Check the picked columns (finite, enough rows, positive precision) and scale positions to ``unit``."""
+def _localizations(values: dict, scale: float, unit: str, source: str, columns=None) -> Localizations:
+    """Check the picked columns (finite, enough rows, positive precision) and scale positions to ``unit``;
+    ``columns``: the table's names of them."""
     count = values["x"].size
     if count < 2:
         raise ValueError(f"table has {count} localisation{'s' if count != 1 else ''}: nothing to split")
@@ -301,7 +323,7 @@ def _localizations(values: dict, scale: float, unit: str, source: str) -> Locali
     if precision is not None and not np.all(precision > 0):
         raise ValueError(f"table has non-positive precision values in {int(np.sum(precision <= 0))} rows")
     return Localizations(values["x"] * scale, values["y"] * scale, values.get("frame"),
-                         None if precision is None else precision * scale, unit, source)
+                         None if precision is None else precision * scale, unit, source, columns)
 
 
 def _from_file(path: Path, wanted: dict, camera_pixel) -> Localizations:
@@ -333,21 +355,101 @@ def _pandas():
     return pandas
 
 
+def is_localization_table(path) -> bool:
+    """Whether ``path`` is a file :func:`read_localizations` reads without ``columns``, from its header only.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool
+        True for a delimited text table (:data:`TEXT_SUFFIXES`) whose header row names x and y columns
+        (:func:`recognised_columns`) that hold numbers in the first row, or is rapidSTORM's; a Picasso HDF5
+        file (a ``locs`` table); a SMAP MAT file (``saveloc``). False for any other file, or one that cannot
+        be read.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in TEXT_SUFFIXES:
+            return _is_text_table(path)
+        if suffix in HDF5_SUFFIXES:
+            return _holds(path, "locs")
+        if suffix == ".mat":
+            return _is_smap(path)
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _is_text_table(path: Path) -> bool:
+    """Whether a text file is rapidSTORM's, or a table whose header names x and y and whose first row has a
+    number in each of them."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first, row = handle.readline(65536), handle.readline(65536)
+    if first.startswith(_RAPIDSTORM_MARK):
+        return True
+    names, values = _fields(first, first), _fields(row, first)
+    found = recognised_columns(names)
+    if not {"x", "y"} <= set(found) or len(values) != len(names):
+        return False
+    cells = dict(zip(names, values))
+    return all(math.isfinite(float(cells[found[role][0]])) for role in ("x", "y"))  # a ValueError: no number
+
+
+def _first_line(path: Path) -> str:
+    """The first line of a text file."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.readline()
+
+
+def _delimiter(first: str) -> str:
+    """The delimiter of a text table with the header row ``first``: tab, comma, else white space."""
+    return "\t" if "\t" in first else "," if "," in first else r"\s+"
+
+
+def _fields(line: str, first: str) -> list:
+    """The fields of a line of a text table with the header row ``first`` (quotes removed)."""
+    delimiter = _delimiter(first)
+    if delimiter == r"\s+":
+        return line.split()
+    return next(csv.reader([line.strip()], delimiter=delimiter), [])
+
+
+def _holds(path: Path, name: str) -> bool:
+    """Whether the HDF5 file ``path`` has an entry ``name`` (False without h5py)."""
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - h5py comes with the smlm extra
+        return False
+    with h5py.File(path, "r") as handle:
+        return name in handle
+
+
+def _is_smap(path: Path) -> bool:
+    """Whether the MATLAB file ``path`` holds SMAP's ``saveloc`` (MATLAB 7.3 files are HDF5)."""
+    import scipy.io
+
+    try:
+        return any(entry[0] == "saveloc" for entry in scipy.io.whosmat(path))
+    except NotImplementedError:
+        return _holds(path, "saveloc/loc")
+
+
 def _read_text(path: Path):
     """A delimited text table (ThunderSTORM CSV, any CSV/TSV with a header row) or a rapidSTORM TXT."""
     pandas = _pandas()
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        first = handle.readline()
-    if first.startswith("# <localizations"):
+    first = _first_line(path)
+    if first.startswith(_RAPIDSTORM_MARK):
         names, units = _rapidstorm_header(first[1:], path)
         frame = pandas.read_csv(path, sep=r"\s+", header=None, skiprows=1, names=names)
         for name, unit in units.items():
             frame = frame.rename(columns={name: f"{name} [{unit}]" if unit else name})
         return frame, "rapidSTORM"
-    delimiter = "\t" if "\t" in first else "," if "," in first else r"\s+"
     try:
-        return pandas.read_csv(path, sep=delimiter), "ThunderSTORM" if '"x [nm]"' in first or "x [nm]" in first \
-            else "text"
+        return pandas.read_csv(path, sep=_delimiter(first)), "ThunderSTORM" if "x [nm]" in first else "text"
     except (ValueError, pandas.errors.ParserError) as err:
         raise ValueError(f"table: cannot read {path.name} as a delimited table ({err})") from None
 
@@ -717,7 +819,7 @@ def localization_frc(
     seed=None,
     device=None,
     progress=None,
-) -> CorrelationResult:
+) -> LocalizationResult:
     """Fourier ring correlation of a table of localisations split into two halves.
 
     Parameters
@@ -766,8 +868,10 @@ def localization_frc(
 
     Returns
     -------
-    CorrelationResult
-        The (corrected) curve and resolution in the unit of the positions.
+    LocalizationResult
+        A :class:`~.correlation.CorrelationResult` whose ``summary`` is the
+        whole line (:func:`localization_summary`). The (corrected) curve and
+        resolution in the unit of the positions.
         ``parameters`` holds the split, the localisations in each half, the
         field (origin, shape, extent), the pixel size, the repeats
         (``repeats``: the next-frame statistics when the table has frames;
@@ -834,7 +938,7 @@ def localization_frc(
         "shape": field.shape, "apodization": width, "apodization_axes": (width, width),
         "taper": "all", "tapered_axes": (width > 0, width > 0), "crossing_rule": "first-below",
         "dtype": "float32", "path": path, "ring_thickness": 1,
-    }, confidence)
+    }, confidence, kind=LocalizationResult)
     report(1.0)
     return dataclasses.replace(result, warnings=notes + result.warnings) if notes else result
 
@@ -860,7 +964,8 @@ def _pixel_size(pixel_size, locs: Localizations) -> float:
 
 def localization_summary(result: CorrelationResult, unit: str | None = None) -> str:
     """The result line of a localisation FRC: the resolution (with its interval), the split, the localisations,
-    the rendering pixel and, with the Q-correction, Q.
+    the rendering pixel and, with the Q-correction, Q (the table's; with a blocks split also ``q_split``, the part
+    the halves share, which is all the correction removes: time blocks already separate most repeats).
 
     E.g. ``66.6 nm [61.8, 71.5] (0.143, full period) · 33.3 nm half period · blocks split of 148,757
     localisations at 5 nm pixels · status resolved``.
@@ -874,12 +979,21 @@ def localization_summary(result: CorrelationResult, unit: str | None = None) -> 
     """
     parameters = result.parameters
     unit = parameters["unit"] if unit is None else unit
-    q = parameters["repeats"].get("q")
     extra = (f" · {parameters['split']} split of {parameters['n_localizations']:,} localisations at "
-             f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels"
-             + ("" if q is None else f" · Q {q:.2f}"))
+             f"{parameters['pixel_size']:.3g}{' ' + unit if unit else ''} pixels{_q_text(parameters)}")
     return resolution_summary(result.resolution, result.status, result.criterion, unit, extra=extra,
                               interval=result.resolution_interval)
+
+
+def _q_text(parameters: dict) -> str:
+    """`` · Q 3.55`` with the Q-correction ("" without); a blocks split adds the part of Q its halves share, all
+    that the correction removed (``q_split``): `` · Q 3.55 (blocks split: 0.02 across the halves, removed)``."""
+    repeats = parameters["repeats"]
+    if "q" not in repeats:
+        return ""
+    shared = f" (blocks split: {repeats['q_split']:.2f} across the halves, removed)" \
+        if parameters["split"] == "blocks" else ""
+    return f" · Q {repeats['q']:.2f}{shared}"
 
 
 def _taper_width(apodization, shape) -> int:
@@ -907,15 +1021,15 @@ def _repeat_warnings(repeats: dict, split: str, correct_repeats: bool) -> tuple:
     if split != "random" or correct_repeats:
         return ()
     if not repeats:
-        return ("split='random' on a table without frames: if emitters were localised in several frames, the "
-                "halves share them and the FRC reads optimistic; give the frames (split='blocks') or "
-                "correct_repeats=True (ignore this when every emitter was localised once, e.g. merged tables)",)
+        return ("a random split of a table without frames: if emitters were localised in several frames, the "
+                "halves share them and the FRC reads optimistic; give the frames to split by time blocks, or "
+                "correct the repeats (ignore this when every emitter was localised once, e.g. merged tables)",)
     fraction = repeats["next_frame_fraction"]
     if fraction <= REPEAT_FRACTION:
         return ()
-    return (f"split='random' with repeated localisations: {fraction:.0%} of the localisations reappear in the next "
+    return (f"a random split with repeated localisations: {fraction:.0%} of the localisations reappear in the next "
             f"frame (bursts of about {repeats['burst_length']:.1f}): both halves hold the same emitters and the FRC "
-            "reads optimistic; use split='blocks' or correct_repeats=True",)
+            "reads optimistic; split by time blocks, or correct the repeats",)
 
 
 def _plateau_warnings(corrected: dict, frequency) -> tuple:
@@ -926,7 +1040,7 @@ def _plateau_warnings(corrected: dict, frequency) -> tuple:
              else f"it still falls at {frequency[corrected['plateau_shells'][0]]:.3f} cycles/pixel")
     return (f"the FRC numerator does not level off where it is measured ({where}): the structure has detail near "
             f"the localisation precision, so Q = {corrected['q']:.2f} is an upper bound and the corrected "
-            "resolution may read coarse; prefer split='blocks' when the repeats are consecutive frames",)
+            "resolution may read coarse; prefer the time-block split when the repeats are consecutive frames",)
 
 
 def _corrected_sums(sums, geometry, locs: Localizations, first, field: Field, windows, threshold):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import io
+from ..core.localization import is_localization_table
 from ..core.validation import working_dtype
 
 __all__ = ["WIDGETS", "default_widget", "open_viewer"]
@@ -26,9 +27,12 @@ WIDGETS = {
 }
 
 
-def default_widget(n_files: int) -> str:
-    """The widget for ``n_files`` files: one image → decorrelation, otherwise the FSC (pairs, samples)."""
-    return "decorr" if n_files == 1 else "fsc"
+def default_widget(paths) -> str:
+    """The widget for the files ``paths``: localisation tables (:func:`~..core.localization.is_localization_table`)
+    → the localisation FRC, one image → decorrelation, otherwise the FSC (pairs, samples)."""
+    if paths and all(is_localization_table(path) for path in paths):
+        return "loc"
+    return "decorr" if len(paths) == 1 else "fsc"
 
 
 def _checked_paths(paths) -> list[Path]:
@@ -66,8 +70,9 @@ def _check_viewable(image: io.LoadedImage, path: Path) -> None:
 
 
 def _open_file(viewer, path: Path) -> None:
-    """Open ``path`` with this plugin's reader when it reads that format, else with napari's choice."""
-    ours = path.suffix.lower() in io.MRC_SUFFIXES + io.TIFF_SUFFIXES
+    """Open ``path`` with this plugin's readers when they read it (MRC, TIFF, localisation tables), else with
+    napari's choice."""
+    ours = path.suffix.lower() in io.MRC_SUFFIXES + io.TIFF_SUFFIXES or is_localization_table(path)
     viewer.open(str(path), plugin=PLUGIN if ours else None)
 
 
@@ -77,7 +82,7 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
     Parameters
     ----------
     paths : sequence of str or Path
-        Files to open as layers (MRC, TIFF, or anything napari reads).
+        Files to open as layers (MRC, TIFF, localisation tables as points, or anything napari reads).
     widget : str, optional
         One of :data:`WIDGETS` (default: :func:`default_widget`); "local" with one file starts in single-map mode.
     show : bool
@@ -95,7 +100,7 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
         napari is not installed (``pip install "napari-resolution[napari]"``).
     """
     paths = _checked_paths(paths)
-    widget = widget or default_widget(len(paths))
+    widget = widget or default_widget(paths)
     if widget not in WIDGETS:
         raise ValueError(f"widget must be one of {', '.join(WIDGETS)}, got {widget!r}")
     try:

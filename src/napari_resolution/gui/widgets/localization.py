@@ -34,7 +34,6 @@ from ...core.localization import (
     MIN_LOCALIZATIONS,
     default_pixel_size,
     localization_frc,
-    localization_summary,
     recognised_columns,
     rendered_image,
 )
@@ -339,10 +338,6 @@ class LocalizationFRCWidget(EstimatorWidget):
         """Show the result (the base), and the rendered image when there is one."""
         self._outcome = outcome
         super().show(outcome.result, title)
-
-    def summary(self, result) -> str:
-        """The resolution (with its interval), the split, the localisations, the rendering pixel and Q."""
-        return localization_summary(result, self.unit.value)
 
     def show_views(self, result) -> None:
         """The rendered image over the points, when it was asked for."""
