@@ -65,7 +65,7 @@ from qtpy.QtWidgets import (
 
 from ...core.backend import gpu_available
 from ...core.validation import check_same_shape, renamed
-from ...io import PIXEL_UNIT
+from ...io import PIXEL_UNIT, RGB_ADVICE
 from ..layers import (
     KINDS,
     EventConnections,
@@ -650,7 +650,7 @@ def _unusable(layer, spec: LayerInput) -> str:
         kind = layer.__class__.__name__
         return f"{name} is {_article(kind)} {kind} layer, not {'an image' if image else 'a Points layer'}"
     if image and layer.rgb:
-        return f"{name} is RGB: split it into grey channels (right-click it > Split RGB)"
+        return f"{name} is RGB: {RGB_ADVICE} (right-click it > Split RGB)"
     if image and layer.ndim > max(spec.ndims):
         return f"{name} is {layer.ndim}-D: pick a time point or channel (right-click it > Split Stack)"
     if layer.ndim not in spec.ndims:
