@@ -25,13 +25,13 @@ import numpy as np
 from . import formats
 from .core.results import PIXEL_UNIT, jsonable
 from .core.validation import shown
-from .formats import half_map_pairs, half_map_partner, star_beside, star_pixel_size
+from .formats import half_map_names, half_map_pairs, half_map_partner, star_beside, star_pixel_size
 from .units import LENGTH_EXPONENTS, LENGTH_NAMES, common_unit, convert, short_unit
 
-__all__ = ["IMAGE_SUFFIXES", "LENGTH_NAMES", "LoadedImage", "PIXEL_UNIT", "RGB_ADVICE", "grey_image", "half_map_pairs",
-           "half_map_partner", "is_rgb", "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image",
-           "star_beside", "star_pixel_size", "wrapped_int16", "write_csv", "write_image", "write_json", "write_mrc",
-           "write_npz", "write_tiff", "written_aside", "zarr_written_aside"]
+__all__ = ["IMAGE_SUFFIXES", "LENGTH_NAMES", "LoadedImage", "PIXEL_UNIT", "RGB_ADVICE", "grey_image", "half_map_names",
+           "half_map_pairs", "half_map_partner", "is_rgb", "lazy_image", "map_image", "mrc_placement", "new_zarr_map",
+           "read_image", "star_beside", "star_pixel_size", "wrapped_int16", "write_csv", "write_image", "write_json",
+           "write_mrc", "write_npz", "write_tiff", "written_aside", "zarr_written_aside"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 ZARR_SUFFIX = ".zarr"
