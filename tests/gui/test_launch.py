@@ -102,6 +102,26 @@ def test_a_lone_half_map_docks_the_single_map_local_resolution_with_a_note(opene
     assert _docked(viewers[1], DecorrelationWidget) and "note:" not in capsys.readouterr().err
 
 
+def test_view_without_a_display_says_how_to_get_one_before_qt_starts(monkeypatch, capsys, tmp_path):
+    import napari
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setattr(napari, "Viewer", lambda *args, **kwargs: pytest.fail("Qt started"))
+    assert main(["view"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no display" in err and "ssh -X" in err
+    assert "xvfb-run -a napari-resolution view" in err and "--plot fsc.png --json fsc.json" in err
+    assert main(["view", str(tmp_path / "nothing.mrc")]) == 2  # a bad file is said first
+    assert "nothing.mrc: no such file" in capsys.readouterr().err
+    for name, value in (("DISPLAY", ":10.0"), ("WAYLAND_DISPLAY", "wayland-0"), ("QT_QPA_PLATFORM", "offscreen")):
+        launch.check_display({name: value}, "linux")
+    launch.check_display({}, "darwin")  # a Mac or Windows always has its window system
+    with pytest.raises(ValueError, match="no display"):
+        launch.check_display({"DISPLAY": ""}, "linux")
+
+
 def test_no_file_opens_the_sample_with_a_known_answer(opened):
     viewer = opened([])
     assert [layer.name for layer in viewer.layers] == ["half-map 1", "half-map 2"]

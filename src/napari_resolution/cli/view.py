@@ -25,8 +25,8 @@ def register(commands) -> None:
         description='Open napari with FILES loaded (MRC/TIFF with their pixel sizes; none: sample data with a '
                     'known answer) and a widget docked. One half-map named like RELION\'s '
                     '(run_half1_class001_unfil.mrc) or cryoSPARC\'s (..._half_A.mrc) opens with its other half '
-                    'beside it, as fsc finds it (without it, in the single-map local resolution). Needs napari: '
-                    'pip install "napari-resolution[napari]".')
+                    'beside it, as fsc finds it (without it, in the single-map local resolution). Needs a display '
+                    '(over SSH: ssh -X, or xvfb-run -a) and napari: pip install "napari-resolution[napari]".')
     view.add_argument("files", nargs="*", help="images or maps to open")
     view.add_argument("--widget", choices=WIDGETS,
                       help="widget to dock (default: fsc for two files or one half-map with its other half beside "
@@ -57,8 +57,8 @@ def _lone_half_map_widget(files, widget: str | None) -> str | None:
 
 
 def run_view(args) -> int:
-    """Open the viewer (with :func:`_paired` files, a lone half-map in the single-map local resolution) and run
-    napari's event loop until the window closes."""
+    """Open the viewer (with :func:`_paired` files, a lone half-map in the single-map local resolution; none without
+    a display: :func:`~..gui.launch.check_display`) and run napari's event loop until the window closes."""
     from ..gui import launch
 
     widget = _lone_half_map_widget(args.files, args.widget)
