@@ -720,3 +720,25 @@ def test_one_image_frc_from_the_command_line(tmp_path, capsys, split):
     assert payload["parameters"]["split"] == split and payload["status"] == "resolved"
     assert main(["frc", str(path), str(path), "--split", split]) == 2
     assert "one image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["decorr", "{}"], ["frc", "{}", "{}"], ["ssnr", "{}", "{}"],
+                                  ["mtf", "{}", "--point", "32,32"], ["mask", "{}", "--out", "{out}"],
+                                  ["blink-psf", "{}"], ["tomo", "{}", "--angles", "0:180:64"],
+                                  ["local-res", "{}", "--out", "{out}"], ["local-fsc", "{}", "{}", "--out", "{out}"],
+                                  ["frc", "{grey}", "{grey}", "--mask", "{}"]])
+@pytest.mark.parametrize("name", ["astronaut.tif", "colours.npy"])
+def test_an_rgb_image_is_refused_with_what_to_do(tmp_path, capsys, argv, name):
+    import tifffile
+
+    colour = tmp_path / name
+    pixels = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    if name.endswith(".tif"):
+        tifffile.imwrite(colour, pixels, photometric="rgb")
+    else:
+        np.save(colour, pixels)
+    np.save(tmp_path / "grey.npy", pixels[..., 0])
+    assert main([arg.format(colour, grey=tmp_path / "grey.npy", out=tmp_path / "out.mrc") for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert f"{colour}: is RGB (shape (64, 64, 3), colours on the last axis): split it into grey channels" in err
+    assert "convert it to grey" in err and err.count("\n") == 1

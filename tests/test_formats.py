@@ -313,6 +313,8 @@ def test_half_map_partners_by_relion_and_cryosparc_names(tmp_path):
     assert io.half_map_partner(job / "run_half2_class001_unfil.mrc") == job / "run_half1_class001_unfil.mrc"
     assert io.half_map_partner(job / "J12_map_half_A.mrc") == job / "J12_map_half_B.mrc"
     assert io.half_map_partner(job / "lonely_half1.mrc") is None  # the folder's name is not swapped
+    assert io.half_map_names(job / "lonely_half1.mrc") == [job / "lonely_half2.mrc"]  # what it would be named
+    assert io.half_map_names(job / "J12_map.mrc") == []  # no half-map's name
 
 
 def test_half_map_pairs_in_a_folder_of_relion_jobs(tmp_path):

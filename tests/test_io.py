@@ -227,6 +227,19 @@ def test_tiff_axes_name_channel_and_colour_axes(tmp_path):
     colour = tmp_path / "colour.tif"
     tifffile.imwrite(colour, np.zeros((5, 7, 3), np.uint8), photometric="rgb")
     assert io.read_image(colour).axes == "YXS"
+    assert io.map_image(colour).axes == "YXS"  # memory-mapped too
+
+
+def test_colour_images_are_told_from_grey_stacks(tmp_path):
+    colour = tmp_path / "colour.tif"
+    tifffile.imwrite(colour, np.zeros((4, 16, 16, 3), np.uint8), photometric="rgb")  # a stack of RGB images
+    assert io.is_rgb(io.read_image(colour))
+    assert io.is_rgb(io.LoadedImage(np.zeros((64, 64, 4), np.float32), None, ""))  # RGBA without axes: Y, X, colour
+    for grey in (np.zeros((3, 64, 64)), np.zeros((64, 64)), np.zeros((4, 4, 3))):
+        assert not io.is_rgb(io.LoadedImage(grey, None, ""))
+        assert io.grey_image(io.LoadedImage(grey, None, ""), "grey.npy").data is grey
+    with pytest.raises(ValueError, match=r"colour.tif: is RGB \(shape \(4, 16, 16, 3\), colours on the last axis\)"):
+        io.grey_image(io.read_image(colour), colour)
 
 
 # --- NPY ---------------------------------------------------------------------------------------

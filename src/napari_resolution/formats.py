@@ -27,8 +27,8 @@ from typing import NamedTuple
 from .units import LENGTH_NAMES, short_unit
 
 __all__ = ["BIOIO_PLUGINS", "EM_SUFFIXES", "FORMATS_EXTRA", "OME_TIFF_SUFFIXES", "Reading", "UnreadableFile",
-           "half_map_pairs", "half_map_partner", "is_ome_zarr", "new_ome_zarr", "ome_tiff_calibration",
-           "read_bioio", "read_em", "read_ome_zarr", "star_beside", "star_pixel_size"]
+           "half_map_names", "half_map_pairs", "half_map_partner", "is_ome_zarr", "new_ome_zarr",
+           "ome_tiff_calibration", "read_bioio", "read_em", "read_ome_zarr", "star_beside", "star_pixel_size"]
 
 #: RosettaSciIO's plugin for each electron-microscopy suffix.
 EM_SUFFIXES = {".dm3": "digitalmicrograph", ".dm4": "digitalmicrograph", ".emd": "emd", ".ser": "tia",
@@ -316,17 +316,22 @@ def half_map_partner(path) -> Path | None:
     """The other half-map of ``path`` by its name, when that file exists: ``run_half1_class001_unfil.mrc`` <->
     ``run_half2_class001_unfil.mrc`` (RELION), ``..._map_half_A.mrc`` <-> ``..._map_half_B.mrc`` (cryoSPARC).
 
-    The last occurrence of the half's name in the file name is swapped first (a folder named ``half1`` is
-    left alone); None when no such file exists or the name names no half.
+    The first of :func:`half_map_names` that exists; None when none does or the name names no half.
+    """
+    return next((name for name in half_map_names(path) if name.is_file()), None)
+
+
+def half_map_names(path) -> list[Path]:
+    """The paths the other half-map of ``path`` has by its name, the likeliest first (empty: the name names no
+    half, as RELION's ``half1``/``half2`` or cryoSPARC's ``half_A``/``half_B``).
+
+    The last occurrence of the half's name in the file name is swapped first (a folder named ``half1`` is left
+    alone).
     """
     path = Path(path)
-    for first, second in HALF_NAMES:
-        for this, other in ((first, second), (second, first)):
-            for match in reversed(list(re.finditer(re.escape(this), path.name))):
-                name = path.name[:match.start()] + other + path.name[match.end():]
-                if path.with_name(name).is_file():
-                    return path.with_name(name)
-    return None
+    return [path.with_name(path.name[:match.start()] + other + path.name[match.end():])
+            for first, second in HALF_NAMES for this, other in ((first, second), (second, first))
+            for match in reversed(list(re.finditer(re.escape(this), path.name)))]
 
 
 def half_map_pairs(folder, suffixes) -> list[tuple[Path, Path]]:

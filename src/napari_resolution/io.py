@@ -25,13 +25,13 @@ import numpy as np
 from . import formats
 from .core.results import PIXEL_UNIT, jsonable
 from .core.validation import shown
-from .formats import half_map_pairs, half_map_partner, star_beside, star_pixel_size
+from .formats import half_map_names, half_map_pairs, half_map_partner, star_beside, star_pixel_size
 from .units import LENGTH_EXPONENTS, LENGTH_NAMES, common_unit, convert, short_unit
 
-__all__ = ["IMAGE_SUFFIXES", "LENGTH_NAMES", "LoadedImage", "PIXEL_UNIT", "half_map_pairs", "half_map_partner",
-           "lazy_image", "map_image", "mrc_placement", "new_zarr_map", "read_image", "star_beside", "star_pixel_size",
-           "wrapped_int16", "write_csv", "write_image", "write_json", "write_mrc", "write_npz", "write_tiff",
-           "written_aside", "zarr_written_aside"]
+__all__ = ["IMAGE_SUFFIXES", "LENGTH_NAMES", "LoadedImage", "PIXEL_UNIT", "RGB_ADVICE", "grey_image", "half_map_names",
+           "half_map_pairs", "half_map_partner", "is_rgb", "lazy_image", "map_image", "mrc_placement", "new_zarr_map",
+           "read_image", "star_beside", "star_pixel_size", "wrapped_int16", "write_csv", "write_image", "write_json",
+           "write_mrc", "write_npz", "write_tiff", "written_aside", "zarr_written_aside"]
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 ZARR_SUFFIX = ".zarr"
@@ -48,6 +48,8 @@ TIFF_SIZES = (2.0**-32, 2.0**32)
 
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, both byte orders
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+#: What an RGB image needs before it is measured (the GUI's pickers and the CLI's readers say it).
+RGB_ADVICE = "split it into grey channels"
 #: Short unit -> how ImageJ writes it in the (ASCII) image description.
 _IMAGEJ_UNITS = {"µm": "micron", "Å": "\\u00C5"}
 
@@ -136,6 +138,23 @@ def read_image(path, *, unsigned: bool = False) -> LoadedImage:
     return _signedness(image, path, unsigned)
 
 
+def is_rgb(image: LoadedImage) -> bool:
+    """Whether ``image`` holds colours: RGB(A) samples on its last axis (a TIFF's "S" axis), or a 3-D array whose
+    last axis has 3 or 4 values (Y, X, colour: no volume or stack is 3 or 4 pixels wide)."""
+    shape = image.data.shape
+    return image.axes.endswith("S") or (len(shape) == 3 and shape[-1] in (3, 4) and min(shape[:-1]) > 4)
+
+
+def grey_image(image: LoadedImage, path) -> LoadedImage:
+    """``image`` read from ``path``, or a ValueError naming ``path`` when it holds colours (:func:`is_rgb`): the
+    estimators measure grey levels."""
+    if is_rgb(image):
+        raise ValueError(f"{path}: is RGB (shape {image.data.shape}, colours on the last axis): {RGB_ADVICE} and give "
+                         "one, or convert it to grey (Fiji: Image > Color > Split Channels, or Image > Type > 8-bit; "
+                         "napari: right-click the layer > Split RGB)")
+    return image
+
+
 def wrapped_int16(data) -> float | None:
     """The fraction of negative values when int16 ``data`` looks like wrapped unsigned counts, else None.
 
@@ -199,8 +218,9 @@ def map_image(path, *, unsigned: bool = False) -> LoadedImage:
         with contextlib.suppress(Exception):  # compressed, tiled: read whole (corrupt: read_image says why)
             data = tifffile.memmap(path, mode="r")
             with tifffile.TiffFile(path) as tif:
-                sizes, unit = _tiff_pixel_size(tif, tif.series[0].axes, path)
-            return _signedness(LoadedImage(data, sizes, unit), path, unsigned)
+                axes = tif.series[0].axes
+                sizes, unit = _tiff_pixel_size(tif, axes, path)
+            return _signedness(LoadedImage(data, sizes, unit, axes), path, unsigned)
     return read_image(path, unsigned=unsigned)
 
 

@@ -77,6 +77,51 @@ def test_one_relion_half_map_opens_with_its_other_half_and_the_fsc(opened, tmp_p
     assert _docked(alone, DecorrelationWidget)
 
 
+def test_a_lone_half_map_docks_the_single_map_local_resolution_with_a_note(opened, tmp_path, monkeypatch,
+                                                                             capsys):
+    import napari
+
+    from napari_resolution.gui.widgets.local import SINGLE_MAP, LocalResolutionWidget
+
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    half1 = lone / "run_half1_class001_unfil.mrc"
+    io.write_mrc(half1, np.random.default_rng(4).standard_normal((16, 16, 16)).astype(np.float32), 1.06)
+    viewers = []
+    monkeypatch.setattr(launch, "open_viewer", lambda *args: viewers.append(opened(*args)))
+    monkeypatch.setattr(napari, "run", lambda: None)
+    assert main(["view", str(half1)]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {half1} is named like a half-map, and its other half {lone / 'run_half2_class001_unfil.mrc'} is " \
+           "not beside it: docking the single-map local resolution" in err
+    (viewer,) = viewers
+    (widget,) = _docked(viewer, LocalResolutionWidget)
+    assert widget.method.value == SINGLE_MAP and widget.half1.value.name == "run_half1_class001_unfil"
+    assert not _docked(viewer, DecorrelationWidget)
+    assert main(["view", str(half1), "--widget", "decorr"]) == 0  # asked for: decorrelation, no note
+    assert _docked(viewers[1], DecorrelationWidget) and "note:" not in capsys.readouterr().err
+
+
+def test_view_without_a_display_says_how_to_get_one_before_qt_starts(monkeypatch, capsys, tmp_path):
+    import napari
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setattr(napari, "Viewer", lambda *args, **kwargs: pytest.fail("Qt started"))
+    assert main(["view"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no display" in err and "ssh -X" in err
+    assert "xvfb-run -a napari-resolution view" in err and "--plot fsc.png --json fsc.json" in err
+    assert main(["view", str(tmp_path / "nothing.mrc")]) == 2  # a bad file is said first
+    assert "nothing.mrc: no such file" in capsys.readouterr().err
+    for name, value in (("DISPLAY", ":10.0"), ("WAYLAND_DISPLAY", "wayland-0"), ("QT_QPA_PLATFORM", "offscreen")):
+        launch.check_display({name: value}, "linux")
+    launch.check_display({}, "darwin")  # a Mac or Windows always has its window system
+    with pytest.raises(ValueError, match="no display"):
+        launch.check_display({"DISPLAY": ""}, "linux")
+
+
 def test_no_file_opens_the_sample_with_a_known_answer(opened):
     viewer = opened([])
     assert [layer.name for layer in viewer.layers] == ["half-map 1", "half-map 2"]

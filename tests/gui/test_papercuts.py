@@ -86,6 +86,20 @@ def test_the_single_map_dock_fits_its_width_with_a_box_inspected(make_napari_vie
     assert _fits(widget)
 
 
+def test_the_dock_fits_its_width_with_a_results_warnings(make_napari_viewer, wait_idle, qtbot):
+    from napari_resolution.core.simulate import band_limited_noise
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.add_image(band_limited_noise((96, 96), 0.2, seed=0), name="small field")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-resolution", "Decorrelation analysis")
+    widget.run()
+    wait_idle(widget)
+    qtbot.wait(50)
+    assert "⚠ the analysed plane is 96 x 96 pixels …" in widget.result_line.text()
+    assert _fits(widget)
+
+
 def _cut_choices(widget) -> list:
     """The choices of the widget's drop-down lists that the closed list cuts: the text is wider than the list's text
     field (the list less its arrow and padding), as "label: text"."""

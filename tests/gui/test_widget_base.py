@@ -312,3 +312,41 @@ def test_close_marker_labels_do_not_overlap_in_the_panel(qtbot):
     view = panel.plot_item.vb.sceneBoundingRect()
     assert all(view.contains(box) for box in boxes)  # the Nyquist label turns left, inside the plot
     assert all(box.top() < view.top() + view.height() / 3 for box in boxes)  # at the top of the lines
+
+
+def test_a_results_warnings_stay_under_its_line_until_the_next_run(make_napari_viewer, wait_idle, notifications,
+                                                                   monkeypatch):
+    import dataclasses
+
+    viewer = make_napari_viewer()
+    widget = _fsc_widget(viewer, wait_idle)
+    clean = widget.result
+    assert "⚠" not in widget.result_line.text() and widget.result_line.toolTip() == ""
+    long = ("the analysed plane is 128 x 128 pixels: on planes under 256 pixels the cut-off reads too high. "
+            "Analyse a larger field")
+    bound = "the peak lies at the end of the searched range (0.9); the number is only a bound"
+    monkeypatch.setattr(widget, "compute", lambda parameters, progress: dataclasses.replace(
+        clean, warnings=(long, bound)))
+    widget.run()
+    wait_idle(widget)
+    lines = widget.result_line.text().splitlines()
+    assert "⚠ the analysed plane is 128 x 128 pixels …" in lines
+    assert "⚠ the peak lies at the end of the searched range (0.9) …" in lines
+    assert lines[-1].startswith("computed from: ")
+    tip = widget.result_line.toolTip()
+    assert "Analyse a larger field" in tip and "only a bound" in tip  # every warning in full on hover
+    assert [text for kind, text in notifications if kind == "warning"] == [long, bound]  # notified too
+    widget.pixel_size.value = "12"
+    assert widget.result_line.stale and "⚠ the analysed plane" in widget.result_line.text()  # greyed with it
+    monkeypatch.setattr(widget, "compute", lambda parameters, progress: clean)
+    widget.run()
+    wait_idle(widget)
+    assert "⚠" not in widget.result_line.text() and widget.result_line.toolTip() == ""  # a new run clears them
+
+
+def test_a_warnings_headline_ends_at_its_first_clause():
+    from napari_resolution.gui.plots import headline
+
+    assert headline("few frames: 300, e.g. a short movie") == "few frames …"
+    assert headline("a bound, e.g. sparse spots; lower r_min") == "a bound, e.g. sparse spots …"
+    assert headline("pixel size not stored") == "pixel size not stored"

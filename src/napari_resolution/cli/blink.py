@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import io
-from .jobs import device_of, one_or_all, report, run_subcommand
+from .jobs import device_of, one_or_all, read, report, run_subcommand
 from .options import add_gpu, add_outputs, add_pixel_size, number, whole_number
 
 __all__ = ["add_blink_options", "register", "run_blink"]
@@ -89,7 +89,7 @@ def _measure(args):
     from ..core.blink import blink_psf
 
     device = device_of(args)
-    images = [io.map_image(path, unsigned=args.unsigned) for path in args.movies]
+    images = [read(path, io.map_image, unsigned=args.unsigned) for path in args.movies]
     sizes, unit = _channel_pixel_sizes(args, images)
     with warnings.catch_warnings():  # the result's warnings are reported, each with its channel
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .. import io
-from .jobs import device_of, pixel_size_and_unit, report, run_subcommand
+from .jobs import device_of, pixel_size_and_unit, read, report, run_subcommand
 from .options import add_gpu, add_outputs, add_pixel_size, integers, number, whole_number
 
 __all__ = ["add_decorrelation_options", "register", "run_decorrelation"]
@@ -42,7 +41,7 @@ def run_decorrelation(args) -> dict:
     from ..core.decorrelation import decorrelation
 
     device = device_of(args)
-    image = io.read_image(args.image, unsigned=args.unsigned)
+    image = read(args.image, unsigned=args.unsigned)
     if image.data.ndim == 2:
         _refuse_stack_options(args)
     pixel_size, unit = pixel_size_and_unit(args, image)

@@ -1,7 +1,7 @@
 """What the subcommands and every input of ``batch`` run: a job, and the report of its result.
 
 A job, ``run_<estimator>(args)`` in the estimator's module, reads its input with
-:func:`load` (or ``io``), takes the pixel size and unit from
+:func:`load` or :func:`read` (an RGB image refused), takes the pixel size and unit from
 :func:`pixel_size_and_unit`, calls the core (imported inside the job, so that
 building the parser imports no estimator) with ``device=device_of(args)``, and
 ends with :func:`report`: the output files and the summary it returns.
@@ -27,7 +27,7 @@ from .. import io
 from ..core.results import length
 
 __all__ = ["MAP_SUFFIXES", "check_outputs", "complete_pair", "device_of", "file_names", "input_files", "load",
-           "one_or_all", "option_outputs", "output_files", "pixel_size_and_unit", "refuse_overwrites", "report",
+           "one_or_all", "option_outputs", "output_files", "pixel_size_and_unit", "read", "refuse_overwrites", "report",
            "run_job", "run_subcommand", "second_half_map", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
@@ -271,11 +271,17 @@ def report(result, args, unit: str, *, summary: str = "", figures=None, **view) 
             "warnings": list(result.warnings)}
 
 
+def read(path: str, reader=None, **keywords) -> io.LoadedImage:
+    """``reader(path, **keywords)`` (default :func:`.io.read_image`; or ``io.map_image``, ``io.lazy_image``),
+    refusing an RGB image with what to do: :func:`.io.grey_image`."""
+    return io.grey_image((reader or io.read_image)(path, **keywords), path)
+
+
 def load(path: str, name: str, ndim=None, *, unsigned: bool = False) -> io.LoadedImage:
-    """Read ``path`` (int16 as uint16 with ``unsigned``: ``--unsigned``), checking its rank against ``ndim``
-    (None: any); errors name the argument ``name``. A file without a pixel size beside a RELION STAR file
+    """Read ``path`` (:func:`read`; int16 as uint16 with ``unsigned``: ``--unsigned``), checking its rank against
+    ``ndim`` (None: any); errors name the argument ``name``. A file without a pixel size beside a RELION STAR file
     that holds one (:func:`.io.star_beside`: ``run_model.star``) gets that one, in Å, with a note."""
-    image = io.read_image(path, unsigned=unsigned)
+    image = read(path, unsigned=unsigned)
     if ndim is not None and image.data.ndim != ndim:
         raise ValueError(f"{name} ({path}) is {image.data.ndim}-D; expected {ndim}-D")
     star = None if image.pixel_size else io.star_beside(path)
@@ -296,7 +302,7 @@ def load_pair(args, ndim=None):
     data (None without one)."""
     first = load(args.half1, "half1", ndim, unsigned=args.unsigned)
     second = load(args.half2, "half2", ndim, unsigned=args.unsigned)
-    mask = None if args.mask is None else io.read_image(args.mask).data
+    mask = None if args.mask is None else read(args.mask).data
     return first, second, mask
 
 

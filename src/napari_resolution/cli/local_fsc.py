@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from .. import io
-from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, report, run_subcommand, write_map
+from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, read, report, run_subcommand, write_map
 from .options import (
     add_cluster_options,
     add_gpu,
@@ -65,7 +65,7 @@ def run_local_fsc(args) -> dict:
     device = device_of(args)
     first, second = (load(path, name, unsigned=args.unsigned) for path, name in ((args.half1, "half1"),
                                                                                   (args.half2, "half2")))
-    mask = None if args.mask is None else io.read_image(args.mask).data
+    mask = None if args.mask is None else read(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, first)
     result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,
                        pixel_size=pixel_size, window=args.window, device=device)
@@ -92,8 +92,8 @@ def _run_blocks(args) -> dict:
 
     if args.gpu:
         raise ValueError("--gpu computes in memory: it cannot be combined with a .zarr map, --workers or --scheduler")
-    first, second = io.lazy_image(args.half1), io.lazy_image(args.half2)
-    mask = None if args.mask is None else io.lazy_image(args.mask).data
+    first, second = read(args.half1, io.lazy_image), read(args.half2, io.lazy_image)
+    mask = None if args.mask is None else read(args.mask, io.lazy_image).data
     pixel_size, unit = pixel_size_and_unit(args, first)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     in_batch = not hasattr(args, "workers")

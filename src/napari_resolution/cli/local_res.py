@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import io
-from .jobs import device_of, load, option_outputs, pixel_size_and_unit, report, run_subcommand, write_map
+from .jobs import device_of, load, option_outputs, pixel_size_and_unit, read, report, run_subcommand, write_map
 from .options import add_gpu, add_outputs, add_pixel_size, floats, number
 
 __all__ = ["NOISE_SOURCES", "add_local_res_options", "register", "run_local_res"]
@@ -102,7 +102,7 @@ def run_local_res(args) -> dict:
     device = device_of(args)
     volume = load(args.half1, "half1", unsigned=args.unsigned)
     half2 = None if args.half2 is None else load(args.half2, "half2", unsigned=args.unsigned).data
-    mask = None if args.mask is None else io.read_image(args.mask).data
+    mask = None if args.mask is None else read(args.mask).data
     pixel_size, unit = pixel_size_and_unit(args, volume)
     p_values = getattr(args, "p_values", None)
     result = local_resolution(volume.data, half2=half2, mask=mask, noise=args.noise, threshold=args.threshold,

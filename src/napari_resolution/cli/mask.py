@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import io
-from .jobs import check_outputs, pixel_size_and_unit
+from .jobs import check_outputs, pixel_size_and_unit, read
 from .options import add_pixel_size
 
 __all__ = ["register", "run_mask"]
@@ -30,7 +30,7 @@ def run_mask(args) -> int:
     if len(args.maps) > 2:
         raise ValueError(f"mask takes one map or two half-maps, got {len(args.maps)} files")
     check_outputs(args)
-    images = [io.read_image(path, unsigned=args.unsigned) for path in args.maps]
+    images = [read(path, unsigned=args.unsigned) for path in args.maps]
     pixel_size, unit = pixel_size_and_unit(args, images[0])
     threshold = args.threshold if args.threshold == "auto" else _number(args.threshold, "--threshold")
     options = {"threshold": threshold, "lowpass_sigma": args.lowpass_sigma, "extend": args.extend,

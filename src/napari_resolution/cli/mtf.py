@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .. import io
-from .jobs import pixel_size_and_unit, report, run_subcommand
+from .jobs import pixel_size_and_unit, read, report, run_subcommand
 from .options import add_outputs, add_pixel_size, numbers, whole_number
 
 __all__ = ["add_mtf_options", "register", "run_mtf"]
@@ -36,7 +35,7 @@ def run_mtf(args) -> dict:
     """``mtf``: edge MTF in ``--roi`` or point MTF at ``--point``."""
     from ..core.mtf import mtf_edge, mtf_point
 
-    image = io.read_image(args.image, unsigned=args.unsigned)
+    image = read(args.image, unsigned=args.unsigned)
     if image.data.ndim != (3 if args.point is not None and len(args.point) == 3 else 2):
         raise ValueError(f"mtf needs a 2-D image (or a z-stack with --point Z,ROW,COL), got shape "
                          f"{image.data.shape}{'' if args.point is None else f' and --point {args.point}'}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import io
-from .jobs import device_of, option_outputs, pixel_size_and_unit, report, run_subcommand
+from .jobs import device_of, option_outputs, pixel_size_and_unit, read, report, run_subcommand
 from .options import add_gpu, add_outputs, add_pixel_size, add_threshold
 
 __all__ = ["FILTERS", "register", "run_tomography"]
@@ -56,7 +56,7 @@ def run_tomography(args) -> dict:
     from ..core.tomography import tomography_frc
 
     device = device_of(args)
-    image = io.read_image(args.sinogram, unsigned=args.unsigned)
+    image = read(args.sinogram, unsigned=args.unsigned)
     pixel_size, unit = _reconstruction_pixel_size(args, image)
     angles = _angles(args, max(image.data.shape))
     if args.save_reconstructions:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from .. import io
 from .jobs import second_half_map
 
@@ -12,6 +14,8 @@ __all__ = ["HALF_MAP_WIDGETS", "WIDGETS", "register", "run_view"]
 WIDGETS = ("fsc", "ssnr", "mask", "decorr", "mtf", "local", "blink", "tomo", "dfsc", "loc")
 #: The widgets of half-maps (their sample is the half-maps): one half-map given, they get its other half too.
 HALF_MAP_WIDGETS = ("fsc", "ssnr", "mask", "local", "dfsc")
+#: Where the notes go (``main`` prints the package's INFO lines as ``note: ...``).
+_LOG = logging.getLogger(__name__)
 
 
 def register(commands) -> None:
@@ -21,12 +25,14 @@ def register(commands) -> None:
         description='Open napari with FILES loaded (MRC/TIFF with their pixel sizes, localisation tables as '
                     'points; none: sample data with a known answer) and a widget docked. One half-map named like '
                     'RELION\'s (run_half1_class001_unfil.mrc) or cryoSPARC\'s (..._half_A.mrc) opens with its other '
-                    'half beside it, as fsc finds it. Needs napari: pip install "napari-resolution[napari]".')
+                    'half beside it, as fsc finds it (without it, in the single-map local resolution). Needs a '
+                    'display (over SSH: ssh -X, or xvfb-run -a) and napari: pip install "napari-resolution[napari]".')
     view.add_argument("files", nargs="*", help="images, maps or localisation tables (ThunderSTORM .csv, "
                                                "rapidSTORM .txt, Picasso .hdf5, SMAP .mat) to open")
     view.add_argument("--widget", choices=WIDGETS,
                       help="widget to dock (default: loc for localisation tables, fsc for two files or one half-map "
-                           "with its other half beside it, decorr for one other file)")
+                           "with its other half beside it, local (single map) for one half-map without it, decorr "
+                           "for one other file)")
     view.set_defaults(handler=run_view)
 
 
@@ -39,12 +45,27 @@ def _paired(files, widget: str | None) -> list:
     return [files[0], second_half_map(files[0])]
 
 
+def _lone_half_map_widget(files, widget: str | None) -> str | None:
+    """``widget``; without one, "local" (the single-map local resolution) for one file named like a half-map
+    (:func:`.io.half_map_names`) whose other half is not beside it, with a note naming the missing file."""
+    if widget is not None or len(files) != 1:
+        return widget
+    names = io.half_map_names(files[0])
+    if not names or io.half_map_partner(files[0]) is not None:
+        return widget
+    _LOG.info("%s is named like a half-map, and its other half %s is not beside it: docking the single-map local "
+              "resolution (for the FSC give both: napari-resolution view HALF1 HALF2)", files[0], names[0])
+    return "local"
+
+
 def run_view(args) -> int:
-    """Open the viewer (with :func:`_paired` files) and run napari's event loop until the window closes."""
+    """Open the viewer (with :func:`_paired` files, a lone half-map in the single-map local resolution; none without
+    a display: :func:`~..gui.launch.check_display`) and run napari's event loop until the window closes."""
     from ..gui import launch
 
+    widget = _lone_half_map_widget(args.files, args.widget)
     try:
-        launch.open_viewer(_paired(args.files, args.widget), args.widget)
+        launch.open_viewer(_paired(args.files, widget), widget)
     except ImportError as err:
         raise ValueError(str(err)) from None
     import napari

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from .. import io
 from ..core.localization import is_localization_table
 from ..core.validation import working_dtype
 
-__all__ = ["WIDGETS", "default_widget", "open_viewer"]
+__all__ = ["WIDGETS", "check_display", "default_widget", "open_viewer"]
 
 PLUGIN = "napari-resolution"
 
@@ -55,6 +57,32 @@ def _checked_paths(paths) -> list[Path]:
     return checked
 
 
+def check_display(environ=None, platform: str | None = None) -> None:
+    """Refuse to open a window on Linux without a display (Qt would abort the process): neither ``DISPLAY`` nor
+    ``WAYLAND_DISPLAY`` set, nor ``QT_QPA_PLATFORM``.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment (default: ``os.environ``).
+    platform : str, optional
+        ``sys.platform`` (its default): a Mac or Windows always has its window system.
+
+    Raises
+    ------
+    ValueError
+        Naming the ways out: X forwarding, a virtual display, the commands that write files.
+    """
+    environ, platform = os.environ if environ is None else environ, platform or sys.platform
+    if not platform.startswith("linux") or any(environ.get(name) for name in
+                                                ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return
+    raise ValueError("view opens a window and there is no display (DISPLAY and WAYLAND_DISPLAY are not set): "
+                     "connect with X forwarding (ssh -X), run it under a virtual display (xvfb-run -a "
+                     "napari-resolution view ...), or measure without a window with the commands that write "
+                     "PNG and JSON (e.g. napari-resolution fsc HALF1 HALF2 --plot fsc.png --json fsc.json)")
+
+
 def _check_viewable(image: io.LoadedImage, path: Path) -> None:
     """ValueError naming ``path`` unless ``image`` is a non-empty 2-D or 3-D real image (RGB samples aside)."""
     data = image.data
@@ -95,7 +123,8 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
     Raises
     ------
     ValueError
-        An unknown widget, or a missing or bad file (see :func:`_checked_paths`), before napari is imported.
+        An unknown widget, a missing or bad file (see :func:`_checked_paths`), or no display
+        (:func:`check_display`), before napari is imported.
     ImportError
         napari is not installed (``pip install "napari-resolution[napari]"``).
     """
@@ -103,6 +132,7 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
     widget = widget or default_widget(paths)
     if widget not in WIDGETS:
         raise ValueError(f"widget must be one of {', '.join(WIDGETS)}, got {widget!r}")
+    check_display()
     try:
         import napari
     except ImportError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 from html import escape
 
 import numpy as np
@@ -37,7 +38,7 @@ from ..core.figures import (
 )
 from .layers import EventConnections
 
-__all__ = ["CurvePanel", "ResultLine", "log_ticks", "run_names", "whole_ticks"]
+__all__ = ["CurvePanel", "ResultLine", "headline", "log_ticks", "run_names", "whole_ticks"]
 
 _PEN_STYLES = {"solid": Qt.SolidLine, "dashed": Qt.DashLine, "dotted": Qt.DotLine}
 #: Opacity of the curves of a stale result.
@@ -54,9 +55,10 @@ _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 class ResultLine(QLabel):
     """The result of a run as selectable, wrapping text (copy it with the mouse or Ctrl+C).
 
-    It shows the result, what it was computed from and, while the result no
-    longer matches the inputs (they changed, or the last run was cancelled or
-    failed), a note saying so, greyed out.
+    It shows the result, its warnings (a line each: the warning up to its first
+    colon, semicolon or full stop, all of every warning on hover), what it was
+    computed from and, while the result no longer matches the inputs (they
+    changed, or the last run was cancelled or failed), a note saying so, greyed out.
     """
 
     _STYLE = "QLabel {{ padding: 4px; border: 1px solid palette(mid); {} }}"
@@ -65,7 +67,7 @@ class ResultLine(QLabel):
         super().__init__(placeholder, parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
-        self._result, self._source, self.note = placeholder, "", None
+        self._result, self._source, self.note, self.warnings = placeholder, "", None, ()
         self._render()
 
     @property
@@ -73,9 +75,15 @@ class ResultLine(QLabel):
         """True while a note says the shown result does not match the inputs."""
         return self.note is not None
 
-    def show_result(self, text: str, source: str = "") -> None:
-        """Show a fresh result ``text`` and what it was ``source``d from ("computed from: ...")."""
-        self._result, self._source, self.note = text, source, None
+    def show_result(self, text: str, source: str = "", warnings=()) -> None:
+        """Show a fresh result ``text``, what it was ``source``d from ("computed from: ...") and its ``warnings``
+        (texts; those of an earlier result go)."""
+        self._result, self._source, self.note, self.warnings = text, source, None, tuple(warnings)
+        self._render()
+
+    def update_result(self, text: str) -> None:
+        """Show ``text`` as the shown result's line, its source, warnings and note kept (e.g. a box inspected)."""
+        self._result = text
         self._render()
 
     def set_note(self, note: str | None) -> None:
@@ -85,9 +93,18 @@ class ResultLine(QLabel):
 
     def _render(self) -> None:
         note = f" ({self.note})" if self.note else ""
+        warned = "".join(f"\n⚠ {headline(warning)}" for warning in self.warnings)
         source = f"\ncomputed from: {self._source}" if self._source else ""
-        self.setText(f"{self._result}{note}{source}")
+        self.setText(f"{self._result}{note}{warned}{source}")
+        self.setToolTip("".join(f"<p>⚠ {escape(warning)}</p>" for warning in self.warnings))  # rich text wraps
         self.setStyleSheet(self._STYLE.format("color: #8a8a8a;" if self.note else ""))
+
+
+def headline(warning: str) -> str:
+    """``warning`` up to its first colon, semicolon or full stop followed by a space, then "…" (all of a warning
+    without one), e.g. "the analysed plane is 128 x 128 pixels …"."""
+    head = re.split(r"(?<!e\.g)(?<!i\.e)[:;.]\s", warning, maxsplit=1)
+    return f"{head[0]} …" if len(head) > 1 else warning
 
 
 def log_ticks(low: float, high: float, count: int = _LOG_TICKS) -> list:

@@ -11,14 +11,15 @@ and, when the default is not enough, :meth:`~EstimatorWidget.summary` for the
 result line, :meth:`~EstimatorWidget.show_views` for its own views (result
 layers through :func:`~..layers.add_or_update_layer`, a :class:`ResultsTable`),
 :meth:`~EstimatorWidget.plots` and :meth:`~EstimatorWidget.result_warnings`
-for what the panels and the notifications show, and
+for what the panels show and the warnings (under the result line, and as
+notifications), and
 :meth:`~EstimatorWidget.display_options` for the options that only change the
 plot. Everything else is here: pickers that follow the layer list and pick
 a usable layer whenever none is picked, the pixel size and unit read from the
 first layer, a "Use GPU" option mapped to the core's ``device``, the Run
 button, the runner (progress, Cancel, errors as notifications naming the
 layers, the core's RuntimeWarnings left to the result: :func:`core_warnings`), the result
-line with what the result was computed from, the curve panels (overlaid runs
+line with what the result was computed from and its warnings, the curve panels (overlaid runs
 named by the inputs that differ), marking the shown result stale when the
 inputs change or a run is cancelled or fails, a narrow layout that scrolls
 (subclasses add their own views to :attr:`~EstimatorWidget.body`), and
@@ -65,7 +66,7 @@ from qtpy.QtWidgets import (
 
 from ...core.backend import gpu_available
 from ...core.validation import check_same_shape, renamed
-from ...io import PIXEL_UNIT
+from ...io import PIXEL_UNIT, RGB_ADVICE
 from ..layers import (
     KINDS,
     EventConnections,
@@ -574,13 +575,15 @@ class EstimatorWidget(QWidget):
         self.running = None
 
     def show(self, result, title: str) -> None:
-        """Show a result: its line, its plots in the panels, its own views, its warnings as notifications."""
+        """Show a result: its line with its warnings, its plots in the panels, its own views; its warnings as
+        notifications too."""
         self.result = result
         self._title = title
-        self.result_line.show_result(self.summary(result), self.shown.description)
+        notes = self.result_warnings(result)
+        self.result_line.show_result(self.summary(result), self.shown.description, notes)
         self.draw(result, title)
         self.show_views(result)
-        for note in self.result_warnings(result):
+        for note in notes:
             show_warning(note)
 
     def show_views(self, result) -> None:
@@ -600,7 +603,7 @@ class EstimatorWidget(QWidget):
                                    kind=kind, **{**placement, **kwargs})
 
     def result_warnings(self, result) -> tuple:
-        """The notes shown as warning notifications: the result's warnings."""
+        """The notes shown under the result line and as warning notifications: the result's warnings."""
         return result.warnings
 
     def plots(self, result) -> tuple:
@@ -650,7 +653,7 @@ def _unusable(layer, spec: LayerInput) -> str:
         kind = layer.__class__.__name__
         return f"{name} is {_article(kind)} {kind} layer, not {'an image' if image else 'a Points layer'}"
     if image and layer.rgb:
-        return f"{name} is RGB: split it into grey channels (right-click it > Split RGB)"
+        return f"{name} is RGB: {RGB_ADVICE} (right-click it > Split RGB)"
     if image and layer.ndim > max(spec.ndims):
         return f"{name} is {layer.ndim}-D: pick a time point or channel (right-click it > Split Stack)"
     if layer.ndim not in spec.ndims:

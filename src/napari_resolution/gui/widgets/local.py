@@ -405,8 +405,7 @@ class LocalResolutionWidget(EstimatorWidget):
         self._inspected = tuple(float(p) for p in position)
         self._box_line = f"{noun} at {axes} = ({', '.join(map(str, centre))}), {size} px: {curve.summary(unit)}"
         note = self.result_line.note
-        self.result_line.show_result(self.summary(result), self.shown.description)
-        self.result_line.set_note(note)
+        self.result_line.update_result(self.summary(result))
         self.box_panel.setVisible(True)
         self.box_panel.show_run(curve.plots(unit)[0].titled(f"{noun} at {axes} = ({', '.join(map(str, centre))})"))
         self.box_panel.set_stale(note)
