@@ -678,7 +678,9 @@ def test_mtf_of_a_bead_z_stack(tmp_path, capsys):
 def test_wrapped_int16_counts_are_warned_and_read_unsigned_with_the_flag(tmp_path, capsys):
     from napari_resolution.core.simulate import band_limited_noise
 
-    counts = (40000 + 3000 * band_limited_noise((192, 192), 0.2, seed=0)).astype(np.uint16)
+    signal = 3000 * band_limited_noise((192, 192), 0.2, seed=0)
+    counts = (40000 + signal + 0.2 * signal.std() * np.random.default_rng(1).standard_normal(signal.shape))
+    counts = counts.astype(np.uint16)  # camera-like: a white noise floor
     import mrcfile
 
     with mrcfile.new(tmp_path / "counts.mrc", overwrite=True) as mrc:

@@ -272,6 +272,7 @@ def test_log_axis_labels_do_not_overlap(panel, qtbot):
 
 
 @pytest.mark.filterwarnings("ignore:the analysed plane is:RuntimeWarning")  # a small image: the small-field warning
+@pytest.mark.filterwarnings("ignore:.*the noise beyond the cut-off is not white:RuntimeWarning")  # noise-free
 def test_the_per_slice_plot_ticks_whole_slices_only(panel, qtbot):
     from napari_resolution import decorrelation
     from napari_resolution.core.simulate import band_limited_noise
