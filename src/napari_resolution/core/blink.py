@@ -679,21 +679,29 @@ class _LagSums:
     def add(self, frames: np.ndarray) -> None:
         """Add a chunk (C, Q) of complex128 coefficients following the previous ones.
 
-        The products are real dot products of the (real, imaginary) pairs, summed by ``einsum``: BLAS
-        (``vdot``) would start its own threads, which then spin against the FFT's.
+        The products are real dot products of the (real, imaginary) pairs: one compiled pass
+        (:func:`.kernels.lag_products`), else summed by ``einsum`` lag by lag (the reference). Not BLAS:
+        ``vdot`` would start its own threads, which then spin against the FFT's.
         """
         joined = np.ascontiguousarray(frames if self.tail is None else np.concatenate([self.tail, frames]))
         pairs = joined.view(np.float64)
         start = joined.shape[0] - frames.shape[0]
-        for lag in range(self.lags + 1):
-            first = max(start, lag)
-            if first < joined.shape[0]:
-                self.products[lag] += np.einsum("ij,ij->", pairs[first - lag:joined.shape[0] - lag], pairs[first:])
+        if kernels.jit_enabled():
+            kernels.lag_products(pairs, start, self.products)
+        else:
+            self._einsum_products(pairs, start)
         self.tail = joined[-self.lags:].copy()
         self.head = frames[:self.lags].copy() if self.head is None else \
             np.concatenate([self.head, frames[:self.lags - self.head.shape[0]]])
         self.total = self.total + frames.sum(axis=0)
         self.count += frames.shape[0]
+
+    def _einsum_products(self, pairs: np.ndarray, start: int) -> None:
+        """The reference of :func:`.kernels.lag_products`: ``einsum`` lag by lag."""
+        for lag in range(self.lags + 1):
+            first = max(start, lag)
+            if first < pairs.shape[0]:
+                self.products[lag] += np.einsum("ij,ij->", pairs[first - lag:pairs.shape[0] - lag], pairs[first:])
 
     def covariance(self, lags: int, scale: float) -> np.ndarray:
         """Autocovariance about the temporal mean at lags 1..min(lags, T - 2), mean over pairs, times ``scale``."""
@@ -803,9 +811,9 @@ class _Accumulator:
         return self.buffer[:count]
 
     def _fluctuations(self, raw, start: int, stop: int, padded) -> None:
-        """What is autocorrelated, written into the zero-padded chunk: frames minus the reference, the moving mean or the
-        clipped median, each frame minus its own spatial mean (changes of the whole frame's intensity:
-        bleaching, drift, flicker); the products of diagonal neighbours added to ``neighbours``.
+        """What is autocorrelated, written into the zero-padded chunk: frames minus the reference, the moving
+        mean or the clipped median, each frame minus its own spatial mean (changes of the whole frame's
+        intensity: bleaching, drift, flicker); the products of diagonal neighbours added to ``neighbours``.
 
         The temporal mean is removed from the sums at the end. numpy movies take one compiled pass
         (:func:`.kernels.blink_fluctuations`); this array code is its reference and the GPU path.

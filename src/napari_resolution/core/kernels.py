@@ -44,6 +44,7 @@ __all__ = [
     "direction_bin_index",
     "gather_windowed_boxes",
     "jit_enabled",
+    "lag_products",
     "local_maxima",
     "mask_packed_inplace",
     "mask_rows",
@@ -1317,3 +1318,32 @@ def blink_spectral_sums(spectra, blocks, power, spectrum) -> None:
     """
     pairs = spectra.view(spectra.real.dtype)
     _run(_spectral_sums_kernel, pairs, blocks, power, spectrum.view(np.float64), min(_run.threads(), pairs.shape[1]))
+
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _lag_products_kernel(pairs, start, products):  # pragma: no cover - compiled
+        for lag in numba.prange(products.size):
+            total = 0.0
+            for t in range(max(start, lag), pairs.shape[0]):
+                for j in range(pairs.shape[1]):
+                    total += pairs[t - lag, j] * pairs[t, j]
+            products[lag] += total
+
+
+def lag_products(pairs, start: int, products) -> None:
+    """Add the dot products of the rows ``t >= start`` of ``pairs`` with the rows ``lag`` before them, per lag.
+
+    :meth:`.blink._LagSums.add`'s ``einsum`` per lag is the reference.
+
+    Parameters
+    ----------
+    pairs : float64 ndarray, shape (T, Q), C-contiguous
+        Frames of real numbers (complex coefficients as (real, imaginary) pairs).
+    start : int
+        The first row that is new: the rows before it only pair with it and the rows after.
+    products : float64 ndarray, shape (L + 1,)
+        ``products[lag]`` gets the sum over ``t >= max(start, lag)`` of ``pairs[t - lag] . pairs[t]``.
+    """
+    _run(_lag_products_kernel, pairs, int(start), products)
