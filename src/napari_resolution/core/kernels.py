@@ -1286,20 +1286,18 @@ def blink_fluctuations(raw, reference, moving, clip: bool, out, neighbours) -> N
 if numba is not None:
 
     @numba.njit(parallel=True, cache=True, nogil=True)
-    def _spectral_sums_kernel(pairs, blocks, power, sum_pairs, n_bands):  # pragma: no cover - compiled
-        """Band by band of rows (one per thread), frame by frame: each row of a spectrum added to its block's
-        (complex numbers as (real, imaginary) pairs of floats)."""
+    def _spectral_sums_kernel(pairs, blocks, power, sum_pairs):  # pragma: no cover - compiled
+        """Row by row of the spectra (each thread's rows of the sums stay in its cache), frame by frame: each
+        frame's row added to its block's (complex numbers as (real, imaginary) pairs of floats)."""
         frames, rows, columns = pairs.shape[0], power.shape[1], power.shape[2]
-        for band in numba.prange(n_bands):
-            first, last = _band(band, n_bands, rows)
+        for y in numba.prange(rows):
             for t in range(frames):
                 block = blocks[t]
-                for y in range(first, last):
-                    for j in range(2 * columns):
-                        sum_pairs[block, y, j] += np.float64(pairs[t, y, j])
-                    for k in range(columns):
-                        real, imag = np.float64(pairs[t, y, 2 * k]), np.float64(pairs[t, y, 2 * k + 1])
-                        power[block, y, k] += real * real + imag * imag
+                for j in range(2 * columns):
+                    sum_pairs[block, y, j] += np.float64(pairs[t, y, j])
+                for k in range(columns):
+                    real, imag = np.float64(pairs[t, y, 2 * k]), np.float64(pairs[t, y, 2 * k + 1])
+                    power[block, y, k] += real * real + imag * imag
 
 
 def blink_spectral_sums(spectra, blocks, power, spectrum) -> None:
@@ -1317,7 +1315,7 @@ def blink_spectral_sums(spectra, blocks, power, spectrum) -> None:
         Added to.
     """
     pairs = spectra.view(spectra.real.dtype)
-    _run(_spectral_sums_kernel, pairs, blocks, power, spectrum.view(np.float64), min(_run.threads(), pairs.shape[1]))
+    _run(_spectral_sums_kernel, pairs, blocks, power, spectrum.view(np.float64))
 
 
 if numba is not None:
