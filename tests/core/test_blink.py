@@ -9,6 +9,7 @@ import pytest
 from scipy import signal
 
 from napari_resolution import blink_psf
+from napari_resolution.core import blink, kernels
 from napari_resolution.core.blink import BlinkChannelsResult, BlinkPSFResult, autocorrelation_model
 from napari_resolution.core.figures import Plot
 from napari_resolution.core.simulate import bead_field, blinking_movie
@@ -340,6 +341,30 @@ def test_autocorrelation_is_that_of_the_fluctuations(background):
         result = blink_psf(movie, crop=9, background=background, chunk_frames=7)
     np.testing.assert_allclose(result.autocorrelation, _direct_autocorrelation(fluctuations, 9), rtol=1e-9,
                                atol=1e-9 * fluctuations.var())
+
+
+def _pass_sums(movie, background):
+    """The streaming pass's sums of ``movie`` (chunks of 7 frames, crop 9)."""
+    options = blink._options(9, background, "auto", 6, None, 7, None)
+    padded = blink._padded(*movie.shape[1:], 9)
+    return blink._Accumulator(movie, "movie", np, options, 7, padded).run(lambda fraction: None)
+
+
+@pytest.mark.skipif(not kernels.jit_enabled(), reason="numba not available")
+@pytest.mark.parametrize("background", ["mean", ("moving", 5), "median-clip"])
+@pytest.mark.parametrize("dtype", ["uint16", ">f4", "float16", "float64"])
+def test_the_compiled_pass_is_the_array_code(background, dtype, monkeypatch):
+    """The numba kernels (numpy movies) and the array code (their reference, the GPU path) agree."""
+    movie = np.random.default_rng(4).poisson(50.0, (40, 16, 18)).astype(dtype)
+    compiled = _pass_sums(movie, background)
+    monkeypatch.setenv("NAPARI_RESOLUTION_NO_JIT", "1")
+    reference = _pass_sums(movie, background)
+    tolerance = 1e-10 if dtype == "float64" else 1e-5
+    for name in ("power", "spectrum", "neighbours"):
+        expected = getattr(reference, name)
+        np.testing.assert_allclose(getattr(compiled, name), expected, rtol=tolerance,
+                                   atol=tolerance * np.abs(expected).max())
+    np.testing.assert_allclose(compiled.temporal(6), reference.temporal(6), rtol=tolerance)
 
 
 def test_a_window_longer_than_the_movie_is_the_temporal_mean(movie15):

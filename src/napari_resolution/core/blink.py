@@ -54,6 +54,7 @@ import numpy as np
 import scipy.fft
 from scipy import interpolate, optimize
 
+from . import kernels
 from .backend import check_allocation, irfftn, resolve_device, rfftn, to_device, to_host
 from .figures import COLORS, Curve, Plot
 from .frequency import frequency_axes, normalize_pixel_size
@@ -678,21 +679,29 @@ class _LagSums:
     def add(self, frames: np.ndarray) -> None:
         """Add a chunk (C, Q) of complex128 coefficients following the previous ones.
 
-        The products are real dot products of the (real, imaginary) pairs, summed by ``einsum``: BLAS
-        (``vdot``) would start its own threads, which then spin against the FFT's.
+        The products are real dot products of the (real, imaginary) pairs: one compiled pass
+        (:func:`.kernels.lag_products`), else summed by ``einsum`` lag by lag (the reference). Not BLAS:
+        ``vdot`` would start its own threads, which then spin against the FFT's.
         """
         joined = np.ascontiguousarray(frames if self.tail is None else np.concatenate([self.tail, frames]))
         pairs = joined.view(np.float64)
         start = joined.shape[0] - frames.shape[0]
-        for lag in range(self.lags + 1):
-            first = max(start, lag)
-            if first < joined.shape[0]:
-                self.products[lag] += np.einsum("ij,ij->", pairs[first - lag:joined.shape[0] - lag], pairs[first:])
+        if kernels.jit_enabled():
+            kernels.lag_products(pairs, start, self.products)
+        else:
+            self._einsum_products(pairs, start)
         self.tail = joined[-self.lags:].copy()
         self.head = frames[:self.lags].copy() if self.head is None else \
             np.concatenate([self.head, frames[:self.lags - self.head.shape[0]]])
         self.total = self.total + frames.sum(axis=0)
         self.count += frames.shape[0]
+
+    def _einsum_products(self, pairs: np.ndarray, start: int) -> None:
+        """The reference of :func:`.kernels.lag_products`: ``einsum`` lag by lag."""
+        for lag in range(self.lags + 1):
+            first = max(start, lag)
+            if first < pairs.shape[0]:
+                self.products[lag] += np.einsum("ij,ij->", pairs[first - lag:pairs.shape[0] - lag], pairs[first:])
 
     def covariance(self, lags: int, scale: float) -> np.ndarray:
         """Autocovariance about the temporal mean at lags 1..min(lags, T - 2), mean over pairs, times ``scale``."""
@@ -765,8 +774,7 @@ class _Accumulator:
                 self.reference = raw.mean(axis=0, dtype=self.dtype)
                 self.mean_level = float(self.reference.mean())
             padded = self._padded_chunk(stop - start)
-            fluctuations = self._fluctuations(raw, start, stop, padded[:, :self.rows, :self.cols])
-            self.neighbours += self.xp.einsum("tij,tij->ij", fluctuations[:, :-1, :-1], fluctuations[:, 1:, 1:])
+            self._fluctuations(raw, start, stop, padded)
             spectra = rfftn(padded, axes=(1, 2))
             _release(self.movie)  # the frames read are used: their pages can go
             self._add(spectra, start, stop)
@@ -774,16 +782,27 @@ class _Accumulator:
         return self
 
     def _add(self, spectra, start: int, stop: int) -> None:
-        """Accumulate a chunk's spectra: power and sum (chunk sums in single precision), low frequencies."""
-        pairs = spectra.view(spectra.real.dtype)  # (C, Y, 2 (X // 2 + 1)): real and imaginary parts
+        """Accumulate a chunk's spectra: power and sum per jackknife block, low frequencies.
+
+        numpy spectra take one compiled pass (:func:`.kernels.blink_spectral_sums`, in double precision); this
+        array code (chunk sums in single precision) is its reference and the GPU path.
+        """
         block = np.arange(start, stop) * self.blocks.size // self.frames
+        np.add.at(self.blocks, block, 1)
+        if self.xp is np and kernels.jit_enabled():
+            kernels.blink_spectral_sums(spectra, block, self.power, self.spectrum)
+        else:
+            self._block_sums(spectra, block)
+        self.lags.add(to_host(spectra[:, self.low[0], self.low[1]]).reshape(stop - start, -1).astype(complex))
+
+    def _block_sums(self, spectra, block: np.ndarray) -> None:
+        """Add each frame's ``|F|^2`` and ``F`` to its block's sums (``block``: each frame's)."""
+        pairs = spectra.view(spectra.real.dtype)  # (C, Y, 2 (X // 2 + 1)): real and imaginary parts
         for index in np.unique(block):
             part = slice(*(np.flatnonzero(block == index)[[0, -1]] + [0, 1]))
             power = self.xp.einsum("ijk,ijk->jk", pairs[part], pairs[part])
             self.power[index] += power[:, 0::2] + power[:, 1::2]
             self.spectrum[index] += spectra[part].sum(axis=0)
-            self.blocks[index] += part.stop - part.start
-        self.lags.add(to_host(spectra[:, self.low[0], self.low[1]]).reshape(stop - start, -1).astype(complex))
 
     def _padded_chunk(self, count: int):
         """(count, padded rows, padded columns) frames of zeros but in the frame, which the pass overwrites."""
@@ -791,18 +810,28 @@ class _Accumulator:
             self.buffer = self.xp.zeros((min(self.chunk, self.frames), *self.padded), dtype=self.dtype)
         return self.buffer[:count]
 
-    def _fluctuations(self, raw, start: int, stop: int, out):
-        """What is autocorrelated, written into ``out``: frames minus the reference, the moving mean or the
-        clipped median, each frame minus its own spatial mean (changes of the whole frame's intensity:
-        bleaching, drift, flicker)."""
-        if self.options.background == "median-clip":
-            self.xp.maximum(self.xp.subtract(raw, self.median, out=out), 0, out=out)
-        else:
-            self.xp.subtract(raw, self.reference, out=out)  # the temporal mean is removed from the sums at the end
-            if self.options.background == "moving":
-                out -= self._moving_mean(start, stop)
+    def _fluctuations(self, raw, start: int, stop: int, padded) -> None:
+        """What is autocorrelated, written into the zero-padded chunk: frames minus the reference, the moving
+        mean or the clipped median, each frame minus its own spatial mean (changes of the whole frame's
+        intensity: bleaching, drift, flicker); the products of diagonal neighbours added to ``neighbours``.
+
+        The temporal mean is removed from the sums at the end. numpy movies take one compiled pass
+        (:func:`.kernels.blink_fluctuations`); this array code is its reference and the GPU path.
+        """
+        clip = self.options.background == "median-clip"
+        reference = self.median if clip else self.reference
+        moving = self._moving_mean(start, stop) if self.options.background == "moving" else None
+        if self.xp is np and kernels.jit_enabled():
+            kernels.blink_fluctuations(raw, reference, moving, clip, padded, self.neighbours)
+            return
+        out = padded[:, :self.rows, :self.cols]
+        self.xp.subtract(raw, reference, out=out)
+        if clip:
+            self.xp.maximum(out, 0, out=out)
+        elif moving is not None:
+            out -= moving
         out -= out.mean(axis=(1, 2), keepdims=True)
-        return out
+        self.neighbours += self.xp.einsum("tij,tij->ij", out[:, :-1, :-1], out[:, 1:, 1:])
 
     def _moving_mean(self, start: int, stop: int):
         """Each frame's window mean (minus the reference) over ``window`` frames centred on it (cut at the ends)."""

@@ -38,10 +38,13 @@ __all__ = [
     "MaskRows",
     "backproject",
     "band_step",
+    "blink_fluctuations",
+    "blink_spectral_sums",
     "box_shell_sums",
     "direction_bin_index",
     "gather_windowed_boxes",
     "jit_enabled",
+    "lag_products",
     "local_maxima",
     "mask_packed_inplace",
     "mask_rows",
@@ -1190,3 +1193,155 @@ def local_maxima(curves, significance: float) -> np.ndarray:
     out = np.empty(curves.shape[0], dtype=np.int64)
     _run(_local_maxima_kernel, curves, float(significance), out)
     return out
+
+
+if numba is not None:
+
+    @numba.njit(inline="always")
+    def _fluctuation_row(raw, reference, moving, clip, t, y, shift, row):  # pragma: no cover - compiled
+        """``row[x]``: the fluctuation at (t, y, x + shift) before its frame's mean is removed, in float64 (one loop
+        per background, each vectorised; see :func:`blink_fluctuations`)."""
+        frame, base = raw[t, y], reference[y]
+        for x in range(row.size):
+            row[x] = np.float64(frame[x + shift]) - np.float64(base[x + shift])
+        if clip:
+            for x in range(row.size):
+                row[x] = max(row[x], 0.0)
+        elif moving.shape[0] > 0:
+            drift = moving[t, y]
+            for x in range(row.size):
+                row[x] -= np.float64(drift[x + shift])
+
+    @numba.njit(inline="always")
+    def _band(index, n_bands, rows):  # pragma: no cover - compiled
+        return index * rows // n_bands, (index + 1) * rows // n_bands
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _frame_means_kernel(raw, reference, moving, clip, n_bands):  # pragma: no cover - compiled
+        """Each frame's mean fluctuation, from the sums of bands of rows (one per thread)."""
+        frames, rows, cols = raw.shape
+        sums = np.zeros((n_bands, frames))
+        for band in numba.prange(n_bands):
+            row = np.empty(cols)
+            first, last = _band(band, n_bands, rows)
+            for t in range(frames):
+                for y in range(first, last):
+                    _fluctuation_row(raw, reference, moving, clip, t, y, 0, row)
+                    sums[band, t] += row.sum()
+        return sums.sum(axis=0) / (rows * cols)
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _fluctuations_kernel(raw, reference, moving, clip, means, out, neighbours, n_bands):  # pragma: no cover
+        """Band by band of rows (one per thread, and its rows of ``neighbours``): each frame's rows written, their
+        products with the next row's."""
+        frames, rows, cols = raw.shape
+        for band in numba.prange(n_bands):
+            here, below = np.empty(cols), np.empty(cols - 1)
+            first, last = _band(band, n_bands, rows)
+            for t in range(frames):
+                mean = means[t]
+                for y in range(first, last):
+                    _fluctuation_row(raw, reference, moving, clip, t, y, 0, here)
+                    for x in range(cols):
+                        here[x] -= mean
+                        out[t, y, x] = here[x]
+                    if y + 1 < rows:
+                        _fluctuation_row(raw, reference, moving, clip, t, y + 1, 1, below)
+                        for x in range(cols - 1):
+                            neighbours[y, x] += here[x] * (below[x] - mean)
+
+
+def blink_fluctuations(raw, reference, moving, clip: bool, out, neighbours) -> None:
+    """The blinking movie's fluctuations written into ``out``, their diagonal neighbours' products summed.
+
+    :meth:`.blink._Accumulator._fluctuations` is the reference (several numpy passes): each frame less
+    ``reference`` (and less ``moving``, or clipped at zero), then less its own spatial mean; and
+    ``neighbours[y, x] += e(y, x) e(y + 1, x + 1)`` over the frames; in float64 until written. Two passes over
+    the frames, each split into bands of rows, one per thread.
+
+    Parameters
+    ----------
+    raw : ndarray, shape (C, Y, X)
+        The frames as stored (any integer or float dtype).
+    reference : ndarray, shape (Y, X)
+        The reference image (the temporal mean) or the temporal median (with ``clip``).
+    moving : ndarray, shape (C, Y, X), or None
+        Each frame's moving mean less the reference.
+    clip : bool
+        ``max(frame - reference, 0)`` (smlmLP's clipped median).
+    out : C-contiguous ndarray, shape (C, >= Y, >= X)
+        float32 or float64: its [:, :Y, :X] written (the zero-padded chunk).
+    neighbours : float64 ndarray, shape (Y - 1, X - 1)
+        Added to.
+    """
+    if not raw.dtype.isnative or raw.dtype == np.float16:  # numba reads neither
+        raw = raw.astype(out.dtype)
+    raw = np.ascontiguousarray(raw)
+    moving = np.zeros((0, 1, 1), out.dtype) if moving is None else np.ascontiguousarray(moving)
+    n_bands = min(_run.threads(), raw.shape[1])
+    means = _run(_frame_means_kernel, raw, reference, moving, bool(clip), n_bands)
+    _run(_fluctuations_kernel, raw, reference, moving, bool(clip), means, out, neighbours, n_bands)
+
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _spectral_sums_kernel(pairs, blocks, power, sum_pairs):  # pragma: no cover - compiled
+        """Row by row of the spectra (each thread's rows of the sums stay in its cache), frame by frame: each
+        frame's row added to its block's (complex numbers as (real, imaginary) pairs of floats)."""
+        frames, rows, columns = pairs.shape[0], power.shape[1], power.shape[2]
+        for y in numba.prange(rows):
+            for t in range(frames):
+                block = blocks[t]
+                for j in range(2 * columns):
+                    sum_pairs[block, y, j] += np.float64(pairs[t, y, j])
+                for k in range(columns):
+                    real, imag = np.float64(pairs[t, y, 2 * k]), np.float64(pairs[t, y, 2 * k + 1])
+                    power[block, y, k] += real * real + imag * imag
+
+
+def blink_spectral_sums(spectra, blocks, power, spectrum) -> None:
+    """Add each frame's ``|F|^2`` and ``F`` to its jackknife block's sums, in one pass over the spectra (float64).
+
+    :meth:`.blink._Accumulator._add` is the reference.
+
+    Parameters
+    ----------
+    spectra : complex ndarray, shape (C, Y, K)
+        The frames' half spectra.
+    blocks : int64 ndarray, shape (C,)
+        Each frame's block.
+    power : float64 ndarray, shape (B, Y, K); spectrum : complex128 ndarray, shape (B, Y, K)
+        Added to.
+    """
+    pairs = spectra.view(spectra.real.dtype)
+    _run(_spectral_sums_kernel, pairs, blocks, power, spectrum.view(np.float64))
+
+
+if numba is not None:
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_REASSOCIATE)
+    def _lag_products_kernel(pairs, start, products):  # pragma: no cover - compiled
+        for lag in numba.prange(products.size):
+            total = 0.0
+            for t in range(max(start, lag), pairs.shape[0]):
+                for j in range(pairs.shape[1]):
+                    total += pairs[t - lag, j] * pairs[t, j]
+            products[lag] += total
+
+
+def lag_products(pairs, start: int, products) -> None:
+    """Add the dot products of the rows ``t >= start`` of ``pairs`` with the rows ``lag`` before them, per lag.
+
+    :meth:`.blink._LagSums.add`'s ``einsum`` per lag is the reference.
+
+    Parameters
+    ----------
+    pairs : float64 ndarray, shape (T, Q), C-contiguous
+        Frames of real numbers (complex coefficients as (real, imaginary) pairs).
+    start : int
+        The first row that is new: the rows before it only pair with it and the rows after.
+    products : float64 ndarray, shape (L + 1,)
+        ``products[lag]`` gets the sum over ``t >= max(start, lag)`` of ``pairs[t - lag] . pairs[t]``.
+    """
+    _run(_lag_products_kernel, pairs, int(start), products)
