@@ -869,17 +869,22 @@ def _resolution_interval(kc: float, samples, confidence: float, parameters: dict
 
 
 def _valid_peaks(peaks, parameters: dict):
-    """``peaks`` (..., P, 2) with those below :data:`MIN_AMPLITUDE` zeroed, and, when ``r_min`` > 0, those at
-    ``r_min`` or below it (the curve falls from the range's start: its maximum may lie below the range)."""
-    keep = peaks[..., 1] >= MIN_AMPLITUDE
-    if parameters["r_min"] > 0:
-        keep &= peaks[..., 0] > parameters["r_min"] + _first_step(parameters) / 2
+    """``peaks`` (..., P, 2) with those below :data:`MIN_AMPLITUDE` zeroed, and those at the range's start
+    (:func:`_at_range_start`)."""
+    keep = (peaks[..., 1] >= MIN_AMPLITUDE) & ~_at_range_start(peaks, parameters)
     return np.where(keep[..., None], peaks, 0.0)
 
 
+def _at_range_start(peaks, parameters: dict):
+    """Per peak of ``peaks`` (..., P, 2): True where ``r_min`` > 0 and the peak lies at ``r_min`` or below it (the
+    curve falls from the range's start: its maximum may lie below the range)."""
+    if parameters["r_min"] <= 0:
+        return np.zeros(peaks.shape[:-1], dtype=bool)
+    return peaks[..., 0] <= parameters["r_min"] + _first_step(parameters) / 2
+
+
 def _result(radii, d0, curves, refined_radii, refined_curves, widths, peaks, pixel, parameters):
-    at_start = parameters["r_min"] > 0 and bool(np.any(_valid_peaks(peaks, {**parameters, "r_min": 0.0})[:, 0]
-                                                       > _valid_peaks(peaks, parameters)[:, 0]))
+    at_start = bool(np.any(_at_range_start(peaks, parameters) & (peaks[:, 1] >= MIN_AMPLITUDE)))
     peaks = _valid_peaks(peaks, parameters)
     kc_max = float(peaks[:, 0].max())
     status = _status(kc_max, parameters)
