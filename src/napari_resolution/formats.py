@@ -81,8 +81,7 @@ def read_em(path: Path) -> Reading:
     has none. Other signals of the file (spectra, other detectors) are left out with a RuntimeWarning.
     """
     plugin = importlib.import_module(f"rsciio.{EM_SUFFIXES[path.suffix.lower()]}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the libraries' notes on the metadata they skip
+    with _quiet():
         signals = plugin.file_reader(str(path))
     images = [signal for signal in signals if _signal_axes(signal) >= 2]
     if not images:

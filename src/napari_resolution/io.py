@@ -246,7 +246,7 @@ def lazy_image(path) -> LoadedImage:
     path = Path(path)
     if path.suffix.lower() == ZARR_SUFFIX:
         _check_zarr_path(path)
-        return _zarr_image(path, lazy=True)
+        return _zarr_image(path)
     image = _mrc_mapped(path) if path.suffix.lower() in MRC_SUFFIXES else map_image(path)
     if image.data.size == 0:  # a corrupt header's sizes (dask cannot chunk an empty array)
         raise ValueError(f"{path}: holds no data (shape {image.data.shape})")
@@ -266,11 +266,11 @@ def _check_zarr_path(path: Path) -> None:
 
 def _read_zarr(path: Path) -> LoadedImage:
     """A ``.zarr`` folder read whole (:func:`_zarr_image`)."""
-    image = _zarr_image(path, lazy=False)
+    image = _zarr_image(path)
     return LoadedImage(np.asarray(image.data), image.pixel_size, image.unit, image.axes)
 
 
-def _zarr_image(path: Path, *, lazy: bool) -> LoadedImage:
+def _zarr_image(path: Path) -> LoadedImage:
     """A ``.zarr`` folder as a dask array: an OME-Zarr image (:func:`formats.read_ome_zarr`), else a zarr array
     with the pixel size its attributes hold."""
     import dask.array as da

@@ -46,7 +46,7 @@ from . import kernels
 from .backend import check_allocation, format_bytes, irfftn, resolve_device, rfftn, to_device, to_host
 from .frequency import hermitian_weights
 from .spectral import compute_path
-from .validation import check_choice, check_int, shown
+from .validation import check_choice, check_int, random_generator, shown
 
 __all__ = [
     "INTERPOLATIONS",
@@ -70,13 +70,6 @@ INTERPOLATIONS = ("cubic", "linear")
 ROTATION_TOLERANCE = 1e-4
 
 
-def _generator(seed) -> np.random.Generator:
-    if seed is not None and not isinstance(seed, np.random.Generator) and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be None, an integer >= 0 or a numpy Generator, got {shown(seed)}")
-    return np.random.default_rng(seed)
-
-
 def random_rotations(n: int, *, seed=None) -> np.ndarray:
     """``n`` rotation matrices drawn uniformly from SO(3) (Haar measure: normalised Gaussian quaternions).
 
@@ -86,7 +79,7 @@ def random_rotations(n: int, *, seed=None) -> np.ndarray:
         Acting on (x, y, z) column vectors.
     """
     n = check_int(n, "n", minimum=1)
-    quaternions = _generator(seed).standard_normal((n, 4))
+    quaternions = random_generator(seed).standard_normal((n, 4))
     return _quaternion_matrices(quaternions / np.linalg.norm(quaternions, axis=1, keepdims=True))
 
 
@@ -121,7 +114,7 @@ def preferred_rotations(n: int, *, spread: float = 15.0, fraction: float = 1.0, 
         raise ValueError(f"spread must be in [0, 180] degrees, got {shown(spread)}")
     if not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be in [0, 1], got {shown(fraction)}")
-    rng = _generator(seed)
+    rng = random_generator(seed)
     top = int(round(fraction * n))
     cos_tilt = 1 - rng.uniform(0, 1, top) * (1 - math.cos(math.radians(spread)))  # uniform on the cap
     tilt, azimuth, spin = np.arccos(cos_tilt), rng.uniform(0, 2 * math.pi, top), rng.uniform(0, 2 * math.pi, top)
@@ -198,7 +191,7 @@ def model_volume(size: int = 64, *, n_atoms: int | None = None, sigma: float = 0
         raise ValueError(f"radius must be in [1, {size / 2 - 3 * sigma:g}] voxels (inside the box with its "
                          f"atoms' 3-sigma tails), got {shown(radius)}")
     check_allocation(size**3 * 32, f"size {size}", "a smaller size")
-    rng = _generator(seed)
+    rng = random_generator(seed)
     centred = np.arange(size) - size // 2
     inside = np.flatnonzero((centred[:, None, None] ** 2 + centred[None, :, None] ** 2
                              + centred[None, None, :] ** 2 <= radius**2).ravel())

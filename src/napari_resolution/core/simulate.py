@@ -21,7 +21,7 @@ from .figures import COLORS, Curve
 from .frequency import FourierGrid, frequency_axes, normalize_pixel_size, shell_counts, shell_geometry
 from .results import ResultMixin
 from .thresholds import find_crossing, parse_threshold, resolution_from_crossing, threshold_curve
-from .validation import check_choice, check_number, shown
+from .validation import check_choice, check_number, random_generator, shown
 
 __all__ = [
     "AnisotropicPair",
@@ -181,14 +181,6 @@ def _check_memory(shape, per_voxel: float, extra: float = 0.0) -> None:
     check_allocation(math.prod(shape) * per_voxel + extra, f"shape {shape}", "simulate a smaller shape")
 
 
-def _generator(seed) -> np.random.Generator:
-    """``np.random.default_rng(seed)`` for None, an integer >= 0 or a Generator; else a ValueError naming seed."""
-    if seed is not None and not isinstance(seed, np.random.Generator) and (
-            isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
-        raise ValueError(f"seed must be None, an integer >= 0 or a numpy Generator, got {shown(seed)}")
-    return np.random.default_rng(seed)
-
-
 def _float_dtype(dtype) -> np.dtype:
     """float32 or float64 from ``dtype``, or a ValueError naming dtype."""
     try:
@@ -205,7 +197,7 @@ def _with_noise(image, noise, seed, levels: str) -> np.ndarray:
     noise = check_number(noise, "noise", 0)
     with np.errstate(over="ignore", invalid="ignore"):
         if noise:
-            image = image + noise * _generator(seed).standard_normal(image.shape)
+            image = image + noise * random_generator(seed).standard_normal(image.shape)
         finite = bool(np.isfinite(image).all())
     if not finite:
         raise ValueError(f"{levels} and noise give values beyond the float64 range")
@@ -258,7 +250,7 @@ def phantom_pair(
     if noise > largest:
         raise ValueError(f"noise must be below {largest:.3g} in {dtype}, got {noise:g}")
     sizes = normalize_pixel_size(pixel_size, len(shape))
-    rng = _generator(seed)
+    rng = random_generator(seed)
     _check_memory(shape, 16 + 6 * dtype.itemsize)
     mean_power = _mean_power(shape, sizes, sigma)
 
@@ -313,7 +305,7 @@ def band_limited_noise(shape, cutoff: float, *, seed=None, dtype=np.float64) -> 
     if not (isinstance(cutoff, Real) and 0 < cutoff <= 0.5):
         raise ValueError(f"cutoff must lie in (0, 0.5] cycles/pixel, got {shown(cutoff)}")
     dtype = _float_dtype(dtype)
-    rng = _generator(seed)
+    rng = random_generator(seed)
     _check_memory(shape, 24)
     spectrum = scipy.fft.rfft2(rng.standard_normal(shape))
     rows, cols = frequency_axes(shape)
@@ -663,7 +655,7 @@ def blinking_movie(shape, *, sigma=1.5, theta: float = 0.0, psf: str = "gaussian
     count = _positive_int(n_emitters, "n_emitters")
     extent = (rows * pixel[0], cols * pixel[1])
     margin = _margin(margin, widths, extent)
-    rng = _generator(seed)
+    rng = random_generator(seed)
     _check_movie_memory((frames, rows, cols), count, pixel, widths, psf, options)
     positions = _emitter_positions(structure, count, extent, margin, rng)
     images = _emitter_images(positions, (rows, cols), pixel, widths, angle, psf)
@@ -997,7 +989,7 @@ def _blend_arguments(shape, sigmas, noise, dtype) -> tuple:
 def _blended_pair(shape, sigmas, weights, noise: float, seed, dtype) -> tuple:
     """Half-maps: one unit white noise blurred by each of ``sigmas``, blended by ``weights`` (one row per blur,
     along the last axis; only the blurs whose weight is somewhere above 0 are made), plus independent noise."""
-    rng = _generator(seed)
+    rng = random_generator(seed)
     _check_memory(shape, 64)
     spectrum = scipy.fft.rfftn(rng.standard_normal(shape))
     squared = FourierGrid(shape).squared_radius()
@@ -1127,7 +1119,7 @@ def tomography_sinogram(size: int = 128, theta=None, *, phantom: str = "shepp-lo
                      f"size {size} ({angles} angles, {rows or 1} rows)", "simulate a smaller size or fewer rows")
     if theta is None:
         theta = np.linspace(0.0, 180.0, angles, endpoint=False)
-    rng = _generator(seed)
+    rng = random_generator(seed)
     volume = _tomography_phantom(phantom, size, rows, rng)
     from skimage.transform import radon
 
@@ -1253,7 +1245,7 @@ def anisotropic_pair(shape, sigma=(3.0, 1.5, 1.5), noise: float = 0.5, *, pixel_
     noise = check_number(noise, "noise", 0.0, above=True)
     sizes = normalize_pixel_size(pixel_size, 3)
     dtype = _float_dtype(dtype)
-    rng = _generator(seed)
+    rng = random_generator(seed)
     _check_memory(shape, 64)
     grid = FourierGrid(shape, sizes)
     exponent = sum((s * k) ** 2 for s, k in zip(sigmas, grid.components))
@@ -1338,12 +1330,12 @@ def smlm_localizations(field: float = 5000.0, *, filaments: int = 20, density: f
     precision = check_number(precision, "precision", 0.0, above=True)
     repeats = check_number(repeats, "repeats", 1.0)
     frames = _positive_int(frames, "frames")
-    lines = _generator(structure_seed)
+    lines = random_generator(structure_seed)
     centres = lines.uniform(0, field, (filaments, 2))
     angles = lines.uniform(0, np.pi, filaments)
     directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     reach = field * math.sqrt(2)  # every line crosses the field within this distance of its point
-    rng = _generator(seed)
+    rng = random_generator(seed)
     counts = rng.poisson(density * 2 * reach / 1000, filaments)
     check_allocation(float(counts.sum()) * (1 + repeats) * 64, f"density {density:g}", "simulate fewer emitters")
     line = np.repeat(np.arange(filaments), counts)
@@ -1516,7 +1508,7 @@ def particle_half_maps(volume, n_particles: int, *, pixel_size: float, snr: floa
     astigmatism = check_number(astigmatism, "astigmatism")
     check_progress(progress)
     report = progress_of(progress)
-    rng = _generator(seed)
+    rng = random_generator(seed)
     if isinstance(orientation, str):
         check_choice(orientation, "orientation", ORIENTATIONS)
         rotations = (random_rotations(n_particles, seed=rng) if orientation == "uniform" else

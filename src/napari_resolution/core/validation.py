@@ -12,7 +12,8 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = ["check_choice", "check_image", "check_int", "check_mask", "check_number", "check_progress",
-           "check_same_shape", "is_number", "renamed", "renamed_keywords", "shown", "working_dtype"]
+           "check_same_shape", "is_number", "random_generator", "renamed", "renamed_keywords", "shown",
+           "working_dtype"]
 
 
 
@@ -150,6 +151,14 @@ def check_int(value, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {shown(value)}")
     return int(value)
+
+
+def random_generator(seed) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for None, an integer >= 0 or a Generator; else a ValueError naming seed."""
+    if seed is not None and not isinstance(seed, np.random.Generator) and (
+            isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
+        raise ValueError(f"seed must be None, an integer >= 0 or a numpy Generator, got {shown(seed)}")
+    return np.random.default_rng(seed)
 
 
 def check_number(value, name: str, low: float = -math.inf, *, above: bool = False) -> float:
