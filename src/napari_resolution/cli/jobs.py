@@ -27,8 +27,8 @@ from .. import io
 from ..core.results import length
 
 __all__ = ["MAP_SUFFIXES", "check_outputs", "complete_pair", "device_of", "file_names", "input_files", "load",
-           "one_or_all", "option_outputs", "output_files", "pixel_size_and_unit", "read", "refuse_overwrites", "report",
-           "run_job", "run_subcommand", "second_half_map", "user_names", "write_map"]
+           "load_pair", "one_or_all", "option_outputs", "output_files", "pixel_size_and_unit", "read",
+           "refuse_overwrites", "report", "run_job", "run_subcommand", "second_half_map", "user_names", "write_map"]
 
 #: The job arguments that name one input file, by the core's name for it.
 _FILE_ARGUMENTS = ("half1", "half2", "mask", "image", "sinogram", "volume", "table")

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from .. import io
-from .jobs import MAP_SUFFIXES, device_of, load, pixel_size_and_unit, read, report, run_subcommand, write_map
+from .jobs import MAP_SUFFIXES, device_of, load_pair, pixel_size_and_unit, read, report, run_subcommand, write_map
 from .options import (
     add_cluster_options,
     add_gpu,
@@ -63,9 +63,7 @@ def run_local_fsc(args) -> dict:
     from ..core.local import local_fsc
 
     device = device_of(args)
-    first, second = (load(path, name, unsigned=args.unsigned) for path, name in ((args.half1, "half1"),
-                                                                                  (args.half2, "half2")))
-    mask = None if args.mask is None else read(args.mask).data
+    first, second, mask = load_pair(args)
     pixel_size, unit = pixel_size_and_unit(args, first)
     result = local_fsc(first.data, second.data, box=args.box, step=args.step, threshold=args.threshold, mask=mask,
                        pixel_size=pixel_size, window=args.window, device=device)

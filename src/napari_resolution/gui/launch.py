@@ -143,9 +143,5 @@ def open_viewer(paths=(), widget: str | None = None, *, show: bool = True):
         _open_file(viewer, path)
     if not paths:
         viewer.open_sample(PLUGIN, sample)
-    _, docked = viewer.window.add_plugin_dock_widget(PLUGIN, display_name)
-    if widget == "local" and len(paths) == 1:  # one map: the single-map test, not half-maps
-        from .widgets.local import SINGLE_MAP
-
-        docked.method.value = SINGLE_MAP
+    viewer.window.add_plugin_dock_widget(PLUGIN, display_name)  # one map: the local widget starts in single-map
     return viewer
