@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import io
 from ..core.localization import is_localization_table
 from ..core.validation import working_dtype
+from .reader import SUFFIXES as READER_SUFFIXES
 
 __all__ = ["WIDGETS", "check_display", "default_widget", "open_viewer"]
 
@@ -98,9 +99,9 @@ def _check_viewable(image: io.LoadedImage, path: Path) -> None:
 
 
 def _open_file(viewer, path: Path) -> None:
-    """Open ``path`` with this plugin's readers when they read it (MRC, TIFF, localisation tables), else with
-    napari's choice."""
-    ours = path.suffix.lower() in io.MRC_SUFFIXES + io.TIFF_SUFFIXES or is_localization_table(path)
+    """Open ``path`` with this plugin's readers when they read it (the image reader's :data:`.reader.SUFFIXES`,
+    localisation tables), else with napari's choice."""
+    ours = path.name.lower().endswith(READER_SUFFIXES) or is_localization_table(path)
     viewer.open(str(path), plugin=PLUGIN if ours else None)
 
 
