@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, PushButton
 from napari.layers import Layer
 from napari.utils.notifications import show_info, show_warning
 from qtpy.QtCore import QEvent, QSize, Qt, QTimer
@@ -65,6 +65,7 @@ from qtpy.QtWidgets import (
 )
 
 from ...core.backend import gpu_available
+from ...core.thresholds import CRITERIA
 from ...core.validation import check_same_shape, renamed
 from ...io import PIXEL_UNIT, RGB_ADVICE
 from ..layers import (
@@ -335,6 +336,17 @@ class EstimatorWidget(QWidget):
         return self.curve_panels[0] if self.curve_panels else None
 
     # ------------------------------------------------------------- subclass
+    def add_threshold_options(self, default: str) -> None:
+        """``self.threshold``, every criterion or "custom" (``default`` first chosen), and ``self.custom``, its
+        value, shown only for "custom": the widget lists both among its options."""
+        self.threshold = ComboBox(label="Threshold", choices=[*CRITERIA, "custom"], value=default)
+        self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
+        self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
+
+    def threshold_value(self):
+        """The threshold chosen in :meth:`add_threshold_options`: a criterion's name, or the custom value."""
+        return self.custom.value if self.threshold.value == "custom" else self.threshold.value
+
     def build_options(self) -> list:
         """The estimator's own input widgets, shown after the pixel size."""
         return []

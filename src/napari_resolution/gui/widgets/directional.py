@@ -19,11 +19,10 @@ the nearest to a (z, y, x) vector: that direction's FSC is added to the curves.
 from __future__ import annotations
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
+from magicgui.widgets import CheckBox, FloatSpinBox, LineEdit, SpinBox
 from qtpy.QtWidgets import QLabel
 
 from ...core.directional import DEFAULT_CONE_ANGLE, DEFAULT_DIRECTIONS, directional_fsc
-from ...core.thresholds import CRITERIA
 from ..layers import MouseDrags, click, clicked_voxel, layer_data
 from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 from .fourier import RANDOMIZE_NEEDS_MASK
@@ -99,9 +98,7 @@ class DirectionalFSCWidget(EstimatorWidget):
         self.directions = SpinBox(label="Directions", value=DEFAULT_DIRECTIONS, min=MIN_DIRECTIONS, max=100000,
                                   step=10)
         self.directions.tooltip = "how many directions, spread evenly over the half-sphere"
-        self.threshold = ComboBox(label="Threshold", choices=[*CRITERIA, "custom"], value="0.143")
-        self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
-        self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
+        self.add_threshold_options("0.143")
         self.randomize = CheckBox(text="Correct by phase randomisation", value=False)
         self.randomize.tooltip = "needs a mask: each direction's masked FSC corrected for the mask's own correlation"
         self.randomize_at = FloatSpinBox(label="Randomise below FSC", value=0.8, min=0.05, max=0.99, step=0.05,
@@ -130,7 +127,7 @@ class DirectionalFSCWidget(EstimatorWidget):
         mask = self.mask.value
         if self.randomize.value and mask is None:
             raise ValueError(RANDOMIZE_NEEDS_MASK)
-        threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
+        threshold = self.threshold_value()
         return {"half1": half1, "half2": half2, "mask": None if mask is None else layer_data(mask),
                 "cone_angle": float(self.cone_angle.value), "directions": int(self.directions.value),
                 "pixel_size": self.pixel_size_value(), "threshold": threshold,

@@ -14,7 +14,6 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
 from ...core.correlation import DEFAULT_APODIZATION, fourier_correlation
 from ...core.randomization import phase_randomized_fsc
 from ...core.single_image import SPLITS, single_image_frc
-from ...core.thresholds import CRITERIA
 from ..layers import layer_data
 from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
@@ -61,8 +60,7 @@ class FourierCorrelationWidget(EstimatorWidget):
 
     def build_options(self) -> list:
         """Threshold, interval, the one-image split, ring thickness, apodization and phase randomisation."""
-        self.threshold = ComboBox(label="Threshold", choices=[*CRITERIA, "custom"], value="half-bit")
-        self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
+        self.add_threshold_options("half-bit")
         self.show_all = CheckBox(text="Show all thresholds", value=False)
         self.interval = CheckBox(text=f"{CONFIDENCE:.0%} interval", value=False, visible=self.supports_one_image)
         self.interval.tooltip = ("the range of resolutions the curve's noise allows (shown as [low, high]) and the "
@@ -86,7 +84,6 @@ class FourierCorrelationWidget(EstimatorWidget):
                                          visible=False)
         for option in (self.randomize, self.one_image, self.split):
             option.changed.connect(self._mode_changed)
-        self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
         self.show_all.changed.connect(self.redraw)
         return [self.threshold, self.custom, self.show_all, self.interval, self.one_image, self.split, self.gain,
                 self.offset, self.ring_thickness, self.apodization, self.taper, self.randomize, self.randomize_at]
@@ -158,7 +155,7 @@ class FourierCorrelationWidget(EstimatorWidget):
             A missing layer, shapes that differ, a 3-D image or a mask for the one-image FRC, a bad gain or pixel
             size.
         """
-        threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
+        threshold = self.threshold_value()
         common = {"pixel_size": self.pixel_size_value(), "threshold": threshold, "device": self.device()}
         mask = self.mask.value
         if self.single():

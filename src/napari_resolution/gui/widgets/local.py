@@ -33,7 +33,6 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...core.backend import is_lazy
 from ...core.local import local_fsc, streams
 from ...core.single_map import NOISE_SOURCES, WINDOW_PERIODS, SingleMapResult, local_resolution
-from ...core.thresholds import CRITERIA
 from ..layers import MouseDrags, click, clicked_voxel, find_output, layer_data
 from .base import IMAGES, MASKS, EstimatorWidget, LayerInput
 
@@ -167,11 +166,9 @@ class LocalResolutionWidget(EstimatorWidget):
         self.box = SpinBox(label="Box (px)", value=32, min=8, max=4096, step=2, enabled=False)
         self.auto_step = CheckBox(text="Automatic step (box / 4)", value=True)
         self.step = SpinBox(label="Step (px)", value=8, min=1, max=4096, enabled=False)
-        self.threshold = ComboBox(label="Threshold", choices=[*CRITERIA, "custom"], value="0.143")
-        self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
+        self.add_threshold_options("0.143")
         self.auto_box.changed.connect(lambda auto: setattr(self.box, "enabled", not auto))
         self.auto_step.changed.connect(lambda auto: setattr(self.step, "enabled", not auto))
-        self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
         self.noise = ComboBox(label="Noise from", choices=[*NOISE_SOURCES, NOISE_LEVEL], value="auto")
         self.noise.tooltip = ("auto: the half-map difference with a second half-map, else outside the mask with a "
                               "mask, else the map's corners; level: white noise of the standard deviation below")
@@ -259,7 +256,7 @@ class LocalResolutionWidget(EstimatorWidget):
                     "noise": noise, "threshold": READINGS[self.reading.value], "significance": self.significance.value,
                     "window": None if self.auto_window.value else self.window.value,
                     "resolutions": self._band_periods(), "p_values": self.p_layer.value, **common}
-        threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
+        threshold = self.threshold_value()
         halves = {"half1": layer_data(self.picked("half1")), "half2": layer_data(self.picked("half2"))}
         return {**halves, "box": None if self.auto_box.value else self.box.value,
                 "step": None if self.auto_step.value else self.step.value, "threshold": threshold,

@@ -26,7 +26,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, LineEdit, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, LineEdit, SpinBox
 from napari.utils.notifications import show_warning
 
 from ...core.localization import (
@@ -37,7 +37,6 @@ from ...core.localization import (
     recognised_columns,
     rendered_image,
 )
-from ...core.thresholds import CRITERIA
 from ...io import PIXEL_UNIT
 from ...units import convert, short_unit
 from ..layers import fill_pixel_size
@@ -224,9 +223,7 @@ class LocalizationFRCWidget(EstimatorWidget):
         self.correct = CheckBox(text="Correct repeats (Q)", value=False)
         self.correct.tooltip = ("remove the correlation of one emitter's repeated localisations (Nieuwenhuizen's "
                                 "Q-correction); needs the precision")
-        self.threshold = ComboBox(label="Threshold", choices=[*CRITERIA, "custom"], value="0.143")
-        self.custom = FloatSpinBox(label="Custom value", value=0.2, min=0.001, max=0.999, step=0.01, visible=False)
-        self.threshold.changed.connect(lambda value: setattr(self.custom, "visible", value == "custom"))
+        self.add_threshold_options("0.143")
         self.interval = CheckBox(text=f"{CONFIDENCE:.0%} interval", value=False)
         self.interval.tooltip = ("the range of resolutions the curve's noise allows (shown as [low, high]) and the "
                                  "curve's confidence band")
@@ -318,7 +315,7 @@ class LocalizationFRCWidget(EstimatorWidget):
                                                                            else " or Render pixel"))
         if precision is None and (note := _precision_note(layer, self.unit.value)) is not None:
             show_warning(note)
-        threshold = self.custom.value if self.threshold.value == "custom" else self.threshold.value
+        threshold = self.threshold_value()
         return {"table": table, "columns": columns, "pixel_size": pixel, "precision": precision,
                 "split": self.split.value, "n_blocks": self.n_blocks.value, "seed": self.seed.value,
                 "correct_repeats": bool(self.correct.value), "threshold": threshold,
